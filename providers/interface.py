@@ -1,0 +1,46 @@
+"""What every provider is: something that turns a cloud (or export files) into an Inventory.
+
+Providers do all the I/O; nothing else in costscan talks to a cloud. Each provider module
+imports its SDK lazily inside its functions, so importing this package costs nothing.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from scanner.inventory import Inventory, RunContext
+
+# Progress callback: (step description, advance by) — the CLI draws it, providers only call it.
+Progress = Callable[[str, int], None]
+
+
+def no_progress(_step: str, _advance: int = 1) -> None:
+    """A progress callback that shows nothing."""
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """Everything a provider needs to know about what to scan."""
+
+    context: RunContext
+    profile: str | None = None
+    regions: Sequence[str] = ()
+    org_role: str | None = None
+    live_pricing: bool = False
+    endpoint_url: str | None = None  # tests and the demo; real runs use AWS_ENDPOINT_URL
+    billing_paths: Sequence[str] = ()
+    billing_format: str | None = None
+    cache_dir: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Provider(abc.ABC):
+    """One cloud, or one kind of billing export."""
+
+    name: str
+
+    @abc.abstractmethod
+    def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
+        """Return the inventory; failures of single collectors go to ``inventory.errors``."""

@@ -1,0 +1,65 @@
+"""What every renderer is: ranked findings plus run metadata in, one file's bytes out.
+
+Renderers compute nothing new about money: every figure comes from ``reports.ranking``.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from scanner.errors import CollectorError, ReportError
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    provider: str
+    accounts: list[str]
+    regions: list[str]
+    started_at: str  # ISO 8601, UTC
+    lookback_days: int
+    currency: str = "USD"
+    costscan_version: str = "0"
+    hidden_below_min_savings: int = 0
+    min_savings: float = 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a renderer may show."""
+
+    run: RunInfo
+    findings: pl.DataFrame  # schema.RANKED, ranked order, bottlenecks excluded
+    bottlenecks: pl.DataFrame  # schema.RANKED
+    summary: dict[str, Any]
+    errors: list[CollectorError] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Renderer(abc.ABC):
+    extension: str
+
+    @abc.abstractmethod
+    def render(self, report: Report) -> bytes:
+        """The file's whole content."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it: never a half-written report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"cannot write {path}: {exc.strerror}") from None

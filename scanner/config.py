@@ -1,0 +1,127 @@
+"""costscan.toml: policy parameters, the engineer rate and the non-production convention.
+
+```toml
+engineer_hourly_rate = 100.0
+
+[nonprod_tags]          # tag key = values that mark non-production (case-insensitive)
+environment = ["dev", "test", "staging"]
+
+[policies."rightsizing.idle"]
+enabled = true
+max_cpu_percent = 1.0
+```
+
+Unknown keys are rejected with their names, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import ConfigError
+from scanner.inventory import DEFAULT_NONPROD_TAGS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# A loaded cost for a cloud or platform engineer, in USD per hour. Only used to price the
+# effort a finding takes; teams set their own in costscan.toml.
+DEFAULT_ENGINEER_HOURLY_RATE = 100.0
+
+TOP_LEVEL_KEYS = ("engineer_hourly_rate", "nonprod_tags", "policies")
+
+
+@dataclass(frozen=True)
+class Config:
+    engineer_hourly_rate: float = DEFAULT_ENGINEER_HOURLY_RATE
+    nonprod_tags: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_NONPROD_TAGS)
+    )
+    # policy id -> raw parameter table (without ``enabled``), validated on load
+    policy_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    disabled_policies: frozenset[str] = frozenset()
+    source: str | None = None
+
+    def params_for(self, policy_id: str) -> Mapping[str, Any]:
+        return self.policy_params.get(policy_id, {})
+
+
+def load(path: str | Path | None) -> Config:
+    """Read and check ``path``; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p}: not found")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {p}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {p}: cannot be read ({exc.strerror})") from None
+    return parse(raw, source=str(p))
+
+
+def parse(raw: Mapping[str, Any], *, source: str = "costscan.toml") -> Config:
+    unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key(s) {', '.join(unknown)} (known: {', '.join(TOP_LEVEL_KEYS)})"
+        )
+    rate = raw.get("engineer_hourly_rate", DEFAULT_ENGINEER_HOURLY_RATE)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate < 0:
+        raise ConfigError(f"{source}: engineer_hourly_rate must be a number >= 0, got {rate!r}")
+
+    nonprod = raw.get("nonprod_tags", DEFAULT_NONPROD_TAGS)
+    if not isinstance(nonprod, Mapping):
+        raise ConfigError(f"{source}: nonprod_tags must be a table of tag key = [values]")
+    nonprod_tags: dict[str, tuple[str, ...]] = {}
+    for key, values in nonprod.items():
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{source}: nonprod_tags.{key} must be a list of strings")
+        nonprod_tags[str(key).lower()] = tuple(v.lower() for v in values)
+
+    policies = raw.get("policies", {})
+    if not isinstance(policies, Mapping):
+        raise ConfigError(f'{source}: policies must be tables like [policies."rightsizing.idle"]')
+    from scanner import registry  # the registry imports policy modules; only when needed
+
+    known = registry.all_policies()
+    params: dict[str, Mapping[str, Any]] = {}
+    disabled: set[str] = set()
+    for policy_id, table in policies.items():
+        if policy_id not in known:
+            raise ConfigError(
+                f'{source}: [policies."{policy_id}"]: unknown policy id '
+                "(`costscan policies` lists them)"
+            )
+        if not isinstance(table, Mapping):
+            raise ConfigError(f'{source}: [policies."{policy_id}"] must be a table')
+        table = dict(table)
+        enabled = table.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f'{source}: [policies."{policy_id}"].enabled must be true or false')
+        if not enabled:
+            disabled.add(policy_id)
+        try:
+            known[policy_id].build_params(table)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        params[policy_id] = table
+    return Config(
+        engineer_hourly_rate=float(rate),
+        nonprod_tags=nonprod_tags,
+        policy_params=params,
+        disabled_policies=frozenset(disabled),
+        source=source,
+    )

@@ -1,0 +1,93 @@
+"""The inventory: what a provider hands to the policies.
+
+A set of named polars frames (schemas in ``scanner.schema``), the run's context (the clock,
+lookback and the organisation's conventions), and what could not be collected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import polars as pl
+
+from scanner import schema
+from scanner.errors import CollectorError, SchemaError
+
+# Tag values that commonly mark non-production environments. Used only when the user's
+# config says nothing; a team's own convention in costscan.toml replaces this.
+DEFAULT_NONPROD_TAGS: Mapping[str, tuple[str, ...]] = {
+    "environment": ("dev", "development", "test", "testing", "qa", "staging", "stage", "sandbox"),
+    "env": ("dev", "development", "test", "testing", "qa", "staging", "stage", "sandbox"),
+}
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every policy may know about the run, passed in rather than read from the world."""
+
+    now: datetime
+    lookback_days: int = 14
+    currency: str = "USD"
+    # tag key (case-insensitive) -> values (case-insensitive) that mark non-production
+    nonprod_tags: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_NONPROD_TAGS)
+    )
+
+    @staticmethod
+    def at(now: datetime | None = None, **kwargs: object) -> RunContext:
+        moment = now or datetime.now(timezone.utc)
+        return RunContext(now=moment, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class Inventory:
+    """Named frames with fixed schemas, plus collector errors and rejected-row counts."""
+
+    provider: str
+    context: RunContext
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    errors: list[CollectorError] = field(default_factory=list)
+    rejections: list[schema.Rejection] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+
+    def add(self, name: str, df: pl.DataFrame) -> None:
+        """Validate ``df`` against frame ``name`` and append it to what is held."""
+        checked = schema.validate(name, df)
+        self.rejections.extend(checked.rejections)
+        if name in self.frames and self.frames[name].height:
+            self.frames[name] = pl.concat([self.frames[name], checked.frame], how="vertical")
+        else:
+            self.frames[name] = checked.frame
+
+    def frame(self, name: str) -> pl.DataFrame:
+        """Frame ``name``; an empty frame with the right schema when nothing was collected."""
+        if name not in schema.FRAMES:
+            raise SchemaError(f"unknown frame {name!r}")
+        got = self.frames.get(name)
+        return got if got is not None else schema.empty(schema.FRAMES[name])
+
+    def lazy(self, name: str) -> pl.LazyFrame:
+        return self.frame(name).lazy()
+
+    def has(self, name: str) -> bool:
+        return name in self.frames and self.frames[name].height > 0
+
+    def merge(self, others: Iterable[Inventory]) -> None:
+        """Fold other inventories (one per region or account) into this one."""
+        for other in others:
+            for name, df in other.frames.items():
+                if name in self.frames and self.frames[name].height:
+                    self.frames[name] = pl.concat([self.frames[name], df], how="vertical")
+                else:
+                    self.frames[name] = df
+            self.errors.extend(other.errors)
+            self.rejections.extend(other.rejections)
+            for acct in other.accounts:
+                if acct not in self.accounts:
+                    self.accounts.append(acct)
+            for region in other.regions:
+                if region not in self.regions:
+                    self.regions.append(region)

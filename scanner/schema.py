@@ -1,0 +1,398 @@
+"""Every frame's schema, in one place, and the validator providers call at their boundary.
+
+A provider fills the frames its cloud has; an empty frame with the right schema is valid.
+Policies read these frames and return frames in ``FINDINGS``; nothing else crosses a
+boundary, so a change of column here is a change of contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from scanner.errors import SchemaError
+
+Schema = Mapping[str, pl.DataType]
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+# Every resource frame starts with these, in this order.
+IDENTITY: dict[str, pl.DataType] = {
+    "provider": pl.String(),
+    "account_id": pl.String(),
+    "region": pl.String(),
+    "resource_id": pl.String(),
+    "resource_name": pl.String(),
+    "resource_type": pl.String(),
+}
+IDENTITY_COLUMNS: tuple[str, ...] = tuple(IDENTITY)
+
+
+def _with_identity(extra: dict[str, pl.DataType]) -> dict[str, pl.DataType]:
+    return {**IDENTITY, **extra}
+
+
+COMPUTE: Schema = _with_identity(
+    {
+        "instance_type": pl.String(),
+        "vcpus": pl.Float64(),
+        "memory_gib": pl.Float64(),
+        "state": pl.String(),  # running | stopped | ...
+        "lifecycle": pl.String(),  # on-demand | spot | reserved
+        "launch_time": UTC_TS,
+        "group": pl.String(),  # ASG / MIG / scale set name, null when standalone
+        "platform": pl.String(),  # linux | windows
+        "architecture": pl.String(),  # x86_64 | arm64
+        "hourly_price": pl.Float64(),  # list (or billed) on-demand price, USD/h
+        "price_source": pl.String(),  # billing | live | bundled | none
+    }
+)
+
+# One row per resource, metric, statistic and hour, so policies see daily and weekly shape.
+UTILIZATION: Schema = {
+    "resource_id": pl.String(),
+    "metric": pl.String(),  # cpu | memory | network_in | network_out | disk_ops
+    "statistic": pl.String(),  # average | maximum | sum (network: bytes in the hour)
+    "ts": UTC_TS,
+    "value": pl.Float64(),  # percent for cpu/memory, bytes per hour for network
+}
+
+TAGS: Schema = {
+    "resource_id": pl.String(),
+    "key": pl.String(),
+    "value": pl.String(),
+}
+
+VOLUMES: Schema = _with_identity(
+    {
+        "volume_type": pl.String(),
+        "size_gb": pl.Float64(),
+        "iops": pl.Float64(),
+        "throughput": pl.Float64(),  # MB/s
+        "attached_to": pl.String(),
+        "attached_state": pl.String(),  # state of the attached instance
+        "attached_stopped_since": UTC_TS,
+        "state": pl.String(),
+        "created": UTC_TS,
+        "monthly_price": pl.Float64(),
+        "price_source": pl.String(),
+    }
+)
+
+SNAPSHOTS: Schema = _with_identity(
+    {
+        "size_gb": pl.Float64(),
+        "created": UTC_TS,
+        "source_volume": pl.String(),
+        "source_exists": pl.Boolean(),
+        "monthly_price": pl.Float64(),
+        "price_source": pl.String(),
+    }
+)
+
+BUCKETS: Schema = _with_identity(
+    {
+        "storage_class": pl.String(),
+        "bytes": pl.Float64(),
+        "objects": pl.Float64(),
+        "has_lifecycle": pl.Boolean(),
+        "lifecycle_summary": pl.String(),
+        "intelligent_tiering": pl.Boolean(),
+        "incomplete_uploads": pl.Int64(),
+    }
+)
+
+LOG_GROUPS: Schema = _with_identity(
+    {
+        "retention_days": pl.Int64(),  # null = never expire
+        "stored_bytes": pl.Float64(),
+        "ingested_bytes_30d": pl.Float64(),
+    }
+)
+
+METRIC_SERIES: Schema = _with_identity(
+    {
+        "namespace": pl.String(),
+        "metric_name": pl.String(),
+        "custom": pl.Boolean(),
+        "series_count": pl.Int64(),
+        "dimension_cardinality": pl.List(
+            pl.Struct({"key": pl.String(), "distinct_values": pl.Int64()})
+        ),
+    }
+)
+
+TRANSFER: Schema = _with_identity(
+    {
+        "source_resource": pl.String(),
+        "destination": pl.String(),  # internet | inter_region | inter_az | cdn
+        "month": pl.Date(),
+        "gb": pl.Float64(),
+        "cost": pl.Float64(),
+    }
+)
+
+DISTRIBUTIONS: Schema = _with_identity(
+    {
+        "requests": pl.Float64(),
+        "bytes_out": pl.Float64(),
+        "cache_hit_rate": pl.Float64(),
+        "compress": pl.Boolean(),
+        "price_class": pl.String(),
+    }
+)
+
+NETWORK_IDLE: Schema = _with_identity(
+    {
+        "kind": pl.String(),  # elastic_ip | nat_gateway | load_balancer
+        "attached": pl.Boolean(),
+        "processed_gb": pl.Float64(),
+        "hourly_price": pl.Float64(),
+        "price_source": pl.String(),
+    }
+)
+
+COMMITMENTS: Schema = _with_identity(
+    {
+        "kind": pl.String(),  # ri | savings_plan | cud | reservation
+        "family": pl.String(),
+        "term": pl.String(),
+        "utilization": pl.Float64(),
+        "coverage": pl.Float64(),
+        "expires": UTC_TS,
+        "monthly_commitment": pl.Float64(),
+    }
+)
+
+# Instance type facts joined with a price, one row per type and region.
+PRICES: Schema = {
+    "provider": pl.String(),
+    "region": pl.String(),
+    "instance_type": pl.String(),
+    "family": pl.String(),
+    "size": pl.String(),
+    "current_generation": pl.Boolean(),
+    "vcpus": pl.Float64(),
+    "memory_gib": pl.Float64(),
+    "architecture": pl.String(),
+    "burstable": pl.Boolean(),
+    "hourly_price": pl.Float64(),
+    "source": pl.String(),
+    "as_of": pl.String(),
+}
+
+# Observed spot prices; policies sanity-check them against on-demand.
+SPOT_PRICES: Schema = {
+    "provider": pl.String(),
+    "region": pl.String(),
+    "availability_zone": pl.String(),
+    "instance_type": pl.String(),
+    "hourly_price": pl.Float64(),
+    "ts": UTC_TS,
+}
+
+# FOCUS 1.x columns as they are named by the specification.
+BILLING: Schema = {
+    "BilledCost": pl.Float64(),
+    "EffectiveCost": pl.Float64(),
+    "ListCost": pl.Float64(),
+    "ContractedCost": pl.Float64(),
+    "BillingAccountId": pl.String(),
+    "SubAccountId": pl.String(),
+    "ProviderName": pl.String(),
+    "ServiceName": pl.String(),
+    "ServiceCategory": pl.String(),
+    "ResourceId": pl.String(),
+    "ResourceName": pl.String(),
+    "ResourceType": pl.String(),
+    "RegionId": pl.String(),
+    "ChargeCategory": pl.String(),
+    "ChargeClass": pl.String(),
+    "ChargePeriodStart": UTC_TS,
+    "ChargePeriodEnd": UTC_TS,
+    "BillingPeriodStart": UTC_TS,
+    "BillingPeriodEnd": UTC_TS,
+    "PricingCategory": pl.String(),
+    "PricingQuantity": pl.Float64(),
+    "PricingUnit": pl.String(),
+    "ConsumedQuantity": pl.Float64(),
+    "ConsumedUnit": pl.String(),
+    "CommitmentDiscountId": pl.String(),
+    "CommitmentDiscountType": pl.String(),
+    "CommitmentDiscountCategory": pl.String(),
+    "CommitmentDiscountStatus": pl.String(),
+    "SkuId": pl.String(),
+    "Tags": pl.String(),
+    "BillingCurrency": pl.String(),
+}
+
+FRAMES: dict[str, Schema] = {
+    "compute": COMPUTE,
+    "utilization": UTILIZATION,
+    "tags": TAGS,
+    "volumes": VOLUMES,
+    "snapshots": SNAPSHOTS,
+    "buckets": BUCKETS,
+    "log_groups": LOG_GROUPS,
+    "metric_series": METRIC_SERIES,
+    "transfer": TRANSFER,
+    "distributions": DISTRIBUTIONS,
+    "network_idle": NETWORK_IDLE,
+    "commitments": COMMITMENTS,
+    "prices": PRICES,
+    "spot_prices": SPOT_PRICES,
+    "billing": BILLING,
+}
+
+# Columns that must be present and non-null for a row to be usable at all.
+REQUIRED_NON_NULL: dict[str, tuple[str, ...]] = {
+    "utilization": ("resource_id", "metric", "statistic", "ts", "value"),
+    "tags": ("resource_id", "key"),
+    "prices": ("region", "instance_type", "hourly_price"),
+    "spot_prices": ("region", "instance_type", "hourly_price"),
+}
+for _name, _schema in FRAMES.items():
+    if "resource_id" in _schema and _name not in REQUIRED_NON_NULL:
+        REQUIRED_NON_NULL[_name] = ("resource_id",)
+
+RISKS = ("low", "medium", "high")
+PERFORMANCE = ("improves", "neutral", "risk")
+PRICE_SOURCES = ("billing", "live", "bundled", "none")
+FAMILIES = ("rightsizing", "commitments", "storage", "scheduling", "observability", "network")
+
+# What a finding asks the owner to do. Ranking uses it to order stacked savings
+# (remove, then resize, then schedule, then commit) and to group exclusive findings.
+ACTIONS = ("remove", "resize", "schedule", "commit", "configure", "bottleneck")
+
+FINDINGS: Schema = _with_identity(
+    {
+        "finding_id": pl.String(),
+        "policy_id": pl.String(),
+        "family": pl.String(),
+        "action": pl.String(),
+        "title": pl.String(),
+        "detail": pl.String(),
+        "recommendation": pl.String(),
+        "current_monthly_cost": pl.Float64(),
+        "monthly_savings": pl.Float64(),
+        "added_monthly_cost": pl.Float64(),
+        "upfront_cost": pl.Float64(),
+        "effort_hours": pl.Float64(),
+        "risk": pl.String(),
+        "performance": pl.String(),
+        "confidence": pl.Float64(),
+        "price_source": pl.String(),
+        "evidence": pl.String(),  # JSON text of the figures the decision rests on
+    }
+)
+
+# What ranking adds to findings.
+RANKED: Schema = {
+    **FINDINGS,
+    "standalone_monthly_savings": pl.Float64(),
+    "net_monthly_savings": pl.Float64(),
+    "implementation_cost": pl.Float64(),
+    "payback_months": pl.Float64(),
+    "roi_12m": pl.Float64(),
+    "priority": pl.String(),
+    "counted": pl.Boolean(),
+    "alternative_to": pl.String(),
+    "rank": pl.Int64(),
+}
+
+# Columns a policy must produce itself; the registry fills in the rest from metadata.
+POLICY_OUTPUT_COLUMNS: tuple[str, ...] = (
+    *IDENTITY_COLUMNS,
+    "detail",
+    "recommendation",
+    "current_monthly_cost",
+    "monthly_savings",
+    "confidence",
+    "price_source",
+    "evidence",
+)
+
+
+def empty(schema: Schema) -> pl.DataFrame:
+    """An empty frame with ``schema``."""
+    return pl.DataFrame(schema=dict(schema))
+
+
+def empty_lazy(schema: Schema) -> pl.LazyFrame:
+    return empty(schema).lazy()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    frame: str
+    reason: str
+    rows: int
+
+
+@dataclass
+class Validated:
+    frame: pl.DataFrame
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def rejected_rows(self) -> int:
+        return sum(r.rows for r in self.rejections)
+
+
+def conform(name: str, df: pl.DataFrame) -> pl.DataFrame:
+    """Order and cast ``df`` to frame ``name``'s schema, adding absent optional columns.
+
+    Raises SchemaError when a cast cannot succeed: a provider bug, not bad cloud data.
+    """
+    schema = FRAMES[name] if name in FRAMES else None
+    if schema is None:
+        raise SchemaError(f"unknown frame {name!r}")
+    return _conform(name, df, schema)
+
+
+def _conform(name: str, df: pl.DataFrame, schema: Schema) -> pl.DataFrame:
+    exprs = []
+    for col, dtype in schema.items():
+        if col in df.columns:
+            exprs.append(pl.col(col).cast(dtype, strict=False).alias(col))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(col))
+    try:
+        return df.select(exprs)
+    except pl.exceptions.PolarsError as exc:  # pragma: no cover - provider bug
+        raise SchemaError(f"frame {name!r} does not fit its schema: {exc}") from exc
+
+
+def validate(name: str, df: pl.DataFrame) -> Validated:
+    """Conform ``df`` to frame ``name`` and split off rows that cannot be used.
+
+    Rows whose required columns are null (or whose values failed to cast to the
+    column's type) are counted with a reason, never dropped silently.
+    """
+    schema = FRAMES.get(name)
+    if schema is None:
+        raise SchemaError(f"unknown frame {name!r}")
+    conformed = _conform(name, df, schema)
+    required = REQUIRED_NON_NULL.get(name, ())
+    if not required or conformed.height == 0:
+        return Validated(conformed)
+    rejections = []
+    bad_mask = pl.lit(False)
+    for col in required:
+        # A value present in the input but null after the cast did not parse.
+        is_bad = pl.col(col).is_null()
+        n_bad = conformed.select(is_bad.sum()).item()
+        if n_bad:
+            had_value = col in df.columns
+            why = f"{col} is missing or not a valid {schema[col]}" if had_value else f"no {col}"
+            rejections.append(Rejection(name, why, int(n_bad)))
+        bad_mask = bad_mask | is_bad
+    kept = conformed.filter(~bad_mask)
+    return Validated(kept, rejections)
+
+
+def conform_findings(df: pl.LazyFrame) -> pl.LazyFrame:
+    """Select and cast a policy's output to the findings schema, in order."""
+    return df.select([pl.col(c).cast(t, strict=False).alias(c) for c, t in FINDINGS.items()])
