@@ -179,8 +179,9 @@ PRICES: Schema = {
     "architecture": pl.String(),
     "burstable": pl.Boolean(),
     "hourly_price": pl.Float64(),
-    "source": pl.String(),
-    "as_of": pl.String(),
+    "source": pl.String(),  # bundled | live (the findings' price_source vocabulary)
+    "reference": pl.String(),  # where the figure comes from: a public URL or API name
+    "as_of": pl.String(),  # ISO date the price was published or fetched
 }
 
 # Observed spot prices; policies sanity-check them against on-demand.
