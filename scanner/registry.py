@@ -202,9 +202,7 @@ def build_params(cls: type[P], raw: Mapping[str, Any], *, where: str) -> P:
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         known = ", ".join(sorted(fields)) or "none"
-        raise ConfigError(
-            f"[{where}]: unknown parameter(s) {', '.join(unknown)} (known: {known})"
-        )
+        raise ConfigError(f"[{where}]: unknown parameter(s) {', '.join(unknown)} (known: {known})")
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for name, value in raw.items():

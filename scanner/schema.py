@@ -347,7 +347,7 @@ def conform(name: str, df: pl.DataFrame) -> pl.DataFrame:
 
     Raises SchemaError when a cast cannot succeed: a provider bug, not bad cloud data.
     """
-    schema = FRAMES[name] if name in FRAMES else None
+    schema = FRAMES.get(name)
     if schema is None:
         raise SchemaError(f"unknown frame {name!r}")
     return _conform(name, df, schema)

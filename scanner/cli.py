@@ -1,0 +1,271 @@
+"""The command line. Parses flags and calls ``engine``; nothing else happens here.
+
+Only typer is imported at start-up so that ``costscan --help`` stays fast; polars, boto3,
+moto and the renderers load inside the commands that use them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from scanner.errors import CostscanError, UsageError
+
+if TYPE_CHECKING:
+    from providers.interface import Progress
+    from scanner.engine import RunResult, Settings
+
+app = typer.Typer(
+    name="costscan",
+    help="Find cloud waste, price every finding, rank by ROI.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+policies_app = typer.Typer(
+    help="List every policy, or show one with `costscan policies show ID`.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+app.add_typer(policies_app, name="policies")
+
+EXIT_USAGE = 2
+# click's UsageError and ClickException, whether typer vendors click or depends on it.
+_CLICK_USAGE_ERROR: type[Exception] = typer.BadParameter.__mro__[1]
+_CLICK_EXCEPTION: type[Exception] = typer.BadParameter.__mro__[2]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """One clear line on stderr, no traceback."""
+    typer.echo(f"costscan: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def split_formats(value: str) -> list[str]:
+    names = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if not names:
+        raise UsageError("--format: give at least one format, e.g. html,csv,json,md")
+    return names
+
+
+def _plain_progress() -> Progress:
+    def report(step: str, _advance: int = 1) -> None:
+        typer.echo(f"costscan: {step}", err=True)
+
+    return report
+
+
+@contextmanager
+def progress_display() -> Iterator[Progress]:
+    """A rich progress bar on a terminal; plain lines in CI or when piped."""
+    interactive = sys.stderr.isatty() and not os.environ.get("CI")
+    if not interactive:
+        yield _plain_progress()
+        return
+    from rich.progress import Progress as RichProgress
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with RichProgress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} steps"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("scanning", total=None)
+
+        def report(step: str, advance: int = 1) -> None:
+            bar.update(task, description=step, advance=advance)
+
+        yield report
+
+
+def execute(settings: Settings, *, show_table: bool = True) -> RunResult:
+    from scanner import engine
+
+    with progress_display() as progress:
+        result = engine.run(settings, progress)
+    show_result(result, show_table=show_table)
+    return result
+
+
+def show_result(result: RunResult, *, show_table: bool = True) -> None:
+    from rich.console import Console
+
+    from reports import terminal
+
+    console = Console(stderr=False, soft_wrap=False, width=max(100, _terminal_width()))
+    if show_table:
+        console.print(terminal.top_table(result.report, limit=10))
+    for line in terminal.summary_lines(result.report):
+        console.print(line, markup=False, highlight=False)
+    for path in result.written:
+        console.print(f"wrote {path}", markup=False, highlight=False)
+    if result.gate_crossed:
+        console.print(
+            "savings gate crossed: counted monthly savings exceed --fail-on-savings",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 120
+
+
+@app.command()
+def run(
+    provider: Annotated[str, typer.Option(help="aws")] = "aws",
+    region: Annotated[
+        list[str] | None,
+        typer.Option(help="Region to scan; repeat for more. Default: all enabled."),
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS named profile.")] = None,
+    org_role: Annotated[
+        str | None, typer.Option(help="Role name to assume in each AWS Organizations account.")
+    ] = None,
+    lookback_days: Annotated[int, typer.Option(help="Days of utilization to read.")] = 14,
+    config: Annotated[str | None, typer.Option(help="Path to costscan.toml.")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html,csv,json,md,parquet")
+    ] = "html,csv,json,md",
+    output_dir: Annotated[str, typer.Option(help="Where reports are written.")] = "costscan-report",
+    min_savings: Annotated[
+        float, typer.Option(help="Hide findings saving less than this many USD a month.")
+    ] = 0.0,
+    fail_on_savings: Annotated[
+        float | None,
+        typer.Option(help="Exit 1 (after writing reports) when monthly savings exceed this."),
+    ] = None,
+    live_pricing: Annotated[
+        bool, typer.Option(help="Use the AWS Price List API (cached) instead of bundled prices.")
+    ] = False,
+) -> None:
+    """Scan a cloud account, price every finding, and write ranked reports."""
+    from scanner.engine import Settings
+
+    settings = Settings(
+        provider=provider.lower(),
+        regions=tuple(region or ()),
+        profile=profile,
+        org_role=org_role,
+        lookback_days=lookback_days,
+        config_path=config,
+        formats=split_formats(format),
+        output_dir=output_dir,
+        min_savings=min_savings,
+        fail_on_savings=fail_on_savings,
+        live_pricing=live_pricing,
+    )
+    result = execute(settings)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def demo(
+    output_dir: Annotated[str, typer.Option(help="Where reports are written.")] = "costscan-report",
+    format: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html,csv,json,md,parquet")
+    ] = "html,csv,json,md",
+    config: Annotated[str | None, typer.Option(help="Path to costscan.toml.")] = None,
+) -> None:
+    """Run the whole job on a seeded, offline AWS account (moto); no cloud account needed."""
+    from datetime import datetime, timezone
+
+    from scanner.engine import Settings, check_settings
+
+    formats = split_formats(format)
+    # Check the input before spending time seeding the account.
+    check_settings(
+        Settings(provider="aws", formats=formats, config_path=config, output_dir=output_dir)
+    )
+    try:
+        from providers import demo as demo_account
+    except ImportError as exc:  # moto is the demo extra
+        fail(f"the demo needs moto: pip install 'costscan[demo]' ({exc.name} is missing)")
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    typer.echo("costscan: starting an offline AWS account (moto) and seeding it...", err=True)
+    server, endpoint = demo_account.start_demo_server()
+    try:
+        seed = demo_account.seed_demo_account(endpoint, now)
+        settings = Settings(
+            provider="aws",
+            regions=tuple(seed.regions),
+            config_path=config,
+            formats=formats,
+            output_dir=output_dir,
+            endpoint_url=endpoint,
+            now=now,
+        )
+        result = execute(settings)
+    finally:
+        server.stop()
+    raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)
+
+
+@policies_app.callback()
+def policies_list(ctx: typer.Context) -> None:
+    """Every registered policy."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from scanner import engine
+
+    rows = engine.policy_table()
+    width = max((len(r["id"]) for r in rows), default=0)
+    for row in rows:
+        typer.echo(
+            f"{row['id']:<{width}}  {row['family']:<13}  {row['action']:<10}  {row['summary']}"
+        )
+
+
+@policies_app.command("show")
+def policies_show(policy_id: Annotated[str, typer.Argument(help="A policy id.")]) -> None:
+    """A policy's docstring, parameters and defaults."""
+    from scanner import engine
+
+    info = engine.describe_policy(policy_id)
+    typer.echo(f"{info['id']}: {info['title']}")
+    typer.echo(
+        f"family {info['family']}, action {info['action']}, effort {info['effort_hours']} h, "
+        f"risk {info['risk']}, performance {info['performance']}, needs {', '.join(info['needs'])}"
+    )
+    typer.echo("")
+    typer.echo(info["doc"])
+    typer.echo("")
+    typer.echo(f'parameters (costscan.toml [policies."{info["id"]}"]):')
+    if not info["parameters"]:
+        typer.echo("  (none)")
+    for name, default in info["parameters"].items():
+        typer.echo(f"  {name} = {default!r}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: every expected failure is one line on stderr and exit 2."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except CostscanError as exc:
+        _die(str(exc))
+    except _CLICK_EXCEPTION as exc:
+        _die(exc.format_message())  # type: ignore[attr-defined]
+    except typer.Abort:
+        typer.echo("costscan: aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _die(message: str) -> NoReturn:
+    typer.echo(f"costscan: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

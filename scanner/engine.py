@@ -1,0 +1,250 @@
+"""Runs the flow: provider -> policies -> ranking -> renderers.
+
+This module and ``scanner.cli`` are the only places that wire providers, policies and
+reports together. Every input is checked before the first cloud call, so bad input never
+leaves a half-written report behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from scanner import config as config_module
+from scanner import registry, schema
+from scanner.errors import CollectorError, UsageError
+from scanner.inventory import Inventory, RunContext
+
+if TYPE_CHECKING:
+    from providers.interface import Progress, Provider
+    from reports.interface import Renderer, Report
+
+log = logging.getLogger("costscan")
+
+PROVIDERS = ("aws",)
+DEFAULT_FORMATS = ("html", "csv", "json", "md")
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run, as the command line (or the demo) asked for it."""
+
+    provider: str
+    regions: Sequence[str] = ()
+    profile: str | None = None
+    org_role: str | None = None
+    lookback_days: int = 14
+    config_path: str | None = None
+    formats: Sequence[str] = DEFAULT_FORMATS
+    output_dir: str = "costscan-report"
+    min_savings: float = 0.0
+    fail_on_savings: float | None = None
+    live_pricing: bool = False
+    billing_paths: Sequence[str] = ()
+    billing_format: str | None = None
+    endpoint_url: str | None = None
+    now: datetime | None = None
+
+
+@dataclass
+class RunResult:
+    report: Report
+    written: list[Path] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+    gate_crossed: bool = False
+
+
+def version() -> str:
+    try:
+        return metadata.version("costscan")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def check_settings(settings: Settings) -> tuple[config_module.Config, list[Renderer]]:
+    """Everything that can be wrong with the input, found before any cloud call."""
+    if settings.provider not in PROVIDERS:
+        raise UsageError(
+            f"--provider: unknown provider {settings.provider!r} "
+            f"(choose from {', '.join(PROVIDERS)})"
+        )
+    if settings.lookback_days < 1:
+        raise UsageError(f"--lookback-days must be at least 1, got {settings.lookback_days}")
+    if settings.min_savings < 0:
+        raise UsageError(f"--min-savings must be >= 0, got {settings.min_savings}")
+    if settings.fail_on_savings is not None and settings.fail_on_savings < 0:
+        raise UsageError(f"--fail-on-savings must be >= 0, got {settings.fail_on_savings}")
+    if not settings.formats:
+        raise UsageError("--format: give at least one format")
+    from reports import formats as report_formats
+
+    renderers = [report_formats.renderer_for(name) for name in settings.formats]
+    config = config_module.load(settings.config_path)
+    return config, renderers
+
+
+def build_provider(name: str) -> Provider:
+    if name == "aws":
+        from providers.aws import AwsProvider
+
+        return AwsProvider()
+    raise UsageError(f"--provider: unknown provider {name!r}")  # pragma: no cover - checked
+
+
+def run_policies(inv: Inventory, config: config_module.Config) -> pl.DataFrame:
+    """Every enabled policy over the inventory, one findings frame."""
+    enabled = [
+        p for pid, p in registry.all_policies().items() if pid not in config.disabled_policies
+    ]
+    plans = [p.run(inv, p.build_params(config.params_for(p.id))) for p in enabled]
+    if not plans:
+        return schema.empty(schema.FINDINGS)
+    try:
+        frames = pl.collect_all(plans)
+    except pl.exceptions.PolarsError:
+        # Find the policy that failed: a bug in it must not cost the rest of the report.
+        frames = []
+        for policy, plan in zip(enabled, plans, strict=True):
+            try:
+                frames.append(plan.collect())
+            except pl.exceptions.PolarsError as exc:
+                log.exception("policy %s failed", policy.id)
+                inv.errors.append(
+                    CollectorError(f"policy:{policy.id}", "*", "*", f"policy failed: {exc}")
+                )
+    return pl.concat(frames, how="vertical") if frames else schema.empty(schema.FINDINGS)
+
+
+def build_report(
+    inv: Inventory,
+    findings: pl.DataFrame,
+    config: config_module.Config,
+    settings: Settings,
+    started_at: datetime,
+) -> Report:
+    from reports.interface import Report, RunInfo
+    from reports.ranking import rank
+
+    ranked = rank(
+        findings, hourly_rate=config.engineer_hourly_rate, min_savings=settings.min_savings
+    )
+    run_info = RunInfo(
+        provider=inv.provider,
+        accounts=sorted(inv.accounts),
+        regions=sorted(inv.regions),
+        started_at=started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        lookback_days=settings.lookback_days,
+        currency=inv.context.currency,
+        costscan_version=version(),
+        hidden_below_min_savings=ranked.summary["hidden_below_min_savings"],
+        min_savings=settings.min_savings,
+    )
+    rejections = [{"frame": r.frame, "reason": r.reason, "rows": r.rows} for r in inv.rejections]
+    return Report(
+        run=run_info,
+        findings=ranked.findings,
+        bottlenecks=ranked.bottlenecks,
+        summary=ranked.summary,
+        errors=list(inv.errors),
+        rejections=rejections,
+    )
+
+
+def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:
+    """Render every format first, then write each atomically: all or nothing per file."""
+    from reports import formats as report_formats
+    from reports.interface import write_atomically
+
+    rendered = [(r, r.render(report)) for r in renderers]
+    written = []
+    for renderer, data in rendered:
+        path = report_formats.output_path(
+            Path(output_dir),
+            report.run.provider,
+            report.run.accounts,
+            report.run.started_at,
+            renderer.extension,
+        )
+        write_atomically(path, data)
+        written.append(path)
+    return written
+
+
+def run(settings: Settings, progress: Progress | None = None) -> RunResult:
+    """The whole job. Raises UsageError before touching a cloud if any input is wrong."""
+    from providers.interface import ScanRequest, no_progress
+
+    config, renderers = check_settings(settings)
+    started_at = settings.now or datetime.now(timezone.utc)
+    context = RunContext(
+        now=started_at,
+        lookback_days=settings.lookback_days,
+        nonprod_tags=config.nonprod_tags,
+    )
+    request = ScanRequest(
+        context=context,
+        profile=settings.profile,
+        regions=tuple(settings.regions),
+        org_role=settings.org_role,
+        live_pricing=settings.live_pricing,
+        endpoint_url=settings.endpoint_url,
+        billing_paths=tuple(settings.billing_paths),
+        billing_format=settings.billing_format,
+    )
+    provider = build_provider(settings.provider)
+    inv = provider.collect(request, progress or no_progress)
+    return finish(inv, config, renderers, settings, started_at)
+
+
+def finish(
+    inv: Inventory,
+    config: config_module.Config,
+    renderers: Sequence[Renderer],
+    settings: Settings,
+    started_at: datetime,
+) -> RunResult:
+    findings = run_policies(inv, config)
+    report = build_report(inv, findings, config, settings, started_at)
+    written = write_reports(report, renderers, settings.output_dir)
+    gate = (
+        settings.fail_on_savings is not None
+        and report.summary["monthly_savings"] > settings.fail_on_savings
+    )
+    code = EXIT_GATE if gate else (EXIT_PARTIAL if inv.errors else EXIT_OK)
+    return RunResult(report=report, written=written, exit_code=code, gate_crossed=gate)
+
+
+def describe_policy(policy_id: str) -> dict[str, Any]:
+    p = registry.get(policy_id)
+    return {
+        "id": p.id,
+        "family": p.family,
+        "action": p.action,
+        "title": p.title,
+        "needs": list(p.needs),
+        "effort_hours": p.effort_hours,
+        "risk": p.risk,
+        "performance": p.performance,
+        "doc": p.doc,
+        "parameters": p.defaults(),
+    }
+
+
+def policy_table() -> list[dict[str, Any]]:
+    return [
+        {"id": p.id, "family": p.family, "action": p.action, "summary": p.summary}
+        for p in registry.all_policies().values()
+    ]
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, indent=2, default=str)
