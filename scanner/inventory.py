@@ -48,6 +48,9 @@ class Inventory:
     provider: str
     context: RunContext
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # Sources too large to hold in memory (billing exports): lazy scans, already conformed
+    # to their schema by the provider, that policies read with ``lazy(name)``.
+    scans: dict[str, pl.LazyFrame] = field(default_factory=dict)
     errors: list[CollectorError] = field(default_factory=list)
     rejections: list[schema.Rejection] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
@@ -62,17 +65,30 @@ class Inventory:
         else:
             self.frames[name] = checked.frame
 
+    def add_scan(self, name: str, scan: pl.LazyFrame) -> None:
+        """Hold a lazy scan for frame ``name``; the provider has conformed it to the schema."""
+        if name not in schema.FRAMES:
+            raise SchemaError(f"unknown frame {name!r}")
+        self.scans[name] = scan
+
     def frame(self, name: str) -> pl.DataFrame:
         """Frame ``name``; an empty frame with the right schema when nothing was collected."""
         if name not in schema.FRAMES:
             raise SchemaError(f"unknown frame {name!r}")
+        if name in self.scans:
+            return self.scans[name].collect()
         got = self.frames.get(name)
         return got if got is not None else schema.empty(schema.FRAMES[name])
 
     def lazy(self, name: str) -> pl.LazyFrame:
+        """Frame ``name`` as a LazyFrame: the lazy scan when the provider gave one."""
+        if name in self.scans:
+            return self.scans[name]
         return self.frame(name).lazy()
 
     def has(self, name: str) -> bool:
+        if name in self.scans:
+            return True
         return name in self.frames and self.frames[name].height > 0
 
     def merge(self, others: Iterable[Inventory]) -> None:
