@@ -237,8 +237,8 @@ def _coerce(value: Any, hint: Any, *, where: str) -> Any:
         item = args[0] if args else Any
         return tuple(_coerce(v, item, where=where) for v in value)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
             return None
-        return _coerce(value, args[0], where=where) if len(args) == 1 else value
+        return _coerce(value, members[0], where=where) if len(members) == 1 else value
     return value

@@ -1,0 +1,738 @@
+"""Rightsizing: idle, over-provisioned, previous-generation, Graviton and bottlenecked VMs.
+
+Every policy here reads the ``compute`` frame (running instances only: a stopped instance
+pays no compute), the hourly ``utilization`` series and the ``prices`` catalogue, and is
+provider-agnostic wherever the catalogue says what a type is (vCPUs, memory, architecture,
+generation, burstable). Savings are per month against the instance's on-demand price
+× 730 h, so ranking can stack them with scheduling and commitment findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from policies._compute import (
+    HOURS_PER_MONTH,
+    candidate_types,
+    cpu_profile,
+    evidence,
+    findings,
+    memory_profile,
+    money,
+    monthly,
+    network_profile,
+    num,
+    pct,
+    price_evidence,
+    rate,
+    running_instances,
+    weaker_source,
+)
+from scanner.inventory import Inventory
+from scanner.registry import policy
+
+# Graviton moves go from this architecture to that one (schema.COMPUTE's vocabulary).
+X86_64 = "x86_64"
+ARM64 = "arm64"
+
+# Accelerated and special-purpose classes (GPU, Inferentia, Trainium, FPGA, video, Mac,
+# high-memory) whose value is not in vCPUs and memory: never a source or a target of a
+# CPU-driven resize.
+ACCELERATED_CLASSES = ("p", "g", "gr", "inf", "trn", "dl", "f", "vt", "mac", "u")
+
+
+def _cheapest_per_instance(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """Keep, for each instance, the candidate with the lowest price (ties by type name)."""
+    return pairs.sort("cand_hourly_price", "cand_instance_type").unique(
+        subset=["provider", "account_id", "region", "resource_id"],
+        keep="first",
+        maintain_order=True,
+    )
+
+
+# --------------------------------------------------------------------------- idle
+
+
+@dataclass(frozen=True)
+class IdleParams:
+    # AWS Cost Explorer rightsizing: "Idle – If the maximum CPU utilization is at or
+    # below 1%" over the last 14 days.
+    # https://docs.aws.amazon.com/cost-management/latest/userguide/understanding-rr-calc.html
+    max_cpu_percent: float = 1.0
+    # GCP Recommender's idle-VM rule: received traffic under 2,000 B/s and sent traffic
+    # under 1,000 B/s for 95% of VM runtime.
+    # https://cloud.google.com/compute/docs/instances/viewing-and-applying-idle-vm-recommendations
+    network_percentile: float = 0.95
+    max_network_in_bytes_per_second: float = 2000.0
+    max_network_out_bytes_per_second: float = 1000.0
+    # AWS Compute Optimizer needs at least 30 hours of metrics in the past 14 days.
+    # https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html
+    min_hours: int = 30
+    confidence: float = 0.9
+    confidence_without_network: float = 0.7
+    confidence_short_history: float = 0.4
+
+
+@policy(
+    id="rightsizing.idle",
+    family="rightsizing",
+    action="remove",
+    title="Idle instance: stop or terminate",
+    needs=("compute", "utilization"),
+    effort_hours=1.0,
+    risk="medium",
+    performance="neutral",
+    params=IdleParams,
+)
+def idle(inv: Inventory, p: IdleParams) -> pl.LazyFrame:
+    """Running instances whose CPU never rose above 1% and whose network stayed quiet.
+
+    Flagged: a running instance whose maximum CPU over the lookback is at or under
+    ``max_cpu_percent`` and, where network data exists, whose p95 network rate is under
+    ``max_network_in_bytes_per_second`` received and ``max_network_out_bytes_per_second``
+    sent. Nothing runs on it, so the whole price is waste: stop it, or terminate it after
+    a snapshot.
+
+    Saving formula: monthly_savings = hourly_price × 730 (the whole on-demand price).
+
+    Confidence drops to ``confidence_without_network`` when there is no network data
+    (CPU alone says idle) and to ``confidence_short_history`` under ``min_hours`` hours
+    of CPU data.
+
+    Sources: AWS Cost Explorer rightsizing, idle = maximum CPU at or below 1% over 14 days
+    (https://docs.aws.amazon.com/cost-management/latest/userguide/understanding-rr-calc.html);
+    low network from GCP Recommender's idle-VM rule, under 2,000 B/s received and
+    1,000 B/s sent for 95% of runtime
+    (https://cloud.google.com/compute/docs/instances/viewing-and-applying-idle-vm-recommendations);
+    the 30-hour minimum from AWS Compute Optimizer
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html).
+    """
+    instances = running_instances(inv)
+    profiled = instances.join(cpu_profile(inv), on="resource_id", how="inner").join(
+        network_profile(inv, p.network_percentile), on="resource_id", how="left"
+    )
+    in_rate = pl.col("network_in_bytes_per_second")
+    out_rate = pl.col("network_out_bytes_per_second")
+    network_known = in_rate.is_not_null() | out_rate.is_not_null()
+    quiet = (in_rate.is_null() | (in_rate < p.max_network_in_bytes_per_second)) & (
+        out_rate.is_null() | (out_rate < p.max_network_out_bytes_per_second)
+    )
+    flagged = profiled.filter(
+        (pl.col("cpu_max") <= p.max_cpu_percent) & (~network_known | quiet)
+    ).with_columns(network_known.alias("_network_known"))
+
+    saving = monthly(pl.col("hourly_price"))
+    network_text = (
+        pl.when(pl.col("_network_known"))
+        .then(
+            pl.format(
+                "; network p95 {} B/s in, {} B/s out",
+                num(in_rate.round(0)),
+                num(out_rate.round(0)),
+            )
+        )
+        .otherwise(pl.lit("; no network data"))
+    )
+    return findings(
+        flagged,
+        detail=pl.format(
+            "{} ({}) peaked at {} CPU over {} h of data{}; it costs {} a month.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            pct(pl.col("cpu_max")),
+            num(pl.col("cpu_hours")),
+            network_text,
+            money(saving),
+        ),
+        recommendation=pl.format(
+            "Stop {} or terminate it (snapshot its volumes first if the data matters).",
+            pl.col("resource_id"),
+        ),
+        current_monthly_cost=saving,
+        monthly_savings=saving,
+        confidence=pl.when(pl.col("cpu_hours") < p.min_hours)
+        .then(pl.lit(p.confidence_short_history))
+        .when(~pl.col("_network_known"))
+        .then(pl.lit(p.confidence_without_network))
+        .otherwise(pl.lit(p.confidence)),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
+            hours_per_month=HOURS_PER_MONTH,
+            price=price_evidence(
+                pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
+            ),
+            cpu=pl.struct(
+                max_percent=pl.col("cpu_max"),
+                hours=pl.col("cpu_hours"),
+                lookback_days=pl.lit(inv.context.lookback_days),
+            ),
+            network=pl.struct(
+                percentile=pl.lit(p.network_percentile),
+                in_bytes_per_second=in_rate,
+                out_bytes_per_second=out_rate,
+                in_bytes_total=pl.col("network_in_bytes"),
+                out_bytes_total=pl.col("network_out_bytes"),
+            ),
+            thresholds=pl.struct(
+                max_cpu_percent=pl.lit(p.max_cpu_percent),
+                max_network_in_bytes_per_second=pl.lit(p.max_network_in_bytes_per_second),
+                max_network_out_bytes_per_second=pl.lit(p.max_network_out_bytes_per_second),
+                min_hours=pl.lit(p.min_hours),
+            ),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- over-provisioned
+
+
+@dataclass(frozen=True)
+class OverprovisionedParams:
+    # The normal-range line: projected p99 CPU on the smaller type stays at or under 70%,
+    # i.e. 30% headroom, one of AWS Compute Optimizer's CPU headroom settings (30/20/0%).
+    # https://docs.aws.amazon.com/compute-optimizer/latest/ug/rightsizing-preferences.html
+    target_cpu_p99_percent: float = 70.0
+    # Compute Optimizer's default memory headroom is 20%: projected p99 memory <= 80%.
+    # https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_UtilizationPreference.html
+    target_memory_p99_percent: float = 80.0
+    # Without memory data nothing shows memory can shrink, so by default the new type
+    # keeps at least the current memory (1.0 = 100%). Lower it to accept smaller types.
+    memory_floor_without_data: float = 1.0
+    # Compute Optimizer needs at least 30 hours of metrics in the past 14 days.
+    # https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html
+    min_hours: int = 30
+    confidence: float = 0.85
+    confidence_without_memory: float = 0.6
+    confidence_short_history: float = 0.3
+
+
+@policy(
+    id="rightsizing.overprovisioned",
+    family="rightsizing",
+    action="resize",
+    title="Over-provisioned instance: move to a smaller type",
+    needs=("compute", "utilization", "prices"),
+    effort_hours=2.0,
+    risk="medium",
+    performance="neutral",
+    params=OverprovisionedParams,
+)
+def overprovisioned(inv: Inventory, p: OverprovisionedParams) -> pl.LazyFrame:
+    """Running instances whose load fits a cheaper, smaller type with headroom to spare.
+
+    Flagged: a running instance for which a cheaper type exists in the same region with
+    the same architecture (burstable only if the current one is; current generation or
+    the same family; with instance storage if the current has it; never a GPU/accelerator
+    class) that keeps
+
+    - projected p99 CPU = p99 CPU × current vCPUs / candidate vCPUs at or under
+      ``target_cpu_p99_percent``, and
+    - with memory data: projected p99 memory = p99 memory × current GiB / candidate GiB
+      at or under ``target_memory_p99_percent`` (so the candidate always holds what is
+      used); without memory data: candidate GiB >= current GiB ×
+      ``memory_floor_without_data``, at ``confidence_without_memory``,
+
+    and that is actually smaller (fewer vCPUs or, with memory data, less memory). The
+    cheapest such type is recommended.
+
+    Saving formula: monthly_savings = (current hourly − candidate hourly) × 730.
+
+    Under ``min_hours`` hours of CPU data the finding stays, at
+    ``confidence_short_history``.
+
+    Sources: 30% CPU headroom (the 70% line) and the 20% default memory headroom are
+    AWS Compute Optimizer's rightsizing preferences
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/rightsizing-preferences.html,
+    https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_UtilizationPreference.html);
+    the 30-hour minimum is Compute Optimizer's requirement
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html).
+    """
+    profiled = (
+        running_instances(inv)
+        .filter(
+            pl.col("vcpus").is_not_null()
+            & pl.col("memory_gib").is_not_null()
+            & pl.col("architecture").is_not_null()
+            & ~pl.col("instance_class").is_in(ACCELERATED_CLASSES)
+        )
+        .join(cpu_profile(inv), on="resource_id", how="inner")
+        .join(memory_profile(inv), on="resource_id", how="left")
+        .filter(pl.col("cpu_p99").is_not_null())
+        .with_columns(
+            pl.col("memory_p99").is_not_null().alias("_memory_known"),
+            (pl.col("memory_p99") / 100.0 * pl.col("memory_gib")).alias("_memory_used_gib"),
+        )
+    )
+    projected_cpu = pl.col("cpu_p99") * pl.col("vcpus") / pl.col("cand_vcpus")
+    projected_memory = pl.col("_memory_used_gib") / pl.col("cand_memory_gib") * 100.0
+    memory_fits = (
+        pl.when(pl.col("_memory_known"))
+        .then(projected_memory <= p.target_memory_p99_percent)
+        .otherwise(pl.col("cand_memory_gib") >= pl.col("memory_gib") * p.memory_floor_without_data)
+    )
+    smaller = (pl.col("cand_vcpus") < pl.col("vcpus")) | (
+        pl.col("_memory_known") & (pl.col("cand_memory_gib") < pl.col("memory_gib"))
+    )
+    # Equal keys in the join, inequalities after it, so each instance meets only the
+    # types of its own region and architecture.
+    pairs = profiled.join(
+        candidate_types(inv),
+        left_on=["provider", "region", "architecture"],
+        right_on=["provider", "region", "cand_architecture"],
+        how="inner",
+        coalesce=False,
+    ).filter(
+        (pl.col("cand_instance_type") != pl.col("instance_type"))
+        & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
+        & (~pl.col("cand_burstable") | pl.col("burstable"))
+        & (pl.col("cand_current_generation") | (pl.col("cand_family") == pl.col("family")))
+        & (~pl.col("local_disk") | pl.col("cand_local_disk"))
+        & ~pl.col("cand_instance_class").is_in(ACCELERATED_CLASSES)
+        & pl.col("cand_vcpus").is_not_null()
+        & pl.col("cand_memory_gib").is_not_null()
+        & (projected_cpu <= p.target_cpu_p99_percent)
+        & memory_fits
+        & smaller
+    )
+    best = _cheapest_per_instance(pairs).with_columns(
+        projected_cpu.alias("_projected_cpu"),
+        projected_memory.alias("_projected_memory"),
+    )
+
+    current = monthly(pl.col("hourly_price"))
+    saving = monthly(pl.col("hourly_price") - pl.col("cand_hourly_price"))
+    memory_text = (
+        pl.when(pl.col("_memory_known"))
+        .then(
+            pl.format(
+                ", p99 memory {} of {} GiB -> {} of {} GiB",
+                pct(pl.col("memory_p99")),
+                num(pl.col("memory_gib")),
+                pct(pl.col("_projected_memory")),
+                num(pl.col("cand_memory_gib")),
+            )
+        )
+        .otherwise(pl.format(", no memory data (kept >= {} GiB)", num(pl.col("cand_memory_gib"))))
+    )
+    return findings(
+        best,
+        detail=pl.format(
+            "{} ({}, {} vCPU, {} GiB) p99 CPU {} -> {} on {} ({} vCPU){}; over {} h.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            num(pl.col("vcpus")),
+            num(pl.col("memory_gib")),
+            pct(pl.col("cpu_p99")),
+            pct(pl.col("_projected_cpu")),
+            pl.col("cand_instance_type"),
+            num(pl.col("cand_vcpus")),
+            memory_text,
+            num(pl.col("cpu_hours")),
+        ),
+        recommendation=pl.format(
+            "Resize {} from {} ({}) to {} ({}); saves {} a month.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            rate(pl.col("hourly_price")),
+            pl.col("cand_instance_type"),
+            rate(pl.col("cand_hourly_price")),
+            money(saving),
+        ),
+        current_monthly_cost=current,
+        monthly_savings=saving,
+        confidence=pl.when(pl.col("cpu_hours") < p.min_hours)
+        .then(pl.lit(p.confidence_short_history))
+        .when(~pl.col("_memory_known"))
+        .then(pl.lit(p.confidence_without_memory))
+        .otherwise(pl.lit(p.confidence)),
+        price_source=weaker_source(pl.col("price_source"), pl.col("cand_source")),
+        evidence=evidence(
+            formula=(
+                f"monthly_savings = (current_hourly - candidate_hourly) × {HOURS_PER_MONTH:g}; "
+                "projected_cpu_p99 = cpu_p99 × current_vcpus / candidate_vcpus"
+            ),
+            hours_per_month=HOURS_PER_MONTH,
+            current=price_evidence(
+                pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
+            ),
+            candidate=price_evidence(
+                pl.col("cand_instance_type"), pl.col("cand_hourly_price"), pl.col("cand_source")
+            ),
+            cpu=pl.struct(
+                p99_percent=pl.col("cpu_p99"),
+                p95_percent=pl.col("cpu_p95"),
+                max_percent=pl.col("cpu_max"),
+                statistic=pl.col("cpu_statistic"),
+                hours=pl.col("cpu_hours"),
+                current_vcpus=pl.col("vcpus"),
+                candidate_vcpus=pl.col("cand_vcpus"),
+                projected_p99_percent=pl.col("_projected_cpu"),
+            ),
+            memory=pl.struct(
+                data=pl.col("_memory_known"),
+                p99_percent=pl.col("memory_p99"),
+                used_gib=pl.col("_memory_used_gib"),
+                hours=pl.col("memory_hours"),
+                current_gib=pl.col("memory_gib"),
+                candidate_gib=pl.col("cand_memory_gib"),
+                projected_p99_percent=pl.col("_projected_memory"),
+            ),
+            thresholds=pl.struct(
+                target_cpu_p99_percent=pl.lit(p.target_cpu_p99_percent),
+                target_memory_p99_percent=pl.lit(p.target_memory_p99_percent),
+                memory_floor_without_data=pl.lit(p.memory_floor_without_data),
+                min_hours=pl.lit(p.min_hours),
+            ),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- previous generation
+
+
+@dataclass(frozen=True)
+class PreviousGenerationParams:
+    # Stay in the same instance class (m -> m, c -> c, r -> r), so the workload's shape
+    # (general purpose, compute, memory optimised) does not change with the generation.
+    same_class: bool = True
+    confidence: float = 0.8
+
+
+@policy(
+    id="rightsizing.previous-generation",
+    family="rightsizing",
+    action="resize",
+    title="Previous-generation instance: move to current generation",
+    needs=("compute", "prices"),
+    effort_hours=2.0,
+    risk="low",
+    performance="improves",
+    params=PreviousGenerationParams,
+)
+def previous_generation(inv: Inventory, p: PreviousGenerationParams) -> pl.LazyFrame:
+    """Running instances of a previous-generation type with a cheaper current one.
+
+    Flagged: a running instance whose type the catalogue marks as previous generation
+    (m4, c4, r4, t2 ...) when a current-generation type in the same region has the same
+    vCPUs, at least the same memory, the same architecture, burstable only if the
+    current one is, instance storage if the current has it, the same class when
+    ``same_class`` (m4.xlarge -> m5.xlarge or m6i.xlarge), and a lower price. The cheapest
+    is recommended; newer generations run faster per vCPU, so performance improves.
+
+    Saving formula: monthly_savings = (current hourly − candidate hourly) × 730, only when
+    positive.
+
+    Source: AWS lists which families are previous generation and recommends moving to
+    current ones for better price-performance
+    (https://aws.amazon.com/ec2/previous-generation/); AWS Compute Optimizer flags the
+    same move for "Optimized" instances on older generations
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/view-ec2-recommendations.html).
+    """
+    instances = running_instances(inv).filter(
+        ~pl.col("current_generation") & pl.col("vcpus").is_not_null()
+    )
+    same_class = (
+        pl.col("cand_instance_class") == pl.col("instance_class") if p.same_class else pl.lit(True)
+    )
+    current = candidate_types(inv).filter(pl.col("cand_current_generation"))
+    pairs = instances.join(
+        current,
+        left_on=["provider", "region", "architecture", "vcpus"],
+        right_on=["provider", "region", "cand_architecture", "cand_vcpus"],
+        how="inner",
+        coalesce=False,
+    ).filter(
+        (pl.col("cand_memory_gib") >= pl.col("memory_gib"))
+        & (~pl.col("cand_burstable") | pl.col("burstable"))
+        & (~pl.col("local_disk") | pl.col("cand_local_disk"))
+        & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
+        & same_class
+    )
+    best = _cheapest_per_instance(pairs)
+    return _resize_findings(
+        best,
+        confidence=p.confidence,
+        detail=pl.format(
+            "{} runs {}, a previous-generation type; {} has the same {} vCPU and {} GiB "
+            "(>= {} GiB) at {} instead of {}.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            pl.col("cand_instance_type"),
+            num(pl.col("cand_vcpus")),
+            num(pl.col("cand_memory_gib")),
+            num(pl.col("memory_gib")),
+            rate(pl.col("cand_hourly_price")),
+            rate(pl.col("hourly_price")),
+        ),
+        move="current generation",
+    )
+
+
+# --------------------------------------------------------------------------- graviton
+
+
+@dataclass(frozen=True)
+class GravitonParams:
+    confidence: float = 0.6
+
+
+@policy(
+    id="rightsizing.graviton",
+    family="rightsizing",
+    action="resize",
+    title="x86 instance with a cheaper Graviton (arm64) equivalent",
+    needs=("compute", "prices"),
+    effort_hours=8.0,
+    risk="medium",
+    performance="neutral",
+    params=GravitonParams,
+)
+def graviton(inv: Inventory, p: GravitonParams) -> pl.LazyFrame:
+    """Running x86_64 instances whose class has a cheaper arm64 (Graviton) type.
+
+    Flagged: a running x86_64 instance when a current-generation arm64 type in the same
+    region and the same class (m5/m6i -> m6g/m7g, c5 -> c6g, r5 -> r6g, t3 -> t4g) has
+    the same vCPUs, at least the same memory, the same burstable-ness, instance storage
+    if the current has it, and a lower price. The cheapest is recommended. Risk is
+    medium: the software must have arm64 builds and be tested on them.
+
+    Saving formula: monthly_savings = (current hourly − Graviton hourly) × 730, only
+    when positive.
+
+    Source: AWS's Graviton instances and their price-performance claim
+    (https://aws.amazon.com/ec2/graviton/), and the Graviton getting-started guide on
+    what to check before moving (https://github.com/aws/aws-graviton-getting-started);
+    AWS Compute Optimizer recommends the same moves when asked for ``AWS_ARM64`` in its
+    ``cpuVendorArchitectures`` preference
+    (https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_RecommendationPreferences.html).
+    """
+    instances = running_instances(inv).filter(
+        (pl.col("architecture") == X86_64) & pl.col("vcpus").is_not_null()
+    )
+    arm = candidate_types(inv).filter(
+        (pl.col("cand_architecture") == ARM64) & pl.col("cand_current_generation")
+    )
+    pairs = instances.join(
+        arm,
+        left_on=["provider", "region", "instance_class", "vcpus"],
+        right_on=["provider", "region", "cand_instance_class", "cand_vcpus"],
+        how="inner",
+        coalesce=False,
+    ).filter(
+        (pl.col("cand_memory_gib") >= pl.col("memory_gib"))
+        & (pl.col("cand_burstable") == pl.col("burstable"))
+        & (~pl.col("local_disk") | pl.col("cand_local_disk"))
+        & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
+    )
+    best = _cheapest_per_instance(pairs)
+    return _resize_findings(
+        best,
+        confidence=p.confidence,
+        detail=pl.format(
+            "{} runs {} (x86_64); {} is its arm64 Graviton equivalent with {} vCPU and {} GiB "
+            "at {} instead of {}; the software needs arm64 builds.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            pl.col("cand_instance_type"),
+            num(pl.col("cand_vcpus")),
+            num(pl.col("cand_memory_gib")),
+            rate(pl.col("cand_hourly_price")),
+            rate(pl.col("hourly_price")),
+        ),
+        move="Graviton (arm64)",
+    )
+
+
+def _resize_findings(
+    best: pl.LazyFrame, *, confidence: float, detail: pl.Expr, move: str
+) -> pl.LazyFrame:
+    """Findings for a same-size move to ``cand_instance_type`` (previous-gen, Graviton)."""
+    saving = monthly(pl.col("hourly_price") - pl.col("cand_hourly_price"))
+    return findings(
+        best,
+        detail=detail,
+        recommendation=pl.format(
+            "Move {} from {} to {} ({}); saves {} a month.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            pl.col("cand_instance_type"),
+            pl.lit(move),
+            money(saving),
+        ),
+        current_monthly_cost=monthly(pl.col("hourly_price")),
+        monthly_savings=saving,
+        confidence=pl.lit(confidence),
+        price_source=weaker_source(pl.col("price_source"), pl.col("cand_source")),
+        evidence=evidence(
+            formula=f"monthly_savings = (current_hourly - candidate_hourly) × {HOURS_PER_MONTH:g}",
+            hours_per_month=HOURS_PER_MONTH,
+            current=price_evidence(
+                pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
+            ),
+            candidate=price_evidence(
+                pl.col("cand_instance_type"), pl.col("cand_hourly_price"), pl.col("cand_source")
+            ),
+            shape=pl.struct(
+                vcpus=pl.col("vcpus"),
+                memory_gib=pl.col("memory_gib"),
+                candidate_memory_gib=pl.col("cand_memory_gib"),
+                architecture=pl.col("architecture"),
+                candidate_architecture=pl.col("cand_architecture"),
+                current_generation=pl.col("current_generation"),
+            ),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- under-provisioned
+
+
+@dataclass(frozen=True)
+class UnderprovisionedParams:
+    # The alert line: p95 CPU over 85%. AWS Compute Optimizer's default 20% CPU headroom
+    # treats sustained use above ~80% of capacity as under-provisioned; 85% at p95 is
+    # the same idea with room for the hourly averaging.
+    # https://docs.aws.amazon.com/compute-optimizer/latest/ug/rightsizing-preferences.html
+    alert_cpu_p95_percent: float = 85.0
+    # Compute Optimizer needs at least 30 hours of metrics in the past 14 days.
+    min_hours: int = 30
+    confidence: float = 0.8
+    confidence_short_history: float = 0.4
+
+
+@policy(
+    id="rightsizing.underprovisioned",
+    family="rightsizing",
+    action="bottleneck",
+    title="Under-provisioned instance: CPU above the alert line",
+    needs=("compute", "utilization"),
+    effort_hours=2.0,
+    risk="low",
+    performance="improves",
+    params=UnderprovisionedParams,
+)
+def underprovisioned(inv: Inventory, p: UnderprovisionedParams) -> pl.LazyFrame:
+    """Running instances whose p95 CPU is above the alert line: a bottleneck, not a saving.
+
+    Flagged: a running instance whose p95 hourly CPU over the lookback is above
+    ``alert_cpu_p95_percent``. The fix is the next size up in the same family (the
+    smallest type of that family with more vCPUs, cheapest first); its extra cost is
+    reported, never counted as a saving.
+
+    Cost formula: added_monthly_cost = (next size hourly − current hourly) × 730;
+    monthly_savings = 0. When the catalogue has no larger size in the family, the
+    finding stays with no added cost and says so.
+
+    Source: the 85% alert line follows AWS Compute Optimizer's default 20% CPU headroom,
+    under which sustained use above ~80% of capacity is under-provisioned
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/rightsizing-preferences.html,
+    finding classes in
+    https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_InstanceRecommendation.html);
+    the 30-hour minimum is Compute Optimizer's
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html).
+    """
+    hot = (
+        running_instances(inv)
+        .join(cpu_profile(inv), on="resource_id", how="inner")
+        .filter(pl.col("cpu_p95") > p.alert_cpu_p95_percent)
+    )
+    larger = (
+        hot.join(
+            candidate_types(inv),
+            left_on=["provider", "region", "family"],
+            right_on=["provider", "region", "cand_family"],
+            how="inner",
+            coalesce=False,
+        )
+        .filter(
+            (pl.col("cand_vcpus") > pl.col("vcpus")) & pl.col("cand_hourly_price").is_not_null()
+        )
+        .sort("cand_vcpus", "cand_hourly_price", "cand_instance_type")
+        .unique(
+            subset=["provider", "account_id", "region", "resource_id"],
+            keep="first",
+            maintain_order=True,
+        )
+        .select(
+            "resource_id",
+            "cand_instance_type",
+            "cand_vcpus",
+            "cand_memory_gib",
+            "cand_hourly_price",
+            "cand_source",
+        )
+    )
+    joined = hot.join(larger, on="resource_id", how="left")
+    added = monthly(pl.col("cand_hourly_price") - pl.col("hourly_price"))
+    has_next = pl.col("cand_instance_type").is_not_null()
+    return findings(
+        joined,
+        detail=pl.format(
+            "{} ({}, {} vCPU) p95 CPU {} (p99 {}, max {}) over {} h, above the {} alert line.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            num(pl.col("vcpus")),
+            pct(pl.col("cpu_p95")),
+            pct(pl.col("cpu_p99")),
+            pct(pl.col("cpu_max")),
+            num(pl.col("cpu_hours")),
+            pct(pl.lit(p.alert_cpu_p95_percent)),
+        ),
+        recommendation=pl.when(has_next)
+        .then(
+            pl.format(
+                "Move {} up to {} ({} vCPU, {}); it adds {} a month.",
+                pl.col("resource_id"),
+                pl.col("cand_instance_type"),
+                num(pl.col("cand_vcpus")),
+                rate(pl.col("cand_hourly_price")),
+                money(added),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "No larger {} size is priced in {}; scale out or move {} to a larger family.",
+                pl.col("family"),
+                pl.col("region"),
+                pl.col("resource_id"),
+            )
+        ),
+        current_monthly_cost=monthly(pl.col("hourly_price")),
+        monthly_savings=pl.lit(0.0),
+        added_monthly_cost=added,
+        confidence=pl.when(pl.col("cpu_hours") < p.min_hours)
+        .then(pl.lit(p.confidence_short_history))
+        .otherwise(pl.lit(p.confidence)),
+        price_source=pl.when(has_next)
+        .then(weaker_source(pl.col("price_source"), pl.col("cand_source")))
+        .otherwise(pl.col("price_source")),
+        evidence=evidence(
+            formula=(
+                f"added_monthly_cost = (next_size_hourly - current_hourly) × {HOURS_PER_MONTH:g};"
+                " monthly_savings = 0 (a bottleneck never counts as a saving)"
+            ),
+            hours_per_month=HOURS_PER_MONTH,
+            current=price_evidence(
+                pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
+            ),
+            next_size=price_evidence(
+                pl.col("cand_instance_type"), pl.col("cand_hourly_price"), pl.col("cand_source")
+            ),
+            cpu=pl.struct(
+                p95_percent=pl.col("cpu_p95"),
+                p99_percent=pl.col("cpu_p99"),
+                max_percent=pl.col("cpu_max"),
+                statistic=pl.col("cpu_statistic"),
+                hours=pl.col("cpu_hours"),
+                vcpus=pl.col("vcpus"),
+                next_size_vcpus=pl.col("cand_vcpus"),
+            ),
+            thresholds=pl.struct(
+                alert_cpu_p95_percent=pl.lit(p.alert_cpu_p95_percent),
+                min_hours=pl.lit(p.min_hours),
+            ),
+        ),
+    )

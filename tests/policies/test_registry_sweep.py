@@ -1,0 +1,67 @@
+"""One sweep over every registered policy: the contract each must keep."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from scanner import registry, schema
+from scanner.errors import ConfigError
+from scanner.inventory import Inventory, RunContext
+from scanner.registry import Policy
+
+POLICIES = registry.all_policies()
+
+# Named public sources a docstring may cite for its thresholds.
+SOURCE_NAMES = (
+    "compute optimizer",
+    "cost explorer",
+    "trusted advisor",
+    "azure advisor",
+    "recommender",
+    "finops",
+    "well-architected",
+)
+
+
+def test_policies_are_registered() -> None:
+    assert POLICIES, "no policy registered"
+
+
+@pytest.mark.parametrize("pol", POLICIES.values(), ids=list(POLICIES))
+def test_metadata_is_complete(pol: Policy) -> None:
+    assert pol.family in schema.FAMILIES
+    assert pol.action in schema.ACTIONS
+    assert pol.risk in schema.RISKS
+    assert pol.performance in schema.PERFORMANCE
+    assert pol.title.strip()
+    assert pol.effort_hours >= 0
+    assert pol.id.startswith(f"{pol.family}."), "ids are namespaced by family"
+    doc = pol.doc.lower()
+    assert pol.doc, "a policy explains itself in its docstring"
+    assert re.search(r"saving|formula", doc), "the docstring gives the saving formula"
+    assert re.search(r"https?://", doc) or any(name in doc for name in SOURCE_NAMES), (
+        "the docstring cites the public source of its thresholds"
+    )
+
+
+@pytest.mark.parametrize("pol", POLICIES.values(), ids=list(POLICIES))
+def test_params_reject_an_unknown_key_by_name(pol: Policy) -> None:
+    with pytest.raises(ConfigError, match="no_such_parameter"):
+        pol.build_params({"no_such_parameter": 1})
+    # The defaults build, and match what the registry reports.
+    params = pol.build_params()
+    for name, value in pol.defaults().items():
+        assert getattr(params, name) == value
+
+
+@pytest.mark.parametrize("pol", POLICIES.values(), ids=list(POLICIES))
+def test_empty_inventory_gives_an_empty_findings_frame(pol: Policy) -> None:
+    inv = Inventory(
+        provider="aws", context=RunContext.at(datetime(2024, 6, 17, tzinfo=timezone.utc))
+    )
+    out = pol.run(inv, pol.build_params()).collect()
+    assert out.height == 0
+    assert dict(out.schema) == dict(schema.FINDINGS)
