@@ -25,6 +25,46 @@ from scanner import schema
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 PUBLISHED_M5_LARGE_US_EAST_1 = 0.096  # https://aws.amazon.com/ec2/pricing/on-demand/
+# Read from skypilot-catalog catalogs/v7/aws/vms.csv (snapshot 001367d2), Price column.
+CATALOG_M5_LARGE_EU_WEST_1 = 0.107
+CATALOG_C7G_LARGE_US_EAST_2 = 0.0723  # us-east-1 lists 0.0725: regions are not copies
+BUNDLED_REGIONS = (
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "eu-west-2",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "ap-south-1",
+    "ca-central-1",
+)
+COMMON_FAMILIES = (
+    "t2",
+    "t3",
+    "t3a",
+    "t4g",
+    "m4",
+    "m5",
+    "m5a",
+    "m6a",
+    "m6g",
+    "m6i",
+    "m7g",
+    "m7i",
+    "c4",
+    "c5",
+    "c5a",
+    "c6g",
+    "c6i",
+    "c7g",
+    "r4",
+    "r5",
+    "r6g",
+    "r6i",
+    "r7g",
+)
 
 
 # --- bundled catalog -------------------------------------------------------------------
@@ -61,6 +101,74 @@ def test_derived_sizes_say_so_and_follow_the_sourced_size() -> None:
     assert by_type["c6g.xlarge"] == pytest.approx(2 * by_type["c6g.large"])
     sourced = eu.filter(pl.col("instance_type") == "c6g.large")["reference"].item()
     assert "derived" not in sourced
+
+
+def test_catalog_figures_outside_us_east_1_are_read_not_scaled() -> None:
+    prices = pricing.bundled_ec2_prices(["eu-west-1", "us-east-2"])
+    by_key = {
+        (r["region"], r["instance_type"]): r
+        for r in prices.select("region", "instance_type", "hourly_price", "reference").to_dicts()
+    }
+    for key, expected in (
+        (("eu-west-1", "m5.large"), CATALOG_M5_LARGE_EU_WEST_1),
+        (("us-east-2", "c7g.large"), CATALOG_C7G_LARGE_US_EAST_2),
+    ):
+        row = by_key[key]
+        assert row["hourly_price"] == expected, key
+        assert "skypilot-catalog" in row["reference"] and "derived" not in row["reference"]
+
+
+def test_every_bundled_region_prices_the_common_families() -> None:
+    prices = pricing.bundled_ec2_prices(BUNDLED_REGIONS)
+    families = prices.group_by("region").agg(pl.col("family").unique())
+    missing = {
+        region: sorted(set(COMMON_FAMILIES) - set(present))
+        for region, present in zip(families["region"], families["family"], strict=True)
+    }
+    assert set(missing) == set(BUNDLED_REGIONS)
+    assert all(not gap for gap in missing.values()), missing
+
+
+def test_every_derived_size_follows_its_sourced_size_by_the_us_east_1_ratio() -> None:
+    prices = pricing.bundled_ec2_prices()
+    derived = prices.filter(pl.col("reference").str.contains("derived by size from")).select(
+        "region",
+        "instance_type",
+        "size",
+        "hourly_price",
+        pl.col("reference").str.extract(r"derived by size from (\S+)$").alias("source_type"),
+    )
+    assert derived.height > 0
+    assert derived["source_type"].null_count() == 0
+    # .metal sizes are priced irregularly, so they are never derived.
+    assert not derived["size"].str.starts_with("metal").any()
+
+    sourced = prices.filter(~pl.col("reference").str.contains("derived")).select(
+        "region",
+        pl.col("instance_type").alias("source_type"),
+        pl.col("hourly_price").alias("source_price"),
+    )
+    us_east_1 = prices.filter(pl.col("region") == "us-east-1").select(
+        "instance_type", pl.col("hourly_price").alias("use1_price")
+    )
+    checked = (
+        derived.join(sourced, on=["region", "source_type"], how="left")
+        .join(us_east_1, on="instance_type", how="left")
+        .join(
+            us_east_1.rename({"instance_type": "source_type", "use1_price": "use1_source"}),
+            on="source_type",
+            how="left",
+        )
+        .with_columns(
+            (pl.col("source_price") * pl.col("use1_price") / pl.col("use1_source")).alias(
+                "expected"
+            )
+        )
+    )
+    # The named source is a sourced row of the same region, never another derived one.
+    assert checked["source_price"].null_count() == 0
+    off = checked.filter((pl.col("hourly_price") - pl.col("expected")).abs() > 1e-6)
+    assert off.height == 0, off.head(5).to_dicts()
 
 
 def test_graviton_families_are_arm64_and_the_rest_x86_64() -> None:
