@@ -1,0 +1,167 @@
+"""The report formats by name, where their files go, and the Parquet form of a whole run.
+
+``FORMATS`` is what ``--format`` accepts. The Parquet file holds the ranked findings and
+bottlenecks (one frame, told apart by ``section``) with the run, summary, errors and
+rejections in the file's key-value metadata, so ``read_parquet_report`` gives back the
+``Report`` and ``costscan report FILE --format html`` re-renders a past run exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from reports.csv import CsvRenderer
+from reports.html import HtmlRenderer
+from reports.interface import Renderer, Report, RunInfo
+from reports.json import (
+    FINDING_COLUMNS,
+    SCHEMA_VERSION,
+    JsonRenderer,
+    as_ranked,
+    clean,
+    error_document,
+    rejection_document,
+    summary_document,
+)
+from reports.markdown import MarkdownRenderer
+from scanner.errors import (
+    CollectorError,
+    InputFileError,
+    ReportError,
+    SchemaError,
+    UsageError,
+)
+
+PARQUET_METADATA_KEY = "costscan"
+SECTIONS: tuple[str, ...] = ("findings", "bottlenecks")
+
+
+class ParquetRenderer(Renderer):
+    extension = "parquet"
+
+    def render(self, report: Report) -> bytes:
+        frame = pl.concat(
+            [
+                as_ranked(part).with_columns(pl.lit(section).alias("section"))
+                for section, part in zip(
+                    SECTIONS, (report.findings, report.bottlenecks), strict=True
+                )
+            ],
+            how="vertical",
+        ).select(("section", *FINDING_COLUMNS))
+        metadata = {
+            "schema_version": SCHEMA_VERSION,
+            # Every RunInfo field, not only the JSON report's, so the run comes back whole.
+            "run": clean(dataclasses.asdict(report.run)),
+            "summary": summary_document(report.summary),
+            "errors": [error_document(e) for e in report.errors],
+            "rejected_rows": [rejection_document(r) for r in report.rejections],
+        }
+        buffer = io.BytesIO()
+        frame.write_parquet(
+            buffer, metadata={PARQUET_METADATA_KEY: json.dumps(metadata, allow_nan=False)}
+        )
+        return buffer.getvalue()
+
+
+FORMATS: dict[str, type[Renderer]] = {
+    "json": JsonRenderer,
+    "csv": CsvRenderer,
+    "md": MarkdownRenderer,
+    "html": HtmlRenderer,
+    "parquet": ParquetRenderer,
+}
+
+
+def renderer_for(name: str) -> Renderer:
+    """The renderer for format ``name``; UsageError naming it and the known ones if unknown."""
+    key = name.strip().lower()
+    renderer = FORMATS.get(key)
+    if renderer is None:
+        known = ", ".join(sorted(FORMATS))
+        raise UsageError(f"--format: unknown format {name!r}; known formats: {known}")
+    return renderer()
+
+
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _name_part(text: str) -> str:
+    # Account ids and providers end up in a file name: no separators, no "..", no spaces.
+    return _UNSAFE_IN_NAME.sub("_", text).strip("._") or "unknown"
+
+
+def utc_stamp(started_at: str) -> str:
+    """``2026-11-29T21:45:00Z`` (or any ISO 8601 with an offset) as ``20261129T214500Z``."""
+    text = started_at.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"  # fromisoformat accepts "Z" only from Python 3.11
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"run start {started_at!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # the run's clock is UTC by contract
+    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def output_path(
+    output_dir: Path, provider: str, accounts: list[str], started_at: str, ext: str
+) -> Path:
+    """``output_dir/costscan-<provider>-<account or multi>-<UTC timestamp>.<ext>``."""
+    account = accounts[0] if len(accounts) == 1 else "multi"
+    extension = _name_part(ext.lstrip("."))
+    name = f"costscan-{_name_part(provider)}-{_name_part(account)}-{utc_stamp(started_at)}"
+    return Path(output_dir) / f"{name}.{extension}"
+
+
+def read_parquet_report(path: Path) -> Report:
+    """The ``Report`` a ParquetRenderer file holds; InputFileError if it is not one."""
+    try:
+        metadata = pl.read_parquet_metadata(path)
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputFileError(f"{path}: cannot read it as Parquet ({exc})") from None
+    raw = metadata.get(PARQUET_METADATA_KEY)
+    if raw is None or "section" not in frame.columns:
+        raise InputFileError(
+            f"{path}: not a costscan findings file (written with --format parquet)"
+        )
+    try:
+        document: dict[str, Any] = json.loads(raw)
+    except ValueError:
+        raise InputFileError(f"{path}: its costscan metadata is not valid JSON") from None
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputFileError(
+            f"{path}: report schema version {version!r}; this costscan reads {SCHEMA_VERSION}"
+        )
+    fields = {f.name for f in dataclasses.fields(RunInfo)}
+    try:
+        run = RunInfo(**{k: v for k, v in document["run"].items() if k in fields})
+        errors = [CollectorError(**e) for e in document.get("errors", [])]
+    except (KeyError, TypeError) as exc:
+        raise InputFileError(f"{path}: its costscan metadata is incomplete ({exc})") from None
+    try:
+        sections = {
+            name: as_ranked(frame.filter(pl.col("section") == name).drop("section"))
+            for name in SECTIONS
+        }
+    except SchemaError as exc:
+        raise InputFileError(f"{path}: {exc}") from None
+    return Report(
+        run=run,
+        findings=sections["findings"],
+        bottlenecks=sections["bottlenecks"],
+        summary=document.get("summary", {}),
+        errors=errors,
+        rejections=list(document.get("rejected_rows", [])),
+    )

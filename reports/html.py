@@ -1,0 +1,230 @@
+"""The HTML report: one self-contained file a FinOps engineer opens offline.
+
+Inline CSS and JS, no network fetch (a Content-Security-Policy in the page forbids any,
+and lets only the page's own script run, by its hash). Data is someone's tag or name, so
+the template runs with autoescape and never marks data safe; the findings reach the
+script as JSON in a ``<script type="application/json">`` block, with ``<``, ``>``, ``&``
+and ``'`` written as ``\\u003c``-style escapes by jinja's ``tojson``, and the script
+writes every value with ``textContent``.
+
+A report may hold 50,000 findings: the table is drawn by the script a page at a time
+from the embedded data (column arrays, repeated strings stored once), so the page never
+holds more than one page of rows in the DOM.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from reports.interface import Renderer, Report
+from reports.json import (
+    FINDING_COLUMNS,
+    as_ranked,
+    clean,
+    error_document,
+    finding_records,
+    parse_evidence,
+    rejection_document,
+    run_document,
+    summary_document,
+)
+from reports.markdown import format_money, format_payback, format_percent, resource_label
+from scanner.schema import FAMILIES
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE = "report.html.j2"
+SCRIPT = "report.js"
+
+# Rows drawn without the script (the <noscript> table) and in the static bottleneck table.
+STATIC_FINDINGS = 50
+STATIC_BOTTLENECKS = 1_000
+# Bars per chart: the largest ones, the rest summed into "other".
+CHART_BARS = 8
+CHART_WIDTH = 640
+CHART_LABEL_WIDTH = 150
+CHART_VALUE_WIDTH = 110
+CHART_BAR_HEIGHT = 22
+CHART_GAP = 8
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The jinja2 environment, built on first use (nothing happens at import time)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        # Autoescape every template except the page's own static CSS and JS, which hold no
+        # data; anything else, including a template built from a string, escapes.
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "j2"),
+            disabled_extensions=("css", "js"),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.policies["json.dumps_kwargs"] = {
+        "ensure_ascii": False,
+        "allow_nan": False,
+        "separators": (",", ":"),
+    }
+    env.filters["payback"] = format_payback
+    env.filters["percent"] = format_percent
+    env.filters["thousands"] = format_count
+    return env
+
+
+def format_count(value: object) -> str:
+    """``12,345``; a dash when there is no count."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "—"
+    return f"{value:,.0f}"
+
+
+@functools.lru_cache(maxsize=1)
+def script_hash() -> str:
+    """The CSP hash of the inline script, exactly as the template includes it."""
+    script = environment().get_template(SCRIPT).render()
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str
+    y: int
+    width: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    bars: list[Bar]
+    height: int
+    width: int = CHART_WIDTH
+    label_width: int = CHART_LABEL_WIDTH
+    value_width: int = CHART_VALUE_WIDTH
+    bar_height: int = CHART_BAR_HEIGHT
+
+
+def bar_chart(title: str, values: list[tuple[str, float]], currency: str) -> Chart:
+    """Horizontal bars scaled to the largest value; negative totals draw as empty bars."""
+    largest = max((v for _, v in values), default=0.0)
+    span = CHART_WIDTH - CHART_LABEL_WIDTH - CHART_VALUE_WIDTH
+    bars = []
+    for index, (label, value) in enumerate(values):
+        width = span * max(value, 0.0) / largest if largest > 0 else 0.0
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                text=format_money(value, currency),
+                y=index * (CHART_BAR_HEIGHT + CHART_GAP),
+                width=round(width, 1),
+            )
+        )
+    height = max(len(bars) * (CHART_BAR_HEIGHT + CHART_GAP) - CHART_GAP, CHART_BAR_HEIGHT)
+    return Chart(title=title, bars=bars, height=height)
+
+
+def _savings_by(findings: pl.DataFrame, column: str) -> list[tuple[str, float]]:
+    """Counted net savings grouped by ``column``: the largest bars, the rest as "other"."""
+    totals = (
+        findings.filter(pl.col("counted").fill_null(False))
+        .group_by(pl.col(column).fill_null("(none)"))
+        .agg(pl.col("net_monthly_savings").sum())
+        .sort(["net_monthly_savings", column], descending=[True, False])
+    )
+    rows = [(str(k), float(v)) for k, v in totals.iter_rows()]
+    if len(rows) > CHART_BARS:
+        rest = sum(v for _, v in rows[CHART_BARS - 1 :])
+        rows = [*rows[: CHART_BARS - 1], (f"{len(rows) - CHART_BARS + 1} others", rest)]
+    return rows
+
+
+def charts(report: Report, findings: pl.DataFrame) -> list[Chart]:
+    currency = report.run.currency
+    by_family = report.summary.get("by_family") or {}
+    families = [f for f in FAMILIES if f in by_family]
+    family_values = [
+        (name, float(by_family[name].get("monthly_savings") or 0.0)) for name in families
+    ]
+    out = [bar_chart("Monthly savings by family", family_values, currency)]
+    for column, title in (
+        ("account_id", "Monthly savings by account"),
+        ("region", "Monthly savings by region"),
+    ):
+        if findings[column].n_unique() > 1:
+            out.append(bar_chart(title, _savings_by(findings, column), currency))
+    return out
+
+
+def column_data(frame: pl.DataFrame) -> dict[str, Any]:
+    """Findings as column arrays; a text column with repeats is stored as values + codes.
+
+    Titles, regions, families and policy ids repeat thousands of times in a big account:
+    storing each once keeps a 50,000-finding report a fraction of its naive size.
+    """
+    columns: dict[str, Any] = {}
+    for name in FINDING_COLUMNS:
+        series = frame[name]
+        if name == "evidence":
+            columns[name] = [clean(parse_evidence(text)) for text in series.to_list()]
+        elif series.dtype == pl.String and series.n_unique() * 2 <= frame.height:
+            values = series.drop_nulls().unique().sort()
+            codes = series.rank("dense") - 1
+            columns[name] = {"values": values.to_list(), "codes": codes.to_list()}
+        else:
+            columns[name] = series.to_list()
+    return {"rows": frame.height, "columns": columns}
+
+
+def _static_rows(frame: pl.DataFrame, limit: int) -> list[dict[str, Any]]:
+    rows = finding_records(frame.head(limit))
+    for row in rows:
+        row["resource"] = resource_label(row["resource_id"], row["resource_name"])
+    return rows
+
+
+class HtmlRenderer(Renderer):
+    extension = "html"
+
+    def render(self, report: Report) -> bytes:
+        findings = as_ranked(report.findings)
+        bottlenecks = as_ranked(report.bottlenecks)
+        currency = report.run.currency
+        env = environment()
+        page = env.get_template(TEMPLATE).render(
+            run=run_document(report),
+            summary=summary_document(report.summary),
+            money=lambda value: format_money(value, currency),
+            charts=charts(report, findings),
+            top_findings=_static_rows(findings, STATIC_FINDINGS),
+            finding_count=findings.height,
+            bottlenecks=_static_rows(bottlenecks, STATIC_BOTTLENECKS),
+            bottleneck_count=bottlenecks.height,
+            errors=[error_document(e) for e in report.errors],
+            rejections=[rejection_document(r) for r in report.rejections],
+            data={
+                "currency": currency,
+                "findings": column_data(findings),
+            },
+            script_hash=script_hash(),
+        )
+        # A lone surrogate in someone's evidence cannot be UTF-8; inside the JSON block
+        # backslashreplace writes the JSON escape, elsewhere it shows as visible text.
+        return page.encode("utf-8", "backslashreplace")

@@ -1,0 +1,408 @@
+"""The Markdown report: the savings summary a GitHub comment or step summary shows.
+
+GitHub refuses a comment of 65,536 characters or more, so the report is fitted under a
+limit: the headline and the family table always stay, the findings table keeps its top
+rows, and each trimmed table says how many rows it left out. Every data cell is escaped:
+pipes would split the table, and backticks, emphasis, brackets and angle brackets would
+turn someone's tag into markup, links or HTML.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reports.interface import Renderer, Report
+from reports.json import as_ranked, rejection_document
+from scanner.errors import CollectorError
+from scanner.schema import FAMILIES
+
+GITHUB_COMMENT_LIMIT = 65_536
+# Below GitHub's limit, so the Action can add its own line (history, a link) and still post.
+DEFAULT_MAX_CHARS = 65_000
+MARKER = "<!-- costscan -->"
+
+# Rows guaranteed to each table before the findings table claims what space is left.
+MIN_ROWS_PER_TABLE = 10
+# Long names make a table unreadable; the full text is in the other reports.
+TITLE_CHARS = 120
+RESOURCE_CHARS = 80
+MESSAGE_CHARS = 300
+LISTED_NAMES = 5
+
+EMPTY = "—"
+
+_WHITESPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Everything that is markup in GitHub Flavored Markdown inside a table cell or a line:
+# table pipes, code, emphasis, links, raw HTML, strikethrough, entities and math.
+_MARKUP = re.compile(r"([\\`*_\[\]<>|~&$])")
+
+
+def format_money(value: float | None, currency: str = "USD") -> str:
+    """``$1,234.56`` (or ``1,234.56 EUR``); a dash when there is no figure."""
+    if value is None or not math.isfinite(value):
+        return EMPTY
+    sign = "-" if value < 0 else ""
+    amount = f"{abs(value):,.2f}"
+    return f"{sign}${amount}" if currency == "USD" else f"{sign}{amount} {currency}"
+
+
+def format_payback(months: float | None) -> str:
+    """Months to pay back the work; a dash when it never pays back."""
+    if months is None or not math.isfinite(months):
+        return EMPTY
+    if months == 0:
+        return "immediate"
+    return f"{months:,.1f} mo"
+
+
+def format_percent(fraction: float | None) -> str:
+    if fraction is None or not math.isfinite(fraction):
+        return EMPTY
+    return f"{fraction * 100:.0f}%"
+
+
+def count_of(count: int, noun: str) -> str:
+    """``1 finding``, ``2,000 findings``: the plural by adding an s, which our nouns take."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def one_line(text: object, max_chars: int | None = None) -> str:
+    """``text`` on one line, without control characters, cut to ``max_chars``."""
+    if text is None:
+        return ""
+    flat = _WHITESPACE.sub(" ", _CONTROL.sub("", str(text))).strip()
+    if max_chars is not None and len(flat) > max_chars:
+        flat = flat[: max_chars - 1].rstrip() + "…"
+    return flat
+
+
+def money_cell(value: float | None, currency: str = "USD") -> str:
+    """Money for a Markdown cell: our own ``$1,234.56`` needs no escaping, a currency code may."""
+    return format_money(value, currency if currency == "USD" else escape(currency))
+
+
+def escape(text: object, max_chars: int | None = None) -> str:
+    """Plain text that GitHub renders as itself: no markup, no table break, no @mention."""
+    escaped = _MARKUP.sub(r"\\\1", one_line(text, max_chars))
+    # A tag value like "@org/team" would notify people; a zero-width space keeps it text.
+    return escaped.replace("@", "@\u200b")
+
+
+def resource_label(resource_id: str | None, resource_name: str | None) -> str:
+    """The name and the id when both are known and differ, else whichever is there."""
+    if resource_name and resource_id and resource_name != resource_id:
+        return f"{resource_name} ({resource_id})"
+    return resource_name or resource_id or ""
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _names(values: Sequence[str]) -> str:
+    shown = ", ".join(escape(v) for v in values[:LISTED_NAMES])
+    if len(values) > LISTED_NAMES:
+        shown += f" and {len(values) - LISTED_NAMES} more"
+    return shown or EMPTY
+
+
+@dataclass
+class _Table:
+    """A table whose body may be cut; ``noun`` names its rows in the "not shown" note."""
+
+    heading: list[str]
+    rows: list[str]
+    total_rows: int
+    noun: str
+    after: list[str]
+
+    def lines(self, shown: int) -> list[str]:
+        out = [*self.heading, *self.rows[:shown]]
+        left_out = self.total_rows - shown
+        if left_out > 0:
+            where = "the HTML, CSV and JSON reports list them all"
+            out += ["", f"_{count_of(left_out, self.noun)} not shown; {where}._"]
+        return out + self.after
+
+
+class MarkdownRenderer(Renderer):
+    extension = "md"
+
+    def __init__(self, max_chars: int = DEFAULT_MAX_CHARS) -> None:
+        if max_chars >= GITHUB_COMMENT_LIMIT:
+            raise ValueError(f"max_chars must be below GitHub's {GITHUB_COMMENT_LIMIT:,}")
+        self.max_chars = max_chars
+
+    def render(self, report: Report) -> bytes:
+        return render_markdown(report, self.max_chars).encode("utf-8")
+
+
+def render_markdown(report: Report, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The report as Markdown of fewer than ``max_chars`` characters."""
+    currency = report.run.currency
+    # No row is shorter than 10 characters, so rows past this many could never fit: the
+    # renderer formats at most these, whatever the number of findings.
+    row_cap = max_chars // 10
+    head = _head(report, currency)
+    tables = [
+        _findings_table(report, currency, row_cap),
+        _bottlenecks_table(report, currency, row_cap),
+        _errors_table(report.errors, row_cap),
+        _rejections_table(report.rejections, row_cap),
+    ]
+    present = [t for t in tables if t is not None]
+    return _fit(head, present, max_chars)
+
+
+def _compose(head: list[str], tables: Sequence[_Table], shown: Sequence[int]) -> str:
+    lines = list(head)
+    for table, count in zip(tables, shown, strict=True):
+        lines += ["", *table.lines(count)]
+    return "\n".join(lines) + "\n"
+
+
+def _fit(head: list[str], tables: Sequence[_Table], max_chars: int) -> str:
+    """Every row if it fits; else a floor for each table, then the rest in table order."""
+    shown = [len(t.rows) for t in tables]
+    text = _compose(head, tables, shown)
+    if len(text) < max_chars and all(len(t.rows) == t.total_rows for t in tables):
+        return text
+    shown = [min(len(t.rows), MIN_ROWS_PER_TABLE) for t in tables]
+    # The "not shown" notes are counted at their longest here, so the budget is safe.
+    budget = max_chars - len(_compose(head, tables, shown)) - 1
+    for index, table in enumerate(tables):
+        for row in table.rows[shown[index] :]:
+            cost = len(row) + 1
+            if cost > budget:
+                break
+            budget -= cost
+            shown[index] += 1
+    text = _compose(head, tables, shown)
+    # Only when the floors alone overflow: give back rows, last table first.
+    while len(text) >= max_chars and any(shown):
+        last = max(i for i, count in enumerate(shown) if count)
+        shown[last] -= 1
+        text = _compose(head, tables, shown)
+    return text
+
+
+def _head(report: Report, currency: str) -> list[str]:
+    summary = report.summary
+    run = report.run
+
+    def money(value: float | None) -> str:
+        return money_cell(value, currency)
+
+    lines = [
+        MARKER,
+        f"**{money(summary.get('monthly_savings'))}/month in savings found** "
+        f"({summary.get('findings', 0):,} findings, {summary.get('counted_findings', 0):,} "
+        f"counted) — {money(summary.get('annual_savings'))}/year",
+        "",
+        f"{escape(run.provider)} · accounts {_names(run.accounts)} · regions "
+        f"{_names(run.regions)} · {run.lookback_days}-day lookback · {escape(run.started_at)} "
+        f"· costscan {escape(run.costscan_version)}",
+    ]
+    spend = summary.get("spend")
+    if spend:
+        lines += [
+            "",
+            f"Spend {escape(spend.get('period_start'))} to {escape(spend.get('period_end'))}: "
+            f"{money(spend.get('billed_cost'))} billed, "
+            f"{money(spend.get('effective_cost'))} effective.",
+        ]
+    hidden = summary.get("hidden_below_min_savings", 0)
+    if hidden:
+        lines += [
+            "",
+            f"{count_of(hidden, 'finding')} under {money(summary.get('min_savings'))}/month hidden "
+            "(--min-savings).",
+        ]
+    if report.errors:
+        lines += [
+            "",
+            f"**{count_of(len(report.errors), 'collector')} failed**, so some findings may be "
+            "missing: see Collector errors below.",
+        ]
+    lines += [
+        "",
+        "### Savings by family",
+        "",
+        _row(["Family", "Findings", "Monthly savings"]),
+        _row(["---", "---:", "---:"]),
+    ]
+    by_family = summary.get("by_family") or {}
+    names = [f for f in FAMILIES if f in by_family] + sorted(set(by_family) - set(FAMILIES))
+    for name in names:
+        figures = by_family[name]
+        lines.append(
+            _row(
+                [
+                    escape(name),
+                    f"{figures.get('findings', 0):,}",
+                    money(figures.get("monthly_savings")),
+                ]
+            )
+        )
+    lines.append(
+        _row(
+            [
+                "**Total**",
+                f"**{summary.get('findings', 0):,}**",
+                f"**{money(summary.get('monthly_savings'))}**",
+            ]
+        )
+    )
+    return lines
+
+
+def _findings_table(report: Report, currency: str, row_cap: int) -> _Table:
+    frame = as_ranked(report.findings)
+    rank_of = dict(zip(frame["finding_id"].to_list(), frame["rank"].to_list(), strict=True))
+    rows = []
+    has_alternatives = False
+    for f in frame.head(row_cap).iter_rows(named=True):
+        rank = "" if f["rank"] is None else str(f["rank"])
+        if not f["counted"]:
+            has_alternatives = True
+            target = rank_of.get(f["alternative_to"])
+            rank += f" (alt. to #{target})" if target is not None else " (alt.)"
+        rows.append(
+            _row(
+                [
+                    rank.strip(),
+                    escape(f["priority"]),
+                    escape(f["title"], TITLE_CHARS),
+                    escape(resource_label(f["resource_id"], f["resource_name"]), RESOURCE_CHARS),
+                    escape(f["family"]),
+                    money_cell(f["monthly_savings"], currency),
+                    money_cell(f["net_monthly_savings"], currency),
+                    format_payback(f["payback_months"]),
+                    escape(f["risk"]),
+                    format_percent(f["confidence"]),
+                ]
+            )
+        )
+    if not has_alternatives:
+        has_alternatives = not frame["counted"].fill_null(False).all()
+    after = []
+    if has_alternatives:
+        after = [
+            "",
+            "_Rows marked “alt.” exclude another finding on the same resource: they are "
+            "options, and do not count toward the totals._",
+        ]
+    heading = [
+        "### Top findings",
+        "",
+        _row(
+            [
+                "#",
+                "Priority",
+                "Finding",
+                "Resource",
+                "Family",
+                "Monthly savings",
+                "Net",
+                "Payback",
+                "Risk",
+                "Confidence",
+            ]
+        ),
+        _row(["---:", "---", "---", "---", "---", "---:", "---:", "---:", "---", "---:"]),
+    ]
+    if frame.height == 0:
+        heading = ["### Top findings", "", "No findings."]
+    return _Table(heading, rows, frame.height, "finding", after)
+
+
+def _bottlenecks_table(report: Report, currency: str, row_cap: int) -> _Table | None:
+    frame = as_ranked(report.bottlenecks)
+    if frame.height == 0:
+        return None
+    summary = report.summary
+    count = summary.get("bottlenecks", frame.height)
+    cost = summary.get("bottleneck_monthly_cost")
+    title = f"### Bottlenecks ({count:,})"
+    lines = [title, ""]
+    if cost is not None:
+        lines += [
+            f"Resources running hot: fixing them all adds "
+            f"{money_cell(cost, currency)}/month. They are not savings.",
+            "",
+        ]
+    lines += [
+        _row(["#", "Finding", "Resource", "Region", "Cost now", "Added cost", "Risk"]),
+        _row(["---:", "---", "---", "---", "---:", "---:", "---"]),
+    ]
+    rows = [
+        _row(
+            [
+                "" if b["rank"] is None else str(b["rank"]),
+                escape(b["title"], TITLE_CHARS),
+                escape(resource_label(b["resource_id"], b["resource_name"]), RESOURCE_CHARS),
+                escape(b["region"]),
+                money_cell(b["current_monthly_cost"], currency),
+                money_cell(b["added_monthly_cost"], currency),
+                escape(b["risk"]),
+            ]
+        )
+        for b in frame.head(row_cap).iter_rows(named=True)
+    ]
+    return _Table(lines, rows, frame.height, "bottleneck", [])
+
+
+def _errors_table(errors: Sequence[CollectorError], row_cap: int) -> _Table | None:
+    if not errors:
+        return None
+    heading = [
+        f"### Collector errors ({len(errors):,})",
+        "",
+        "These collectors failed, so what they cover is missing from the findings.",
+        "",
+        _row(["Collector", "Account", "Region", "Message"]),
+        _row(["---", "---", "---", "---"]),
+    ]
+    rows = [
+        _row(
+            [
+                escape(e.collector),
+                escape(e.account_id),
+                escape(e.region),
+                escape(e.message, MESSAGE_CHARS),
+            ]
+        )
+        for e in errors[:row_cap]
+    ]
+    return _Table(heading, rows, len(errors), "error", [])
+
+
+def _rejections_table(rejections: Sequence[Any], row_cap: int) -> _Table | None:
+    if not rejections:
+        return None
+    documents = [rejection_document(r) for r in rejections]
+    total = sum(int(d.get("rows") or 0) for d in documents)
+    heading = [
+        f"### Rejected rows ({total:,})",
+        "",
+        "Rows a provider returned that did not fit the inventory schema.",
+        "",
+        _row(["Frame", "Reason", "Rows"]),
+        _row(["---", "---", "---:"]),
+    ]
+    rows = [
+        _row(
+            [
+                escape(d.get("frame")),
+                escape(d.get("reason"), MESSAGE_CHARS),
+                f"{int(d.get('rows') or 0):,}",
+            ]
+        )
+        for d in documents[:row_cap]
+    ]
+    return _Table(heading, rows, len(rejections), "rejection reason", [])

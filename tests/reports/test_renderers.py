@@ -1,0 +1,556 @@
+"""The renderers against golden files, hostile text, big reports and the format registry.
+
+Golden files: ``COSTSCAN_UPDATE_GOLDEN=1 pytest tests/reports`` rewrites them from the
+sample report; review the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from reports import html as html_module
+from reports.csv import CsvRenderer
+from reports.formats import (
+    FORMATS,
+    ParquetRenderer,
+    output_path,
+    read_parquet_report,
+    renderer_for,
+)
+from reports.html import STATIC_FINDINGS, HtmlRenderer, environment
+from reports.interface import Report
+from reports.json import JsonRenderer
+from reports.markdown import GITHUB_COMMENT_LIMIT, MarkdownRenderer
+from reports.terminal import summary_lines, top_table
+from scanner.errors import InputFileError, UsageError
+from scanner.schema import FAMILIES, RANKED
+from tests.reports.sample import (
+    HOSTILE_FORMULA,
+    HOSTILE_PIPE,
+    HOSTILE_SCRIPT,
+    SAMPLE_FINDINGS,
+    large_report,
+    sample_report,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("COSTSCAN_UPDATE_GOLDEN") == "1"
+
+HOSTILE = f"{HOSTILE_FORMULA}\n{HOSTILE_SCRIPT} {HOSTILE_PIPE}\r\n@everyone [x](y) `z`"
+MONEY_COLUMNS = (
+    "current_monthly_cost",
+    "monthly_savings",
+    "added_monthly_cost",
+    "upfront_cost",
+    "standalone_monthly_savings",
+    "net_monthly_savings",
+    "implementation_cost",
+)
+TEXT_COLUMNS = tuple(name for name, dtype in RANKED.items() if dtype == pl.String)
+
+
+def hostile_report() -> Report:
+    """The sample with every text field of its second finding, and the run's accounts and
+    regions, set to hostile text."""
+    report = sample_report()
+    is_target = pl.col("rank") == 2
+    evidence = json.dumps({"tag": HOSTILE, HOSTILE: 1})
+    replaced = [
+        pl.when(is_target).then(pl.lit(HOSTILE)).otherwise(pl.col(c)).alias(c)
+        for c in TEXT_COLUMNS
+        if c not in ("evidence", "alternative_to")
+    ]
+    findings = report.findings.with_columns(
+        *replaced,
+        pl.when(is_target).then(pl.lit(evidence)).otherwise(pl.col("evidence")).alias("evidence"),
+    )
+    run = dataclasses.replace(report.run, accounts=[HOSTILE, "222222222222"], regions=[HOSTILE])
+    return Report(
+        run=run,
+        findings=findings,
+        bottlenecks=report.bottlenecks,
+        summary=report.summary,
+        errors=report.errors,
+        rejections=report.rejections,
+    )
+
+
+def replace_findings(report: Report, findings: pl.DataFrame) -> Report:
+    return Report(
+        run=report.run,
+        findings=findings,
+        bottlenecks=report.bottlenecks,
+        summary=report.summary,
+        errors=report.errors,
+        rejections=report.rejections,
+    )
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def unescaped_pipes(line: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def markdown_tables(text: str) -> list[list[str]]:
+    tables: list[list[str]] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith("| "):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    if current:
+        tables.append(current)
+    return tables
+
+
+def embedded_data(page: str) -> dict[str, Any]:
+    match = re.search(
+        r'<script type="application/json" id="costscan-data">(.*?)</script>', page, re.S
+    )
+    assert match, "the page embeds its data"
+    block = match.group(1)
+    assert "<" not in block and ">" not in block and "&" not in block
+    return json.loads(block)
+
+
+def decoded_column(data: dict[str, Any], name: str) -> list[Any]:
+    column = data["findings"]["columns"][name]
+    if isinstance(column, list):
+        return column
+    return [None if code is None else column["values"][code] for code in column["codes"]]
+
+
+# --- golden files -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["json", "csv", "md"])
+def test_sample_report_renders_exactly_as_its_golden_file(name: str) -> None:
+    renderer = renderer_for(name)
+    rendered = renderer.render(sample_report())
+    golden = GOLDEN / f"sample.{renderer.extension}"
+    if UPDATE_GOLDEN:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(rendered)
+    assert golden.exists(), f"{golden} is missing: run with COSTSCAN_UPDATE_GOLDEN=1"
+    assert rendered == golden.read_bytes()
+
+
+def test_rendering_twice_gives_the_same_bytes() -> None:
+    for name in FORMATS:
+        if name == "parquet":
+            continue  # parquet files carry writer metadata; the JSON inside is checked below
+        renderer = renderer_for(name)
+        assert renderer.render(sample_report()) == renderer.render(sample_report()), name
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def test_json_has_the_contract_shape_and_every_ranked_column() -> None:
+    document = json.loads(JsonRenderer().render(sample_report()))
+    assert list(document) == [
+        "schema_version",
+        "run",
+        "summary",
+        "findings",
+        "bottlenecks",
+        "errors",
+        "rejected_rows",
+    ]
+    assert document["schema_version"] == 1
+    assert list(document["run"]) == [
+        "provider",
+        "accounts",
+        "regions",
+        "started_at",
+        "lookback_days",
+        "currency",
+        "costscan_version",
+    ]
+    assert list(document["summary"]["by_family"]) == list(FAMILIES)
+    for finding in document["findings"] + document["bottlenecks"]:
+        assert list(finding) == list(RANKED)
+    assert [f["rank"] for f in document["findings"]] == [r["rank"] for r in SAMPLE_FINDINGS]
+    assert list(document["errors"][0]) == ["collector", "account_id", "region", "message"]
+    assert document["rejected_rows"] == [
+        {"frame": "compute", "reason": "no resource_id", "rows": 2}
+    ]
+
+
+def test_json_summary_monthly_savings_is_the_sum_of_counted_net_savings() -> None:
+    document = json.loads(JsonRenderer().render(sample_report()))
+    counted = [f for f in document["findings"] if f["counted"]]
+    assert counted, "the sample has counted findings"
+    total = sum(f["net_monthly_savings"] for f in counted)
+    assert document["summary"]["monthly_savings"] == pytest.approx(total, abs=0.005)
+    assert document["summary"]["counted_findings"] == len(counted)
+    for family, figures in document["summary"]["by_family"].items():
+        in_family = [f for f in counted if f["family"] == family]
+        family_total = sum(f["net_monthly_savings"] for f in in_family)
+        assert figures["monthly_savings"] == pytest.approx(family_total, abs=0.005), family
+
+
+def test_json_evidence_is_an_object_and_invalid_evidence_is_kept_raw() -> None:
+    document = json.loads(JsonRenderer().render(sample_report()))
+    by_policy = {f["policy_id"]: f for f in document["findings"]}
+    assert by_policy["rightsizing.idle"]["evidence"] == {
+        "cpu_max_pct": 0.6,
+        "lookback_hours": 336,
+        "network_mb_per_day": 1.2,
+    }
+    assert by_policy["observability.log-retention"]["evidence"] == {"raw": "retention: never {"}
+
+
+def test_non_finite_figures_are_null_in_json_and_empty_in_csv() -> None:
+    report = sample_report()
+    first = pl.col("rank") == 1
+    findings = report.findings.with_columns(
+        pl.when(first)
+        .then(float("inf"))
+        .otherwise(pl.col("payback_months"))
+        .alias("payback_months"),
+        pl.when(first).then(float("nan")).otherwise(pl.col("roi_12m")).alias("roi_12m"),
+        pl.when(first)
+        .then(pl.lit('{"ratio": NaN, "big": 1e999, "ok": 2}'))
+        .otherwise(pl.col("evidence"))
+        .alias("evidence"),
+    )
+    report = replace_findings(report, findings)
+    document = json.loads(JsonRenderer().render(report))
+    top = document["findings"][0]
+    assert top["payback_months"] is None
+    assert top["roi_12m"] is None
+    assert top["evidence"] == {"ratio": None, "big": None, "ok": 2}
+    row = csv_rows(CsvRenderer().render(report))[0]
+    assert row["payback_months"] == ""
+    assert row["roi_12m"] == ""
+
+
+def test_json_keeps_hostile_text_exactly() -> None:
+    document = json.loads(JsonRenderer().render(hostile_report()))
+    target = document["findings"][1]
+    assert target["title"] == HOSTILE
+    assert target["evidence"] == {"tag": HOSTILE, HOSTILE: 1}
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def test_csv_has_one_row_per_finding_with_the_json_column_names() -> None:
+    report = sample_report()
+    data = CsvRenderer().render(report)
+    rows = csv_rows(data)
+    header = data.split(b"\r\n", 1)[0].decode().split(",")
+    assert header == ["section", *RANKED]
+    assert [r["section"] for r in rows] == ["findings"] * 8 + ["bottlenecks"]
+    assert [r["finding_id"] for r in rows[:8]] == report.findings["finding_id"].to_list()
+    assert data.endswith(b"\r\n")
+    # Every record ends in CRLF; a bare LF only appears inside a quoted cell.
+    assert data.count(b"\r\n") >= len(rows) + 1
+
+
+def test_csv_money_stays_a_plain_number_including_negative_figures() -> None:
+    report = sample_report()
+    rows = csv_rows(CsvRenderer().render(report))
+    expected = pl.concat([report.findings, report.bottlenecks]).to_dicts()
+    for row, want in zip(rows, expected, strict=True):
+        for column in MONEY_COLUMNS:
+            assert re.fullmatch(r"-?\d+(\.\d+)?", row[column]), (column, row[column])
+            assert float(row[column]) == pytest.approx(want[column])
+    bottleneck = rows[-1]
+    assert bottleneck["net_monthly_savings"] == "-280.32"
+    assert bottleneck["counted"] == "false"
+    assert json.loads(rows[0]["evidence"]) == json.loads(SAMPLE_FINDINGS[0]["evidence"])
+
+
+def test_csv_neutralizes_every_text_cell_that_could_start_a_formula() -> None:
+    rows = csv_rows(CsvRenderer().render(hostile_report()))
+    target = rows[1]
+    for column in TEXT_COLUMNS:
+        if column in ("evidence", "alternative_to"):
+            continue
+        assert target[column] == "'" + HOSTILE, column
+    for row in rows:
+        for column in TEXT_COLUMNS:
+            assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r")), (column, row)
+    sample_rows = csv_rows(CsvRenderer().render(sample_report()))
+    assert sample_rows[1]["resource_name"] == "'" + HOSTILE_FORMULA
+    assert sample_rows[1]["recommendation"].startswith("'-Stop")
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def test_markdown_headline_matches_the_summary() -> None:
+    text = MarkdownRenderer().render(sample_report()).decode()
+    lines = text.split("\n")
+    assert lines[0] == "<!-- costscan -->"
+    assert lines[1] == (
+        "**$860.87/month in savings found** (8 findings, 7 counted) — $10,330.44/year"
+    )
+
+
+def test_markdown_escapes_hostile_text_and_keeps_tables_whole() -> None:
+    text = MarkdownRenderer().render(hostile_report()).decode()
+    body = text.split("\n", 1)[1]  # after the <!-- costscan --> marker
+    assert not re.search(r"(?<!\\)[<>]", body), "every angle bracket is escaped"
+    assert "\r" not in text
+    assert "\\<script\\>" in text
+    assert "a\\|b" in text
+    assert "\\[x\\]" in text and "\\`z\\`" in text
+    assert "@everyone" not in text  # a zero-width space stops the mention
+    for table in markdown_tables(text):
+        widths = {unescaped_pipes(line) for line in table}
+        assert len(widths) == 1, table
+
+
+def test_markdown_notes_alternatives_by_the_rank_they_replace() -> None:
+    text = MarkdownRenderer().render(sample_report()).decode()
+    row = next(line for line in text.split("\n") if "gp2 volume can move to gp3" in line)
+    assert row.startswith("| 8 (alt. to #4) |")
+    assert "do not count toward the totals" in text
+
+
+def test_markdown_of_5000_findings_fits_a_github_comment_and_keeps_the_top() -> None:
+    report = large_report(5000)
+    text = MarkdownRenderer().render(report).decode()
+    assert len(text) < GITHUB_COMMENT_LIMIT
+    assert text.split("\n")[1].startswith(
+        f"**${report.summary['monthly_savings']:,.2f}/month in savings found** (5,000 findings"
+    )
+    findings_table = markdown_tables(text)[1]
+    shown = findings_table[2:]
+    assert shown[0].startswith("| 1 |")
+    assert [int(line.split(" ")[1]) for line in shown] == list(range(1, len(shown) + 1))
+    note = re.search(r"_([\d,]+) findings not shown", text)
+    assert note, "the trimmed table says how many it left out"
+    assert int(note.group(1).replace(",", "")) + len(shown) == 5000
+    assert "### Savings by family" in text
+
+
+def test_markdown_trims_long_error_lists_too() -> None:
+    from scanner.errors import CollectorError
+
+    report = large_report(2000)
+    errors = [
+        CollectorError(f"collector-{i}", "111111111111", "us-east-1", "x" * 200)
+        for i in range(2000)
+    ]
+    report = Report(report.run, report.findings, report.bottlenecks, report.summary, errors)
+    text = MarkdownRenderer().render(report).decode()
+    assert len(text) < GITHUB_COMMENT_LIMIT
+    assert re.search(r"_[\d,]+ errors not shown", text)
+    assert "| 1 |" in text
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+def test_html_fetches_nothing_from_the_network() -> None:
+    page = HtmlRenderer().render(sample_report()).decode()
+    assert not re.search(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
+    assert "@import" not in page and "url(" not in page
+    assert "default-src 'none'" in page
+
+
+def test_html_escapes_hostile_text_everywhere() -> None:
+    page = HtmlRenderer().render(hostile_report()).decode()
+    assert HOSTILE_SCRIPT not in page
+    assert "<img" not in page
+    assert page.count("<script") == 2  # the data block and the page's own script
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the collector error, escaped
+    assert "=cmd|&#39; /C calc&#39;!A0" in page  # the noscript table, escaped
+    data = embedded_data(page)
+    titles = decoded_column(data, "title")
+    assert titles[1] == HOSTILE
+    assert data["findings"]["columns"]["evidence"][1] == {"tag": HOSTILE, HOSTILE: 1}
+
+
+def test_html_autoescapes_and_never_marks_data_safe() -> None:
+    env = environment()
+    assert env.autoescape("report.html.j2") is True
+    assert env.autoescape("anything-else.txt") is True
+    assert env.from_string("{{ x }}").render(x=HOSTILE_SCRIPT) == (
+        "&lt;script&gt;alert(1)&lt;/script&gt;"
+    )
+    template = (Path(html_module.__file__).parent / "templates" / "report.html.j2").read_text()
+    assert "|safe" not in template.replace(" ", "")
+    assert "Markup(" not in Path(html_module.__file__).read_text()
+
+
+def test_html_script_is_allowed_by_the_page_csp_hash() -> None:
+    page = HtmlRenderer().render(sample_report()).decode()
+    script = re.search(r"<script>(.*?)</script>", page, re.S)
+    assert script
+    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page
+
+
+def test_html_embeds_every_finding_and_shows_the_summary() -> None:
+    report = sample_report()
+    page = HtmlRenderer().render(report).decode()
+    data = embedded_data(page)
+    assert data["findings"]["rows"] == report.findings.height
+    assert decoded_column(data, "finding_id") == report.findings["finding_id"].to_list()
+    assert data["findings"]["columns"]["net_monthly_savings"] == (
+        report.findings["net_monthly_savings"].to_list()
+    )
+    assert "$860.87" in page and "$10,330.44" in page
+    assert "Monthly savings by family" in page and "Monthly savings by account" in page
+    assert 'id="bottlenecks"' in page and "checkout-db (i-0f9a00000000009)" in page
+    assert 'id="errors"' in page and "cloudwatch:GetMetricData" in page
+    assert "@media print" in page
+
+
+def test_html_of_50000_findings_keeps_rows_out_of_the_dom() -> None:
+    report = large_report(50_000)
+    page = HtmlRenderer().render(report)
+    # Rows are drawn by the script a page at a time; the file holds only the <noscript> top.
+    assert page.count(b"<tr") <= STATIC_FINDINGS + 10
+    assert len(page) / report.findings.height < 400  # bytes per finding, text deduplicated
+    data = embedded_data(page.decode())
+    assert data["findings"]["rows"] == 50_000
+    assert decoded_column(data, "rank")[-1] == 50_000
+
+
+# --- formats, file names, parquet -----------------------------------------------------------
+
+
+def test_unknown_format_is_a_usage_error_naming_it_and_the_known_ones() -> None:
+    with pytest.raises(UsageError) as caught:
+        renderer_for("pdf")
+    message = str(caught.value)
+    assert "'pdf'" in message
+    for name in ("csv", "html", "json", "md", "parquet"):
+        assert name in message
+
+
+def test_each_format_name_gives_its_renderer_and_extension() -> None:
+    assert set(FORMATS) == {"json", "csv", "md", "html", "parquet"}
+    for name in FORMATS:
+        assert renderer_for(name).extension == name
+    assert isinstance(renderer_for(" HTML "), HtmlRenderer)
+
+
+def test_output_path_names_the_account_and_the_utc_start() -> None:
+    path = output_path(Path("out"), "aws", ["111111111111"], "2026-11-29T22:45:00+01:00", "json")
+    assert path == Path("out/costscan-aws-111111111111-20261129T214500Z.json")
+    several = output_path(Path("out"), "aws", ["1", "2"], "2026-11-29T21:45:00Z", "html")
+    assert several.name == "costscan-aws-multi-20261129T214500Z.html"
+
+
+def test_output_path_keeps_a_hostile_account_inside_the_output_dir() -> None:
+    path = output_path(Path("out"), "aws", ["../../etc/passwd"], "2026-11-29T21:45:00Z", "md")
+    assert path.parent == Path("out")
+    assert "/" not in path.name and not path.name.startswith(".")
+
+
+def test_parquet_holds_the_whole_run_and_re_renders_the_same_report(tmp_path: Path) -> None:
+    report = sample_report()
+    path = tmp_path / "run.parquet"
+    path.write_bytes(ParquetRenderer().render(report))
+    sections = pl.read_parquet(path)["section"].to_list()
+    assert sections == ["findings"] * 8 + ["bottlenecks"]
+    again = read_parquet_report(path)
+    assert again.run == report.run
+    assert again.errors == report.errors
+    for name in ("json", "csv", "md"):
+        renderer = renderer_for(name)
+        assert renderer.render(again) == renderer.render(report), name
+
+
+def test_reading_a_parquet_file_that_is_not_a_costscan_run_is_an_input_error(
+    tmp_path: Path,
+) -> None:
+    other = tmp_path / "other.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(other)
+    with pytest.raises(InputFileError, match="not a costscan findings file"):
+        read_parquet_report(other)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(InputFileError):
+        read_parquet_report(broken)
+
+
+# --- terminal -------------------------------------------------------------------------------
+
+
+def test_top_table_lists_counted_findings_in_rank_order_as_plain_text() -> None:
+    from rich.console import Console
+
+    report = sample_report()
+    findings = report.findings.with_columns(
+        pl.when(pl.col("rank") == 1)
+        .then(pl.lit("[bold red]boom[/bold red]"))
+        .otherwise(pl.col("title"))
+        .alias("title")
+    )
+    console = Console(record=True, width=220, file=io.StringIO(), color_system=None)
+    console.print(top_table(replace_findings(report, findings), limit=3))
+    text = console.export_text()
+    assert "[bold red]boom[/bold red]" in text
+    assert "$400.00" in text and "$180.21" in text and "$140.16" in text
+    assert "$50.00" not in text  # rank 4 is past the limit
+    assert text.index("$400.00") < text.index("$180.21") < text.index("$140.16")
+    assert "5 more findings" in text
+
+
+def test_summary_lines_give_the_headline_and_what_is_missing() -> None:
+    lines = summary_lines(sample_report())
+    assert lines[0] == "$860.87/month in savings found (8 findings, 7 counted) — $10,330.44/year"
+    assert any("2 collectors failed" in line for line in lines)
+    assert any("1 bottleneck:" in line and "$280.32" in line for line in lines)
+    assert any("3 findings under $5.00/month hidden" in line for line in lines)
+    assert any(line.startswith("2 inventory rows rejected") for line in lines)
+
+
+def test_money_formatting_never_shows_nan() -> None:
+    from reports.markdown import format_money, format_payback
+
+    assert format_money(math.nan) == "—"
+    assert format_money(-1234.5) == "-$1,234.50"
+    assert format_money(10.0, "EUR") == "10.00 EUR"
+    assert format_payback(math.inf) == "—"
+    assert format_payback(0.0) == "immediate"
+
+
+def test_a_run_with_no_findings_renders_in_every_format() -> None:
+    empty = pl.DataFrame(schema=dict(RANKED))
+    summary = {
+        "findings": 0,
+        "counted_findings": 0,
+        "monthly_savings": 0.0,
+        "annual_savings": 0.0,
+        "by_family": {f: {"findings": 0, "monthly_savings": 0.0} for f in FAMILIES},
+        "spend": None,
+        "bottlenecks": 0,
+        "bottleneck_monthly_cost": 0.0,
+        "hidden_below_min_savings": 0,
+        "min_savings": 0.0,
+    }
+    report = Report(sample_report().run, empty, empty, summary)
+    for name in FORMATS:
+        assert renderer_for(name).render(report), name
+    document = json.loads(JsonRenderer().render(report))
+    assert document["findings"] == [] and document["summary"]["monthly_savings"] == 0.0
+    assert "No findings." in MarkdownRenderer().render(report).decode()
+    assert embedded_data(HtmlRenderer().render(report).decode())["findings"]["rows"] == 0
+    assert CsvRenderer().render(report) == ("section," + ",".join(RANKED) + "\r\n").encode()
