@@ -1,0 +1,7 @@
+"""The AWS provider (boto3, read-only). See ``providers.aws.provider``."""
+
+from __future__ import annotations
+
+from providers.aws.provider import AwsProvider
+
+__all__ = ["AwsProvider"]

@@ -6,7 +6,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reports.ranking import rank
+from reports.ranking import Ranked, rank
 from scanner import schema
 
 RATE = 100.0
@@ -44,7 +44,7 @@ def finding(
     return row
 
 
-def ranked(*rows: dict[str, Any], min_savings: float = 0.0):
+def ranked(*rows: dict[str, Any], min_savings: float = 0.0) -> Ranked:
     frame = pl.DataFrame(list(rows), schema=dict(schema.FINDINGS))
     return rank(frame, hourly_rate=RATE, min_savings=min_savings)
 
