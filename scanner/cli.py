@@ -192,6 +192,11 @@ def demo(
         from providers import demo as demo_account
     except ImportError as exc:  # moto is the demo extra
         fail(f"the demo needs moto: pip install 'costscan[demo]' ({exc.name} is missing)")
+    # The demo account is moto's: dummy credentials, never the user's real ones.
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = "demo"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "demo"  # noqa: S105 - moto accepts any
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     typer.echo("costscan: starting an offline AWS account (moto) and seeding it...", err=True)
     server, endpoint = demo_account.start_demo_server()

@@ -1,0 +1,329 @@
+"""The AWS provider: accounts and regions in parallel, each collector failing on its own.
+
+Flow for one scan: who am I (STS), which regions (the request, or every enabled region),
+which accounts (the caller, or every active member of the organization through an assumed
+role), then one thread per account-region running the EC2 and CloudWatch collectors.
+A collector that fails leaves a ``CollectorError`` and the rest of the scan goes on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import polars as pl
+
+from providers.aws import compute as ec2_collectors
+from providers.aws import metrics
+from providers.aws.session import (
+    ClientFactory,
+    EventHook,
+    client_config,
+    guarded_session,
+)
+from providers.interface import Progress, Provider, ScanRequest, no_progress
+from scanner.errors import CollectorError, ProviderError
+from scanner.inventory import Inventory
+
+if TYPE_CHECKING:
+    import boto3
+
+T = TypeVar("T")
+
+DEFAULT_REGION = "us-east-1"
+GLOBAL = "global"
+# Long enough to ride out throttling with standard-mode backoff, short enough that a
+# region that is down does not hold the scan for minutes.
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_MAX_WORKERS = 8
+MESSAGE_LIMIT = 300
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one short line (botocore messages can carry HTML bodies)."""
+    text = re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class _Account:
+    account_id: str
+    clients: ClientFactory
+
+
+class _Run:
+    """What one account-region scan needs and collects."""
+
+    def __init__(
+        self,
+        account: _Account,
+        region: str,
+        request: ScanRequest,
+        prices: pl.DataFrame,
+        progress: Progress,
+    ) -> None:
+        self.account = account
+        self.region = region
+        self.request = request
+        self.prices = prices
+        self.progress = progress
+        self.inventory = Inventory(
+            provider="aws",
+            context=request.context,
+            accounts=[account.account_id],
+            regions=[region],
+        )
+
+    def client(self, service: str) -> Any:
+        return self.account.clients.client(service, self.region)
+
+    def attempt(self, collector: str, call: Callable[[], T]) -> T | None:
+        """Run one collector; a botocore failure becomes a CollectorError, not a crash."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return call()
+        except (ClientError, BotoCoreError) as exc:
+            self.inventory.errors.append(
+                CollectorError(collector, self.account.account_id, self.region, one_line(exc))
+            )
+            return None
+        finally:
+            self.progress(f"{self.account.account_id} {self.region}: {collector}", 1)
+
+
+def _scan_region(run: _Run) -> Inventory:
+    ec2 = run.client("ec2")
+    inv = run.inventory
+    instances = run.attempt(
+        "ec2.describe_instances", lambda: ec2_collectors.describe_instances(ec2)
+    )
+    # Facts for what can be priced or is running: DescribeInstanceTypes by name.
+    in_use = {str(i.get("InstanceType")) for i in instances or () if i.get("InstanceType")}
+    wanted = set(run.prices.filter(pl.col("region") == run.region)["instance_type"]) | in_use
+    facts = run.attempt(
+        "ec2.describe_instance_types", lambda: ec2_collectors.instance_type_facts(ec2, wanted)
+    )
+    prices = ec2_collectors.region_prices(facts, run.prices, run.region)
+    inv.add("prices", prices)
+    if not instances:
+        return inv
+
+    autoscaling = run.client("autoscaling")
+    groups = run.attempt(
+        "autoscaling.describe_auto_scaling_groups",
+        lambda: ec2_collectors.autoscaling_members(autoscaling),
+    )
+    compute, tags = ec2_collectors.instance_frames(
+        instances, account_id=run.account.account_id, region=run.region, groups=groups
+    )
+    compute = ec2_collectors.price_instances(compute, prices, facts)
+    inv.add("compute", compute)
+    inv.add("tags", tags)
+
+    group_types = (
+        compute.filter(pl.col("group").is_not_null())["instance_type"].unique().sort().to_list()
+    )
+    if group_types:
+        spot = run.attempt(
+            "ec2.describe_spot_price_history",
+            lambda: ec2_collectors.spot_prices(
+                ec2, group_types, region=run.region, now=run.request.context.now
+            ),
+        )
+        if spot is not None:
+            inv.add("spot_prices", spot)
+
+    cloudwatch = run.client("cloudwatch")
+    instance_ids = compute["resource_id"].to_list()
+    memory = run.attempt("cloudwatch.list_metrics", lambda: metrics.memory_dimensions(cloudwatch))
+    plan = metrics.plan_queries(instance_ids, memory)
+    start, end = metrics.lookback_window(run.request.context.now, run.request.context.lookback_days)
+    utilization = run.attempt(
+        "cloudwatch.get_metric_data",
+        lambda: metrics.fetch_series(cloudwatch, plan, start, end),
+    )
+    if utilization is not None:
+        inv.add("utilization", utilization)
+    return inv
+
+
+class AwsProvider(Provider):
+    """EC2 instances, instance type facts, prices, spot prices and CloudWatch utilization.
+
+    ``hooks`` are extra botocore event handlers put on every client the provider makes
+    (tests and the benchmark count or record calls with them). ``max_attempts`` is
+    botocore's retry budget per call.
+    """
+
+    name = "aws"
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        hooks: Sequence[EventHook] = (),
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.max_workers = max_workers
+        self.hooks = tuple(hooks)
+
+    def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
+        lock = threading.Lock()
+
+        def report(step: str, advance: int = 1) -> None:
+            with lock:  # progress callbacks are not expected to be thread-safe
+                progress(step, advance)
+
+        session = guarded_session(request.profile)
+        home = session.region_name or DEFAULT_REGION
+        base = ClientFactory(
+            session,
+            endpoint_url=request.endpoint_url,
+            config=client_config(self.max_attempts),
+            hooks=self.hooks,
+        )
+        caller_account, partition = _caller_identity(base, home)
+        inventory = Inventory(provider="aws", context=request.context)
+        regions = list(dict.fromkeys(request.regions)) or _enabled_regions(base, home)
+        accounts = [_Account(caller_account, base)]
+        if request.org_role:
+            accounts = self._organization_accounts(
+                base, home, caller_account, partition, request.org_role, inventory
+            )
+        prices = _price_book(request, session, regions, caller_account, inventory)
+        report("prices", 1)
+
+        runs = [
+            _Run(account, region, request, prices, report)
+            for account in accounts
+            for region in regions
+        ]
+        workers = max(1, min(self.max_workers, len(runs)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costscan-aws") as pool:
+            # Results are taken in submission order, so frames come out deterministic.
+            scanned = list(pool.map(_scan_region, runs))
+        inventory.merge(scanned)
+        for account in accounts:
+            if account.account_id not in inventory.accounts:
+                inventory.accounts.append(account.account_id)
+        for region in regions:
+            if region not in inventory.regions:
+                inventory.regions.append(region)
+        return inventory
+
+    def _organization_accounts(
+        self,
+        base: ClientFactory,
+        home: str,
+        caller_account: str,
+        partition: str,
+        role: str,
+        inventory: Inventory,
+    ) -> list[_Account]:
+        """The caller plus every active member reachable through ``role``."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        accounts = [_Account(caller_account, base)]
+        try:
+            members: list[str] = []
+            paginator = base.client("organizations", home).get_paginator("list_accounts")
+            for page in paginator.paginate():
+                members.extend(
+                    a["Id"] for a in page.get("Accounts", []) if a.get("Status") == "ACTIVE"
+                )
+        except (ClientError, BotoCoreError) as exc:
+            inventory.errors.append(
+                CollectorError("organizations.list_accounts", caller_account, GLOBAL, one_line(exc))
+            )
+            return accounts
+        sts = base.client("sts", home)
+        role_path = role.strip("/")
+        for member in members:
+            if member == caller_account:
+                continue
+            try:
+                answer = sts.assume_role(
+                    RoleArn=f"arn:{partition}:iam::{member}:role/{role_path}",
+                    RoleSessionName="costscan-read-only",
+                )
+            except (ClientError, BotoCoreError) as exc:
+                inventory.errors.append(
+                    CollectorError("sts.assume_role", member, GLOBAL, one_line(exc))
+                )
+                continue
+            creds = answer["Credentials"]
+            session = guarded_session(
+                access_key=creds["AccessKeyId"],
+                secret_key=creds["SecretAccessKey"],
+                session_token=creds["SessionToken"],
+                region=home,
+            )
+            accounts.append(_Account(member, base.for_session(session)))
+        return accounts
+
+
+def _caller_identity(base: ClientFactory, home: str) -> tuple[str, str]:
+    """(account id, partition) of the credentials; no credentials at all is fatal."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        identity = base.client("sts", home).get_caller_identity()
+    except (ClientError, BotoCoreError) as exc:
+        raise ProviderError(f"AWS credentials could not be used: {one_line(exc)}") from None
+    arn = str(identity.get("Arn", "arn:aws:"))
+    partition = arn.split(":")[1] if arn.count(":") >= 2 else "aws"
+    return str(identity["Account"]), partition or "aws"
+
+
+def _enabled_regions(base: ClientFactory, home: str) -> list[str]:
+    """Every region enabled for the account (DescribeRegions lists only those by default)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = base.client("ec2", home).describe_regions()
+    except (ClientError, BotoCoreError) as exc:
+        raise ProviderError(
+            f"could not list enabled AWS regions (pass --region to choose): {one_line(exc)}"
+        ) from None
+    return sorted(r["RegionName"] for r in answer.get("Regions", []))
+
+
+def _price_book(
+    request: ScanRequest,
+    session: boto3.Session,
+    regions: Sequence[str],
+    account_id: str,
+    inventory: Inventory,
+) -> pl.DataFrame:
+    """Prices for the scanned regions: live ones first when asked, the bundled catalog
+    for whatever the live answer lacks (or all of it when the live call fails)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from providers.pricing.aws import bundled_ec2_prices, live_ec2_prices
+
+    bundled = bundled_ec2_prices(regions)
+    if not request.live_pricing:
+        return bundled
+    try:
+        live = live_ec2_prices(
+            session,
+            regions,
+            request.cache_dir,
+            request.context.now,
+            endpoint_url=request.endpoint_url,
+        )
+    except (ClientError, BotoCoreError, OSError) as exc:
+        inventory.errors.append(
+            CollectorError("pricing.get_products", account_id, GLOBAL, one_line(exc))
+        )
+        return bundled
+    missing = bundled.join(
+        live.select("region", "instance_type"), on=["region", "instance_type"], how="anti"
+    )
+    return pl.concat([live, missing], how="vertical")

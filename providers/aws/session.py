@@ -1,0 +1,143 @@
+"""boto3 sessions and clients that can only read.
+
+Every session and client the AWS provider makes carries a botocore event hook that runs
+before a request is even built, and refuses any operation that is not a read. A bug in a
+collector (or in a library we call with our session) therefore cannot change an account:
+it raises ``ReadOnlyViolation`` before a byte leaves the machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from scanner.errors import ReadOnlyViolation
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.client import BaseClient
+    from botocore.config import Config
+
+# Read operations by naming convention across AWS APIs.
+READ_PREFIXES: tuple[str, ...] = ("Describe", "List", "Get", "BatchGet", "Lookup", "Search")
+
+# Reads whose names do not say so: identity lookups and the role hop for Organizations
+# fan-out. AssumeRole only mints credentials; it changes nothing in the account.
+ALLOWED_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("sts", "AssumeRole"),
+        ("sts", "GetCallerIdentity"),
+    }
+)
+
+# Registered under a fixed id, so a client copying its session's handlers (botocore
+# copies the event emitter at client creation) does not run the check twice.
+_GUARD_ID = "costscan-read-only-guard"
+
+# (event name, handler) pairs: extra botocore hooks a caller wants on every client, such
+# as a counter of GetMetricData calls in the benchmark.
+EventHook = tuple[str, Callable[..., Any]]
+
+
+def is_read_operation(service: str, operation: str) -> bool:
+    """Whether ``operation`` of ``service`` (botocore names) only reads."""
+    return (service, operation) in ALLOWED_OPERATIONS or operation.startswith(READ_PREFIXES)
+
+
+def _refuse_writes(model: Any = None, **_kwargs: Any) -> None:
+    """botocore ``before-parameter-build`` handler: raise on anything but a read."""
+    if model is None:  # pragma: no cover - botocore always passes the operation model
+        return
+    service = model.service_model.service_name
+    if not is_read_operation(service, model.name):
+        raise ReadOnlyViolation(
+            f"costscan is read-only: refused {service}:{model.name} before sending it"
+        )
+
+
+def install_read_only_guard(target: boto3.Session | BaseClient) -> None:
+    """Register the read-only check on a boto3 session or a botocore client."""
+    events = target.events if hasattr(target, "events") else target.meta.events
+    events.register("before-parameter-build", _refuse_writes, unique_id=_GUARD_ID)
+
+
+def guarded_session(
+    profile: str | None = None,
+    *,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    session_token: str | None = None,
+    region: str | None = None,
+) -> boto3.Session:
+    """A boto3 session (standard credential chain unless keys are given), guarded."""
+    import boto3
+
+    session = boto3.Session(
+        profile_name=profile,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
+        region_name=region,
+    )
+    install_read_only_guard(session)
+    return session
+
+
+def client_config(max_attempts: int) -> Config:
+    """Retries for throttling (standard mode backs off with jitter) and bounded waits."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=10,
+        read_timeout=120,
+        max_pool_connections=20,
+    )
+
+
+class ClientFactory:
+    """Creates and caches guarded clients for one session.
+
+    boto3 sessions are not thread-safe while creating clients, so creation holds a lock;
+    the clients themselves are safe to share between the region threads.
+    """
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        endpoint_url: str | None,
+        config: Config,
+        hooks: Sequence[EventHook] = (),
+    ) -> None:
+        install_read_only_guard(session)
+        self.session = session
+        self._endpoint_url = endpoint_url
+        self._config = config
+        self._hooks = tuple(hooks)
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], BaseClient] = {}
+
+    def for_session(self, session: boto3.Session) -> ClientFactory:
+        """A factory with the same endpoint, retries and hooks for another session."""
+        return ClientFactory(
+            session, endpoint_url=self._endpoint_url, config=self._config, hooks=self._hooks
+        )
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            made = self._clients.get(key)
+            if made is None:
+                # endpoint_url is passed only when set, so AWS_ENDPOINT_URL and the
+                # profile's own endpoint settings keep working for real runs.
+                kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+                if self._endpoint_url:
+                    kwargs["endpoint_url"] = self._endpoint_url
+                made = self.session.client(service, **kwargs)  # type: ignore[call-overload]
+                install_read_only_guard(made)
+                for event, handler in self._hooks:
+                    made.meta.events.register(event, handler)
+                self._clients[key] = made
+            return made
