@@ -196,7 +196,7 @@ def demo(
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)
     os.environ["AWS_ACCESS_KEY_ID"] = "demo"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "demo"  # noqa: S105 - moto accepts any
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "demo"
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     typer.echo("costscan: starting an offline AWS account (moto) and seeding it...", err=True)
     server, endpoint = demo_account.start_demo_server()
