@@ -255,7 +255,9 @@ def running_instances(inv: Inventory) -> pl.LazyFrame:
             .alias("price_source"),
             pl.coalesce(pl.col("vcpus"), pl.col("_type_vcpus")).alias("vcpus"),
             pl.coalesce(pl.col("memory_gib"), pl.col("_type_memory_gib")).alias("memory_gib"),
-            pl.coalesce(pl.col("architecture"), pl.col("_type_architecture")).alias("architecture"),
+            # The type's processor decides what runs on it (m7g is arm64 whatever an emulator
+            # reports for the instance), so its facts win over the instance's own field.
+            pl.coalesce(pl.col("_type_architecture"), pl.col("architecture")).alias("architecture"),
             family.alias("family"),
             pl.col("burstable").fill_null(False),
             pl.col("current_generation").fill_null(True),

@@ -18,7 +18,9 @@ Double counting. Findings on one resource are grouped:
 - what remains stacks in the order resize -> schedule -> commit, each computed on the cost
   left by the ones before: savings_k = standalone_k * prod(1 - standalone_j / current_cost)
   over the earlier stages j. The standalone figure stays in ``standalone_monthly_savings``;
-- ``configure`` findings (retention, compression ...) touch separate cost lines and all count.
+- ``configure`` findings (retention, compression ...) touch separate cost lines and all count;
+- a resource with a bottleneck finding needs more capacity: its ``resize`` findings are
+  alternatives to the bottleneck and never count.
 
 ``bottleneck`` findings never count toward savings: they are ranked in their own list.
 
@@ -77,7 +79,10 @@ class Ranked:
 def rank(findings: pl.DataFrame, *, hourly_rate: float, min_savings: float = 0.0) -> Ranked:
     """Rank ``findings`` (schema.FINDINGS) and compute totals over what counts."""
     frame = schema.conform_findings(findings.lazy())
-    savings = _dedupe_and_stack(frame.filter(pl.col("action") != "bottleneck"))
+    savings = _dedupe_and_stack(
+        frame.filter(pl.col("action") != "bottleneck"),
+        frame.filter(pl.col("action") == "bottleneck"),
+    )
     savings = _priority(_roi(savings, hourly_rate))
     bottlenecks = _roi(
         frame.filter(pl.col("action") == "bottleneck").with_columns(
@@ -106,22 +111,36 @@ def rank(findings: pl.DataFrame, *, hourly_rate: float, min_savings: float = 0.0
     return Ranked(ranked_savings, ranked_bottlenecks, summary)
 
 
-def _dedupe_and_stack(frame: pl.LazyFrame) -> pl.LazyFrame:
-    standalone_net = pl.col("monthly_savings") - pl.col("added_monthly_cost")
-    resource_key = pl.concat_str(
-        ["provider", "account_id", "region", "resource_id"], separator="|", ignore_nulls=True
+def _resource_key() -> pl.Expr:
+    return (
+        pl.when(pl.col("resource_id").is_not_null())
+        .then(
+            pl.concat_str(
+                ["provider", "account_id", "region", "resource_id"],
+                separator="|",
+                ignore_nulls=True,
+            )
+        )
+        .otherwise(pl.col("finding_id"))
     )
+
+
+def _dedupe_and_stack(frame: pl.LazyFrame, bottlenecks: pl.LazyFrame) -> pl.LazyFrame:
+    standalone_net = pl.col("monthly_savings") - pl.col("added_monthly_cost")
+    # A resource above the alert line needs more capacity, not a cheaper shape: its resize
+    # savings are alternatives to fixing the bottleneck, never counted.
+    bottlenecked = bottlenecks.select(
+        _resource_key().alias("_resource"), pl.col("finding_id").alias("_bottleneck")
+    ).unique("_resource", keep="first")
     # Best first, with a stable tie-break so reruns rank the same way.
     frame = frame.with_columns(
-        pl.when(pl.col("resource_id").is_not_null())
-        .then(resource_key)
-        .otherwise(pl.col("finding_id"))
-        .alias("_resource"),
+        _resource_key().alias("_resource"),
         standalone_net.fill_null(0.0).alias("_net"),
         pl.col("action")
         .replace_strict(STACK_ORDER, default=4, return_dtype=pl.Int64)
         .alias("_stage"),
-    ).sort(["_net", "finding_id"], descending=[True, False])
+    ).join(bottlenecked, on="_resource", how="left")
+    frame = frame.sort(["_net", "finding_id"], descending=[True, False])
 
     exclusive_key = (
         pl.when(pl.col("action") == "configure")
@@ -146,9 +165,17 @@ def _dedupe_and_stack(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     excluded_by_removal = pl.col("_removal").is_not_null() & (pl.col("action") != "remove")
     excluded_by_schedule = pl.col("_schedule").is_not_null() & (pl.col("action") == "commit")
+    excluded_by_bottleneck = pl.col("_bottleneck").is_not_null() & (pl.col("action") == "resize")
     frame = frame.with_columns(
-        (pl.col("_is_best") & ~excluded_by_removal & ~excluded_by_schedule).alias("counted"),
-        pl.when(~pl.col("_is_best"))
+        (
+            pl.col("_is_best")
+            & ~excluded_by_removal
+            & ~excluded_by_schedule
+            & ~excluded_by_bottleneck
+        ).alias("counted"),
+        pl.when(excluded_by_bottleneck)
+        .then(pl.col("_bottleneck"))
+        .when(~pl.col("_is_best"))
         .then(pl.col("_best_same_action"))
         .when(excluded_by_removal)
         .then(pl.col("_removal"))
@@ -185,7 +212,7 @@ def _dedupe_and_stack(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     return frame.drop(
         "_resource", "_net", "_stage", "_exclusive", "_best_same_action", "_is_best",
-        "_removal", "_schedule", "_share", "_left",
+        "_removal", "_schedule", "_share", "_left", "_bottleneck",
     )  # fmt: skip
 
 

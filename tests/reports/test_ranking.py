@@ -242,3 +242,25 @@ def test_summary_equals_sum_of_counted_net_savings() -> None:
     counted_sum = out.findings.filter(pl.col("counted"))["net_monthly_savings"].sum()
     assert out.summary["monthly_savings"] == round(counted_sum, 2)
     assert out.findings["rank"].to_list() == list(range(1, 101))
+
+
+def test_resize_on_a_bottlenecked_resource_is_an_alternative_to_the_fix() -> None:
+    out = ranked(
+        finding(
+            "i-9",
+            "rightsizing.underprovisioned",
+            "bottleneck",
+            62.05,
+            0.0,
+            added_monthly_cost=62.05,
+        ),
+        finding("i-9", "rightsizing.graviton", "resize", 62.05, 12.41),
+        finding(
+            "i-9", "commitments.compute-commitment", "commit", 62.05, 17.37, family="commitments"
+        ),
+    )
+    rows = by_policy(out.findings)
+    assert rows["rightsizing.graviton"]["counted"] is False
+    assert rows["rightsizing.graviton"]["alternative_to"] == "rightsizing.underprovisioned|i-9"
+    assert rows["commitments.compute-commitment"]["counted"] is True
+    assert out.summary["monthly_savings"] == 17.37
