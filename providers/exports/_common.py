@@ -1,0 +1,166 @@
+"""Expression helpers shared by the export mappings: parse text, build JSON tags, pick columns.
+
+Every helper returns a polars expression, so a mapping is a list of expressions that polars
+runs lazily (and in the streaming engine) over the raw scan; nothing here touches data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from scanner import schema
+
+# The raw file's columns and their types, as the scan reports them.
+RawSchema = Mapping[str, pl.DataType]
+
+UTC_TS = schema.UTC_TS
+
+# Timestamp layouts seen in billing exports, tried in order after normalising the text
+# ("T" between date and time becomes a space, and a trailing "Z" or " UTC" is dropped):
+# FOCUS and CUR write ISO 8601 ("2024-09-01T00:00:00Z"), the FOCUS sample writes
+# "2024-09-01 00:00:00", GCP's CSV writes "2024-09-01 00:00:00 UTC", Azure writes
+# "09/01/2024" (EA) or "2024-09-01" (MCA).
+_TS_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M:%S",
+)
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """How one raw file becomes FOCUS: an expression per BILLING column it can fill.
+
+    ``numeric_sources`` and ``timestamp_sources`` name the raw columns whose text must parse;
+    the reader counts the cells that do not (and rejects those rows, or the file).
+    """
+
+    exprs: dict[str, pl.Expr]
+    numeric_sources: tuple[str, ...] = ()
+    timestamp_sources: tuple[str, ...] = ()
+    version: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def is_text(dtype: pl.DataType) -> bool:
+    return dtype == pl.String()
+
+
+def text(expr: pl.Expr) -> pl.Expr:
+    """A string column with empty cells as null: CSV exports write both for "no value"."""
+    as_text = expr.cast(pl.String)
+    return pl.when(as_text.str.len_bytes() > 0).then(as_text)
+
+
+def number(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+    """A Float64 from a numeric column, or from text (where a cell that does not parse is null
+    and is counted by the reader, never silently lost)."""
+    if dtype == pl.Float64():
+        return expr
+    if dtype is not None and dtype.is_numeric():
+        return expr.cast(pl.Float64)
+    return expr.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def timestamp(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+    """A UTC timestamp from a datetime, a date, or text in any of the export layouts."""
+    if dtype == UTC_TS:
+        return expr
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            return expr.dt.cast_time_unit("us").dt.replace_time_zone("UTC")
+        return expr.dt.cast_time_unit("us").dt.convert_time_zone("UTC")
+    if isinstance(dtype, pl.Date):
+        return expr.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    raw = expr.cast(pl.String).str.strip_chars()
+    # An explicit offset ("+02:00") is honoured; "Z" and " UTC" mean UTC.
+    with_offset = raw.str.replace(r"(\d)T(\d)", "${1} ${2}").str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f%:z", time_unit="us", time_zone="UTC", strict=False
+    )
+    bare = raw.str.replace(r"(\d)T(\d)", "${1} ${2}").str.replace(r"(Z| UTC)$", "")
+    attempts = [with_offset] + [
+        bare.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
+        for fmt in _TS_FORMATS
+    ]
+    return pl.coalesce(attempts)
+
+
+def json_string(expr: pl.Expr) -> pl.Expr:
+    """``expr`` as a JSON string literal (quoted and escaped); null stays null."""
+    encoded = pl.struct(expr.cast(pl.String).alias("v")).struct.json_encode()
+    return pl.when(expr.is_not_null()).then(encoded.str.strip_prefix('{"v":').str.strip_suffix("}"))
+
+
+def tags_from_columns(columns: Mapping[str, str]) -> pl.Expr:
+    """A JSON object text from one column per tag (``{tag key: raw column}``); null when the
+    row has no tag value at all, so "untagged" is a null check."""
+    pairs = [
+        pl.when(text(pl.col(raw)).is_not_null()).then(
+            pl.lit(json.dumps(key) + ":") + json_string(pl.col(raw))
+        )
+        for key, raw in columns.items()
+    ]
+    if not pairs:
+        return pl.lit(None, dtype=pl.String)
+    body = pl.concat_str(pairs, separator=",", ignore_nulls=True)
+    return pl.when(body.str.len_bytes() > 0).then(pl.lit("{") + body + pl.lit("}"))
+
+
+def tags_from_key_values(expr: pl.Expr) -> pl.Expr:
+    """A JSON object text from a list of ``{key, value}`` structs (parquet maps, GCP labels)."""
+    element = pl.element()
+    pairs = expr.list.eval(
+        element.filter(element.struct.field("key").is_not_null()).pipe(
+            lambda kept: pl.concat_str(
+                [
+                    json_string(kept.struct.field("key")),
+                    pl.lit(":"),
+                    pl.coalesce(json_string(kept.struct.field("value")), pl.lit("null")),
+                ]
+            )
+        )
+    )
+    body = pairs.list.join(",")
+    return pl.when(body.str.len_bytes() > 0).then(pl.lit("{") + body + pl.lit("}"))
+
+
+def tags_json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+    """Tags as JSON object text, whatever the file holds: JSON text, a map, or a struct."""
+    if dtype is None:
+        return pl.lit(None, dtype=pl.String)
+    if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+        return tags_from_key_values(expr)
+    if isinstance(dtype, pl.Struct):
+        encoded = expr.struct.json_encode()
+        return pl.when(encoded != "{}").then(encoded)
+    as_text = text(expr)
+    # Azure's older exports write the object without its braces: "env": "prod","team": "x".
+    return (
+        pl.when(as_text.str.starts_with("{") | as_text.str.starts_with("["))
+        .then(as_text)
+        .otherwise(pl.lit("{") + as_text + pl.lit("}"))
+    )
+
+
+def first_present(columns: Iterable[str], candidates: Sequence[str]) -> str | None:
+    """The first candidate name that the file has."""
+    present = set(columns)
+    for name in candidates:
+        if name in present:
+            return name
+    return None
+
+
+def lookup(values: Mapping[str, str], expr: pl.Expr, default: str | None = None) -> pl.Expr:
+    """Map text through a small table (case-insensitive keys), ``default`` when unmatched."""
+    lowered = expr.cast(pl.String).str.to_lowercase()
+    table = {k.lower(): v for k, v in values.items()}
+    return lowered.replace_strict(
+        list(table), list(table.values()), default=default, return_dtype=pl.String
+    )

@@ -1,0 +1,362 @@
+"""AWS Cost and Usage Report, legacy (``lineItem/UnblendedCost``) and CUR 2.0 (snake_case).
+
+Column meanings follow the AWS data dictionaries: legacy CUR
+https://docs.aws.amazon.com/cur/latest/userguide/data-dictionary.html and CUR 2.0
+https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-cur2.html. The FOCUS
+derivation follows AWS's own "FOCUS 1.0 with AWS columns" export
+(https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-focus-1-0-aws.html) and the
+amortization rules in "Understanding your reservations / Savings Plans in CUR".
+
+- BilledCost <- legacy: lineItem/UnblendedCost, 0 for SavingsPlanCoveredUsage and
+  SavingsPlanNegation (they cancel: the plan's fee is what is billed); CUR 2.0:
+  line_item_unblended_cost, same rule
+- EffectiveCost <- legacy: by lineItem/LineItemType: SavingsPlanCoveredUsage ->
+  savingsPlan/SavingsPlanEffectiveCost; SavingsPlanRecurringFee -> TotalCommitmentToDate -
+  UsedCommitment (the unused part); SavingsPlanNegation, SavingsPlanUpfrontFee and RI upfront
+  Fee -> 0; DiscountedUsage -> reservation/EffectiveCost; RIFee ->
+  UnusedAmortizedUpfrontFeeForBillingPeriod + UnusedRecurringFee; anything else ->
+  UnblendedCost; CUR 2.0: the snake_case twins
+- ListCost <- legacy: pricing/publicOnDemandCost (UnblendedCost when absent); CUR 2.0:
+  pricing_public_on_demand_cost
+- ContractedCost <- legacy: UnblendedCost; CUR 2.0: line_item_unblended_cost
+- BillingAccountId / SubAccountId <- legacy: bill/PayerAccountId / lineItem/UsageAccountId; CUR
+  2.0: bill_payer_account_id / line_item_usage_account_id
+- ServiceName <- legacy: product/ProductName, else lineItem/ProductCode; CUR 2.0:
+  product_product_name or the ``product`` map's product_name, else line_item_product_code
+- ServiceCategory <- legacy: product/productFamily "Data Transfer" -> Networking, else a table
+  of product codes; CUR 2.0: same
+- ResourceId <- legacy: lineItem/ResourceId; CUR 2.0: line_item_resource_id
+- RegionId <- legacy: product/regionCode, else product/region; CUR 2.0: product_region_code
+- ChargeCategory <- legacy: LineItemType: Usage, DiscountedUsage, SavingsPlanCoveredUsage,
+  SavingsPlanNegation -> Usage; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee ->
+  Purchase; Tax -> Tax; Credit and the *Discount types -> Credit; Refund -> Credit with
+  ChargeClass Correction; CUR 2.0: same
+- ChargePeriodStart/End <- legacy: lineItem/UsageStartDate / UsageEndDate; CUR 2.0:
+  line_item_usage_start_date / end_date
+- BillingPeriodStart/End <- legacy: bill/BillingPeriodStartDate / EndDate; CUR 2.0:
+  bill_billing_period_start_date / end_date
+- PricingCategory <- legacy: Committed for covered or discounted usage, Dynamic for pricing/term
+  Spot, Standard for OnDemand (usage rows only); CUR 2.0: pricing_term
+- PricingQuantity, ConsumedQuantity <- legacy: lineItem/UsageAmount (consumed: usage rows only);
+  CUR 2.0: line_item_usage_amount
+- PricingUnit, ConsumedUnit <- legacy: pricing/unit; CUR 2.0: pricing_unit
+- CommitmentDiscountId <- legacy: savingsPlan/SavingsPlanARN, else reservation/ReservationARN;
+  CUR 2.0: savings_plan_savings_plan_a_r_n, reservation_reservation_a_r_n
+- CommitmentDiscountType / Category <- legacy: "Savings Plan" / Spend, "Reserved Instance" /
+  Usage; CUR 2.0: same
+- CommitmentDiscountStatus <- legacy: Used on covered or discounted usage, Unused on RIFee and
+  SavingsPlanRecurringFee; CUR 2.0: same
+- SkuId <- legacy: product/sku; CUR 2.0: product_sku
+- Tags <- legacy: JSON object of the resourceTags/* columns; "user:" is dropped from user tag
+  keys, "aws:" keys stay; CUR 2.0: the ``resource_tags`` map (or its JSON text), "user_" dropped
+  from keys
+- BillingCurrency <- legacy: lineItem/CurrencyCode; CUR 2.0: line_item_currency_code
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from providers.exports._common import (
+    Mapped,
+    RawSchema,
+    lookup,
+    number,
+    tags_from_columns,
+    tags_json,
+    text,
+    timestamp,
+)
+
+LEGACY = "cur"
+CUR2 = "cur2"
+
+# logical field -> (legacy column, CUR 2.0 column)
+FIELDS: dict[str, tuple[str, str]] = {
+    "line_item_type": ("lineItem/LineItemType", "line_item_line_item_type"),
+    "unblended_cost": ("lineItem/UnblendedCost", "line_item_unblended_cost"),
+    "public_cost": ("pricing/publicOnDemandCost", "pricing_public_on_demand_cost"),
+    "resource_id": ("lineItem/ResourceId", "line_item_resource_id"),
+    "product_name": ("product/ProductName", "product_product_name"),
+    "product_code": ("lineItem/ProductCode", "line_item_product_code"),
+    "product_family": ("product/productFamily", "product_product_family"),
+    "usage_start": ("lineItem/UsageStartDate", "line_item_usage_start_date"),
+    "usage_end": ("lineItem/UsageEndDate", "line_item_usage_end_date"),
+    "period_start": ("bill/BillingPeriodStartDate", "bill_billing_period_start_date"),
+    "period_end": ("bill/BillingPeriodEndDate", "bill_billing_period_end_date"),
+    "payer": ("bill/PayerAccountId", "bill_payer_account_id"),
+    "usage_account": ("lineItem/UsageAccountId", "line_item_usage_account_id"),
+    "region_code": ("product/regionCode", "product_region_code"),
+    "region": ("product/region", "product_region"),
+    "currency": ("lineItem/CurrencyCode", "line_item_currency_code"),
+    "term": ("pricing/term", "pricing_term"),
+    "usage_amount": ("lineItem/UsageAmount", "line_item_usage_amount"),
+    "unit": ("pricing/unit", "pricing_unit"),
+    "sku": ("product/sku", "product_sku"),
+    "ri_arn": ("reservation/ReservationARN", "reservation_reservation_a_r_n"),
+    "ri_effective": ("reservation/EffectiveCost", "reservation_effective_cost"),
+    "ri_unused_upfront": (
+        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
+        "reservation_unused_amortized_upfront_fee_for_billing_period",
+    ),
+    "ri_unused_recurring": ("reservation/UnusedRecurringFee", "reservation_unused_recurring_fee"),
+    "sp_arn": ("savingsPlan/SavingsPlanARN", "savings_plan_savings_plan_a_r_n"),
+    "sp_effective": (
+        "savingsPlan/SavingsPlanEffectiveCost",
+        "savings_plan_savings_plan_effective_cost",
+    ),
+    "sp_total_commitment": (
+        "savingsPlan/TotalCommitmentToDate",
+        "savings_plan_total_commitment_to_date",
+    ),
+    "sp_used_commitment": ("savingsPlan/UsedCommitment", "savings_plan_used_commitment"),
+}
+
+REQUIRED_FIELDS = ("line_item_type", "unblended_cost", "usage_start", "usage_account")
+NUMERIC_FIELDS = (
+    "unblended_cost",
+    "public_cost",
+    "ri_effective",
+    "ri_unused_upfront",
+    "ri_unused_recurring",
+    "sp_effective",
+    "sp_total_commitment",
+    "sp_used_commitment",
+)
+TIMESTAMP_FIELDS = ("usage_start",)
+
+USAGE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation")
+CHARGE_CATEGORY = {
+    **{t: "Usage" for t in USAGE_TYPES},
+    "Fee": "Purchase",
+    "RIFee": "Purchase",
+    "SavingsPlanRecurringFee": "Purchase",
+    "SavingsPlanUpfrontFee": "Purchase",
+    "Tax": "Tax",
+    "Credit": "Credit",
+    "Refund": "Credit",
+    "EdpDiscount": "Credit",
+    "BundledDiscount": "Credit",
+    "PrivateRateDiscount": "Credit",
+    "Discount": "Credit",
+    "DistributorDiscount": "Credit",
+    "SppDiscount": "Credit",
+}
+
+# FOCUS ServiceCategory for the product codes that carry most spend; the rest is "Other".
+SERVICE_CATEGORY = {
+    "AmazonEC2": "Compute",
+    "AWSLambda": "Compute",
+    "AmazonECS": "Compute",
+    "AmazonEKS": "Compute",
+    "AWSFargate": "Compute",
+    "AmazonLightsail": "Compute",
+    "AmazonS3": "Storage",
+    "AmazonS3GlacierDeepArchive": "Storage",
+    "AmazonGlacier": "Storage",
+    "AmazonEFS": "Storage",
+    "AmazonFSx": "Storage",
+    "AWSBackup": "Storage",
+    "AmazonRDS": "Databases",
+    "AmazonDynamoDB": "Databases",
+    "AmazonElastiCache": "Databases",
+    "AmazonRedshift": "Databases",
+    "AmazonDocDB": "Databases",
+    "AmazonCloudFront": "Networking",
+    "AmazonVPC": "Networking",
+    "AWSDataTransfer": "Networking",
+    "AmazonRoute53": "Networking",
+    "AWSELB": "Networking",
+    "AWSGlobalAccelerator": "Networking",
+    "AmazonApiGateway": "Networking",
+    "AmazonCloudWatch": "Management and Governance",
+    "AWSConfig": "Management and Governance",
+    "AWSCloudTrail": "Management and Governance",
+    "AWSCostExplorer": "Management and Governance",
+    "AWSSystemsManager": "Management and Governance",
+    "AmazonSQS": "Integration",
+    "AmazonSNS": "Integration",
+    "AWSEvents": "Integration",
+    "AWSQueueService": "Integration",
+    "AmazonSageMaker": "AI and Machine Learning",
+    "AmazonBedrock": "AI and Machine Learning",
+    "AmazonAthena": "Analytics",
+    "AmazonKinesis": "Analytics",
+    "AWSGlue": "Analytics",
+    "AmazonES": "Analytics",
+    "ElasticMapReduce": "Analytics",
+    "awskms": "Security",
+    "AWSSecretsManager": "Security",
+    "awswaf": "Security",
+    "AmazonGuardDuty": "Security",
+}
+
+
+def columns_for(flavour: str) -> dict[str, str]:
+    index = 0 if flavour == LEGACY else 1
+    return {name: pair[index] for name, pair in FIELDS.items()}
+
+
+def missing(columns: RawSchema, flavour: str) -> list[str]:
+    names = columns_for(flavour)
+    return [names[f] for f in REQUIRED_FIELDS if names[f] not in columns]
+
+
+def _map_value(expr: pl.Expr, dtype: pl.DataType, key: str) -> pl.Expr:
+    """One key of a CUR 2.0 map column (a list of key/value structs, or JSON text in CSV)."""
+    if isinstance(dtype, pl.List):
+        return expr.list.eval(
+            pl.element().filter(pl.element().struct.field("key") == key).struct.field("value")
+        ).list.first()
+    return text(expr).str.json_path_match(f"$.{key}")
+
+
+def to_focus(columns: RawSchema, flavour: str, textual: bool) -> Mapped:
+    names = columns_for(flavour)
+
+    def has(field: str) -> bool:
+        return names[field] in columns
+
+    def col(field: str) -> pl.Expr:
+        if not has(field):
+            return pl.lit(None, dtype=pl.String)
+        return text(pl.col(names[field])) if textual else pl.col(names[field])
+
+    def num(field: str) -> pl.Expr:
+        if not has(field):
+            return pl.lit(None, dtype=pl.Float64)
+        return number(pl.col(names[field]), columns[names[field]])
+
+    def ts(field: str) -> pl.Expr:
+        if not has(field):
+            return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+        return timestamp(pl.col(names[field]), columns[names[field]])
+
+    kind = col("line_item_type")
+    unblended = num("unblended_cost")
+    zero = pl.lit(0.0)
+    ri_arn, sp_arn = col("ri_arn"), col("sp_arn")
+    covered = kind.is_in(["SavingsPlanCoveredUsage", "DiscountedUsage"])
+
+    billed = (
+        pl.when(kind.is_in(["SavingsPlanCoveredUsage", "SavingsPlanNegation"]))
+        .then(zero)
+        .otherwise(unblended)
+    )
+    effective = (
+        pl.when(kind == "SavingsPlanCoveredUsage")
+        .then(num("sp_effective"))
+        .when(kind == "SavingsPlanRecurringFee")
+        .then(num("sp_total_commitment").fill_null(0.0) - num("sp_used_commitment").fill_null(0.0))
+        .when(kind.is_in(["SavingsPlanNegation", "SavingsPlanUpfrontFee"]))
+        .then(zero)
+        .when((kind == "Fee") & ri_arn.is_not_null())
+        .then(zero)
+        .when(kind == "DiscountedUsage")
+        .then(num("ri_effective"))
+        .when(kind == "RIFee")
+        .then(num("ri_unused_upfront").fill_null(0.0) + num("ri_unused_recurring").fill_null(0.0))
+        .otherwise(unblended)
+    )
+
+    service = col("product_name")
+    if not has("product_name") and flavour == CUR2 and "product" in columns:
+        service = _map_value(pl.col("product"), columns["product"], "product_name")
+    service = pl.coalesce(service, col("product_code"))
+
+    code = col("product_code")
+    category = (
+        pl.when(col("product_family") == "Data Transfer")
+        .then(pl.lit("Networking"))
+        .otherwise(lookup(SERVICE_CATEGORY, code, default="Other"))
+    )
+    charge_category = lookup(CHARGE_CATEGORY, kind, default="Adjustment")
+    is_usage = kind.is_in(list(USAGE_TYPES))
+    term = col("term").str.to_lowercase()
+    pricing_category = (
+        pl.when(~is_usage)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(covered)
+        .then(pl.lit("Committed"))
+        .when(term == "spot")
+        .then(pl.lit("Dynamic"))
+        .when(term == "ondemand")
+        .then(pl.lit("Standard"))
+        .otherwise(pl.lit("Other"))
+    )
+    commitment_type = (
+        pl.when(sp_arn.is_not_null())
+        .then(pl.lit("Savings Plan"))
+        .when(ri_arn.is_not_null())
+        .then(pl.lit("Reserved Instance"))
+    )
+    commitment_category = (
+        pl.when(sp_arn.is_not_null())
+        .then(pl.lit("Spend"))
+        .when(ri_arn.is_not_null())
+        .then(pl.lit("Usage"))
+    )
+    commitment_status = (
+        pl.when(covered)
+        .then(pl.lit("Used"))
+        .when(kind.is_in(["RIFee", "SavingsPlanRecurringFee"]))
+        .then(pl.lit("Unused"))
+    )
+    exprs: dict[str, pl.Expr] = {
+        "BilledCost": billed,
+        "EffectiveCost": effective,
+        "ListCost": pl.coalesce(num("public_cost"), unblended) if has("public_cost") else unblended,
+        "ContractedCost": unblended,
+        "BillingAccountId": col("payer"),
+        "SubAccountId": col("usage_account"),
+        "ProviderName": pl.lit("AWS"),
+        "ServiceName": service,
+        "ServiceCategory": category,
+        "ResourceId": col("resource_id"),
+        "RegionId": pl.coalesce(col("region_code"), col("region")),
+        "ChargeCategory": charge_category,
+        "ChargeClass": pl.when(kind == "Refund").then(pl.lit("Correction")),
+        "ChargePeriodStart": ts("usage_start"),
+        "ChargePeriodEnd": ts("usage_end"),
+        "BillingPeriodStart": ts("period_start"),
+        "BillingPeriodEnd": ts("period_end"),
+        "PricingCategory": pricing_category,
+        "PricingQuantity": num("usage_amount"),
+        "PricingUnit": col("unit"),
+        "ConsumedQuantity": pl.when(is_usage).then(num("usage_amount")),
+        "ConsumedUnit": pl.when(is_usage).then(col("unit")),
+        "CommitmentDiscountId": pl.coalesce(sp_arn, ri_arn),
+        "CommitmentDiscountType": commitment_type,
+        "CommitmentDiscountCategory": commitment_category,
+        "CommitmentDiscountStatus": commitment_status,
+        "SkuId": col("sku"),
+        "Tags": _tags(columns, flavour),
+        "BillingCurrency": col("currency"),
+    }
+    raw_numeric = tuple(
+        names[f] for f in NUMERIC_FIELDS if has(f) and not columns[names[f]].is_numeric()
+    )
+    raw_stamps = tuple(
+        names[f] for f in TIMESTAMP_FIELDS if has(f) and columns[names[f]] == pl.String()
+    )
+    return Mapped(exprs, raw_numeric, raw_stamps, version=flavour)
+
+
+def _tags(columns: RawSchema, flavour: str) -> pl.Expr:
+    if flavour == LEGACY:
+        tag_columns: Mapping[str, str] = {
+            _legacy_tag_key(c): c for c in columns if c.startswith("resourceTags/")
+        }
+        return tags_from_columns(tag_columns)
+    if "resource_tags" not in columns:
+        return pl.lit(None, dtype=pl.String)
+    as_json = tags_json(pl.col("resource_tags"), columns["resource_tags"])
+    # CUR 2.0 writes user tag "team" as key "user_team"; keep the user's own key.
+    return as_json.str.replace_all(r'"user_([^"]*)"\s*:', r'"$1":')
+
+
+def _legacy_tag_key(column: str) -> str:
+    key = column.removeprefix("resourceTags/")
+    return key.removeprefix("user:")

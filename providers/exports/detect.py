@@ -1,0 +1,55 @@
+"""Which export a file is, from its column names alone (no rows are read).
+
+``--billing-format`` overrides the guess; either way the chosen format's mandatory columns
+must be present, and the error names the ones that are not.
+"""
+
+from __future__ import annotations
+
+from providers.exports import azure, cur, focus, gcp
+from providers.exports._common import Mapped, RawSchema
+
+FORMATS: tuple[str, ...] = ("focus", "cur", "cur2", "gcp", "azure")
+
+
+def detect(columns: RawSchema) -> str | None:
+    """The format whose signature columns the file has; None when nothing fits."""
+    names = set(columns)
+    if names >= focus.SIGNATURE or ({"BilledCost", "EffectiveCost"} <= names):
+        return "focus"
+    if any(c.startswith("lineItem/") for c in names):
+        return "cur"
+    if any(c.startswith("line_item_") for c in names):
+        return "cur2"
+    if gcp.field_names(columns) >= gcp.SIGNATURE:
+        return "gcp"
+    lowered = {c.lower() for c in names}
+    if lowered & azure.SIGNATURE_ANY and ({"date", "usagedatetime"} & lowered):
+        return "azure"
+    return None
+
+
+def missing(fmt: str, columns: RawSchema) -> list[str]:
+    """The mandatory columns of ``fmt`` that the file lacks."""
+    if fmt == "focus":
+        return focus.missing(columns)
+    if fmt in ("cur", "cur2"):
+        return cur.missing(columns, fmt)
+    if fmt == "gcp":
+        return gcp.missing(columns)
+    if fmt == "azure":
+        return azure.missing(columns)
+    raise ValueError(f"unknown billing format {fmt!r}")  # pragma: no cover - checked earlier
+
+
+def to_focus(fmt: str, columns: RawSchema, textual: bool) -> Mapped:
+    """The expressions that turn a file of ``fmt`` into FOCUS columns."""
+    if fmt == "focus":
+        return focus.to_focus(columns, textual)
+    if fmt in ("cur", "cur2"):
+        return cur.to_focus(columns, fmt, textual)
+    if fmt == "gcp":
+        return gcp.to_focus(columns, textual)
+    if fmt == "azure":
+        return azure.to_focus(columns, textual)
+    raise ValueError(f"unknown billing format {fmt!r}")  # pragma: no cover - checked earlier

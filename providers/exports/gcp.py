@@ -1,0 +1,250 @@
+"""Google Cloud billing export, in the BigQuery export's shape (CSV, Parquet or JSONL).
+
+Fields follow "Structure of Standard/Detailed data export"
+(https://cloud.google.com/billing/docs/how-to/export-data-bigquery-tables/standard-usage and
+.../detailed-usage). A BigQuery extract to CSV flattens records into dotted names
+(``service.description``) and writes repeated records (``labels``, ``credits``) as JSON
+text; Parquet and JSONL keep them nested. Both shapes are read. The FOCUS derivation follows
+Google's FOCUS BigQuery view (https://cloud.google.com/billing/docs/how-to/focus).
+
+- BilledCost, EffectiveCost <- cost + sum(credits.amount) (credits are negative), the invoiced
+  amount
+- ListCost <- cost_at_list when present, else cost
+- ContractedCost <- cost
+- BillingAccountId <- billing_account_id
+- SubAccountId <- project.id
+- ProviderName <- "Google Cloud"
+- ServiceName <- service.description
+- ServiceCategory <- a table of common service names, else "Other"
+- ResourceId / ResourceName <- resource.global_name (else resource.name) / resource.name
+- RegionId <- location.region (else location.location)
+- ChargeCategory <- cost_type: regular -> Usage, tax -> Tax, adjustment and rounding_error ->
+  Adjustment; a row whose credits cancel its cost entirely stays Usage
+- ChargePeriodStart/End <- usage_start_time / usage_end_time
+- BillingPeriodStart/End <- invoice.month (YYYYMM) -> first day of that month / of the next
+- PricingCategory <- Committed when a credit of type COMMITTED_USAGE_DISCOUNT(_DOLLAR_BASE)
+  applies, Dynamic for SKUs named Spot or Preemptible, else Standard (usage rows)
+- PricingQuantity / PricingUnit <- usage.amount_in_pricing_units / usage.pricing_unit
+- ConsumedQuantity / ConsumedUnit <- usage.amount / usage.unit
+- CommitmentDiscountId <- the committed-use credit's id (else its name)
+- CommitmentDiscountType / Category / Status <- "Committed Use Discount" / Usage (or Spend for
+  the dollar-based kind) / Used
+- SkuId <- sku.id
+- Tags <- labels (key/value list) as a JSON object
+- BillingCurrency <- currency
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from providers.exports._common import (
+    Mapped,
+    RawSchema,
+    lookup,
+    number,
+    tags_json,
+    text,
+    timestamp,
+)
+
+NAME = "gcp"
+
+REQUIRED = ("cost", "usage_start_time", "service.description")
+SIGNATURE = frozenset({"cost", "usage_start_time"})
+
+CREDIT = pl.Struct(
+    {
+        "name": pl.String(),
+        "amount": pl.Float64(),
+        "full_name": pl.String(),
+        "id": pl.String(),
+        "type": pl.String(),
+    }
+)
+LABELS = pl.List(pl.Struct({"key": pl.String(), "value": pl.String()}))
+COMMITTED_CREDITS = ("COMMITTED_USAGE_DISCOUNT", "COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE")
+
+SERVICE_CATEGORY = {
+    "Compute Engine": "Compute",
+    "Kubernetes Engine": "Compute",
+    "Cloud Run": "Compute",
+    "Cloud Functions": "Compute",
+    "App Engine": "Compute",
+    "Cloud Storage": "Storage",
+    "Filestore": "Storage",
+    "Cloud SQL": "Databases",
+    "Cloud Spanner": "Databases",
+    "Cloud Bigtable": "Databases",
+    "Firestore": "Databases",
+    "Memorystore for Redis": "Databases",
+    "BigQuery": "Analytics",
+    "Dataflow": "Analytics",
+    "Dataproc": "Analytics",
+    "Pub/Sub": "Integration",
+    "Cloud Pub/Sub": "Integration",
+    "Networking": "Networking",
+    "Cloud CDN": "Networking",
+    "Cloud DNS": "Networking",
+    "Cloud Load Balancing": "Networking",
+    "Cloud Logging": "Management and Governance",
+    "Cloud Monitoring": "Management and Governance",
+    "Vertex AI": "AI and Machine Learning",
+    "Secret Manager": "Security",
+    "Cloud Key Management Service (KMS)": "Security",
+}
+
+
+def field_names(columns: RawSchema) -> set[str]:
+    """Every dotted field the file has, whether flattened (CSV) or nested (Parquet, JSONL)."""
+    names = set(columns)
+    for name, dtype in columns.items():
+        if isinstance(dtype, pl.Struct):
+            names.update(f"{name}.{f.name}" for f in dtype.fields)
+    return names
+
+
+def missing(columns: RawSchema) -> list[str]:
+    names = field_names(columns)
+    return [c for c in REQUIRED if c not in names]
+
+
+def _field(columns: RawSchema, dotted: str) -> tuple[pl.Expr, pl.DataType | None]:
+    if dotted in columns:
+        return pl.col(dotted), columns[dotted]
+    parent, _, child = dotted.partition(".")
+    dtype = columns.get(parent)
+    if child and isinstance(dtype, pl.Struct):
+        for f in dtype.fields:
+            if f.name == child:
+                child_type = f.dtype if isinstance(f.dtype, pl.DataType) else f.dtype()
+                return pl.col(parent).struct.field(child), child_type
+    return pl.lit(None, dtype=pl.String), None
+
+
+def to_focus(columns: RawSchema, textual: bool) -> Mapped:
+    def col(dotted: str) -> pl.Expr:
+        expr, dtype = _field(columns, dotted)
+        if dtype is None:
+            return expr
+        return text(expr) if textual or dtype == pl.String() else expr.cast(pl.String)
+
+    def num(dotted: str) -> pl.Expr:
+        expr, dtype = _field(columns, dotted)
+        return number(expr, dtype) if dtype is not None else pl.lit(None, dtype=pl.Float64)
+
+    def ts(dotted: str) -> pl.Expr:
+        expr, dtype = _field(columns, dotted)
+        if dtype is None:
+            return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+        return timestamp(expr, dtype)
+
+    credits = _credits(columns)
+    credit_total = credits.list.eval(pl.element().struct.field("amount")).list.sum()
+    committed = credits.list.eval(
+        pl.element().filter(pl.element().struct.field("type").is_in(list(COMMITTED_CREDITS)))
+    ).list.first()
+    cost = num("cost")
+    net = cost + credit_total.fill_null(0.0)
+    cost_type = col("cost_type").str.to_lowercase()
+    charge_category = (
+        pl.when(cost_type == "tax")
+        .then(pl.lit("Tax"))
+        .when(cost_type.is_in(["adjustment", "rounding_error"]))
+        .then(pl.lit("Adjustment"))
+        .otherwise(pl.lit("Usage"))
+    )
+    is_usage = charge_category == "Usage"
+    sku_text = col("sku.description").str.to_lowercase()
+    pricing_category = (
+        pl.when(~is_usage)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(committed.is_not_null())
+        .then(pl.lit("Committed"))
+        .when(sku_text.str.contains("spot|preemptible"))
+        .then(pl.lit("Dynamic"))
+        .otherwise(pl.lit("Standard"))
+    )
+    month = col("invoice.month")
+    period_start = month.str.to_date("%Y%m", strict=False).cast(pl.Datetime("us"))
+    period_start = period_start.dt.replace_time_zone("UTC")
+    committed_type = committed.struct.field("type")
+    names = field_names(columns)
+    exprs: dict[str, pl.Expr] = {
+        "BilledCost": net,
+        "EffectiveCost": net,
+        "ListCost": pl.coalesce(num("cost_at_list"), cost) if "cost_at_list" in names else cost,
+        "ContractedCost": cost,
+        "BillingAccountId": col("billing_account_id"),
+        "SubAccountId": col("project.id"),
+        "ProviderName": pl.lit("Google Cloud"),
+        "ServiceName": col("service.description"),
+        "ServiceCategory": lookup(SERVICE_CATEGORY, col("service.description"), default="Other"),
+        "ResourceId": pl.coalesce(col("resource.global_name"), col("resource.name")),
+        "ResourceName": col("resource.name"),
+        "RegionId": pl.coalesce(col("location.region"), col("location.location")),
+        "ChargeCategory": charge_category,
+        "ChargePeriodStart": ts("usage_start_time"),
+        "ChargePeriodEnd": ts("usage_end_time"),
+        "BillingPeriodStart": period_start,
+        "BillingPeriodEnd": period_start.dt.offset_by("1mo"),
+        "PricingCategory": pricing_category,
+        "PricingQuantity": num("usage.amount_in_pricing_units"),
+        "PricingUnit": col("usage.pricing_unit"),
+        "ConsumedQuantity": pl.when(is_usage).then(num("usage.amount")),
+        "ConsumedUnit": pl.when(is_usage).then(col("usage.unit")),
+        "CommitmentDiscountId": pl.coalesce(
+            committed.struct.field("id"), committed.struct.field("name")
+        ),
+        "CommitmentDiscountType": pl.when(committed.is_not_null()).then(
+            pl.lit("Committed Use Discount")
+        ),
+        "CommitmentDiscountCategory": pl.when(committed_type == COMMITTED_CREDITS[1])
+        .then(pl.lit("Spend"))
+        .when(committed.is_not_null())
+        .then(pl.lit("Usage")),
+        "CommitmentDiscountStatus": pl.when(committed.is_not_null()).then(pl.lit("Used")),
+        "SkuId": col("sku.id"),
+        "Tags": _labels(columns),
+        "BillingCurrency": col("currency"),
+    }
+    numeric = tuple(
+        c for c in ("cost", "cost_at_list") if c in columns and not columns[c].is_numeric()
+    )
+    stamps = ("usage_start_time",) if columns.get("usage_start_time") == pl.String() else ()
+    return Mapped(exprs, numeric, stamps, version=NAME)
+
+
+def _credits(columns: RawSchema) -> pl.Expr:
+    """``credits`` as a list of structs: nested already, or decoded from CSV's JSON text."""
+    dtype = columns.get("credits")
+    if dtype is None:
+        return pl.lit(None, dtype=pl.List(CREDIT))
+    if isinstance(dtype, pl.List):
+        wanted = {"name", "amount", "full_name", "id", "type"}
+        inner = dtype.inner
+        have = {f.name for f in inner.fields} if isinstance(inner, pl.Struct) else set()
+        element = pl.element()
+        return pl.col("credits").list.eval(
+            pl.struct(
+                [
+                    (
+                        element.struct.field(n).cast(CREDIT.to_schema()[n])
+                        if n in have
+                        else pl.lit(None, dtype=CREDIT.to_schema()[n])
+                    ).alias(n)
+                    for n in sorted(wanted)
+                ]
+            )
+        )
+    return text(pl.col("credits")).str.json_decode(pl.List(CREDIT))
+
+
+def _labels(columns: RawSchema) -> pl.Expr:
+    dtype = columns.get("labels")
+    if dtype is None:
+        return pl.lit(None, dtype=pl.String)
+    if dtype == pl.String():
+        decoded = text(pl.col("labels")).str.json_decode(LABELS)
+        return tags_json(decoded, LABELS)
+    return tags_json(pl.col("labels"), dtype)

@@ -1,0 +1,314 @@
+"""Reading billing export files lazily into the ``billing`` frame, and what they add up to.
+
+A path is a file, a folder (every billing file under it) or a glob. Each file is scanned
+with polars (``scan_csv`` with every column as text, ``scan_parquet``, ``scan_ndjson``),
+its columns mapped to FOCUS and cast to ``scanner.schema.BILLING``; the files are then
+concatenated into one LazyFrame. Nothing is collected here except, for text columns that
+carry money or the charge period, one projected pass that counts cells that do not parse.
+
+Bad input raises ``InputFileError`` naming the file and the problem, before any report is
+written: a path that matches nothing, an empty file, a Parquet file that cannot be read
+(truncated or not Parquet at all), missing mandatory columns, and a cost column that is
+not numeric. A few stray unparsable cells in an otherwise good file (at most
+``MAX_BAD_SHARE`` of its rows) do not fail the run: those rows are left out and reported as
+``Rejection``s with the column, an example value and the row count.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from providers.exports import detect
+from providers.exports._common import Mapped, RawSchema, number, timestamp
+from scanner import schema
+from scanner.errors import InputFileError
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
+MAX_BAD_SHARE = 0.01
+NULL_TEXT = ["NULL"]  # the FOCUS sample (and Athena/BigQuery CSV extracts) write null so
+
+
+@dataclass
+class BillingRead:
+    """A lazily read set of billing files, conformed to ``scanner.schema.BILLING``."""
+
+    scan: pl.LazyFrame
+    rejections: list[schema.Rejection]
+    source_format: str  # focus | cur | cur2 | gcp | azure, or "mixed"
+    files: list[str]
+    # file -> what it was read as ("focus-1.2", "cur", ...), for the run's log
+    file_formats: dict[str, str] = field(default_factory=dict)
+
+
+def read_billing(paths: Sequence[str], billing_format: str | None = None) -> BillingRead:
+    """Scan every billing file under ``paths`` as FOCUS; ``billing_format`` None detects it."""
+    if billing_format is not None and billing_format not in detect.FORMATS:
+        raise InputFileError(
+            f"--billing-format: unknown format {billing_format!r} "
+            f"(choose from {', '.join(detect.FORMATS)})"
+        )
+    files = expand_paths(paths)
+    prepared = [_prepare(path, billing_format) for path in files]
+    rejections = _check_cells(prepared)
+    scans = [item.conformed() for item in prepared]
+    scan = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
+    formats = {item.format for item in prepared}
+    return BillingRead(
+        scan=scan,
+        rejections=rejections,
+        source_format=formats.pop() if len(formats) == 1 else "mixed",
+        files=[str(p) for p in files],
+        file_formats={str(item.path): item.mapped.version for item in prepared},
+    )
+
+
+def spend_summary(scan: pl.LazyFrame) -> dict[str, Any]:
+    """Billed and effective cost over every row of ``scan``, and the period they cover."""
+    totals = scan.select(
+        pl.col("BilledCost").sum().alias("billed_cost"),
+        pl.col("EffectiveCost").sum().alias("effective_cost"),
+        pl.col("ChargePeriodStart").min().alias("period_start"),
+        pl.max_horizontal(pl.col("ChargePeriodEnd").max(), pl.col("ChargePeriodStart").max()).alias(
+            "period_end"
+        ),
+    ).collect(engine="streaming")
+    row = totals.row(0, named=True)
+    return {
+        "billed_cost": float(row["billed_cost"] or 0.0),
+        "effective_cost": float(row["effective_cost"] or 0.0),
+        "period_start": row["period_start"].isoformat() if row["period_start"] else None,
+        "period_end": row["period_end"].isoformat() if row["period_end"] else None,
+    }
+
+
+def expand_paths(paths: Sequence[str]) -> list[Path]:
+    """Files named by ``paths``: files as they are, folders walked, globs expanded."""
+    if not paths:
+        raise InputFileError("--billing: no billing file given")
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and _is_billing_name(p))
+            if not inside:
+                raise InputFileError(
+                    f"{raw}: folder holds no billing files ({', '.join(SUFFIXES)})"
+                )
+            found.extend(inside)
+        elif glob.has_magic(raw):
+            matched = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+            matched = [p for p in matched if p.is_file()]
+            if not matched:
+                raise InputFileError(f"{raw}: no file matches this pattern")
+            found.extend(matched)
+        else:
+            raise InputFileError(f"{raw}: no such file or folder")
+    unique = list(dict.fromkeys(found))
+    return unique
+
+
+def _is_billing_name(path: Path) -> bool:
+    name = path.name.lower()
+    return not name.startswith(".") and name.endswith(SUFFIXES)
+
+
+def file_kind(path: Path) -> str:
+    """csv | csv.gz | parquet | jsonl, from the name, or from the first bytes when unclear."""
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv.gz", ".gz")):
+        return "csv.gz"
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith(".csv"):
+        return "csv"
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head[:2] == b"\x1f\x8b":
+        return "csv.gz"
+    if head[:1] == b"{":
+        return "jsonl"
+    return "csv"
+
+
+@dataclass
+class _Prepared:
+    path: Path
+    kind: str
+    format: str
+    columns: RawSchema
+    mapped: Mapped
+    raw: pl.LazyFrame
+    reject: pl.Expr | None = None
+
+    @property
+    def textual(self) -> bool:
+        return self.kind in ("csv", "csv.gz")
+
+    def conformed(self) -> pl.LazyFrame:
+        frame = self.raw if self.reject is None else self.raw.filter(~self.reject)
+        exprs = []
+        for col, dtype in schema.BILLING.items():
+            expr = self.mapped.exprs.get(col)
+            if expr is None:
+                exprs.append(pl.lit(None, dtype=dtype).alias(col))
+            else:
+                exprs.append(expr.cast(dtype).alias(col))
+        return frame.select(exprs)
+
+    def bad_cells(self) -> dict[str, pl.Expr]:
+        """Per checked raw column: true where the cell holds text that does not parse."""
+        checks: dict[str, pl.Expr] = {}
+        for source in self.mapped.numeric_sources:
+            raw = pl.col(source).cast(pl.String).str.strip_chars()
+            parsed = number(pl.col(source), self.columns[source])
+            checks[source] = ((raw.str.len_bytes() > 0) & parsed.is_null()).fill_null(False)
+        for source in self.mapped.timestamp_sources:
+            raw = pl.col(source).cast(pl.String).str.strip_chars()
+            parsed = timestamp(pl.col(source), self.columns[source])
+            checks[source] = ((raw.str.len_bytes() > 0) & parsed.is_null()).fill_null(False)
+        return checks
+
+
+def _prepare(path: Path, billing_format: str | None) -> _Prepared:
+    kind = file_kind(path)
+    columns, raw = _open(path, kind)
+    fmt = billing_format or detect.detect(columns)
+    if fmt is None:
+        lacking = detect.missing("focus", columns)
+        raise InputFileError(
+            f"{path}: not a billing export costscan knows; missing mandatory FOCUS columns: "
+            f"{', '.join(lacking)} (or name the format with --billing-format)"
+        )
+    lacking = detect.missing(fmt, columns)
+    if lacking:
+        what = "mandatory FOCUS columns" if fmt == "focus" else f"{fmt} columns"
+        raise InputFileError(f"{path}: missing {what}: {', '.join(lacking)}")
+    mapped = detect.to_focus(fmt, columns, textual=kind in ("csv", "csv.gz"))
+    return _Prepared(path, kind, fmt, columns, mapped, raw)
+
+
+def _open(path: Path, kind: str) -> tuple[RawSchema, pl.LazyFrame]:
+    """The file's columns (from its header or footer only) and its lazy scan."""
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: empty file")
+    if kind in ("csv", "csv.gz"):
+        header = _csv_header(path, gz=kind == "csv.gz")
+        columns: dict[str, pl.DataType] = {name: pl.String() for name in header}
+        scan = pl.scan_csv(
+            path,
+            infer_schema=False,
+            null_values=NULL_TEXT,
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+        )
+        return columns, scan
+    if kind == "parquet":
+        try:
+            parquet_schema = pl.read_parquet_schema(path)
+        except Exception as exc:  # polars raises several types for a bad footer
+            raise InputFileError(
+                f"{path}: not a readable Parquet file (truncated or corrupt): {_first_line(exc)}"
+            ) from exc
+        return dict(parquet_schema), pl.scan_parquet(path)
+    try:
+        scan = pl.scan_ndjson(path, infer_schema_length=1000)
+        json_schema = dict(scan.collect_schema())
+    except Exception as exc:
+        raise InputFileError(f"{path}: not readable JSON lines: {_first_line(exc)}") from exc
+    if not json_schema:
+        raise InputFileError(f"{path}: empty file")
+    return json_schema, scan
+
+
+def _csv_header(path: Path, gz: bool) -> list[str]:
+    try:
+        if gz:
+            with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as handle:
+                first = handle.readline()
+        else:
+            with path.open("r", encoding="utf-8-sig", newline="") as handle:
+                first = handle.readline()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{path}: cannot be read as CSV: {_first_line(exc)}") from exc
+    if not first.strip():
+        raise InputFileError(f"{path}: empty file")
+    header = next(csv.reader(io.StringIO(first)))
+    return [name.strip() for name in header]
+
+
+def _check_cells(prepared: list[_Prepared]) -> list[schema.Rejection]:
+    """Count unparsable money and time cells in one projected pass per file that needs it."""
+    queries: list[pl.LazyFrame] = []
+    owners: list[tuple[_Prepared, dict[str, pl.Expr]]] = []
+    for item in prepared:
+        checks = item.bad_cells()
+        if not checks:
+            continue
+        any_bad = pl.any_horizontal(list(checks.values()))
+        aggregations = [pl.len().alias("__rows"), any_bad.sum().alias("__any")]
+        for source, bad in checks.items():
+            aggregations.append(bad.sum().alias(f"n:{source}"))
+            aggregations.append(
+                pl.col(source).cast(pl.String).filter(bad).first().alias(f"e:{source}")
+            )
+        queries.append(item.raw.select(aggregations))
+        owners.append((item, checks))
+    if not queries:
+        return []
+    try:
+        results = pl.collect_all(queries, engine="streaming")
+    except pl.exceptions.PolarsError as exc:
+        raise InputFileError(_which_file_failed(owners, exc)) from exc
+    rejections: list[schema.Rejection] = []
+    for (item, checks), result in zip(owners, results, strict=True):
+        counts = result.row(0, named=True)
+        rows, bad_rows = int(counts["__rows"]), int(counts["__any"])
+        if not bad_rows:
+            continue
+        problems = []
+        for source in checks:
+            n_bad = int(counts[f"n:{source}"])
+            if not n_bad:
+                continue
+            example = counts[f"e:{source}"]
+            what = "a number" if source in item.mapped.numeric_sources else "a date and time"
+            problem = f"{source} is not {what} in {n_bad} of {rows} rows (e.g. {example!r})"
+            if source in item.mapped.numeric_sources and n_bad > MAX_BAD_SHARE * rows:
+                raise InputFileError(f"{item.path}: non-numeric cost: {problem}")
+            if n_bad > MAX_BAD_SHARE * rows:
+                raise InputFileError(f"{item.path}: unreadable dates: {problem}")
+            problems.append(problem)
+        item.reject = pl.any_horizontal(list(checks.values()))
+        reason = f"{item.path}: rows left out: {'; '.join(problems)}"
+        rejections.append(schema.Rejection("billing", reason, bad_rows))
+    return rejections
+
+
+def _which_file_failed(owners: list[tuple[_Prepared, dict[str, pl.Expr]]], exc: Exception) -> str:
+    """Name the file a failed combined pass choked on, by re-trying each file alone."""
+    for item, checks in owners:
+        try:
+            item.raw.select([bad.sum() for bad in checks.values()]).collect(engine="streaming")
+        except pl.exceptions.PolarsError as single:
+            return f"{item.path}: cannot be read as {item.kind}: {_first_line(single)}"
+    return f"billing files cannot be read: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
