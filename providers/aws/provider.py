@@ -8,17 +8,16 @@ A collector that fails leaves a ``CollectorError`` and the rest of the scan goes
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
 from providers.aws import compute as ec2_collectors
 from providers.aws import metrics
+from providers.aws.scan import GLOBAL, Account, RegionScan, one_line
 from providers.aws.session import (
     ClientFactory,
     EventHook,
@@ -35,68 +34,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_REGION = "us-east-1"
-GLOBAL = "global"
 # Long enough to ride out throttling with standard-mode backoff, short enough that a
 # region that is down does not hold the scan for minutes.
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_MAX_WORKERS = 8
-MESSAGE_LIMIT = 300
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception as one short line (botocore messages can carry HTML bodies)."""
-    text = re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
-
-
-@dataclass(frozen=True)
-class _Account:
-    account_id: str
-    clients: ClientFactory
-
-
-class _Run:
-    """What one account-region scan needs and collects."""
-
-    def __init__(
-        self,
-        account: _Account,
-        region: str,
-        request: ScanRequest,
-        prices: pl.DataFrame,
-        progress: Progress,
-    ) -> None:
-        self.account = account
-        self.region = region
-        self.request = request
-        self.prices = prices
-        self.progress = progress
-        self.inventory = Inventory(
-            provider="aws",
-            context=request.context,
-            accounts=[account.account_id],
-            regions=[region],
-        )
-
-    def client(self, service: str) -> Any:
-        return self.account.clients.client(service, self.region)
-
-    def attempt(self, collector: str, call: Callable[[], T]) -> T | None:
-        """Run one collector; a botocore failure becomes a CollectorError, not a crash."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return call()
-        except (ClientError, BotoCoreError) as exc:
-            self.inventory.errors.append(
-                CollectorError(collector, self.account.account_id, self.region, one_line(exc))
-            )
-            return None
-        finally:
-            self.progress(f"{self.account.account_id} {self.region}: {collector}", 1)
-
-
-def _scan_region(run: _Run) -> Inventory:
+def _scan_region(run: RegionScan) -> Inventory:
     ec2 = run.client("ec2")
     inv = run.inventory
     instances = run.attempt(
@@ -152,6 +96,27 @@ def _scan_region(run: _Run) -> Inventory:
     return inv
 
 
+def _scan_everything_regional(run: RegionScan) -> Inventory:
+    _scan_region(run)
+    for collect in REGIONAL_COLLECTORS:
+        collect(run)
+    return run.inventory
+
+
+def _scan_account(run: RegionScan) -> Inventory:
+    """Once per account: services that are global (S3 listing, CloudFront, Cost Explorer)."""
+    for collect in ACCOUNT_COLLECTORS:
+        collect(run)
+    return run.inventory
+
+
+# The other families' collectors, each ``(run: RegionScan) -> None``: it adds frames to
+# ``run.inventory`` and wraps each AWS call in ``run.attempt`` so that one failure costs
+# only its own data.
+REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = ()
+ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = ()
+
+
 class AwsProvider(Provider):
     """EC2 instances, instance type facts, prices, spot prices and CloudWatch utilization.
 
@@ -191,7 +156,7 @@ class AwsProvider(Provider):
         caller_account, partition = _caller_identity(base, home)
         inventory = Inventory(provider="aws", context=request.context)
         regions = list(dict.fromkeys(request.regions)) or _enabled_regions(base, home)
-        accounts = [_Account(caller_account, base)]
+        accounts = [Account(caller_account, base)]
         if request.org_role:
             accounts = self._organization_accounts(
                 base, home, caller_account, partition, request.org_role, inventory
@@ -200,14 +165,19 @@ class AwsProvider(Provider):
         report("prices", 1)
 
         runs = [
-            _Run(account, region, request, prices, report)
+            RegionScan(account, region, request, prices, report)
             for account in accounts
             for region in regions
+        ]
+        account_runs = [
+            RegionScan(account, GLOBAL, request, prices, report, home_region=home)
+            for account in accounts
         ]
         workers = max(1, min(self.max_workers, len(runs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costscan-aws") as pool:
             # Results are taken in submission order, so frames come out deterministic.
-            scanned = list(pool.map(_scan_region, runs))
+            scanned = list(pool.map(_scan_everything_regional, runs))
+            scanned += list(pool.map(_scan_account, account_runs))
         inventory.merge(scanned)
         for account in accounts:
             if account.account_id not in inventory.accounts:
@@ -225,11 +195,11 @@ class AwsProvider(Provider):
         partition: str,
         role: str,
         inventory: Inventory,
-    ) -> list[_Account]:
+    ) -> list[Account]:
         """The caller plus every active member reachable through ``role``."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        accounts = [_Account(caller_account, base)]
+        accounts = [Account(caller_account, base)]
         try:
             members: list[str] = []
             paginator = base.client("organizations", home).get_paginator("list_accounts")
@@ -264,7 +234,7 @@ class AwsProvider(Provider):
                 session_token=creds["SessionToken"],
                 region=home,
             )
-            accounts.append(_Account(member, base.for_session(session)))
+            accounts.append(Account(member, base.for_session(session)))
         return accounts
 
 
