@@ -20,7 +20,8 @@ Double counting. Findings on one resource are grouped:
   over the earlier stages j. The standalone figure stays in ``standalone_monthly_savings``;
 - ``configure`` findings (retention, compression ...) touch separate cost lines and all count;
 - a resource with a bottleneck finding needs more capacity: its ``resize`` findings are
-  alternatives to the bottleneck and never count.
+  alternatives to the bottleneck and never count;
+- ``investigate`` findings (an anomaly, untagged spend) claim no saving and never count.
 
 ``bottleneck`` findings never count toward savings: they are ranked in their own list.
 
@@ -56,7 +57,14 @@ import polars as pl
 from scanner import schema
 
 PRIORITY_ORDER = {"High": 0, "Medium": 1, "Low": 2}
-STACK_ORDER = {"remove": 0, "resize": 1, "schedule": 2, "commit": 3, "configure": 4}
+STACK_ORDER = {
+    "remove": 0,
+    "resize": 1,
+    "schedule": 2,
+    "commit": 3,
+    "configure": 4,
+    "investigate": 4,
+}
 PURE_CHANGE_MAX_EFFORT_HOURS = 8.0
 MONEY_COLUMNS = (
     "current_monthly_cost",
@@ -143,7 +151,7 @@ def _dedupe_and_stack(frame: pl.LazyFrame, bottlenecks: pl.LazyFrame) -> pl.Lazy
     frame = frame.sort(["_net", "finding_id"], descending=[True, False])
 
     exclusive_key = (
-        pl.when(pl.col("action") == "configure")
+        pl.when(pl.col("action").is_in(["configure", "investigate"]))
         .then(pl.col("finding_id"))
         .otherwise(pl.concat_str([pl.col("_resource"), pl.col("action")], separator="#"))
     )
@@ -169,6 +177,7 @@ def _dedupe_and_stack(frame: pl.LazyFrame, bottlenecks: pl.LazyFrame) -> pl.Lazy
     frame = frame.with_columns(
         (
             pl.col("_is_best")
+            & (pl.col("action") != "investigate")
             & ~excluded_by_removal
             & ~excluded_by_schedule
             & ~excluded_by_bottleneck

@@ -225,6 +225,7 @@ BILLING: Schema = {
     "CommitmentDiscountCategory": pl.String(),
     "CommitmentDiscountStatus": pl.String(),
     "SkuId": pl.String(),
+    "ChargeDescription": pl.String(),
     "Tags": pl.String(),
     "BillingCurrency": pl.String(),
 }
@@ -265,7 +266,9 @@ FAMILIES = ("rightsizing", "commitments", "storage", "scheduling", "observabilit
 
 # What a finding asks the owner to do. Ranking uses it to order stacked savings
 # (remove, then resize, then schedule, then commit) and to group exclusive findings.
-ACTIONS = ("remove", "resize", "schedule", "commit", "configure", "bottleneck")
+# ``investigate`` findings (a cost anomaly, untagged spend) point at money to look into
+# without claiming a saving: they are ranked and shown, never counted.
+ACTIONS = ("remove", "resize", "schedule", "commit", "configure", "investigate", "bottleneck")
 
 FINDINGS: Schema = _with_identity(
     {

@@ -264,3 +264,22 @@ def test_resize_on_a_bottlenecked_resource_is_an_alternative_to_the_fix() -> Non
     assert rows["rightsizing.graviton"]["alternative_to"] == "rightsizing.underprovisioned|i-9"
     assert rows["commitments.compute-commitment"]["counted"] is True
     assert out.summary["monthly_savings"] == 17.37
+
+
+def test_investigate_findings_are_ranked_but_never_counted() -> None:
+    out = ranked(
+        finding(
+            "svc-1",
+            "observability.cost-anomaly",
+            "investigate",
+            900.0,
+            400.0,
+            family="observability",
+        ),
+        finding("i-1", "rightsizing.idle", "remove", 10.0, 10.0),
+    )
+    rows = by_policy(out.findings)
+    assert rows["observability.cost-anomaly"]["counted"] is False
+    assert rows["observability.cost-anomaly"]["alternative_to"] is None
+    assert out.summary["monthly_savings"] == 10.0
+    assert out.findings["policy_id"].to_list() == ["rightsizing.idle", "observability.cost-anomaly"]
