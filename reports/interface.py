@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from scanner import schema
 from scanner.errors import CollectorError, ReportError
 
 
@@ -40,6 +41,16 @@ class Report:
     summary: dict[str, Any]
     errors: list[CollectorError] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    # schema.SUPPRESSED: findings a [[suppress]] entry took out of the totals.
+    suppressed: pl.DataFrame = field(default_factory=lambda: schema.empty(schema.SUPPRESSED))
+    # With --history, what changed since the previous run:
+    # {"previous_started_at": str, "new_findings": int, "new_monthly_savings": float,
+    #  "still_open": int, "resolved": [{"finding_id", "policy_id", "family", "resource_id",
+    #  "resource_name", "title", "net_monthly_savings", "weeks_open"}],
+    #  "realized_monthly_savings": float}
+    history: dict[str, Any] | None = None
+    # Plain-language warnings for the reader (e.g. a suppression that expired).
+    warnings: list[str] = field(default_factory=list)
 
 
 class Renderer(abc.ABC):

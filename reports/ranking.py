@@ -111,7 +111,11 @@ def rank(findings: pl.DataFrame, *, hourly_rate: float, min_savings: float = 0.0
         )
     ranked_bottlenecks = (
         bottlenecks.sort(["added_monthly_cost", "finding_id"], descending=[True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
+        .with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
+            pl.lit(None, dtype=pl.String).alias("status"),
+            pl.lit(None, dtype=pl.Int64).alias("weeks_open"),
+        )
         .select(list(schema.RANKED))
         .collect()
     )
@@ -300,7 +304,11 @@ def _order(frame: pl.LazyFrame) -> pl.LazyFrame:
             ["counted", "_p", "net_monthly_savings", "finding_id"],
             descending=[True, False, True, False],
         )
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
+        .with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"),
+            pl.lit(None, dtype=pl.String).alias("status"),
+            pl.lit(None, dtype=pl.Int64).alias("weeks_open"),
+        )
         .select([pl.col(c).cast(t) for c, t in schema.RANKED.items()])
     )
 

@@ -304,6 +304,18 @@ RANKED: Schema = {
     "counted": pl.Boolean(),
     "alternative_to": pl.String(),
     "rank": pl.Int64(),
+    # With --history: "new" this run or still "open", and for how many weekly runs.
+    "status": pl.String(),
+    "weeks_open": pl.Int64(),
+}
+
+# Findings a [[suppress]] entry in costscan.toml took out of the totals.
+SUPPRESSED: Schema = {
+    **RANKED,
+    "suppress_rule": pl.String(),  # the entry's policy / resource globs, as written
+    "suppress_reason": pl.String(),
+    "suppress_owner": pl.String(),
+    "suppress_expires": pl.Date(),
 }
 
 # Columns a policy must produce itself; the registry fills in the rest from metadata.

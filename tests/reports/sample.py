@@ -388,6 +388,8 @@ def large_report(n: int, accounts: int = 3) -> Report:
             .otherwise(None)
             .alias("alternative_to"),
             (index + 1).alias("rank"),
+            pl.lit(None, dtype=pl.String).alias("status"),
+            pl.lit(None, dtype=pl.Int64).alias("weeks_open"),
         )
         .select([pl.col(c).cast(t) for c, t in RANKED.items()])
     )
