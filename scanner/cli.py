@@ -55,8 +55,11 @@ def split_formats(value: str) -> list[str]:
 
 
 def _plain_progress() -> Progress:
-    def report(step: str, _advance: int = 1) -> None:
-        typer.echo(f"costscan: {step}", err=True)
+    def report(step: str, advance: int = 1) -> None:
+        # Only finished steps: a start marker followed by a usage error would be noise
+        # in front of the one line that matters.
+        if advance:
+            typer.echo(f"costscan: {step}", err=True)
 
     return report
 
@@ -124,7 +127,7 @@ def _terminal_width() -> int:
 
 @app.command()
 def run(
-    provider: Annotated[str, typer.Option(help="aws")] = "aws",
+    provider: Annotated[str, typer.Option(help="aws, or focus for billing exports alone")] = "aws",
     region: Annotated[
         list[str] | None,
         typer.Option(help="Region to scan; repeat for more. Default: all enabled."),
@@ -149,6 +152,17 @@ def run(
     live_pricing: Annotated[
         bool, typer.Option(help="Use the AWS Price List API (cached) instead of bundled prices.")
     ] = False,
+    billing: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Billing export (FOCUS, CUR, GCP or Azure; file, folder or glob); repeat for "
+            "more. With --provider focus it is the source; with a cloud, actual costs win."
+        ),
+    ] = None,
+    billing_format: Annotated[
+        str | None,
+        typer.Option(help="Override format detection: focus, cur, cur2, gcp or azure."),
+    ] = None,
 ) -> None:
     """Scan a cloud account, price every finding, and write ranked reports."""
     from scanner.engine import Settings
@@ -165,6 +179,8 @@ def run(
         min_savings=min_savings,
         fail_on_savings=fail_on_savings,
         live_pricing=live_pricing,
+        billing_paths=tuple(billing or ()),
+        billing_format=billing_format.lower() if billing_format else None,
     )
     result = execute(settings)
     raise typer.Exit(result.exit_code)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("costscan")
 
-PROVIDERS = ("aws",)
+PROVIDERS = ("aws", "focus")
 DEFAULT_FORMATS = ("html", "csv", "json", "md")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -85,6 +85,16 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
         raise UsageError(f"--fail-on-savings must be >= 0, got {settings.fail_on_savings}")
     if not settings.formats:
         raise UsageError("--format: give at least one format")
+    if settings.provider == "focus" and not settings.billing_paths:
+        raise UsageError("--billing: --provider focus needs at least one billing export path")
+    if settings.billing_format is not None:
+        from providers.exports import FORMATS as BILLING_FORMATS
+
+        if settings.billing_format not in BILLING_FORMATS:
+            raise UsageError(
+                f"--billing-format: unknown format {settings.billing_format!r} "
+                f"(choose from {', '.join(BILLING_FORMATS)})"
+            )
     from reports import formats as report_formats
 
     renderers = [report_formats.renderer_for(name) for name in settings.formats]
@@ -97,6 +107,10 @@ def build_provider(name: str) -> Provider:
         from providers.aws import AwsProvider
 
         return AwsProvider()
+    if name == "focus":
+        from providers.exports import FocusProvider
+
+        return FocusProvider()
     raise UsageError(f"--provider: unknown provider {name!r}")  # pragma: no cover - checked
 
 
@@ -137,6 +151,8 @@ def build_report(
     ranked = rank(
         findings, hourly_rate=config.engineer_hourly_rate, min_savings=settings.min_savings
     )
+    if inv.has("billing"):
+        ranked.summary["spend"] = spend_block(inv)
     run_info = RunInfo(
         provider=inv.provider,
         accounts=sorted(inv.accounts),
@@ -157,6 +173,17 @@ def build_report(
         errors=list(inv.errors),
         rejections=rejections,
     )
+
+
+def spend_block(inv: Inventory) -> dict[str, Any]:
+    """What the billing data says was spent, and its top resources (context, not findings)."""
+    from providers import exports
+
+    spend = dict(exports.spend_summary(inv.lazy("billing")))
+    top = getattr(exports, "top_resources", None)
+    if top is not None:
+        spend["top_resources"] = top(inv.lazy("billing"))
+    return spend
 
 
 def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:
@@ -201,7 +228,19 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
         billing_format=settings.billing_format,
     )
     provider = build_provider(settings.provider)
+    # Billing files are checked before the cloud is touched: a bad path fails in a second.
+    billing = None
+    if settings.billing_paths and settings.provider != "focus":
+        from providers.exports import read_billing
+
+        billing = read_billing(settings.billing_paths, settings.billing_format)
     inv = provider.collect(request, progress or no_progress)
+    if billing is not None:
+        from providers.actuals import apply_billed_prices
+
+        inv.add_scan("billing", billing.scan)
+        inv.rejections.extend(billing.rejections)
+        apply_billed_prices(inv)
     return finish(inv, config, renderers, settings, started_at)
 
 

@@ -78,6 +78,20 @@ VOLUMES: Schema = _with_identity(
         "created": UTC_TS,
         "monthly_price": pl.Float64(),
         "price_source": pl.String(),
+        # Unit list prices (USD) for the volume's region, so storage policies can price
+        # the alternatives (gp3, io2, a snapshot) without reaching a price catalogue.
+        "price_storage_gb_month": pl.Float64(),  # this volume's type
+        "price_iops_month": pl.Float64(),  # this volume's type, first tier; 0 when none
+        "price_gp3_gb_month": pl.Float64(),
+        "price_gp3_iops_month": pl.Float64(),  # above the included 3,000
+        "price_gp3_throughput_month": pl.Float64(),  # per MB/s above the included 125
+        "price_io2_gb_month": pl.Float64(),
+        "price_io2_iops_tier1_month": pl.Float64(),  # up to 32,000 IOPS
+        "price_io2_iops_tier2_month": pl.Float64(),  # 32,001 to 64,000
+        "price_io2_iops_tier3_month": pl.Float64(),  # above 64,000
+        "price_snapshot_gb_month": pl.Float64(),
+        "price_region": pl.String(),  # region whose prices were used (fallback shows here)
+        "price_reference": pl.String(),
     }
 )
 
@@ -89,6 +103,12 @@ SNAPSHOTS: Schema = _with_identity(
         "source_exists": pl.Boolean(),
         "monthly_price": pl.Float64(),
         "price_source": pl.String(),
+        "used_by_image": pl.Boolean(),  # an AMI the account owns references it
+        "image_ids": pl.String(),  # comma-separated AMI ids, null when none
+        "storage_tier": pl.String(),  # standard | archive
+        "price_gb_month": pl.Float64(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
     }
 )
 
@@ -99,8 +119,23 @@ BUCKETS: Schema = _with_identity(
         "objects": pl.Float64(),
         "has_lifecycle": pl.Boolean(),
         "lifecycle_summary": pl.String(),
-        "intelligent_tiering": pl.Boolean(),
+        "intelligent_tiering": pl.Boolean(),  # null: the configuration could not be read
         "incomplete_uploads": pl.Int64(),
+        "objects_all_classes": pl.Float64(),  # NumberOfObjects, AllStorageTypes
+        "metrics_date": UTC_TS,  # the daily datapoint bytes and objects come from
+        "lifecycle_rules": pl.Int64(),  # enabled rules
+        "lifecycle_transitions": pl.Boolean(),  # an enabled rule moves or expires current data
+        "lifecycle_aborts_uploads": pl.Boolean(),  # AbortIncompleteMultipartUpload present
+        "incomplete_upload_bytes": pl.Float64(),  # sum of uploaded parts (ListParts)
+        "incomplete_upload_oldest": UTC_TS,
+        "price_gb_month": pl.Float64(),  # this row's storage class
+        "price_standard_gb_month": pl.Float64(),
+        "price_standard_ia_gb_month": pl.Float64(),
+        "price_intelligent_tiering_ia_gb_month": pl.Float64(),  # its Infrequent Access tier
+        "price_intelligent_tiering_monitoring_per_1000": pl.Float64(),  # objects a month
+        "price_transition_per_1000": pl.Float64(),  # lifecycle transition requests
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
     }
 )
 
@@ -131,6 +166,9 @@ TRANSFER: Schema = _with_identity(
         "month": pl.Date(),
         "gb": pl.Float64(),
         "cost": pl.Float64(),
+        "usage_type": pl.String(),  # the billing usage type (USE1-DataTransfer-Out-Bytes ...)
+        "service": pl.String(),  # the billed service (Cost Explorer SERVICE)
+        "days": pl.Int64(),  # days of usage the row covers (a month, or month to date)
     }
 )
 
@@ -141,6 +179,9 @@ DISTRIBUTIONS: Schema = _with_identity(
         "cache_hit_rate": pl.Float64(),
         "compress": pl.Boolean(),
         "price_class": pl.String(),
+        "enabled": pl.Boolean(),
+        "origins": pl.String(),  # origin domain names, comma-separated
+        "uncompressed_behaviors": pl.Int64(),  # cache behaviours with Compress off
     }
 )
 
@@ -151,6 +192,17 @@ NETWORK_IDLE: Schema = _with_identity(
         "processed_gb": pl.Float64(),
         "hourly_price": pl.Float64(),
         "price_source": pl.String(),
+        "subtype": pl.String(),  # load balancer: application | network | gateway | classic
+        "vpc_id": pl.String(),
+        "created": UTC_TS,
+        "requests": pl.Float64(),  # LB requests (NLB: new flows) over the lookback
+        "healthy_targets": pl.Int64(),
+        "registered_targets": pl.Int64(),
+        "bytes_out_to_destination_gb": pl.Float64(),  # NAT: toward the destination
+        "data_price_per_gb": pl.Float64(),  # NAT data processing, USD/GB
+        "has_s3_endpoint": pl.Boolean(),  # the VPC has an S3 gateway endpoint
+        "has_dynamodb_endpoint": pl.Boolean(),
+        "price_reference": pl.String(),
     }
 )
 
@@ -163,6 +215,25 @@ COMMITMENTS: Schema = _with_identity(
         "coverage": pl.Float64(),
         "expires": UTC_TS,
         "monthly_commitment": pl.Float64(),
+        # Appended for commitments (providers/aws/commitments.py documents each row kind).
+        # Money is USD per month (Cost Explorer figures scaled from their window to 730 h);
+        # hours are instance-hours per month.
+        "source": pl.String(),  # ec2 | savingsplans | cost_explorer: who said it
+        "covered_by": pl.String(),  # coverage rows: ri | savings_plan
+        "instance_type": pl.String(),
+        "instance_count": pl.Float64(),
+        "state": pl.String(),  # active | payment-pending | retired ...
+        "start": UTC_TS,
+        "offering_class": pl.String(),  # RI standard | convertible; SP Compute | EC2Instance
+        "payment_option": pl.String(),  # No Upfront | Partial Upfront | All Upfront
+        "upfront_cost": pl.Float64(),  # paid once at purchase
+        "on_demand_equivalent": pl.Float64(),  # on-demand cost of the usage it covered
+        "covered_hours": pl.Float64(),
+        "on_demand_hours": pl.Float64(),
+        "covered_cost": pl.Float64(),  # spend covered (savings plans coverage)
+        "on_demand_cost": pl.Float64(),  # spend left on demand
+        "period_start": UTC_TS,  # the Cost Explorer window the figures come from
+        "period_end": UTC_TS,
     }
 )
 

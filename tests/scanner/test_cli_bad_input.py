@@ -46,6 +46,19 @@ CASES = {
     "missing config": (["--config", "/nonexistent/costscan.toml"], ("/nonexistent/costscan.toml",)),
     "unknown flag": (["--regoin", "us-east-1"], ("--regoin",)),
     "negative min savings": (["--min-savings", "-1"], ("--min-savings",)),
+    "focus without billing": (["--provider", "focus"], ("--billing",)),
+    "missing billing file": (
+        ["--provider", "focus", "--billing", "/nonexistent/export.parquet"],
+        ("/nonexistent/export.parquet",),
+    ),
+    "unknown billing format": (
+        ["--provider", "focus", "--billing", "x.csv", "--billing-format", "oracle"],
+        ("--billing-format", "oracle"),
+    ),
+    "missing billing file on aws": (
+        ["--provider", "aws", "--billing", "/nonexistent/cur.csv.gz"],
+        ("/nonexistent/cur.csv.gz",),
+    ),
 }
 
 
@@ -108,6 +121,6 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        "costscan: error: --provider: unknown provider 'nope' (choose from aws)"
+        "costscan: error: --provider: unknown provider 'nope' (choose from aws, focus)"
     )
     assert not (tmp_path / "costscan-report").exists()
