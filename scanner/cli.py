@@ -233,6 +233,31 @@ def demo(
     raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)
 
 
+@app.command()
+def report(
+    findings_file: Annotated[
+        str, typer.Argument(help="A run saved with --format parquet.", metavar="FINDINGS.parquet")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html,csv,json,md")
+    ] = "html",
+    output_dir: Annotated[str, typer.Option(help="Where reports are written.")] = "costscan-report",
+) -> None:
+    """Re-render a past run (saved with --format parquet) in other formats."""
+    from pathlib import Path
+
+    from reports import formats as report_formats
+    from scanner import engine
+
+    renderers = [report_formats.renderer_for(name) for name in split_formats(format)]
+    path = Path(findings_file)
+    if not path.is_file():
+        raise UsageError(f"{findings_file}: no such file")
+    past = report_formats.read_parquet_report(path)
+    for written in engine.write_reports(past, renderers, output_dir):
+        typer.echo(f"wrote {written}")
+
+
 @policies_app.callback()
 def policies_list(ctx: typer.Context) -> None:
     """Every registered policy."""
