@@ -335,7 +335,8 @@ def child(engine: str, path: str) -> None:
 
 
 def ensure_data(rows: int) -> Path:
-    path = OUT / f"focus-synthetic-{rows}.parquet"
+    # v2: the first 30% of rows are always-on resources billed every hour.
+    path = OUT / f"focus-synthetic-v2-{rows}.parquet"
     if not path.exists():
         print(f"generating {rows:,} synthetic FOCUS rows -> {path.relative_to(ROOT)}", flush=True)
         subprocess.run(

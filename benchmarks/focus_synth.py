@@ -105,10 +105,24 @@ def resources(count: int, rng: np.random.Generator) -> pl.DataFrame:
     )
 
 
-def chunk(res: pl.DataFrame, rows: int, rng: np.random.Generator) -> pl.DataFrame:
-    """``rows`` line items drawn over the resources and the two months."""
-    pick = rng.integers(0, res.height, rows)
-    hour = rng.integers(0, HOURS, rows)
+def chunk(
+    res: pl.DataFrame,
+    rows: int,
+    rng: np.random.Generator,
+    *,
+    first_row: int = 0,
+    always_on: int = 0,
+) -> pl.DataFrame:
+    """``rows`` line items, from global row ``first_row`` on.
+
+    The first ``always_on × HOURS`` rows of the file bill resources 0 .. always_on - 1 once
+    every hour of the two months (standing hourly charges, as load balancers, NAT gateways,
+    databases and streams have); the rest are drawn at random over all resources and hours.
+    """
+    index = np.arange(first_row, first_row + rows, dtype=np.int64)
+    steady = index < always_on * HOURS
+    pick = np.where(steady, index % max(always_on, 1), rng.integers(0, res.height, rows))
+    hour = np.where(steady, index // max(always_on, 1), rng.integers(0, HOURS, rows))
     base = res[pick]
     noise = rng.lognormal(mean=0.0, sigma=0.25, size=rows)
     # A late-October jump for a few resources, so week-over-week anomalies exist.
@@ -175,12 +189,17 @@ def chunk(res: pl.DataFrame, rows: int, rng: np.random.Generator) -> pl.DataFram
     )
 
 
+# Share of the rows that are standing hourly charges of always-on resources.
+ALWAYS_ON_SHARE = 0.3
+
+
 def generate(path: Path, rows: int, seed: int = 7, resource_count: int = 6000) -> Path:
     """Write ``rows`` synthetic FOCUS rows to ``path`` (Parquet), a million at a time."""
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
     res = resources(resource_count, rng)
+    always_on = min(resource_count, int(rows * ALWAYS_ON_SHARE) // HOURS)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     writer = None
@@ -188,7 +207,7 @@ def generate(path: Path, rows: int, seed: int = 7, resource_count: int = 6000) -
         written = 0
         while written < rows:
             size = min(1_000_000, rows - written)
-            table = chunk(res, size, rng).to_arrow()
+            table = chunk(res, size, rng, first_row=written, always_on=always_on).to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(partial, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=250_000)

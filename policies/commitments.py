@@ -9,6 +9,8 @@ emitted regardless, so the report can show them as alternatives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
 
 import polars as pl
 
@@ -21,6 +23,7 @@ from policies._compute import (
     lookback_start,
     money,
     monthly,
+    num,
     pct,
     price_evidence,
     rate,
@@ -38,18 +41,23 @@ _TRUTHY = ("true", "yes", "1", "y")
 SAVINGS_PLANS_PRICING = "https://aws.amazon.com/savingsplans/compute-pricing/"
 
 
+# Discount of a 1-year, no-upfront Compute Savings Plan off on-demand. AWS publishes
+# the committed rates per type and region on the Savings Plans pricing page
+# (https://aws.amazon.com/savingsplans/compute-pricing/); for general-purpose
+# families such as m5 in us-east-1 the 1-year no-upfront rate is about 28% below
+# on-demand. EC2 Instance Savings Plans and Standard RIs
+# (https://aws.amazon.com/ec2/pricing/reserved-instances/pricing/) give more (~35%)
+# for less flexibility. Every commitment estimate uses it; set your own from a quote.
+ONE_YEAR_NO_UPFRONT_DISCOUNT: Final = 0.28
+# "Ran the whole lookback": in use for at least this share of its hours.
+STEADY_SHARE: Final = 0.95
+
+
 @dataclass(frozen=True)
 class ComputeCommitmentParams:
-    # Discount of a 1-year, no-upfront Compute Savings Plan off on-demand. AWS publishes
-    # the committed rates per type and region on the Savings Plans pricing page
-    # (https://aws.amazon.com/savingsplans/compute-pricing/); for general-purpose
-    # families such as m5 in us-east-1 the 1-year no-upfront rate is about 28% below
-    # on-demand. EC2 Instance Savings Plans and Standard RIs
-    # (https://aws.amazon.com/ec2/pricing/reserved-instances/pricing/) give more (~35%)
-    # for less flexibility. Set your own from a quote.
-    discount: float = 0.28
-    # "Ran the whole lookback": CPU datapoints in at least this share of its hours.
-    min_coverage: float = 0.95
+    discount: float = ONE_YEAR_NO_UPFRONT_DISCOUNT
+    # CPU datapoints in at least this share of the lookback's hours.
+    min_coverage: float = STEADY_SHARE
     # Auto Scaling group members churn (instances are replaced), and they are the spot
     # policy's candidates; by default they are left to it.
     include_group_members: bool = False
@@ -76,10 +84,24 @@ def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFra
     the lookback's hours, so it ran throughout. A 1-year, no-upfront Compute Savings
     Plan (or reserved instance) at ``discount`` off is the estimate.
 
-    Saving formula: monthly_savings = hourly_price × 730 × discount.
-    Break-even utilization = 1 − discount: the share of the term's hours the instance
-    must run for the commitment to pay. Effective committed rate = hourly_price × (1 −
-    discount). Risk is medium: the commitment lasts a year whatever happens.
+    Existing commitments first (the coverage gap): EC2 does not say which instance a
+    reservation or savings plan covers, so Cost Explorer's coverage (the ``commitments``
+    frame's ``kind="coverage"`` rows) is spent on the steady instances before anything
+    new is recommended — conservatively, since steady instances are the ones a
+    commitment surely applies to. Per account, region and instance type, the reserved
+    hours a month (GetReservationCoverage) cover instances one after another (dearest
+    first, then by id), 730 h each; then, per account, region and instance family, the
+    spend savings plans covered (GetSavingsPlansCoverage) covers what is left, in
+    dollars. Only the uncovered remainder is recommended; a fully covered instance gets
+    no finding.
+
+    Saving formula: uncovered = hourly_price × 730 − covered by existing commitments;
+    monthly_savings = uncovered × discount (without coverage data: hourly_price × 730 ×
+    discount). Break-even utilization = 1 − discount: the share of the term's hours the
+    instance must run for the commitment to pay. Effective committed rate = hourly_price
+    × (1 − discount). Risk is medium: the commitment lasts a year whatever happens. It is
+    a ``commit`` finding on the instance, so ranking never commits capacity that a
+    counted schedule turns off and stacks it after any resize (reports/ranking.py).
 
     Sources: AWS Savings Plans pricing, 1-year no-upfront committed rates
     (https://aws.amazon.com/savingsplans/compute-pricing/); Reserved Instance pricing
@@ -102,18 +124,22 @@ def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFra
         .join(hourly_coverage(inv), on="resource_id", how="inner")
         .filter(pl.col("coverage") >= p.min_coverage)
     )
+    steady = _net_of_existing_coverage(inv, steady).filter(pl.col("_uncovered_usd") > 0.005)
     current = monthly(pl.col("hourly_price"))
-    saving = current * p.discount
+    saving = pl.col("_uncovered_usd") * p.discount
     effective = pl.col("hourly_price") * (1.0 - p.discount)
     return findings(
         steady,
         detail=pl.format(
-            "{} ({}) ran on demand for {} of the last {} hours at {}.",
+            "{} ({}) ran on demand for {} of the last {} hours at {}; existing commitments "
+            "cover {} of its {} a month.",
             pl.col("resource_id"),
             pl.col("instance_type"),
             pl.col("hours_with_data"),
             pl.lit(lookback_hours(inv)),
             rate(pl.col("hourly_price")),
+            money(current - pl.col("_uncovered_usd")),
+            money(current),
         ),
         recommendation=pl.format(
             "Cover {} with a 1-year no-upfront Compute Savings Plan or reserved instance: "
@@ -130,7 +156,10 @@ def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFra
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g} × discount",
+            formula=(
+                f"monthly_savings = (hourly_price × {HOURS_PER_MONTH:g} − covered by existing "
+                "commitments) × discount"
+            ),
             hours_per_month=HOURS_PER_MONTH,
             price=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
@@ -140,8 +169,14 @@ def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFra
                 discount=pl.lit(p.discount),
                 discount_source=pl.lit(SAVINGS_PLANS_PRICING),
                 effective_hourly_usd=effective,
-                monthly_commitment_usd=monthly(effective),
+                monthly_commitment_usd=pl.col("_uncovered_usd") * (1.0 - p.discount),
                 break_even_utilization=pl.lit(1.0 - p.discount),
+            ),
+            existing_coverage=pl.struct(
+                reserved_hours_applied=pl.col("_ri_hours"),
+                savings_plan_usd_applied=pl.col("_sp_usd"),
+                uncovered_monthly_usd=pl.col("_uncovered_usd"),
+                source=pl.lit("AWS Cost Explorer GetReservationCoverage, GetSavingsPlansCoverage"),
             ),
             usage=pl.struct(
                 hours_with_data=pl.col("hours_with_data"),
@@ -151,6 +186,42 @@ def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFra
                 launch_time=pl.col("launch_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
             ),
         ),
+    )
+
+
+def _net_of_existing_coverage(inv: Inventory, steady: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``_ri_hours``, ``_sp_usd`` (existing coverage spent on each instance, a month)
+    and ``_uncovered_usd`` (its monthly on-demand cost left for a new commitment)."""
+    coverage = inv.lazy("commitments").filter(pl.col("kind") == "coverage")
+    by_type = ["provider", "account_id", "region", "instance_type"]
+    by_family = ["provider", "account_id", "region", "family"]
+    reserved = (
+        coverage.filter(pl.col("covered_by") == "ri")
+        .group_by(by_type)
+        .agg(pl.col("covered_hours").sum().alias("_ri_pool"))
+    )
+    planned = (
+        coverage.filter(pl.col("covered_by") == "savings_plan")
+        .group_by(by_family)
+        .agg(pl.col("covered_cost").sum().alias("_sp_pool"))
+    )
+    own = monthly(pl.col("hourly_price"))
+    hours_before = (pl.lit(HOURS_PER_MONTH).cum_sum() - HOURS_PER_MONTH).over(by_type)
+    ri_hours = (pl.col("_ri_pool").fill_null(0.0) - hours_before).clip(0.0, HOURS_PER_MONTH)
+    left = own - pl.col("_ri_hours") * pl.col("hourly_price")
+    usd_before = (pl.col("_left").cum_sum() - pl.col("_left")).over(by_family)
+    sp_usd = pl.min_horizontal(
+        (pl.col("_sp_pool").fill_null(0.0) - usd_before).clip(lower_bound=0.0), pl.col("_left")
+    )
+    return (
+        steady.join(reserved, on=by_type, how="left", nulls_equal=True)
+        .join(planned, on=by_family, how="left", nulls_equal=True)
+        # Dearest first, then by id: a stable order, so reruns allocate the same way.
+        .sort(["hourly_price", "resource_id"], descending=[True, False])
+        .with_columns(ri_hours.alias("_ri_hours"))
+        .with_columns(left.alias("_left"))
+        .with_columns(sp_usd.alias("_sp_usd"))
+        .with_columns((pl.col("_left") - pl.col("_sp_usd")).alias("_uncovered_usd"))
     )
 
 
@@ -335,4 +406,545 @@ def spot(inv: Inventory, p: SpotParams) -> pl.LazyFrame:
             group=pl.col("group"),
             stateless_tag=pl.col("_hinted"),
         ),
+    )
+
+
+# --------------------------------------------------------------------------- commitments held
+
+# AWS Cost Explorer's RI and Savings Plans utilization reports flag a commitment below a
+# target utilization, and AWS Budgets' reservation budgets alert on the same figure
+# (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html,
+# https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create.html);
+# 80% is the common target in FinOps practice (https://www.finops.org/framework/).
+UTILIZATION_ALERT: Final = 0.8
+ACTIVE_STATES: Final = ("active", "payment-pending", "queued")
+# FOCUS PricingCategory values for usage at list rates (1.0+ "Standard"; older exports
+# and some converters write "On-Demand").
+ON_DEMAND_PRICING: Final = ("Standard", "On-Demand")
+FOCUS_PROVIDERS: Final = {"AWS": "aws", "Amazon Web Services": "aws", "Microsoft": "azure",
+                          "Google Cloud": "gcp"}  # fmt: skip
+
+
+def held_commitments(inv: Inventory) -> pl.LazyFrame:
+    """One row per reservation or savings plan: its description (EC2 / Savings Plans)
+    merged with Cost Explorer's measurement, first non-null value of each column, the
+    description first (providers/aws/commitments.py sends them as separate rows)."""
+    rows = inv.lazy("commitments").filter(pl.col("kind").is_in(["ri", "savings_plan"]))
+    keys = ["provider", "account_id", "kind", "resource_id"]
+    return (
+        rows.with_columns((pl.col("source") == "cost_explorer").fill_null(False).alias("_late"))
+        .sort("_late", "resource_id")
+        .group_by(keys, maintain_order=True)
+        .agg(pl.all().exclude(*keys, "_late").drop_nulls().first())
+    )
+
+
+def _active(now: pl.Expr) -> pl.Expr:
+    return (pl.col("state").is_null() | pl.col("state").str.to_lowercase().is_in(ACTIVE_STATES)) & (
+        pl.col("expires").is_null() | (pl.col("expires") > now)
+    )
+
+
+def _billed_commitment_ids(inv: Inventory) -> pl.LazyFrame:
+    """Commitment ids the billing data accounts for (the ARN's last segment)."""
+    return (
+        inv.lazy("billing")
+        .filter(pl.col("CommitmentDiscountStatus") == "Unused")
+        .select(pl.col("CommitmentDiscountId").str.split("/").list.last().alias("resource_id"))
+        .drop_nulls()
+        .unique()
+    )
+
+
+@dataclass(frozen=True)
+class UnderusedCommitmentParams:
+    min_utilization: float = UTILIZATION_ALERT
+    # Recoverable share of the unused cost is uncertain: a standard RI sells on the
+    # Marketplace below its remaining value, a convertible one is exchanged, a savings
+    # plan can only be used more (it cannot be sold).
+    confidence_reserved: float = 0.7
+    confidence_savings_plan: float = 0.5
+
+
+@policy(
+    id="commitments.underused",
+    family="commitments",
+    action="configure",
+    title="Reservation or savings plan under-used",
+    needs=("commitments",),
+    effort_hours=2.0,
+    risk="low",
+    performance="neutral",
+    params=UnderusedCommitmentParams,
+)
+def underused(inv: Inventory, p: UnderusedCommitmentParams) -> pl.LazyFrame:
+    (
+        """Active reservations and savings plans used below ``min_utilization``.
+
+    Utilization is Cost Explorer's over the lookback (used hours / purchased hours for a
+    reservation, used / total commitment for a savings plan); the monthly commitment is
+    the amortized cost (upfront spread over the term plus recurring fees).
+
+    Saving formula: monthly_savings = monthly_commitment × (1 − utilization), the cost of
+    the unused part. Recommendation: a standard RI — sell the unused share on the
+    Reserved Instance Marketplace or modify it (AZ, size within the family) to fit
+    running instances; a convertible RI — exchange it; a savings plan — move eligible
+    usage onto it and buy less at renewal. Commitments the billing data also shows are
+    left to ``commitments.unused-billing`` (actual cost wins), so nothing counts twice.
+
+    Threshold source: AWS Cost Explorer RI and Savings Plans utilization reports and AWS
+    Budgets reservation alerts (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html);
+    80% is the common target (FinOps Foundation, https://www.finops.org/framework/).
+    Marketplace: """
+        + RI_MARKETPLACE
+        + """; exchanges: """
+        + RI_EXCHANGE
+        + """.
+    """
+    )
+    now = pl.lit(inv.context.now, dtype=schema.UTC_TS)
+    held = (
+        held_commitments(inv)
+        .filter(
+            _active(now)
+            & pl.col("utilization").is_not_null()
+            & (pl.col("utilization") < p.min_utilization)
+            & (pl.col("monthly_commitment") > 0)
+        )
+        .join(_billed_commitment_ids(inv), on="resource_id", how="anti")
+    )
+    unused = pl.col("monthly_commitment") * (1.0 - pl.col("utilization").clip(0.0, 1.0))
+    is_ri = pl.col("kind") == "ri"
+    convertible = pl.col("offering_class").str.to_lowercase() == "convertible"
+    what = (
+        pl.when(is_ri)
+        .then(
+            pl.format(
+                "reserved instance ({} × {})", pl.col("instance_count"), pl.col("instance_type")
+            )
+        )
+        .otherwise(pl.format("{} savings plan", pl.col("offering_class").fill_null("")))
+    )
+    action = (
+        pl.when(is_ri & convertible)
+        .then(pl.lit("Exchange it for a convertible reservation that matches running instances"))
+        .when(is_ri)
+        .then(
+            pl.lit(
+                "Sell the unused share on the Reserved Instance Marketplace, or modify it "
+                "(Availability Zone, size within the family) to fit running instances"
+            )
+        )
+        .otherwise(
+            pl.lit(
+                "Move eligible usage onto it, and commit less when it renews (it cannot be sold)"
+            )
+        )
+    )
+    return held.select(
+        *[pl.col(c) for c in schema.IDENTITY_COLUMNS],
+        pl.format(
+            "{} {} is {} used: {} of its {} a month pays for nothing.",
+            what,
+            pl.col("resource_id"),
+            pct(pl.col("utilization") * 100.0),
+            money(unused),
+            money(pl.col("monthly_commitment")),
+        ).alias("detail"),
+        pl.format("{}; recovers up to {} a month.", action, money(unused)).alias("recommendation"),
+        pl.col("monthly_commitment").alias("current_monthly_cost"),
+        unused.alias("monthly_savings"),
+        pl.when(is_ri)
+        .then(pl.lit(p.confidence_reserved))
+        .otherwise(pl.lit(p.confidence_savings_plan))
+        .alias("confidence"),
+        pl.lit("live").alias("price_source"),
+        evidence(
+            formula="monthly_savings = monthly_commitment × (1 − utilization)",
+            commitment=_commitment_evidence(),
+            utilization=pl.col("utilization"),
+            min_utilization=pl.lit(p.min_utilization),
+            measured=pl.struct(
+                source=pl.lit("AWS Cost Explorer utilization"),
+                period_start=pl.col("period_start").dt.to_string("%Y-%m-%d"),
+                period_end=pl.col("period_end").dt.to_string("%Y-%m-%d"),
+            ),
+        ).alias("evidence"),
+    )
+
+
+def _commitment_evidence() -> pl.Expr:
+    return pl.struct(
+        kind=pl.col("kind"),
+        offering_class=pl.col("offering_class"),
+        payment_option=pl.col("payment_option"),
+        term=pl.col("term"),
+        instance_type=pl.col("instance_type"),
+        family=pl.col("family"),
+        instance_count=pl.col("instance_count"),
+        monthly_commitment_usd=pl.col("monthly_commitment"),
+        expires=pl.col("expires").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+@dataclass(frozen=True)
+class ExpiringCommitmentParams:
+    within_days: int = 30
+    # Cost Explorer measured the on-demand equivalent: high; estimated from list prices
+    # assuming full use: lower.
+    confidence_measured: float = 0.8
+    confidence_list_price: float = 0.6
+
+
+@policy(
+    id="commitments.expiring",
+    family="commitments",
+    action="configure",
+    title="Reservation or savings plan expires soon",
+    needs=("commitments",),
+    effort_hours=1.0,
+    risk="low",
+    performance="neutral",
+    params=ExpiringCommitmentParams,
+)
+def expiring(inv: Inventory, p: ExpiringCommitmentParams) -> pl.LazyFrame:
+    """Active reservations and savings plans that expire within ``within_days``.
+
+    When a commitment ends, the usage it covered goes back to on-demand rates. Renewing
+    the used part (not the unused part: see ``commitments.underused``) avoids that.
+
+    Saving formula: monthly_savings = on-demand premium avoided = covered usage ×
+    (on-demand − committed rate) = on_demand_equivalent − monthly_commitment ×
+    utilization, with Cost Explorer's on-demand equivalent and utilization over the
+    lookback. Without them (reserved instances only): instance_count × 730 ×
+    on-demand hourly list price − monthly_commitment, assuming full use, at lower
+    confidence. No finding when renewing would not pay.
+
+    Threshold source: AWS Cost Explorer's reservation expiration alerts notify 7, 30 and
+    60 days ahead (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html);
+    30 days leaves time to compare offers.
+    """
+    now = inv.context.now
+    horizon = now + timedelta(days=p.within_days)
+    prices = (
+        inv.lazy("prices")
+        .group_by("provider", "region", "instance_type")
+        .agg(
+            pl.col("hourly_price").min().alias("_list_hourly"),
+            pl.col("reference").first().alias("_list_reference"),
+        )
+    )
+    measured = pl.col("on_demand_equivalent").is_not_null() & pl.col("utilization").is_not_null()
+    estimated = (pl.col("kind") == "ri") & pl.col("_list_hourly").is_not_null()
+    premium = (
+        pl.when(measured)
+        .then(
+            pl.col("on_demand_equivalent")
+            - pl.col("monthly_commitment") * pl.col("utilization").clip(0.0, 1.0)
+        )
+        .when(estimated)
+        .then(
+            pl.col("instance_count") * HOURS_PER_MONTH * pl.col("_list_hourly")
+            - pl.col("monthly_commitment")
+        )
+    )
+    held = (
+        held_commitments(inv)
+        .filter(
+            _active(pl.lit(now, dtype=schema.UTC_TS))
+            & (pl.col("expires") <= pl.lit(horizon, dtype=schema.UTC_TS))
+        )
+        .join(prices, on=["provider", "region", "instance_type"], how="left")
+        .with_columns(premium.alias("_premium"))
+        .filter(pl.col("_premium") > 0.005)
+    )
+    days_left = (pl.col("expires") - pl.lit(now, dtype=schema.UTC_TS)).dt.total_hours() / 24.0
+    return held.select(
+        *[pl.col(c) for c in schema.IDENTITY_COLUMNS],
+        pl.format(
+            "{} {} expires on {} (in {} days); the usage it covers would then cost {} more "
+            "a month on demand.",
+            pl.col("kind").replace({"ri": "Reserved instance", "savings_plan": "Savings plan"}),
+            pl.col("resource_id"),
+            pl.col("expires").dt.to_string("%Y-%m-%d"),
+            num(days_left),
+            money(pl.col("_premium")),
+        ).alias("detail"),
+        pl.format(
+            "Renew {} for the part in use before {} (compare a savings plan); saves {} a "
+            "month against on-demand.",
+            pl.col("resource_id"),
+            pl.col("expires").dt.to_string("%Y-%m-%d"),
+            money(pl.col("_premium")),
+        ).alias("recommendation"),
+        pl.col("monthly_commitment").alias("current_monthly_cost"),
+        pl.col("_premium").alias("monthly_savings"),
+        pl.when(measured)
+        .then(pl.lit(p.confidence_measured))
+        .otherwise(pl.lit(p.confidence_list_price))
+        .alias("confidence"),
+        pl.when(measured).then(pl.lit("live")).otherwise(pl.lit("bundled")).alias("price_source"),
+        evidence(
+            formula=(
+                "monthly_savings = on_demand_equivalent − monthly_commitment × utilization; "
+                f"without Cost Explorer: instance_count × {HOURS_PER_MONTH:g} × "
+                "on_demand_hourly − monthly_commitment"
+            ),
+            commitment=_commitment_evidence(),
+            expires=pl.col("expires").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+            days_left=days_left,
+            within_days=pl.lit(p.within_days),
+            basis=pl.when(measured).then(pl.lit("cost_explorer")).otherwise(pl.lit("list_price")),
+            on_demand_equivalent_usd=pl.col("on_demand_equivalent"),
+            utilization=pl.col("utilization"),
+            list_price=pl.struct(
+                hourly_usd=pl.col("_list_hourly"), reference=pl.col("_list_reference")
+            ),
+        ).alias("evidence"),
+    )
+
+
+# --------------------------------------------------------------------------- billing (FOCUS)
+
+
+def _focus_identity() -> list[pl.Expr]:
+    return [
+        pl.col("ProviderName")
+        .replace_strict(FOCUS_PROVIDERS, default=pl.col("ProviderName").str.to_lowercase())
+        .alias("provider"),
+        pl.coalesce("SubAccountId", "BillingAccountId").alias("account_id"),
+        pl.col("RegionId").alias("region"),
+    ]
+
+
+@dataclass(frozen=True)
+class UnusedCommitmentBillingParams:
+    min_utilization: float = UTILIZATION_ALERT
+    confidence: float = 0.8
+
+
+@policy(
+    id="commitments.unused-billing",
+    family="commitments",
+    action="configure",
+    title="Commitment paid for but unused (billing)",
+    needs=("billing",),
+    effort_hours=2.0,
+    risk="low",
+    performance="neutral",
+    params=UnusedCommitmentBillingParams,
+)
+def unused_billing(inv: Inventory, p: UnusedCommitmentBillingParams) -> pl.LazyFrame:
+    """Commitments (RIs, savings plans, CUDs, reservations) whose billed cost went unused.
+
+    From FOCUS rows with a CommitmentDiscountId: per commitment, the EffectiveCost of
+    rows with CommitmentDiscountStatus "Unused" (the commitment's cost no usage
+    consumed) and "Used". Utilization = used / (used + unused). Flagged below
+    ``min_utilization``. Figures scale from the commitment's billed span (earliest
+    ChargePeriodStart to latest ChargePeriodEnd) to a 730-hour month.
+
+    Saving formula: monthly_savings = Σ EffectiveCost(Unused) × 730 / billed hours; the
+    current cost is Σ EffectiveCost(Used + Unused) scaled the same way.
+
+    Threshold source: AWS Cost Explorer utilization reports and AWS Budgets reservation
+    alerts (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html);
+    80% is the common target (FinOps Foundation, https://www.finops.org/framework/).
+    FOCUS columns: https://focus.finops.org/focus-specification/.
+    """
+    status = pl.col("CommitmentDiscountStatus")
+    per_commitment = (
+        inv.lazy("billing")
+        .filter(pl.col("CommitmentDiscountId").is_not_null() & status.is_in(["Used", "Unused"]))
+        .group_by("CommitmentDiscountId")
+        .agg(
+            pl.col("EffectiveCost").filter(status == "Unused").sum().alias("_unused"),
+            pl.col("EffectiveCost").filter(status == "Used").sum().alias("_used"),
+            pl.col("ChargePeriodStart").min().alias("_start"),
+            pl.col("ChargePeriodEnd").max().alias("_end"),
+            *[
+                pl.col(c).drop_nulls().first()
+                for c in (
+                    "ProviderName",
+                    "SubAccountId",
+                    "BillingAccountId",
+                    "RegionId",
+                    "CommitmentDiscountType",
+                    "CommitmentDiscountCategory",
+                )
+            ],
+        )
+    )
+    hours = (pl.col("_end") - pl.col("_start")).dt.total_seconds() / 3600.0
+    scale = HOURS_PER_MONTH / hours
+    total = pl.col("_used") + pl.col("_unused")
+    flagged = (
+        per_commitment.with_columns(
+            (pl.col("_used") / total).alias("_utilization"), hours.alias("_hours")
+        )
+        .filter(
+            (pl.col("_unused") > 0)
+            & (pl.col("_hours") > 0)
+            & (pl.col("_utilization") < p.min_utilization)
+        )
+        .with_columns((pl.col("_unused") * scale).alias("_monthly_unused"))
+    )
+    return flagged.select(
+        *_focus_identity(),
+        pl.col("CommitmentDiscountId").alias("resource_id"),
+        pl.col("CommitmentDiscountId").str.split("/").list.last().alias("resource_name"),
+        pl.col("CommitmentDiscountType").alias("resource_type"),
+        pl.format(
+            "{} {} was {} used over {} billed hours: {} of it went unused ({} a month).",
+            pl.col("CommitmentDiscountType").fill_null("Commitment"),
+            pl.col("CommitmentDiscountId"),
+            pct(pl.col("_utilization") * 100.0),
+            num(pl.col("_hours")),
+            money(pl.col("_unused")),
+            money(pl.col("_monthly_unused")),
+        ).alias("detail"),
+        pl.format(
+            "Put usage on it, or resize it: sell or exchange a reservation, commit less at "
+            "renewal; recovers up to {} a month.",
+            money(pl.col("_monthly_unused")),
+        ).alias("recommendation"),
+        (total * scale).alias("current_monthly_cost"),
+        pl.col("_monthly_unused").alias("monthly_savings"),
+        pl.lit(p.confidence).alias("confidence"),
+        pl.lit("billing").alias("price_source"),
+        evidence(
+            formula=(
+                "monthly_savings = Σ EffectiveCost(CommitmentDiscountStatus = Unused) × "
+                f"{HOURS_PER_MONTH:g} / billed_hours"
+            ),
+            unused_effective_cost=pl.col("_unused"),
+            used_effective_cost=pl.col("_used"),
+            utilization=pl.col("_utilization"),
+            min_utilization=pl.lit(p.min_utilization),
+            billed_hours=pl.col("_hours"),
+            period_start=pl.col("_start").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+            period_end=pl.col("_end").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+            category=pl.col("CommitmentDiscountCategory"),
+        ).alias("evidence"),
+    )
+
+
+@dataclass(frozen=True)
+class OnDemandBillingParams:
+    discount: float = ONE_YEAR_NO_UPFRONT_DISCOUNT
+    # Billed on demand in at least this share of the billed period's hours.
+    min_hour_share: float = STEADY_SHARE
+    service_categories: tuple[str, ...] = ("Compute",)
+    confidence: float = 0.75
+
+
+@policy(
+    id="commitments.on-demand-billing",
+    family="commitments",
+    action="commit",
+    title="Steady on-demand spend a commitment would cover (billing)",
+    needs=("billing",),
+    effort_hours=1.0,
+    risk="medium",
+    performance="neutral",
+    params=OnDemandBillingParams,
+)
+def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
+    """Resources billed on demand nearly every hour: a 1-year commitment would cover them.
+
+    From FOCUS usage rows (ChargeCategory "Usage") at list rates (PricingCategory
+    "Standard", or "On-Demand" in older exports) with a ResourceId, in
+    ``service_categories``: per resource, the hours billed (distinct charge periods ×
+    their length) and the on-demand EffectiveCost. Steady = billed in at least
+    ``min_hour_share`` of the billed period (earliest ChargePeriodStart to latest
+    ChargePeriodEnd over those rows); usage a commitment already covers is "Committed"
+    and never counted. One aggregation over the scan, then findings.
+
+    Saving formula: monthly on-demand = Σ EffectiveCost × 730 / period hours;
+    monthly_savings = monthly on-demand × discount (the same 1-year no-upfront discount
+    as ``commitments.compute-commitment``, https://aws.amazon.com/savingsplans/compute-pricing/).
+    Break-even utilization = 1 − discount. It is a ``commit`` finding on the resource:
+    ranking stacks it after resize and never counts it where a schedule turns the
+    resource off, and it is the alternative to compute-commitment on the same instance.
+    AWS Cost Explorer recommends commitments from the same steady on-demand usage
+    (https://docs.aws.amazon.com/savingsplans/latest/userguide/sp-recommendations.html).
+    """
+    usage = inv.lazy("billing").filter(
+        (pl.col("ChargeCategory") == "Usage")
+        & pl.col("PricingCategory").is_in(ON_DEMAND_PRICING)
+        & pl.col("ResourceId").is_not_null()
+        & pl.col("ServiceCategory").is_in(p.service_categories)
+    )
+    per_resource = usage.group_by("ResourceId").agg(
+        pl.col("ChargePeriodStart").n_unique().alias("_periods"),
+        (pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).max().alias("_period_length"),
+        pl.col("EffectiveCost").sum().alias("_cost"),
+        pl.col("ChargePeriodStart").min().alias("_start"),
+        pl.col("ChargePeriodEnd").max().alias("_end"),
+        *[
+            pl.col(c).drop_nulls().first()
+            for c in (
+                "ProviderName", "SubAccountId", "BillingAccountId", "RegionId",
+                "ResourceName", "ResourceType", "ServiceName",
+            )
+        ],
+    )  # fmt: skip
+    # The billed period, from the aggregate (not a second pass over the scan).
+    period_hours = (pl.col("_end").max() - pl.col("_start").min()).dt.total_seconds() / 3600.0
+    billed_hours = pl.col("_periods") * pl.col("_period_length").dt.total_seconds() / 3600.0
+    steady = (
+        per_resource.with_columns(
+            period_hours.alias("_period_hours"), billed_hours.alias("_billed_hours")
+        )
+        .with_columns((pl.col("_billed_hours") / pl.col("_period_hours")).alias("_share"))
+        .filter(
+            (pl.col("_period_hours") > 0)
+            & (pl.col("_share") >= p.min_hour_share)
+            & (pl.col("_cost") > 0)
+        )
+        .with_columns(
+            (pl.col("_cost") * HOURS_PER_MONTH / pl.col("_period_hours")).alias("_monthly")
+        )
+    )
+    saving = pl.col("_monthly") * p.discount
+    return steady.select(
+        *_focus_identity(),
+        pl.col("ResourceId").alias("resource_id"),
+        pl.col("ResourceName").alias("resource_name"),
+        pl.col("ResourceType").alias("resource_type"),
+        pl.format(
+            "{} ({}) was billed on demand in {} of {} hours: {} a month.",
+            pl.col("ResourceId"),
+            pl.col("ServiceName").fill_null("service"),
+            num(pl.col("_billed_hours")),
+            num(pl.col("_period_hours")),
+            money(pl.col("_monthly")),
+        ).alias("detail"),
+        pl.format(
+            "Cover {} with a 1-year no-upfront savings plan or reservation: saves {} a "
+            "month; it pays while it runs more than {} of the hours.",
+            pl.col("ResourceId"),
+            money(saving),
+            pct(pl.lit((1.0 - p.discount) * 100.0)),
+        ).alias("recommendation"),
+        pl.col("_monthly").alias("current_monthly_cost"),
+        saving.alias("monthly_savings"),
+        pl.lit(p.confidence).alias("confidence"),
+        pl.lit("billing").alias("price_source"),
+        evidence(
+            formula=(
+                f"monthly_savings = Σ EffectiveCost × {HOURS_PER_MONTH:g} / period_hours × discount"
+            ),
+            on_demand_effective_cost=pl.col("_cost"),
+            billed_hours=pl.col("_billed_hours"),
+            period_hours=pl.col("_period_hours"),
+            hour_share=pl.col("_share"),
+            min_hour_share=pl.lit(p.min_hour_share),
+            commitment=pl.struct(
+                term=pl.lit("1 year, no upfront"),
+                discount=pl.lit(p.discount),
+                discount_source=pl.lit(SAVINGS_PLANS_PRICING),
+                monthly_commitment_usd=pl.col("_monthly") * (1.0 - p.discount),
+                break_even_utilization=pl.lit(1.0 - p.discount),
+            ),
+        ).alias("evidence"),
     )

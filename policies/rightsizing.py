@@ -736,3 +736,234 @@ def underprovisioned(inv: Inventory, p: UnderprovisionedParams) -> pl.LazyFrame:
             ),
         ),
     )
+
+
+# --------------------------------------------------------------------------- billing idle
+
+# Units whose quantity says only how long a resource existed (an hourly fee) or how much it
+# held (storage per month), never whether anything used it: a quiet NAT gateway still bills
+# 1 "Hrs" an hour and a 1 GB volume bills 0.0014 "GB-Mo" an hour. Rows in these units count
+# towards "billed every hour" but not towards usage. Matched case-insensitively on the whole
+# unit, after FOCUS's "Unit Format" (https://focus.finops.org/focus-specification/, appendix
+# "Unit Format") and the units AWS, GCP and Azure exports write (Hrs, Hours, GB-Mo,
+# GibibyteMonth, "1 Hour", "10 GB/Month").
+TIME_UNIT_PATTERN = r"^(\d+\s*)?(h|hr|hrs|hour|hours|day|days|month|months|mo|second|seconds|s)$"
+CAPACITY_UNIT_PATTERN = (
+    r"^(\d+\s*)?(b|byte|bytes|kb|mb|gb|tb|pb|kib|mib|gib|tib|pib|"
+    r"kilobyte|megabyte|gigabyte|terabyte|kibibyte|mebibyte|gibibyte|tebibyte)s?"
+    r"\s*[-/ ]?\s*(h|hr|hrs|hour|hours|day|days|mo|mos|month|months)$"
+)
+USAGE_CHARGE_CATEGORY = "Usage"
+
+# How ProviderName reads as the identity ``provider`` the cloud scanners write.
+_PROVIDER_NAMES = {
+    "aws": "aws",
+    "amazon web services": "aws",
+    "google cloud": "gcp",
+    "google cloud platform": "gcp",
+    "gcp": "gcp",
+    "microsoft": "azure",
+    "microsoft azure": "azure",
+    "azure": "azure",
+}
+
+
+@dataclass(frozen=True)
+class BillingIdleParams:
+    # "Billed every hour": the resource's charge periods cover at least this share of the
+    # hours the export's resource usage spans. 95% leaves room for an hour or two of late
+    # or missing line items, as AWS Cost Explorer's 95% coverage line does for steady use.
+    min_billed_hour_share: float = 0.95
+    # Near-zero use: usage-metered quantity (ConsumedQuantity, else PricingQuantity) per
+    # billed hour under this. 0.01 a unit an hour is about 7 requests, queries or GB a
+    # month: nothing is using it. AWS Trusted Advisor's "Idle Load Balancers" check uses a
+    # looser line, under 100 requests a day (~4.2 an hour); set 4.2 to match it.
+    # https://docs.aws.amazon.com/awssupport/latest/user/cost-optimization-checks.html
+    max_quantity_per_hour: float = 0.01
+    # A day of billing says little about "every hour"; below this many hours, no finding.
+    min_period_hours: int = 72
+    confidence: float = 0.7
+
+
+def _hours(delta: pl.Expr) -> pl.Expr:
+    return delta.dt.total_microseconds() / 3_600_000_000.0
+
+
+@policy(
+    id="rightsizing.billing-idle",
+    family="rightsizing",
+    action="remove",
+    title="Idle resource: billed every hour, used next to nothing",
+    needs=("billing",),
+    effort_hours=1.0,
+    risk="medium",
+    performance="neutral",
+    params=BillingIdleParams,
+)
+def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
+    """Resources billed nearly every hour of the billing export with near-zero usage.
+
+    Read from the ``billing`` frame (FOCUS line items), ``Usage`` rows only
+    (ChargeCategory = Usage; purchases, taxes, credits and adjustments say nothing about
+    use) that carry a ResourceId. For each resource:
+
+    - billed hours = distinct ChargePeriodStart values × the longest charge period (1 h
+      in hourly exports, 24 h in daily ones), capped at the export's span;
+    - billed-hour share = billed hours / the hours between the earliest ChargePeriodStart
+      and the latest ChargePeriodEnd of any resource's usage in the export;
+    - usage = ConsumedQuantity (PricingQuantity where it is null) summed over its
+      usage-metered rows, per billed hour.
+
+    Usage-metered rows are those whose unit (ConsumedUnit, else PricingUnit) is neither a
+    pure time unit (Hrs, Hours, "1 Hour", days, months) nor storage held over time (GB-Mo,
+    GiB-Hours, GibibyteMonth): those quantities measure that the resource exists, not that
+    it is used. Requests, queries, GB transferred or processed, LCU-Hrs, tokens and the
+    like count. A resource with no usage-metered row at all is not judged (a VM billed only
+    by the hour is ``rightsizing.idle``'s, from its CPU), and neither is one seen for less
+    than ``min_period_hours``.
+
+    Flagged: billed-hour share at or above ``min_billed_hour_share`` and usage per billed
+    hour under ``max_quantity_per_hour``.
+
+    Saving formula: monthly_savings = current_monthly_cost = (sum of EffectiveCost, or
+    BilledCost where EffectiveCost is null, over its Usage rows) / billed hours × 730:
+    removing it stops the whole charge. price_source is "billing".
+
+    Sources: AWS Trusted Advisor's idle-resource checks (idle load balancers: under 100
+    requests a day over 7 days; https://docs.aws.amazon.com/awssupport/latest/user/cost-optimization-checks.html);
+    the FOCUS columns and units (https://focus.finops.org/focus-specification/); 730 hours
+    a month as in AWS pricing (https://calculator.aws/).
+    """
+    rows = inv.lazy("billing").filter(
+        (pl.col("ChargeCategory") == USAGE_CHARGE_CATEGORY) & pl.col("ResourceId").is_not_null()
+    )
+    cost = pl.coalesce(pl.col("EffectiveCost"), pl.col("BilledCost"))
+    quantity = pl.coalesce(pl.col("ConsumedQuantity"), pl.col("PricingQuantity"))
+    unit = pl.coalesce(pl.col("ConsumedUnit"), pl.col("PricingUnit"))
+    # Aggregate first: 10 million line items become one row per resource and unit (a few
+    # per resource), and only those are classified, joined and formatted.
+    per_unit = rows.group_by("ResourceId", unit.alias("unit")).agg(
+        pl.col("ChargePeriodStart").n_unique().alias("periods"),
+        _hours(pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).max().alias("period_hours"),
+        pl.col("ChargePeriodStart").min().alias("first_start"),
+        pl.col("ChargePeriodEnd").max().alias("last_end"),
+        cost.sum().alias("cost"),
+        quantity.sum().alias("quantity"),
+        pl.len().alias("line_items"),
+        pl.col("ProviderName").first().alias("provider_name"),
+        pl.coalesce("SubAccountId", "BillingAccountId").first().alias("account_id"),
+        pl.col("RegionId").first().alias("region"),
+        pl.col("ResourceName").first().alias("resource_name"),
+        pl.coalesce("ResourceType", "ServiceName").first().alias("resource_type"),
+        pl.col("ServiceName").first().alias("service"),
+    )
+    lowered = pl.col("unit").str.strip_chars().str.to_lowercase()
+    metered = (
+        pl.col("unit").is_not_null()
+        & ~lowered.str.contains(TIME_UNIT_PATTERN)
+        & ~lowered.str.contains(CAPACITY_UNIT_PATTERN)
+    )
+    # Distinct periods are counted per unit, so the resource's billed hours are those of
+    # its most regular charge (the standing hourly fee), not a sum that double counts.
+    per_resource = (
+        per_unit.with_columns(
+            metered.alias("_metered"),
+            (pl.col("periods") * pl.col("period_hours").fill_null(1.0).clip(lower_bound=1.0))
+            .alias("_covered"),
+        )
+        .group_by("ResourceId")
+        .agg(
+            pl.col("_covered").max().alias("billed_hours"),
+            pl.col("first_start").min(),
+            pl.col("last_end").max(),
+            pl.col("cost").sum(),
+            pl.col("quantity").filter(pl.col("_metered")).sum().alias("metered_quantity"),
+            pl.col("line_items").filter(pl.col("_metered")).sum().alias("metered_line_items"),
+            pl.col("unit").filter(pl.col("_metered")).unique().sort().str.join(", ")
+            .alias("metered_units"),
+            pl.col("line_items").sum(),
+            pl.col("provider_name").first(),
+            pl.col("account_id").first(),
+            pl.col("region").first(),
+            pl.col("resource_name").first(),
+            pl.col("resource_type").first(),
+            pl.col("service").first(),
+        )
+    )
+    span_hours = _hours(pl.col("last_end").max() - pl.col("first_start").min())
+    judged = per_resource.with_columns(span_hours.alias("span_hours")).with_columns(
+        pl.min_horizontal("billed_hours", "span_hours").alias("billed_hours"),
+    )
+    share = pl.col("billed_hours") / pl.col("span_hours")
+    per_hour = pl.col("metered_quantity") / pl.col("billed_hours")
+    flagged = judged.filter(
+        (pl.col("span_hours") >= p.min_period_hours)
+        & (pl.col("metered_line_items") > 0)
+        & (share >= p.min_billed_hour_share)
+        & (per_hour < p.max_quantity_per_hour)
+    ).with_columns(
+        share.alias("_share"),
+        per_hour.alias("_per_hour"),
+        monthly(pl.col("cost") / pl.col("billed_hours")).alias("_monthly"),
+    )
+    provider = (
+        pl.col("provider_name")
+        .str.to_lowercase()
+        .replace_strict(_PROVIDER_NAMES, default=pl.col("provider_name").str.to_lowercase())
+    )
+    identity = flagged.with_columns(
+        provider.alias("provider"),
+        pl.col("ResourceId").alias("resource_id"),
+    )
+    saving = pl.col("_monthly")
+    return findings(
+        identity,
+        detail=pl.format(
+            "{} ({}) was billed in {} of {} hours ({}) but used {} {} an hour; it costs {} a "
+            "month.",
+            pl.col("resource_id"),
+            pl.col("service"),
+            num(pl.col("billed_hours")),
+            num(pl.col("span_hours")),
+            pct(pl.col("_share") * 100.0),
+            pl.col("_per_hour").round_sig_figs(3),
+            pl.col("metered_units"),
+            money(saving),
+        ),
+        recommendation=pl.format(
+            "Confirm nothing depends on {} and delete it; it stops {} a month.",
+            pl.col("resource_id"),
+            money(saving),
+        ),
+        current_monthly_cost=saving,
+        monthly_savings=saving,
+        confidence=pl.lit(p.confidence),
+        price_source=pl.lit("billing"),
+        evidence=evidence(
+            formula=(
+                f"monthly_savings = billed cost / billed hours × {HOURS_PER_MONTH:g} "
+                "(EffectiveCost, else BilledCost, over Usage rows)"
+            ),
+            hours_per_month=HOURS_PER_MONTH,
+            billing=pl.struct(
+                cost=pl.col("cost"),
+                billed_hours=pl.col("billed_hours"),
+                span_hours=pl.col("span_hours"),
+                billed_hour_share=pl.col("_share"),
+                first_charge=pl.col("first_start").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+                last_charge=pl.col("last_end").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+                line_items=pl.col("line_items"),
+            ),
+            usage=pl.struct(
+                metered_quantity=pl.col("metered_quantity"),
+                quantity_per_hour=pl.col("_per_hour"),
+                metered_units=pl.col("metered_units"),
+                metered_line_items=pl.col("metered_line_items"),
+            ),
+            thresholds=pl.struct(
+                min_billed_hour_share=pl.lit(p.min_billed_hour_share),
+                max_quantity_per_hour=pl.lit(p.max_quantity_per_hour),
+                min_period_hours=pl.lit(p.min_period_hours),
+            ),
+        ),
+    )

@@ -1,7 +1,9 @@
 """The CSV report: RFC 4180, one row per finding, safe to open in a spreadsheet.
 
-Findings then bottlenecks, told apart by the ``section`` column; the other columns carry
-the JSON report's finding keys. Money is a plain number in the run's currency (USD). Text
+Findings, then bottlenecks, then suppressed findings, told apart by the ``section``
+column; the other columns carry the JSON report's finding keys, and the ``suppress_*``
+columns (empty outside the suppressed section) say which [[suppress]] entry hid a finding.
+Money is a plain number in the run's currency (USD). Text
 cells are someone's tag or name, so any that starts with ``= + - @``, tab or carriage
 return gets a leading single quote (OWASP "CSV Injection"): a spreadsheet then shows it as
 text instead of running it. Numeric columns are never touched, so -12.5 stays a number.
@@ -12,10 +14,11 @@ from __future__ import annotations
 import polars as pl
 
 from reports.interface import Renderer, Report
-from reports.json import FINDING_COLUMNS, as_ranked
+from reports.json import SUPPRESSED_COLUMNS, as_ranked, as_suppressed
+from scanner.schema import SUPPRESSED
 
-CSV_COLUMNS: tuple[str, ...] = ("section", *FINDING_COLUMNS)
-SECTIONS: tuple[str, ...] = ("findings", "bottlenecks")
+CSV_COLUMNS: tuple[str, ...] = ("section", *SUPPRESSED_COLUMNS)
+SECTIONS: tuple[str, ...] = ("findings", "bottlenecks", "suppressed")
 
 # The characters OWASP lists as starting a formula in Excel, LibreOffice or Google Sheets.
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -33,12 +36,24 @@ def neutralize(column: str) -> pl.Expr:
 
 
 def csv_frame(report: Report) -> pl.DataFrame:
-    """Findings and bottlenecks as one frame, in CSV column order, text neutralized."""
-    parts = [
-        as_ranked(frame).with_columns(pl.lit(section).alias("section"))
-        for section, frame in zip(SECTIONS, (report.findings, report.bottlenecks), strict=True)
+    """Every section as one frame, in CSV column order, text neutralized."""
+    not_suppressed = [
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in SUPPRESSED.items()
+        if name.startswith("suppress_")
     ]
-    combined = pl.concat(parts, how="vertical").select(CSV_COLUMNS)
+    parts = [
+        as_ranked(report.findings).with_columns(*not_suppressed),
+        as_ranked(report.bottlenecks).with_columns(*not_suppressed),
+        as_suppressed(report.suppressed),
+    ]
+    combined = pl.concat(
+        [
+            part.with_columns(pl.lit(section).alias("section"))
+            for section, part in zip(SECTIONS, parts, strict=True)
+        ],
+        how="vertical",
+    ).select(CSV_COLUMNS)
     text_columns = [name for name, dtype in combined.schema.items() if dtype == pl.String]
     return combined.with_columns([neutralize(name) for name in text_columns])
 

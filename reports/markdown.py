@@ -2,8 +2,10 @@
 
 GitHub refuses a comment of 65,536 characters or more, so the report is fitted under a
 limit: the headline and the family table always stay, the findings table keeps its top
-rows, and each trimmed table says how many rows it left out. Every data cell is escaped:
-pipes would split the table, and backticks, emphasis, brackets and angle brackets would
+rows, and each trimmed table says how many rows it left out. With ``--history`` the
+headline gives the week's change, the findings table a status column, and a section lists
+what was resolved; suppressed findings and warnings have their own places. Every data
+cell is escaped: pipes would split the table, and backticks, emphasis, brackets and angle brackets would
 turn someone's tag into markup, links or HTML.
 """
 
@@ -11,12 +13,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from reports.interface import Renderer, Report
-from reports.json import as_ranked, rejection_document
+from reports.json import as_ranked, as_suppressed, rejection_document
 from scanner.errors import CollectorError
 from scanner.schema import FAMILIES
 
@@ -32,6 +34,8 @@ TITLE_CHARS = 120
 RESOURCE_CHARS = 80
 MESSAGE_CHARS = 300
 LISTED_NAMES = 5
+# Warnings are few by nature; a pathological list still cannot crowd out the findings.
+LISTED_WARNINGS = 20
 
 EMPTY = "—"
 
@@ -151,6 +155,8 @@ def render_markdown(report: Report, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     head = _head(report, currency)
     tables = [
         _findings_table(report, currency, row_cap),
+        _resolved_table(report, currency, row_cap),
+        _suppressed_table(report, currency, row_cap),
         _bottlenecks_table(report, currency, row_cap),
         _errors_table(report.errors, row_cap),
         _rejections_table(report.rejections, row_cap),
@@ -198,16 +204,31 @@ def _head(report: Report, currency: str) -> list[str]:
     def money(value: float | None) -> str:
         return money_cell(value, currency)
 
+    history = report.history
     lines = [
         MARKER,
-        f"**{money(summary.get('monthly_savings'))}/month in savings found** "
-        f"({summary.get('findings', 0):,} findings, {summary.get('counted_findings', 0):,} "
-        f"counted) — {money(summary.get('annual_savings'))}/year",
+        headline(summary, history, money),
         "",
         f"{escape(run.provider)} · accounts {_names(run.accounts)} · regions "
         f"{_names(run.regions)} · {run.lookback_days}-day lookback · {escape(run.started_at)} "
         f"· costscan {escape(run.costscan_version)}",
     ]
+    if history is not None:
+        resolved = history.get("resolved") or []
+        lines += [
+            "",
+            f"Since the run of {escape(history.get('previous_started_at'))}: "
+            f"{count_of(int(history.get('new_findings') or 0), 'new finding')}, "
+            f"{int(history.get('still_open') or 0):,} still open, "
+            f"{count_of(len(resolved), 'finding')} resolved.",
+        ]
+    if report.warnings:
+        lines.append("")
+        for warning in report.warnings[:LISTED_WARNINGS]:
+            lines.append(f"> **Warning:** {escape(warning, MESSAGE_CHARS)}")
+        left_out = len(report.warnings) - LISTED_WARNINGS
+        if left_out > 0:
+            lines.append(f"> _{count_of(left_out, 'more warning')} in the JSON report._")
     spend = summary.get("spend")
     if spend:
         lines += [
@@ -215,6 +236,22 @@ def _head(report: Report, currency: str) -> list[str]:
             f"Spend {escape(spend.get('period_start'))} to {escape(spend.get('period_end'))}: "
             f"{money(spend.get('billed_cost'))} billed, "
             f"{money(spend.get('effective_cost'))} effective.",
+        ]
+        top = [t for t in spend.get("top_resources") or [] if isinstance(t, dict)]
+        if top:
+            shown = "; ".join(
+                f"{escape(t.get('resource_id'), RESOURCE_CHARS)} "
+                f"({escape(t.get('service'))}) {money(t.get('billed_cost'))}"
+                for t in top[:LISTED_NAMES]
+            )
+            lines.append(f"Largest resources by billed cost: {shown}.")
+    suppressed = int(summary.get("suppressed") or report.suppressed.height)
+    if suppressed:
+        lines += [
+            "",
+            f"{count_of(suppressed, 'finding')} suppressed "
+            f"({money(summary.get('suppressed_monthly_savings'))}/month), not in the totals: "
+            "see Suppressed below.",
         ]
     hidden = summary.get("hidden_below_min_savings", 0)
     if hidden:
@@ -261,8 +298,34 @@ def _head(report: Report, currency: str) -> list[str]:
     return lines
 
 
+def headline(
+    summary: Mapping[str, Any], history: Mapping[str, Any] | None, money: Callable[[Any], str]
+) -> str:
+    """The bold first line; with history, the week's new and realized savings."""
+    found = f"**{money(summary.get('monthly_savings'))}/month in savings found**"
+    if history is not None:
+        return (
+            f"{found} ({summary.get('findings', 0):,} findings): "
+            f"+{money(history.get('new_monthly_savings'))} new this week, "
+            f"{money(history.get('realized_monthly_savings'))} realized since last week"
+        )
+    return (
+        f"{found} ({summary.get('findings', 0):,} findings, "
+        f"{summary.get('counted_findings', 0):,} counted) — "
+        f"{money(summary.get('annual_savings'))}/year"
+    )
+
+
+def status_text(status: str | None, weeks_open: int | None) -> str:
+    """``new``, ``open 3 wk``; empty without history."""
+    if status == "open" and weeks_open is not None:
+        return f"open {weeks_open:,} wk"
+    return one_line(status)
+
+
 def _findings_table(report: Report, currency: str, row_cap: int) -> _Table:
     frame = as_ranked(report.findings)
+    with_status = report.history is not None
     rank_of = dict(zip(frame["finding_id"].to_list(), frame["rank"].to_list(), strict=True))
     rows = []
     has_alternatives = False
@@ -272,10 +335,12 @@ def _findings_table(report: Report, currency: str, row_cap: int) -> _Table:
             has_alternatives = True
             target = rank_of.get(f["alternative_to"])
             rank += f" (alt. to #{target})" if target is not None else " (alt.)"
+        status = [escape(status_text(f["status"], f["weeks_open"]))] if with_status else []
         rows.append(
             _row(
                 [
                     rank.strip(),
+                    *status,
                     escape(f["priority"]),
                     escape(f["title"], TITLE_CHARS),
                     escape(resource_label(f["resource_id"], f["resource_name"]), RESOURCE_CHARS),
@@ -303,6 +368,7 @@ def _findings_table(report: Report, currency: str, row_cap: int) -> _Table:
         _row(
             [
                 "#",
+                *(["Status"] if with_status else []),
                 "Priority",
                 "Finding",
                 "Resource",
@@ -314,11 +380,83 @@ def _findings_table(report: Report, currency: str, row_cap: int) -> _Table:
                 "Confidence",
             ]
         ),
-        _row(["---:", "---", "---", "---", "---", "---:", "---:", "---:", "---", "---:"]),
+        _row(
+            [
+                "---:",
+                *(["---"] if with_status else []),
+                *["---", "---", "---", "---", "---:", "---:", "---:", "---", "---:"],
+            ]
+        ),
     ]
     if frame.height == 0:
         heading = ["### Top findings", "", "No findings."]
     return _Table(heading, rows, frame.height, "finding", after)
+
+
+def _resolved_table(report: Report, currency: str, row_cap: int) -> _Table | None:
+    history = report.history
+    if history is None:
+        return None
+    resolved = [r for r in history.get("resolved") or [] if isinstance(r, Mapping)]
+    lines = [
+        f"### Resolved since last run ({len(resolved):,})",
+        "",
+        f"Realized savings: {money_cell(history.get('realized_monthly_savings'), currency)}"
+        "/month, from findings of the last run that are gone now.",
+    ]
+    if not resolved:
+        return _Table([*lines, "", "Nothing was resolved."], [], 0, "resolved finding", [])
+    lines += [
+        "",
+        _row(["Finding", "Resource", "Family", "Net/month", "Weeks open"]),
+        _row(["---", "---", "---", "---:", "---:"]),
+    ]
+    rows = [
+        _row(
+            [
+                escape(r.get("title"), TITLE_CHARS),
+                escape(
+                    resource_label(r.get("resource_id"), r.get("resource_name")), RESOURCE_CHARS
+                ),
+                escape(r.get("family")),
+                money_cell(r.get("net_monthly_savings"), currency),
+                EMPTY if r.get("weeks_open") is None else f"{int(r['weeks_open']):,}",
+            ]
+        )
+        for r in resolved[:row_cap]
+    ]
+    return _Table(lines, rows, len(resolved), "resolved finding", [])
+
+
+def _suppressed_table(report: Report, currency: str, row_cap: int) -> _Table | None:
+    frame = as_suppressed(report.suppressed)
+    if frame.height == 0:
+        return None
+    total = report.summary.get("suppressed_monthly_savings")
+    lines = [
+        f"### Suppressed ({frame.height:,})",
+        "",
+        "Left out of the totals by `[[suppress]]` entries in costscan.toml"
+        + (f": {money_cell(total, currency)}/month." if total is not None else ".")
+        + " They count again once their entry expires.",
+        "",
+        _row(["Finding", "Resource", "Net/month", "Reason", "Owner", "Expires"]),
+        _row(["---", "---", "---:", "---", "---", "---"]),
+    ]
+    rows = [
+        _row(
+            [
+                escape(f["title"], TITLE_CHARS),
+                escape(resource_label(f["resource_id"], f["resource_name"]), RESOURCE_CHARS),
+                money_cell(f["net_monthly_savings"], currency),
+                escape(f["suppress_reason"], MESSAGE_CHARS),
+                escape(f["suppress_owner"], RESOURCE_CHARS),
+                EMPTY if f["suppress_expires"] is None else f["suppress_expires"].isoformat(),
+            ]
+        )
+        for f in frame.head(row_cap).iter_rows(named=True)
+    ]
+    return _Table(lines, rows, frame.height, "suppressed finding", [])
 
 
 def _bottlenecks_table(report: Report, currency: str, row_cap: int) -> _Table | None:

@@ -144,6 +144,14 @@ LOG_GROUPS: Schema = _with_identity(
         "retention_days": pl.Int64(),  # null = never expire
         "stored_bytes": pl.Float64(),
         "ingested_bytes_30d": pl.Float64(),
+        # Appended for observability policies (issue 3).
+        "created": UTC_TS,
+        "log_class": pl.String(),  # STANDARD | INFREQUENT_ACCESS
+        "ingestion_price_per_gb": pl.Float64(),  # USD per GB ingested
+        "storage_price_per_gb_month": pl.Float64(),  # USD per GB-month archived (compressed)
+        "price_region": pl.String(),  # region whose price was used (fallback: us-east-1)
+        "price_source": pl.String(),
+        "price_reference": pl.String(),
     }
 )
 
@@ -156,6 +164,12 @@ METRIC_SERIES: Schema = _with_identity(
         "dimension_cardinality": pl.List(
             pl.Struct({"key": pl.String(), "distinct_values": pl.Int64()})
         ),
+        # Appended for observability policies (issue 3): the region's custom-metric price
+        # tiers (USD per metric-month from the first_metric-th metric on), and their source.
+        "price_tiers": pl.List(pl.Struct({"first_metric": pl.Int64(), "price": pl.Float64()})),
+        "price_region": pl.String(),
+        "price_source": pl.String(),
+        "price_reference": pl.String(),
     }
 )
 

@@ -17,6 +17,8 @@ import polars as pl
 
 from providers.aws import compute as ec2_collectors
 from providers.aws import metrics
+from providers.aws import network as network_collectors
+from providers.aws import storage as storage_collectors
 from providers.aws.scan import GLOBAL, Account, RegionScan, one_line
 from providers.aws.session import (
     ClientFactory,
@@ -113,8 +115,14 @@ def _scan_account(run: RegionScan) -> Inventory:
 # The other families' collectors, each ``(run: RegionScan) -> None``: it adds frames to
 # ``run.inventory`` and wraps each AWS call in ``run.attempt`` so that one failure costs
 # only its own data.
-REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = ()
-ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = ()
+REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
+    network_collectors.scan_network_region,
+    storage_collectors.scan_storage_region,
+)
+ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
+    network_collectors.scan_network_account,
+    storage_collectors.scan_storage_account,
+)
 
 
 class AwsProvider(Provider):

@@ -11,13 +11,14 @@ aggregated from its own frame, the way ranking does it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import polars as pl
 
 from reports.interface import Report, RunInfo
 from scanner.errors import CollectorError
-from scanner.schema import FAMILIES, RANKED
+from scanner.schema import FAMILIES, RANKED, SUPPRESSED
 
 HOSTILE_FORMULA = "=cmd|' /C calc'!A0"
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
@@ -432,4 +433,169 @@ def large_report(n: int, accounts: int = 3) -> Report:
         findings=frame,
         bottlenecks=pl.DataFrame(schema=dict(RANKED)),
         summary=summary,
+    )
+
+
+# --- a second week: history, suppressions and warnings ---------------------------------------
+
+# Week-over-week status of each sample finding, by rank: "new" this run or "open" for weeks.
+HISTORY_STATUS: dict[int, tuple[str, int]] = {
+    1: ("open", 3),
+    2: ("new", 1),
+    3: ("open", 2),
+    4: ("open", 5),
+    5: ("new", 1),
+    6: ("open", 2),
+    7: ("open", 4),
+    8: ("new", 1),
+}
+
+HISTORY: dict[str, Any] = {
+    "previous_started_at": "2026-11-22T21:45:00Z",
+    "new_findings": 3,  # ranks 2, 5 and 8
+    "new_monthly_savings": 205.71,  # 180.21 + 25.5; rank 8 is an alternative, not counted
+    "still_open": 5,
+    "resolved": [
+        {
+            "finding_id": "rightsizing.idle|i-0e2f00000000007",
+            "policy_id": "rightsizing.idle",
+            "family": "rightsizing",
+            "resource_id": "i-0e2f00000000007",
+            "resource_name": "legacy-worker",
+            "title": "Idle instance: CPU never above 1% in 14 days",
+            "net_monthly_savings": 70.08,
+            "weeks_open": 4,
+        },
+        {
+            "finding_id": "network.idle-address|eipalloc-0a0b0c0d",
+            "policy_id": "network.idle-address",
+            "family": "network",
+            "resource_id": "eipalloc-0a0b0c0d",
+            "resource_name": None,
+            "title": "Elastic IP not attached to anything",
+            "net_monthly_savings": 3.6,
+            "weeks_open": 2,
+        },
+    ],
+    "realized_monthly_savings": 73.68,  # 70.08 + 3.6
+}
+
+HOSTILE_OWNER = "<img src=x onerror=alert(1)> @platform|sre"
+
+SAMPLE_SUPPRESSED: list[dict[str, Any]] = [
+    {
+        **_finding(
+            rank=1,
+            resource_id="snap-0aa100000000001",
+            resource_name="pre-migration-backup",
+            resource_type="ebs_snapshot",
+            policy_id="storage.old-snapshot",
+            family="storage",
+            action="remove",
+            title="Snapshot older than 180 days",
+            detail="250 GiB snapshot from 2026-02-03; its volume is gone.",
+            recommendation="Delete the snapshot.",
+            current_monthly_cost=12.5,
+            monthly_savings=12.5,
+            effort_hours=0.25,
+            risk="low",
+            performance="neutral",
+            confidence=0.9,
+            evidence='{"size_gb": 250, "age_days": 299}',
+            net_monthly_savings=12.5,
+            implementation_cost=25.0,  # 0.25 h * 100
+            payback_months=2.0,  # 25 / 12.5
+            roi_12m=5.0,  # (12 * 12.5 - 25) / 25
+            priority="High",
+            status="open",
+            weeks_open=6,
+        ),
+        "suppress_rule": "policy=storage.* resource=snap-0aa1*",
+        "suppress_reason": "Legal hold until the audit closes",
+        "suppress_owner": "legal@example.com",
+        "suppress_expires": date(2027, 3, 31),
+    },
+    {
+        **_finding(
+            rank=2,
+            account_id="222222222222",
+            region="eu-west-1",
+            resource_id="i-0dd000000000002",
+            resource_name="dr-standby",
+            policy_id="rightsizing.idle",
+            family="rightsizing",
+            action="remove",
+            title="Idle instance: CPU never above 1% in 14 days",
+            detail="Max CPU 0.4% over 336 hours.",
+            recommendation="Stop or terminate dr-standby.",
+            current_monthly_cost=140.16,
+            monthly_savings=140.16,
+            effort_hours=0.5,
+            risk="low",
+            performance="neutral",
+            confidence=0.9,
+            evidence='{"cpu_max_pct": 0.4, "lookback_hours": 336}',
+            net_monthly_savings=140.16,
+            implementation_cost=50.0,  # 0.5 h * 100
+            payback_months=0.36,  # 50 / 140.16
+            roi_12m=32.64,  # (12 * 140.16 - 50) / 50
+            priority="High",
+            status="new",
+            weeks_open=1,
+        ),
+        "suppress_rule": "policy=rightsizing.idle tag=role:dr",
+        "suppress_reason": "Disaster-recovery standby: idle by design",
+        "suppress_owner": HOSTILE_OWNER,
+        "suppress_expires": date(2026, 12, 31),
+    },
+]
+
+HISTORY_WARNINGS = [
+    "Suppression policy=network.* resource=nat-0f1e* (owner ops@example.com) expired on "
+    "2026-11-20; its findings count again.",
+    f"Suppression owner field held {HOSTILE_SCRIPT}",
+]
+
+HISTORY_SUMMARY: dict[str, Any] = {
+    **SAMPLE_SUMMARY,
+    "spend": {
+        **SAMPLE_SUMMARY["spend"],
+        "top_resources": [
+            {
+                "resource_id": "i-0d4e00000000004",
+                "service": "Amazon Elastic Compute Cloud",
+                "billed_cost": 4120.5,
+            },
+            {
+                "resource_id": "assets-prod",
+                "service": "Amazon Simple Storage Service",
+                "billed_cost": 2210.0,
+            },
+        ],
+    },
+    "suppressed": 2,
+    "suppressed_monthly_savings": 152.66,  # 12.5 + 140.16
+}
+
+
+def history_report() -> Report:
+    """The sample a week later: statuses, two resolved, two suppressed, two warnings."""
+    findings = [
+        {
+            **row,
+            "status": HISTORY_STATUS[row["rank"]][0],
+            "weeks_open": HISTORY_STATUS[row["rank"]][1],
+        }
+        for row in SAMPLE_FINDINGS
+    ]
+    return Report(
+        run=RUN,
+        findings=ranked_frame(findings),
+        bottlenecks=ranked_frame(SAMPLE_BOTTLENECKS),
+        summary=HISTORY_SUMMARY,
+        errors=list(SAMPLE_ERRORS),
+        rejections=list(SAMPLE_REJECTIONS),
+        suppressed=pl.DataFrame(SAMPLE_SUPPRESSED, schema=dict(SUPPRESSED)),
+        history=HISTORY,
+        warnings=list(HISTORY_WARNINGS),
     )
