@@ -206,7 +206,8 @@ def _net_of_existing_coverage(inv: Inventory, steady: pl.LazyFrame) -> pl.LazyFr
         .agg(pl.col("covered_cost").sum().alias("_sp_pool"))
     )
     own = monthly(pl.col("hourly_price"))
-    hours_before = (pl.lit(HOURS_PER_MONTH).cum_sum() - HOURS_PER_MONTH).over(by_type)
+    # Each instance before this one in its group takes a full month of reserved hours.
+    hours_before = pl.int_range(pl.len()).over(by_type) * HOURS_PER_MONTH
     ri_hours = (pl.col("_ri_pool").fill_null(0.0) - hours_before).clip(0.0, HOURS_PER_MONTH)
     left = own - pl.col("_ri_hours") * pl.col("hourly_price")
     usd_before = (pl.col("_left").cum_sum() - pl.col("_left")).over(by_family)
@@ -478,8 +479,7 @@ class UnderusedCommitmentParams:
     params=UnderusedCommitmentParams,
 )
 def underused(inv: Inventory, p: UnderusedCommitmentParams) -> pl.LazyFrame:
-    (
-        """Active reservations and savings plans used below ``min_utilization``.
+    """Active reservations and savings plans used below ``min_utilization``.
 
     Utilization is Cost Explorer's over the lookback (used hours / purchased hours for a
     reservation, used / total commitment for a savings plan); the monthly commitment is
@@ -493,15 +493,12 @@ def underused(inv: Inventory, p: UnderusedCommitmentParams) -> pl.LazyFrame:
     left to ``commitments.unused-billing`` (actual cost wins), so nothing counts twice.
 
     Threshold source: AWS Cost Explorer RI and Savings Plans utilization reports and AWS
-    Budgets reservation alerts (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html);
-    80% is the common target (FinOps Foundation, https://www.finops.org/framework/).
-    Marketplace: """
-        + RI_MARKETPLACE
-        + """; exchanges: """
-        + RI_EXCHANGE
-        + """.
+    Budgets reservation alerts
+    (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html); 80% is
+    the common target (FinOps Foundation, https://www.finops.org/framework/).
+    Marketplace: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ri-market-general.html;
+    exchanges: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ri-convertible-exchange.html.
     """
-    )
     now = pl.lit(inv.context.now, dtype=schema.UTC_TS)
     held = (
         held_commitments(inv)
@@ -762,7 +759,7 @@ def unused_billing(inv: Inventory, p: UnusedCommitmentBillingParams) -> pl.LazyF
             pl.col("ChargePeriodStart").min().alias("_start"),
             pl.col("ChargePeriodEnd").max().alias("_end"),
             *[
-                pl.col(c).drop_nulls().first()
+                pl.col(c).first(ignore_nulls=True)
                 for c in (
                     "ProviderName",
                     "SubAccountId",
@@ -881,7 +878,7 @@ def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
         pl.col("ChargePeriodStart").min().alias("_start"),
         pl.col("ChargePeriodEnd").max().alias("_end"),
         *[
-            pl.col(c).drop_nulls().first()
+            pl.col(c).first(ignore_nulls=True)
             for c in (
                 "ProviderName", "SubAccountId", "BillingAccountId", "RegionId",
                 "ResourceName", "ResourceType", "ServiceName",

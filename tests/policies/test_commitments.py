@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from scanner.inventory import Inventory
 from tests.policies.inventories import (
     NOW,
     REGION,
@@ -149,3 +150,248 @@ def test_spot_skips_standalone_already_spot_and_pricier_spot() -> None:
         spot_prices=[spot_price("m5.large", 0.03), spot_price("c5.large", 0.09)],
     )
     assert run("commitments.spot", inv).is_empty()
+
+
+# --------------------------------------------------------------------------- commitments held
+
+from tests.policies.commitment_inventories import (  # noqa: E402
+    billing_inventory,
+    coverage,
+    hourly_usage,
+    measured,
+    reservation,
+    savings_plan,
+    with_commitments,
+)
+
+RI_ARN = "arn:aws:ec2:us-east-1:123456789012:reserved-instances/ri-web"
+# Four m5.xlarge reserved at 0.12 $/h each (upfront amortized plus recurring).
+RI_MONTHLY = 0.12 * 4 * 730
+
+
+def _ri_web(**ce: Any) -> list[dict[str, Any]]:
+    return [
+        reservation(
+            "ri-web",
+            instance_type="m5.xlarge",
+            family="m5",
+            instance_count=4.0,
+            monthly_commitment=RI_MONTHLY,
+        ),
+        measured("ri-web", monthly_commitment=RI_MONTHLY * 0.98, **ce),
+    ]
+
+
+def test_half_used_reservation_costs_its_unused_half() -> None:
+    inv = with_commitments(inventory(), _ri_web(utilization=0.5))
+    finding = only(run("commitments.underused", inv), "ri-web")
+    # The description's commitment wins over Cost Explorer's amortized figure.
+    assert finding["current_monthly_cost"] == pytest.approx(RI_MONTHLY, abs=CENT)
+    assert finding["monthly_savings"] == pytest.approx(RI_MONTHLY * 0.5, abs=CENT)
+    assert finding["action"] == "configure"
+    assert "Marketplace" in finding["recommendation"]
+    assert finding["confidence"] == pytest.approx(0.7)
+    assert finding["evidence"]["utilization"] == pytest.approx(0.5)
+    assert finding["evidence"]["commitment"]["instance_count"] == 4
+
+
+def test_under_used_savings_plan_is_right_sized_at_renewal() -> None:
+    inv = with_commitments(
+        inventory(),
+        [
+            savings_plan("sp-1", monthly_commitment=1.5 * 730),
+            measured("sp-1", kind="savings_plan", utilization=0.6, region="global"),
+        ],
+    )
+    finding = only(run("commitments.underused", inv), "sp-1")
+    assert finding["monthly_savings"] == pytest.approx(1.5 * 730 * 0.4, abs=CENT)
+    assert "cannot be sold" in finding["recommendation"]
+    assert finding["confidence"] == pytest.approx(0.5)
+
+
+def test_well_used_expired_unmeasured_or_billed_commitments_are_left_alone() -> None:
+    rows = [
+        *_ri_web(utilization=0.85),
+        reservation("ri-gone", monthly_commitment=100.0, expires=NOW - timedelta(days=1)),
+        measured("ri-gone", utilization=0.1),
+        reservation("ri-unmeasured", monthly_commitment=100.0),
+        reservation("ri-billed", monthly_commitment=100.0),
+        measured("ri-billed", utilization=0.2),
+    ]
+    inv = with_commitments(inventory(), rows)
+    assert run("commitments.underused", inv)["resource_id"].to_list() == ["ri-billed"]
+    # A higher threshold is a parameter.
+    assert run("commitments.underused", inv, min_utilization=0.9)["resource_id"].to_list() == [
+        "ri-billed",
+        "ri-web",
+    ]
+    # Once the billing data prices ri-billed, the billing policy owns it.
+    arn = RI_ARN.replace("ri-web", "ri-billed")
+    billed = hourly_usage(arn, 0.1, hours=24, status="Unused", pricing="Committed", commitment=arn)
+    inv.add_scan("billing", billing_inventory([billed]).lazy("billing"))
+    assert run("commitments.underused", inv).is_empty()
+
+
+def test_expiring_reservation_saves_the_on_demand_premium_measured() -> None:
+    expires = NOW + timedelta(days=10)
+    rows = _ri_web(utilization=0.9, on_demand_equivalent=500.0)
+    rows[0]["expires"] = expires
+    inv = with_commitments(inventory(), rows)
+    finding = only(run("commitments.expiring", inv), "ri-web")
+    assert finding["monthly_savings"] == pytest.approx(500.0 - RI_MONTHLY * 0.9, abs=CENT)
+    assert finding["confidence"] == pytest.approx(0.8)
+    assert finding["evidence"]["expires"] == "2024-06-27T00:00:00Z"
+    assert finding["evidence"]["days_left"] == pytest.approx(10.0)
+    assert finding["evidence"]["basis"] == "cost_explorer"
+
+
+def test_expiring_reservation_without_cost_explorer_uses_list_prices() -> None:
+    inv = with_commitments(
+        inventory(),
+        [
+            reservation(
+                "ri-db",
+                instance_type="r5.xlarge",
+                family="r5",
+                instance_count=2.0,
+                monthly_commitment=250.0,
+                expires=NOW + timedelta(days=20),
+            )
+        ],
+    )
+    finding = only(run("commitments.expiring", inv), "ri-db")
+    assert finding["monthly_savings"] == pytest.approx(
+        2 * 730 * price("r5.xlarge") - 250.0, abs=CENT
+    )
+    assert finding["price_source"] == "bundled"
+    assert finding["confidence"] == pytest.approx(0.6)
+
+
+def test_commitments_far_from_expiry_or_not_worth_renewing_are_left_alone() -> None:
+    late = _ri_web(utilization=0.9, on_demand_equivalent=500.0)
+    late[0]["expires"] = NOW + timedelta(days=45)
+    dear = [
+        reservation("ri-dear", monthly_commitment=400.0, expires=NOW + timedelta(days=5)),
+        measured("ri-dear", utilization=1.0, on_demand_equivalent=390.0),
+    ]
+    inv = with_commitments(inventory(), [*late, *dear])
+    assert run("commitments.expiring", inv).is_empty()
+    assert run("commitments.expiring", inv, within_days=60)["resource_id"].to_list() == ["ri-web"]
+
+
+# --------------------------------------------------------------------------- coverage gap
+
+
+def _two_steady_m5() -> Inventory:
+    return inventory(
+        [instance("i-a", "m5.large"), instance("i-b", "m5.large")],
+        [*cpu("i-a", 40), *cpu("i-b", 40)],
+    )
+
+
+def test_usage_existing_reservations_cover_gets_no_new_commitment() -> None:
+    # Cost Explorer: reservations covered 730 m5.large hours a month: one instance.
+    inv = with_commitments(
+        _two_steady_m5(),
+        [coverage("ri", instance_type="m5.large", family="m5", covered_hours=730.0)],
+    )
+    found = run("commitments.compute-commitment", inv)
+    assert found["resource_id"].to_list() == ["i-b"]
+    finding = only(found, "i-b")
+    assert finding["monthly_savings"] == pytest.approx(0.096 * 730 * DEFAULT_DISCOUNT, abs=CENT)
+    assert finding["evidence"]["existing_coverage"]["reserved_hours_applied"] == 0
+
+
+def test_savings_plan_coverage_shrinks_what_is_left_to_commit() -> None:
+    covered_by_plan = 0.096 * 730 * 0.5
+    inv = with_commitments(
+        _two_steady_m5(),
+        [
+            coverage("ri", instance_type="m5.large", family="m5", covered_hours=730.0),
+            coverage("savings_plan", family="m5", covered_cost=covered_by_plan),
+        ],
+    )
+    finding = only(run("commitments.compute-commitment", inv), "i-b")
+    uncovered = 0.096 * 730 - covered_by_plan
+    assert finding["monthly_savings"] == pytest.approx(uncovered * DEFAULT_DISCOUNT, abs=CENT)
+    assert finding["current_monthly_cost"] == pytest.approx(0.096 * 730, abs=CENT)
+    assert finding["evidence"]["existing_coverage"]["uncovered_monthly_usd"] == pytest.approx(
+        uncovered
+    )
+
+
+def test_coverage_of_another_region_or_family_changes_nothing() -> None:
+    inv = with_commitments(
+        _two_steady_m5(),
+        [
+            coverage("ri", instance_type="m5.large", family="m5", covered_hours=2000.0,
+                     region="eu-west-1"),
+            coverage("savings_plan", family="c5", covered_cost=500.0),
+        ],
+    )  # fmt: skip
+    found = run("commitments.compute-commitment", inv)
+    assert found["resource_id"].to_list() == ["i-a", "i-b"]
+    assert found["monthly_savings"].to_list() == pytest.approx(
+        [0.096 * 730 * DEFAULT_DISCOUNT] * 2, abs=CENT
+    )
+
+
+# --------------------------------------------------------------------------- billing (FOCUS)
+
+
+def test_unused_commitment_cost_from_billing() -> None:
+    inv = billing_inventory(
+        [
+            hourly_usage("i-1", 0.06, hours=720, pricing="Committed", status="Used",
+                         commitment=RI_ARN),
+            hourly_usage(RI_ARN, 0.04, hours=720, pricing="Committed", status="Unused",
+                         commitment=RI_ARN),
+        ]
+    )  # fmt: skip
+    finding = only(run("commitments.unused-billing", inv), RI_ARN)
+    # 28.80 unused over 720 billed hours, scaled to 730 hours.
+    assert finding["monthly_savings"] == pytest.approx(0.04 * 720 * 730 / 720, abs=CENT)
+    assert finding["current_monthly_cost"] == pytest.approx(0.10 * 730, abs=CENT)
+    assert finding["price_source"] == "billing"
+    assert (finding["provider"], finding["account_id"]) == ("aws", "123456789012")
+    assert finding["evidence"]["utilization"] == pytest.approx(0.6)
+
+
+def test_well_used_commitment_in_billing_is_left_alone() -> None:
+    inv = billing_inventory(
+        [
+            hourly_usage("i-1", 0.09, hours=720, pricing="Committed", status="Used",
+                         commitment=RI_ARN),
+            hourly_usage(RI_ARN, 0.01, hours=720, pricing="Committed", status="Unused",
+                         commitment=RI_ARN),
+        ]
+    )  # fmt: skip
+    assert run("commitments.unused-billing", inv).is_empty()
+    assert run("commitments.unused-billing", inv, min_utilization=0.95).height == 1
+
+
+def test_steady_on_demand_spend_in_billing_gets_a_commitment_with_break_even() -> None:
+    inv = billing_inventory(
+        [
+            hourly_usage("i-steady", 0.192, hours=720),
+            hourly_usage("i-part", 0.192, hours=300),
+            hourly_usage("i-alternate", 0.192, hours=720, every=2),
+            hourly_usage("i-covered", 0.192, hours=720, pricing="Committed", status="Used",
+                         commitment=RI_ARN),
+            hourly_usage("vol-1", 0.01, hours=720, category="Storage"),
+        ]
+    )  # fmt: skip
+    found = run("commitments.on-demand-billing", inv)
+    assert found["resource_id"].to_list() == ["i-steady"]
+    finding = only(found, "i-steady")
+    assert finding["current_monthly_cost"] == pytest.approx(0.192 * 730, abs=CENT)
+    assert finding["monthly_savings"] == pytest.approx(0.192 * 730 * DEFAULT_DISCOUNT, abs=CENT)
+    assert finding["action"] == "commit"
+    assert finding["region"] == REGION
+    assert finding["evidence"]["commitment"]["break_even_utilization"] == pytest.approx(
+        1 - DEFAULT_DISCOUNT
+    )
+    assert finding["evidence"]["hour_share"] == pytest.approx(1.0)
+    # The discount is the same parameter as the instance-based estimate.
+    cheaper = only(run("commitments.on-demand-billing", inv, discount=0.4), "i-steady")
+    assert cheaper["monthly_savings"] == pytest.approx(0.192 * 730 * 0.4, abs=CENT)
