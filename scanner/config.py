@@ -9,6 +9,13 @@ environment = ["dev", "test", "staging"]
 [policies."rightsizing.idle"]
 enabled = true
 max_cpu_percent = 1.0
+
+[[suppress]]            # an accepted finding: out of the totals until it expires
+policy = "storage.*"
+resource = "vol-0abc*"  # or tag = "keep=true"
+reason = "restored from backup every quarter"
+owner = "alice@example.com"
+expires = 2026-12-31
 ```
 
 Unknown keys are rejected with their names, so a typo never silently does nothing.
@@ -24,6 +31,7 @@ from typing import Any
 
 from scanner.errors import ConfigError
 from scanner.inventory import DEFAULT_NONPROD_TAGS
+from scanner.suppressions import Suppression, parse_suppressions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,7 +42,7 @@ else:  # pragma: no cover
 # effort a finding takes; teams set their own in costscan.toml.
 DEFAULT_ENGINEER_HOURLY_RATE = 100.0
 
-TOP_LEVEL_KEYS = ("engineer_hourly_rate", "nonprod_tags", "policies")
+TOP_LEVEL_KEYS = ("engineer_hourly_rate", "nonprod_tags", "policies", "suppress")
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class Config:
     # policy id -> raw parameter table (without ``enabled``), validated on load
     policy_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     disabled_policies: frozenset[str] = frozenset()
+    # [[suppress]] entries: accepted findings, with a reason, an owner and an expiry
+    suppressions: tuple[Suppression, ...] = ()
     source: str | None = None
 
     def params_for(self, policy_id: str) -> Mapping[str, Any]:
@@ -118,10 +128,12 @@ def parse(raw: Mapping[str, Any], *, source: str = "costscan.toml") -> Config:
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
         params[policy_id] = table
+    suppressions = parse_suppressions(raw.get("suppress", []), source=source, known_policies=known)
     return Config(
         engineer_hourly_rate=float(rate),
         nonprod_tags=nonprod_tags,
         policy_params=params,
         disabled_policies=frozenset(disabled),
+        suppressions=suppressions,
         source=source,
     )

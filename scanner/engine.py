@@ -32,6 +32,7 @@ log = logging.getLogger("costscan")
 PROVIDERS = ("aws", "focus")
 DEFAULT_FORMATS = ("html", "csv", "json", "md")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+SUPPRESS_COLUMNS = ("suppress_rule", "suppress_reason", "suppress_owner", "suppress_expires")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Settings:
     billing_paths: Sequence[str] = ()
     billing_format: str | None = None
     endpoint_url: str | None = None
+    history: str | None = None
     now: datetime | None = None
 
 
@@ -98,6 +100,10 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
     from reports import formats as report_formats
 
     renderers = [report_formats.renderer_for(name) for name in settings.formats]
+    if settings.history:
+        from scanner import history
+
+        history.check_location(settings.history)
     config = config_module.load(settings.config_path)
     return config, renderers
 
@@ -145,19 +151,44 @@ def build_report(
     settings: Settings,
     started_at: datetime,
 ) -> Report:
+    """Suppress, rank, compare with history: everything the renderers show."""
     from reports.interface import Report, RunInfo
     from reports.ranking import rank
+    from scanner import history, suppressions
 
-    ranked = rank(
-        findings, hourly_rate=config.engineer_hourly_rate, min_savings=settings.min_savings
+    started_iso = started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    split = suppressions.apply_suppressions(
+        findings, inv.frame("tags"), config.suppressions, today=started_at.date()
+    )
+    rate = config.engineer_hourly_rate
+    ranked = rank(split.kept, hourly_rate=rate, min_savings=settings.min_savings)
+    suppressed = suppressions.as_suppressed(
+        rank(split.suppressed.drop(SUPPRESS_COLUMNS), hourly_rate=rate).findings,
+        split.suppressed,
+    )
+    ranked.summary["suppressed"] = suppressed.height
+    ranked.summary["suppressed_monthly_savings"] = round(
+        float(suppressed["net_monthly_savings"].sum()), 2
     )
     if inv.has("billing"):
         ranked.summary["spend"] = spend_block(inv)
+    marked, changes = ranked.findings, None
+    if settings.history:
+        previous = history.load_previous(
+            settings.history, inv.provider, sorted(inv.accounts), started_iso,
+            profile=settings.profile,
+        )  # fmt: skip
+        marked, changes = history.compare(
+            ranked.findings,
+            previous.findings if previous else None,
+            previous_started_at=previous.started_at if previous else None,
+            seen_finding_ids=findings["finding_id"],
+        )
     run_info = RunInfo(
         provider=inv.provider,
         accounts=sorted(inv.accounts),
         regions=sorted(inv.regions),
-        started_at=started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        started_at=started_iso,
         lookback_days=settings.lookback_days,
         currency=inv.context.currency,
         costscan_version=version(),
@@ -167,11 +198,14 @@ def build_report(
     rejections = [{"frame": r.frame, "reason": r.reason, "rows": r.rows} for r in inv.rejections]
     return Report(
         run=run_info,
-        findings=ranked.findings,
+        findings=marked,
         bottlenecks=ranked.bottlenecks,
         summary=ranked.summary,
         errors=list(inv.errors),
         rejections=rejections,
+        suppressed=suppressed,
+        history=changes,
+        warnings=list(split.warnings),
     )
 
 
@@ -254,6 +288,17 @@ def finish(
     findings = run_policies(inv, config)
     report = build_report(inv, findings, config, settings, started_at)
     written = write_reports(report, renderers, settings.output_dir)
+    if settings.history:
+        from scanner import history
+
+        history.save_run(
+            settings.history,
+            report.findings,
+            report.run.started_at,
+            inv.provider,
+            report.run.accounts,
+            profile=settings.profile,
+        )
     gate = (
         settings.fail_on_savings is not None
         and report.summary["monthly_savings"] > settings.fail_on_savings
