@@ -3,10 +3,10 @@
 Findings, then bottlenecks, then suppressed findings, told apart by the ``section``
 column; the other columns carry the JSON report's finding keys, and the ``suppress_*``
 columns (empty outside the suppressed section) say which [[suppress]] entry hid a finding.
-Money is a plain number in the run's currency (USD). Text
-cells are someone's tag or name, so any that starts with ``= + - @``, tab or carriage
-return gets a leading single quote (OWASP "CSV Injection"): a spreadsheet then shows it as
-text instead of running it. Numeric columns are never touched, so -12.5 stays a number.
+Money is a plain number in the run's currency (USD). Text cells are someone's tag or name,
+so any that starts with ``= + - @``, tab or carriage return gets a leading single quote
+(OWASP "CSV Injection"): a spreadsheet then shows it as text instead of running it.
+Numeric columns are never touched, so -12.5 stays a number.
 """
 
 from __future__ import annotations

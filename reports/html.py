@@ -9,7 +9,11 @@ writes every value with ``textContent``.
 
 A report may hold 50,000 findings: the table is drawn by the script a page at a time
 from the embedded data (column arrays, repeated strings stored once), so the page never
-holds more than one page of rows in the DOM.
+holds more than one page of rows in the DOM. Printing draws every row of the current
+filter as a compact table (up to ``PRINT_ROWS`` in the script), without the controls.
+
+Bottlenecks, suppressed findings, what was resolved since the last run (with
+``--history``) and warnings are small by nature and rendered by the template itself.
 """
 
 from __future__ import annotations
@@ -30,12 +34,20 @@ from reports.json import (
     clean,
     error_document,
     finding_records,
+    history_document,
     parse_evidence,
     rejection_document,
     run_document,
     summary_document,
+    suppressed_records,
 )
-from reports.markdown import format_money, format_payback, format_percent, resource_label
+from reports.markdown import (
+    format_money,
+    format_payback,
+    format_percent,
+    resource_label,
+    status_text,
+)
 from scanner.schema import FAMILIES
 
 if TYPE_CHECKING:
@@ -48,6 +60,8 @@ SCRIPT = "report.js"
 # Rows drawn without the script (the <noscript> table) and in the static bottleneck table.
 STATIC_FINDINGS = 50
 STATIC_BOTTLENECKS = 1_000
+STATIC_SUPPRESSED = 1_000
+STATIC_RESOLVED = 1_000
 # Bars per chart: the largest ones, the rest summed into "other".
 CHART_BARS = 8
 CHART_WIDTH = 640
@@ -55,6 +69,35 @@ CHART_LABEL_WIDTH = 150
 CHART_VALUE_WIDTH = 110
 CHART_BAR_HEIGHT = 22
 CHART_GAP = 8
+
+# The cloud service a resource type belongs to, for the "by service" chart. A type not
+# listed shows as itself: a new policy's resources still chart, under their own name.
+SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
+    "ec2_instance": "EC2",
+    "ec2_reserved_instance": "EC2",
+    "elastic_ip": "EC2",
+    "ami": "EC2",
+    "ebs_volume": "EBS",
+    "ebs_snapshot": "EBS",
+    "s3_bucket": "S3",
+    "log_group": "CloudWatch Logs",
+    "metric_namespace": "CloudWatch",
+    "metric": "CloudWatch",
+    "nat_gateway": "VPC",
+    "vpc_endpoint": "VPC",
+    "load_balancer": "Elastic Load Balancing",
+    "cloudfront_distribution": "CloudFront",
+    "distribution": "CloudFront",
+    "rds_instance": "RDS",
+    "lambda_function": "Lambda",
+    "savings_plan": "Savings Plans",
+    "gce_instance": "Compute Engine",
+    "gce_disk": "Compute Engine",
+    "gcs_bucket": "Cloud Storage",
+    "azure_vm": "Virtual Machines",
+    "azure_disk": "Managed Disks",
+    "azure_storage_account": "Storage",
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -141,13 +184,18 @@ def bar_chart(title: str, values: list[tuple[str, float]], currency: str) -> Cha
     return Chart(title=title, bars=bars, height=height)
 
 
-def _savings_by(findings: pl.DataFrame, column: str) -> list[tuple[str, float]]:
-    """Counted net savings grouped by ``column``: the largest bars, the rest as "other"."""
+def service_of(resource_type: pl.Expr) -> pl.Expr:
+    """The service a resource type belongs to (``SERVICE_BY_RESOURCE_TYPE``), else the type."""
+    return resource_type.replace(SERVICE_BY_RESOURCE_TYPE)
+
+
+def _savings_by(findings: pl.DataFrame, key: pl.Expr) -> list[tuple[str, float]]:
+    """Counted net savings grouped by ``key``: the largest bars, the rest as "others"."""
     totals = (
         findings.filter(pl.col("counted").fill_null(False))
-        .group_by(pl.col(column).fill_null("(none)"))
-        .agg(pl.col("net_monthly_savings").sum())
-        .sort(["net_monthly_savings", column], descending=[True, False])
+        .group_by(key.fill_null("(none)").alias("key"))
+        .agg(pl.col("net_monthly_savings").fill_null(0.0).sum())
+        .sort(["net_monthly_savings", "key"], descending=[True, False])
     )
     rows = [(str(k), float(v)) for k, v in totals.iter_rows()]
     if len(rows) > CHART_BARS:
@@ -163,13 +211,23 @@ def charts(report: Report, findings: pl.DataFrame) -> list[Chart]:
     family_values = [
         (name, float(by_family[name].get("monthly_savings") or 0.0)) for name in families
     ]
-    out = [bar_chart("Monthly savings by family", family_values, currency)]
-    for column, title in (
-        ("account_id", "Monthly savings by account"),
-        ("region", "Monthly savings by region"),
-    ):
-        if findings[column].n_unique() > 1:
-            out.append(bar_chart(title, _savings_by(findings, column), currency))
+    out = [
+        bar_chart("Monthly savings by family", family_values, currency),
+        bar_chart(
+            "Monthly savings by service",
+            _savings_by(findings, service_of(pl.col("resource_type"))),
+            currency,
+        ),
+        bar_chart(
+            "Monthly savings by account", _savings_by(findings, pl.col("account_id")), currency
+        ),
+    ]
+    if findings["region"].n_unique() > 1:
+        out.append(
+            bar_chart(
+                "Monthly savings by region", _savings_by(findings, pl.col("region")), currency
+            )
+        )
     return out
 
 
@@ -197,6 +255,23 @@ def _static_rows(frame: pl.DataFrame, limit: int) -> list[dict[str, Any]]:
     rows = finding_records(frame.head(limit))
     for row in rows:
         row["resource"] = resource_label(row["resource_id"], row["resource_name"])
+        row["status_text"] = status_text(row["status"], row["weeks_open"])
+    return rows
+
+
+def _suppressed_rows(frame: pl.DataFrame, limit: int) -> list[dict[str, Any]]:
+    rows = suppressed_records(frame.head(limit))
+    for row in rows:
+        row["resource"] = resource_label(row["resource_id"], row["resource_name"])
+    return rows
+
+
+def _resolved_rows(history: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not history:
+        return []
+    rows = [dict(r) for r in history.get("resolved") or [] if isinstance(r, dict)]
+    for row in rows:
+        row["resource"] = resource_label(row.get("resource_id"), row.get("resource_name"))
     return rows
 
 
@@ -207,6 +282,8 @@ class HtmlRenderer(Renderer):
         findings = as_ranked(report.findings)
         bottlenecks = as_ranked(report.bottlenecks)
         currency = report.run.currency
+        history = history_document(report.history)
+        resolved = _resolved_rows(history)
         env = environment()
         page = env.get_template(TEMPLATE).render(
             run=run_document(report),
@@ -217,10 +294,17 @@ class HtmlRenderer(Renderer):
             finding_count=findings.height,
             bottlenecks=_static_rows(bottlenecks, STATIC_BOTTLENECKS),
             bottleneck_count=bottlenecks.height,
+            suppressed=_suppressed_rows(report.suppressed, STATIC_SUPPRESSED),
+            suppressed_count=report.suppressed.height,
+            history=history,
+            resolved=resolved[:STATIC_RESOLVED],
+            resolved_count=len(resolved),
+            warnings=[str(w) for w in report.warnings],
             errors=[error_document(e) for e in report.errors],
             rejections=[rejection_document(r) for r in report.rejections],
             data={
                 "currency": currency,
+                "history": history is not None,
                 "findings": column_data(findings),
             },
             script_hash=script_hash(),

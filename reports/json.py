@@ -326,6 +326,7 @@ def _column_json(name: str, series: pl.Series, indent: str) -> pl.Series:
                 encoded = cache[text] = _evidence_json(text, indent)
             out.append(encoded)
         return pl.Series(name, out, dtype=pl.String)
+    expr: pl.Expr
     if dtype == pl.String:
         expr = (
             pl.when(column.is_null())
@@ -359,8 +360,8 @@ def _column_json(name: str, series: pl.Series, indent: str) -> pl.Series:
             [_dumps(clean(v)).replace("\n", "\n" + indent) for v in series.to_list()],
             dtype=pl.String,
         )
-    encoded = series.to_frame().select(expr.alias(name)).to_series()
-    return _with_python_fallback(encoded, series, fallback)
+    written = series.to_frame().select(expr.alias(name)).to_series()
+    return _with_python_fallback(written, series, fallback)
 
 
 def encode_rows(frame: pl.DataFrame, indent: str) -> str:

@@ -5,8 +5,8 @@ limit: the headline and the family table always stay, the findings table keeps i
 rows, and each trimmed table says how many rows it left out. With ``--history`` the
 headline gives the week's change, the findings table a status column, and a section lists
 what was resolved; suppressed findings and warnings have their own places. Every data
-cell is escaped: pipes would split the table, and backticks, emphasis, brackets and angle brackets would
-turn someone's tag into markup, links or HTML.
+cell is escaped: pipes would split the table, and backticks, emphasis, brackets and angle
+brackets would turn someone's tag into markup, links or HTML.
 """
 
 from __future__ import annotations
@@ -223,12 +223,15 @@ def _head(report: Report, currency: str) -> list[str]:
             f"{count_of(len(resolved), 'finding')} resolved.",
         ]
     if report.warnings:
-        lines.append("")
-        for warning in report.warnings[:LISTED_WARNINGS]:
-            lines.append(f"> **Warning:** {escape(warning, MESSAGE_CHARS)}")
+        quoted = [
+            f"> **Warning:** {escape(warning, MESSAGE_CHARS)}"
+            for warning in report.warnings[:LISTED_WARNINGS]
+        ]
         left_out = len(report.warnings) - LISTED_WARNINGS
         if left_out > 0:
-            lines.append(f"> _{count_of(left_out, 'more warning')} in the JSON report._")
+            quoted.append(f"> _{count_of(left_out, 'more warning')} in the JSON report._")
+        # A ">" line between them keeps each warning its own paragraph in the quote.
+        lines += ["", "\n>\n".join(quoted)]
     spend = summary.get("spend")
     if spend:
         lines += [
@@ -244,7 +247,7 @@ def _head(report: Report, currency: str) -> list[str]:
                 f"({escape(t.get('service'))}) {money(t.get('billed_cost'))}"
                 for t in top[:LISTED_NAMES]
             )
-            lines.append(f"Largest resources by billed cost: {shown}.")
+            lines += ["", f"Largest resources by billed cost: {shown}."]
     suppressed = int(summary.get("suppressed") or report.suppressed.height)
     if suppressed:
         lines += [

@@ -74,6 +74,15 @@ def summary_lines(report: Report) -> list[str]:
         f"({summary.get('findings', 0):,} findings, {summary.get('counted_findings', 0):,} "
         f"counted) — {money(summary.get('annual_savings'))}/year"
     ]
+    history = report.history
+    if history is not None:
+        resolved = history.get("resolved") or []
+        lines.append(
+            f"+{money(history.get('new_monthly_savings'))} new this week "
+            f"({count_of(int(history.get('new_findings') or 0), 'new finding')}), "
+            f"{money(history.get('realized_monthly_savings'))} realized since last week "
+            f"({count_of(len(resolved), 'resolved finding')})"
+        )
     by_family = summary.get("by_family") or {}
     families = [
         f"{name} {money(figures.get('monthly_savings'))} ({figures.get('findings', 0):,})"
@@ -94,6 +103,12 @@ def summary_lines(report: Report) -> list[str]:
             f"spend {one_line(spend.get('period_start'))} to {one_line(spend.get('period_end'))}: "
             f"{money(spend.get('billed_cost'))} billed, {money(spend.get('effective_cost'))} "
             "effective"
+        )
+    suppressed = int(summary.get("suppressed") or report.suppressed.height)
+    if suppressed:
+        lines.append(
+            f"{count_of(suppressed, 'finding')} suppressed "
+            f"({money(summary.get('suppressed_monthly_savings'))}/month), not in the totals"
         )
     hidden = summary.get("hidden_below_min_savings", 0)
     if hidden:

@@ -32,11 +32,14 @@
   var has = Object.prototype.hasOwnProperty;
   var ORDER = {
     priority: { High: 0, Medium: 1, Low: 2 },
-    risk: { low: 0, medium: 1, high: 2 }
+    risk: { low: 0, medium: 1, high: 2 },
+    status: { new: 0, open: 1 }
   };
   var PRIORITY_CLASS = { High: "p-High", Medium: "p-Medium", Low: "p-Low" };
-  var COLUMN_COUNT = 12;
   var DASH = "\u2014";
+  // Printing draws every row of the current filter, up to this many: paper has limits too.
+  var PRINT_ROWS = 5000;
+  var withStatus = payload.history === true;
 
   var moneyFormat = null;
   try {
@@ -75,6 +78,14 @@
   function text(value) {
     return value === null || value === undefined ? "" : String(value);
   }
+  function statusText(i) {
+    var status = col.status[i];
+    var weeks = col.weeks_open[i];
+    if (status === "open" && isNumber(weeks)) {
+      return "open " + counter.format(weeks) + " wk";
+    }
+    return text(status);
+  }
   function resourceLabel(i) {
     var name = col.resource_name[i];
     var id = col.resource_id[i];
@@ -101,7 +112,13 @@
   var pageSize = document.getElementById("page-size");
   var search = document.getElementById("filter-text");
   var headers = Array.prototype.slice.call(document.querySelectorAll("#findings-table th"));
+  var COLUMN_COUNT = headers.length;
   var FILTERS = ["family", "priority", "account_id", "region"];
+  if (withStatus && document.getElementById("filter-status")) {
+    FILTERS.push("status");
+  }
+  var expandPage = document.getElementById("expand-page");
+  var printNote = document.getElementById("print-note");
   var choices = {};
 
   var state = { key: "rank", type: "num", dir: 1, page: 0, size: Number(pageSize.value) };
@@ -247,6 +264,9 @@
     tr.setAttribute("data-index", String(i));
     tr.setAttribute("aria-expanded", expanded.has(i) ? "true" : "false");
     tr.appendChild(cell(text(col.rank[i]), "num"));
+    if (withStatus) {
+      tr.appendChild(cell(statusText(i), col.status[i] === "new" ? "status-new" : ""));
+    }
     var priority = col.priority[i];
     tr.appendChild(cell(text(priority), has.call(PRIORITY_CLASS, priority) ? PRIORITY_CLASS[priority] : ""));
     var title = cell(text(col.title[i]), "wrap");
@@ -371,13 +391,29 @@
     return tr;
   }
 
+  function pageBounds() {
+    var start = state.page * state.size;
+    return [start, Math.min(view.length, start + state.size)];
+  }
+
   function draw() {
     var pages = Math.max(1, Math.ceil(view.length / state.size));
     if (state.page >= pages) {
       state.page = pages - 1;
     }
-    var start = state.page * state.size;
-    var end = Math.min(view.length, start + state.size);
+    var bounds = pageBounds();
+    drawRows(bounds[0], bounds[1]);
+    var start = bounds[0];
+    var end = bounds[1];
+    var shown = view.length ? counter.format(start + 1) + "\u2013" + counter.format(end) : "0";
+    status.textContent = "Showing " + shown + " of " + counter.format(view.length) + " findings" +
+      (view.length === n ? "" : " (filtered from " + counter.format(n) + ")");
+    pageInfo.textContent = "Page " + counter.format(state.page + 1) + " of " + counter.format(pages);
+    prev.disabled = state.page === 0;
+    next.disabled = state.page >= pages - 1;
+  }
+
+  function drawRows(start, end) {
     var fragment = document.createDocumentFragment();
     for (var k = start; k < end; k++) {
       var i = view[k];
@@ -388,12 +424,6 @@
     }
     tbody.textContent = "";
     tbody.appendChild(fragment);
-    var shown = view.length ? counter.format(start + 1) + "\u2013" + counter.format(end) : "0";
-    status.textContent = "Showing " + shown + " of " + counter.format(view.length) + " findings" +
-      (view.length === n ? "" : " (filtered from " + counter.format(n) + ")");
-    pageInfo.textContent = "Page " + counter.format(state.page + 1) + " of " + counter.format(pages);
-    prev.disabled = state.page === 0;
-    next.disabled = state.page >= pages - 1;
   }
 
   function toggle(tr) {
@@ -463,6 +493,47 @@
   });
   next.addEventListener("click", function () {
     state.page += 1;
+    draw();
+  });
+
+  expandPage.addEventListener("click", function () {
+    var bounds = pageBounds();
+    var all = true;
+    for (var k = bounds[0]; k < bounds[1]; k++) {
+      all = all && expanded.has(view[k]);
+    }
+    for (var m = bounds[0]; m < bounds[1]; m++) {
+      if (all) {
+        expanded.delete(view[m]);
+      } else {
+        expanded.add(view[m]);
+      }
+    }
+    expandPage.textContent = all ? "Expand page" : "Collapse page";
+    draw();
+  });
+
+  // On paper there are no pages to click through: every row of the current filter is
+  // printed (a compact table; rows the reader expanded keep their detail), and the
+  // collapsed sections below open.
+  var closedDetails = [];
+  window.addEventListener("beforeprint", function () {
+    var end = Math.min(view.length, PRINT_ROWS);
+    drawRows(0, end);
+    printNote.textContent = "Printed: " + counter.format(end) + " of " +
+      counter.format(view.length) + " findings" +
+      (view.length === n ? "" : " matching the filter (" + counter.format(n) + " in all)") +
+      (end < view.length ? "; the CSV and JSON reports hold every one." : ".");
+    closedDetails = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
+    closedDetails.forEach(function (details) {
+      details.open = true;
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    closedDetails.forEach(function (details) {
+      details.open = false;
+    });
+    closedDetails = [];
     draw();
   });
 

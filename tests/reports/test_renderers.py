@@ -32,16 +32,20 @@ from reports.formats import (
 )
 from reports.html import STATIC_FINDINGS, HtmlRenderer, environment
 from reports.interface import Report
-from reports.json import JsonRenderer
+from reports.json import JsonRenderer, dump, report_document
 from reports.markdown import GITHUB_COMMENT_LIMIT, MarkdownRenderer
 from reports.terminal import summary_lines, top_table
 from scanner.errors import InputFileError, UsageError
-from scanner.schema import FAMILIES, RANKED
+from scanner.schema import FAMILIES, RANKED, SUPPRESSED
 from tests.reports.sample import (
+    HISTORY,
     HOSTILE_FORMULA,
+    HOSTILE_OWNER,
     HOSTILE_PIPE,
     HOSTILE_SCRIPT,
     SAMPLE_FINDINGS,
+    SAMPLE_SUPPRESSED,
+    history_report,
     large_report,
     sample_report,
 )
@@ -141,11 +145,13 @@ def decoded_column(data: dict[str, Any], name: str) -> list[Any]:
 # --- golden files -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("sample", ["sample", "sample_history"])
 @pytest.mark.parametrize("name", ["json", "csv", "md"])
-def test_sample_report_renders_exactly_as_its_golden_file(name: str) -> None:
+def test_sample_report_renders_exactly_as_its_golden_file(name: str, sample: str) -> None:
     renderer = renderer_for(name)
-    rendered = renderer.render(sample_report())
-    golden = GOLDEN / f"sample.{renderer.extension}"
+    report = sample_report() if sample == "sample" else history_report()
+    rendered = renderer.render(report)
+    golden = GOLDEN / f"{sample}.{renderer.extension}"
     if UPDATE_GOLDEN:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_bytes(rendered)
@@ -172,10 +178,15 @@ def test_json_has_the_contract_shape_and_every_ranked_column() -> None:
         "summary",
         "findings",
         "bottlenecks",
+        "suppressed",
         "errors",
         "rejected_rows",
+        "history",
+        "warnings",
     ]
     assert document["schema_version"] == 1
+    assert document["suppressed"] == [] and document["history"] is None
+    assert document["warnings"] == []
     assert list(document["run"]) == [
         "provider",
         "accounts",
@@ -251,7 +262,81 @@ def test_json_keeps_hostile_text_exactly() -> None:
     assert target["evidence"] == {"tag": HOSTILE, HOSTILE: 1}
 
 
+def test_json_renderer_writes_exactly_what_the_stdlib_encoder_writes() -> None:
+    # The renderer encodes findings column by column for speed; the bytes must not move.
+    report = hostile_report()
+    odd = report.findings.with_columns(
+        pl.when(pl.col("rank") == 3)
+        .then(pl.lit(1e-07))
+        .otherwise(pl.col("confidence"))
+        .alias("confidence"),
+        pl.when(pl.col("rank") == 4)
+        .then(pl.lit(1.5e17))
+        .otherwise(pl.col("current_monthly_cost"))
+        .alias("current_monthly_cost"),
+        pl.when(pl.col("rank") == 5)
+        .then(pl.lit('{"nested": {"a": [1, 2.5e-09, null]}, "text": "tab\\there\\u0001", "x": []}'))
+        .otherwise(pl.col("evidence"))
+        .alias("evidence"),
+        pl.when(pl.col("rank") == 6)
+        .then(pl.lit('say "hi"\\ \u2028 é'))
+        .otherwise(pl.col("title"))
+        .alias("title"),
+    )
+    for candidate in (replace_findings(report, odd), history_report(), large_report(300)):
+        assert JsonRenderer().render(candidate) == dump(report_document(candidate))
+
+
+def test_json_carries_history_suppressions_and_warnings() -> None:
+    document = json.loads(JsonRenderer().render(history_report()))
+    assert document["history"]["realized_monthly_savings"] == 73.68
+    assert list(document["history"]) == [
+        "previous_started_at",
+        "new_findings",
+        "new_monthly_savings",
+        "still_open",
+        "resolved",
+        "realized_monthly_savings",
+    ]
+    assert document["history"]["resolved"] == HISTORY["resolved"]
+    realized = sum(r["net_monthly_savings"] for r in document["history"]["resolved"])
+    assert document["history"]["realized_monthly_savings"] == pytest.approx(realized)
+    new = [f for f in document["findings"] if f["status"] == "new" and f["counted"]]
+    assert document["history"]["new_monthly_savings"] == pytest.approx(
+        sum(f["net_monthly_savings"] for f in new)
+    )
+    suppressed = document["suppressed"]
+    assert [list(s) for s in suppressed] == [list(SUPPRESSED)] * 2
+    assert suppressed[1]["suppress_owner"] == HOSTILE_OWNER
+    assert suppressed[0]["suppress_expires"] == "2027-03-31"
+    assert suppressed[0]["evidence"] == {"size_gb": 250, "age_days": 299}
+    assert document["summary"]["suppressed"] == len(suppressed)
+    assert document["summary"]["suppressed_monthly_savings"] == pytest.approx(
+        sum(s["net_monthly_savings"] for s in suppressed)
+    )
+    assert list(document["summary"]["spend"]["top_resources"][0]) == [
+        "resource_id",
+        "service",
+        "billed_cost",
+    ]
+    assert len(document["warnings"]) == 2 and HOSTILE_SCRIPT in document["warnings"][1]
+
+
 # --- CSV ------------------------------------------------------------------------------------
+
+
+def test_csv_lists_suppressed_findings_with_their_rule_and_neutralizes_them() -> None:
+    rows = csv_rows(CsvRenderer().render(history_report()))
+    sections = [r["section"] for r in rows]
+    assert sections == ["findings"] * 8 + ["bottlenecks"] + ["suppressed"] * 2
+    for row in rows[:9]:
+        assert all(row[c] == "" for c in SUPPRESSED if c.startswith("suppress_"))
+    suppressed = rows[9:]
+    assert [r["finding_id"] for r in suppressed] == [s["finding_id"] for s in SAMPLE_SUPPRESSED]
+    assert suppressed[0]["suppress_reason"] == "Legal hold until the audit closes"
+    assert suppressed[0]["suppress_expires"] == "2027-03-31"
+    assert suppressed[1]["suppress_owner"] == HOSTILE_OWNER  # starts with "<": not a formula
+    assert rows[1]["status"] == "new" and rows[0]["weeks_open"] == "3"
 
 
 def test_csv_has_one_row_per_finding_with_the_json_column_names() -> None:
@@ -259,7 +344,7 @@ def test_csv_has_one_row_per_finding_with_the_json_column_names() -> None:
     data = CsvRenderer().render(report)
     rows = csv_rows(data)
     header = data.split(b"\r\n", 1)[0].decode().split(",")
-    assert header == ["section", *RANKED]
+    assert header == ["section", *SUPPRESSED]
     assert [r["section"] for r in rows] == ["findings"] * 8 + ["bottlenecks"]
     assert [r["finding_id"] for r in rows[:8]] == report.findings["finding_id"].to_list()
     assert data.endswith(b"\r\n")
@@ -320,6 +405,63 @@ def test_markdown_escapes_hostile_text_and_keeps_tables_whole() -> None:
     for table in markdown_tables(text):
         widths = {unescaped_pipes(line) for line in table}
         assert len(widths) == 1, table
+
+
+def test_markdown_with_history_gives_the_week_in_its_headline_and_sections() -> None:
+    text = MarkdownRenderer().render(history_report()).decode()
+    lines = text.split("\n")
+    assert lines[1] == (
+        "**$860.87/month in savings found** (8 findings): +$205.71 new this week, "
+        "$73.68 realized since last week"
+    )
+    tables = markdown_tables(text)
+    findings = next(t for t in tables if t[0].startswith("| # | Status |"))
+    assert findings[2].startswith("| 1 | open 3 wk | High |")
+    assert findings[3].startswith("| 2 | new | High |")
+    assert "### Resolved since last run (2)" in text
+    assert "Realized savings: $73.68/month" in text
+    assert (
+        "| Idle instance: CPU never above 1% in 14 days | legacy-worker (i-0e2f00000000007) |"
+        in text
+    )
+    assert "### Suppressed (2)" in text
+    suppressed = next(
+        t for t in tables if t[0].startswith("| Finding | Resource | Net/month | Reason")
+    )
+    assert "Legal hold until the audit closes" in suppressed[2]
+    assert "2027-03-31" in suppressed[2]
+    assert "\\<img src=x onerror=alert(1)\\>" in suppressed[3]
+    assert "2 findings suppressed ($152.66/month), not in the totals" in text
+    warnings = [line for line in lines if line.startswith("> **Warning:**")]
+    assert len(warnings) == 2 and "\\<script\\>" in warnings[1]
+    assert "Largest resources by billed cost: i-0d4e00000000004" in text
+    for table in tables:
+        assert len({unescaped_pipes(line) for line in table}) == 1, table
+
+
+def test_markdown_without_history_has_no_status_column_or_resolved_section() -> None:
+    text = MarkdownRenderer().render(sample_report()).decode()
+    assert "Status" not in text and "Resolved since" not in text and "Suppressed" not in text
+
+
+def test_markdown_with_history_and_5000_findings_still_fits() -> None:
+    big = large_report(5000)
+    report = dataclasses.replace(
+        big,
+        findings=big.findings.with_columns(
+            pl.lit("open").alias("status"), pl.lit(2, dtype=pl.Int64).alias("weeks_open")
+        ),
+        history={**HISTORY, "resolved": HISTORY["resolved"] * 1000},
+        suppressed=pl.concat([pl.DataFrame(SAMPLE_SUPPRESSED, schema=dict(SUPPRESSED))] * 1000),
+        warnings=["a warning " * 20] * 100,
+    )
+    text = MarkdownRenderer().render(report).decode()
+    assert len(text) < GITHUB_COMMENT_LIMIT
+    assert "+$205.71 new this week" in text.split("\n")[1]
+    assert re.search(r"_[\d,]+ resolved findings not shown", text)
+    assert re.search(r"_[\d,]+ suppressed findings not shown", text)
+    assert re.search(r"_[\d,]+ findings not shown", text)
+    assert "80 more warnings in the JSON report" in text
 
 
 def test_markdown_notes_alternatives_by_the_rank_they_replace() -> None:
@@ -418,6 +560,49 @@ def test_html_embeds_every_finding_and_shows_the_summary() -> None:
     assert 'id="bottlenecks"' in page and "checkout-db (i-0f9a00000000009)" in page
     assert 'id="errors"' in page and "cloudwatch:GetMetricData" in page
     assert "@media print" in page
+
+
+def test_html_shows_history_suppressed_resolved_and_warnings() -> None:
+    report = history_report()
+    page = HtmlRenderer().render(report).decode()
+    assert 'id="card-new"' in page and "+$205.71" in page
+    assert 'id="card-realized"' in page and "$73.68" in page
+    assert 'id="card-spend"' in page and "Amazon Elastic Compute Cloud" in page
+    assert 'id="resolved"' in page and "legacy-worker (i-0e2f00000000007)" in page
+    assert 'id="suppressed"' in page and "Legal hold until the audit closes" in page
+    assert "&lt;img src=x onerror=alert(1)&gt; @platform|sre" in page
+    assert 'id="warnings"' in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'id="filter-status"' in page and 'data-key="status"' in page
+    for title in ("family", "service", "account"):
+        assert f"Monthly savings by {title}" in page
+    assert "<img" not in page and HOSTILE_SCRIPT not in page
+    data = embedded_data(page)
+    assert data["history"] is True
+    assert decoded_column(data, "status")[:2] == ["open", "new"]
+
+
+def test_html_charts_sum_counted_net_savings_by_service_and_account() -> None:
+    from reports.html import charts
+
+    report = sample_report()
+    by_title = {
+        c.title: {b.label: b.value for b in c.bars} for c in charts(report, report.findings)
+    }
+    counted = report.findings.filter(pl.col("counted"))
+    accounts = counted.group_by("account_id").agg(pl.col("net_monthly_savings").sum())
+    assert by_title["Monthly savings by account"] == pytest.approx(dict(accounts.iter_rows()))
+    services = by_title["Monthly savings by service"]
+    assert services["EC2"] == pytest.approx(180.21 + 140.16 + 56.0)
+    assert services["EBS"] == pytest.approx(50.0)  # the gp3 alternative is not counted
+    assert services["S3"] == pytest.approx(400.0)
+    assert sum(services.values()) == pytest.approx(report.summary["monthly_savings"])
+
+
+def test_html_without_history_has_no_status_column() -> None:
+    page = HtmlRenderer().render(sample_report()).decode()
+    assert 'id="filter-status"' not in page and 'id="card-new"' not in page
+    assert 'id="resolved"' not in page and 'id="suppressed"' not in page
+    assert embedded_data(page)["history"] is False
 
 
 def test_html_of_50000_findings_keeps_rows_out_of_the_dom() -> None:
@@ -522,6 +707,16 @@ def test_summary_lines_give_the_headline_and_what_is_missing() -> None:
     assert any(line.startswith("2 inventory rows rejected") for line in lines)
 
 
+def test_summary_lines_give_the_week_and_the_suppressed_count() -> None:
+    lines = summary_lines(history_report())
+    assert lines[1] == (
+        "+$205.71 new this week (3 new findings), $73.68 realized since last week "
+        "(2 resolved findings)"
+    )
+    assert "2 findings suppressed ($152.66/month), not in the totals" in lines
+    assert not any("new this week" in line for line in summary_lines(sample_report()))
+
+
 def test_money_formatting_never_shows_nan() -> None:
     from reports.markdown import format_money, format_payback
 
@@ -553,4 +748,4 @@ def test_a_run_with_no_findings_renders_in_every_format() -> None:
     assert document["findings"] == [] and document["summary"]["monthly_savings"] == 0.0
     assert "No findings." in MarkdownRenderer().render(report).decode()
     assert embedded_data(HtmlRenderer().render(report).decode())["findings"]["rows"] == 0
-    assert CsvRenderer().render(report) == ("section," + ",".join(RANKED) + "\r\n").encode()
+    assert CsvRenderer().render(report) == ("section," + ",".join(SUPPRESSED) + "\r\n").encode()
