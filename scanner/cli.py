@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, cast
 
 import typer
 
@@ -18,6 +18,7 @@ from scanner.errors import CostscanError, UsageError
 
 if TYPE_CHECKING:
     from providers.interface import Progress
+    from reports.github import Behavior, Target
     from scanner.engine import RunResult, Settings
 
 app = typer.Typer(
@@ -163,6 +164,13 @@ def run(
         str | None,
         typer.Option(help="Override format detection: focus, cur, cur2, gcp or azure."),
     ] = None,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            help="Folder or s3:// URI keeping each run's findings: marks new, open and "
+            "resolved findings and the savings realized since the last run."
+        ),
+    ] = None,
 ) -> None:
     """Scan a cloud account, price every finding, and write ranked reports."""
     from scanner.engine import Settings
@@ -181,6 +189,7 @@ def run(
         live_pricing=live_pricing,
         billing_paths=tuple(billing or ()),
         billing_format=billing_format.lower() if billing_format else None,
+        history=history,
     )
     result = execute(settings)
     raise typer.Exit(result.exit_code)
@@ -256,6 +265,66 @@ def report(
     past = report_formats.read_parquet_report(path)
     for written in engine.write_reports(past, renderers, output_dir):
         typer.echo(f"wrote {written}")
+
+
+@app.command()
+def comment(
+    to: Annotated[str, typer.Option(help="pr: the pull request; issue: a tracking issue.")],
+    report: Annotated[str, typer.Option(help="The Markdown report to post (costscan-*.md).")],
+    number: Annotated[
+        int | None,
+        typer.Option(
+            help="The pull request or issue. pr: default from GITHUB_EVENT_PATH; issue: "
+            "default the open issue costscan made, titled --title."
+        ),
+    ] = None,
+    behavior: Annotated[
+        str, typer.Option(help="update: edit the earlier comment in place; new: add one.")
+    ] = "update",
+    repository: Annotated[
+        str | None, typer.Option(envvar="GITHUB_REPOSITORY", help="owner/name.")
+    ] = None,
+    title: Annotated[
+        str, typer.Option(help="The tracking issue's title (--to issue).")
+    ] = "costscan savings report",
+    marker_id: Annotated[
+        str, typer.Option(help="Tells apart the reports of several scans in one thread.")
+    ] = "costscan",
+    report_url: Annotated[
+        str | None, typer.Option(help="Where the full report is; named when the comment is cut.")
+    ] = None,
+) -> None:
+    """Post the Markdown report on a pull request or a tracking issue, edited in place."""
+    from reports import github
+
+    event_path = os.environ.get("GITHUB_EVENT_PATH")
+    if number is None and to == "pr" and event_path:
+        number = github.pull_request_number(event_path)
+    result = github.post_report(
+        github.read_markdown(report),
+        to=cast("Target", to),
+        repository=repository or "",
+        number=number,
+        token=os.environ.get("GITHUB_TOKEN", ""),
+        api_url=os.environ.get("GITHUB_API_URL") or github.DEFAULT_API_URL,
+        behavior=cast("Behavior", behavior),
+        marker_id=marker_id,
+        title=title,
+        report_url=report_url,
+    )
+    cut = " (cut to fit GitHub's comment limit)" if result.trimmed else ""
+    typer.echo(f"costscan: comment {result.action}: {result.url}{cut}")
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The earlier run (history parquet or JSON report).")],
+    new: Annotated[str, typer.Argument(help="The later run.")],
+) -> None:
+    """What changed between two runs: new findings, resolved ones and the savings realized."""
+    from scanner import history
+
+    typer.echo(history.format_diff(history.diff(old, new)))
 
 
 @policies_app.callback()

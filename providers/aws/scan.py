@@ -72,10 +72,13 @@ class RegionScan:
     def attempt(self, collector: str, call: Callable[[], T]) -> T | None:
         """Run one collector; a botocore failure becomes a CollectorError, not a crash."""
         from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.parsers import ResponseParserError
 
         try:
             return call()
-        except (ClientError, BotoCoreError) as exc:
+        # ResponseParserError is not a BotoCoreError: an endpoint answering HTML (a proxy,
+        # an emulator lacking the API) must cost only this collector.
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:
             self.inventory.errors.append(
                 CollectorError(collector, self.account.account_id, self.region, one_line(exc))
             )
