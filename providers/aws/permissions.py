@@ -1,0 +1,93 @@
+"""The least-privilege IAM policy costscan needs: every read its AWS collectors make.
+
+The README's policy is generated from ``IAM_ACTIONS`` (``python -m providers.aws.permissions``)
+and a test checks that every operation a full scan sends maps to an action listed here, so
+the documented policy cannot drift from what the code calls.
+"""
+
+from __future__ import annotations
+
+import json
+
+# botocore service name -> IAM service prefix, where they differ.
+IAM_PREFIX = {
+    "elbv2": "elasticloadbalancing",
+    "monitoring": "cloudwatch",
+}
+
+# Operations whose IAM action is not named like the operation.
+IAM_ACTION_FOR = {
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "ListBucketIntelligentTieringConfigurations"): "s3:GetIntelligentTieringConfiguration",
+    ("s3", "ListMultipartUploads"): "s3:ListBucketMultipartUploads",
+    ("s3", "ListParts"): "s3:ListMultipartUploadParts",
+    ("ce", "GetCostAndUsageWithResources"): "ce:GetCostAndUsageWithResources",
+}
+
+IAM_ACTIONS: tuple[str, ...] = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "ce:GetCostAndUsage",
+    "ce:GetCostAndUsageWithResources",
+    "ce:GetReservationCoverage",
+    "ce:GetReservationUtilization",
+    "ce:GetSavingsPlansCoverage",
+    "ce:GetSavingsPlansUtilizationDetails",
+    "cloudfront:GetDistributionConfig",
+    "cloudfront:ListDistributions",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNatGateways",
+    "ec2:DescribeRegions",
+    "ec2:DescribeReservedInstances",
+    "ec2:DescribeSnapshots",
+    "ec2:DescribeSpotPriceHistory",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeVpcEndpoints",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "logs:DescribeLogGroups",
+    "organizations:ListAccounts",
+    "pricing:GetProducts",
+    "s3:GetBucketLocation",
+    "s3:GetIntelligentTieringConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:ListAllMyBuckets",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "savingsplans:DescribeSavingsPlans",
+    "sts:GetCallerIdentity",
+)
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action that allows ``operation`` of botocore service ``service``."""
+    special = IAM_ACTION_FOR.get((service, operation))
+    if special:
+        return special
+    return f"{IAM_PREFIX.get(service, service)}:{operation}"
+
+
+def policy_document() -> str:
+    """The read-only policy as the README shows it."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CostscanReadOnly",
+                "Effect": "Allow",
+                "Action": list(IAM_ACTIONS),
+                "Resource": "*",
+            }
+        ],
+    }
+    return json.dumps(document, indent=2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(policy_document())
