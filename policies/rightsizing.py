@@ -839,10 +839,10 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
     )
     cost = pl.coalesce(pl.col("EffectiveCost"), pl.col("BilledCost"))
     quantity = pl.coalesce(pl.col("ConsumedQuantity"), pl.col("PricingQuantity"))
-    unit = pl.coalesce(pl.col("ConsumedUnit"), pl.col("PricingUnit"))
     # Aggregate first: 10 million line items become one row per resource and unit (a few
-    # per resource), and only those are classified, joined and formatted.
-    per_unit = rows.group_by("ResourceId", unit.alias("unit")).agg(
+    # per resource), and only those are classified, joined and formatted. Both unit
+    # columns are group keys, coalesced after: cheaper than a string coalesce per row.
+    per_unit = rows.group_by("ResourceId", "ConsumedUnit", "PricingUnit").agg(
         pl.col("ChargePeriodStart").n_unique().alias("periods"),
         _hours(pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).max().alias("period_hours"),
         pl.col("ChargePeriodStart").min().alias("first_start"),
@@ -850,13 +850,16 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
         cost.sum().alias("cost"),
         quantity.sum().alias("quantity"),
         pl.len().alias("line_items"),
+        # Coalesced after aggregation, not per line item, for the same reason.
         pl.col("ProviderName").first().alias("provider_name"),
-        pl.coalesce("SubAccountId", "BillingAccountId").first().alias("account_id"),
+        pl.col("SubAccountId").first(),
+        pl.col("BillingAccountId").first(),
         pl.col("RegionId").first().alias("region"),
         pl.col("ResourceName").first().alias("resource_name"),
-        pl.coalesce("ResourceType", "ServiceName").first().alias("resource_type"),
+        pl.col("ResourceType").first(),
         pl.col("ServiceName").first().alias("service"),
     )
+    unit = pl.coalesce(pl.col("ConsumedUnit"), pl.col("PricingUnit"))
     lowered = pl.col("unit").str.strip_chars().str.to_lowercase()
     metered = (
         pl.col("unit").is_not_null()
@@ -866,10 +869,12 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
     # Distinct periods are counted per unit, so the resource's billed hours are those of
     # its most regular charge (the standing hourly fee), not a sum that double counts.
     per_resource = (
-        per_unit.with_columns(
+        per_unit.with_columns(unit.alias("unit"))
+        .with_columns(
             metered.alias("_metered"),
-            (pl.col("periods") * pl.col("period_hours").fill_null(1.0).clip(lower_bound=1.0))
-            .alias("_covered"),
+            (pl.col("periods") * pl.col("period_hours").fill_null(1.0).clip(lower_bound=1.0)).alias(
+                "_covered"
+            ),
         )
         .group_by("ResourceId")
         .agg(
@@ -879,14 +884,18 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
             pl.col("cost").sum(),
             pl.col("quantity").filter(pl.col("_metered")).sum().alias("metered_quantity"),
             pl.col("line_items").filter(pl.col("_metered")).sum().alias("metered_line_items"),
-            pl.col("unit").filter(pl.col("_metered")).unique().sort().str.join(", ")
+            pl.col("unit")
+            .filter(pl.col("_metered"))
+            .unique()
+            .sort()
+            .str.join(", ")
             .alias("metered_units"),
             pl.col("line_items").sum(),
             pl.col("provider_name").first(),
-            pl.col("account_id").first(),
+            pl.coalesce("SubAccountId", "BillingAccountId").first().alias("account_id"),
             pl.col("region").first(),
             pl.col("resource_name").first(),
-            pl.col("resource_type").first(),
+            pl.coalesce("ResourceType", "service").first().alias("resource_type"),
             pl.col("service").first(),
         )
     )

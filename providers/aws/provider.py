@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
+from providers.aws import commitments as commitment_collectors
 from providers.aws import compute as ec2_collectors
 from providers.aws import metrics
 from providers.aws import network as network_collectors
+from providers.aws import observability as observability_collectors
 from providers.aws import storage as storage_collectors
 from providers.aws.scan import GLOBAL, Account, RegionScan, one_line
 from providers.aws.session import (
@@ -118,10 +120,13 @@ def _scan_account(run: RegionScan) -> Inventory:
 REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_region,
     storage_collectors.scan_storage_region,
+    commitment_collectors.scan_commitments_region,
+    observability_collectors.scan_observability_region,
 )
 ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_account,
     storage_collectors.scan_storage_account,
+    commitment_collectors.scan_commitments_account,
 )
 
 

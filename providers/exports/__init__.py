@@ -5,6 +5,24 @@ from __future__ import annotations
 
 from providers.exports.detect import FORMATS
 from providers.exports.provider import FocusProvider
-from providers.exports.read import BillingRead, read_billing, spend_summary
+from providers.exports.read import (
+    BillingRead,
+    read_billing,
+    spend_from,
+    spend_query,
+    spend_summary,
+    top_resources,
+    top_resources_query,
+)
 
-__all__ = ["FORMATS", "BillingRead", "FocusProvider", "read_billing", "spend_summary"]
+__all__ = [
+    "FORMATS",
+    "BillingRead",
+    "FocusProvider",
+    "read_billing",
+    "spend_from",
+    "spend_query",
+    "spend_summary",
+    "top_resources",
+    "top_resources_query",
+]

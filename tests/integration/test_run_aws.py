@@ -22,6 +22,7 @@ import boto3
 import polars as pl
 import pytest
 
+from providers.aws.permissions import IAM_ACTIONS, iam_action
 from providers.demo import (
     flat_load,
     metric_client,
@@ -254,6 +255,9 @@ def test_scan_sends_only_reads(scan: Run) -> None:
     assert writes == []
     assert ("monitoring", "GetMetricData") in operations
     assert not any(op == "GetMetricStatistics" for _, op in operations)
+    # The README's least-privilege policy allows every call the scan made.
+    undocumented = {iam_action(service, op) for service, op in operations} - set(IAM_ACTIONS)
+    assert undocumented == set()
 
 
 def test_savings_gate_writes_reports_then_exits_1(

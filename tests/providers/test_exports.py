@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from providers.exports import FocusProvider, read_billing, spend_summary
+from providers.exports import FocusProvider, read_billing, spend_summary, top_resources
 from providers.interface import ScanRequest
 from scanner import schema
 from scanner.errors import InputFileError, UsageError
@@ -304,3 +304,98 @@ def test_focus_provider_fills_the_billing_scan_accounts_and_regions(tmp_path: Pa
     assert inventory.accounts == ["222222222222", "333333333333"]
     assert inventory.regions == ["eu-west-1", "us-east-1"]
     assert steps
+
+
+# --- top resources by cost (report context, not a finding) --------------------------------
+
+
+@needs_sample
+def test_top_resources_of_the_focus_sample_match_a_python_tally() -> None:
+    with FOCUS_SAMPLE.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+
+    def amount(cell: str) -> Decimal:
+        return Decimal(0) if cell in ("", "NULL") else Decimal(cell)
+
+    effective: dict[str, Decimal] = {}
+    billed: dict[str, Decimal] = {}
+    for row in rows:
+        rid = row["ResourceId"]
+        if rid not in ("", "NULL"):
+            effective[rid] = effective.get(rid, Decimal(0)) + amount(row["EffectiveCost"])
+            billed[rid] = billed.get(rid, Decimal(0)) + amount(row["BilledCost"])
+    # Most effective cost first; ties by billed cost, then by id.
+    expected = sorted(effective.items(), key=lambda item: (-item[1], -billed[item[0]], item[0]))[:5]
+
+    top = top_resources(read_billing([str(FOCUS_SAMPLE)]).scan, limit=5)
+
+    assert [item["resource_id"] for item in top] == [rid for rid, _ in expected]
+    for item, (_, cost) in zip(top, expected, strict=True):
+        assert Decimal(repr(item["effective_cost"])).quantize(Decimal("0.01")) == cost.quantize(
+            Decimal("0.01")
+        )
+        assert set(item) == {
+            "resource_id",
+            "resource_name",
+            "service",
+            "account",
+            "billed_cost",
+            "effective_cost",
+        }
+
+
+def test_top_resources_ranks_by_effective_cost_and_skips_rows_without_a_resource() -> None:
+    start = datetime(2024, 9, 1, tzinfo=timezone.utc)
+    rows = [
+        # (resource, name, service, sub account, billed, effective)
+        ("vm-a", "web", "Compute", "111", 10.0, 6.0),
+        ("vm-a", None, "Compute", "111", 10.0, 6.0),
+        ("db-b", "orders", "Databases", None, 5.0, 15.0),
+        ("lb-c", "edge", "Networking", "333", 1.0, 1.0),
+        ("lb-d", "edge2", "Networking", "333", 2.0, 1.0),
+        (None, None, "Support", "111", 500.0, 500.0),
+    ]
+    frame = schema.conform(
+        "billing",
+        pl.DataFrame(
+            {
+                "ResourceId": [r[0] for r in rows],
+                "ResourceName": [r[1] for r in rows],
+                "ServiceName": [r[2] for r in rows],
+                "SubAccountId": [r[3] for r in rows],
+                "BillingAccountId": ["999"] * len(rows),
+                "BilledCost": [r[4] for r in rows],
+                "EffectiveCost": [r[5] for r in rows],
+                "ChargePeriodStart": [start] * len(rows),
+            }
+        ),
+    )
+    top = top_resources(frame.lazy(), limit=3)
+    assert top == [
+        {
+            "resource_id": "db-b",
+            "resource_name": "orders",
+            "service": "Databases",
+            "account": "999",  # no sub account: the billing account
+            "billed_cost": 5.0,
+            "effective_cost": 15.0,
+        },
+        {
+            "resource_id": "vm-a",
+            "resource_name": "web",  # the first name present
+            "service": "Compute",
+            "account": "111",
+            "billed_cost": 20.0,
+            "effective_cost": 12.0,
+        },
+        {
+            # Tied on effective cost with lb-c: the higher billed cost ranks first.
+            "resource_id": "lb-d",
+            "resource_name": "edge2",
+            "service": "Networking",
+            "account": "333",
+            "billed_cost": 2.0,
+            "effective_cost": 1.0,
+        },
+    ]
+    assert top_resources(frame.lazy(), limit=0) == []
