@@ -1,0 +1,37 @@
+"""Classifying what a scan sent, on the server side (moto's log) and on the client side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.aws.session import is_read_operation
+from tests.moto_server import RecordedRequest
+
+
+def request_is_read(request: RecordedRequest) -> bool:
+    """A request the recording server saw was a read.
+
+    Query and JSON protocols carry the operation name; REST protocols (S3, CloudFront,
+    Savings Plans) are recorded as "METHOD /path": GET and HEAD only read, and a REST-JSON
+    POST names its operation in the last path segment.
+    """
+    method, rest_call, path = request.operation.partition(" /")
+    if not rest_call:
+        return is_read_operation(request.service, request.operation)
+    if method in ("GET", "HEAD"):
+        return True
+    return is_read_operation(request.service, path.rstrip("/").rsplit("/", 1)[-1])
+
+
+class CallRecorder:
+    """A botocore ``before-call`` hook that keeps (service, operation) of every API call."""
+
+    def __init__(self) -> None:
+        self.calls: set[tuple[str, str]] = set()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls.add((model.service_model.service_name, model.name))
+
+    @property
+    def hook(self) -> tuple[str, CallRecorder]:
+        return ("before-call", self)
