@@ -6,7 +6,14 @@ hourly CloudWatch data shaped like the cases a FinOps review meets: idle machine
 over-provisioned ones, previous-generation types, development boxes that run around the
 clock but are busy only in office hours (one already scheduled), one running hot, busy
 ones to leave alone, steady production that could be committed, and a stateless Auto
-Scaling group.
+Scaling group. The other families' seeders add storage, network and observability waste
+(providers/demo_storage.py, demo_network.py, demo_observability.py), and
+providers/demo_commitments.py adds reservations and a savings plan.
+
+The server is moto's own WSGI application behind ``MissingApis`` (providers/demo_gaps.py),
+which answers the reads moto lacks (reserved instances, savings plans, Cost Explorer
+utilization and coverage) in their documented shapes: without it botocore retries moto's
+HTTP 500s with backoff for tens of seconds, and the scan ends with collector errors.
 
 The building blocks (``publish_hourly_metrics`` and the shape generators) are public so
 end-to-end tests can seed their own small scenario the same way.
@@ -14,7 +21,9 @@ end-to-end tests can seed their own small scenario the same way.
 moto keeps every datapoint in one list and rescans it for every query and every hour of
 a GetMetricData call, so its cost grows with queries × datapoints. ``start_demo_server``
 therefore swaps in ``indexed_get_metric_data``, which answers MetricStat queries the same
-way from an index; tests check the two agree.
+way from an index, and ``deduplicated_filtered_metrics`` for ListMetrics, which moto
+answers by checking every datapoint against every series already listed; tests check
+that each agrees with moto's own.
 """
 
 from __future__ import annotations
@@ -23,13 +32,17 @@ import logging
 import math
 import os
 import random
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from moto.server import ThreadedMotoServer
+    from providers.demo_commitments import DemoCommitments
+    from providers.demo_gaps import MissingApis
+
+_log = logging.getLogger(__name__)
 
 DEMO_REGIONS: tuple[str, ...] = ("us-east-1", "eu-west-1")
 DEMO_SEED = 20240601
@@ -55,17 +68,64 @@ def _quiet_moto_environment() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
-def start_demo_server(*, fast_cloudwatch: bool = True) -> tuple[ThreadedMotoServer, str]:
-    """Start moto on 127.0.0.1 on a free port; return the server and its endpoint URL."""
-    _quiet_moto_environment()
-    from moto.server import ThreadedMotoServer
+class DemoServer:
+    """moto's WSGI application on 127.0.0.1 (a free port), served by werkzeug in a thread,
+    with the reads moto lacks answered in front of it (``gaps``, providers/demo_gaps.py)."""
 
+    def __init__(self) -> None:
+        from providers.demo_gaps import MissingApis
+
+        self.gaps = MissingApis()
+        self.endpoint_url = ""
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = self.gaps.middleware(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        host, port = self._server.server_address[:2]
+        self.endpoint_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="costscan-demo-aws", daemon=True
+        )
+        self._thread.start()
+        _SERVERS[self.endpoint_url] = self
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        _SERVERS.pop(self.endpoint_url, None)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+
+# Demo servers running in this process, by endpoint URL: seeding registers answers for
+# the APIs moto lacks with the server that serves them.
+_SERVERS: dict[str, DemoServer] = {}
+
+
+def gaps_for(endpoint_url: str) -> MissingApis | None:
+    """The answers for moto's missing APIs of a demo server running in this process."""
+    server = _SERVERS.get(endpoint_url.rstrip("/"))
+    return server.gaps if server is not None else None
+
+
+def start_demo_server(*, fast_cloudwatch: bool = True) -> tuple[DemoServer, str]:
+    """Start the demo's AWS (moto, with its gaps answered) on 127.0.0.1 on a free port;
+    return the server (``.stop()`` ends it) and its endpoint URL."""
+    _quiet_moto_environment()
     if fast_cloudwatch:
         install_indexed_get_metric_data()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
+        install_deduplicated_list_metrics()
+    server = DemoServer()
+    return server, server.start()
 
 
 def install_indexed_get_metric_data() -> None:
@@ -96,6 +156,57 @@ def install_indexed_get_metric_data() -> None:
     get_metric_data._costscan_indexed = True  # type: ignore[attr-defined]
     get_metric_data._costscan_original = original  # type: ignore[attr-defined]
     CloudWatchBackend.get_metric_data = get_metric_data  # type: ignore[method-assign]
+
+
+def install_deduplicated_list_metrics() -> None:
+    """Make moto's ListMetrics find repeated series with a set instead of a list scan.
+
+    moto checks every datapoint against every series already listed, so a ListMetrics
+    call costs datapoints × series: seconds per call once a namespace holds a thousand
+    series. ``deduplicated_filtered_metrics`` gives the same answer in one pass.
+    Process-wide and idempotent.
+    """
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    if getattr(CloudWatchBackend.get_filtered_metrics, "_costscan_indexed", False):
+        return
+    original = CloudWatchBackend.get_filtered_metrics
+
+    def get_filtered_metrics(
+        self: Any, metric_name: str, namespace: str, dimensions: list[dict[str, str]]
+    ) -> list[Any]:
+        return deduplicated_filtered_metrics(self, metric_name, namespace, dimensions)
+
+    get_filtered_metrics._costscan_indexed = True  # type: ignore[attr-defined]
+    get_filtered_metrics._costscan_original = original  # type: ignore[attr-defined]
+    CloudWatchBackend.get_filtered_metrics = get_filtered_metrics  # type: ignore[method-assign]
+
+
+def deduplicated_filtered_metrics(
+    backend: Any, metric_name: str, namespace: str, dimensions: list[dict[str, str]]
+) -> list[Any]:
+    """moto's ``get_filtered_metrics`` (the datums ListMetrics lists), in one pass.
+
+    moto's rule, kept as is: a datum is left out as a repeat only when an earlier listed
+    datum has the same namespace and name and moto's ``are_dimensions_same`` holds, which
+    (comparing every pair) is only when all the dimensions of both are one and the same
+    name and value; datums with several different dimensions are listed once per
+    datapoint, as the notes in TESTING-CLOUDS.md say.
+    """
+    listed: list[Any] = []
+    seen: set[tuple[str, str, int, str | None, str | None]] = set()
+    for datum in backend.get_all_metrics():
+        if not datum.filter(namespace=namespace, name=metric_name, dimensions=dimensions):
+            continue
+        dims = datum.dimensions
+        key = None
+        if dims and all(d.name == dims[0].name and d.value == dims[0].value for d in dims):
+            key = (datum.namespace, datum.name, len(dims), dims[0].name, dims[0].value)
+            if key in seen:
+                continue
+            seen.add(key)
+        listed.append(datum)
+    return listed
 
 
 def indexed_get_metric_data(
@@ -362,6 +473,12 @@ class DemoSeed:
     with_memory: tuple[str, ...]  # instances that publish CWAgent mem_used_percent
     background: tuple[str, ...]  # instances without metrics
     instance_region: Mapping[str, str]
+    instance_type: Mapping[str, str] = field(default_factory=dict)
+    # The other families' seeders that ran, and those that were missing or failed (the
+    # demo runs without them).
+    seeded_families: tuple[str, ...] = ()
+    skipped_families: tuple[str, ...] = ()
+    commitments: DemoCommitments | None = None
 
     @property
     def with_metrics(self) -> tuple[str, ...]:
@@ -731,8 +848,17 @@ def backdate_launch_times(launch_times: Mapping[str, datetime]) -> int:
     return found
 
 
-def seed_demo_account(endpoint_url: str, now: datetime) -> DemoSeed:
-    """Seed the demo account on the moto server at ``endpoint_url``; deterministic."""
+def seed_demo_account(
+    endpoint_url: str, now: datetime, *, gaps: MissingApis | None = None
+) -> DemoSeed:
+    """Seed the demo account on the moto server at ``endpoint_url``; deterministic.
+
+    Compute and its metrics first, then the other families' seeders (storage, network,
+    observability; each imported when needed, and the demo goes on without one that is
+    missing or fails), then commitments, which are answers registered with ``gaps`` (by
+    default those of the demo server at ``endpoint_url`` when it runs in this process;
+    without one, no commitments are seeded).
+    """
     import boto3
 
     rng = random.Random(DEMO_SEED)
@@ -752,6 +878,7 @@ def seed_demo_account(endpoint_url: str, now: datetime) -> DemoSeed:
     by_scenario: dict[str, list[str]] = {}
     with_memory: list[str] = []
     region_of: dict[str, str] = {}
+    type_of: dict[str, str] = {}
     launch_times: dict[str, datetime] = {}
     for spec in _SCENARIOS:
         tags = [
@@ -763,6 +890,7 @@ def seed_demo_account(endpoint_url: str, now: datetime) -> DemoSeed:
         (instance_id,) = _run_instances(ec2_clients[spec.region], spec.instance_type, 1, tags)
         by_scenario.setdefault(spec.scenario, []).append(instance_id)
         region_of[instance_id] = spec.region
+        type_of[instance_id] = spec.instance_type
         launch_times[instance_id] = end - timedelta(days=rng.randint(30, 400))
         avg, mx = spec.load(rng, start, hours)
         net_in, net_out = network_bytes(rng, hours, spec.bytes_per_hour)
@@ -794,6 +922,7 @@ def seed_demo_account(endpoint_url: str, now: datetime) -> DemoSeed:
     group_members = _seed_autoscaling(endpoint_url)
     for instance_id in group_members:
         region_of[instance_id] = ASG_REGION
+        type_of[instance_id] = ASG_TYPE
         # Group members are replaced now and then; they are young but predate the lookback.
         launch_times[instance_id] = end - timedelta(days=rng.randint(15, 25))
         avg, mx = daily_load(rng, start, hours, 15.0, 35.0, 55.0)
@@ -818,10 +947,28 @@ def seed_demo_account(endpoint_url: str, now: datetime) -> DemoSeed:
         )
         for instance_id in made:
             region_of[instance_id] = region
+            type_of[instance_id] = instance_type
             launch_times[instance_id] = end - timedelta(days=rng.randint(20, 500))
         background.extend(made)
 
     backdate_launch_times(launch_times)
+
+    seeded, skipped = _seed_other_families(endpoint_url, now_utc, DEMO_REGIONS)
+    commitments = None
+    gaps = gaps if gaps is not None else gaps_for(endpoint_url)
+    if gaps is not None:
+        from providers.demo_commitments import seed_commitments
+
+        commitments = seed_commitments(
+            gaps,
+            now_utc,
+            DEMO_REGIONS,
+            {i: (region_of[i], type_of[i]) for i in type_of},
+            account_id=account_id,
+        )
+        seeded += ("commitments",)
+    else:
+        skipped += ("commitments",)
 
     def ids(scenario: str) -> tuple[str, ...]:
         return tuple(by_scenario.get(scenario, ()))
@@ -844,4 +991,41 @@ def seed_demo_account(endpoint_url: str, now: datetime) -> DemoSeed:
         with_memory=tuple(with_memory),
         background=tuple(background),
         instance_region=dict(region_of),
+        instance_type=dict(type_of),
+        seeded_families=seeded,
+        skipped_families=skipped,
+        commitments=commitments,
     )
+
+
+# (family, module, seeder): each ``seeder(endpoint_url, now, regions)``.
+OTHER_FAMILY_SEEDERS: tuple[tuple[str, str, str], ...] = (
+    ("storage", "providers.demo_storage", "seed_storage"),
+    ("network", "providers.demo_network", "seed_network"),
+    ("observability", "providers.demo_observability", "seed_observability"),
+)
+
+
+def _seed_other_families(
+    endpoint_url: str, now: datetime, regions: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Run each family's demo seeder; (families seeded, families missing or failed)."""
+    import importlib
+
+    seeded: list[str] = []
+    skipped: list[str] = []
+    for family, module_name, function in OTHER_FAMILY_SEEDERS:
+        try:
+            seeder = getattr(importlib.import_module(module_name), function)
+        except (ImportError, AttributeError) as exc:
+            _log.warning("demo: no %s seed (%s)", family, exc)
+            skipped.append(family)
+            continue
+        try:
+            seeder(endpoint_url, now, regions)
+        except Exception as exc:  # the demo runs on without this family's resources
+            _log.warning("demo: seeding %s failed: %s", family, exc)
+            skipped.append(family)
+            continue
+        seeded.append(family)
+    return tuple(seeded), tuple(skipped)

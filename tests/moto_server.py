@@ -3,6 +3,12 @@
 It is moto's own WSGI application (what ``ThreadedMotoServer`` serves) behind a thin
 recorder, so a test can assert on what actually reached the "cloud": the server-side
 view, independent of any botocore hook in the code under test.
+
+moto's missing reads (reserved instances, savings plans, Cost Explorer utilization and
+coverage: see ``providers.demo_gaps``) are answered in front of it with valid, empty
+answers, so a scan against it neither waits on botocore's retries of moto's HTTP 500s nor
+records collector errors. ``gaps`` takes seeded answers for a test; ``reset`` puts the
+empty ones back. The recorder sits outside, so the log holds those operations too.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
+
+from providers.demo_gaps import MissingApis
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _RPC_V2_OPERATION = re.compile(r"/service/[^/]+/operation/([^/?]+)")
@@ -55,6 +63,7 @@ class RecordingMotoServer:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.gaps = MissingApis()
         self._lock = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -63,7 +72,7 @@ class RecordingMotoServer:
     def _app(self) -> Callable[..., Iterable[bytes]]:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto_app = self.gaps.middleware(DomainDispatcherApplication(create_backend_app))
 
         def recorder(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             path = environ.get("PATH_INFO", "")
@@ -101,12 +110,13 @@ class RecordingMotoServer:
             self._thread.join()
 
     def reset(self) -> None:
-        """Forget every resource (POST /moto-api/reset) and the request log."""
+        """Forget every resource (POST /moto-api/reset), seeded answers and the request log."""
         request = urllib.request.Request(
             f"{self.endpoint_url}/moto-api/reset", data=json.dumps({}).encode(), method="POST"
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
             answer.read()
+        self.gaps.reset()
         self.clear_log()
 
     def clear_log(self) -> None:

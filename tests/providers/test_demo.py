@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-import urllib.request
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import polars as pl
@@ -15,43 +14,60 @@ import pytest
 from providers.aws import AwsProvider
 from providers.demo import (
     DemoSeed,
+    deduplicated_filtered_metrics,
     indexed_get_metric_data,
     install_indexed_get_metric_data,
     metric_client,
     publish_hourly_metrics,
-    seed_demo_account,
-    start_demo_server,
 )
 from providers.interface import ScanRequest
+from reports.ranking import rank
+from scanner.config import Config
+from scanner.engine import run_policies
 from scanner.inventory import Inventory, RunContext
+from tests.moto_server import RecordingMotoServer
+
+if TYPE_CHECKING:
+    from tests.conftest import DemoAccount
 
 NOW = datetime(2025, 6, 4, 10, 30, tzinfo=timezone.utc)
+FAMILIES = {"rightsizing", "commitments", "storage", "scheduling", "observability", "network"}
+
+
+@dataclass(frozen=True)
+class DemoScan:
+    seed: DemoSeed
+    inventory: Inventory
+    now: datetime
+    seed_seconds: float
+    scan_seconds: float
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[tuple[DemoSeed, Inventory, float, float]]:
-    from moto.cloudwatch.models import CloudWatchBackend
-
-    # The demo swaps moto's GetMetricData for an indexed one, process-wide; put moto's
-    # back afterwards so other tests keep running against moto as shipped.
-    original = CloudWatchBackend.get_metric_data
+def demo(demo_account: DemoAccount) -> DemoScan:
+    """The session's seeded demo account, scanned once by the real provider."""
     started = time.perf_counter()
-    server, url = start_demo_server()
-    try:
-        # moto's state is per process, shared with the session's server: start empty.
-        urllib.request.urlopen(
-            urllib.request.Request(f"{url}/moto-api/reset", data=b"{}", method="POST"), timeout=30
-        ).close()
-        seed = seed_demo_account(url, NOW)
-        seeded = time.perf_counter()
-        inventory = AwsProvider().collect(
-            ScanRequest(context=RunContext(now=NOW), regions=seed.regions, endpoint_url=url)
+    inventory = AwsProvider().collect(
+        ScanRequest(
+            context=RunContext(now=demo_account.now),
+            regions=demo_account.seed.regions,
+            endpoint_url=demo_account.endpoint_url,
         )
-        scanned = time.perf_counter()
-        yield seed, inventory, seeded - started, scanned - seeded
-    finally:
-        server.stop()
-        CloudWatchBackend.get_metric_data = original  # type: ignore[method-assign]
+    )
+    return DemoScan(
+        demo_account.seed,
+        inventory,
+        demo_account.now,
+        demo_account.seed_seconds,
+        time.perf_counter() - started,
+    )
+
+
+@pytest.fixture(scope="module")
+def ranked(demo: DemoScan) -> pl.DataFrame:
+    """Every policy over the demo's inventory, ranked as the report ranks them."""
+    findings = run_policies(demo.inventory, Config())
+    return rank(findings, hourly_rate=Config().engineer_hourly_rate).findings
 
 
 def _cpu(inv: Inventory, statistic: str) -> pl.DataFrame:
@@ -60,20 +76,23 @@ def _cpu(inv: Inventory, statistic: str) -> pl.DataFrame:
     )
 
 
-def test_demo_seeds_a_realistic_account_and_scans_quickly(
-    demo: tuple[DemoSeed, Inventory, float, float],
-) -> None:
-    seed, inv, seed_seconds, scan_seconds = demo
-    print(f"demo seed {seed_seconds:.1f}s, scan {scan_seconds:.1f}s")
-    assert seed_seconds + scan_seconds < 60
+def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> None:
+    seed, inv = demo.seed, demo.inventory
+    print(f"demo seed {demo.seed_seconds:.1f}s, scan {demo.scan_seconds:.1f}s")
+    assert demo.seed_seconds + demo.scan_seconds < 60
     assert inv.errors == []
     assert inv.rejections == []
+    assert seed.skipped_families == ()
+    assert set(seed.seeded_families) == {"storage", "network", "observability", "commitments"}
     assert 200 <= seed.instance_count <= 400
     assert 20 <= len(seed.with_metrics) <= 40
     compute = inv.frame("compute")
-    assert compute.height == seed.instance_count
     assert set(compute["region"]) == set(seed.regions)
-    assert dict(compute.select("resource_id", "region").iter_rows()) == dict(seed.instance_region)
+    # The compute seed's instances, and a few more the storage seed attaches volumes to.
+    mine = compute.filter(pl.col("resource_id").is_in(list(seed.instance_region)))
+    assert dict(mine.select("resource_id", "region").iter_rows()) == dict(seed.instance_region)
+    assert dict(mine.select("resource_id", "instance_type").iter_rows()) == dict(seed.instance_type)
+    assert seed.instance_count <= compute.height <= seed.instance_count + 5
     # Only the metric-bearing instances have utilization, 14 days of hourly points each.
     util = inv.frame("utilization")
     assert set(util["resource_id"]) == set(seed.with_metrics)
@@ -82,13 +101,13 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(
     assert set(util.filter(pl.col("metric") == "memory")["resource_id"]) == set(seed.with_memory)
     assert 0 < len(seed.with_memory) < len(seed.with_metrics)
     # Production ran before the lookback began (LaunchTime backdated on the in-process moto).
-    lookback_start = NOW - timedelta(days=14)
+    lookback_start = demo.now - timedelta(days=14)
     steady = compute.filter(pl.col("resource_id").is_in(list(seed.steady)))
     assert (steady["launch_time"] < lookback_start).all()
 
 
-def test_demo_scenarios_have_their_shapes(demo: tuple[DemoSeed, Inventory, float, float]) -> None:
-    seed, inv, _, _ = demo
+def test_demo_scenarios_have_their_shapes(demo: DemoScan) -> None:
+    seed, inv = demo.seed, demo.inventory
     peak = _cpu(inv, "maximum").group_by("resource_id").agg(pl.col("value").max())
     peaks = dict(peak.iter_rows())
     p95 = dict(
@@ -194,3 +213,195 @@ def test_indexed_get_metric_data_answers_like_moto(endpoint_url: str) -> None:
     assert [r["Values"] for r in got["MetricDataResults"]] == [
         r["values"] for r in moto_own(backend, queries, *window)
     ]
+
+
+def test_demo_findings_cover_all_six_families(demo: DemoScan, ranked: pl.DataFrame) -> None:
+    assert demo.inventory.errors == []
+    counted = ranked.filter(pl.col("counted"))
+    by_family = counted.group_by("family").agg(
+        pl.len().alias("findings"), pl.col("net_monthly_savings").sum().alias("savings")
+    )
+    savings = dict(by_family.select("family", "savings").iter_rows())
+    print({family: round(usd, 2) for family, usd in sorted(savings.items())})
+    assert set(savings) == FAMILIES
+    assert all(usd > 0 for usd in savings.values())
+    # Each family's seeded waste is found, by the policy made for it.
+    policies = set(counted["policy_id"])
+    assert {
+        "rightsizing.idle",
+        "rightsizing.overprovisioned",
+        "scheduling.offhours",
+        "commitments.underused",
+        "commitments.expiring",
+        "commitments.compute-commitment",
+        "storage.unattached-volume",
+        "storage.bucket-without-lifecycle",
+        "observability.log-retention",
+        "observability.metric-cardinality",
+        "network.idle-elastic-ip",
+    } <= policies
+
+
+def test_demo_commitments_are_priced_by_their_formulas(
+    demo: DemoScan, ranked: pl.DataFrame
+) -> None:
+    seeded = demo.seed.commitments
+    assert seeded is not None
+    by_policy = {
+        (row["policy_id"], row["resource_id"]): row["monthly_savings"]
+        for row in ranked.select("policy_id", "resource_id", "monthly_savings").iter_rows(
+            named=True
+        )
+    }
+    for commitment in (seeded.underused_reservation, seeded.savings_plan):
+        utilization = (
+            seeded.savings_plan_utilization
+            if commitment == seeded.savings_plan
+            else seeded.reservation_utilization[commitment]
+        )
+        assert utilization < 0.8
+        expected = seeded.monthly_commitment[commitment] * (1 - utilization)
+        assert by_policy[("commitments.underused", commitment)] == pytest.approx(expected, abs=0.01)
+    # Renewing the fully used reservation that expires soon avoids on-demand rates.
+    expiring = seeded.expiring_reservation
+    assert seeded.reservation_utilization[expiring] == 1.0
+    expected = seeded.expiring_on_demand_monthly - seeded.monthly_commitment[expiring]
+    assert by_policy[("commitments.expiring", expiring)] == pytest.approx(expected, abs=0.01)
+    assert ("commitments.underused", expiring) not in by_policy
+    # Coverage is spent before anything new is recommended: the m5 instances of the
+    # second region are covered by the savings plan, so none gets a new commitment.
+    compute = demo.inventory.frame("compute")
+    covered = compute.filter(
+        (pl.col("region") == demo.seed.regions[1]) & pl.col("instance_type").str.starts_with("m5.")
+    )["resource_id"]
+    new = ranked.filter(pl.col("policy_id") == "commitments.compute-commitment")
+    assert new.height > 0
+    assert not set(new["resource_id"]) & set(covered)
+
+
+MISSING_READS = {
+    ("ec2", "DescribeReservedInstances"),
+    ("savingsplans", "DescribeSavingsPlans"),
+    ("ce", "GetReservationUtilization"),
+    ("ce", "GetReservationCoverage"),
+    ("ce", "GetSavingsPlansUtilizationDetails"),
+    ("ce", "GetSavingsPlansCoverage"),
+}
+
+
+def test_moto_missing_reads_get_empty_answers_without_retries(moto: RecordingMotoServer) -> None:
+    started = time.perf_counter()
+    inventory = AwsProvider().collect(
+        ScanRequest(
+            context=RunContext(now=NOW), regions=("us-east-1",), endpoint_url=moto.endpoint_url
+        )
+    )
+    elapsed = time.perf_counter() - started
+    assert inventory.errors == []
+    assert not inventory.has("commitments") or inventory.frame("commitments").height == 0
+    answered = moto.gaps.operations()
+    assert set(answered) == MISSING_READS
+    # Each asked once: an empty answer is final, nothing was retried.
+    assert len(answered) == len(MISSING_READS)
+    # The server's own log saw them too.
+    logged = {r.operation for r in moto.operations()}
+    assert {"DescribeReservedInstances", "GetReservationCoverage"} <= logged
+    # botocore's backoff over moto's HTTP 500s alone took tens of seconds.
+    assert elapsed < 20
+
+
+def test_missing_reads_answer_seeded_shapes_per_region(moto: RecordingMotoServer) -> None:
+    moto.gaps.answer(
+        "ec2",
+        "DescribeReservedInstances",
+        {
+            "ReservedInstances": [
+                {
+                    "ReservedInstancesId": "ri-eu",
+                    "InstanceType": "m5.large",
+                    "InstanceCount": 3,
+                    "Start": datetime(2025, 1, 1, tzinfo=timezone.utc),
+                    "State": "active",
+                }
+            ]
+        },
+        region="eu-west-1",
+    )
+
+    def reserved(region: str) -> list[dict[str, Any]]:
+        ec2 = boto3.client("ec2", region_name=region, endpoint_url=moto.endpoint_url)
+        return list(ec2.describe_reserved_instances()["ReservedInstances"])
+
+    (eu,) = reserved("eu-west-1")
+    assert (eu["ReservedInstancesId"], eu["InstanceType"], eu["InstanceCount"]) == (
+        "ri-eu",
+        "m5.large",
+        3,
+    )
+    assert eu["Start"] == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert reserved("us-east-1") == []
+    ce = boto3.client("ce", region_name="us-east-1", endpoint_url=moto.endpoint_url)
+    period = {"Start": "2025-05-01", "End": "2025-05-15"}
+    details = ce.get_savings_plans_utilization_details(TimePeriod=period)
+    assert details["SavingsPlansUtilizationDetails"] == []
+    assert details["TimePeriod"] == period
+    by_resource = ce.get_cost_and_usage_with_resources(
+        TimePeriod=period,
+        Granularity="DAILY",
+        Filter={"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Elastic Compute Cloud"]}},
+    )
+    assert by_resource["ResultsByTime"] == []
+    # moto's own APIs still answer behind the middleware.
+    assert (
+        "Reservations"
+        in boto3.client(
+            "ec2", region_name="us-east-1", endpoint_url=moto.endpoint_url
+        ).describe_instances()
+    )
+    moto.reset()
+    assert reserved("eu-west-1") == []
+
+
+def test_deduplicated_list_metrics_answers_like_moto(endpoint_url: str) -> None:
+    from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
+
+    cloudwatch = metric_client(endpoint_url, "eu-west-1")
+    start = NOW.replace(minute=0) - timedelta(hours=6)
+    data = []
+    for hour in range(6):
+        stamp = start + timedelta(hours=hour)
+        for dims in (
+            [{"Name": "InstanceId", "Value": "i-aaa"}],
+            [{"Name": "InstanceId", "Value": "i-bbb"}],
+            [{"Name": "InstanceId", "Value": "i-aaa"}, {"Name": "Size", "Value": "large"}],
+            [],
+        ):
+            data.append(
+                {"MetricName": "Load", "Dimensions": dims, "Timestamp": stamp, "Value": 1.0}
+            )
+    cloudwatch.put_metric_data(Namespace="Demo/Test", MetricData=data)
+    cloudwatch.put_metric_data(
+        Namespace="Other",
+        MetricData=[
+            {
+                "MetricName": "Load",
+                "Dimensions": [{"Name": "InstanceId", "Value": "i-aaa"}],
+                "Timestamp": start,
+                "Value": 2.0,
+            }
+        ],
+    )
+    backend = cloudwatch_backends["123456789012"]["eu-west-1"]
+    current = CloudWatchBackend.get_filtered_metrics
+    moto_own = getattr(current, "_costscan_original", current)
+    for name, namespace, dims in (
+        ("", "", []),
+        ("Load", "Demo/Test", []),
+        ("", "Other", []),
+        ("", "", [{"Name": "InstanceId", "Value": "i-aaa"}]),
+        ("", "", [{"Name": "Size"}]),
+    ):
+        expected = moto_own(backend, name, namespace, dims)
+        assert deduplicated_filtered_metrics(backend, name, namespace, dims) == expected
+    # Single-dimension series are listed once, the rest once per datapoint (moto's rule).
+    assert len(moto_own(backend, "", "Demo/Test", [])) == 2 + 6 + 6

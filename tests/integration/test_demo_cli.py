@@ -1,0 +1,68 @@
+"""`costscan demo` end to end, in process: the seeded account, the scan, the reports.
+
+The session's demo account (tests/conftest.py, seeded once) stands in for the seeding
+``costscan demo`` would do, so this test costs one scan and no second seed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from providers import demo as demo_module
+from scanner import cli
+
+if TYPE_CHECKING:
+    from tests.conftest import DemoAccount
+
+FAMILIES = {"rightsizing", "commitments", "storage", "scheduling", "observability", "network"}
+
+
+class _Borrowed:
+    """The session's demo server, lent to one command: stopping it is the fixture's job."""
+
+    def stop(self) -> None:
+        return None
+
+
+def test_costscan_demo_reports_all_six_families(
+    demo_account: DemoAccount,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def start_demo_server(**_: Any) -> tuple[_Borrowed, str]:
+        return _Borrowed(), demo_account.endpoint_url
+
+    def seed_demo_account(endpoint_url: str, now: Any, **_: Any) -> demo_module.DemoSeed:
+        assert endpoint_url == demo_account.endpoint_url
+        return demo_account.seed
+
+    monkeypatch.setattr(demo_module, "start_demo_server", start_demo_server)
+    monkeypatch.setattr(demo_module, "seed_demo_account", seed_demo_account)
+    # The demo command sets its own dummy credentials; give them back afterwards.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    output = tmp_path / "report"
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo", "--output-dir", str(output), "--format", "json"])
+
+    assert exited.value.code == 0, capsys.readouterr().err
+    (written,) = output.glob("costscan-*.json")
+    report = json.loads(written.read_text())
+    assert report["errors"] == []
+    by_family = report["summary"]["by_family"]
+    assert set(by_family) == FAMILIES
+    for family in FAMILIES:
+        assert by_family[family]["findings"] > 0, family
+        assert by_family[family]["monthly_savings"] > 0, family
+    counted = [f for f in report["findings"] if f["counted"]]
+    assert {f["family"] for f in counted} == FAMILIES
+    total = sum(f["net_monthly_savings"] for f in counted)
+    assert report["summary"]["monthly_savings"] == pytest.approx(total, abs=0.01)
+    # The terminal shows the top findings and the total.
+    assert "savings found" in capsys.readouterr().out
