@@ -14,6 +14,7 @@ from typing import Final
 
 import polars as pl
 
+from policies._billing import distinct_starts, earliest, shared_rollup
 from policies._compute import (
     HOURS_PER_MONTH,
     evidence,
@@ -865,25 +866,35 @@ def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
     AWS Cost Explorer recommends commitments from the same steady on-demand usage
     (https://docs.aws.amazon.com/savingsplans/latest/userguide/sp-recommendations.html).
     """
-    usage = inv.lazy("billing").filter(
+    billing = inv.lazy("billing")
+    on_demand = (
         (pl.col("ChargeCategory") == "Usage")
         & pl.col("PricingCategory").is_in(ON_DEMAND_PRICING)
         & pl.col("ResourceId").is_not_null()
         & pl.col("ServiceCategory").is_in(p.service_categories)
     )
-    per_resource = usage.group_by("ResourceId").agg(
-        pl.col("ChargePeriodStart").n_unique().alias("_periods"),
-        (pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).max().alias("_period_length"),
-        pl.col("EffectiveCost").sum().alias("_cost"),
-        pl.col("ChargePeriodStart").min().alias("_start"),
-        pl.col("ChargePeriodEnd").max().alias("_end"),
-        *[
-            pl.col(c).first(ignore_nulls=True)
-            for c in (
-                "ProviderName", "SubAccountId", "BillingAccountId", "RegionId",
-                "ResourceName", "ResourceType", "ServiceName",
-            )
-        ],
+    # From the rollup the billing policies share (policies/_billing.py), not the rows.
+    usage = shared_rollup(billing).filter(on_demand)
+    per_resource = (
+        usage.group_by("ResourceId")
+        .agg(
+            pl.col("period_length").max().alias("_period_length"),
+            pl.col("effective_cost").sum().alias("_cost"),
+            pl.col("first_start").min().alias("_start"),
+            pl.col("last_end").max().alias("_end"),
+            *[
+                earliest(c, ignore_nulls=True)
+                for c in (
+                    "ProviderName", "SubAccountId", "BillingAccountId", "RegionId",
+                    "ResourceName", "ResourceType", "ServiceName",
+                )
+            ],
+        )
+        .join(
+            distinct_starts(usage, billing.filter(on_demand), ["ResourceId"], "_periods"),
+            on="ResourceId",
+            how="left",
+        )
     )  # fmt: skip
     # The billed period, from the aggregate (not a second pass over the scan).
     period_hours = (pl.col("_end").max() - pl.col("_start").min()).dt.total_seconds() / 3600.0

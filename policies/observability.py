@@ -19,6 +19,7 @@ from typing import Final
 
 import polars as pl
 
+from policies._billing import shared_rollup
 from policies._compute import HOURS_PER_MONTH, evidence, findings, money, num
 from scanner import schema
 from scanner.inventory import Inventory
@@ -441,11 +442,6 @@ def metric_cardinality(inv: Inventory, p: MetricCardinalityParams) -> pl.LazyFra
 # --------------------------------------------------------------------------- billing
 
 
-def _billing_cost() -> pl.Expr:
-    """EffectiveCost (amortized, what the usage really cost), BilledCost where absent."""
-    return pl.coalesce(pl.col("EffectiveCost"), pl.col("BilledCost")).fill_null(0.0)
-
-
 @dataclass(frozen=True)
 class CostAnomalyParams:
     # AWS Cost Anomaly Detection alert thresholds: total impact of at least $100
@@ -464,23 +460,22 @@ class CostAnomalyParams:
 
 
 def _anchored_billing(inv: Inventory) -> pl.LazyFrame:
-    """Billing rows with ``days_back``: whole days before the last day in the export.
+    """Cost per account, service, resource and day, with ``_days_back``: whole days before
+    the last day in the export.
 
     Windows end at the last day in the data, not at the clock (exports lag), and
     ``_first`` is the export's first day, so a window pair is judged complete or not.
-    The bounds come from a one-row frame cross-joined onto the rows: one aggregation pass.
+    Built on the rollup the billing policies share (policies/_billing.py), so the bounds
+    and the windows are computed from a few hundred thousand rows, not the line items.
     """
     rows = (
-        inv.lazy("billing")
-        .filter(pl.col("ChargePeriodStart").is_not_null())
-        .select(
-            "SubAccountId",
-            "ServiceName",
-            "ResourceId",
-            "ResourceName",
-            "RegionId",
-            pl.col("ChargePeriodStart").dt.truncate("1d").alias("day"),
-            _billing_cost().alias("cost"),
+        shared_rollup(inv.lazy("billing"))
+        .filter(pl.col("day").is_not_null())
+        .group_by("SubAccountId", "ServiceName", "ResourceId", "day")
+        .agg(
+            pl.col("cost").sum(),
+            pl.col("RegionId").max(),
+            pl.col("ResourceName").max(),
         )
     )
     bounds = rows.select(pl.col("day").max().alias("_anchor"), pl.col("day").min().alias("_first"))
@@ -750,18 +745,12 @@ def unallocated_spend(inv: Inventory, p: UnallocatedSpendParams) -> pl.LazyFrame
     """
     keys = tuple(dict.fromkeys(k for k in p.required_tags if k))
     grouped = (
-        inv.lazy("billing")
+        shared_rollup(inv.lazy("billing"))
         .filter(
-            pl.col("ChargePeriodStart").is_not_null()
-            & pl.col("ChargeCategory").is_in(list(p.charge_categories))
+            pl.col("day").is_not_null() & pl.col("ChargeCategory").is_in(list(p.charge_categories))
         )
-        .group_by(
-            "SubAccountId",
-            "ServiceName",
-            "Tags",
-            pl.col("ChargePeriodStart").dt.truncate("1d").alias("day"),
-        )
-        .agg(_billing_cost().sum().alias("cost"))
+        .group_by("SubAccountId", "ServiceName", "Tags", "day")
+        .agg(pl.col("cost").sum())
         .with_columns(pl.col("day").max().alias("_anchor"), pl.col("day").min().alias("_first"))
         .filter((pl.col("_anchor") - pl.col("day")).dt.total_days() < p.window_days)
     )

@@ -10,9 +10,11 @@ generation, burstable). Savings are per month against the instance's on-demand p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import polars as pl
 
+from policies._billing import distinct_starts, earliest, shared_rollup
 from policies._compute import (
     HOURS_PER_MONTH,
     candidate_types,
@@ -52,6 +54,12 @@ def _cheapest_per_instance(pairs: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+# AWS Compute Optimizer needs at least 30 hours of metrics in the past 14 days before it
+# recommends anything; with less, findings lose confidence.
+# https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html
+COMPUTE_OPTIMIZER_MIN_HOURS: Final = 30
+
+
 # --------------------------------------------------------------------------- idle
 
 
@@ -69,7 +77,7 @@ class IdleParams:
     max_network_out_bytes_per_second: float = 1000.0
     # AWS Compute Optimizer needs at least 30 hours of metrics in the past 14 days.
     # https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html
-    min_hours: int = 30
+    min_hours: int = COMPUTE_OPTIMIZER_MIN_HOURS
     confidence: float = 0.9
     confidence_without_network: float = 0.7
     confidence_short_history: float = 0.4
@@ -203,7 +211,7 @@ class OverprovisionedParams:
     memory_floor_without_data: float = 1.0
     # Compute Optimizer needs at least 30 hours of metrics in the past 14 days.
     # https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html
-    min_hours: int = 30
+    min_hours: int = COMPUTE_OPTIMIZER_MIN_HOURS
     confidence: float = 0.85
     confidence_without_memory: float = 0.6
     confidence_short_history: float = 0.3
@@ -598,7 +606,7 @@ class UnderprovisionedParams:
     # https://docs.aws.amazon.com/compute-optimizer/latest/ug/rightsizing-preferences.html
     alert_cpu_p95_percent: float = 85.0
     # Compute Optimizer needs at least 30 hours of metrics in the past 14 days.
-    min_hours: int = 30
+    min_hours: int = COMPUTE_OPTIMIZER_MIN_HOURS
     confidence: float = 0.8
     confidence_short_history: float = 0.4
 
@@ -834,30 +842,37 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
     the FOCUS columns and units (https://focus.finops.org/focus-specification/); 730 hours
     a month as in AWS pricing (https://calculator.aws/).
     """
-    rows = inv.lazy("billing").filter(
-        (pl.col("ChargeCategory") == USAGE_CHARGE_CATEGORY) & pl.col("ResourceId").is_not_null()
-    )
-    cost = pl.coalesce(pl.col("EffectiveCost"), pl.col("BilledCost"))
-    quantity = pl.coalesce(pl.col("ConsumedQuantity"), pl.col("PricingQuantity"))
+    billing = inv.lazy("billing")
+    usage = (pl.col("ChargeCategory") == USAGE_CHARGE_CATEGORY) & pl.col("ResourceId").is_not_null()
     # Aggregate first: 10 million line items become one row per resource and unit (a few
-    # per resource), and only those are classified, joined and formatted. Both unit
-    # columns are group keys, coalesced after: cheaper than a string coalesce per row.
-    per_unit = rows.group_by("ResourceId", "ConsumedUnit", "PricingUnit").agg(
-        pl.col("ChargePeriodStart").n_unique().alias("periods"),
-        _hours(pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).max().alias("period_hours"),
-        pl.col("ChargePeriodStart").min().alias("first_start"),
-        pl.col("ChargePeriodEnd").max().alias("last_end"),
-        cost.sum().alias("cost"),
-        quantity.sum().alias("quantity"),
-        pl.len().alias("line_items"),
-        # Coalesced after aggregation, not per line item, for the same reason.
-        pl.col("ProviderName").first().alias("provider_name"),
-        pl.col("SubAccountId").first(),
-        pl.col("BillingAccountId").first(),
-        pl.col("RegionId").first().alias("region"),
-        pl.col("ResourceName").first().alias("resource_name"),
-        pl.col("ResourceType").first(),
-        pl.col("ServiceName").first().alias("service"),
+    # per resource), from the rollup the billing policies share (policies/_billing.py).
+    # Both unit columns are group keys, coalesced after: cheaper than a coalesce per row.
+    unit_keys = ["ResourceId", "ConsumedUnit", "PricingUnit"]
+    rows = shared_rollup(billing).filter(usage)
+    per_unit = (
+        rows.group_by(unit_keys)
+        .agg(
+            _hours(pl.col("period_length")).max().alias("period_hours"),
+            pl.col("first_start").min(),
+            pl.col("last_end").max(),
+            pl.col("cost").sum(),
+            pl.col("quantity").sum(),
+            pl.col("line_items").sum(),
+            # Coalesced after aggregation, not per line item, for the same reason.
+            earliest("ProviderName").alias("provider_name"),
+            earliest("SubAccountId"),
+            earliest("BillingAccountId"),
+            earliest("RegionId").alias("region"),
+            earliest("ResourceName").alias("resource_name"),
+            earliest("ResourceType"),
+            earliest("ServiceName").alias("service"),
+        )
+        .join(
+            distinct_starts(rows, billing.filter(usage), unit_keys, "periods"),
+            on=unit_keys,
+            how="left",
+            nulls_equal=True,
+        )
     )
     unit = pl.coalesce(pl.col("ConsumedUnit"), pl.col("PricingUnit"))
     lowered = pl.col("unit").str.strip_chars().str.to_lowercase()
