@@ -638,6 +638,12 @@ def billing_cdn_egress(inv: Inventory, p: BillingCdnParams) -> pl.LazyFrame:
         [pl.col("ChargeDescription"), pl.col("SkuId")], separator=" ", ignore_nulls=True
     )
     source = pl.coalesce(pl.col("ResourceId"), pl.col("ServiceName"), pl.lit("unknown"))
+    export_period = inv.lazy("billing").select(
+        (
+            (pl.col("ChargePeriodEnd").max() - pl.col("ChargePeriodStart").min()).dt.total_seconds()
+            / 86400.0
+        ).alias("_days")
+    )
     egress = (
         inv.lazy("billing")
         .select(
@@ -672,12 +678,10 @@ def billing_cdn_egress(inv: Inventory, p: BillingCdnParams) -> pl.LazyFrame:
             pl.col("ServiceName").first().alias("service"),
             pl.coalesce("ConsumedQuantity", "PricingQuantity").sum().alias("gb"),
             pl.coalesce("EffectiveCost", "BilledCost").sum().alias("cost"),
-            pl.col("ChargePeriodStart").min().alias("_first"),
-            pl.col("ChargePeriodEnd").max().alias("_last"),
         )
-        .with_columns(
-            ((pl.col("_last") - pl.col("_first")).dt.total_seconds() / 86400.0).alias("_days")
-        )
+        # Scale by the export's whole period, not the source's own first and last charge:
+        # one hour of egress in a month's export is that month's egress, not 730 hours of it.
+        .join(export_period, how="cross")
         .filter(pl.col("_days") > 0)
         .with_columns(
             (pl.col("gb") / pl.col("_days") * DAYS_PER_MONTH).alias("monthly_gb"),

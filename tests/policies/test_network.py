@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import polars as pl
 import pytest
@@ -215,6 +215,49 @@ def test_billing_egress_by_resource_is_priced_against_a_cdn() -> None:
     assert out["price_source"][0] == "billing"
     # Small objects: no CDN.
     assert run("network.billing-cdn-egress", inv).height == 0
+
+
+def test_billing_egress_billed_in_one_hour_is_scaled_by_the_export_period() -> None:
+    month_start = datetime(2024, 9, 1, tzinfo=timezone.utc)
+    month_end = datetime(2024, 10, 1, tzinfo=timezone.utc)  # a 30-day export
+    hour = datetime(2024, 9, 18, 22, tzinfo=timezone.utc)
+    common = {"ProviderName": "AWS", "SubAccountId": ni.ACCOUNT, "RegionId": "us-east-1"}
+    rows = [
+        {
+            **common,
+            "ResourceId": "i-web",
+            "ServiceName": "Amazon Elastic Compute Cloud",
+            "ChargeDescription": "$0.09 per GB - first 10 TB / month data transfer out",
+            "PricingUnit": "GB",
+            "ChargePeriodStart": hour,
+            "ChargePeriodEnd": hour + timedelta(hours=1),
+            "ConsumedQuantity": 60_000.0,
+            "EffectiveCost": 5_400.0,
+            "BilledCost": 5_400.0,
+        },
+        {  # another charge that makes the export span the whole month
+            **common,
+            "ResourceId": "i-other",
+            "ServiceName": "Amazon Elastic Compute Cloud",
+            "ChargeDescription": "Linux/UNIX usage",
+            "PricingUnit": "Hrs",
+            "ChargePeriodStart": month_start,
+            "ChargePeriodEnd": month_end,
+            "ConsumedQuantity": 720.0,
+            "EffectiveCost": 69.12,
+            "BilledCost": 69.12,
+        },
+    ]
+    from scanner.inventory import Inventory, RunContext
+
+    inv = Inventory(provider="focus", context=RunContext(now=ni.NOW))
+    inv.add("billing", ni.focus_rows(rows))
+    out = run("network.billing-cdn-egress", inv, assumed_object_bytes=8e6)
+    monthly_gb = 60_000.0 / 30 * DAYS_PER_MONTH
+    monthly_cost = 5_400.0 / 30 * DAYS_PER_MONTH
+    saving, added = _cdn_expected(monthly_gb, monthly_cost, 8e6)
+    assert out["monthly_savings"][0] == pytest.approx(saving, abs=0.01)
+    assert out["added_monthly_cost"][0] == pytest.approx(added, abs=0.01)
 
 
 def test_distribution_without_compression_saves_the_compressible_bytes() -> None:
