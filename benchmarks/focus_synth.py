@@ -4,7 +4,8 @@ Cardinalities follow a mid-sized AWS organisation: a few thousand resources spre
 few dozen services, five member accounts under one payer, six regions, hourly
 ChargePeriodStart over about two months (September and October 2024), about a fifth of
 compute rows covered by a Savings Plan or Reserved Instance (FOCUS PricingCategory
-"Committed"), data transfer rows priced per GB, and Tags as JSON text of which a share
+"Committed"; the reserved instance unused one hour in three), internet data transfer
+rows priced per GB, and Tags as JSON text of which a share
 lacks the keys a tagging policy asks for. Costs are log-normal per resource, so a few
 resources dominate spend, as in real bills.
 
@@ -135,6 +136,12 @@ def chunk(
     start = pl.Series(hour, dtype=pl.Int64) * 3_600_000_000 + int(START.timestamp() * 1_000_000)
     start_ts = start.cast(pl.Datetime("us", "UTC"))
     sp = pick % 2 == 0
+    # The reserved instance sits idle one hour in three: utilization about 67%, below
+    # the usual 80% alert, so commitments.unused-billing has something to find.
+    unused = committed & ~sp & (hour % 3 == 0)
+    # "AWS Data Transfer" rows are internet egress, described as AWS's CUR describes it,
+    # so network.billing-cdn-egress has sources to price.
+    egress = (base["ServiceName"] == "AWS Data Transfer").to_numpy()
     commitment_id = np.where(
         committed,
         np.where(sp, "arn:aws:savingsplans::999900000001:savingsplan/sp-01", "ri-0007"),
@@ -160,7 +167,11 @@ def chunk(
             "RegionId": base["RegionId"],
             "ChargeCategory": "Usage",
             "ChargeClass": None,
-            "ChargeDescription": base["ServiceName"] + " usage",
+            "ChargeDescription": np.where(
+                egress,
+                "$0.09 per GB - first 10 TB / month data transfer out beyond the global free tier",
+                (base["ServiceName"] + " usage").to_numpy(),
+            ),
             "ChargePeriodStart": start_ts,
             "ChargePeriodEnd": start_ts.dt.offset_by("1h"),
             "BillingPeriodStart": start_ts.dt.truncate("1mo"),
@@ -175,8 +186,8 @@ def chunk(
                 committed, np.where(sp, "Savings Plan", "Reserved Instance"), ""
             ),
             "CommitmentDiscountCategory": np.where(committed, np.where(sp, "Spend", "Usage"), ""),
-            "CommitmentDiscountStatus": np.where(committed, "Used", ""),
-            "SkuId": base["sku"],
+            "CommitmentDiscountStatus": np.where(committed, np.where(unused, "Unused", "Used"), ""),
+            "SkuId": np.where(egress, "USE1-DataTransfer-Out-Bytes", base["sku"].to_numpy()),
             "Tags": base["Tags"],
             "BillingCurrency": "USD",
             "InvoiceId": "INV-2024",
