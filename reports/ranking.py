@@ -124,11 +124,18 @@ def rank(findings: pl.DataFrame, *, hourly_rate: float, min_savings: float = 0.0
 
 
 def _resource_key() -> pl.Expr:
+    # Billing exports name resources by ARN (arn:aws:ec2:...:instance/i-0abc) where a cloud
+    # scan says i-0abc: both are one resource, so findings from either dedupe together.
+    resource = (
+        pl.when(pl.col("resource_id").str.starts_with("arn:"))
+        .then(pl.col("resource_id").str.extract(r"([^/:]+)$", 1))
+        .otherwise(pl.col("resource_id"))
+    )
     return (
         pl.when(pl.col("resource_id").is_not_null())
         .then(
             pl.concat_str(
-                ["provider", "account_id", "region", "resource_id"],
+                [pl.col("provider").str.to_lowercase(), "account_id", "region", resource],
                 separator="|",
                 ignore_nulls=True,
             )

@@ -283,3 +283,22 @@ def test_investigate_findings_are_ranked_but_never_counted() -> None:
     assert rows["observability.cost-anomaly"]["alternative_to"] is None
     assert out.summary["monthly_savings"] == 10.0
     assert out.findings["policy_id"].to_list() == ["rightsizing.idle", "observability.cost-anomaly"]
+
+
+def test_billing_arn_and_scanned_id_are_one_resource() -> None:
+    out = ranked(
+        finding(
+            "i-0abc", "commitments.compute-commitment", "commit", 70.08, 19.62, family="commitments"
+        ),
+        finding(
+            "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc",
+            "commitments.on-demand-billing",
+            "commit",
+            70.08,
+            19.0,
+            family="commitments",
+            provider="AWS",
+        ),
+    )
+    assert out.summary["counted_findings"] == 1
+    assert out.summary["monthly_savings"] == 19.62
