@@ -1,9 +1,11 @@
 """The report formats by name, where their files go, and the Parquet form of a whole run.
 
-``FORMATS`` is what ``--format`` accepts. The Parquet file holds the ranked findings and
-bottlenecks (one frame, told apart by ``section``) with the run, summary, errors and
-rejections in the file's key-value metadata, so ``read_parquet_report`` gives back the
-``Report`` and ``costscan report FILE --format html`` re-renders a past run exactly.
+``FORMATS`` is what ``--format`` accepts. The Parquet file holds the ranked findings,
+bottlenecks and suppressed findings (one frame with the SUPPRESSED columns, told apart by
+``section``; the suppress_* columns are null outside ``suppressed``) with the run, summary,
+errors, rejections, history and warnings in the file's key-value metadata, so
+``read_parquet_report`` gives back the ``Report`` and ``costscan report FILE --format html``
+re-renders a past run exactly.
 """
 
 from __future__ import annotations
@@ -22,16 +24,20 @@ from reports.csv import CsvRenderer
 from reports.html import HtmlRenderer
 from reports.interface import Renderer, Report, RunInfo
 from reports.json import (
-    FINDING_COLUMNS,
     SCHEMA_VERSION,
+    SUPPRESS_COLUMNS,
+    SUPPRESSED_COLUMNS,
     JsonRenderer,
     as_ranked,
+    as_suppressed,
     clean,
     error_document,
+    history_document,
     rejection_document,
     summary_document,
 )
 from reports.markdown import MarkdownRenderer
+from scanner import schema
 from scanner.errors import (
     CollectorError,
     InputFileError,
@@ -42,21 +48,29 @@ from scanner.errors import (
 
 PARQUET_METADATA_KEY = "costscan"
 SECTIONS: tuple[str, ...] = ("findings", "bottlenecks")
+SUPPRESSED_SECTION = "suppressed"
 
 
 class ParquetRenderer(Renderer):
     extension = "parquet"
 
     def render(self, report: Report) -> bytes:
+        suppressed = as_suppressed(report.suppressed)
+        ranked_parts = [
+            as_ranked(part).with_columns(
+                pl.lit(section).alias("section"),
+                *(pl.lit(None, dtype=suppressed.schema[c]).alias(c) for c in SUPPRESS_COLUMNS),
+            )
+            for section, part in zip(SECTIONS, (report.findings, report.bottlenecks), strict=True)
+        ]
+        suppressed_part = suppressed.with_columns(pl.lit(SUPPRESSED_SECTION).alias("section"))
         frame = pl.concat(
             [
-                as_ranked(part).with_columns(pl.lit(section).alias("section"))
-                for section, part in zip(
-                    SECTIONS, (report.findings, report.bottlenecks), strict=True
-                )
+                part.select(("section", *SUPPRESSED_COLUMNS))
+                for part in (*ranked_parts, suppressed_part)
             ],
             how="vertical",
-        ).select(("section", *FINDING_COLUMNS))
+        )
         metadata = {
             "schema_version": SCHEMA_VERSION,
             # Every RunInfo field, not only the JSON report's, so the run comes back whole.
@@ -64,6 +78,8 @@ class ParquetRenderer(Renderer):
             "summary": summary_document(report.summary),
             "errors": [error_document(e) for e in report.errors],
             "rejected_rows": [rejection_document(r) for r in report.rejections],
+            "history": history_document(report.history),
+            "warnings": [str(w) for w in report.warnings],
         }
         buffer = io.BytesIO()
         frame.write_parquet(
@@ -150,11 +166,22 @@ def read_parquet_report(path: Path) -> Report:
         errors = [CollectorError(**e) for e in document.get("errors", [])]
     except (KeyError, TypeError) as exc:
         raise InputFileError(f"{path}: its costscan metadata is incomplete ({exc})") from None
+    history = document.get("history")
+    warnings = document.get("warnings", [])
+    if not (history is None or isinstance(history, dict)) or not isinstance(warnings, list):
+        raise InputFileError(f"{path}: its costscan history or warnings are malformed")
     try:
         sections = {
             name: as_ranked(frame.filter(pl.col("section") == name).drop("section"))
             for name in SECTIONS
         }
+        # Files written before suppressions were kept have no suppress_* columns and no
+        # suppressed rows: an empty frame, not an error.
+        suppressed = (
+            as_suppressed(frame.filter(pl.col("section") == SUPPRESSED_SECTION).drop("section"))
+            if all(c in frame.columns for c in SUPPRESS_COLUMNS)
+            else as_suppressed(schema.empty(schema.SUPPRESSED))
+        )
     except SchemaError as exc:
         raise InputFileError(f"{path}: {exc}") from None
     return Report(
@@ -164,4 +191,7 @@ def read_parquet_report(path: Path) -> Report:
         summary=document.get("summary", {}),
         errors=errors,
         rejections=list(document.get("rejected_rows", [])),
+        suppressed=suppressed,
+        history=history,
+        warnings=[str(w) for w in warnings],
     )

@@ -70,27 +70,38 @@ CHART_VALUE_WIDTH = 110
 CHART_BAR_HEIGHT = 22
 CHART_GAP = 8
 
-# The cloud service a resource type belongs to, for the "by service" chart. A type not
-# listed shows as itself: a new policy's resources still chart, under their own name.
+# The cloud service a resource type belongs to, for the "by service" chart. Every type the
+# providers and policies emit is here (a test greps them); a type not listed, such as a
+# billing export's own ResourceType, shows as itself.
 SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     "ec2_instance": "EC2",
     "ec2_reserved_instance": "EC2",
+    "ec2-reserved-instance": "EC2",
     "elastic_ip": "EC2",
     "ami": "EC2",
+    # RI and Savings Plan coverage of EC2 usage: what to buy to cover instances.
+    "commitment-coverage": "EC2",
+    "savings_plan": "Savings Plans",
+    "savings-plan": "Savings Plans",
     "ebs_volume": "EBS",
     "ebs_snapshot": "EBS",
     "s3_bucket": "S3",
     "log_group": "CloudWatch Logs",
     "metric_namespace": "CloudWatch",
     "metric": "CloudWatch",
-    "nat_gateway": "VPC",
+    "cloudwatch_metric": "CloudWatch",
+    "nat_gateway": "VPC (NAT gateway)",
     "vpc_endpoint": "VPC",
     "load_balancer": "Elastic Load Balancing",
     "cloudfront_distribution": "CloudFront",
     "distribution": "CloudFront",
+    "data_transfer": "Data transfer",
+    "data_transfer_source": "Data transfer",
+    # Billing-export lines with no resource, or whose resource the inventory lacks.
+    "billed_service": "Billed services",
+    "billed_resource": "Billed resources",
     "rds_instance": "RDS",
     "lambda_function": "Lambda",
-    "savings_plan": "Savings Plans",
     "gce_instance": "Compute Engine",
     "gce_disk": "Compute Engine",
     "gcs_bucket": "Cloud Storage",

@@ -2,7 +2,9 @@
 
 Every collector module (compute, storage, network, observability, commitments) takes a
 ``RegionScan`` and wraps each AWS call in ``attempt`` so that a failure costs only its own
-data and becomes a ``CollectorError`` in the report.
+data and becomes a ``CollectorError`` in the report. ``collected`` keeps each collector's
+latest answer, so a later collector reuses what an earlier one fetched (the storage
+collector reads the instances the EC2 collector described) instead of calling again.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class RegionScan:
             accounts=[account.account_id],
             regions=[] if region == GLOBAL else [region],
         )
+        # Collector name -> its latest successful answer (a failed call leaves no entry).
+        self.collected: dict[str, Any] = {}
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A guarded client; an account scan's clients live in the home region."""
@@ -75,7 +79,7 @@ class RegionScan:
         from botocore.parsers import ResponseParserError
 
         try:
-            return call()
+            answer = call()
         # ResponseParserError is not a BotoCoreError: an endpoint answering HTML (a proxy,
         # an emulator lacking the API) must cost only this collector.
         except (ClientError, BotoCoreError, ResponseParserError) as exc:
@@ -85,3 +89,5 @@ class RegionScan:
             return None
         finally:
             self.progress(f"{self.account.account_id} {self.region}: {collector}", 1)
+        self.collected[collector] = answer
+        return answer

@@ -1,7 +1,9 @@
 """Storage collectors: EBS volumes and snapshots (per region), S3 buckets (per account).
 
-- ``scan_storage_region``: DescribeVolumes, DescribeInstances for the attached instances'
-  state (and, for stopped ones, the stop date from StateTransitionReason), DescribeSnapshots
+- ``scan_storage_region``: DescribeVolumes, the attached instances' state and, for stopped
+  ones, the stop date from StateTransitionReason (from the instances the EC2 collector
+  already described, so a scan describes a region's instances once; DescribeInstances only
+  for attached instances it lacks, e.g. when its call failed), DescribeSnapshots
   (OwnerIds=self) and DescribeImages (Owners=self) to know which snapshots an AMI uses.
 - ``scan_storage_account``: ListBuckets, each bucket's region (GetBucketLocation), then per
   region the daily ``AWS/S3`` BucketSizeBytes and NumberOfObjects series (ListMetrics to
@@ -29,6 +31,8 @@ from scanner import schema
 FILTER_VALUES_PER_CALL = 100
 # "User initiated (2024-01-01 10:00:00 GMT)": the time an instance was stopped.
 _STOPPED_AT = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
+# The EC2 collector's DescribeInstances answer in ``RegionScan.collected``.
+DESCRIBE_INSTANCES = "ec2.describe_instances"
 
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
 MAX_QUERIES_PER_CALL = 500
@@ -122,6 +126,13 @@ def stopped_since(reason: str | None) -> datetime | None:
     return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
 
 
+def instance_state(instance: Mapping[str, Any]) -> tuple[str, datetime | None]:
+    """(state, stopped since) of one DescribeInstances instance; the time only when stopped."""
+    state = str(instance.get("State", {}).get("Name", ""))
+    since = stopped_since(instance.get("StateTransitionReason")) if state == "stopped" else None
+    return state, since
+
+
 def instance_states(
     ec2: Any, instance_ids: Sequence[str]
 ) -> dict[str, tuple[str, datetime | None]]:
@@ -139,14 +150,31 @@ def instance_states(
         for page in pages:
             for reservation in page.get("Reservations", []):
                 for instance in reservation.get("Instances", []):
-                    state = str(instance.get("State", {}).get("Name", ""))
-                    since = (
-                        stopped_since(instance.get("StateTransitionReason"))
-                        if state == "stopped"
-                        else None
-                    )
-                    states[instance["InstanceId"]] = (state, since)
+                    states[instance["InstanceId"]] = instance_state(instance)
     return states
+
+
+def attached_instance_states(
+    run: RegionScan, ec2: Any, attached: Sequence[str]
+) -> dict[str, tuple[str, datetime | None]] | None:
+    """State and stop time of the instances ``attached`` names.
+
+    The EC2 collector ran first and described every instance of the region (its answer
+    is in ``run.collected``); only ids it lacks (its call failed, or an instance shutting
+    down or launched since) cost a DescribeInstances call. None when that call failed and
+    nothing was known.
+    """
+    described_before = run.collected.get(DESCRIBE_INSTANCES) or []
+    states = {str(i["InstanceId"]): instance_state(i) for i in described_before}
+    missing = sorted({i for i in attached if i not in states})
+    if not missing:
+        return states
+    described = run.attempt(
+        "ec2.describe_instances (attached)", lambda: instance_states(ec2, missing)
+    )
+    if described is None:
+        return states or None
+    return {**states, **described}
 
 
 def volume_frame(
@@ -261,11 +289,7 @@ def scan_storage_region(run: RegionScan) -> None:
             for a in v.get("Attachments", [])
             if a.get("InstanceId")
         ]
-        states = (
-            run.attempt("ec2.describe_instances", lambda: instance_states(ec2, attached))
-            if attached
-            else {}
-        )
+        states = attached_instance_states(run, ec2, attached) if attached else {}
         frame = volume_frame(volumes, states, account_id=account, region=region)
         run.inventory.add("volumes", price_volumes(frame, prices))
 

@@ -158,3 +158,32 @@ def test_seeded_account_counts_each_storage_finding_once(
     assert volumes["legacy-batch-data"] in on_stopped["resource_id"].to_list()
     assert sorted(stopped["resource_id"].to_list()) == sorted(on_stopped["resource_id"].to_list())
     assert stopped["monthly_savings"].sum() == pytest.approx(on_stopped["monthly_price"].sum())
+
+
+def test_scan_describes_each_regions_instances_once(
+    moto: RecordingMotoServer, endpoint_url: str
+) -> None:
+    # Every collector runs: the storage collector reads instance states from the compute
+    # frame instead of describing the instances a second time.
+    from providers.demo_storage import seed_volumes
+
+    regions = (REGION, "eu-west-1")
+    now = datetime.now(timezone.utc)
+    seed_storage(endpoint_url, now, [regions[0]])
+    seed_volumes(endpoint_url, now, regions[1])
+    moto.clear_log()
+    request = ScanRequest(
+        context=RunContext(now=now, lookback_days=2), regions=regions, endpoint_url=endpoint_url
+    )
+    inv = AwsProvider(max_attempts=2).collect(request)
+
+    on_stopped = inv.frame("volumes").filter(pl.col("attached_state") == "stopped")
+    assert sorted(set(on_stopped["region"].to_list())) == sorted(regions)
+    assert on_stopped["attached_stopped_since"].is_not_null().all()
+    assert (on_stopped["attached_stopped_since"] <= now - timedelta(days=59)).all()
+    described = [
+        o.region
+        for o in moto.operations()
+        if o.service == "ec2" and o.operation == "DescribeInstances"
+    ]
+    assert sorted(described) == sorted(regions)

@@ -749,3 +749,55 @@ def test_a_run_with_no_findings_renders_in_every_format() -> None:
     assert "No findings." in MarkdownRenderer().render(report).decode()
     assert embedded_data(HtmlRenderer().render(report).decode())["findings"]["rows"] == 0
     assert CsvRenderer().render(report) == ("section," + ",".join(SUPPRESSED) + "\r\n").encode()
+
+
+# --- parquet round trip of a run with history --------------------------------------------
+
+
+def test_parquet_keeps_suppressions_history_and_warnings(tmp_path: Path) -> None:
+    report = history_report()
+    assert report.suppressed.height and report.history and report.warnings
+    path = tmp_path / "history.parquet"
+    path.write_bytes(ParquetRenderer().render(report))
+    sections = pl.read_parquet(path)["section"].to_list()
+    assert sections.count("suppressed") == report.suppressed.height
+    again = read_parquet_report(path)
+    assert again.suppressed.equals(report.suppressed)
+    assert again.warnings == report.warnings
+    assert again.history == json.loads(json.dumps(report.history))
+    assert JsonRenderer().render(again) == JsonRenderer().render(report)
+    for name in ("csv", "md", "html"):
+        renderer = renderer_for(name)
+        assert renderer.render(again) == renderer.render(report), name
+
+
+# --- every resource type the code emits has a service --------------------------------------
+
+_EMITTED_RESOURCE_TYPE = re.compile(
+    r"""["']resource_type["']\s*:\s*["']([\w-]+)["']"""
+    r"""|pl\.lit\(\s*["']([\w-]+)["']\s*\)\s*\.alias\(\s*["']resource_type["']\s*\)"""
+    r"""|resource_type\s*=\s*(?:pl\.lit\(\s*)?["']([\w-]+)["']"""
+)
+
+
+def _resource_types_in_code() -> set[str]:
+    root = Path(__file__).resolve().parents[2]
+    found: set[str] = set()
+    for package in ("providers", "policies"):
+        for source in (root / package).rglob("*.py"):
+            for match in _EMITTED_RESOURCE_TYPE.finditer(source.read_text(encoding="utf-8")):
+                found.add(next(group for group in match.groups() if group))
+    return found
+
+
+def test_every_resource_type_in_the_code_maps_to_a_service() -> None:
+    emitted = _resource_types_in_code()
+    # The search itself must see the types the providers are known to emit.
+    assert {"ec2_instance", "ec2-reserved-instance", "cloudwatch_metric", "s3_bucket"} <= emitted
+    unmapped = sorted(t for t in emitted if t not in html_module.SERVICE_BY_RESOURCE_TYPE)
+    assert unmapped == []
+    services = html_module.service_of(pl.col("resource_type"))
+    shown = pl.DataFrame({"resource_type": sorted(emitted)}).select(services)["resource_type"]
+    # Each shows as a readable service name, never the raw snake- or kebab-case type.
+    assert not set(shown.to_list()) & emitted
+    assert all(re.search(r"[A-Z]", name) for name in shown.to_list())
