@@ -28,6 +28,8 @@ from scanner.inventory import Inventory
 HOURS_PER_MONTH: Final = 730.0
 # Weeks in an average month, for weekly schedules: 52 weeks / 12 months.
 WEEKS_PER_MONTH: Final = 52.0 / 12.0
+# Days in the same 730-hour month, for scaling daily or windowed costs.
+DAYS_PER_MONTH: Final = HOURS_PER_MONTH / 24.0
 HOURS_PER_WEEK: Final = 168
 
 # Which statistic the percentiles read; the other one is the fallback.
@@ -342,3 +344,14 @@ def findings(frame: pl.LazyFrame, **columns: pl.Expr) -> pl.LazyFrame:
         *[pl.col(c) for c in schema.IDENTITY_COLUMNS],
         *[expr.alias(name) for name, expr in columns.items()],
     )
+
+
+def regional_price_confidence(base: pl.Expr | float, factor: float) -> pl.Expr:
+    """``base``, times ``factor`` where the row's prices are another region's stand-ins.
+
+    Collectors put ``price_region`` on each row: the region whose bundled prices were used,
+    which differs from ``region`` when that region is not bundled.
+    """
+    base_expr = base if isinstance(base, pl.Expr) else pl.lit(base)
+    fell_back = pl.col("price_region").is_not_null() & (pl.col("price_region") != pl.col("region"))
+    return pl.when(fell_back).then(base_expr * factor).otherwise(base_expr)

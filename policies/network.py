@@ -21,12 +21,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from policies._compute import HOURS_PER_MONTH, evidence, findings, money
+from policies._compute import DAYS_PER_MONTH, HOURS_PER_MONTH, evidence, findings, money
 from scanner.inventory import Inventory
 from scanner.registry import policy
 
 GIB = 1024.0**3
-DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 FALLBACK_MARK = "us-east-1 price used"
 
 # CloudFront, United States / Mexico / Canada and Europe / Israel / Türkiye, per GB:

@@ -20,25 +20,24 @@ from typing import Final
 import polars as pl
 
 from policies._billing import shared_rollup
-from policies._compute import HOURS_PER_MONTH, evidence, findings, money, num
+from policies._compute import (
+    DAYS_PER_MONTH,
+    evidence,
+    findings,
+    money,
+    num,
+    regional_price_confidence,
+)
 from scanner import schema
 from scanner.inventory import Inventory
 from scanner.registry import policy
 
 BYTES_PER_GB: Final = float(2**30)
-DAYS_PER_MONTH: Final = HOURS_PER_MONTH / 24.0
 DAYS_PER_SCALED_MONTH: Final = 30.0  # ingested_bytes_30d is scaled to 30 days
 
 
 def _gb(column: str) -> pl.Expr:
     return pl.col(column) / BYTES_PER_GB
-
-
-def _price_confidence(base: pl.Expr | float, factor: float) -> pl.Expr:
-    """Lower confidence where the region's price was not bundled (us-east-1 stood in)."""
-    base_expr = base if isinstance(base, pl.Expr) else pl.lit(base)
-    fallback = pl.col("price_region").is_not_null() & (pl.col("price_region") != pl.col("region"))
-    return pl.when(fallback).then(base_expr * factor).otherwise(base_expr)
 
 
 def _price_evidence(*fields: str) -> pl.Expr:
@@ -166,7 +165,7 @@ def log_retention(inv: Inventory, p: LogRetentionParams) -> pl.LazyFrame:
         ),
         current_monthly_cost=pl.col("_storage_cost"),
         monthly_savings=pl.col("_saving"),
-        confidence=_price_confidence(confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(confidence, p.fallback_price_factor),
         price_source=pl.col("price_source").fill_null("bundled"),
         evidence=evidence(
             formula=(
@@ -252,7 +251,7 @@ def log_ingestion(inv: Inventory, p: LogIngestionParams) -> pl.LazyFrame:
         ),
         current_monthly_cost=pl.col("_ingestion_cost"),
         monthly_savings=pl.col("_saving"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source").fill_null("bundled"),
         evidence=evidence(
             formula=(
@@ -413,7 +412,7 @@ def metric_cardinality(inv: Inventory, p: MetricCardinalityParams) -> pl.LazyFra
         ),
         current_monthly_cost=pl.col("_current"),
         monthly_savings=pl.col("_saving"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source").fill_null("bundled"),
         evidence=evidence(
             formula=(

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from policies._compute import evidence, findings, money, num
+from policies._compute import evidence, findings, money, num, regional_price_confidence
 from scanner import schema
 from scanner.inventory import Inventory
 from scanner.registry import policy
@@ -64,12 +64,6 @@ MIN_STORAGE_DAYS = {
     "DEEP_ARCHIVE": 180,
 }
 STANDARD = "STANDARD"
-
-
-def _price_confidence(base: float, fallback_factor: float) -> pl.Expr:
-    """``base``, scaled down where the region's prices fell back to another region's."""
-    fell_back = pl.col("price_region").is_not_null() & (pl.col("price_region") != pl.col("region"))
-    return pl.when(fell_back).then(pl.lit(base * fallback_factor)).otherwise(pl.lit(base))
 
 
 def _price_note() -> pl.Expr:
@@ -122,7 +116,7 @@ def _volume_removal(
         current_monthly_cost=pl.col("monthly_price"),
         monthly_savings=pl.col("monthly_price"),
         added_monthly_cost=snapshot,
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
             formula="monthly_savings = monthly_price; added_monthly_cost = size_gb × "
@@ -334,7 +328,7 @@ def gp2_to_gp3(inv: Inventory, p: Gp2ToGp3Params) -> pl.LazyFrame:
         performance=pl.when(pl.col("_iops") < GP3_INCLUDED_IOPS)
         .then(pl.lit("improves"))
         .otherwise(pl.lit("neutral")),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
             formula="monthly_savings = gp2 monthly_price - size_gb × gp3 per-GB; "
@@ -417,7 +411,7 @@ def io1_to_io2(inv: Inventory, p: Io1Params) -> pl.LazyFrame:
         ),
         current_monthly_cost=pl.col("monthly_price"),
         monthly_savings=pl.col("monthly_price") - pl.col("_io2"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
             formula="monthly_savings = io1 monthly_price - (size_gb × io2 per-GB + "
@@ -504,7 +498,7 @@ def io1_to_gp3(inv: Inventory, p: Io1Params) -> pl.LazyFrame:
         ),
         current_monthly_cost=pl.col("monthly_price"),
         monthly_savings=pl.col("monthly_price") - pl.col("_gp3"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
             formula="monthly_savings = io1 monthly_price - (size_gb × gp3 per-GB + "
@@ -599,7 +593,7 @@ def stale_snapshot(inv: Inventory, p: StaleSnapshotParams) -> pl.LazyFrame:
         ),
         current_monthly_cost=pl.col("monthly_price"),
         monthly_savings=pl.col("monthly_price"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
             formula="monthly_savings = size_gb × snapshot per-GB-month (upper bound)",
@@ -873,7 +867,7 @@ def bucket_without_lifecycle(inv: Inventory, p: BucketTieringParams) -> pl.LazyF
         monthly_savings=saving,
         added_monthly_cost=pl.col("tier_added"),
         upfront_cost=pl.col("tier_upfront"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.when(pl.col("price_standard_gb_month").is_null())
         .then(pl.lit("none"))
         .otherwise(pl.lit("bundled")),
@@ -943,7 +937,7 @@ def standard_tiering(inv: Inventory, p: BucketTieringParams) -> pl.LazyFrame:
         monthly_savings=pl.col("tier_saving"),
         added_monthly_cost=pl.col("tier_added"),
         upfront_cost=pl.col("tier_upfront"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.lit("bundled"),
         evidence=_tier_evidence(p, TIER_FORMULA),
     )
@@ -1008,7 +1002,7 @@ def incomplete_multipart_uploads(inv: Inventory, p: IncompleteUploadsParams) -> 
         ),
         current_monthly_cost=pl.col("current_cost"),
         monthly_savings=pl.col("uploads_saving"),
-        confidence=_price_confidence(p.confidence, p.fallback_price_factor),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.lit("bundled"),
         evidence=evidence(
             formula="monthly_savings = incomplete_upload_bytes / GiB × Standard per-GB-month",

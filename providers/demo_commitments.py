@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from providers.actuals import HOURS_PER_MONTH
+
 if TYPE_CHECKING:
     from providers.demo_gaps import MissingApis
 
@@ -48,7 +50,6 @@ SP_FAMILY = "m5"
 SP_ID = "sp-0demo4c0mpute7"
 YEAR_SECONDS = 31_536_000
 HOURS_PER_DAY = 24
-HOURS_PER_MONTH = 730.0
 
 
 @dataclass(frozen=True)

@@ -229,9 +229,7 @@ def spend_block(inv: Inventory) -> dict[str, Any]:
     from providers import exports
 
     spend = dict(exports.spend_summary(inv.lazy("billing")))
-    top = getattr(exports, "top_resources", None)
-    if top is not None:
-        spend["top_resources"] = top(inv.lazy("billing"))
+    spend["top_resources"] = exports.top_resources(inv.lazy("billing"))
     return spend
 
 
