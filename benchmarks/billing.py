@@ -5,9 +5,9 @@ rows (benchmarks/focus_synth.py), then runs each engine in its own subprocess, s
 one's peak memory is its own (VmHWM from /proc, falling back to ru_maxrss), and prints
 them side by side.
 
-costscan reads through ``providers.exports.read_billing`` and runs, in one
-``pl.collect_all``, the spend block, the top resources and every registered policy whose
-``needs`` include "billing" (from the registry, so new billing policies join by
+costscan runs as ``costscan run --provider focus`` does: ``providers.exports.read_billing``,
+the inventory's billing rollup (scanner/billing_rollup.py), then every registered policy
+whose ``needs`` include "billing" (from the registry, so new billing policies join by
 themselves). DuckDB (SQL) and pandas compute the same things, each policy with its own
 definitions and thresholds (read from the policy's parameter defaults and patterns in
 the parent and handed to the children, so they cannot drift):
@@ -38,7 +38,6 @@ under 3 GB. The table is also written to benchmarks/out/billing-latest.txt.
 
     python benchmarks/billing.py                # 10 million rows
     python benchmarks/billing.py --rows 1000000
-    COSTSCAN_BENCH_ENGINE=in-memory COSTSCAN_BENCH_CSE=1 python benchmarks/billing.py
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
@@ -165,52 +164,46 @@ def _fingerprint(rows: int, savings: Any, current: Any) -> Fingerprint:
 
 
 def run_costscan(path: str, _settings: dict[str, Any]) -> dict[str, Any]:
-    """Every registered billing policy, the spend block and the top resources, from one read.
+    """Every registered billing policy, the spend block and the top resources, as a run.
 
-    All plans go to one ``pl.collect_all`` so polars plans them together; the engine and
-    common-subplan elimination (which shares one scan between the plans but holds every
-    column they read in memory at once) are chosen with COSTSCAN_BENCH_ENGINE and
-    COSTSCAN_BENCH_CSE, so both can be measured.
+    As ``costscan run --provider focus`` does it: the inventory builds the billing rollup
+    (scanner/billing_rollup.py: two reads of the file), every billing policy's plan reads
+    the rollup (the commitment ones read the line items they need, filtered), and all the
+    plans go to one ``pl.collect_all`` (``scanner.engine.collect_plans``).
     """
-    import polars as pl
-
-    from providers.exports import read_billing, spend_from, spend_query, top_resources_query
+    from providers.exports import read_billing
     from scanner import registry
+    from scanner.engine import collect_plans
     from scanner.inventory import Inventory, RunContext
 
-    engine: Literal["streaming", "in-memory"] = (
-        "in-memory" if os.environ.get("COSTSCAN_BENCH_ENGINE") == "in-memory" else "streaming"
-    )
-    cse = os.environ.get("COSTSCAN_BENCH_CSE", "0") == "1"
     started = time.perf_counter()
     scan = read_billing([path]).scan
     policies = [p for p in registry.all_policies().values() if "billing" in p.needs]
     # The synthetic data ends on 1 November 2024; the run is "now" then.
     inventory = Inventory(provider="focus", context=RunContext.at(DATA_END))
     inventory.add_scan("billing", scan)
+    rollup = inventory.billing_rollup()
+    rolled_up = time.perf_counter()
     plans = [p.run(inventory, p.build_params()) for p in policies]
-    collected = pl.collect_all(
-        [spend_query(scan), top_resources_query(scan, TOP), *plans],
-        engine=engine,
-        optimizations=pl.QueryOptFlags(comm_subplan_elim=cse),
-    )
+    collected = collect_plans(plans, streaming=True)
+    spend = rollup.spend
+    top = rollup.top_resources(TOP)
     seconds = time.perf_counter() - started
-    spend = spend_from(collected[0])
-    top = collected[1]
     results = {
         "spend": _fingerprint(1, spend["effective_cost"], spend["billed_cost"]),
         "top_resources": _fingerprint(
-            top.height, top["effective_cost"].sum(), top["billed_cost"].sum()
+            len(top), sum(t["effective_cost"] for t in top), sum(t["billed_cost"] for t in top)
         ),
     }
-    for policy, frame in zip(policies, collected[2:], strict=True):
+    for policy, frame in zip(policies, collected, strict=True):
         results[policy.id] = _fingerprint(
             frame.height, frame["monthly_savings"].sum(), frame["current_monthly_cost"].sum()
         )
     return {
         "seconds": seconds,
         "results": results,
-        "engine": f"{engine}{' + CSE' if cse else ''}",
+        "engine": "streaming",
+        "timings": {"rollup": rolled_up - started},
     }
 
 
@@ -902,7 +895,8 @@ def print_table(rows: int, outcomes: dict[str, dict[str, Any]]) -> str:
         "",
         "Per policy: costscan's findings, Σ monthly_savings and Σ current_monthly_cost;",
         "agree = the three engines give the same count and sums (to the cent, or 1e-6);",
-        "DuckDB and pandas seconds per query (costscan runs all its plans in one collect).",
+        "DuckDB and pandas seconds per query (costscan builds its rollup, then collects every",
+        "plan at once).",
         "",
         f"| {'policy':<33} | {'findings':>8} | {'savings $/mo':>13} | {'current $/mo':>13} | "
         f"agree | {'DuckDB s':>8} | {'pandas s':>8} |",
@@ -927,6 +921,11 @@ def print_table(rows: int, outcomes: dict[str, dict[str, Any]]) -> str:
             f"| {name:<33} | {int(count):>8} | {savings:>13,.2f} | {current:>13,.2f} | "
             f"{'yes' if agree else 'NO':>5} | {_seconds(duck_s):>8} | {_seconds(pandas_s):>8} |"
         )
+    rollup = outcomes["costscan"].get("timings", {}).get("rollup")
+    lines.append(
+        f"| {'(costscan: billing rollup, s)':<33} | {_seconds(rollup):>8} | {'':>13} | "
+        f"{'':>13} | {'':>5} | {'':>8} | {'':>8} |"
+    )
     read = outcomes["pandas"].get("timings", {}).get("read")
     lines.append(
         f"| {'(pandas: read_parquet)':<33} | {'':>8} | {'':>13} | {'':>13} | {'':>5} | "

@@ -14,7 +14,7 @@ from typing import Final
 
 import polars as pl
 
-from policies._billing import distinct_starts, earliest, shared_rollup
+from policies._billing import daily, distinct_starts, earliest, irregular_starts
 from policies._compute import (
     HOURS_PER_MONTH,
     evidence,
@@ -866,7 +866,6 @@ def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
     AWS Cost Explorer recommends commitments from the same steady on-demand usage
     (https://docs.aws.amazon.com/savingsplans/latest/userguide/sp-recommendations.html).
     """
-    billing = inv.lazy("billing")
     on_demand = (
         (pl.col("ChargeCategory") == "Usage")
         & pl.col("PricingCategory").is_in(ON_DEMAND_PRICING)
@@ -874,7 +873,7 @@ def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
         & pl.col("ServiceCategory").is_in(p.service_categories)
     )
     # From the rollup the billing policies share (policies/_billing.py), not the rows.
-    usage = shared_rollup(billing).filter(on_demand)
+    usage = daily(inv).filter(on_demand)
     per_resource = (
         usage.group_by("ResourceId")
         .agg(
@@ -891,7 +890,7 @@ def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
             ],
         )
         .join(
-            distinct_starts(usage, billing.filter(on_demand), ["ResourceId"], "_periods"),
+            distinct_starts(usage, irregular_starts(inv), ["ResourceId"], "_periods"),
             on="ResourceId",
             how="left",
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from policies._billing import daily, earliest
 from policies._compute import DAYS_PER_MONTH, HOURS_PER_MONTH, evidence, findings, money
 from scanner.inventory import Inventory
 from scanner.registry import policy
@@ -637,31 +638,13 @@ def billing_cdn_egress(inv: Inventory, p: BillingCdnParams) -> pl.LazyFrame:
         [pl.col("ChargeDescription"), pl.col("SkuId")], separator=" ", ignore_nulls=True
     )
     source = pl.coalesce(pl.col("ResourceId"), pl.col("ServiceName"), pl.lit("unknown"))
-    export_period = inv.lazy("billing").select(
-        (
-            (pl.col("ChargePeriodEnd").max() - pl.col("ChargePeriodStart").min()).dt.total_seconds()
-            / 86400.0
-        ).alias("_days")
-    )
+    # From the billing rollup (policies/_billing.py): the patterns run once per distinct
+    # description and SKU of a resource and day, not once per line item.
+    rows = daily(inv)
+    span = pl.col("last_end").max() - pl.col("first_start").min()
+    export_period = rows.select((span.dt.total_seconds() / 86400.0).alias("_days"))
     egress = (
-        inv.lazy("billing")
-        .select(
-            "ResourceId",
-            "ServiceName",
-            "SubAccountId",
-            "ProviderName",
-            "RegionId",
-            "ChargeDescription",
-            "SkuId",
-            "PricingUnit",
-            "ConsumedQuantity",
-            "PricingQuantity",
-            "EffectiveCost",
-            "BilledCost",
-            "ChargePeriodStart",
-            "ChargePeriodEnd",
-        )
-        .filter(
+        rows.filter(
             text.str.contains(EGRESS_PATTERN)
             & ~text.str.contains(NOT_INTERNET_PATTERN)
             & ~pl.col("ServiceName").fill_null("").str.contains(CDN_SERVICE_PATTERN)
@@ -672,11 +655,11 @@ def billing_cdn_egress(inv: Inventory, p: BillingCdnParams) -> pl.LazyFrame:
             source.alias("source_resource"),
         )
         .agg(
-            pl.col("ProviderName").first().alias("_provider"),
-            pl.col("RegionId").first().alias("region"),
-            pl.col("ServiceName").first().alias("service"),
-            pl.coalesce("ConsumedQuantity", "PricingQuantity").sum().alias("gb"),
-            pl.coalesce("EffectiveCost", "BilledCost").sum().alias("cost"),
+            earliest("ProviderName").alias("_provider"),
+            earliest("RegionId").alias("region"),
+            earliest("ServiceName").alias("service"),
+            pl.col("quantity").sum().alias("gb"),
+            pl.col("cost").sum(),
         )
         # Scale by the export's whole period, not the source's own first and last charge:
         # one hour of egress in a month's export is that month's egress, not 730 hours of it.

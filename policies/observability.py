@@ -19,7 +19,7 @@ from typing import Final
 
 import polars as pl
 
-from policies._billing import shared_rollup
+from policies._billing import daily
 from policies._compute import (
     DAYS_PER_MONTH,
     evidence,
@@ -459,27 +459,20 @@ class CostAnomalyParams:
 
 
 def _anchored_billing(inv: Inventory) -> pl.LazyFrame:
-    """Cost per account, service, resource and day, with ``_days_back``: whole days before
+    """The billing rollup's rows with a charge day, with ``_days_back``: whole days before
     the last day in the export.
 
     Windows end at the last day in the data, not at the clock (exports lag), and
     ``_first`` is the export's first day, so a window pair is judged complete or not.
-    Built on the rollup the billing policies share (policies/_billing.py), so the bounds
-    and the windows are computed from a few hundred thousand rows, not the line items.
+    The rollup (policies/_billing.py) is already per key tuple and day, so the windows
+    are sums over a few hundred thousand rows, not the line items.
     """
-    rows = (
-        shared_rollup(inv.lazy("billing"))
-        .filter(pl.col("day").is_not_null())
-        .group_by("SubAccountId", "ServiceName", "ResourceId", "day")
-        .agg(
-            pl.col("cost").sum(),
-            pl.col("RegionId").max(),
-            pl.col("ResourceName").max(),
-        )
-    )
-    bounds = rows.select(pl.col("day").max().alias("_anchor"), pl.col("day").min().alias("_first"))
-    return rows.join(bounds, how="cross").with_columns(
-        (pl.col("_anchor") - pl.col("day")).dt.total_days().alias("_days_back")
+    day = pl.col("day")
+    return (
+        daily(inv)
+        .filter(day.is_not_null())
+        .with_columns(day.max().alias("_anchor"), day.min().alias("_first"))
+        .with_columns((pl.col("_anchor") - day).dt.total_days().alias("_days_back"))
     )
 
 
@@ -744,7 +737,7 @@ def unallocated_spend(inv: Inventory, p: UnallocatedSpendParams) -> pl.LazyFrame
     """
     keys = tuple(dict.fromkeys(k for k in p.required_tags if k))
     grouped = (
-        shared_rollup(inv.lazy("billing"))
+        daily(inv)
         .filter(
             pl.col("day").is_not_null() & pl.col("ChargeCategory").is_in(list(p.charge_categories))
         )

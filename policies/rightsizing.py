@@ -14,7 +14,7 @@ from typing import Final
 
 import polars as pl
 
-from policies._billing import distinct_starts, earliest, shared_rollup
+from policies._billing import daily, distinct_starts, earliest, irregular_starts
 from policies._compute import (
     HOURS_PER_MONTH,
     candidate_types,
@@ -842,13 +842,12 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
     the FOCUS columns and units (https://focus.finops.org/focus-specification/); 730 hours
     a month as in AWS pricing (https://calculator.aws/).
     """
-    billing = inv.lazy("billing")
     usage = (pl.col("ChargeCategory") == USAGE_CHARGE_CATEGORY) & pl.col("ResourceId").is_not_null()
     # Aggregate first: 10 million line items become one row per resource and unit (a few
     # per resource), from the rollup the billing policies share (policies/_billing.py).
     # Both unit columns are group keys, coalesced after: cheaper than a coalesce per row.
     unit_keys = ["ResourceId", "ConsumedUnit", "PricingUnit"]
-    rows = shared_rollup(billing).filter(usage)
+    rows = daily(inv).filter(usage)
     per_unit = (
         rows.group_by(unit_keys)
         .agg(
@@ -868,7 +867,7 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
             earliest("ServiceName").alias("service"),
         )
         .join(
-            distinct_starts(rows, billing.filter(usage), unit_keys, "periods"),
+            distinct_starts(rows, irregular_starts(inv), unit_keys, "periods"),
             on=unit_keys,
             how="left",
             nulls_equal=True,

@@ -226,11 +226,8 @@ def build_report(
 
 def spend_block(inv: Inventory) -> dict[str, Any]:
     """What the billing data says was spent, and its top resources (context, not findings)."""
-    from providers import exports
-
-    spend = dict(exports.spend_summary(inv.lazy("billing")))
-    spend["top_resources"] = exports.top_resources(inv.lazy("billing"))
-    return spend
+    rollup = inv.billing_rollup()
+    return {**rollup.spend, "top_resources": rollup.top_resources()}
 
 
 def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:

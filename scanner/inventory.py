@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from scanner import schema
 from scanner.errors import CollectorError, SchemaError
+
+if TYPE_CHECKING:
+    from scanner.billing_rollup import BillingRollup
 
 # Tag values that commonly mark non-production environments. Used only when the user's
 # config says nothing; a team's own convention in costscan.toml replaces this.
@@ -55,10 +59,26 @@ class Inventory:
     rejections: list[schema.Rejection] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
+    # The billing rollup, built on first use and dropped whenever the billing data changes.
+    _billing_rollup: BillingRollup | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def billing_rollup(self) -> BillingRollup:
+        """The ``billing`` line items reduced once (scanner/billing_rollup.py), for every
+        reader of billing data in the run; empty when there is none."""
+        if self._billing_rollup is None:
+            from scanner import billing_rollup
+
+            streaming = "billing" in self.scans
+            self._billing_rollup = billing_rollup.build(self.lazy("billing"), streaming=streaming)
+        return self._billing_rollup
 
     def add(self, name: str, df: pl.DataFrame) -> None:
         """Validate ``df`` against frame ``name`` and append it to what is held."""
         checked = schema.validate(name, df)
+        if name == "billing":
+            self._billing_rollup = None
         self.rejections.extend(checked.rejections)
         if name in self.frames and self.frames[name].height:
             self.frames[name] = pl.concat([self.frames[name], checked.frame], how="vertical")
@@ -69,6 +89,8 @@ class Inventory:
         """Hold a lazy scan for frame ``name``; the provider has conformed it to the schema."""
         if name not in schema.FRAMES:
             raise SchemaError(f"unknown frame {name!r}")
+        if name == "billing":
+            self._billing_rollup = None
         self.scans[name] = scan
 
     def frame(self, name: str) -> pl.DataFrame:
@@ -93,6 +115,7 @@ class Inventory:
 
     def merge(self, others: Iterable[Inventory]) -> None:
         """Fold other inventories (one per region or account) into this one."""
+        self._billing_rollup = None
         for other in others:
             for name, df in other.frames.items():
                 if name in self.frames and self.frames[name].height:

@@ -315,6 +315,59 @@ BILLING: Schema = {
     "BillingCurrency": pl.String(),
 }
 
+# The billing line items reduced once per run (scanner/billing_rollup.py): one row per
+# distinct tuple of these columns and UTC day of ChargePeriodStart. The billing policies,
+# the spend block and the top resources read it instead of the line items. Descriptive
+# columns (names, region, tags, description, SKU) almost always follow the resource, so
+# keying on them costs few extra rows and lets every reader group by any of them.
+BILLING_ROLLUP_KEYS: tuple[str, ...] = (
+    "ResourceId",
+    "SubAccountId",
+    "BillingAccountId",
+    "ProviderName",
+    "ServiceName",
+    "ServiceCategory",
+    "ChargeCategory",
+    "PricingCategory",
+    "ConsumedUnit",
+    "PricingUnit",
+    "RegionId",
+    "ResourceName",
+    "ResourceType",
+    "Tags",
+    "ChargeDescription",
+    "SkuId",
+)
+
+BILLING_DAILY: Schema = {
+    **{key: pl.String() for key in BILLING_ROLLUP_KEYS},
+    # 64-bit fingerprint of the key tuple (the same for every day of it).
+    "group_key": pl.UInt64(),
+    # Whole days since 1970-01-01 UTC of ChargePeriodStart, and that day as a timestamp;
+    # null for line items without a ChargePeriodStart.
+    "day_index": pl.Int64(),
+    "day": UTC_TS,
+    # EffectiveCost, else BilledCost.
+    "cost": pl.Float64(),
+    "effective_cost": pl.Float64(),
+    "billed_cost": pl.Float64(),
+    # ConsumedQuantity, else PricingQuantity.
+    "quantity": pl.Float64(),
+    "line_items": pl.Int64(),
+    "first_start": UTC_TS,
+    "last_end": UTC_TS,
+    # The longest ChargePeriodEnd - ChargePeriodStart.
+    "period_length": pl.Duration("us"),
+    # Bit h set: some line item starts on the hour h of that day.
+    "hour_mask": pl.UInt32(),
+    # The row's rank by first_start (then group_key): "the earliest charge" in one pass.
+    "charge_order": pl.Int64(),
+}
+
+# The distinct ChargePeriodStart values the hour mask cannot hold (not on the hour, or
+# null), per key tuple: rare, and kept apart so distinct charge periods stay exact.
+BILLING_IRREGULAR_STARTS: Schema = {"group_key": pl.UInt64(), "ChargePeriodStart": UTC_TS}
+
 FRAMES: dict[str, Schema] = {
     "compute": COMPUTE,
     "utilization": UTILIZATION,

@@ -8,11 +8,8 @@ from providers.exports.provider import FocusProvider
 from providers.exports.read import (
     BillingRead,
     read_billing,
-    spend_from,
-    spend_query,
     spend_summary,
     top_resources,
-    top_resources_query,
 )
 
 __all__ = [
@@ -20,9 +17,6 @@ __all__ = [
     "BillingRead",
     "FocusProvider",
     "read_billing",
-    "spend_from",
-    "spend_query",
     "spend_summary",
     "top_resources",
-    "top_resources_query",
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
-
 from providers.exports.read import read_billing
 from providers.interface import Progress, Provider, ScanRequest, no_progress
 from scanner.inventory import Inventory
@@ -20,16 +18,10 @@ class FocusProvider(Provider):
         inventory = Inventory(provider=self.name, context=request.context)
         inventory.add_scan("billing", read.scan)
         inventory.rejections.extend(read.rejections)
-        accounts, regions = pl.collect_all(
-            [
-                read.scan.select(pl.coalesce("SubAccountId", "BillingAccountId").alias("account"))
-                .drop_nulls()
-                .unique(),
-                read.scan.select(pl.col("RegionId").alias("region")).drop_nulls().unique(),
-            ],
-            engine="streaming",
-        )
-        inventory.accounts = sorted(accounts["account"].to_list())
-        inventory.regions = sorted(regions["region"].to_list())
+        # The rollup every billing policy reads is built here, in the provider's one read
+        # of the files; the accounts and regions come from it, not from another pass.
+        rollup = inventory.billing_rollup()
+        inventory.accounts = rollup.accounts()
+        inventory.regions = rollup.regions()
         progress("reading billing exports", 1)
         return inventory

@@ -29,7 +29,7 @@ import polars as pl
 
 from providers.exports import detect
 from providers.exports._common import Mapped, RawSchema, number, timestamp
-from scanner import schema
+from scanner import billing_rollup, schema
 from scanner.errors import InputFileError
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
@@ -72,89 +72,24 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
 
 
 def spend_summary(scan: pl.LazyFrame) -> dict[str, Any]:
-    """Billed and effective cost over every row of ``scan``, and the period they cover."""
-    return spend_from(spend_query(scan).collect(engine="streaming"))
+    """Billed and effective cost over every row of ``scan``, and the period they cover.
 
-
-def spend_query(scan: pl.LazyFrame) -> pl.LazyFrame:
-    """``spend_summary``'s one-row aggregation, lazy, to collect with other queries."""
-    return scan.select(
-        pl.col("BilledCost").sum().alias("billed_cost"),
-        pl.col("EffectiveCost").sum().alias("effective_cost"),
-        pl.col("ChargePeriodStart").min().alias("period_start"),
-        pl.max_horizontal(pl.col("ChargePeriodEnd").max(), pl.col("ChargePeriodStart").max()).alias(
-            "period_end"
-        ),
-    )
-
-
-def spend_from(totals: pl.DataFrame) -> dict[str, Any]:
-    """The spend block from ``spend_query``'s collected row."""
-    row = totals.row(0, named=True)
-    return {
-        "billed_cost": float(row["billed_cost"] or 0.0),
-        "effective_cost": float(row["effective_cost"] or 0.0),
-        "period_start": row["period_start"].isoformat() if row["period_start"] else None,
-        "period_end": row["period_end"].isoformat() if row["period_end"] else None,
-    }
-
-
-def top_resources_query(scan: pl.LazyFrame, limit: int = 10) -> pl.LazyFrame:
-    """The ``limit`` resources with the highest effective cost, as a lazy query.
-
-    Columns: resource_id, resource_name, service, account (SubAccountId, else
-    BillingAccountId), billed_cost, effective_cost; most expensive first (ties by billed
-    cost, then resource id). Rows without a ResourceId (taxes, support, credits at account
-    level) belong to no resource and are left out. Lazy so a caller can collect it together
-    with other queries over the same scan (``pl.collect_all``).
+    A run gets the same figures from ``Inventory.billing_rollup().spend``, computed in the
+    rollup's single read; this is for a scan on its own.
     """
-    per_resource = (
-        scan.filter(pl.col("ResourceId").is_not_null())
-        .group_by("ResourceId")
-        .agg(
-            pl.col("BilledCost").sum().alias("billed_cost"),
-            pl.col("EffectiveCost").sum().alias("effective_cost"),
-            pl.col("ResourceName").drop_nulls().first().alias("resource_name"),
-            pl.col("ServiceName").drop_nulls().first().alias("service"),
-            pl.col("SubAccountId").drop_nulls().first().alias("_sub_account"),
-            pl.col("BillingAccountId").drop_nulls().first().alias("_billing_account"),
-        )
-    )
-    return (
-        per_resource.sort(
-            ["effective_cost", "billed_cost", "ResourceId"],
-            descending=[True, True, False],
-            nulls_last=True,
-        )
-        .head(limit)
-        .select(
-            pl.col("ResourceId").alias("resource_id"),
-            "resource_name",
-            "service",
-            pl.coalesce("_sub_account", "_billing_account").alias("account"),
-            "billed_cost",
-            "effective_cost",
-        )
-    )
+    return billing_rollup.spend_from(billing_rollup.spend_query(scan).collect(engine="streaming"))
 
 
 def top_resources(scan: pl.LazyFrame, limit: int = 10) -> list[dict[str, Any]]:
     """The ``limit`` most expensive resources of a billing scan, for the report's context.
 
-    Not a finding: the lead puts it in ``summary.spend["top_resources"]``. Each item holds
-    resource_id, resource_name, service, account, billed_cost and effective_cost (USD).
+    Not a finding: the engine puts them in ``summary.spend["top_resources"]`` from the
+    run's rollup (``BillingRollup.top_resources``, which says what each item holds); this
+    builds the rollup of a scan on its own.
     """
     if limit <= 0:
         return []
-    top = top_resources_query(scan, limit).collect(engine="streaming")
-    return [
-        {
-            **row,
-            "billed_cost": float(row["billed_cost"] or 0.0),
-            "effective_cost": float(row["effective_cost"] or 0.0),
-        }
-        for row in top.iter_rows(named=True)
-    ]
+    return billing_rollup.build(scan).top_resources(limit)
 
 
 def expand_paths(paths: Sequence[str]) -> list[Path]:
