@@ -16,12 +16,17 @@ import polars as pl
 from scanner.billing_rollup import earliest
 from scanner.inventory import Inventory
 
-__all__ = ["daily", "distinct_starts", "earliest", "irregular_starts"]
+__all__ = ["commitments", "daily", "distinct_starts", "earliest", "irregular_starts"]
 
 
 def daily(inv: Inventory) -> pl.LazyFrame:
     """The billing rollup's rows (schema.BILLING_DAILY), lazy."""
     return inv.billing_rollup().daily.lazy()
+
+
+def commitments(inv: Inventory) -> pl.LazyFrame:
+    """Commitment line items per commitment and status (schema.BILLING_COMMITMENTS), lazy."""
+    return inv.billing_rollup().commitments.lazy()
 
 
 def irregular_starts(inv: Inventory) -> pl.LazyFrame:

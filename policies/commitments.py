@@ -14,7 +14,7 @@ from typing import Final
 
 import polars as pl
 
-from policies._billing import daily, distinct_starts, earliest, irregular_starts
+from policies._billing import commitments, daily, distinct_starts, earliest, irregular_starts
 from policies._compute import (
     HOURS_PER_MONTH,
     evidence,
@@ -450,7 +450,7 @@ def _active(now: pl.Expr) -> pl.Expr:
 def _billed_commitment_ids(inv: Inventory) -> pl.LazyFrame:
     """Commitment ids the billing data accounts for (the ARN's last segment)."""
     return (
-        inv.lazy("billing")
+        commitments(inv)
         .filter(pl.col("CommitmentDiscountStatus") == "Unused")
         .select(pl.col("CommitmentDiscountId").str.split("/").list.last().alias("resource_id"))
         .drop_nulls()
@@ -750,17 +750,19 @@ def unused_billing(inv: Inventory, p: UnusedCommitmentBillingParams) -> pl.LazyF
     FOCUS columns: https://focus.finops.org/focus-specification/.
     """
     status = pl.col("CommitmentDiscountStatus")
+    # From the rollup's commitment table (policies/_billing.py): a row per commitment and
+    # status, so the descriptive columns come from the earliest status row that has them.
     per_commitment = (
-        inv.lazy("billing")
-        .filter(pl.col("CommitmentDiscountId").is_not_null() & status.is_in(["Used", "Unused"]))
+        commitments(inv)
+        .filter(status.is_in(["Used", "Unused"]))
         .group_by("CommitmentDiscountId")
         .agg(
-            pl.col("EffectiveCost").filter(status == "Unused").sum().alias("_unused"),
-            pl.col("EffectiveCost").filter(status == "Used").sum().alias("_used"),
-            pl.col("ChargePeriodStart").min().alias("_start"),
-            pl.col("ChargePeriodEnd").max().alias("_end"),
+            pl.col("effective_cost").filter(status == "Unused").sum().alias("_unused"),
+            pl.col("effective_cost").filter(status == "Used").sum().alias("_used"),
+            pl.col("first_start").min().alias("_start"),
+            pl.col("last_end").max().alias("_end"),
             *[
-                pl.col(c).first(ignore_nulls=True)
+                pl.col(c).min_by(pl.when(pl.col(c).is_not_null()).then(pl.col("first_start")))
                 for c in (
                     "ProviderName",
                     "SubAccountId",

@@ -147,16 +147,14 @@ def run_policies(inv: Inventory, config: config_module.Config) -> pl.DataFrame:
 def collect_plans(plans: list[pl.LazyFrame], *, streaming: bool) -> list[pl.DataFrame]:
     """Collect every policy's plan together.
 
-    Over lazy scans of large billing exports the streaming engine with common-subplan
-    elimination off keeps memory flat: with it on, polars caches the whole scan for the
-    plans to share (4.2 GB instead of 1.6 GB at 10M rows, and slower;
-    benchmarks/billing.py measures both).
+    Policies read in-memory frames and the billing rollup (``Inventory.billing_rollup``),
+    never the line items of a billing export, so common-subplan elimination (polars'
+    default) only shares work between small frames. Where the inventory holds lazy scans,
+    the streaming engine runs the plans, so a policy that did read one would stream it.
     """
     if not streaming:
         return pl.collect_all(plans)
-    return pl.collect_all(
-        plans, engine="streaming", optimizations=pl.QueryOptFlags(comm_subplan_elim=False)
-    )
+    return pl.collect_all(plans, engine="streaming")
 
 
 def build_report(

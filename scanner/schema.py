@@ -368,6 +368,24 @@ BILLING_DAILY: Schema = {
 # null), per key tuple: rare, and kept apart so distinct charge periods stay exact.
 BILLING_IRREGULAR_STARTS: Schema = {"group_key": pl.UInt64(), "ChargePeriodStart": UTC_TS}
 
+# Line items that carry a CommitmentDiscountId, per commitment and status (Used, Unused,
+# or none): what the commitment policies read instead of the line items.
+BILLING_COMMITMENTS: Schema = {
+    "CommitmentDiscountId": pl.String(),
+    "CommitmentDiscountStatus": pl.String(),
+    # The first non-null value in the export's order, as the line items give it.
+    "CommitmentDiscountType": pl.String(),
+    "CommitmentDiscountCategory": pl.String(),
+    "ProviderName": pl.String(),
+    "SubAccountId": pl.String(),
+    "BillingAccountId": pl.String(),
+    "RegionId": pl.String(),
+    "effective_cost": pl.Float64(),
+    "line_items": pl.Int64(),
+    "first_start": UTC_TS,
+    "last_end": UTC_TS,
+}
+
 FRAMES: dict[str, Schema] = {
     "compute": COMPUTE,
     "utilization": UTILIZATION,

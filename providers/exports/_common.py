@@ -45,6 +45,8 @@ class Mapped:
     numeric_sources: tuple[str, ...] = ()
     timestamp_sources: tuple[str, ...] = ()
     version: str = ""
+    # Every raw text column parsed as a timestamp (checked or not), for layout sampling.
+    text_timestamps: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
 
@@ -68,8 +70,20 @@ def number(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     return expr.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
 
 
-def timestamp(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
-    """A UTC timestamp from a datetime, a date, or text in any of the export layouts."""
+# The layouts ``timestamp`` tries: "offset" is ISO 8601 with an explicit UTC offset, the
+# rest are _TS_FORMATS.
+TS_LAYOUTS: tuple[str, ...] = ("offset", *_TS_FORMATS)
+
+
+def timestamp(
+    expr: pl.Expr, dtype: pl.DataType | None, layouts: Sequence[str] | None = None
+) -> pl.Expr:
+    """A UTC timestamp from a datetime, a date, or text in any of the export layouts.
+
+    Text is tried in every layout of ``TS_LAYOUTS`` (polars parses each one over every
+    row), or only in ``layouts`` when the reader has sampled the file and knows which of
+    them it uses (``layouts_of``).
+    """
     if dtype == UTC_TS:
         return expr
     if isinstance(dtype, pl.Datetime):
@@ -79,16 +93,41 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     if isinstance(dtype, pl.Date):
         return expr.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     raw = expr.cast(pl.String).str.strip_chars()
+    spaced = raw.str.replace(r"(\d)T(\d)", "${1} ${2}")
     # An explicit offset ("+02:00") is honoured; "Z" and " UTC" mean UTC.
-    with_offset = raw.str.replace(r"(\d)T(\d)", "${1} ${2}").str.to_datetime(
-        "%Y-%m-%d %H:%M:%S%.f%:z", time_unit="us", time_zone="UTC", strict=False
+    bare = spaced.str.replace(r"(Z| UTC)$", "")
+    attempts = []
+    for layout in layouts if layouts else TS_LAYOUTS:
+        if layout == "offset":
+            attempts.append(
+                spaced.str.to_datetime(
+                    "%Y-%m-%d %H:%M:%S%.f%:z", time_unit="us", time_zone="UTC", strict=False
+                )
+            )
+        else:
+            attempts.append(
+                bare.str.to_datetime(layout, time_unit="us", time_zone="UTC", strict=False)
+            )
+    return attempts[0] if len(attempts) == 1 else pl.coalesce(attempts)
+
+
+def layouts_of(sample: pl.Series) -> tuple[str, ...] | None:
+    """The layouts of ``TS_LAYOUTS`` (in its order) needed to parse every value of
+    ``sample`` that any layout parses; None when none parses a value (so the full list
+    stays, and the reader reports the cells)."""
+    frame = sample.cast(pl.String).to_frame("value")
+    parsed = frame.select(
+        timestamp(pl.col("value"), pl.String(), [layout]).is_not_null().alias(layout)
+        for layout in TS_LAYOUTS
     )
-    bare = raw.str.replace(r"(\d)T(\d)", "${1} ${2}").str.replace(r"(Z| UTC)$", "")
-    attempts = [with_offset] + [
-        bare.str.to_datetime(fmt, time_unit="us", time_zone="UTC", strict=False)
-        for fmt in _TS_FORMATS
-    ]
-    return pl.coalesce(attempts)
+    needed: list[str] = []
+    covered = pl.Series([False] * frame.height)
+    for layout in TS_LAYOUTS:
+        adds = parsed[layout] & ~covered
+        if adds.any():
+            needed.append(layout)
+            covered = covered | parsed[layout]
+    return tuple(needed) or None
 
 
 def json_string(expr: pl.Expr) -> pl.Expr:

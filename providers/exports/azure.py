@@ -44,6 +44,8 @@ commitment shows as UnusedReservation / UnusedSavingsPlan rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from providers.exports._common import Mapped, RawSchema, lookup, number, tags_json, text, timestamp
@@ -141,8 +143,11 @@ def missing(columns: RawSchema) -> list[str]:
     return [labels[f] for f in REQUIRED if f not in found]
 
 
-def to_focus(columns: RawSchema, textual: bool) -> Mapped:
+def to_focus(
+    columns: RawSchema, textual: bool, layouts: Mapping[str, Sequence[str]] | None = None
+) -> Mapped:
     found = resolve(columns)
+    text_stamps: list[str] = []
 
     def col(name: str) -> pl.Expr:
         if name not in found:
@@ -158,7 +163,10 @@ def to_focus(columns: RawSchema, textual: bool) -> Mapped:
     def ts(name: str) -> pl.Expr:
         if name not in found:
             return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-        return timestamp(pl.col(found[name]), columns[found[name]])
+        source = found[name]
+        if columns[source] == pl.String():
+            text_stamps.append(source)
+        return timestamp(pl.col(source), columns[source], (layouts or {}).get(source))
 
     cost = num("cost")
     charge_type = col("charge_type")
@@ -229,4 +237,4 @@ def to_focus(columns: RawSchema, textual: bool) -> Mapped:
         if n in found and not columns[found[n]].is_numeric()
     )
     stamps = (found["date"],) if "date" in found and columns[found["date"]] == pl.String() else ()
-    return Mapped(exprs, numeric, stamps, version=NAME)
+    return Mapped(exprs, numeric, stamps, version=NAME, text_timestamps=tuple(text_stamps))

@@ -55,7 +55,7 @@ amortization rules in "Understanding your reservations / Savings Plans in CUR".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -213,8 +213,14 @@ def _map_value(expr: pl.Expr, dtype: pl.DataType, key: str) -> pl.Expr:
     return text(expr).str.json_path_match(f"$.{key}")
 
 
-def to_focus(columns: RawSchema, flavour: str, textual: bool) -> Mapped:
+def to_focus(
+    columns: RawSchema,
+    flavour: str,
+    textual: bool,
+    layouts: Mapping[str, Sequence[str]] | None = None,
+) -> Mapped:
     names = columns_for(flavour)
+    text_stamps: list[str] = []
 
     def has(field: str) -> bool:
         return names[field] in columns
@@ -232,7 +238,10 @@ def to_focus(columns: RawSchema, flavour: str, textual: bool) -> Mapped:
     def ts(field: str) -> pl.Expr:
         if not has(field):
             return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-        return timestamp(pl.col(names[field]), columns[names[field]])
+        source = names[field]
+        if columns[source] == pl.String():
+            text_stamps.append(source)
+        return timestamp(pl.col(source), columns[source], (layouts or {}).get(source))
 
     kind = col("line_item_type")
     unblended = num("unblended_cost")
@@ -341,7 +350,9 @@ def to_focus(columns: RawSchema, flavour: str, textual: bool) -> Mapped:
     raw_stamps = tuple(
         names[f] for f in TIMESTAMP_FIELDS if has(f) and columns[names[f]] == pl.String()
     )
-    return Mapped(exprs, raw_numeric, raw_stamps, version=flavour)
+    return Mapped(
+        exprs, raw_numeric, raw_stamps, version=flavour, text_timestamps=tuple(text_stamps)
+    )
 
 
 def _tags(columns: RawSchema, flavour: str) -> pl.Expr:

@@ -6,6 +6,8 @@ must be present, and the error names the ones that are not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from providers.exports import azure, cur, focus, gcp
 from providers.exports._common import Mapped, RawSchema
 
@@ -42,14 +44,20 @@ def missing(fmt: str, columns: RawSchema) -> list[str]:
     raise ValueError(f"unknown billing format {fmt!r}")  # pragma: no cover - checked earlier
 
 
-def to_focus(fmt: str, columns: RawSchema, textual: bool) -> Mapped:
-    """The expressions that turn a file of ``fmt`` into FOCUS columns."""
+def to_focus(
+    fmt: str,
+    columns: RawSchema,
+    textual: bool,
+    layouts: Mapping[str, Sequence[str]] | None = None,
+) -> Mapped:
+    """The expressions that turn a file of ``fmt`` into FOCUS columns; ``layouts`` names,
+    per raw text column, the timestamp layouts it holds (all are tried where absent)."""
     if fmt == "focus":
-        return focus.to_focus(columns, textual)
+        return focus.to_focus(columns, textual, layouts)
     if fmt in ("cur", "cur2"):
-        return cur.to_focus(columns, fmt, textual)
+        return cur.to_focus(columns, fmt, textual, layouts)
     if fmt == "gcp":
-        return gcp.to_focus(columns, textual)
+        return gcp.to_focus(columns, textual, layouts)
     if fmt == "azure":
-        return azure.to_focus(columns, textual)
+        return azure.to_focus(columns, textual, layouts)
     raise ValueError(f"unknown billing format {fmt!r}")  # pragma: no cover - checked earlier

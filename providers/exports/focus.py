@@ -22,6 +22,8 @@ a file without them is not a FOCUS export, and the error names what is missing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from providers.exports._common import Mapped, RawSchema, number, tags_json, text, timestamp
@@ -96,7 +98,9 @@ def missing(columns: RawSchema) -> list[str]:
     return [c for c in MANDATORY if c not in names]
 
 
-def to_focus(columns: RawSchema, textual: bool) -> Mapped:
+def to_focus(
+    columns: RawSchema, textual: bool, layouts: Mapping[str, Sequence[str]] | None = None
+) -> Mapped:
     exprs: dict[str, pl.Expr] = {}
     numeric: list[str] = []
     stamps: list[str] = []
@@ -112,7 +116,7 @@ def to_focus(columns: RawSchema, textual: bool) -> Mapped:
             if not raw.is_numeric():
                 numeric.append(source)
         elif dtype == schema.UTC_TS:
-            exprs[col] = timestamp(pl.col(source), raw)
+            exprs[col] = timestamp(pl.col(source), raw, (layouts or {}).get(source))
             if raw == pl.String():
                 stamps.append(source)
         elif col == "Tags" and raw == pl.String():
@@ -130,4 +134,5 @@ def to_focus(columns: RawSchema, textual: bool) -> Mapped:
         numeric_sources=tuple(numeric),
         timestamp_sources=tuple(stamps),
         version=f"focus-{version(columns)}",
+        text_timestamps=tuple(stamps),
     )

@@ -36,6 +36,8 @@ Google's FOCUS BigQuery view (https://cloud.google.com/billing/docs/how-to/focus
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from providers.exports._common import (
@@ -122,7 +124,11 @@ def _field(columns: RawSchema, dotted: str) -> tuple[pl.Expr, pl.DataType | None
     return pl.lit(None, dtype=pl.String), None
 
 
-def to_focus(columns: RawSchema, textual: bool) -> Mapped:
+def to_focus(
+    columns: RawSchema, textual: bool, layouts: Mapping[str, Sequence[str]] | None = None
+) -> Mapped:
+    text_stamps: list[str] = []
+
     def col(dotted: str) -> pl.Expr:
         expr, dtype = _field(columns, dotted)
         if dtype is None:
@@ -137,7 +143,9 @@ def to_focus(columns: RawSchema, textual: bool) -> Mapped:
         expr, dtype = _field(columns, dotted)
         if dtype is None:
             return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-        return timestamp(expr, dtype)
+        if dtype == pl.String() and dotted in columns:
+            text_stamps.append(dotted)
+        return timestamp(expr, dtype, (layouts or {}).get(dotted))
 
     credits = _credits(columns)
     credit_total = credits.list.eval(pl.element().struct.field("amount")).list.sum()
@@ -212,7 +220,7 @@ def to_focus(columns: RawSchema, textual: bool) -> Mapped:
         c for c in ("cost", "cost_at_list") if c in columns and not columns[c].is_numeric()
     )
     stamps = ("usage_start_time",) if columns.get("usage_start_time") == pl.String() else ()
-    return Mapped(exprs, numeric, stamps, version=NAME)
+    return Mapped(exprs, numeric, stamps, version=NAME, text_timestamps=tuple(text_stamps))
 
 
 def _credits(columns: RawSchema) -> pl.Expr:

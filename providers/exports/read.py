@@ -28,12 +28,13 @@ from typing import Any
 import polars as pl
 
 from providers.exports import detect
-from providers.exports._common import Mapped, RawSchema, number, timestamp
+from providers.exports._common import Mapped, RawSchema, layouts_of, number, timestamp
 from scanner import billing_rollup, schema
 from scanner.errors import InputFileError
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
 MAX_BAD_SHARE = 0.01
+LAYOUT_SAMPLE_ROWS = 10_000
 NULL_TEXT = ["NULL"]  # the FOCUS sample (and Athena/BigQuery CSV extracts) write null so
 
 
@@ -156,6 +157,8 @@ class _Prepared:
     mapped: Mapped
     raw: pl.LazyFrame
     reject: pl.Expr | None = None
+    # Per checked raw timestamp column, the layouts a sample of the file showed.
+    layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def textual(self) -> bool:
@@ -181,9 +184,33 @@ class _Prepared:
             checks[source] = ((raw.str.len_bytes() > 0) & parsed.is_null()).fill_null(False)
         for source in self.mapped.timestamp_sources:
             raw = pl.col(source).cast(pl.String).str.strip_chars()
-            parsed = timestamp(pl.col(source), self.columns[source])
+            parsed = timestamp(pl.col(source), self.columns[source], self.layouts.get(source))
             checks[source] = ((raw.str.len_bytes() > 0) & parsed.is_null()).fill_null(False)
         return checks
+
+    def sample_layouts(self) -> None:
+        """Parse each checked timestamp column of a text file only in the layouts its first
+        ``LAYOUT_SAMPLE_ROWS`` rows use: polars parses every layout tried over every row,
+        so trying all six costs six parses per cell. The cell check widens them again if
+        the rest of the file holds another layout (``widen``)."""
+        sources = [c for c in self.mapped.timestamp_sources if self.columns[c] == pl.String()]
+        if not sources:
+            return
+        try:
+            sample = self.raw.select(sources).head(LAYOUT_SAMPLE_ROWS).collect()
+        except pl.exceptions.PolarsError:
+            return  # the cell check reads the file again and names what is wrong
+        found = {c: layouts_of(sample[c].drop_nulls()) for c in sources}
+        self.layouts = {c: layouts for c, layouts in found.items() if layouts}
+        self._remap()
+
+    def widen(self) -> None:
+        """Back to every layout, for a file whose later rows hold one the sample did not."""
+        self.layouts = {}
+        self._remap()
+
+    def _remap(self) -> None:
+        self.mapped = detect.to_focus(self.format, self.columns, self.textual, self.layouts)
 
 
 def _prepare(path: Path, billing_format: str | None) -> _Prepared:
@@ -201,7 +228,9 @@ def _prepare(path: Path, billing_format: str | None) -> _Prepared:
         what = "mandatory FOCUS columns" if fmt == "focus" else f"{fmt} columns"
         raise InputFileError(f"{path}: missing {what}: {', '.join(lacking)}")
     mapped = detect.to_focus(fmt, columns, textual=kind in ("csv", "csv.gz"))
-    return _Prepared(path, kind, fmt, columns, mapped, raw)
+    prepared = _Prepared(path, kind, fmt, columns, mapped, raw)
+    prepared.sample_layouts()
+    return prepared
 
 
 def _open(path: Path, kind: str) -> tuple[RawSchema, pl.LazyFrame]:
@@ -261,14 +290,7 @@ def _check_cells(prepared: list[_Prepared]) -> list[schema.Rejection]:
         checks = item.bad_cells()
         if not checks:
             continue
-        any_bad = pl.any_horizontal(list(checks.values()))
-        aggregations = [pl.len().alias("__rows"), any_bad.sum().alias("__any")]
-        for source, bad in checks.items():
-            aggregations.append(bad.sum().alias(f"n:{source}"))
-            aggregations.append(
-                pl.col(source).cast(pl.String).filter(bad).first().alias(f"e:{source}")
-            )
-        queries.append(item.raw.select(aggregations))
+        queries.append(_cell_counts(item.raw, checks))
         owners.append((item, checks))
     if not queries:
         return []
@@ -276,6 +298,21 @@ def _check_cells(prepared: list[_Prepared]) -> list[schema.Rejection]:
         results = pl.collect_all(queries, engine="streaming")
     except pl.exceptions.PolarsError as exc:
         raise InputFileError(_which_file_failed(owners, exc)) from exc
+    narrowed = [
+        index
+        for index, ((item, _checks), result) in enumerate(zip(owners, results, strict=True))
+        if item.layouts and any(result[f"n:{c}"].item() for c in item.layouts)
+    ]
+    if narrowed:
+        # A timestamp the sample's layouts did not parse: check those files again in all.
+        for index in narrowed:
+            owners[index][0].widen()
+            owners[index] = (owners[index][0], owners[index][0].bad_cells())
+        rechecked = pl.collect_all(
+            [_cell_counts(owners[i][0].raw, owners[i][1]) for i in narrowed], engine="streaming"
+        )
+        for index, result in zip(narrowed, rechecked, strict=True):
+            results[index] = result
     rejections: list[schema.Rejection] = []
     for (item, checks), result in zip(owners, results, strict=True):
         counts = result.row(0, named=True)
@@ -299,6 +336,17 @@ def _check_cells(prepared: list[_Prepared]) -> list[schema.Rejection]:
         reason = f"{item.path}: rows left out: {'; '.join(problems)}"
         rejections.append(schema.Rejection("billing", reason, bad_rows))
     return rejections
+
+
+def _cell_counts(raw: pl.LazyFrame, checks: dict[str, pl.Expr]) -> pl.LazyFrame:
+    """One row: the rows, the rows with any bad cell, and per column its bad cells and one
+    example."""
+    any_bad = pl.any_horizontal(list(checks.values()))
+    aggregations = [pl.len().alias("__rows"), any_bad.sum().alias("__any")]
+    for source, bad in checks.items():
+        aggregations.append(bad.sum().alias(f"n:{source}"))
+        aggregations.append(pl.col(source).cast(pl.String).filter(bad).first().alias(f"e:{source}"))
+    return raw.select(aggregations)
 
 
 def _which_file_failed(owners: list[tuple[_Prepared, dict[str, pl.Expr]]], exc: Exception) -> str:

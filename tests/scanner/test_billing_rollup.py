@@ -53,6 +53,9 @@ def line_items(rows: int, seed: int = 7, late_resources: int = 0) -> pl.DataFram
                 "ResourceType": None,
                 "Tags": rng.choice(['{"env": "prod"}', '{"env": "dev"}', None]),
                 "ChargeDescription": "usage",
+                "CommitmentDiscountId": rng.choice([None, None, None, "ri-1", "sp-2"]),
+                "CommitmentDiscountStatus": rng.choice(["Used", "Unused", None]),
+                "CommitmentDiscountType": rng.choice(["Reserved", None]),
                 "SkuId": rng.choice(["SKU1", "SKU2"]),
                 "EffectiveCost": None if rng.random() < 0.1 else round(rng.uniform(0, 3), 4),
                 "BilledCost": round(rng.uniform(0, 3), 4),
@@ -121,6 +124,28 @@ def test_pair_grouping_gives_the_same_rows_as_the_folded_key() -> None:
         .sort("group_key", "day_index", nulls_last=True)
         .equals(paired.sort("group_key", "day_index", nulls_last=True))
     )
+
+
+def test_commitment_table_sums_the_commitment_line_items() -> None:
+    items = line_items(3_000, seed=13)
+    rollup = billing_rollup.build(items.lazy())
+    keys = ["CommitmentDiscountId", "CommitmentDiscountStatus"]
+    want = (
+        items.filter(pl.col("CommitmentDiscountId").is_not_null())
+        .group_by(keys)
+        .agg(
+            pl.col("EffectiveCost").sum().alias("effective_cost"),
+            pl.len().cast(pl.Int64).alias("line_items"),
+            pl.col("ChargePeriodStart").min().alias("first_start"),
+            pl.col("ChargePeriodEnd").max().alias("last_end"),
+        )
+        .sort(keys, nulls_last=True)
+    )
+    got = rollup.commitments.sort(keys, nulls_last=True)
+    assert got.schema == pl.Schema(schema.BILLING_COMMITMENTS)
+    assert got.select(want.columns).drop("effective_cost").equals(want.drop("effective_cost"))
+    assert got["effective_cost"].to_list() == pytest.approx(want["effective_cost"].to_list())
+    assert set(got["CommitmentDiscountType"].to_list()) == {"Reserved"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,72 @@
+"""Timestamp layouts of text exports: sampled from the file's first rows, widened when later
+rows hold another."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from providers.exports import read, read_billing
+from providers.exports._common import TS_LAYOUTS, layouts_of
+from tests.providers import export_samples as samples
+
+START = datetime(2024, 9, 1, tzinfo=timezone.utc)
+
+
+def test_layouts_of_names_only_the_layouts_a_sample_needs_in_order() -> None:
+    iso = pl.Series(["2024-09-01T00:00:00Z", "2024-09-01T01:00:00Z"])
+    assert layouts_of(iso) == ("%Y-%m-%d %H:%M:%S%.f",)
+    mixed = pl.Series(["09/01/2024", "2024-09-01T00:00:00+02:00", "2024-09-01"])
+    assert layouts_of(mixed) == ("offset", "%Y-%m-%d", "%m/%d/%Y")
+    assert layouts_of(pl.Series(["yesterday", "soon"])) is None
+    assert set(TS_LAYOUTS) >= set(layouts_of(mixed) or ())
+
+
+def long_focus_csv(path: Path, rows: int, late_layout: str | None) -> Path:
+    """A FOCUS CSV of ``rows`` hourly charges; the last ten charge starts in
+    ``late_layout`` (strftime) when given, ISO 8601 before."""
+    twin = samples.focus_frame().head(1)
+    starts = [START + timedelta(hours=h) for h in range(rows)]
+    frame = pl.concat([twin] * rows).with_columns(
+        pl.Series("ChargePeriodStart", starts, dtype=pl.Datetime("us", "UTC")),
+        pl.Series(
+            "ChargePeriodEnd", [s + timedelta(hours=1) for s in starts], pl.Datetime("us", "UTC")
+        ),
+    )
+    text = frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if late_layout:
+        late = pl.int_range(pl.len()) >= rows - 10
+        text = text.with_columns(
+            pl.when(late)
+            .then(frame["ChargePeriodStart"].dt.strftime(late_layout))
+            .otherwise(pl.col("ChargePeriodStart"))
+            .alias("ChargePeriodStart")
+        )
+    text.write_csv(path)
+    return path
+
+
+def test_a_file_in_one_layout_is_parsed_in_that_layout_alone(tmp_path: Path) -> None:
+    path = long_focus_csv(tmp_path / "focus.csv", 200, None)
+    prepared = read._prepare(path, None)
+    assert prepared.layouts["ChargePeriodStart"] == ("%Y-%m-%d %H:%M:%S%.f",)
+    frame = read_billing([str(path)]).scan.collect()
+    assert frame["ChargePeriodStart"].null_count() == 0
+    assert frame["ChargePeriodStart"].min() == START
+
+
+def test_a_layout_after_the_sample_widens_the_parse_and_loses_no_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sample sees the first 50 rows; the last ten use US dates with a time.
+    monkeypatch.setattr(read, "LAYOUT_SAMPLE_ROWS", 50)
+    path = long_focus_csv(tmp_path / "focus.csv", 200, "%m/%d/%Y %H:%M:%S")
+    loaded = read_billing([str(path)])
+    frame = loaded.scan.collect()
+    assert loaded.rejections == []
+    assert frame.height == 200
+    assert frame["ChargePeriodStart"].null_count() == 0
+    assert frame["ChargePeriodStart"].max() == START + timedelta(hours=199)
