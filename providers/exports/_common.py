@@ -70,9 +70,21 @@ def number(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     return expr.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
 
 
-# The layouts ``timestamp`` tries: "offset" is ISO 8601 with an explicit UTC offset, the
-# rest are _TS_FORMATS.
-TS_LAYOUTS: tuple[str, ...] = ("offset", *_TS_FORMATS)
+# The layouts ``timestamp`` tries without a sample: "offset" is ISO 8601 with an explicit
+# UTC offset, the rest are _TS_FORMATS, each after normalising the text.
+DEFAULT_LAYOUTS: tuple[str, ...] = ("offset", *_TS_FORMATS)
+# The same shapes as exports write them, parsed from the text as it is: no normalising
+# (two regular-expression passes over every cell), so a file whose sample fits these is
+# read faster. Each is "direct:" and a strptime format.
+_DIRECT_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f%:z",
+    "%Y-%m-%d %H:%M:%S%.f UTC",
+    "%Y-%m-%dT%H:%M:%S%.f",
+)
+DIRECT_LAYOUTS: tuple[str, ...] = tuple(f"direct:{fmt}" for fmt in _DIRECT_FORMATS)
+TS_LAYOUTS: tuple[str, ...] = (*DIRECT_LAYOUTS, *DEFAULT_LAYOUTS)
 
 
 def timestamp(
@@ -92,13 +104,20 @@ def timestamp(
         return expr.dt.cast_time_unit("us").dt.convert_time_zone("UTC")
     if isinstance(dtype, pl.Date):
         return expr.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    raw = expr.cast(pl.String).str.strip_chars()
+    text = expr.cast(pl.String)
+    raw = text.str.strip_chars()
     spaced = raw.str.replace(r"(\d)T(\d)", "${1} ${2}")
     # An explicit offset ("+02:00") is honoured; "Z" and " UTC" mean UTC.
     bare = spaced.str.replace(r"(Z| UTC)$", "")
     attempts = []
-    for layout in layouts if layouts else TS_LAYOUTS:
-        if layout == "offset":
+    for layout in layouts if layouts else DEFAULT_LAYOUTS:
+        if layout.startswith("direct:"):
+            attempts.append(
+                text.str.to_datetime(
+                    layout.removeprefix("direct:"), time_unit="us", time_zone="UTC", strict=False
+                )
+            )
+        elif layout == "offset":
             attempts.append(
                 spaced.str.to_datetime(
                     "%Y-%m-%d %H:%M:%S%.f%:z", time_unit="us", time_zone="UTC", strict=False
@@ -112,22 +131,25 @@ def timestamp(
 
 
 def layouts_of(sample: pl.Series) -> tuple[str, ...] | None:
-    """The layouts of ``TS_LAYOUTS`` (in its order) needed to parse every value of
-    ``sample`` that any layout parses; None when none parses a value (so the full list
-    stays, and the reader reports the cells)."""
+    """The fewest layouts that parse every value of ``sample`` any layout parses: direct
+    ones when they suffice, else those of ``DEFAULT_LAYOUTS`` (in its order); None when
+    nothing parses a value (so every layout stays, and the reader reports the cells)."""
     frame = sample.cast(pl.String).to_frame("value")
     parsed = frame.select(
         timestamp(pl.col("value"), pl.String(), [layout]).is_not_null().alias(layout)
         for layout in TS_LAYOUTS
     )
-    needed: list[str] = []
-    covered = pl.Series([False] * frame.height)
-    for layout in TS_LAYOUTS:
-        adds = parsed[layout] & ~covered
-        if adds.any():
-            needed.append(layout)
-            covered = covered | parsed[layout]
-    return tuple(needed) or None
+    parseable = parsed.select(pl.any_horizontal(pl.all())).to_series()
+    for candidates in (DIRECT_LAYOUTS, DEFAULT_LAYOUTS):
+        needed: list[str] = []
+        covered = pl.Series([False] * frame.height)
+        for layout in candidates:
+            if (parsed[layout] & ~covered).any():
+                needed.append(layout)
+                covered = covered | parsed[layout]
+        if needed and (covered | ~parseable).all():
+            return tuple(needed)
+    return None
 
 
 def json_string(expr: pl.Expr) -> pl.Expr:

@@ -3,8 +3,14 @@
 A path is a file, a folder (every billing file under it) or a glob. Each file is scanned
 with polars (``scan_csv`` with every column as text, ``scan_parquet``, ``scan_ndjson``),
 its columns mapped to FOCUS and cast to ``scanner.schema.BILLING``; the files are then
-concatenated into one LazyFrame. Nothing is collected here except, for text columns that
-carry money or the charge period, one projected pass that counts cells that do not parse.
+concatenated into one LazyFrame.
+
+Parquet is read where it lies. A text file is parsed once: its FOCUS columns, with flags
+for cells that do not parse, are streamed into a Parquet file in a staging folder under
+the system's temporary directory (removed when the process exits), and every later read
+is of that copy. A CSV.gz is first inflated there, streaming, because polars would inflate
+it whole in memory on every read. Timestamp text is parsed in the layouts a sample of the
+file's first rows shows, and in every known layout if a later cell needs another.
 
 Bad input raises ``InputFileError`` naming the file and the problem, before any report is
 written: a path that matches nothing, an empty file, a Parquet file that cannot be read
@@ -20,6 +26,9 @@ import csv
 import glob
 import gzip
 import io
+import shutil
+import tempfile
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,13 +168,22 @@ class _Prepared:
     reject: pl.Expr | None = None
     # Per checked raw timestamp column, the layouts a sample of the file showed.
     layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A text file once parsed: its FOCUS columns and cell flags in a Parquet file of the
+    # run's staging folder (``stage``).
+    staged: pl.LazyFrame | None = None
 
     @property
     def textual(self) -> bool:
         return self.kind in ("csv", "csv.gz")
 
     def conformed(self) -> pl.LazyFrame:
+        if self.staged is not None:
+            frame = self.staged if self.reject is None else self.staged.filter(~self.reject)
+            return frame.select(list(schema.BILLING))
         frame = self.raw if self.reject is None else self.raw.filter(~self.reject)
+        return frame.select(self._focus_columns())
+
+    def _focus_columns(self) -> list[pl.Expr]:
         exprs = []
         for col, dtype in schema.BILLING.items():
             expr = self.mapped.exprs.get(col)
@@ -173,7 +191,44 @@ class _Prepared:
                 exprs.append(pl.lit(None, dtype=dtype).alias(col))
             else:
                 exprs.append(expr.cast(dtype).alias(col))
-        return frame.select(exprs)
+        return exprs
+
+    def stage(self, checks: dict[str, pl.Expr]) -> pl.LazyFrame:
+        """The sink that parses a text file once into Parquet: its FOCUS columns, and per
+        checked column a flag (``__bad:``) and the raw text of a bad cell (``__raw:``).
+
+        Every later pass (the cell counts, the rollup's reads) then reads typed, columnar
+        Parquet instead of parsing text again: a CSV costs one parse, not one per pass.
+        """
+        target = _staging_dir() / f"{uuid.uuid4().hex}.parquet"
+        columns = [
+            *self._focus_columns(),
+            *[bad.alias(f"__bad:{source}") for source, bad in checks.items()],
+            *[
+                pl.when(bad).then(pl.col(source).cast(pl.String)).alias(f"__raw:{source}")
+                for source, bad in checks.items()
+            ],
+        ]
+        self.staged = pl.scan_parquet(target)
+        return self.raw.select(columns).sink_parquet(target, compression="lz4", lazy=True)
+
+    def measured(self, checks: dict[str, pl.Expr]) -> pl.LazyFrame:
+        """One row of cell counts (``_cell_counts``), from the staged file when there is one."""
+        if self.staged is None:
+            examples = {
+                source: pl.col(source).cast(pl.String).filter(bad).first()
+                for source, bad in checks.items()
+            }
+            return _cell_counts(self.raw, checks, examples)
+        flags = {source: pl.col(f"__bad:{source}") for source in checks}
+        examples = {source: pl.col(f"__raw:{source}").drop_nulls().first() for source in checks}
+        return _cell_counts(self.staged, flags, examples)
+
+    def rejecting(self, checks: dict[str, pl.Expr]) -> pl.Expr:
+        """True for a row with a bad cell, in the frame ``conformed`` filters."""
+        if self.staged is None:
+            return pl.any_horizontal(list(checks.values()))
+        return pl.any_horizontal([pl.col(f"__bad:{source}") for source in checks])
 
     def bad_cells(self) -> dict[str, pl.Expr]:
         """Per checked raw column: true where the cell holds text that does not parse."""
@@ -227,10 +282,24 @@ def _prepare(path: Path, billing_format: str | None) -> _Prepared:
     if lacking:
         what = "mandatory FOCUS columns" if fmt == "focus" else f"{fmt} columns"
         raise InputFileError(f"{path}: missing {what}: {', '.join(lacking)}")
+    if kind == "csv.gz":
+        # polars inflates a gzip file whole, in memory, on every read: inflate it once,
+        # streaming, to the staging folder, and read that.
+        raw = _scan_csv(_gunzip(path))
     mapped = detect.to_focus(fmt, columns, textual=kind in ("csv", "csv.gz"))
     prepared = _Prepared(path, kind, fmt, columns, mapped, raw)
     prepared.sample_layouts()
     return prepared
+
+
+# The run's staging folder for parsed text files, removed when the process exits.
+_STAGING: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _staging_dir() -> Path:
+    if not _STAGING:
+        _STAGING.append(tempfile.TemporaryDirectory(prefix="costscan-billing-"))
+    return Path(_STAGING[0].name)
 
 
 def _open(path: Path, kind: str) -> tuple[RawSchema, pl.LazyFrame]:
@@ -240,14 +309,7 @@ def _open(path: Path, kind: str) -> tuple[RawSchema, pl.LazyFrame]:
     if kind in ("csv", "csv.gz"):
         header = _csv_header(path, gz=kind == "csv.gz")
         columns: dict[str, pl.DataType] = {name: pl.String() for name in header}
-        scan = pl.scan_csv(
-            path,
-            infer_schema=False,
-            null_values=NULL_TEXT,
-            raise_if_empty=False,
-            truncate_ragged_lines=False,
-        )
-        return columns, scan
+        return columns, _scan_csv(path)
     if kind == "parquet":
         try:
             parquet_schema = pl.read_parquet_schema(path)
@@ -264,6 +326,27 @@ def _open(path: Path, kind: str) -> tuple[RawSchema, pl.LazyFrame]:
     if not json_schema:
         raise InputFileError(f"{path}: empty file")
     return json_schema, scan
+
+
+def _scan_csv(path: Path) -> pl.LazyFrame:
+    return pl.scan_csv(
+        path,
+        infer_schema=False,
+        null_values=NULL_TEXT,
+        raise_if_empty=False,
+        truncate_ragged_lines=False,
+    )
+
+
+def _gunzip(path: Path) -> Path:
+    target = _staging_dir() / f"{uuid.uuid4().hex}.csv"
+    try:
+        with gzip.open(path, "rb") as source, target.open("wb") as sink:
+            shutil.copyfileobj(source, sink, length=1 << 24)
+    except (OSError, EOFError) as exc:
+        target.unlink(missing_ok=True)
+        raise InputFileError(f"{path}: cannot be read as csv.gz: {_first_line(exc)}") from exc
+    return target
 
 
 def _csv_header(path: Path, gz: bool) -> list[str]:
@@ -283,35 +366,24 @@ def _csv_header(path: Path, gz: bool) -> list[str]:
 
 
 def _check_cells(prepared: list[_Prepared]) -> list[schema.Rejection]:
-    """Count unparsable money and time cells in one projected pass per file that needs it."""
-    queries: list[pl.LazyFrame] = []
-    owners: list[tuple[_Prepared, dict[str, pl.Expr]]] = []
-    for item in prepared:
-        checks = item.bad_cells()
-        if not checks:
-            continue
-        queries.append(_cell_counts(item.raw, checks))
-        owners.append((item, checks))
-    if not queries:
+    """Count unparsable money and time cells in one projected pass per file that needs it
+    (for a text file, the pass that stages it as Parquet)."""
+    owners = [(item, checks) for item in prepared if (checks := item.bad_cells())]
+    if not owners:
         return []
-    try:
-        results = pl.collect_all(queries, engine="streaming")
-    except pl.exceptions.PolarsError as exc:
-        raise InputFileError(_which_file_failed(owners, exc)) from exc
+    results = _measure(owners)
     narrowed = [
         index
         for index, ((item, _checks), result) in enumerate(zip(owners, results, strict=True))
         if item.layouts and any(result[f"n:{c}"].item() for c in item.layouts)
     ]
     if narrowed:
-        # A timestamp the sample's layouts did not parse: check those files again in all.
+        # A timestamp the sample's layouts did not parse: read those files again in all.
         for index in narrowed:
-            owners[index][0].widen()
-            owners[index] = (owners[index][0], owners[index][0].bad_cells())
-        rechecked = pl.collect_all(
-            [_cell_counts(owners[i][0].raw, owners[i][1]) for i in narrowed], engine="streaming"
-        )
-        for index, result in zip(narrowed, rechecked, strict=True):
+            item = owners[index][0]
+            item.widen()
+            owners[index] = (item, item.bad_cells())
+        for index, result in zip(narrowed, _measure([owners[i] for i in narrowed]), strict=True):
             results[index] = result
     rejections: list[schema.Rejection] = []
     for (item, checks), result in zip(owners, results, strict=True):
@@ -332,21 +404,36 @@ def _check_cells(prepared: list[_Prepared]) -> list[schema.Rejection]:
             if n_bad > MAX_BAD_SHARE * rows:
                 raise InputFileError(f"{item.path}: unreadable dates: {problem}")
             problems.append(problem)
-        item.reject = pl.any_horizontal(list(checks.values()))
+        item.reject = item.rejecting(checks)
         reason = f"{item.path}: rows left out: {'; '.join(problems)}"
         rejections.append(schema.Rejection("billing", reason, bad_rows))
     return rejections
 
 
-def _cell_counts(raw: pl.LazyFrame, checks: dict[str, pl.Expr]) -> pl.LazyFrame:
-    """One row: the rows, the rows with any bad cell, and per column its bad cells and one
-    example."""
-    any_bad = pl.any_horizontal(list(checks.values()))
+def _measure(owners: list[tuple[_Prepared, dict[str, pl.Expr]]]) -> list[pl.DataFrame]:
+    """Each file's cell counts; text files are staged as Parquet first, in the same read."""
+    sinks = [item.stage(checks) for item, checks in owners if item.textual]
+    try:
+        if sinks:
+            pl.collect_all(sinks, engine="streaming")
+        return pl.collect_all(
+            [item.measured(checks) for item, checks in owners], engine="streaming"
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise InputFileError(_which_file_failed(owners, exc)) from exc
+
+
+def _cell_counts(
+    frame: pl.LazyFrame, flags: dict[str, pl.Expr], examples: dict[str, pl.Expr]
+) -> pl.LazyFrame:
+    """One row: the rows, the rows with any bad cell, and per column its bad cells
+    (``flags``) and one example (``examples``)."""
+    any_bad = pl.any_horizontal(list(flags.values()))
     aggregations = [pl.len().alias("__rows"), any_bad.sum().alias("__any")]
-    for source, bad in checks.items():
+    for source, bad in flags.items():
         aggregations.append(bad.sum().alias(f"n:{source}"))
-        aggregations.append(pl.col(source).cast(pl.String).filter(bad).first().alias(f"e:{source}"))
-    return raw.select(aggregations)
+        aggregations.append(examples[source].alias(f"e:{source}"))
+    return frame.select(aggregations)
 
 
 def _which_file_failed(owners: list[tuple[_Prepared, dict[str, pl.Expr]]], exc: Exception) -> str:

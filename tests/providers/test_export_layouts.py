@@ -17,8 +17,13 @@ START = datetime(2024, 9, 1, tzinfo=timezone.utc)
 
 
 def test_layouts_of_names_only_the_layouts_a_sample_needs_in_order() -> None:
+    # As the export writes it: parsed from the text directly, no normalising pass.
     iso = pl.Series(["2024-09-01T00:00:00Z", "2024-09-01T01:00:00Z"])
-    assert layouts_of(iso) == ("%Y-%m-%d %H:%M:%S%.f",)
+    assert layouts_of(iso) == ("direct:%Y-%m-%dT%H:%M:%S%.fZ",)
+    gcp = pl.Series(["2024-09-01 00:00:00 UTC", "2024-09-01T01:00:00Z"])
+    assert layouts_of(gcp) == ("direct:%Y-%m-%dT%H:%M:%S%.fZ", "direct:%Y-%m-%d %H:%M:%S%.f UTC")
+    # Padding is normalised away, so the normalised layouts take it.
+    assert layouts_of(pl.Series([" 2024-09-01 00:00:00 "])) == ("%Y-%m-%d %H:%M:%S%.f",)
     mixed = pl.Series(["09/01/2024", "2024-09-01T00:00:00+02:00", "2024-09-01"])
     assert layouts_of(mixed) == ("offset", "%Y-%m-%d", "%m/%d/%Y")
     assert layouts_of(pl.Series(["yesterday", "soon"])) is None
@@ -52,7 +57,7 @@ def long_focus_csv(path: Path, rows: int, late_layout: str | None) -> Path:
 def test_a_file_in_one_layout_is_parsed_in_that_layout_alone(tmp_path: Path) -> None:
     path = long_focus_csv(tmp_path / "focus.csv", 200, None)
     prepared = read._prepare(path, None)
-    assert prepared.layouts["ChargePeriodStart"] == ("%Y-%m-%d %H:%M:%S%.f",)
+    assert prepared.layouts["ChargePeriodStart"] == ("direct:%Y-%m-%dT%H:%M:%S%.fZ",)
     frame = read_billing([str(path)]).scan.collect()
     assert frame["ChargePeriodStart"].null_count() == 0
     assert frame["ChargePeriodStart"].min() == START
@@ -70,3 +75,13 @@ def test_a_layout_after_the_sample_widens_the_parse_and_loses_no_row(
     assert frame.height == 200
     assert frame["ChargePeriodStart"].null_count() == 0
     assert frame["ChargePeriodStart"].max() == START + timedelta(hours=199)
+
+
+@pytest.mark.parametrize("name", ["focus.csv", "focus.csv.gz"])
+def test_a_text_export_is_parsed_once_into_parquet(tmp_path: Path, name: str) -> None:
+    text = read_billing([str(samples.write_focus(tmp_path / name))])
+    typed = read_billing([str(samples.write_focus(tmp_path / "focus.parquet"))])
+    plan = text.scan.explain()
+    # Every later read of the CSV is a read of its staged Parquet copy.
+    assert "Parquet SCAN" in plan and "Csv SCAN" not in plan
+    assert text.scan.collect().equals(typed.scan.collect())
