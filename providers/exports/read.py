@@ -69,6 +69,9 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
     files = expand_paths(paths)
     prepared = [_prepare(path, billing_format) for path in files]
     rejections = _check_cells(prepared)
+    for item in prepared:
+        if item.staged is not None and item.inflated is not None:
+            item.inflated.unlink(missing_ok=True)
     scans = [item.conformed() for item in prepared]
     scan = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
     formats = {item.format for item in prepared}
@@ -171,6 +174,8 @@ class _Prepared:
     # A text file once parsed: its FOCUS columns and cell flags in a Parquet file of the
     # run's staging folder (``stage``).
     staged: pl.LazyFrame | None = None
+    # A CSV.gz inflated into the staging folder, removed once the file is staged.
+    inflated: Path | None = None
 
     @property
     def textual(self) -> bool:
@@ -282,12 +287,14 @@ def _prepare(path: Path, billing_format: str | None) -> _Prepared:
     if lacking:
         what = "mandatory FOCUS columns" if fmt == "focus" else f"{fmt} columns"
         raise InputFileError(f"{path}: missing {what}: {', '.join(lacking)}")
+    inflated = None
     if kind == "csv.gz":
         # polars inflates a gzip file whole, in memory, on every read: inflate it once,
         # streaming, to the staging folder, and read that.
-        raw = _scan_csv(_gunzip(path))
+        inflated = _gunzip(path)
+        raw = _scan_csv(inflated)
     mapped = detect.to_focus(fmt, columns, textual=kind in ("csv", "csv.gz"))
-    prepared = _Prepared(path, kind, fmt, columns, mapped, raw)
+    prepared = _Prepared(path, kind, fmt, columns, mapped, raw, inflated=inflated)
     prepared.sample_layouts()
     return prepared
 
