@@ -279,9 +279,9 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     inv = provider.collect(request, progress or no_progress)
     if billing is not None:
         from providers.actuals import apply_billed_prices
+        from providers.exports import attach
 
-        inv.add_scan("billing", billing.scan)
-        inv.rejections.extend(billing.rejections)
+        attach(inv, billing)
         apply_billed_prices(inv)
     return finish(inv, config, renderers, settings, started_at)
 

@@ -7,6 +7,7 @@ from providers.exports.detect import FORMATS
 from providers.exports.provider import FocusProvider
 from providers.exports.read import (
     BillingRead,
+    attach,
     read_billing,
     spend_summary,
     top_resources,
@@ -16,6 +17,7 @@ __all__ = [
     "FORMATS",
     "BillingRead",
     "FocusProvider",
+    "attach",
     "read_billing",
     "spend_summary",
     "top_resources",

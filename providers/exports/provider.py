@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from providers.exports.read import read_billing
+from providers.exports.read import attach, read_billing
 from providers.interface import Progress, Provider, ScanRequest, no_progress
 from scanner.inventory import Inventory
 
@@ -16,10 +16,9 @@ class FocusProvider(Provider):
         progress("reading billing exports", 0)
         read = read_billing(request.billing_paths, request.billing_format)
         inventory = Inventory(provider=self.name, context=request.context)
-        inventory.add_scan("billing", read.scan)
-        inventory.rejections.extend(read.rejections)
-        # The rollup every billing policy reads is built here, in the provider's one read
-        # of the files; the accounts and regions come from it, not from another pass.
+        # The rollup every billing policy reads is built here, in the provider's read of
+        # the files; the accounts and regions come from it, not from another pass.
+        attach(inventory, read)
         rollup = inventory.billing_rollup()
         inventory.accounts = rollup.accounts()
         inventory.regions = rollup.regions()

@@ -40,6 +40,7 @@ from providers.exports import detect
 from providers.exports._common import Mapped, RawSchema, layouts_of, number, timestamp
 from scanner import billing_rollup, schema
 from scanner.errors import InputFileError
+from scanner.inventory import Inventory
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
 MAX_BAD_SHARE = 0.01
@@ -82,6 +83,20 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
         files=[str(p) for p in files],
         file_formats={str(item.path): item.mapped.version for item in prepared},
     )
+
+
+def attach(inventory: Inventory, read: BillingRead) -> None:
+    """Hold ``read`` as the inventory's ``billing`` scan and build its rollup now, in the
+    provider's read of the files, so a file that fails half-way through is bad input
+    (exit 2, one line) rather than a failed policy."""
+    inventory.add_scan("billing", read.scan)
+    inventory.rejections.extend(read.rejections)
+    try:
+        inventory.billing_rollup()
+    except pl.exceptions.PolarsError as exc:
+        raise InputFileError(
+            f"{', '.join(read.files)}: cannot be read: {_first_line(exc)}"
+        ) from exc
 
 
 def spend_summary(scan: pl.LazyFrame) -> dict[str, Any]:

@@ -399,3 +399,23 @@ def test_top_resources_ranks_by_effective_cost_and_skips_rows_without_a_resource
         },
     ]
     assert top_resources(frame.lazy(), limit=0) == []
+
+
+def test_a_file_that_fails_half_way_through_is_bad_input_naming_it() -> None:
+    from providers.exports import BillingRead, attach
+    from scanner.inventory import Inventory
+
+    # A cell polars can only reject when it reads it: the rollup's read meets it.
+    failing = (
+        schema.conform("billing", pl.DataFrame({"BilledCost": [1.0]}))
+        .lazy()
+        .with_columns(
+            pl.lit("not a time").str.to_datetime("%Y", strict=True).alias("ChargePeriodStart")
+        )
+    )
+    read = BillingRead(scan=failing, rejections=[], source_format="focus", files=["bad.csv"])
+    inventory = Inventory(provider="focus", context=RunContext.at())
+    with pytest.raises(InputFileError) as raised:
+        attach(inventory, read)
+    assert str(raised.value).startswith("bad.csv: cannot be read: ")
+    assert "\n" not in str(raised.value)
