@@ -170,8 +170,8 @@ def run_costscan(path: str, _settings: dict[str, Any]) -> dict[str, Any]:
 
     As ``costscan run --provider focus`` does it: the inventory builds the billing rollup
     (scanner/billing_rollup.py: two reads of the file), every billing policy's plan reads
-    the rollup (the commitment ones read the line items they need, filtered), and all the
-    plans go to one ``pl.collect_all`` (``scanner.engine.collect_plans``).
+    the rollup, and all the plans go to one ``pl.collect_all``
+    (``scanner.engine.collect_plans``).
     """
     from providers.exports import read_billing
     from scanner import registry

@@ -42,7 +42,9 @@ def distinct_starts(
 
     Aligned starts come from the hour masks (OR per key and day, bits counted, summed over
     days); irregular ones (not on the hour, or null) from ``irregular``, the rollup's
-    side table, for the key tuples among ``rows``.
+    side table, for the key tuples among ``rows``. Exact when ``rows`` is the rollup
+    filtered on its key columns only: the side table is per key tuple over every day, so
+    a filter on the day would count irregular starts of days it left out.
     """
     key_list = list(keys)
     aligned = (

@@ -751,7 +751,7 @@ def unused_billing(inv: Inventory, p: UnusedCommitmentBillingParams) -> pl.LazyF
     """
     status = pl.col("CommitmentDiscountStatus")
     # From the rollup's commitment table (policies/_billing.py): a row per commitment and
-    # status, so the descriptive columns come from the earliest status row that has them.
+    # status, so the descriptive columns come from the earliest row that has them.
     per_commitment = (
         commitments(inv)
         .filter(status.is_in(["Used", "Unused"]))
@@ -762,7 +762,7 @@ def unused_billing(inv: Inventory, p: UnusedCommitmentBillingParams) -> pl.LazyF
             pl.col("first_start").min().alias("_start"),
             pl.col("last_end").max().alias("_end"),
             *[
-                pl.col(c).min_by(pl.when(pl.col(c).is_not_null()).then(pl.col("first_start")))
+                earliest(c, ignore_nulls=True)
                 for c in (
                     "ProviderName",
                     "SubAccountId",

@@ -29,6 +29,11 @@ Why the figures are exact:
 - the spend totals are summed over the line items themselves, so they are exact to the
   last digit a float holds, not a sum of sums.
 
+With ``--billing`` on a cloud provider, providers/actuals.py still reads the line items
+once more for billed hourly prices. Stage 1's four results are separate scans (they share
+no plan), which costs little over Parquet, the one format they read: text exports are
+staged as Parquet first (providers/exports/read.py).
+
 Two different key tuples merge only if their 64-bit fingerprints collide: with n distinct
 tuples the odds are about n^2 / 2^65 (1e-12 for 6,000 tuples, 3e-8 for a million).
 
@@ -38,7 +43,7 @@ items in one run is out of reach.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
@@ -98,10 +103,11 @@ def spend_from(totals: pl.DataFrame) -> dict[str, Any]:
 
 
 def earliest(column: str, *, ignore_nulls: bool = False) -> pl.Expr:
-    """Inside an aggregation over rollup rows: ``column`` of the earliest charge, the
-    rollup's stand-in for ``first()`` in file order (which no group-by over a streamed
-    scan keeps). ``charge_order`` numbers the rows by first charge, so this is one pass
-    per group, not a sort."""
+    """Inside an aggregation over rollup rows (daily or commitments): ``column`` of the
+    earliest charge, the rollup's stand-in for ``first()`` over the line items.
+    ``charge_order`` numbers the rows by first charge, then by the position of their first
+    line item in the export, so this is one pass per group, not a sort, and ties fall in
+    file order."""
     order = pl.col("charge_order")
     if ignore_nulls:
         order = pl.when(pl.col(column).is_not_null()).then(order)
@@ -116,10 +122,8 @@ class BillingRollup:
 
     daily: pl.DataFrame
     irregular_starts: pl.DataFrame
-    commitments: pl.DataFrame = field(
-        default_factory=lambda: schema.empty(schema.BILLING_COMMITMENTS)
-    )
-    spend: dict[str, Any] = field(default_factory=dict)
+    commitments: pl.DataFrame
+    spend: dict[str, Any]
 
     def accounts(self) -> list[str]:
         """Every account the line items name (SubAccountId, else BillingAccountId)."""
@@ -256,7 +260,7 @@ def build(billing: pl.LazyFrame, *, streaming: bool = True) -> BillingRollup:
     indexed = billing.with_row_index(_ROW)
     irregular = billing.filter(irregular_start()).select(group_key(), "ChargePeriodStart").unique()
     sums_frame, irregular_frame, commitments, totals = pl.collect_all(
-        [_day_sums(indexed, by_pair=False), irregular, _commitments(billing), spend_query(billing)],
+        [_day_sums(indexed, by_pair=False), irregular, _commitments(indexed), spend_query(billing)],
         engine=engine,
         optimizations=optimizations,
     )
@@ -277,29 +281,36 @@ def build(billing: pl.LazyFrame, *, streaming: bool = True) -> BillingRollup:
         or [billing.select(group_key(), *ROLLUP_KEYS).clear()],
         how="vertical",
     ).collect(engine=engine, optimizations=optimizations)
-    derived = ("day", "charge_order")
-    daily = (
-        sums_frame.join(names, on="group_key", how="inner")
-        .select(
-            *[pl.col(c).cast(t) for c, t in schema.BILLING_DAILY.items() if c not in derived],
-            (pl.col("day_index") * DAY_US).cast(schema.UTC_TS).alias("day"),
+    if names.height != first_rows.len():
+        # Every key tuple's first line item must come back, or its spend would vanish.
+        raise pl.exceptions.ComputeError(
+            f"billing rollup: {first_rows.len() - names.height} of {first_rows.len()} key "
+            "tuples were not found again in the second read"
         )
-        # Unique per row: a key tuple has one row per day, and one for line items without
-        # a ChargePeriodStart (which sort last).
-        .sort("first_start", "group_key", nulls_last=True)
-        .with_row_index("charge_order")
-        .with_columns(pl.col("charge_order").cast(pl.Int64))
+    daily = sums_frame.join(names, on="group_key", how="inner").with_columns(
+        (pl.col("day_index") * DAY_US).cast(schema.UTC_TS).alias("day")
     )
     return BillingRollup(
-        daily=daily.select(list(schema.BILLING_DAILY)),
+        daily=_in_charge_order(daily, schema.BILLING_DAILY),
         irregular_starts=_conformed(irregular_frame, schema.BILLING_IRREGULAR_STARTS),
-        commitments=_conformed(commitments, schema.BILLING_COMMITMENTS),
+        commitments=_in_charge_order(commitments, schema.BILLING_COMMITMENTS),
         spend=spend_from(totals),
     )
 
 
 def _conformed(frame: pl.DataFrame, columns: schema.Schema) -> pl.DataFrame:
     return frame.select(pl.col(c).cast(t) for c, t in columns.items())
+
+
+def _in_charge_order(frame: pl.DataFrame, columns: schema.Schema) -> pl.DataFrame:
+    """``frame`` numbered by first charge, then by its first line item's row (unique per
+    row: rows without a ChargePeriodStart sort last), as ``columns``."""
+    numbered = (
+        frame.sort("first_start", _ROW, nulls_last=True)
+        .with_row_index("charge_order")
+        .with_columns(pl.col("charge_order").cast(pl.Int64))
+    )
+    return _conformed(numbered, columns)
 
 
 _COMMITMENT_DESCRIPTIONS: Final = (
@@ -312,14 +323,20 @@ _COMMITMENT_DESCRIPTIONS: Final = (
 )
 
 
-def _commitments(billing: pl.LazyFrame) -> pl.LazyFrame:
+def _commitments(indexed: pl.LazyFrame) -> pl.LazyFrame:
     """Line items with a CommitmentDiscountId summed per commitment and status (a few
-    percent of an export, filtered before the other columns are decoded)."""
+    percent of an export, filtered before the other columns are decoded). Descriptive
+    columns: the first non-null value by row number, whatever order the group-by sees."""
+    row = pl.col(_ROW)
     return (
-        billing.filter(pl.col("CommitmentDiscountId").is_not_null())
+        indexed.filter(pl.col("CommitmentDiscountId").is_not_null())
         .group_by("CommitmentDiscountId", "CommitmentDiscountStatus")
         .agg(
-            *[pl.col(c).first(ignore_nulls=True) for c in _COMMITMENT_DESCRIPTIONS],
+            *[
+                pl.col(c).min_by(pl.when(pl.col(c).is_not_null()).then(row))
+                for c in _COMMITMENT_DESCRIPTIONS
+            ],
+            row.min(),
             pl.col("EffectiveCost").sum().alias("effective_cost"),
             pl.len().alias("line_items"),
             pl.col("ChargePeriodStart").min().alias("first_start"),

@@ -125,7 +125,15 @@ def run_policies(inv: Inventory, config: config_module.Config) -> pl.DataFrame:
     enabled = [
         p for pid, p in registry.all_policies().items() if pid not in config.disabled_policies
     ]
-    plans = [p.run(inv, p.build_params(config.params_for(p.id))) for p in enabled]
+    planned: list[tuple[registry.Policy, pl.LazyFrame]] = []
+    for policy in enabled:
+        try:
+            params = policy.build_params(config.params_for(policy.id))
+            planned.append((policy, policy.run(inv, params)))
+        except pl.exceptions.PolarsError as exc:
+            _policy_failed(inv, policy.id, exc)
+    enabled = [policy for policy, _plan in planned]
+    plans = [plan for _policy, plan in planned]
     if not plans:
         return schema.empty(schema.FINDINGS)
     try:
@@ -137,11 +145,13 @@ def run_policies(inv: Inventory, config: config_module.Config) -> pl.DataFrame:
             try:
                 frames.append(plan.collect())
             except pl.exceptions.PolarsError as exc:
-                log.exception("policy %s failed", policy.id)
-                inv.errors.append(
-                    CollectorError(f"policy:{policy.id}", "*", "*", f"policy failed: {exc}")
-                )
+                _policy_failed(inv, policy.id, exc)
     return pl.concat(frames, how="vertical") if frames else schema.empty(schema.FINDINGS)
+
+
+def _policy_failed(inv: Inventory, policy_id: str, exc: Exception) -> None:
+    log.exception("policy %s failed", policy_id)
+    inv.errors.append(CollectorError(f"policy:{policy_id}", "*", "*", f"policy failed: {exc}"))
 
 
 def collect_plans(plans: list[pl.LazyFrame], *, streaming: bool) -> list[pl.DataFrame]:
@@ -273,15 +283,16 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     # Billing files are checked before the cloud is touched: a bad path fails in a second.
     billing = None
     if settings.billing_paths and settings.provider != "focus":
-        from providers.exports import read_billing
+        from providers.exports import read_billing, rollup_of
 
         billing = read_billing(settings.billing_paths, settings.billing_format)
+        rollup = rollup_of(billing)
     inv = provider.collect(request, progress or no_progress)
     if billing is not None:
         from providers.actuals import apply_billed_prices
         from providers.exports import attach
 
-        attach(inv, billing)
+        attach(inv, billing, rollup)
         apply_billed_prices(inv)
     return finish(inv, config, renderers, settings, started_at)
 

@@ -74,6 +74,10 @@ class Inventory:
             self._billing_rollup = billing_rollup.build(self.lazy("billing"), streaming=streaming)
         return self._billing_rollup
 
+    def use_billing_rollup(self, rollup: BillingRollup) -> None:
+        """Hold ``rollup``, built already from the ``billing`` scan this inventory holds."""
+        self._billing_rollup = rollup
+
     def add(self, name: str, df: pl.DataFrame) -> None:
         """Validate ``df`` against frame ``name`` and append it to what is held."""
         checked = schema.validate(name, df)

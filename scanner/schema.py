@@ -360,7 +360,8 @@ BILLING_DAILY: Schema = {
     "period_length": pl.Duration("us"),
     # Bit h set: some line item starts on the hour h of that day.
     "hour_mask": pl.UInt32(),
-    # The row's rank by first_start (then group_key): "the earliest charge" in one pass.
+    # The row's rank by first_start, then by its first line item's position in the
+    # export: "the earliest charge" in one pass, ties in file order.
     "charge_order": pl.Int64(),
 }
 
@@ -384,6 +385,8 @@ BILLING_COMMITMENTS: Schema = {
     "line_items": pl.Int64(),
     "first_start": UTC_TS,
     "last_end": UTC_TS,
+    # The row's rank by first_start, then by its first line item's position.
+    "charge_order": pl.Int64(),
 }
 
 FRAMES: dict[str, Schema] = {

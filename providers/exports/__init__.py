@@ -9,8 +9,7 @@ from providers.exports.read import (
     BillingRead,
     attach,
     read_billing,
-    spend_summary,
-    top_resources,
+    rollup_of,
 )
 
 __all__ = [
@@ -19,6 +18,5 @@ __all__ = [
     "FocusProvider",
     "attach",
     "read_billing",
-    "spend_summary",
-    "top_resources",
+    "rollup_of",
 ]

@@ -45,8 +45,6 @@ class Mapped:
     numeric_sources: tuple[str, ...] = ()
     timestamp_sources: tuple[str, ...] = ()
     version: str = ""
-    # Every raw text column parsed as a timestamp (checked or not), for layout sampling.
-    text_timestamps: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
 

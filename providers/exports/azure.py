@@ -147,7 +147,6 @@ def to_focus(
     columns: RawSchema, textual: bool, layouts: Mapping[str, Sequence[str]] | None = None
 ) -> Mapped:
     found = resolve(columns)
-    text_stamps: list[str] = []
 
     def col(name: str) -> pl.Expr:
         if name not in found:
@@ -164,8 +163,6 @@ def to_focus(
         if name not in found:
             return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
         source = found[name]
-        if columns[source] == pl.String():
-            text_stamps.append(source)
         return timestamp(pl.col(source), columns[source], (layouts or {}).get(source))
 
     cost = num("cost")
@@ -237,4 +234,4 @@ def to_focus(
         if n in found and not columns[found[n]].is_numeric()
     )
     stamps = (found["date"],) if "date" in found and columns[found["date"]] == pl.String() else ()
-    return Mapped(exprs, numeric, stamps, version=NAME, text_timestamps=tuple(text_stamps))
+    return Mapped(exprs, numeric, stamps, version=NAME)

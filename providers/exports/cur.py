@@ -220,7 +220,6 @@ def to_focus(
     layouts: Mapping[str, Sequence[str]] | None = None,
 ) -> Mapped:
     names = columns_for(flavour)
-    text_stamps: list[str] = []
 
     def has(field: str) -> bool:
         return names[field] in columns
@@ -239,8 +238,6 @@ def to_focus(
         if not has(field):
             return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
         source = names[field]
-        if columns[source] == pl.String():
-            text_stamps.append(source)
         return timestamp(pl.col(source), columns[source], (layouts or {}).get(source))
 
     kind = col("line_item_type")
@@ -350,9 +347,7 @@ def to_focus(
     raw_stamps = tuple(
         names[f] for f in TIMESTAMP_FIELDS if has(f) and columns[names[f]] == pl.String()
     )
-    return Mapped(
-        exprs, raw_numeric, raw_stamps, version=flavour, text_timestamps=tuple(text_stamps)
-    )
+    return Mapped(exprs, raw_numeric, raw_stamps, version=flavour)
 
 
 def _tags(columns: RawSchema, flavour: str) -> pl.Expr:

@@ -134,5 +134,4 @@ def to_focus(
         numeric_sources=tuple(numeric),
         timestamp_sources=tuple(stamps),
         version=f"focus-{version(columns)}",
-        text_timestamps=tuple(stamps),
     )

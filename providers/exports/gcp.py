@@ -127,8 +127,6 @@ def _field(columns: RawSchema, dotted: str) -> tuple[pl.Expr, pl.DataType | None
 def to_focus(
     columns: RawSchema, textual: bool, layouts: Mapping[str, Sequence[str]] | None = None
 ) -> Mapped:
-    text_stamps: list[str] = []
-
     def col(dotted: str) -> pl.Expr:
         expr, dtype = _field(columns, dotted)
         if dtype is None:
@@ -143,8 +141,6 @@ def to_focus(
         expr, dtype = _field(columns, dotted)
         if dtype is None:
             return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-        if dtype == pl.String() and dotted in columns:
-            text_stamps.append(dotted)
         return timestamp(expr, dtype, (layouts or {}).get(dotted))
 
     credits = _credits(columns)
@@ -220,7 +216,7 @@ def to_focus(
         c for c in ("cost", "cost_at_list") if c in columns and not columns[c].is_numeric()
     )
     stamps = ("usage_start_time",) if columns.get("usage_start_time") == pl.String() else ()
-    return Mapped(exprs, numeric, stamps, version=NAME, text_timestamps=tuple(text_stamps))
+    return Mapped(exprs, numeric, stamps, version=NAME)
 
 
 def _credits(columns: RawSchema) -> pl.Expr:

@@ -39,12 +39,14 @@ import polars as pl
 from providers.exports import detect
 from providers.exports._common import Mapped, RawSchema, layouts_of, number, timestamp
 from scanner import billing_rollup, schema
+from scanner.billing_rollup import BillingRollup
 from scanner.errors import InputFileError
 from scanner.inventory import Inventory
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
 MAX_BAD_SHARE = 0.01
 LAYOUT_SAMPLE_ROWS = 10_000
+_GZ_SAMPLE_BYTES = 8 << 20
 NULL_TEXT = ["NULL"]  # the FOCUS sample (and Athena/BigQuery CSV extracts) write null so
 
 
@@ -68,11 +70,12 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
             f"(choose from {', '.join(detect.FORMATS)})"
         )
     files = expand_paths(paths)
+    # Every file's columns are checked before any is read in full.
     prepared = [_prepare(path, billing_format) for path in files]
-    rejections = _check_cells(prepared)
+    rejections: list[schema.Rejection] = []
     for item in prepared:
-        if item.staged is not None and item.inflated is not None:
-            item.inflated.unlink(missing_ok=True)
+        # One file at a time: at most one inflated CSV.gz in the staging folder at once.
+        rejections.extend(_check_cells(item))
     scans = [item.conformed() for item in prepared]
     scan = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
     formats = {item.format for item in prepared}
@@ -85,39 +88,22 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
     )
 
 
-def attach(inventory: Inventory, read: BillingRead) -> None:
-    """Hold ``read`` as the inventory's ``billing`` scan and build its rollup now, in the
-    provider's read of the files, so a file that fails half-way through is bad input
-    (exit 2, one line) rather than a failed policy."""
+def rollup_of(read: BillingRead) -> BillingRollup:
+    """The billing rollup of ``read`` (scanner/billing_rollup.py): the files' one full read
+    after staging. A file that fails half-way through is bad input (exit 2, one line)."""
+    try:
+        return billing_rollup.build(read.scan)
+    except pl.exceptions.PolarsError as exc:
+        files = ", ".join(read.files)
+        raise InputFileError(f"{files}: cannot be read: {_first_line(exc)}") from exc
+
+
+def attach(inventory: Inventory, read: BillingRead, rollup: BillingRollup | None = None) -> None:
+    """Hold ``read`` as the inventory's ``billing`` scan with its rollup (built now when
+    not given), so policies never meet a file's failure."""
     inventory.add_scan("billing", read.scan)
     inventory.rejections.extend(read.rejections)
-    try:
-        inventory.billing_rollup()
-    except pl.exceptions.PolarsError as exc:
-        raise InputFileError(
-            f"{', '.join(read.files)}: cannot be read: {_first_line(exc)}"
-        ) from exc
-
-
-def spend_summary(scan: pl.LazyFrame) -> dict[str, Any]:
-    """Billed and effective cost over every row of ``scan``, and the period they cover.
-
-    A run gets the same figures from ``Inventory.billing_rollup().spend``, computed in the
-    rollup's single read; this is for a scan on its own.
-    """
-    return billing_rollup.spend_from(billing_rollup.spend_query(scan).collect(engine="streaming"))
-
-
-def top_resources(scan: pl.LazyFrame, limit: int = 10) -> list[dict[str, Any]]:
-    """The ``limit`` most expensive resources of a billing scan, for the report's context.
-
-    Not a finding: the engine puts them in ``summary.spend["top_resources"]`` from the
-    run's rollup (``BillingRollup.top_resources``, which says what each item holds); this
-    builds the rollup of a scan on its own.
-    """
-    if limit <= 0:
-        return []
-    return billing_rollup.build(scan).top_resources(limit)
+    inventory.use_billing_rollup(rollup if rollup is not None else rollup_of(read))
 
 
 def expand_paths(paths: Sequence[str]) -> list[Path]:
@@ -187,10 +173,14 @@ class _Prepared:
     # Per checked raw timestamp column, the layouts a sample of the file showed.
     layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # A text file once parsed: its FOCUS columns and cell flags in a Parquet file of the
-    # run's staging folder (``stage``).
-    staged: pl.LazyFrame | None = None
+    # run's staging folder (``stage``), rows with bad cells already left out.
+    staged_path: Path | None = None
     # A CSV.gz inflated into the staging folder, removed once the file is staged.
     inflated: Path | None = None
+
+    @property
+    def staged(self) -> pl.LazyFrame | None:
+        return None if self.staged_path is None else pl.scan_parquet(self.staged_path)
 
     @property
     def textual(self) -> bool:
@@ -198,8 +188,7 @@ class _Prepared:
 
     def conformed(self) -> pl.LazyFrame:
         if self.staged is not None:
-            frame = self.staged if self.reject is None else self.staged.filter(~self.reject)
-            return frame.select(list(schema.BILLING))
+            return self.staged.select(list(schema.BILLING))
         frame = self.raw if self.reject is None else self.raw.filter(~self.reject)
         return frame.select(self._focus_columns())
 
@@ -213,14 +202,13 @@ class _Prepared:
                 exprs.append(expr.cast(dtype).alias(col))
         return exprs
 
-    def stage(self, checks: dict[str, pl.Expr]) -> pl.LazyFrame:
-        """The sink that parses a text file once into Parquet: its FOCUS columns, and per
+    def stage(self, checks: dict[str, pl.Expr]) -> None:
+        """Parse a text file once into Parquet: its FOCUS columns, and per
         checked column a flag (``__bad:``) and the raw text of a bad cell (``__raw:``).
 
         Every later pass (the cell counts, the rollup's reads) then reads typed, columnar
         Parquet instead of parsing text again: a CSV costs one parse, not one per pass.
         """
-        target = _staging_dir() / f"{uuid.uuid4().hex}.parquet"
         columns = [
             *self._focus_columns(),
             *[bad.alias(f"__bad:{source}") for source, bad in checks.items()],
@@ -229,8 +217,24 @@ class _Prepared:
                 for source, bad in checks.items()
             ],
         ]
-        self.staged = pl.scan_parquet(target)
-        return self.raw.select(columns).sink_parquet(target, compression="lz4", lazy=True)
+        self._restage(self.raw.select(columns))
+
+    def _restage(self, frame: pl.LazyFrame) -> None:
+        """Stream ``frame`` into the staged file (then remove the one before, if any)."""
+        target = _staging_dir() / f"{uuid.uuid4().hex}.parquet"
+        frame.sink_parquet(target, compression="lz4", engine="streaming")
+        before, self.staged_path = self.staged_path, target
+        if before is not None:
+            before.unlink(missing_ok=True)
+
+    def leave_out(self, rejecting: pl.Expr) -> None:
+        """Drop the rows with bad cells: from the staged file itself (so every later read is
+        a plain scan, which slices and filters push into), or by a filter on the text."""
+        staged = self.staged
+        if staged is None:
+            self.reject = rejecting
+            return
+        self._restage(staged.filter(~rejecting))
 
     def measured(self, checks: dict[str, pl.Expr]) -> pl.LazyFrame:
         """One row of cell counts (``_cell_counts``), from the staged file when there is one."""
@@ -272,8 +276,11 @@ class _Prepared:
         if not sources:
             return
         try:
-            sample = self.raw.select(sources).head(LAYOUT_SAMPLE_ROWS).collect()
-        except pl.exceptions.PolarsError:
+            if self.kind == "csv.gz":
+                sample = _gz_head(self.path, sources)
+            else:
+                sample = self.raw.select(sources).head(LAYOUT_SAMPLE_ROWS).collect()
+        except (pl.exceptions.PolarsError, OSError, EOFError):
             return  # the cell check reads the file again and names what is wrong
         found = {c: layouts_of(sample[c].drop_nulls()) for c in sources}
         self.layouts = {c: layouts for c, layouts in found.items() if layouts}
@@ -283,6 +290,24 @@ class _Prepared:
         """Back to every layout, for a file whose later rows hold one the sample did not."""
         self.layouts = {}
         self._remap()
+
+    def another_layout_parses(self, sources: list[str]) -> bool:
+        """Whether a bad cell of ``sources`` parses in some layout the sample did not show
+        (else the cells are simply bad, and the file need not be parsed again)."""
+        staged = self.staged
+        if staged is None:
+            return True
+        parses = [
+            timestamp(pl.col(f"__raw:{c}"), pl.String(), None).is_not_null().any() for c in sources
+        ]
+        return bool(staged.select(pl.any_horizontal(parses)).collect().item())
+
+    def open_text(self) -> None:
+        """Inflate a CSV.gz into the staging folder, streaming, and read that: polars would
+        inflate the whole file in memory on every read."""
+        if self.kind == "csv.gz" and self.inflated is None:
+            self.inflated = _gunzip(self.path)
+            self.raw = _scan_csv(self.inflated)
 
     def _remap(self) -> None:
         self.mapped = detect.to_focus(self.format, self.columns, self.textual, self.layouts)
@@ -302,14 +327,8 @@ def _prepare(path: Path, billing_format: str | None) -> _Prepared:
     if lacking:
         what = "mandatory FOCUS columns" if fmt == "focus" else f"{fmt} columns"
         raise InputFileError(f"{path}: missing {what}: {', '.join(lacking)}")
-    inflated = None
-    if kind == "csv.gz":
-        # polars inflates a gzip file whole, in memory, on every read: inflate it once,
-        # streaming, to the staging folder, and read that.
-        inflated = _gunzip(path)
-        raw = _scan_csv(inflated)
     mapped = detect.to_focus(fmt, columns, textual=kind in ("csv", "csv.gz"))
-    prepared = _Prepared(path, kind, fmt, columns, mapped, raw, inflated=inflated)
+    prepared = _Prepared(path, kind, fmt, columns, mapped, raw)
     prepared.sample_layouts()
     return prepared
 
@@ -360,6 +379,16 @@ def _scan_csv(path: Path) -> pl.LazyFrame:
     )
 
 
+def _gz_head(path: Path, columns: list[str]) -> pl.DataFrame:
+    """``columns`` of the first rows of a CSV.gz, from its first few inflated megabytes."""
+    with gzip.open(path, "rb") as handle:
+        head = handle.read(_GZ_SAMPLE_BYTES)
+    complete = head[: head.rfind(b"\n") + 1] if len(head) == _GZ_SAMPLE_BYTES else head
+    return pl.read_csv(
+        io.BytesIO(complete), infer_schema=False, null_values=NULL_TEXT, columns=columns
+    ).head(LAYOUT_SAMPLE_ROWS)
+
+
 def _gunzip(path: Path) -> Path:
     target = _staging_dir() / f"{uuid.uuid4().hex}.csv"
     try:
@@ -387,62 +416,54 @@ def _csv_header(path: Path, gz: bool) -> list[str]:
     return [name.strip() for name in header]
 
 
-def _check_cells(prepared: list[_Prepared]) -> list[schema.Rejection]:
-    """Count unparsable money and time cells in one projected pass per file that needs it
-    (for a text file, the pass that stages it as Parquet)."""
-    owners = [(item, checks) for item in prepared if (checks := item.bad_cells())]
-    if not owners:
+def _check_cells(item: _Prepared) -> list[schema.Rejection]:
+    """Count one file's unparsable money and time cells in one projected pass (for a text
+    file, the pass that stages it as Parquet), and leave out the rows that hold them."""
+    if item.textual:
+        item.open_text()
+    checks = item.bad_cells()
+    if not checks:
         return []
-    results = _measure(owners)
-    narrowed = [
-        index
-        for index, ((item, _checks), result) in enumerate(zip(owners, results, strict=True))
-        if item.layouts and any(result[f"n:{c}"].item() for c in item.layouts)
-    ]
-    if narrowed:
-        # A timestamp the sample's layouts did not parse: read those files again in all.
-        for index in narrowed:
-            item = owners[index][0]
-            item.widen()
-            owners[index] = (item, item.bad_cells())
-        for index, result in zip(narrowed, _measure([owners[i] for i in narrowed]), strict=True):
-            results[index] = result
-    rejections: list[schema.Rejection] = []
-    for (item, checks), result in zip(owners, results, strict=True):
-        counts = result.row(0, named=True)
-        rows, bad_rows = int(counts["__rows"]), int(counts["__any"])
-        if not bad_rows:
+    counts = _measure(item, checks)
+    narrowed = [c for c in item.layouts if counts[f"n:{c}"]]
+    if narrowed and item.another_layout_parses(narrowed):
+        # A later row holds a timestamp layout the sample did not: read it again in all.
+        item.widen()
+        checks = item.bad_cells()
+        counts = _measure(item, checks)
+    if item.inflated is not None and item.staged_path is not None:
+        item.inflated.unlink(missing_ok=True)
+    rows, bad_rows = int(counts["__rows"]), int(counts["__any"])
+    if not bad_rows:
+        return []
+    problems = []
+    for source in checks:
+        n_bad = int(counts[f"n:{source}"])
+        if not n_bad:
             continue
-        problems = []
-        for source in checks:
-            n_bad = int(counts[f"n:{source}"])
-            if not n_bad:
-                continue
-            example = counts[f"e:{source}"]
-            what = "a number" if source in item.mapped.numeric_sources else "a date and time"
-            problem = f"{source} is not {what} in {n_bad} of {rows} rows (e.g. {example!r})"
-            if source in item.mapped.numeric_sources and n_bad > MAX_BAD_SHARE * rows:
-                raise InputFileError(f"{item.path}: non-numeric cost: {problem}")
-            if n_bad > MAX_BAD_SHARE * rows:
-                raise InputFileError(f"{item.path}: unreadable dates: {problem}")
-            problems.append(problem)
-        item.reject = item.rejecting(checks)
-        reason = f"{item.path}: rows left out: {'; '.join(problems)}"
-        rejections.append(schema.Rejection("billing", reason, bad_rows))
-    return rejections
+        example = counts[f"e:{source}"]
+        what = "a number" if source in item.mapped.numeric_sources else "a date and time"
+        problem = f"{source} is not {what} in {n_bad} of {rows} rows (e.g. {example!r})"
+        if source in item.mapped.numeric_sources and n_bad > MAX_BAD_SHARE * rows:
+            raise InputFileError(f"{item.path}: non-numeric cost: {problem}")
+        if n_bad > MAX_BAD_SHARE * rows:
+            raise InputFileError(f"{item.path}: unreadable dates: {problem}")
+        problems.append(problem)
+    item.leave_out(item.rejecting(checks))
+    reason = f"{item.path}: rows left out: {'; '.join(problems)}"
+    return [schema.Rejection("billing", reason, bad_rows)]
 
 
-def _measure(owners: list[tuple[_Prepared, dict[str, pl.Expr]]]) -> list[pl.DataFrame]:
-    """Each file's cell counts; text files are staged as Parquet first, in the same read."""
-    sinks = [item.stage(checks) for item, checks in owners if item.textual]
+def _measure(item: _Prepared, checks: dict[str, pl.Expr]) -> dict[str, Any]:
+    """The file's cell counts; a text file is staged as Parquet first, in the same read."""
     try:
-        if sinks:
-            pl.collect_all(sinks, engine="streaming")
-        return pl.collect_all(
-            [item.measured(checks) for item, checks in owners], engine="streaming"
-        )
+        if item.textual:
+            item.stage(checks)
+        return item.measured(checks).collect(engine="streaming").row(0, named=True)
     except pl.exceptions.PolarsError as exc:
-        raise InputFileError(_which_file_failed(owners, exc)) from exc
+        raise InputFileError(
+            f"{item.path}: cannot be read as {item.kind}: {_first_line(exc)}"
+        ) from exc
 
 
 def _cell_counts(
@@ -456,16 +477,6 @@ def _cell_counts(
         aggregations.append(bad.sum().alias(f"n:{source}"))
         aggregations.append(examples[source].alias(f"e:{source}"))
     return frame.select(aggregations)
-
-
-def _which_file_failed(owners: list[tuple[_Prepared, dict[str, pl.Expr]]], exc: Exception) -> str:
-    """Name the file a failed combined pass choked on, by re-trying each file alone."""
-    for item, checks in owners:
-        try:
-            item.raw.select([bad.sum() for bad in checks.values()]).collect(engine="streaming")
-        except pl.exceptions.PolarsError as single:
-            return f"{item.path}: cannot be read as {item.kind}: {_first_line(single)}"
-    return f"billing files cannot be read: {_first_line(exc)}"
 
 
 def _first_line(exc: BaseException) -> str:

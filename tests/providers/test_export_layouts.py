@@ -3,6 +3,7 @@ rows hold another."""
 
 from __future__ import annotations
 
+import gzip
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -85,3 +86,59 @@ def test_a_text_export_is_parsed_once_into_parquet(tmp_path: Path, name: str) ->
     # Every later read of the CSV is a read of its staged Parquet copy.
     assert "Parquet SCAN" in plan and "Csv SCAN" not in plan
     assert text.scan.collect().equals(typed.scan.collect())
+
+
+def test_junk_after_the_sample_is_rejected_without_parsing_the_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read, "LAYOUT_SAMPLE_ROWS", 50)
+    widened: list[Path] = []
+    original = read._Prepared.widen
+
+    def recording_widen(self: read._Prepared) -> None:
+        widened.append(self.path)
+        original(self)
+
+    monkeypatch.setattr(read._Prepared, "widen", recording_widen)
+    # One cell in 400 is not a date in any layout: a stray bad cell, not another layout.
+    path = long_focus_csv(tmp_path / "focus.csv", 400, None)
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 300)
+        .then(pl.lit("soon"))
+        .otherwise(pl.col("ChargePeriodStart"))
+        .alias("ChargePeriodStart")
+    ).write_csv(path)
+
+    loaded = read_billing([str(path)])
+    assert widened == []
+    assert [r.rows for r in loaded.rejections] == [1]
+    assert "'soon'" in loaded.rejections[0].reason
+    assert loaded.scan.collect().height == 399
+
+
+def test_staging_keeps_one_parquet_copy_per_file_and_no_inflated_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read, "LAYOUT_SAMPLE_ROWS", 50)
+    # A later layout (widen: staged again) and a stray bad cost (rows left out: again).
+    plain = long_focus_csv(tmp_path / "focus.csv", 200, "%m/%d/%Y %H:%M:%S")
+    frame = pl.read_csv(plain, infer_schema=False).with_columns(
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(pl.lit("n/a"))
+        .otherwise(pl.col("BilledCost"))
+        .alias("BilledCost")
+    )
+    gz = tmp_path / "focus.csv.gz"
+    gz.write_bytes(gzip.compress(frame.write_csv().encode()))
+    staging = read._staging_dir()
+    before = set(staging.iterdir())
+
+    loaded = read_billing([str(gz)])
+
+    added = set(staging.iterdir()) - before
+    assert [p.suffix for p in added] == [".parquet"]
+    assert [r.rows for r in loaded.rejections] == [1]
+    # The rows are gone from the copy itself: its reads are plain scans, no filter.
+    assert "FILTER" not in loaded.scan.explain()
+    assert loaded.scan.collect().height == 199

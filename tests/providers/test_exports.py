@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from providers.exports import FocusProvider, read_billing, spend_summary, top_resources
+from providers.exports import FocusProvider, read_billing
 from providers.interface import ScanRequest
-from scanner import schema
+from scanner import billing_rollup, schema
 from scanner.errors import InputFileError, UsageError
 from scanner.inventory import RunContext
 from tests.providers import export_samples as samples
@@ -25,6 +25,15 @@ FOCUS_SAMPLE = REPO.parent / "shared" / "data" / "focus-1.0-sample.csv"
 needs_sample = pytest.mark.skipif(
     not FOCUS_SAMPLE.exists(), reason=f"FOCUS sample not found at {FOCUS_SAMPLE}"
 )
+
+
+def spend_summary(scan: pl.LazyFrame) -> dict[str, object]:
+    """The spend block a run reports for ``scan`` (from its billing rollup)."""
+    return billing_rollup.build(scan).spend
+
+
+def top_resources(scan: pl.LazyFrame, limit: int) -> list[dict[str, object]]:
+    return billing_rollup.build(scan).top_resources(limit)
 
 
 def by_service_and_resource(frame: pl.DataFrame, column: str) -> dict[tuple[object, ...], float]:

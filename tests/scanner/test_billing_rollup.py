@@ -220,3 +220,23 @@ def test_earliest_takes_the_first_charge_with_a_value() -> None:
         first = rows["ChargePeriodStart"].min()
         # The tags of a line item at the account's earliest tagged charge.
         assert tags in rows.filter(pl.col("ChargePeriodStart") == first)["Tags"].to_list()
+
+
+def test_earliest_breaks_a_tie_of_first_charges_in_file_order() -> None:
+    # Two key tuples of one resource start in the same hour: the export's first line
+    # item names the resource, whatever their fingerprints.
+    for services in (["Amazon EC2", "AWS Data Transfer"], ["AWS Data Transfer", "Amazon EC2"]):
+        items = schema.conform(
+            "billing",
+            pl.DataFrame(
+                {
+                    "ResourceId": ["i-1", "i-1"],
+                    "ServiceName": services,
+                    "BilledCost": [1.0, 2.0],
+                    "ChargePeriodStart": [START, START],
+                }
+            ),
+        )
+        rollup = billing_rollup.build(items.lazy())
+        picked = rollup.daily.group_by("ResourceId").agg(billing_rollup.earliest("ServiceName"))
+        assert picked["ServiceName"].to_list() == [services[0]]
