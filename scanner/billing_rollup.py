@@ -260,7 +260,7 @@ def build(billing: pl.LazyFrame, *, streaming: bool = True) -> BillingRollup:
     indexed = billing.with_row_index(_ROW)
     irregular = billing.filter(irregular_start()).select(group_key(), "ChargePeriodStart").unique()
     sums_frame, irregular_frame, commitments, totals = pl.collect_all(
-        [_day_sums(indexed, by_pair=False), irregular, _commitments(indexed), spend_query(billing)],
+        [_day_sums(indexed, by_pair=False), irregular, _commitments(billing), spend_query(billing)],
         engine=engine,
         optimizations=optimizations,
     )
@@ -291,9 +291,14 @@ def build(billing: pl.LazyFrame, *, streaming: bool = True) -> BillingRollup:
         (pl.col("day_index") * DAY_US).cast(schema.UTC_TS).alias("day")
     )
     return BillingRollup(
-        daily=_in_charge_order(daily, schema.BILLING_DAILY),
+        daily=_in_charge_order(daily, schema.BILLING_DAILY, _ROW),
         irregular_starts=_conformed(irregular_frame, schema.BILLING_IRREGULAR_STARTS),
-        commitments=_in_charge_order(commitments, schema.BILLING_COMMITMENTS),
+        commitments=_in_charge_order(
+            commitments,
+            schema.BILLING_COMMITMENTS,
+            "CommitmentDiscountId",
+            "CommitmentDiscountStatus",
+        ),
         spend=spend_from(totals),
     )
 
@@ -302,11 +307,11 @@ def _conformed(frame: pl.DataFrame, columns: schema.Schema) -> pl.DataFrame:
     return frame.select(pl.col(c).cast(t) for c, t in columns.items())
 
 
-def _in_charge_order(frame: pl.DataFrame, columns: schema.Schema) -> pl.DataFrame:
-    """``frame`` numbered by first charge, then by its first line item's row (unique per
-    row: rows without a ChargePeriodStart sort last), as ``columns``."""
+def _in_charge_order(frame: pl.DataFrame, columns: schema.Schema, *ties: str) -> pl.DataFrame:
+    """``frame`` numbered by first charge, then by ``ties`` (unique per row; rows without
+    a ChargePeriodStart sort last), as ``columns``."""
     numbered = (
-        frame.sort("first_start", _ROW, nulls_last=True)
+        frame.sort("first_start", *ties, nulls_last=True)
         .with_row_index("charge_order")
         .with_columns(pl.col("charge_order").cast(pl.Int64))
     )
@@ -323,20 +328,16 @@ _COMMITMENT_DESCRIPTIONS: Final = (
 )
 
 
-def _commitments(indexed: pl.LazyFrame) -> pl.LazyFrame:
+def _commitments(billing: pl.LazyFrame) -> pl.LazyFrame:
     """Line items with a CommitmentDiscountId summed per commitment and status (a few
     percent of an export, filtered before the other columns are decoded). Descriptive
-    columns: the first non-null value by row number, whatever order the group-by sees."""
-    row = pl.col(_ROW)
+    columns: the first non-null value in the export's order, which polars' group-by keeps
+    for ``first`` (tests/scanner/test_billing_rollup.py holds it to that)."""
     return (
-        indexed.filter(pl.col("CommitmentDiscountId").is_not_null())
+        billing.filter(pl.col("CommitmentDiscountId").is_not_null())
         .group_by("CommitmentDiscountId", "CommitmentDiscountStatus")
         .agg(
-            *[
-                pl.col(c).min_by(pl.when(pl.col(c).is_not_null()).then(row))
-                for c in _COMMITMENT_DESCRIPTIONS
-            ],
-            row.min(),
+            *[pl.col(c).first(ignore_nulls=True) for c in _COMMITMENT_DESCRIPTIONS],
             pl.col("EffectiveCost").sum().alias("effective_cost"),
             pl.len().alias("line_items"),
             pl.col("ChargePeriodStart").min().alias("first_start"),

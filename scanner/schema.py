@@ -385,7 +385,7 @@ BILLING_COMMITMENTS: Schema = {
     "line_items": pl.Int64(),
     "first_start": UTC_TS,
     "last_end": UTC_TS,
-    # The row's rank by first_start, then by its first line item's position.
+    # The row's rank by first_start, then commitment id and status.
     "charge_order": pl.Int64(),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -240,3 +241,27 @@ def test_earliest_breaks_a_tie_of_first_charges_in_file_order() -> None:
         rollup = billing_rollup.build(items.lazy())
         picked = rollup.daily.group_by("ResourceId").agg(billing_rollup.earliest("ServiceName"))
         assert picked["ServiceName"].to_list() == [services[0]]
+
+
+def test_commitment_descriptions_are_the_first_non_null_in_file_order(tmp_path: Path) -> None:
+    # Read in many row groups by the streaming engine: the first non-null type in the
+    # file is the one kept, not whichever morsel a thread finished first.
+    rows = 200_000
+    types = [None] * 150_000 + ["first"] + ["later"] * (rows - 150_001)
+    items = schema.conform(
+        "billing",
+        pl.DataFrame(
+            {
+                "CommitmentDiscountId": ["ri-1"] * rows,
+                "CommitmentDiscountStatus": ["Used"] * rows,
+                "CommitmentDiscountType": types,
+                "EffectiveCost": [0.5] * rows,
+                "ChargePeriodStart": [START] * rows,
+            }
+        ),
+    )
+    path = tmp_path / "commitments.parquet"
+    items.write_parquet(path, row_group_size=10_000)
+    rollup = billing_rollup.build(pl.scan_parquet(path), streaming=True)
+    assert rollup.commitments["CommitmentDiscountType"].to_list() == ["first"]
+    assert rollup.commitments["line_items"].to_list() == [rows]
