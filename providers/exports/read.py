@@ -5,12 +5,13 @@ with polars (``scan_csv`` with every column as text, ``scan_parquet``, ``scan_nd
 its columns mapped to FOCUS and cast to ``scanner.schema.BILLING``; the files are then
 concatenated into one LazyFrame.
 
-Parquet is read where it lies. A text file is parsed once: its FOCUS columns, with flags
-for cells that do not parse, are streamed into a Parquet file in a staging folder under
-the system's temporary directory (removed when the process exits), and every later read
-is of that copy. A CSV.gz is first inflated there, streaming, because polars would inflate
-it whole in memory on every read. Timestamp text is parsed in the layouts a sample of the
-file's first rows shows, and in every known layout if a later cell needs another.
+Parquet is read where it lies. A text file (CSV, CSV.gz, JSON lines) is parsed once: its
+FOCUS columns, with flags for cells that do not parse, are streamed into a Parquet file in
+a staging folder under the system's temporary directory (removed when the process exits),
+and every later read is of that copy. A CSV.gz is first inflated there, streaming, because
+polars would inflate it whole in memory on every read. Timestamp text is parsed in the
+layouts a sample of the file's first rows shows, and in every known layout if a later
+cell needs another.
 
 Bad input raises ``InputFileError`` naming the file and the problem, before any report is
 written: a path that matches nothing, an empty file, a Parquet file that cannot be read
@@ -185,6 +186,11 @@ class _Prepared:
     @property
     def textual(self) -> bool:
         return self.kind in ("csv", "csv.gz")
+
+    @property
+    def stages(self) -> bool:
+        """Text (CSV, CSV.gz, JSON lines) is staged as Parquet; Parquet is read in place."""
+        return self.kind != "parquet"
 
     def conformed(self) -> pl.LazyFrame:
         if self.staged is not None:
@@ -423,6 +429,8 @@ def _check_cells(item: _Prepared) -> list[schema.Rejection]:
         item.open_text()
     checks = item.bad_cells()
     if not checks:
+        if item.stages:
+            _measure(item, checks)
         return []
     counts = _measure(item, checks)
     narrowed = [c for c in item.layouts if counts[f"n:{c}"]]
@@ -457,8 +465,10 @@ def _check_cells(item: _Prepared) -> list[schema.Rejection]:
 def _measure(item: _Prepared, checks: dict[str, pl.Expr]) -> dict[str, Any]:
     """The file's cell counts; a text file is staged as Parquet first, in the same read."""
     try:
-        if item.textual:
+        if item.stages:
             item.stage(checks)
+        if not checks:
+            return {}
         return item.measured(checks).collect(engine="streaming").row(0, named=True)
     except pl.exceptions.PolarsError as exc:
         raise InputFileError(
