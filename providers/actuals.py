@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from scanner import billing_rollup
+from scanner.billing_rollup import BillingRollup
 from scanner.inventory import Inventory
 
 HOURS_PER_MONTH = 730.0  # AWS's hours-per-month convention
@@ -30,15 +32,59 @@ PRICED_FRAMES: dict[str, tuple[str, bool]] = {
 }
 
 
-def billed_hourly_costs(billing: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per billed resource id (full id and its last segment): cost per billed hour."""
-    usage = billing.filter(
-        pl.col("ResourceId").is_not_null()
-        & (pl.col("ChargeCategory").is_null() | (pl.col("ChargeCategory") == "Usage"))
+def billed_hourly_costs(rollup: BillingRollup) -> pl.LazyFrame:
+    """One row per billed resource id (full id and its last segment): cost per billed hour.
+
+    From the run's billing rollup (scanner/billing_rollup.py), not the line items. Billed
+    hours are the distinct clock hours of ChargePeriodStart (a start without one counts
+    once, as ``n_unique`` would count it): per resource and day, the hour masks of its
+    rows OR-ed with the hours of its starts that are off the hour, bits counted.
+    """
+    usage = pl.col("ResourceId").is_not_null() & (
+        pl.col("ChargeCategory").is_null() | (pl.col("ChargeCategory") == "Usage")
     )
-    per_resource = usage.group_by("ResourceId").agg(
-        pl.col("EffectiveCost").fill_null(pl.col("BilledCost")).sum().alias("cost"),
-        pl.col("ChargePeriodStart").dt.truncate("1h").n_unique().alias("hours"),
+    rows = rollup.daily.lazy().filter(usage)
+    start_us = pl.col("ChargePeriodStart").dt.epoch("us")
+    off_the_hour = (
+        rows.select("group_key", "ResourceId")
+        .unique()
+        .join(rollup.irregular_starts.lazy(), on="group_key")
+    )
+    hours_of_starts = off_the_hour.filter(pl.col("ChargePeriodStart").is_not_null()).select(
+        "ResourceId",
+        (start_us // billing_rollup.DAY_US).alias("day_index"),
+        pl.lit(2, dtype=pl.UInt32)
+        .pow((start_us // billing_rollup.HOUR_US % 24).cast(pl.UInt32))
+        .alias("hour_mask"),
+    )
+    clock_hours = (
+        pl.concat(
+            [
+                rows.filter(pl.col("day_index").is_not_null()).select(
+                    "ResourceId", "day_index", "hour_mask"
+                ),
+                hours_of_starts,
+            ]
+        )
+        .group_by("ResourceId", "day_index")
+        .agg(pl.col("hour_mask").bitwise_or())
+        .group_by("ResourceId")
+        .agg(pl.col("hour_mask").bitwise_count_ones().cast(pl.Int64).sum().alias("hours"))
+    )
+    without_start = (
+        off_the_hour.filter(pl.col("ChargePeriodStart").is_null())
+        .select("ResourceId")
+        .unique()
+        .with_columns(pl.lit(1, dtype=pl.Int64).alias("_no_start"))
+    )
+    per_resource = (
+        rows.group_by("ResourceId")
+        .agg(pl.col("cost").sum())
+        .join(clock_hours, on="ResourceId", how="left")
+        .join(without_start, on="ResourceId", how="left")
+        .with_columns(
+            (pl.col("hours").fill_null(0) + pl.col("_no_start").fill_null(0)).alias("hours")
+        )
     )
     per_resource = per_resource.filter(pl.col("hours") > 0).with_columns(
         (pl.col("cost") / pl.col("hours")).alias("billed_hourly")
@@ -49,7 +95,7 @@ def billed_hourly_costs(billing: pl.LazyFrame) -> pl.LazyFrame:
     return (
         pl.concat([per_resource, short], how="vertical")
         .drop_nulls("ResourceId")
-        .unique("ResourceId", keep="first")
+        .unique("ResourceId", keep="first", maintain_order=True)
         .select(pl.col("ResourceId").alias("resource_id"), "billed_hourly")
     )
 
@@ -58,7 +104,7 @@ def apply_billed_prices(inv: Inventory) -> int:
     """Replace list prices with billed ones where ids match; returns resources repriced."""
     if not inv.has("billing"):
         return 0
-    costs = billed_hourly_costs(inv.lazy("billing")).collect()
+    costs = billed_hourly_costs(inv.billing_rollup()).collect()
     if costs.height == 0:
         return 0
     repriced = 0

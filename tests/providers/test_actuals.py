@@ -64,3 +64,28 @@ def test_billed_cost_wins_over_list_price_by_id_or_arn_suffix() -> None:
 def test_no_billing_frame_changes_nothing() -> None:
     inv = Inventory(provider="aws", context=RunContext(now=NOW))
     assert apply_billed_prices(inv) == 0
+
+
+def test_billed_hours_from_the_rollup_equal_distinct_clock_hours_of_the_line_items() -> None:
+    from providers.actuals import billed_hourly_costs
+    from scanner import billing_rollup
+    from tests.scanner.test_billing_rollup import line_items
+
+    # Starts on and off the hour, daily charges and rows without a start, as exports hold.
+    items = line_items(3_000, seed=17)
+    got = billed_hourly_costs(billing_rollup.build(items.lazy())).collect()
+    usage = items.filter(
+        pl.col("ResourceId").is_not_null()
+        & (pl.col("ChargeCategory").is_null() | (pl.col("ChargeCategory") == "Usage"))
+    )
+    want = usage.group_by("ResourceId").agg(
+        (
+            pl.col("EffectiveCost").fill_null(pl.col("BilledCost")).sum()
+            / pl.col("ChargePeriodStart").dt.truncate("1h").n_unique()
+        ).alias("billed_hourly")
+    )
+    expected = dict(want.iter_rows())
+    measured = dict(got.filter(pl.col("resource_id").is_in(list(expected))).iter_rows())
+    assert set(measured) == set(expected)
+    for resource, hourly in expected.items():
+        assert measured[resource] == pytest.approx(hourly)
