@@ -9,6 +9,7 @@ be left alone, and the scan must send nothing but reads.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import random
@@ -289,3 +290,57 @@ def test_savings_gate_writes_reports_then_exits_1(
     doc = json.loads(report.read_text(encoding="utf-8"))
     assert doc["summary"]["hidden_below_min_savings"] > 0
     assert all(f["net_monthly_savings"] >= 100 for f in doc["findings"])
+
+
+def test_billing_export_prices_the_scan_and_adds_its_spend(
+    seeded_account: Seeded,
+    moto_server: RecordingMotoServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A FOCUS CSV bills the idle instance, by its ARN, at a discounted 0.150 an hour for two
+    # days; its billed price must win over the list price in the scan's findings.
+    start = datetime(2025, 5, 1, tzinfo=timezone.utc)
+    arn = f"arn:aws:ec2:{REGION}:123456789012:instance/{seeded_account.idle}"
+    hours = [start + timedelta(hours=h) for h in range(48)]
+    billing = pl.DataFrame(
+        {
+            "BilledCost": [0.150] * 48,
+            "EffectiveCost": [0.150] * 48,
+            "ListCost": [0.192] * 48,
+            "ContractedCost": [0.150] * 48,
+            "BillingAccountId": ["123456789012"] * 48,
+            "BillingCurrency": ["USD"] * 48,
+            "BillingPeriodStart": [start] * 48,
+            "BillingPeriodEnd": [start + timedelta(days=31)] * 48,
+            "ChargeCategory": ["Usage"] * 48,
+            "ChargeClass": [None] * 48,
+            "ChargePeriodStart": hours,
+            "ChargePeriodEnd": [h + timedelta(hours=1) for h in hours],
+            "PricingQuantity": [1.0] * 48,
+            "PricingUnit": ["Hrs"] * 48,
+            "ProviderName": ["AWS"] * 48,
+            "ServiceCategory": ["Compute"] * 48,
+            "ServiceName": ["Amazon EC2"] * 48,
+            "ResourceId": [arn] * 48,
+        },
+        schema_overrides={"ChargeClass": pl.String},
+    ).with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    export = tmp_path / "focus.csv.gz"
+    export.write_bytes(gzip.compress(billing.write_csv().encode()))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
+    out = tmp_path / "billed"
+    code, _, stderr = run_cli(
+        ["run", "--region", REGION, "--billing", str(export), "--output-dir", str(out),
+         "--format", "json"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, stderr
+    (report,) = out.iterdir()
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    idle = by_resource(doc["findings"], seeded_account.idle)["rightsizing.idle"]
+    assert idle["price_source"] == "billing"
+    assert idle["monthly_savings"] == round(0.150 * HOURS_PER_MONTH, 2)
+    assert doc["summary"]["spend"]["billed_cost"] == pytest.approx(0.150 * 48)
+    assert doc["summary"]["spend"]["top_resources"][0]["resource_id"] == arn
