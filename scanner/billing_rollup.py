@@ -29,10 +29,9 @@ Why the figures are exact:
 - the spend totals are summed over the line items themselves, so they are exact to the
   last digit a float holds, not a sum of sums.
 
-With ``--billing`` on a cloud provider, providers/actuals.py still reads the line items
-once more for billed hourly prices. Stage 1's four results are separate scans (they share
-no plan), which costs little over Parquet, the one format they read: text exports are
-staged as Parquet first (providers/exports/read.py).
+Stage 1's four results are separate scans (they share no plan), which costs little over
+Parquet, the one format they read: text exports are staged as Parquet first
+(providers/exports/read.py).
 
 Two different key tuples merge only if their 64-bit fingerprints collide: with n distinct
 tuples the odds are about n^2 / 2^65 (1e-12 for 6,000 tuples, 3e-8 for a million).
