@@ -44,7 +44,7 @@ def billed_hourly_costs(rollup: BillingRollup) -> pl.LazyFrame:
         pl.col("ChargeCategory").is_null() | (pl.col("ChargeCategory") == "Usage")
     )
     rows = rollup.daily.lazy().filter(usage)
-    start_us = pl.col("ChargePeriodStart").dt.epoch("us")
+    start_us = billing_rollup.start_us()
     off_the_hour = (
         rows.select("group_key", "ResourceId")
         .unique()
@@ -53,9 +53,7 @@ def billed_hourly_costs(rollup: BillingRollup) -> pl.LazyFrame:
     hours_of_starts = off_the_hour.filter(pl.col("ChargePeriodStart").is_not_null()).select(
         "ResourceId",
         (start_us // billing_rollup.DAY_US).alias("day_index"),
-        pl.lit(2, dtype=pl.UInt32)
-        .pow((start_us // billing_rollup.HOUR_US % 24).cast(pl.UInt32))
-        .alias("hour_mask"),
+        billing_rollup.hour_bit(start_us).alias("hour_mask"),
     )
     clock_hours = (
         pl.concat(

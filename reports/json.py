@@ -24,7 +24,7 @@ import polars as pl
 
 from reports.interface import Renderer, Report
 from scanner.errors import CollectorError, SchemaError
-from scanner.schema import FAMILIES, RANKED, SUPPRESSED, Schema
+from scanner.schema import FAMILIES, RANKED, RESOLVED_KEYS, SUPPRESSED, Schema
 
 SCHEMA_VERSION = 1
 
@@ -67,16 +67,6 @@ HISTORY_KEYS: tuple[str, ...] = (
     "still_open",
     "resolved",
     "realized_monthly_savings",
-)
-RESOLVED_KEYS: tuple[str, ...] = (
-    "finding_id",
-    "policy_id",
-    "family",
-    "resource_id",
-    "resource_name",
-    "title",
-    "net_monthly_savings",
-    "weeks_open",
 )
 ERROR_KEYS: tuple[str, ...] = ("collector", "account_id", "region", "message")
 REJECTION_KEYS: tuple[str, ...] = ("frame", "reason", "rows")

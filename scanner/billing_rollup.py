@@ -60,13 +60,20 @@ _ROW: Final = "_row"
 _NO_DAY: Final = 1 << 40
 
 
-def _start_us() -> pl.Expr:
+def start_us() -> pl.Expr:
+    """ChargePeriodStart in microseconds since the epoch (null stays null)."""
     return pl.col("ChargePeriodStart").dt.epoch("us")
+
+
+def hour_bit(micros: pl.Expr) -> pl.Expr:
+    """Bit h (h = 0..23) set for a start (µs since the epoch) in the hour h of its UTC day:
+    the unit of the rollup's ``hour_mask``."""
+    return pl.lit(2, dtype=pl.UInt32).pow((micros // HOUR_US % 24).cast(pl.UInt32))
 
 
 def irregular_start() -> pl.Expr:
     """True where ChargePeriodStart is null or not on the hour (the mask cannot hold it)."""
-    return (_start_us() % HOUR_US != 0).fill_null(True)
+    return (start_us() % HOUR_US != 0).fill_null(True)
 
 
 def group_key() -> pl.Expr:
@@ -209,9 +216,8 @@ def _day_sums(indexed: pl.LazyFrame, *, by_pair: bool) -> pl.LazyFrame:
     could still meet, by chance (about 2^-64 per pair); each cell keeps the least and the
     greatest fingerprint it holds, so the caller sees it and groups ``by_pair`` instead.
     """
-    start_us = _start_us()
-    day_index = start_us // DAY_US
-    hour_bit = pl.lit(2, dtype=pl.UInt32).pow((start_us // HOUR_US % 24).cast(pl.UInt32))
+    start = start_us()
+    day_index = start // DAY_US
     sums = [
         pl.coalesce("EffectiveCost", "BilledCost").sum().alias("cost"),
         pl.col("EffectiveCost").sum().alias("effective_cost"),
@@ -225,7 +231,7 @@ def _day_sums(indexed: pl.LazyFrame, *, by_pair: bool) -> pl.LazyFrame:
         # expression aggregates on polars' fast path, a filtered one does not).
         pl.when(irregular_start())
         .then(pl.lit(0, dtype=pl.UInt32))
-        .otherwise(hour_bit)
+        .otherwise(hour_bit(start))
         .bitwise_or()
         .alias("hour_mask"),
         pl.col(_ROW).min(),

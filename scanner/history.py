@@ -41,16 +41,6 @@ HISTORY_SCHEMA_VERSION = 1
 REPORT_METADATA_KEY = "costscan"  # a ``--format parquet`` report, also accepted by ``diff``
 PARQUET_MAGIC = b"PAR1"
 _STAMP = re.compile(r"\d{8}T\d{6}Z")
-RESOLVED_KEYS = (
-    "finding_id",
-    "policy_id",
-    "family",
-    "resource_id",
-    "resource_name",
-    "title",
-    "net_monthly_savings",
-    "weeks_open",
-)
 # What a run must carry for its changes to be computed at all.
 COMPARED_COLUMNS = ("finding_id", "counted", "net_monthly_savings")
 
@@ -372,7 +362,7 @@ def compare(
         .unique("finding_id", keep="first")
         .with_columns(pl.col("weeks_open").cast(pl.Int64).fill_null(1))
         .sort(["net_monthly_savings", "finding_id"], descending=[True, False], nulls_last=True)
-        .select(RESOLVED_KEYS)
+        .select(schema.RESOLVED_KEYS)
     )
     history = {
         "previous_started_at": previous_started_at,

@@ -478,6 +478,18 @@ SUPPRESSED: Schema = {
 }
 
 # Columns a policy must produce itself; the registry fills in the rest from metadata.
+# A finding that was open last run and is gone now, as the history and the reports list it.
+RESOLVED_KEYS: tuple[str, ...] = (
+    "finding_id",
+    "policy_id",
+    "family",
+    "resource_id",
+    "resource_name",
+    "title",
+    "net_monthly_savings",
+    "weeks_open",
+)
+
 POLICY_OUTPUT_COLUMNS: tuple[str, ...] = (
     *IDENTITY_COLUMNS,
     "detail",
