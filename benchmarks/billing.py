@@ -52,14 +52,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 ENGINES = ("costscan", "duckdb", "pandas")
-DATA_END = datetime(2024, 11, 1, tzinfo=timezone.utc)
+DATA_END = datetime(2024, 11, 1, tzinfo=UTC)
 TOP = 100
 ON_DEMAND = "commitments.on-demand-billing"
 UNUSED = "commitments.unused-billing"
@@ -118,7 +118,7 @@ def policy_settings() -> dict[str, Any]:
     """
     from dataclasses import asdict
 
-    from policies import _compute, commitments, network, observability, rightsizing
+    from costscan.policies import _compute, commitments, network, observability, rightsizing
 
     def has_tag_pattern(key: str) -> str:
         # observability._has_tag's regex: the key (optionally prefixed, any case) with
@@ -171,12 +171,12 @@ def run_costscan(path: str, _settings: dict[str, Any]) -> dict[str, Any]:
     As ``costscan run --provider focus`` does it: the inventory builds the billing rollup
     (scanner/billing_rollup.py: two reads of the file), every billing policy's plan reads
     the rollup, and all the plans go to one ``pl.collect_all``
-    (``scanner.engine.collect_plans``).
+    (``costscan.scanner.app.engine.collect_plans``).
     """
-    from providers.exports import read_billing
-    from scanner import registry
-    from scanner.engine import collect_plans
-    from scanner.inventory import Inventory, RunContext
+    from costscan.providers.exports import read_billing
+    from costscan.scanner.app.engine import collect_plans
+    from costscan.scanner.contracts import registry
+    from costscan.scanner.contracts.inventory import Inventory, RunContext
 
     started = time.perf_counter()
     scan = read_billing([path]).scan

@@ -27,7 +27,7 @@ def timed(cmd: list[str]) -> float:
 def heavy_modules_loaded_by_help() -> list[str]:
     probe = (
         "import sys\n"
-        "from scanner.cli import main\n"
+        "from costscan.scanner.app.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
@@ -43,7 +43,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     bare = [sys.executable, "-c", "import typer"]
-    costscan_help = [sys.executable, "-c", "from scanner.cli import main; main()", "--help"]
+    entry = "from costscan.scanner.app.cli import main; main()"
+    costscan_help = [sys.executable, "-c", entry, "--help"]
     bare_times, help_times = [], []
     for _ in range(args.runs):
         bare_times.append(timed(bare))

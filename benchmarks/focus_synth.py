@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-START = datetime(2024, 9, 1, tzinfo=timezone.utc)
+START = datetime(2024, 9, 1, tzinfo=UTC)
 HOURS = 61 * 24  # September and October
 PAYER = "999900000001"
 ACCOUNTS = [f"1000000000{n:02d}" for n in range(5)]

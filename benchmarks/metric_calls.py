@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,10 @@ def main() -> int:
 
     import boto3
 
-    from providers.aws import AwsProvider
-    from providers.demo import DEMO_AMI, start_demo_server
-    from providers.interface import ScanRequest
-    from scanner.inventory import RunContext
+    from costscan.demo.account import DEMO_AMI, start_demo_server
+    from costscan.providers.aws import AwsProvider
+    from costscan.providers.interface import ScanRequest
+    from costscan.scanner.contracts.inventory import RunContext
 
     # moto's own GetMetricData: the counts must not depend on the demo's speed-up.
     server, url = start_demo_server(fast_cloudwatch=False)
@@ -71,7 +71,7 @@ def main() -> int:
         started = time.perf_counter()
         inventory = provider.collect(
             ScanRequest(
-                context=RunContext(now=datetime.now(timezone.utc)),
+                context=RunContext(now=datetime.now(UTC)),
                 regions=REGIONS,
                 endpoint_url=url,
             )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reports.formats import FORMATS, renderer_for
+from costscan.reports.formats import FORMATS, renderer_for
 from tests.reports.sample import large_report
 
 CHROMIUM = Path("/usr/bin/chromium")

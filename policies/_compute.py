@@ -19,8 +19,8 @@ from typing import Final
 
 import polars as pl
 
-from scanner import schema
-from scanner.inventory import Inventory
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory
 
 # AWS prices a month as 730 hours (8,760 h / 12): its on-demand pricing pages and the
 # AWS Pricing Calculator (https://calculator.aws/) both turn hourly rates into monthly

@@ -14,8 +14,14 @@ from typing import Final
 
 import polars as pl
 
-from policies._billing import commitments, daily, distinct_starts, earliest, irregular_starts
-from policies._compute import (
+from costscan.policies._billing import (
+    commitments,
+    daily,
+    distinct_starts,
+    earliest,
+    irregular_starts,
+)
+from costscan.policies._compute import (
     HOURS_PER_MONTH,
     evidence,
     findings,
@@ -30,9 +36,9 @@ from policies._compute import (
     rate,
     running_instances,
 )
-from scanner import schema
-from scanner.inventory import Inventory
-from scanner.registry import policy
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.registry import policy
 
 ON_DEMAND = "on-demand"
 _TRUTHY = ("true", "yes", "1", "y")

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from policies._billing import daily, earliest
-from policies._compute import DAYS_PER_MONTH, HOURS_PER_MONTH, evidence, findings, money
-from scanner.inventory import Inventory
-from scanner.registry import policy
+from costscan.policies._billing import daily, earliest
+from costscan.policies._compute import DAYS_PER_MONTH, HOURS_PER_MONTH, evidence, findings, money
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.registry import policy
 
 GIB = 1024.0**3
 FALLBACK_MARK = "us-east-1 price used"

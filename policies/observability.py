@@ -19,8 +19,8 @@ from typing import Final
 
 import polars as pl
 
-from policies._billing import daily
-from policies._compute import (
+from costscan.policies._billing import daily
+from costscan.policies._compute import (
     DAYS_PER_MONTH,
     evidence,
     findings,
@@ -28,9 +28,9 @@ from policies._compute import (
     num,
     regional_price_confidence,
 )
-from scanner import schema
-from scanner.inventory import Inventory
-from scanner.registry import policy
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.registry import policy
 
 BYTES_PER_GB: Final = float(2**30)
 DAYS_PER_SCALED_MONTH: Final = 30.0  # ingested_bytes_30d is scaled to 30 days

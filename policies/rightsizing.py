@@ -14,8 +14,8 @@ from typing import Final
 
 import polars as pl
 
-from policies._billing import daily, distinct_starts, earliest, irregular_starts
-from policies._compute import (
+from costscan.policies._billing import daily, distinct_starts, earliest, irregular_starts
+from costscan.policies._compute import (
     HOURS_PER_MONTH,
     candidate_types,
     cpu_profile,
@@ -32,8 +32,8 @@ from policies._compute import (
     running_instances,
     weaker_source,
 )
-from scanner.inventory import Inventory
-from scanner.registry import policy
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.registry import policy
 
 # Graviton moves go from this architecture to that one (schema.COMPUTE's vocabulary).
 X86_64 = "x86_64"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from policies._compute import (
+from costscan.policies._compute import (
     HOURS_PER_MONTH,
     HOURS_PER_WEEK,
     WEEKDAY_NAMES,
@@ -26,8 +26,8 @@ from policies._compute import (
     price_evidence,
     running_instances,
 )
-from scanner.inventory import Inventory
-from scanner.registry import policy
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.registry import policy
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from datetime import timedelta
 
 import polars as pl
 
-from policies._compute import evidence, findings, money, num, regional_price_confidence
-from scanner import schema
-from scanner.inventory import Inventory
-from scanner.registry import policy
+from costscan.policies._compute import evidence, findings, money, num, regional_price_confidence
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.registry import policy
 
 GIB = 1024.0**3
 KIB = 1024.0

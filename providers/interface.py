@@ -10,7 +10,7 @@ import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from scanner.inventory import Inventory, RunContext
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 
 # Progress callback: (step description, advance by) — the CLI draws it, providers only call it.
 Progress = Callable[[str, int], None]

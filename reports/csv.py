@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from reports.interface import Renderer, Report
-from reports.json import SUPPRESSED_COLUMNS, as_ranked, as_suppressed
-from scanner.schema import SUPPRESSED
+from costscan.reports.interface import Renderer, Report
+from costscan.reports.json import SUPPRESSED_COLUMNS, as_ranked, as_suppressed
+from costscan.scanner.contracts.schema import SUPPRESSED
 
 CSV_COLUMNS: tuple[str, ...] = ("section", *SUPPRESSED_COLUMNS)
 SECTIONS: tuple[str, ...] = ("findings", "bottlenecks", "suppressed")

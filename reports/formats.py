@@ -14,16 +14,16 @@ import dataclasses
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from reports.csv import CsvRenderer
-from reports.html import HtmlRenderer
-from reports.interface import Renderer, Report, RunInfo
-from reports.json import (
+from costscan.reports.csv import CsvRenderer
+from costscan.reports.html import HtmlRenderer
+from costscan.reports.interface import Renderer, Report, RunInfo
+from costscan.reports.json import (
     SCHEMA_VERSION,
     SUPPRESS_COLUMNS,
     SUPPRESSED_COLUMNS,
@@ -36,9 +36,9 @@ from reports.json import (
     rejection_document,
     summary_document,
 )
-from reports.markdown import MarkdownRenderer
-from scanner import schema
-from scanner.errors import (
+from costscan.reports.markdown import MarkdownRenderer
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import (
     CollectorError,
     InputFileError,
     ReportError,
@@ -125,8 +125,8 @@ def utc_stamp(started_at: str) -> str:
     except ValueError:
         raise ReportError(f"run start {started_at!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # the run's clock is UTC by contract
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        moment = moment.replace(tzinfo=UTC)  # the run's clock is UTC by contract
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def output_path(

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from reports.interface import Renderer, Report
-from reports.json import (
+from costscan.reports.interface import Renderer, Report
+from costscan.reports.json import (
     FINDING_COLUMNS,
     as_ranked,
     clean,
@@ -41,14 +41,14 @@ from reports.json import (
     summary_document,
     suppressed_records,
 )
-from reports.markdown import (
+from costscan.reports.markdown import (
     format_money,
     format_payback,
     format_percent,
     resource_label,
     status_text,
 )
-from scanner.schema import FAMILIES
+from costscan.scanner.contracts.schema import FAMILIES
 
 if TYPE_CHECKING:
     from jinja2 import Environment

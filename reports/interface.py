@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from scanner import schema
-from scanner.errors import CollectorError, ReportError
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import CollectorError, ReportError
 
 
 @dataclass(frozen=True)

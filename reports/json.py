@@ -16,15 +16,15 @@ import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from json.encoder import encode_basestring
 from typing import Any
 
 import polars as pl
 
-from reports.interface import Renderer, Report
-from scanner.errors import CollectorError, SchemaError
-from scanner.schema import FAMILIES, RANKED, RESOLVED_KEYS, SUPPRESSED, Schema
+from costscan.reports.interface import Renderer, Report
+from costscan.scanner.contracts.errors import CollectorError, SchemaError
+from costscan.scanner.contracts.schema import FAMILIES, RANKED, RESOLVED_KEYS, SUPPRESSED, Schema
 
 SCHEMA_VERSION = 1
 
@@ -142,13 +142,18 @@ def suppressed_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+def clean_document(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping made JSON-safe, as ``clean`` does to any value."""
+    return {str(k): clean(v) for k, v in mapping.items()}
+
+
 def clean(value: Any) -> Any:
     """``value`` made JSON-safe: non-finite floats to null, dates to ISO 8601 text."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat() + "Z"
     if isinstance(value, date):
         return value.isoformat()
@@ -186,7 +191,7 @@ def summary_document(summary: Mapping[str, Any]) -> dict[str, Any]:
                 _ordered(item, TOP_RESOURCE_KEYS) if isinstance(item, Mapping) else item
                 for item in top
             ]
-    return clean(out)
+    return clean_document(out)
 
 
 def history_document(history: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -200,11 +205,11 @@ def history_document(history: Mapping[str, Any] | None) -> dict[str, Any] | None
             _ordered(item, RESOLVED_KEYS) if isinstance(item, Mapping) else item
             for item in resolved
         ]
-    return clean(out)
+    return clean_document(out)
 
 
 def run_document(report: Report) -> dict[str, Any]:
-    return clean({name: getattr(report.run, name) for name in RUN_FIELDS})
+    return clean_document({name: getattr(report.run, name) for name in RUN_FIELDS})
 
 
 def error_document(error: CollectorError) -> dict[str, Any]:
@@ -216,7 +221,7 @@ def rejection_document(rejection: Mapping[str, Any] | object) -> dict[str, Any]:
         rejection = dataclasses.asdict(rejection)
     if not isinstance(rejection, Mapping):
         raise SchemaError(f"a rejection must be a mapping, got {type(rejection).__name__}")
-    return clean(_ordered(rejection, REJECTION_KEYS))
+    return clean_document(_ordered(rejection, REJECTION_KEYS))
 
 
 def report_document(report: Report) -> dict[str, Any]:

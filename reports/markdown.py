@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reports.interface import Renderer, Report
-from reports.json import as_ranked, as_suppressed, rejection_document
-from scanner.errors import CollectorError
-from scanner.schema import FAMILIES
+from costscan.reports.interface import Renderer, Report
+from costscan.reports.json import as_ranked, as_suppressed, rejection_document
+from costscan.scanner.contracts.errors import CollectorError
+from costscan.scanner.contracts.schema import FAMILIES
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Below GitHub's limit, so the Action can add its own line (history, a link) and still post.

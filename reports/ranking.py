@@ -54,7 +54,7 @@ from typing import Any
 
 import polars as pl
 
-from scanner import schema
+from costscan.scanner.contracts import schema
 
 PRIORITY_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 STACK_ORDER = {

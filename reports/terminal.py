@@ -11,9 +11,15 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from reports.interface import Report
-from reports.json import as_ranked, rejection_document
-from reports.markdown import count_of, format_money, format_payback, one_line, resource_label
+from costscan.reports.interface import Report
+from costscan.reports.json import as_ranked, rejection_document
+from costscan.reports.markdown import (
+    count_of,
+    format_money,
+    format_payback,
+    one_line,
+    resource_label,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table

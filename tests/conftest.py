@@ -16,7 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,7 +24,7 @@ import pytest
 from tests.moto_server import RecordingMotoServer
 
 if TYPE_CHECKING:
-    from providers.demo import DemoSeed, DemoServer
+    from costscan.demo.account import DemoSeed, DemoServer
 
 os.environ.update(
     {
@@ -85,14 +85,14 @@ def demo_account() -> Iterator[DemoAccount]:
     """The demo's AWS account on its own server, seeded once for the session."""
     from moto.cloudwatch.models import CloudWatchBackend
 
-    from providers.demo import seed_demo_account, start_demo_server
+    from costscan.demo.account import seed_demo_account, start_demo_server
 
     # The demo speeds up moto's CloudWatch process-wide; put moto's own back afterwards.
     originals: dict[str, Any] = {
         name: getattr(CloudWatchBackend, name)
         for name in ("get_metric_data", "get_filtered_metrics")
     }
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     started = time.perf_counter()
     server, url = start_demo_server()
     try:

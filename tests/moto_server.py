@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from providers.demo_gaps import MissingApis
+from costscan.demo.gaps import MissingApis
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _RPC_V2_OPERATION = re.compile(r"/service/[^/]+/operation/([^/?]+)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.aws.session import is_read_operation
+from costscan.providers.aws.session import is_read_operation
 from tests.moto_server import RecordedRequest
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from providers.aws.provider import AwsProvider
+from costscan.providers.aws.provider import AwsProvider
 
 __all__ = ["AwsProvider"]

@@ -32,13 +32,13 @@ are account-wide services answered from us-east-1.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from providers.aws.scan import RegionScan
-from scanner.schema import COMMITMENTS, conform
+from costscan.providers.aws.scan import RegionScan
+from costscan.scanner.contracts.schema import COMMITMENTS, conform
 
 HOURS_PER_MONTH = 730.0  # AWS's monthly hours (8,760 / 12), as on its pricing pages
 COST_EXPLORER_REGION = "us-east-1"
@@ -218,7 +218,7 @@ def savings_plan_rows(plans: list[dict[str, Any]], *, account_id: str) -> pl.Dat
 
 def cost_explorer_window(now: datetime, lookback_days: int) -> tuple[str, str]:
     """[start, end) in whole days ending today (UTC): Cost Explorer takes dates, end exclusive."""
-    end = now.astimezone(timezone.utc).date()
+    end = now.astimezone(UTC).date()
     start = end - timedelta(days=lookback_days)
     return start.isoformat(), end.isoformat()
 
@@ -230,8 +230,8 @@ def _monthly_factor(start: str, end: str) -> float:
 
 def _window(start: str, end: str) -> dict[str, datetime]:
     return {
-        "period_start": datetime.fromisoformat(start).replace(tzinfo=timezone.utc),
-        "period_end": datetime.fromisoformat(end).replace(tzinfo=timezone.utc),
+        "period_start": datetime.fromisoformat(start).replace(tzinfo=UTC),
+        "period_end": datetime.fromisoformat(end).replace(tzinfo=UTC),
     }
 
 
@@ -490,14 +490,14 @@ def _scaled(value: float | None, factor: float) -> float | None:
 
 def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _family(instance_type: Any) -> str | None:

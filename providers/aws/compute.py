@@ -6,12 +6,12 @@ and lets botocore errors propagate to the caller, which records them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from scanner import schema
+from costscan.scanner.contracts import schema
 
 ASG_TAG = "aws:autoscaling:groupName"
 # Instances in these states cost nothing and are gone within the hour.
@@ -28,9 +28,7 @@ def _tag_map(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
-        timezone.utc
-    )
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def describe_instances(ec2: Any) -> list[dict[str, Any]]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from scanner import schema
+from costscan.scanner.contracts import schema
 
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
 MAX_QUERIES_PER_CALL = 500
@@ -56,8 +56,8 @@ MEMORY_SERIES: tuple[tuple[str, str], ...] = (("average", "Average"), ("maximum"
 
 def lookback_window(now: datetime, lookback_days: int) -> tuple[datetime, datetime]:
     """[start, end) of the lookback, ending at ``now`` truncated to the hour, in UTC."""
-    moment = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-    end = moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    moment = now if now.tzinfo else now.replace(tzinfo=UTC)
+    end = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     return end - timedelta(days=lookback_days), end
 
 

@@ -22,15 +22,15 @@ that the ``price_reference`` column names).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from providers.aws import metrics
-from providers.aws.scan import RegionScan
-from providers.pricing import aws_network as prices
-from scanner import schema
+from costscan.providers.aws import metrics
+from costscan.providers.aws.scan import RegionScan
+from costscan.providers.pricing import aws_network as prices
+from costscan.scanner.contracts import schema
 
 GB = 1024.0**3
 DAY_SECONDS = 86400
@@ -220,9 +220,7 @@ def metric_sums(
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
-        timezone.utc
-    )
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _name(tags: Iterable[Mapping[str, str]] | None) -> str | None:
@@ -538,7 +536,7 @@ def _paged(call: Any, request: dict[str, Any]) -> list[dict[str, Any]]:
 
 def transfer_by_usage_type(ce: Any, now: datetime) -> list[dict[str, Any]]:
     """Monthly cost and usage by SERVICE and USAGE_TYPE, two whole months and this one."""
-    today = now.astimezone(timezone.utc).date()
+    today = now.astimezone(UTC).date()
     start = _months_back(today, FULL_MONTHS)
     end = today if today > _month_start(today) else today + timedelta(days=1)
     return _paged(
@@ -557,7 +555,7 @@ def transfer_by_usage_type(ce: Any, now: datetime) -> list[dict[str, Any]]:
 
 def transfer_by_resource(ce: Any, now: datetime) -> list[dict[str, Any]]:
     """Daily cost and usage by RESOURCE_ID and USAGE_TYPE over the last 14 days."""
-    end = now.astimezone(timezone.utc).date()
+    end = now.astimezone(UTC).date()
     start = end - timedelta(days=RESOURCE_LEVEL_DAYS)
     return _paged(
         ce.get_cost_and_usage_with_resources,

@@ -17,15 +17,15 @@ policies need nothing else. Every call is a read (Describe, List, Get).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
-from providers.aws.metrics import SeriesQuery, fetch_series, lookback_window
-from providers.aws.scan import RegionScan
-from providers.pricing.aws_observability import custom_metric_tiers, log_prices
-from scanner import schema
+from costscan.providers.aws.metrics import SeriesQuery, fetch_series, lookback_window
+from costscan.providers.aws.scan import RegionScan
+from costscan.providers.pricing.aws_observability import custom_metric_tiers, log_prices
+from costscan.scanner.contracts import schema
 
 LOGS_NAMESPACE = "AWS/Logs"
 INCOMING_BYTES = "IncomingBytes"
@@ -113,7 +113,7 @@ def incoming_bytes(
 def _from_millis(value: Any) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
 def _log_group_id(group: Mapping[str, Any]) -> str:

@@ -1,8 +1,9 @@
 """The least-privilege IAM policy costscan needs: every read its AWS collectors make.
 
-The README's policy is generated from ``IAM_ACTIONS`` (``python -m providers.aws.permissions``)
-and a test checks that every operation a full scan sends maps to an action listed here, so
-the documented policy cannot drift from what the code calls.
+The README's policy is generated from ``IAM_ACTIONS``
+(``python -m costscan.providers.aws.permissions``), and a test checks that every operation a
+full scan sends maps to an action listed here, so the documented policy cannot drift from
+what the code calls.
 """
 
 from __future__ import annotations

@@ -15,22 +15,22 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
-from providers.aws import commitments as commitment_collectors
-from providers.aws import compute as ec2_collectors
-from providers.aws import metrics
-from providers.aws import network as network_collectors
-from providers.aws import observability as observability_collectors
-from providers.aws import storage as storage_collectors
-from providers.aws.scan import GLOBAL, Account, RegionScan, one_line
-from providers.aws.session import (
+from costscan.providers.aws import commitments as commitment_collectors
+from costscan.providers.aws import compute as ec2_collectors
+from costscan.providers.aws import metrics
+from costscan.providers.aws import network as network_collectors
+from costscan.providers.aws import observability as observability_collectors
+from costscan.providers.aws import storage as storage_collectors
+from costscan.providers.aws.scan import GLOBAL, Account, RegionScan, one_line
+from costscan.providers.aws.session import (
     ClientFactory,
     EventHook,
     client_config,
     guarded_session,
 )
-from providers.interface import Progress, Provider, ScanRequest, no_progress
-from scanner.errors import CollectorError, ProviderError
-from scanner.inventory import Inventory
+from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
+from costscan.scanner.contracts.errors import CollectorError, ProviderError
+from costscan.scanner.contracts.inventory import Inventory
 
 if TYPE_CHECKING:
     import boto3
@@ -288,7 +288,7 @@ def _price_book(
     for whatever the live answer lacks (or all of it when the live call fails)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from providers.pricing.aws import bundled_ec2_prices, live_ec2_prices
+    from costscan.providers.pricing.aws import bundled_ec2_prices, live_ec2_prices
 
     bundled = bundled_ec2_prices(regions)
     if not request.live_pricing:

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from providers.aws.session import ClientFactory
-from providers.interface import Progress, ScanRequest
-from scanner.errors import CollectorError
-from scanner.inventory import Inventory
+from costscan.providers.aws.session import ClientFactory
+from costscan.providers.interface import Progress, ScanRequest
+from costscan.scanner.contracts.errors import CollectorError
+from costscan.scanner.contracts.inventory import Inventory
 
 T = TypeVar("T")
 

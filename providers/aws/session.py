@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from scanner.errors import ReadOnlyViolation
+from costscan.scanner.contracts.errors import ReadOnlyViolation
 
 if TYPE_CHECKING:
     import boto3

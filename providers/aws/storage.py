@@ -19,13 +19,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from providers.aws.scan import RegionScan
-from scanner import schema
+from costscan.providers.aws.scan import RegionScan
+from costscan.scanner.contracts import schema
 
 # EC2 filters take up to 200 values; 100 keeps each request small.
 FILTER_VALUES_PER_CALL = 100
@@ -70,9 +70,7 @@ _ROOT_KEY = "CostscanResponseRoot"
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
-        timezone.utc
-    )
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _tag_map(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
@@ -123,7 +121,7 @@ def stopped_since(reason: str | None) -> datetime | None:
     match = _STOPPED_AT.search(reason or "")
     if match is None:
         return None
-    return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
 def instance_state(instance: Mapping[str, Any]) -> tuple[str, datetime | None]:
@@ -272,7 +270,7 @@ def snapshot_frame(
 
 def scan_storage_region(run: RegionScan) -> None:
     """EBS volumes and the snapshots the account owns in ``run.region``, priced."""
-    from providers.pricing.aws_storage import (
+    from costscan.providers.pricing.aws_storage import (
         bundled_storage_prices,
         price_snapshots,
         price_volumes,
@@ -612,7 +610,7 @@ _METRIC_SCHEMA: dict[str, pl.DataType] = {
 
 
 def _scan_region_buckets(run: RegionScan, region: str, buckets: list[str]) -> pl.DataFrame:
-    from providers.pricing.aws_storage import bundled_storage_prices, price_buckets
+    from costscan.providers.pricing.aws_storage import bundled_storage_prices, price_buckets
 
     regional_s3 = run.client("s3", region=region)
     facts = pl.DataFrame(

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from providers.exports.detect import FORMATS
-from providers.exports.provider import FocusProvider
-from providers.exports.read import (
+from costscan.providers.exports.detect import FORMATS
+from costscan.providers.exports.provider import FocusProvider
+from costscan.providers.exports.read import (
     BillingRead,
     attach,
     read_billing,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from scanner import schema
+from costscan.scanner.contracts import schema
 
 # The raw file's columns and their types, as the scan reports them.
 RawSchema = Mapping[str, pl.DataType]

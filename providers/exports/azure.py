@@ -48,7 +48,15 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from providers.exports._common import Mapped, RawSchema, lookup, number, tags_json, text, timestamp
+from costscan.providers.exports._common import (
+    Mapped,
+    RawSchema,
+    lookup,
+    number,
+    tags_json,
+    text,
+    timestamp,
+)
 
 NAME = "azure"
 

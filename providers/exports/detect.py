@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from providers.exports import azure, cur, focus, gcp
-from providers.exports._common import Mapped, RawSchema
+from costscan.providers.exports import azure, cur, focus, gcp
+from costscan.providers.exports._common import Mapped, RawSchema
 
 FORMATS: tuple[str, ...] = ("focus", "cur", "cur2", "gcp", "azure")
 

@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from providers.exports._common import Mapped, RawSchema, number, tags_json, text, timestamp
-from scanner import schema
+from costscan.providers.exports._common import Mapped, RawSchema, number, tags_json, text, timestamp
+from costscan.scanner.contracts import schema
 
 NAME = "focus"
 

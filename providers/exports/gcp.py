@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from providers.exports._common import (
+from costscan.providers.exports._common import (
     Mapped,
     RawSchema,
     lookup,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from providers.exports.read import attach, read_billing
-from providers.interface import Progress, Provider, ScanRequest, no_progress
-from scanner.inventory import Inventory
+from costscan.providers.exports.read import attach, read_billing
+from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
+from costscan.scanner.contracts.inventory import Inventory
 
 
 class FocusProvider(Provider):

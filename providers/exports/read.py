@@ -37,12 +37,13 @@ from typing import Any
 
 import polars as pl
 
-from providers.exports import detect
-from providers.exports._common import Mapped, RawSchema, layouts_of, number, timestamp
-from scanner import billing_rollup, schema
-from scanner.billing_rollup import BillingRollup
-from scanner.errors import InputFileError
-from scanner.inventory import Inventory
+from costscan.providers.exports import detect
+from costscan.providers.exports._common import Mapped, RawSchema, layouts_of, number, timestamp
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import InputFileError
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.pipeline import billing_rollup
+from costscan.scanner.pipeline.billing_rollup import BillingRollup
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
 MAX_BAD_SHARE = 0.01

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from scanner import schema
+from costscan.scanner.contracts import schema
 
 if TYPE_CHECKING:
     import boto3
@@ -281,7 +281,7 @@ def _cache_file_name(region: str, instance_types: Sequence[str] | None) -> str:
 def _read_fresh_cache(path: Path, now: datetime) -> dict[str, Any] | None:
     """The cached answer when it exists, parses and is younger than CACHE_MAX_AGE."""
     try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
+        cached: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         fetched_at = datetime.fromisoformat(cached["fetched_at"])
         age = now - fetched_at
     except (OSError, ValueError, KeyError, TypeError):

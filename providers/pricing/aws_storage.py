@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from scanner import schema
+from costscan.scanner.contracts import schema
 
 DATA_FILE = Path(__file__).parent / "data" / "aws_storage_prices.csv"
 FALLBACK_REGION = "us-east-1"

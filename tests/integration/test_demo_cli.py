@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from providers import demo as demo_module
-from scanner import cli
+from costscan.demo import account as demo_module
+from costscan.scanner.app import cli
 
 if TYPE_CHECKING:
     from tests.conftest import DemoAccount

@@ -15,7 +15,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,18 @@ import boto3
 import polars as pl
 import pytest
 
-from providers.aws import AwsProvider
-from providers.aws.permissions import IAM_ACTIONS, iam_action
-from providers.demo import (
+from costscan.demo.account import (
     flat_load,
     metric_client,
     network_bytes,
     office_hours_load,
     publish_hourly_metrics,
 )
-from providers.pricing.aws import bundled_ec2_prices
-from scanner import engine
-from scanner.cli import main
+from costscan.providers.aws import AwsProvider
+from costscan.providers.aws.permissions import IAM_ACTIONS, iam_action
+from costscan.providers.pricing.aws import bundled_ec2_prices
+from costscan.scanner.app import engine
+from costscan.scanner.app.cli import main
 from tests.moto_server import RecordingMotoServer
 from tests.read_only import CallRecorder, request_is_read
 
@@ -80,7 +80,7 @@ def seed(endpoint_url: str) -> Seeded:
     rng = random.Random(7)
     ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint_url)
     cloudwatch = metric_client(endpoint_url, REGION)
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(hours=HOURS)
     ids = Seeded(
         idle=launch(ec2, "m5.xlarge", "forgotten-box"),
@@ -301,7 +301,7 @@ def test_billing_export_prices_the_scan_and_adds_its_spend(
 ) -> None:
     # A FOCUS CSV bills the idle instance, by its ARN, at a discounted 0.150 an hour for two
     # days; its billed price must win over the list price in the scan's findings.
-    start = datetime(2025, 5, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 5, 1, tzinfo=UTC)
     arn = f"arn:aws:ec2:{REGION}:123456789012:instance/{seeded_account.idle}"
     hours = [start + timedelta(hours=h) for h in range(48)]
     billing = pl.DataFrame(

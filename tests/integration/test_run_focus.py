@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
+from costscan.scanner.app.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "focus-1.0-sample.csv"
 

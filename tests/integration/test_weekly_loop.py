@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from scanner.cli import main
+from costscan.scanner.app.cli import main
 from tests.integration.test_run_aws import REGION, Seeded, seed
 from tests.moto_server import RecordingMotoServer
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from scanner import schema
-from scanner.inventory import Inventory
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory
 from tests.policies.inventories import ACCOUNT, NOW, REGION
 
 
@@ -124,7 +124,7 @@ def hourly_usage(
 
 def billing_inventory(frames: Sequence[pl.DataFrame]) -> Inventory:
     """An inventory whose billing frame is a lazy scan, as the FOCUS provider gives it."""
-    from scanner.inventory import RunContext
+    from costscan.scanner.contracts.inventory import RunContext
 
     inv = Inventory(provider="focus", context=RunContext.at(NOW, lookback_days=14))
     rows = schema.conform("billing", pl.concat(frames, how="diagonal_relaxed"))

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from scanner import schema
-from scanner.inventory import Inventory, RunContext
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 
-NOW = datetime(2024, 6, 17, tzinfo=timezone.utc)  # a Monday, 00:00 UTC
+NOW = datetime(2024, 6, 17, tzinfo=UTC)  # a Monday, 00:00 UTC
 LOOKBACK_DAYS = 14
 HOURS = LOOKBACK_DAYS * 24
 REGION = "us-east-1"
@@ -238,7 +238,7 @@ def inventory(
 
 def run(policy_id: str, inv: Inventory, **params: Any) -> pl.DataFrame:
     """Run a registered policy with ``params`` over ``inv``; one row per finding."""
-    from scanner import registry
+    from costscan.scanner.contracts import registry
 
     pol = registry.get(policy_id)
     return pol.run(inv, pol.build_params(params)).collect().sort("resource_id")

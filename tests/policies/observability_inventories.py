@@ -8,15 +8,15 @@ kept here so the tests never depend on the bundled catalogue. Billing frames are
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from scanner import schema
-from scanner.inventory import Inventory, RunContext
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 
-NOW = datetime(2024, 6, 17, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 17, tzinfo=UTC)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 GIB = float(2**30)

@@ -3,14 +3,14 @@ list prices (https://aws.amazon.com/ebs/pricing/, https://aws.amazon.com/s3/pric
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
-from scanner.inventory import Inventory, RunContext
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 
-NOW = datetime(2024, 6, 17, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 17, tzinfo=UTC)
 REGION = "us-east-1"
 EBS_PRICES: dict[str, Any] = {
     "price_gp3_gb_month": 0.08,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import pytest
 
-from scanner import registry, schema
-from scanner.inventory import Inventory, RunContext
+from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 
 POLICY = "rightsizing.billing-idle"
-START = datetime(2024, 9, 1, tzinfo=timezone.utc)
+START = datetime(2024, 9, 1, tzinfo=UTC)
 DAYS = 7
 HOURS = DAYS * 24
 CENT = 0.005

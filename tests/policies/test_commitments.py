@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scanner.inventory import Inventory
+from costscan.scanner.contracts.inventory import Inventory
 from tests.policies.inventories import (
     NOW,
     REGION,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
-from scanner import registry
+from costscan.scanner.contracts import registry
 from tests.policies import network_inventories as ni
 
 GIB = 1024.0**3
@@ -67,9 +67,7 @@ def test_idle_nat_gateway_saves_hours_and_the_data_it_still_processes() -> None:
 
 
 def test_young_nat_gateway_has_low_confidence() -> None:
-    young = ni.nat_gateway(
-        "nat-new", processed_gb=0.0, created=datetime(2024, 6, 15, tzinfo=timezone.utc)
-    )
+    young = ni.nat_gateway("nat-new", processed_gb=0.0, created=datetime(2024, 6, 15, tzinfo=UTC))
     out = run("network.idle-nat-gateway", ni.inventory({"network_idle": [young]}))
     assert out["confidence"][0] == 0.4
 
@@ -157,8 +155,8 @@ def test_unknown_object_size_uses_the_median_response_and_stays_quiet() -> None:
 
 
 def test_billing_egress_by_resource_is_priced_against_a_cdn() -> None:
-    start = datetime(2024, 5, 1, tzinfo=timezone.utc)
-    end = datetime(2024, 5, 31, tzinfo=timezone.utc)  # 30 days of charges
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    end = datetime(2024, 5, 31, tzinfo=UTC)  # 30 days of charges
     base = {
         "ProviderName": "AWS",
         "SubAccountId": ni.ACCOUNT,
@@ -201,7 +199,7 @@ def test_billing_egress_by_resource_is_priced_against_a_cdn() -> None:
             "BilledCost": 765.0,
         },
     ]
-    from scanner.inventory import Inventory, RunContext
+    from costscan.scanner.contracts.inventory import Inventory, RunContext
 
     inv = Inventory(provider="focus", context=RunContext(now=ni.NOW))
     inv.add("billing", ni.focus_rows(rows))
@@ -218,9 +216,9 @@ def test_billing_egress_by_resource_is_priced_against_a_cdn() -> None:
 
 
 def test_billing_egress_billed_in_one_hour_is_scaled_by_the_export_period() -> None:
-    month_start = datetime(2024, 9, 1, tzinfo=timezone.utc)
-    month_end = datetime(2024, 10, 1, tzinfo=timezone.utc)  # a 30-day export
-    hour = datetime(2024, 9, 18, 22, tzinfo=timezone.utc)
+    month_start = datetime(2024, 9, 1, tzinfo=UTC)
+    month_end = datetime(2024, 10, 1, tzinfo=UTC)  # a 30-day export
+    hour = datetime(2024, 9, 18, 22, tzinfo=UTC)
     common = {"ProviderName": "AWS", "SubAccountId": ni.ACCOUNT, "RegionId": "us-east-1"}
     rows = [
         {
@@ -248,7 +246,7 @@ def test_billing_egress_billed_in_one_hour_is_scaled_by_the_export_period() -> N
             "BilledCost": 69.12,
         },
     ]
-    from scanner.inventory import Inventory, RunContext
+    from costscan.scanner.contracts.inventory import Inventory, RunContext
 
     inv = Inventory(provider="focus", context=RunContext(now=ni.NOW))
     inv.add("billing", ni.focus_rows(rows))

@@ -12,9 +12,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reports.ranking import rank
-from scanner import registry, schema
-from scanner.inventory import Inventory
+from costscan.reports.ranking import rank
+from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts.inventory import Inventory
 from tests.policies.observability_inventories import (
     ACCOUNT,
     GIB,
@@ -343,7 +343,7 @@ def test_unallocated_spend_with_custom_required_tags() -> None:
 
 @pytest.mark.skipif(not FOCUS_SAMPLE.exists(), reason=f"FOCUS sample not at {FOCUS_SAMPLE}")
 def test_unallocated_spend_on_the_real_focus_sample() -> None:
-    from providers.exports import read_billing
+    from costscan.providers.exports import read_billing
 
     scan = read_billing([str(FOCUS_SAMPLE)]).scan
     inv = Inventory(provider="focus", context=inventory().context)

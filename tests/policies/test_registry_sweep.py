@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from scanner import registry, schema
-from scanner.errors import ConfigError
-from scanner.inventory import Inventory, RunContext
-from scanner.registry import Policy
+from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts.errors import ConfigError
+from costscan.scanner.contracts.inventory import Inventory, RunContext
+from costscan.scanner.contracts.registry import Policy
 
 POLICIES = registry.all_policies()
 
@@ -59,9 +59,7 @@ def test_params_reject_an_unknown_key_by_name(pol: Policy) -> None:
 
 @pytest.mark.parametrize("pol", POLICIES.values(), ids=list(POLICIES))
 def test_empty_inventory_gives_an_empty_findings_frame(pol: Policy) -> None:
-    inv = Inventory(
-        provider="aws", context=RunContext.at(datetime(2024, 6, 17, tzinfo=timezone.utc))
-    )
+    inv = Inventory(provider="aws", context=RunContext.at(datetime(2024, 6, 17, tzinfo=UTC)))
     out = pol.run(inv, pol.build_params()).collect()
     assert out.height == 0
     assert dict(out.schema) == dict(schema.FINDINGS)

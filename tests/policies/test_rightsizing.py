@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from policies._compute import HOURS_PER_MONTH
+from costscan.policies._compute import HOURS_PER_MONTH
 from tests.policies.inventories import (
     alternating,
     cpu,

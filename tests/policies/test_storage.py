@@ -7,8 +7,8 @@ import json
 import polars as pl
 import pytest
 
-from scanner import registry
-from scanner.inventory import Inventory
+from costscan.scanner.contracts import registry
+from costscan.scanner.contracts.inventory import Inventory
 from tests.policies.storage_inventories import bucket, inventory, snapshot, volume
 
 GIB = 1024.0**3

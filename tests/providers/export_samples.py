@@ -13,13 +13,13 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
-START = datetime(2024, 9, 1, tzinfo=timezone.utc)
-PERIOD_END = datetime(2024, 10, 1, tzinfo=timezone.utc)
+START = datetime(2024, 9, 1, tzinfo=UTC)
+PERIOD_END = datetime(2024, 10, 1, tzinfo=UTC)
 PAYER = "111111111111"
 SP_ARN = "arn:aws:savingsplans::222222222222:savingsplan/sp-0001"
 RI_ARN = "arn:aws:ec2:us-east-1:222222222222:reserved-instances/ri-0001"

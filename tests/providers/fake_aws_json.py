@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from providers.demo_gaps import (
+from costscan.demo.gaps import (
     Answer,
     Call,
     Failure,

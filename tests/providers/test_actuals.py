@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
-from providers.actuals import apply_billed_prices
-from scanner import schema
-from scanner.inventory import Inventory, RunContext
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory, RunContext
+from costscan.scanner.pipeline.billed_prices import apply_billed_prices
 
-NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def billing_rows(resource_id: str, hours: int, hourly_cost: float) -> list[dict[str, object]]:
@@ -67,8 +67,8 @@ def test_no_billing_frame_changes_nothing() -> None:
 
 
 def test_billed_hours_from_the_rollup_equal_distinct_clock_hours_of_the_line_items() -> None:
-    from providers.actuals import billed_hourly_costs
-    from scanner import billing_rollup
+    from costscan.scanner.pipeline import billing_rollup
+    from costscan.scanner.pipeline.billed_prices import billed_hourly_costs
     from tests.scanner.test_billing_rollup import line_items
 
     # Starts on and off the hour, daily charges and rows without a start, as exports hold.

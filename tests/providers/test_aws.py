@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -14,25 +14,25 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
 
-from providers.aws import AwsProvider
-from providers.aws import provider as provider_module
-from providers.aws.metrics import MAX_QUERIES_PER_CALL, fetch_series, plan_queries
-from providers.aws.session import (
+from costscan.demo.account import metric_client, publish_hourly_metrics
+from costscan.providers.aws import AwsProvider
+from costscan.providers.aws import provider as provider_module
+from costscan.providers.aws.metrics import MAX_QUERIES_PER_CALL, fetch_series, plan_queries
+from costscan.providers.aws.session import (
     ClientFactory,
     client_config,
     guarded_session,
     is_read_operation,
 )
-from providers.demo import metric_client, publish_hourly_metrics
-from providers.interface import ScanRequest
-from scanner import schema
-from scanner.errors import ReadOnlyViolation
-from scanner.inventory import RunContext
+from costscan.providers.interface import ScanRequest
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import ReadOnlyViolation
+from costscan.scanner.contracts.inventory import RunContext
 from tests.moto_server import RecordingMotoServer
 from tests.read_only import request_is_read
 
-NOW = datetime(2025, 6, 4, 10, 30, tzinfo=timezone.utc)
-HOUR_END = datetime(2025, 6, 4, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 4, 10, 30, tzinfo=UTC)
+HOUR_END = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)
 AMI = "ami-12345678"
 
 
@@ -72,7 +72,7 @@ def _request(endpoint_url: str, regions: Sequence[str], lookback_days: int = 2) 
 
 
 def _bundled(region: str) -> pl.DataFrame:
-    from providers.pricing.aws import bundled_ec2_prices
+    from costscan.providers.pricing.aws import bundled_ec2_prices
 
     return bundled_ec2_prices([region])
 
@@ -399,7 +399,7 @@ def test_failing_collectors_become_errors_and_the_scan_completes(endpoint_url: s
 def test_no_credentials_at_all_is_a_provider_error(
     endpoint_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scanner.errors import ProviderError
+    from costscan.scanner.contracts.errors import ProviderError
 
     provider = AwsProvider(
         max_attempts=1,

@@ -8,24 +8,29 @@ botocore's own output model) and the provider code runs exactly as against AWS.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 import pytest
 
-from providers.aws.commitments import (
+from costscan.providers.aws.commitments import (
     cost_explorer_window,
     scan_commitments_account,
     scan_commitments_region,
 )
-from providers.aws.scan import GLOBAL, Account, RegionScan
-from providers.aws.session import ClientFactory, client_config, guarded_session, is_read_operation
-from providers.interface import ScanRequest, no_progress
-from scanner.inventory import RunContext
+from costscan.providers.aws.scan import GLOBAL, Account, RegionScan
+from costscan.providers.aws.session import (
+    ClientFactory,
+    client_config,
+    guarded_session,
+    is_read_operation,
+)
+from costscan.providers.interface import ScanRequest, no_progress
+from costscan.scanner.contracts.inventory import RunContext
 from tests.providers.fake_aws_json import FakeAws, ShapeMismatch
 
-NOW = datetime(2025, 6, 4, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 4, 10, 30, tzinfo=UTC)
 LOOKBACK_DAYS = 14
 ACCOUNT = "123456789012"
 # 14 days of Cost Explorer figures scaled to a 730-hour month.
@@ -60,8 +65,8 @@ RESERVED = {
             "ReservedInstancesId": "ri-0a1b2c3d",
             "InstanceType": "m5.xlarge",
             "InstanceCount": 4,
-            "Start": datetime(2024, 7, 1, tzinfo=timezone.utc),
-            "End": datetime(2025, 7, 1, tzinfo=timezone.utc),
+            "Start": datetime(2024, 7, 1, tzinfo=UTC),
+            "End": datetime(2025, 7, 1, tzinfo=UTC),
             "Duration": 31_536_000,
             "FixedPrice": 876.0,
             "UsagePrice": 0.0,
@@ -88,7 +93,7 @@ def test_reserved_instances_become_commitment_rows_from_one_read(fake: FakeAws) 
     assert row["resource_name"] == "web-fleet"
     assert (row["kind"], row["source"], row["region"]) == ("ri", "ec2", "eu-west-1")
     assert (row["family"], row["instance_type"], row["term"]) == ("m5", "m5.xlarge", "1y")
-    assert row["expires"] == datetime(2025, 7, 1, tzinfo=timezone.utc)
+    assert row["expires"] == datetime(2025, 7, 1, tzinfo=UTC)
     assert row["upfront_cost"] == pytest.approx(876.0 * 4)
     # Each instance: 876 / 8,760 h upfront + 0.02 recurring = 0.12 $/h; four of them.
     assert row["monthly_commitment"] == pytest.approx(0.12 * 4 * 730, abs=CENT)
@@ -244,7 +249,7 @@ def test_account_scan_reads_plans_utilization_and_coverage_every_page(fake: Fake
         "c5",
         "EC2Instance",
     )
-    assert plans[1]["expires"] == datetime(2025, 6, 20, tzinfo=timezone.utc)
+    assert plans[1]["expires"] == datetime(2025, 6, 20, tzinfo=UTC)
 
     (ri,) = _rows(run, kind="ri")
     assert (ri["resource_id"], ri["region"], ri["source"]) == (
@@ -257,7 +262,7 @@ def test_account_scan_reads_plans_utilization_and_coverage_every_page(fake: Fake
     assert ri["on_demand_equivalent"] == pytest.approx(129.024 * MONTHLY, abs=CENT)
     start, end = cost_explorer_window(NOW, LOOKBACK_DAYS)
     assert (start, end) == ("2025-05-21", "2025-06-04")
-    assert ri["period_start"] == datetime(2025, 5, 21, tzinfo=timezone.utc)
+    assert ri["period_start"] == datetime(2025, 5, 21, tzinfo=UTC)
 
     (sp_use,) = _rows(run, kind="savings_plan", source="cost_explorer")
     assert sp_use["resource_id"] == "sp-first"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, ClassVar
 
@@ -13,16 +13,20 @@ import boto3
 import polars as pl
 import pytest
 
-from providers.aws import AwsProvider
-from providers.aws.network import transfer_by_resource, transfer_by_usage_type, transfer_frame
-from providers.aws.session import is_read_operation
-from providers.interface import ScanRequest
-from reports.ranking import rank
-from scanner import registry
-from scanner.inventory import RunContext
+from costscan.providers.aws import AwsProvider
+from costscan.providers.aws.network import (
+    transfer_by_resource,
+    transfer_by_usage_type,
+    transfer_frame,
+)
+from costscan.providers.aws.session import is_read_operation
+from costscan.providers.interface import ScanRequest
+from costscan.reports.ranking import rank
+from costscan.scanner.contracts import registry
+from costscan.scanner.contracts.inventory import RunContext
 from tests.moto_server import RecordingMotoServer
 
-NOW = datetime(2025, 6, 4, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 4, 10, 30, tzinfo=UTC)
 ACCOUNT = "123456789012"
 
 
@@ -38,7 +42,7 @@ def test_idle_elastic_ip_gets_one_counted_finding_and_every_call_is_a_read(
     moto: RecordingMotoServer, endpoint_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only the network collectors: other families' collectors are tested in their own files.
-    from providers.aws import network, provider
+    from costscan.providers.aws import network, provider
 
     monkeypatch.setattr(provider, "REGIONAL_COLLECTORS", (network.scan_network_region,))
     monkeypatch.setattr(provider, "ACCOUNT_COLLECTORS", (network.scan_network_account,))

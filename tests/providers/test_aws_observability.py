@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -15,11 +15,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
-from providers.aws import AwsProvider
-from providers.aws.metrics import MAX_QUERIES_PER_CALL
-from providers.aws.observability import metric_series_frame
-from providers.aws.session import is_read_operation
-from providers.demo_observability import (
+from costscan.demo.observability import (
     CUSTOM_NAMESPACE,
     HEAVY_BYTES_PER_DAY,
     HEAVY_GROUP,
@@ -27,13 +23,17 @@ from providers.demo_observability import (
     QUIET_GROUP,
     seed_observability,
 )
-from providers.interface import ScanRequest
-from reports.ranking import rank
-from scanner import registry, schema
-from scanner.inventory import Inventory, RunContext
+from costscan.providers.aws import AwsProvider
+from costscan.providers.aws.metrics import MAX_QUERIES_PER_CALL
+from costscan.providers.aws.observability import metric_series_frame
+from costscan.providers.aws.session import is_read_operation
+from costscan.providers.interface import ScanRequest
+from costscan.reports.ranking import rank
+from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 from tests.moto_server import RecordingMotoServer
 
-NOW = datetime.now(timezone.utc).replace(minute=30, second=0, microsecond=0)
+NOW = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
 LOOKBACK_DAYS = 14
 GIB = float(2**30)
 REGION = "us-east-1"
@@ -43,8 +43,8 @@ REGION = "us-east-1"
 def only_observability_collectors(monkeypatch: pytest.MonkeyPatch) -> None:
     """The whole provider with this family's collector alone, so other families'
     collectors (and what moto lacks for them) do not enter these tests."""
-    import providers.aws.provider as aws_provider
-    from providers.aws.observability import scan_observability_region
+    import costscan.providers.aws.provider as aws_provider
+    from costscan.providers.aws.observability import scan_observability_region
 
     monkeypatch.setattr(aws_provider, "REGIONAL_COLLECTORS", (scan_observability_region,))
     monkeypatch.setattr(aws_provider, "ACCOUNT_COLLECTORS", ())

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import polars as pl
 import pytest
 
-from providers.aws import AwsProvider
-from providers.demo import (
+from costscan.demo.account import (
     DemoSeed,
     deduplicated_filtered_metrics,
     indexed_get_metric_data,
@@ -20,17 +19,18 @@ from providers.demo import (
     metric_client,
     publish_hourly_metrics,
 )
-from providers.interface import ScanRequest
-from reports.ranking import rank
-from scanner.config import Config
-from scanner.engine import run_policies
-from scanner.inventory import Inventory, RunContext
+from costscan.providers.aws import AwsProvider
+from costscan.providers.interface import ScanRequest
+from costscan.reports.ranking import rank
+from costscan.scanner.app.engine import run_policies
+from costscan.scanner.contracts.config import Config
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 from tests.moto_server import RecordingMotoServer
 
 if TYPE_CHECKING:
     from tests.conftest import DemoAccount
 
-NOW = datetime(2025, 6, 4, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 4, 10, 30, tzinfo=UTC)
 FAMILIES = {"rightsizing", "commitments", "storage", "scheduling", "observability", "network"}
 
 
@@ -320,7 +320,7 @@ def test_missing_reads_answer_seeded_shapes_per_region(moto: RecordingMotoServer
                     "ReservedInstancesId": "ri-eu",
                     "InstanceType": "m5.large",
                     "InstanceCount": 3,
-                    "Start": datetime(2025, 1, 1, tzinfo=timezone.utc),
+                    "Start": datetime(2025, 1, 1, tzinfo=UTC),
                     "State": "active",
                 }
             ]
@@ -338,7 +338,7 @@ def test_missing_reads_answer_seeded_shapes_per_region(moto: RecordingMotoServer
         "m5.large",
         3,
     )
-    assert eu["Start"] == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert eu["Start"] == datetime(2025, 1, 1, tzinfo=UTC)
     assert reserved("us-east-1") == []
     ce = boto3.client("ce", region_name="us-east-1", endpoint_url=moto.endpoint_url)
     period = {"Start": "2025-05-01", "End": "2025-05-15"}

@@ -4,17 +4,17 @@ rows hold another."""
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from providers.exports import read, read_billing
-from providers.exports._common import TS_LAYOUTS, layouts_of
+from costscan.providers.exports import read, read_billing
+from costscan.providers.exports._common import TS_LAYOUTS, layouts_of
 from tests.providers import export_samples as samples
 
-START = datetime(2024, 9, 1, tzinfo=timezone.utc)
+START = datetime(2024, 9, 1, tzinfo=UTC)
 
 
 def test_layouts_of_names_only_the_layouts_a_sample_needs_in_order() -> None:

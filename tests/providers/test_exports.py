@@ -6,18 +6,19 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from providers.exports import FocusProvider, read_billing
-from providers.interface import ScanRequest
-from scanner import billing_rollup, schema
-from scanner.errors import InputFileError, UsageError
-from scanner.inventory import RunContext
+from costscan.providers.exports import FocusProvider, read_billing
+from costscan.providers.interface import ScanRequest
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import InputFileError, UsageError
+from costscan.scanner.contracts.inventory import RunContext
+from costscan.scanner.pipeline import billing_rollup
 from tests.providers import export_samples as samples
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +84,7 @@ def test_focus_sample_loads_every_row_with_nulls_tags_and_providers() -> None:
     first = raw_rows[0]
     assert frame["ChargePeriodStart"][0] == datetime.strptime(
         first["ChargePeriodStart"], "%Y-%m-%d %H:%M:%S"
-    ).replace(tzinfo=timezone.utc)
+    ).replace(tzinfo=UTC)
 
 
 # --- native layouts against their FOCUS twin ------------------------------------------------
@@ -300,7 +301,7 @@ def test_a_stray_bad_cell_is_rejected_and_counted_not_dropped_silently(tmp_path:
 def test_focus_provider_fills_the_billing_scan_accounts_and_regions(tmp_path: Path) -> None:
     path = samples.write_focus(tmp_path / "f.parquet", "1.2")
     request = ScanRequest(
-        context=RunContext.at(datetime(2024, 10, 1, tzinfo=timezone.utc)),
+        context=RunContext.at(datetime(2024, 10, 1, tzinfo=UTC)),
         billing_paths=(str(path),),
     )
     steps: list[str] = []
@@ -354,7 +355,7 @@ def test_top_resources_of_the_focus_sample_match_a_python_tally() -> None:
 
 
 def test_top_resources_ranks_by_effective_cost_and_skips_rows_without_a_resource() -> None:
-    start = datetime(2024, 9, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 9, 1, tzinfo=UTC)
     rows = [
         # (resource, name, service, sub account, billed, effective)
         ("vm-a", "web", "Compute", "111", 10.0, 6.0),
@@ -411,8 +412,8 @@ def test_top_resources_ranks_by_effective_cost_and_skips_rows_without_a_resource
 
 
 def test_a_file_that_fails_half_way_through_is_bad_input_naming_it() -> None:
-    from providers.exports import BillingRead, attach
-    from scanner.inventory import Inventory
+    from costscan.providers.exports import BillingRead, attach
+    from costscan.scanner.contracts.inventory import Inventory
 
     # A cell polars can only reject when it reads it: the rollup's read meets it.
     failing = (

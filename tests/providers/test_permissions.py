@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from providers.aws.permissions import IAM_ACTIONS, iam_action, policy_document
+from costscan.providers.aws.permissions import IAM_ACTIONS, iam_action, policy_document
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

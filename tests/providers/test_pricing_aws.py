@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,10 @@ import polars as pl
 import pytest
 from botocore.exceptions import ClientError
 
-from providers.pricing import aws as pricing
-from scanner import schema
+from costscan.providers.pricing import aws as pricing
+from costscan.scanner.contracts import schema
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PUBLISHED_M5_LARGE_US_EAST_1 = 0.096  # https://aws.amazon.com/ec2/pricing/on-demand/
 # Read from skypilot-catalog catalogs/v7/aws/vms.csv (snapshot 001367d2), Price column.
 CATALOG_M5_LARGE_EU_WEST_1 = 0.107

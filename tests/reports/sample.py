@@ -16,9 +16,9 @@ from typing import Any
 
 import polars as pl
 
-from reports.interface import Report, RunInfo
-from scanner.errors import CollectorError
-from scanner.schema import FAMILIES, RANKED, SUPPRESSED
+from costscan.reports.interface import Report, RunInfo
+from costscan.scanner.contracts.errors import CollectorError
+from costscan.scanner.contracts.schema import FAMILIES, RANKED, SUPPRESSED
 
 HOSTILE_FORMULA = "=cmd|' /C calc'!A0"
 HOSTILE_SCRIPT = "<script>alert(1)</script>"

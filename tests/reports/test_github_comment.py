@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reports.github import (
+from costscan.publish.github import (
     MAX_BODY_CHARS,
     PostResult,
     comment_body,
@@ -31,8 +31,8 @@ from reports.github import (
     pull_request_number,
     read_markdown,
 )
-from reports.markdown import GITHUB_COMMENT_LIMIT, MARKER, render_markdown
-from scanner.errors import InputFileError, ReportError, UsageError
+from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MARKER, render_markdown
+from costscan.scanner.contracts.errors import InputFileError, ReportError, UsageError
 from tests.fake_github import FakeGitHub
 from tests.reports.sample import SAMPLE_BOTTLENECKS, large_report, ranked_frame
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pytest
 
-from reports.html import HtmlRenderer
-from reports.interface import Report
+from costscan.reports.html import HtmlRenderer
+from costscan.reports.interface import Report
 from tests.reports.sample import (
     HOSTILE_OWNER,
     HOSTILE_SCRIPT,

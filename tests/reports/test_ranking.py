@@ -6,8 +6,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reports.ranking import Ranked, rank
-from scanner import schema
+from costscan.reports.ranking import Ranked, rank
+from costscan.scanner.contracts import schema
 
 RATE = 100.0
 

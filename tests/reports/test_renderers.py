@@ -21,22 +21,22 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reports import html as html_module
-from reports.csv import CsvRenderer
-from reports.formats import (
+from costscan.reports import html as html_module
+from costscan.reports.csv import CsvRenderer
+from costscan.reports.formats import (
     FORMATS,
     ParquetRenderer,
     output_path,
     read_parquet_report,
     renderer_for,
 )
-from reports.html import STATIC_FINDINGS, HtmlRenderer, environment
-from reports.interface import Report
-from reports.json import JsonRenderer, dump, report_document
-from reports.markdown import GITHUB_COMMENT_LIMIT, MarkdownRenderer
-from reports.terminal import summary_lines, top_table
-from scanner.errors import InputFileError, UsageError
-from scanner.schema import FAMILIES, RANKED, SUPPRESSED
+from costscan.reports.html import STATIC_FINDINGS, HtmlRenderer, environment
+from costscan.reports.interface import Report
+from costscan.reports.json import JsonRenderer, dump, report_document
+from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MarkdownRenderer
+from costscan.reports.terminal import summary_lines, top_table
+from costscan.scanner.contracts.errors import InputFileError, UsageError
+from costscan.scanner.contracts.schema import FAMILIES, RANKED, SUPPRESSED
 from tests.reports.sample import (
     HISTORY,
     HOSTILE_FORMULA,
@@ -489,7 +489,7 @@ def test_markdown_of_5000_findings_fits_a_github_comment_and_keeps_the_top() -> 
 
 
 def test_markdown_trims_long_error_lists_too() -> None:
-    from scanner.errors import CollectorError
+    from costscan.scanner.contracts.errors import CollectorError
 
     report = large_report(2000)
     errors = [
@@ -582,7 +582,7 @@ def test_html_shows_history_suppressed_resolved_and_warnings() -> None:
 
 
 def test_html_charts_sum_counted_net_savings_by_service_and_account() -> None:
-    from reports.html import charts
+    from costscan.reports.html import charts
 
     report = sample_report()
     by_title = {
@@ -718,7 +718,7 @@ def test_summary_lines_give_the_week_and_the_suppressed_count() -> None:
 
 
 def test_money_formatting_never_shows_nan() -> None:
-    from reports.markdown import format_money, format_payback
+    from costscan.reports.markdown import format_money, format_payback
 
     assert format_money(math.nan) == "—"
     assert format_money(-1234.5) == "-$1,234.50"

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from policies._billing import distinct_starts
-from scanner import billing_rollup, schema
-from scanner.inventory import Inventory, RunContext
+from costscan.policies._billing import distinct_starts
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory, RunContext
+from costscan.scanner.pipeline import billing_rollup
 
-START = datetime(2024, 10, 1, tzinfo=timezone.utc)
+START = datetime(2024, 10, 1, tzinfo=UTC)
 KEYS = list(schema.BILLING_ROLLUP_KEYS)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
+from costscan.scanner.app.cli import main
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -111,9 +111,12 @@ def test_unknown_policy_id_in_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert_one_line_exit_2(code, err, "rightsizing.bogus")
 
 
+ENTRY_POINT = "from costscan.scanner.app.cli import main; main()"
+
+
 def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", "from scanner.cli import main; main()", "run", "--provider", "nope"],
+        [sys.executable, "-c", ENTRY_POINT, "run", "--provider", "nope"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

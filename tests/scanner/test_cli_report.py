@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reports.formats import ParquetRenderer
-from reports.interface import write_atomically
-from scanner.cli import main
+from costscan.reports.formats import ParquetRenderer
+from costscan.reports.interface import write_atomically
+from costscan.scanner.app.cli import main
 from tests.reports.sample import sample_report
 
 

@@ -9,7 +9,7 @@ HEAVY = ("boto3", "botocore", "polars", "moto", "jinja2")
 def test_help_imports_no_cloud_sdk_or_polars() -> None:
     probe = (
         "import sys\n"
-        "from scanner.cli import main\n"
+        "from costscan.scanner.app.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from scanner import config
-from scanner.errors import ConfigError
+from costscan.scanner.contracts import config
+from costscan.scanner.contracts.errors import ConfigError
 
 
 def test_defaults_without_a_file() -> None:

@@ -9,12 +9,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from reports.formats import ParquetRenderer
-from reports.interface import Report, RunInfo
-from reports.json import JsonRenderer
-from reports.ranking import rank
-from scanner import history, schema
-from scanner.errors import InputFileError, UsageError
+from costscan.reports.formats import ParquetRenderer
+from costscan.reports.interface import Report, RunInfo
+from costscan.reports.json import JsonRenderer
+from costscan.reports.ranking import rank
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import InputFileError, UsageError
+from costscan.scanner.pipeline import history
 from tests.moto_server import RecordingMotoServer
 
 ACCOUNT = "111111111111"

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import fnmatch
-import sys
+import tomllib
 from datetime import date
 from typing import Any
 
 import polars as pl
 import pytest
 
-from reports.ranking import rank
-from scanner import schema
-from scanner.errors import ConfigError
-from scanner.suppressions import (
+from costscan.reports.ranking import rank
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import ConfigError
+from costscan.scanner.pipeline.suppressions import (
     Suppression,
     apply_suppressions,
     as_suppressed,
     glob_to_regex,
     parse_suppressions,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 TODAY = date(2026, 11, 29)
 SOURCE = "costscan.toml"

@@ -16,7 +16,7 @@ snapshot creation, the stop time) are moved back when the server runs in this pr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 DEMO_AMI = "ami-0abcdef1234567890"
@@ -59,14 +59,14 @@ def _backdate(
         for volume_id, moment in created.items():
             volume = backend.volumes.get(volume_id)
             if volume is not None:
-                volume.create_time = moment.astimezone(timezone.utc).replace(tzinfo=None)
+                volume.create_time = moment.astimezone(UTC).replace(tzinfo=None)
             snapshot = backend.snapshots.get(volume_id)
             if snapshot is not None:
-                snapshot.start_time = moment.astimezone(timezone.utc).replace(tzinfo=None)
+                snapshot.start_time = moment.astimezone(UTC).replace(tzinfo=None)
         for instance_id, moment in stopped.items():
             instance = backend.get_instance_by_id(instance_id)
             if instance is not None:
-                stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                stamp = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
                 instance._reason = f"User initiated ({stamp} GMT)"
 
 
@@ -181,7 +181,7 @@ def seed_buckets(endpoint_url: str, now: datetime, region: str) -> dict[str, str
         PartNumber=1,
         Body=b"\0" * UPLOAD_PART_BYTES,
     )
-    day = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     publish_bucket_metrics(endpoint_url, region, day - timedelta(days=1), BUCKET_SIZES)
     return {"no_lifecycle": NO_LIFECYCLE_BUCKET, "ruled": RULED_BUCKET}
 

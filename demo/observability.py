@@ -19,7 +19,7 @@ no-retention group's saving is small but follows the formula; IncomingBytes come
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 NO_RETENTION_GROUP = "/demo/orders/app"
@@ -49,9 +49,9 @@ def seed_observability(
     """Seed log groups in every region and the custom namespace in the first."""
     import boto3
 
-    from providers.demo import metric_client
+    from costscan.demo.account import metric_client
 
-    moment = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    moment = now if now.tzinfo else now.replace(tzinfo=UTC)
     for index, region in enumerate(regions):
         logs = boto3.client("logs", region_name=region, endpoint_url=endpoint_url)
         cloudwatch = metric_client(endpoint_url, region)

@@ -35,12 +35,12 @@ import random
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from providers.demo_commitments import DemoCommitments
-    from providers.demo_gaps import MissingApis
+    from costscan.demo.commitments import DemoCommitments
+    from costscan.demo.gaps import MissingApis
 
 _log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class DemoServer:
     with the reads moto lacks answered in front of it (``gaps``, providers/demo_gaps.py)."""
 
     def __init__(self) -> None:
-        from providers.demo_gaps import MissingApis
+        from costscan.demo.gaps import MissingApis
 
         self.gaps = MissingApis()
         self.endpoint_url = ""
@@ -321,7 +321,7 @@ def publish_hourly_metrics(
         if series is not None and len(series) != hours:
             raise ValueError(f"{label} has {len(series)} hours, cpu_by_hour has {hours}")
     instance_dims = [{"Name": "InstanceId", "Value": instance_id}]
-    stamp = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+    stamp = start if start.tzinfo else start.replace(tzinfo=UTC)
     ec2_data: list[dict[str, Any]] = []
     agent_data: list[dict[str, Any]] = []
     for i in range(hours):
@@ -787,7 +787,7 @@ def _run_instances(
 def _seed_autoscaling(endpoint_url: str) -> list[str]:
     import boto3
 
-    ec2 = boto3.client("ec2", region_name=ASG_REGION, endpoint_url=endpoint_url)
+    ec2: Any = boto3.client("ec2", region_name=ASG_REGION, endpoint_url=endpoint_url)
     autoscaling = boto3.client("autoscaling", region_name=ASG_REGION, endpoint_url=endpoint_url)
     ec2.create_launch_template(
         LaunchTemplateName=f"{ASG_NAME}-lt",
@@ -843,7 +843,7 @@ def backdate_launch_times(launch_times: Mapping[str, datetime]) -> int:
                 instance = backend.get_instance_by_id(instance_id)
                 if instance is not None:
                     # moto keeps naive UTC datetimes.
-                    instance.launch_time = launched.astimezone(timezone.utc).replace(tzinfo=None)
+                    instance.launch_time = launched.astimezone(UTC).replace(tzinfo=None)
                     found += 1
     return found
 
@@ -862,7 +862,7 @@ def seed_demo_account(
     import boto3
 
     rng = random.Random(DEMO_SEED)
-    now_utc = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    now_utc = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
     end = now_utc.replace(minute=0, second=0, microsecond=0)
     hours = LOOKBACK_DAYS * 24
     start = end - timedelta(hours=hours)
@@ -957,7 +957,7 @@ def seed_demo_account(
     commitments = None
     gaps = gaps if gaps is not None else gaps_for(endpoint_url)
     if gaps is not None:
-        from providers.demo_commitments import seed_commitments
+        from costscan.demo.commitments import seed_commitments
 
         commitments = seed_commitments(
             gaps,
@@ -1000,9 +1000,9 @@ def seed_demo_account(
 
 # (family, module, seeder): each ``seeder(endpoint_url, now, regions)``.
 OTHER_FAMILY_SEEDERS: tuple[tuple[str, str, str], ...] = (
-    ("storage", "providers.demo_storage", "seed_storage"),
-    ("network", "providers.demo_network", "seed_network"),
-    ("observability", "providers.demo_observability", "seed_observability"),
+    ("storage", "costscan.demo.storage", "seed_storage"),
+    ("network", "costscan.demo.network", "seed_network"),
+    ("observability", "costscan.demo.observability", "seed_observability"),
 )
 
 

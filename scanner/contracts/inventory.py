@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from scanner import schema
-from scanner.errors import CollectorError, SchemaError
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import CollectorError, SchemaError
 
 if TYPE_CHECKING:
-    from scanner.billing_rollup import BillingRollup
+    from costscan.scanner.pipeline.billing_rollup import BillingRollup
 
 # Tag values that commonly mark non-production environments. Used only when the user's
 # config says nothing; a team's own convention in costscan.toml replaces this.
@@ -41,7 +41,7 @@ class RunContext:
 
     @staticmethod
     def at(now: datetime | None = None, **kwargs: object) -> RunContext:
-        moment = now or datetime.now(timezone.utc)
+        moment = now or datetime.now(UTC)
         return RunContext(now=moment, **kwargs)  # type: ignore[arg-type]
 
 
@@ -68,7 +68,7 @@ class Inventory:
         """The ``billing`` line items reduced once (scanner/billing_rollup.py), for every
         reader of billing data in the run; empty when there is none."""
         if self._billing_rollup is None:
-            from scanner import billing_rollup
+            from costscan.scanner.pipeline import billing_rollup
 
             streaming = "billing" in self.scans
             self._billing_rollup = billing_rollup.build(self.lazy("billing"), streaming=streaming)

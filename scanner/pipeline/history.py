@@ -30,8 +30,8 @@ from typing import Any
 
 import polars as pl
 
-from scanner import schema
-from scanner.errors import InputFileError, ReportError, UsageError
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import InputFileError, ReportError, UsageError
 
 # boto3 builds its clients at run time and no S3 type stubs are installed.
 S3Client = Any
@@ -99,14 +99,14 @@ def history_s3_client(profile: str | None = None) -> S3Client:
 
 def _file_name(provider: str, accounts: list[str], started_at: str) -> str:
     # The same naming as every report file, so a history folder reads like an output folder.
-    from reports.formats import output_path
+    from costscan.reports.formats import output_path
 
     return output_path(Path("."), provider, accounts, started_at, "parquet").name
 
 
 def _name_prefix(provider: str, accounts: list[str], started_at: str) -> tuple[str, str]:
     """(the part of the file name before the stamp, the stamp) for a run."""
-    from reports.formats import utc_stamp
+    from costscan.reports.formats import utc_stamp
 
     stamp = utc_stamp(started_at)
     name = _file_name(provider, accounts, started_at)
@@ -164,7 +164,7 @@ def save_run(
     data = buffer.getvalue()
     name = _file_name(provider, accounts, run_started_at)
     if isinstance(location, Path):
-        from reports.interface import write_atomically
+        from costscan.reports.interface import write_atomically
 
         path = location / name
         write_atomically(path, data)
@@ -430,7 +430,7 @@ def diff(old_path: str, new_path: str) -> dict[str, Any]:
 
 def format_diff(d: Mapping[str, Any]) -> str:
     """The changes as plain text lines: new, resolved with realized savings, still open."""
-    from reports.markdown import count_of, format_money
+    from costscan.reports.markdown import count_of, format_money
 
     since = d.get("previous_started_at") or "the previous run"
     resolved = list(d.get("resolved") or [])
@@ -456,7 +456,7 @@ def format_diff(d: Mapping[str, Any]) -> str:
 def headline(summary: Mapping[str, Any], history: Mapping[str, Any] | None) -> str:
     """``$X/month in savings found (N findings): +$Y new this week, $Z realized since last
     week``; without history, the part before the colon."""
-    from reports.markdown import count_of, format_money
+    from costscan.reports.markdown import count_of, format_money
 
     found = (
         f"{format_money(summary.get('monthly_savings') or 0.0)}/month in savings found "

@@ -47,7 +47,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from scanner import schema
+from costscan.scanner.contracts import schema
 
 HOUR_US: Final = 3_600_000_000
 DAY_US: Final = 24 * HOUR_US

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from scanner import billing_rollup
-from scanner.billing_rollup import BillingRollup
-from scanner.inventory import Inventory
+from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.pipeline import billing_rollup
+from costscan.scanner.pipeline.billing_rollup import BillingRollup
 
 HOURS_PER_MONTH = 730.0  # AWS's hours-per-month convention
 

@@ -29,8 +29,8 @@ from datetime import date, datetime
 
 import polars as pl
 
-from scanner import schema
-from scanner.errors import ConfigError
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import ConfigError
 
 KEYS = ("policy", "resource", "tag", "reason", "owner", "expires")
 REQUIRED = ("policy", "reason", "owner", "expires")

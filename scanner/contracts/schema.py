@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from scanner.errors import SchemaError
+from costscan.scanner.contracts.errors import SchemaError
 
 Schema = Mapping[str, pl.DataType]
 

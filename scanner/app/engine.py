@@ -1,6 +1,6 @@
 """Runs the flow: provider -> policies -> ranking -> renderers.
 
-This module and ``scanner.cli`` are the only places that wire providers, policies and
+This module and ``scanner.app.cli`` are the only places that wire providers, policies and
 reports together. Every input is checked before the first cloud call, so bad input never
 leaves a half-written report behind.
 """
@@ -11,21 +11,21 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from scanner import config as config_module
-from scanner import registry, schema
-from scanner.errors import CollectorError, UsageError
-from scanner.inventory import Inventory, RunContext
+from costscan.scanner.contracts import config as config_module
+from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts.errors import CollectorError, UsageError
+from costscan.scanner.contracts.inventory import Inventory, RunContext
 
 if TYPE_CHECKING:
-    from providers.interface import Progress, Provider
-    from reports.interface import Renderer, Report
+    from costscan.providers.interface import Progress, Provider
+    from costscan.reports.interface import Renderer, Report
 
 log = logging.getLogger("costscan")
 
@@ -90,18 +90,18 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
     if settings.provider == "focus" and not settings.billing_paths:
         raise UsageError("--billing: --provider focus needs at least one billing export path")
     if settings.billing_format is not None:
-        from providers.exports import FORMATS as BILLING_FORMATS
+        from costscan.providers.exports import FORMATS as BILLING_FORMATS
 
         if settings.billing_format not in BILLING_FORMATS:
             raise UsageError(
                 f"--billing-format: unknown format {settings.billing_format!r} "
                 f"(choose from {', '.join(BILLING_FORMATS)})"
             )
-    from reports import formats as report_formats
+    from costscan.reports import formats as report_formats
 
     renderers = [report_formats.renderer_for(name) for name in settings.formats]
     if settings.history:
-        from scanner import history
+        from costscan.scanner.pipeline import history
 
         history.check_location(settings.history)
     config = config_module.load(settings.config_path)
@@ -110,11 +110,11 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
 
 def build_provider(name: str) -> Provider:
     if name == "aws":
-        from providers.aws import AwsProvider
+        from costscan.providers.aws import AwsProvider
 
         return AwsProvider()
     if name == "focus":
-        from providers.exports import FocusProvider
+        from costscan.providers.exports import FocusProvider
 
         return FocusProvider()
     raise UsageError(f"--provider: unknown provider {name!r}")  # pragma: no cover - checked
@@ -175,9 +175,9 @@ def build_report(
     started_at: datetime,
 ) -> Report:
     """Suppress, rank, compare with history: everything the renderers show."""
-    from reports.interface import Report, RunInfo
-    from reports.ranking import rank
-    from scanner import history, suppressions
+    from costscan.reports.interface import Report, RunInfo
+    from costscan.reports.ranking import rank
+    from costscan.scanner.pipeline import history, suppressions
 
     started_iso = started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     split = suppressions.apply_suppressions(
@@ -240,8 +240,8 @@ def spend_block(inv: Inventory) -> dict[str, Any]:
 
 def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:
     """Render every format first, then write each atomically: all or nothing per file."""
-    from reports import formats as report_formats
-    from reports.interface import write_atomically
+    from costscan.reports import formats as report_formats
+    from costscan.reports.interface import write_atomically
 
     rendered = [(r, r.render(report)) for r in renderers]
     written = []
@@ -260,10 +260,10 @@ def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str
 
 def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     """The whole job. Raises UsageError before touching a cloud if any input is wrong."""
-    from providers.interface import ScanRequest, no_progress
+    from costscan.providers.interface import ScanRequest, no_progress
 
     config, renderers = check_settings(settings)
-    started_at = settings.now or datetime.now(timezone.utc)
+    started_at = settings.now or datetime.now(UTC)
     context = RunContext(
         now=started_at,
         lookback_days=settings.lookback_days,
@@ -283,14 +283,14 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     # Billing files are checked before the cloud is touched: a bad path fails in a second.
     billing = None
     if settings.billing_paths and settings.provider != "focus":
-        from providers.exports import read_billing, rollup_of
+        from costscan.providers.exports import read_billing, rollup_of
 
         billing = read_billing(settings.billing_paths, settings.billing_format)
         rollup = rollup_of(billing)
     inv = provider.collect(request, progress or no_progress)
     if billing is not None:
-        from providers.actuals import apply_billed_prices
-        from providers.exports import attach
+        from costscan.providers.exports import attach
+        from costscan.scanner.pipeline.billed_prices import apply_billed_prices
 
         attach(inv, billing, rollup)
         apply_billed_prices(inv)
@@ -308,7 +308,7 @@ def finish(
     report = build_report(inv, findings, config, settings, started_at)
     written = write_reports(report, renderers, settings.output_dir)
     if settings.history:
-        from scanner import history
+        from costscan.scanner.pipeline import history
 
         history.save_run(
             settings.history,

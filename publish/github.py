@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from reports.markdown import GITHUB_COMMENT_LIMIT, MARKER, count_of
-from scanner.errors import InputFileError, ReportError, UsageError
+from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MARKER, count_of
+from costscan.scanner.contracts.errors import InputFileError, ReportError, UsageError
 
 Target = Literal["pr", "issue"]
 Behavior = Literal["update", "new"]

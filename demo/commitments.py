@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from providers.actuals import HOURS_PER_MONTH
+from costscan.scanner.pipeline.billed_prices import HOURS_PER_MONTH
 
 if TYPE_CHECKING:
-    from providers.demo_gaps import MissingApis
+    from costscan.demo.gaps import MissingApis
 
 # Standard 1-year no-upfront reserved instances run about 37% below on demand for general
 # purpose and memory optimized types (https://aws.amazon.com/ec2/pricing/reserved-instances/pricing/).
@@ -85,7 +85,7 @@ class DemoCommitments:
 
 
 def _on_demand_prices(regions: Sequence[str]) -> dict[tuple[str, str], float]:
-    from providers.pricing.aws import bundled_ec2_prices
+    from costscan.providers.pricing.aws import bundled_ec2_prices
 
     prices = bundled_ec2_prices(list(regions))
     return {
@@ -125,7 +125,7 @@ def seed_commitments(
 ) -> DemoCommitments:
     """Register the demo's reservations, savings plan, utilization and coverage with
     ``gaps`` (see the module doc). ``instances``: instance id -> (region, type)."""
-    moment = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    moment = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
     home = regions[0]
     other = regions[1] if len(regions) > 1 else regions[0]
     prices = _on_demand_prices(regions)

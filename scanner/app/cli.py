@@ -10,16 +10,17 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import TYPE_CHECKING, Annotated, NoReturn, cast
 
 import typer
 
-from scanner.errors import CostscanError, UsageError
+from costscan.scanner.contracts.errors import CostscanError, UsageError
 
 if TYPE_CHECKING:
-    from providers.interface import Progress
-    from reports.github import Behavior, Target
-    from scanner.engine import RunResult, Settings
+    from costscan.providers.interface import Progress
+    from costscan.publish.github import Behavior, Target
+    from costscan.scanner.app.engine import RunResult, Settings
 
 app = typer.Typer(
     name="costscan",
@@ -91,7 +92,7 @@ def progress_display() -> Iterator[Progress]:
 
 
 def execute(settings: Settings, *, show_table: bool = True) -> RunResult:
-    from scanner import engine
+    from costscan.scanner.app import engine
 
     with progress_display() as progress:
         result = engine.run(settings, progress)
@@ -102,7 +103,7 @@ def execute(settings: Settings, *, show_table: bool = True) -> RunResult:
 def show_result(result: RunResult, *, show_table: bool = True) -> None:
     from rich.console import Console
 
-    from reports import terminal
+    from costscan.reports import terminal
 
     console = Console(stderr=False, soft_wrap=False, width=max(100, _terminal_width()))
     if show_table:
@@ -173,7 +174,7 @@ def run(
     ] = None,
 ) -> None:
     """Scan a cloud account, price every finding, and write ranked reports."""
-    from scanner.engine import Settings
+    from costscan.scanner.app.engine import Settings
 
     settings = Settings(
         provider=provider.lower(),
@@ -204,9 +205,9 @@ def demo(
     config: Annotated[str | None, typer.Option(help="Path to costscan.toml.")] = None,
 ) -> None:
     """Run the whole job on a seeded, offline AWS account (moto); no cloud account needed."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from scanner.engine import Settings, check_settings
+    from costscan.scanner.app.engine import Settings, check_settings
 
     formats = split_formats(format)
     # Check the input before spending time seeding the account.
@@ -214,7 +215,7 @@ def demo(
         Settings(provider="aws", formats=formats, config_path=config, output_dir=output_dir)
     )
     try:
-        from providers import demo as demo_account
+        from costscan.demo import account as demo_account
     except ImportError as exc:  # moto is the demo extra
         fail(f"the demo needs moto: pip install 'costscan[demo]' ({exc.name} is missing)")
     # The demo account is moto's: dummy credentials, never the user's real ones.
@@ -222,7 +223,7 @@ def demo(
         os.environ.pop(name, None)
     os.environ["AWS_ACCESS_KEY_ID"] = "demo"
     os.environ["AWS_SECRET_ACCESS_KEY"] = "demo"
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     typer.echo("costscan: starting an offline AWS account (moto) and seeding it...", err=True)
     server, endpoint = demo_account.start_demo_server()
     try:
@@ -255,8 +256,8 @@ def report(
     """Re-render a past run (saved with --format parquet) in other formats."""
     from pathlib import Path
 
-    from reports import formats as report_formats
-    from scanner import engine
+    from costscan.reports import formats as report_formats
+    from costscan.scanner.app import engine
 
     renderers = [report_formats.renderer_for(name) for name in split_formats(format)]
     path = Path(findings_file)
@@ -295,7 +296,7 @@ def comment(
     ] = None,
 ) -> None:
     """Post the Markdown report on a pull request or a tracking issue, edited in place."""
-    from reports import github
+    from costscan.publish import github
 
     event_path = os.environ.get("GITHUB_EVENT_PATH")
     if number is None and to == "pr" and event_path:
@@ -322,7 +323,7 @@ def diff(
     new: Annotated[str, typer.Argument(help="The later run.")],
 ) -> None:
     """What changed between two runs: new findings, resolved ones and the savings realized."""
-    from scanner import history
+    from costscan.scanner.pipeline import history
 
     typer.echo(history.format_diff(history.diff(old, new)))
 
@@ -332,7 +333,7 @@ def policies_list(ctx: typer.Context) -> None:
     """Every registered policy."""
     if ctx.invoked_subcommand is not None:
         return
-    from scanner import engine
+    from costscan.scanner.app import engine
 
     rows = engine.policy_table()
     width = max((len(r["id"]) for r in rows), default=0)
@@ -345,7 +346,7 @@ def policies_list(ctx: typer.Context) -> None:
 @policies_app.command("show")
 def policies_show(policy_id: Annotated[str, typer.Argument(help="A policy id.")]) -> None:
     """A policy's docstring, parameters and defaults."""
-    from scanner import engine
+    from costscan.scanner.app import engine
 
     info = engine.describe_policy(policy_id)
     typer.echo(f"{info['id']}: {info['title']}")

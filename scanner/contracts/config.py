@@ -23,20 +23,15 @@ Unknown keys are rejected with their names, so a typo never silently does nothin
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.errors import ConfigError
-from scanner.inventory import DEFAULT_NONPROD_TAGS
-from scanner.suppressions import Suppression, parse_suppressions
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from costscan.scanner.contracts.errors import ConfigError
+from costscan.scanner.contracts.inventory import DEFAULT_NONPROD_TAGS
+from costscan.scanner.pipeline.suppressions import Suppression, parse_suppressions
 
 # A loaded cost for a cloud or platform engineer, in USD per hour. Only used to price the
 # effort a finding takes; teams set their own in costscan.toml.
@@ -104,7 +99,9 @@ def parse(raw: Mapping[str, Any], *, source: str = "costscan.toml") -> Config:
     policies = raw.get("policies", {})
     if not isinstance(policies, Mapping):
         raise ConfigError(f'{source}: policies must be tables like [policies."rightsizing.idle"]')
-    from scanner import registry  # the registry imports policy modules; only when needed
+    from costscan.scanner.contracts import (
+        registry,  # the registry imports policy modules; only when needed
+    )
 
     known = registry.all_policies()
     params: dict[str, Mapping[str, Any]] = {}

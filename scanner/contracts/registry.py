@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from scanner import schema
-from scanner.errors import ConfigError, SchemaError, UsageError
-from scanner.inventory import Inventory
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import ConfigError, SchemaError, UsageError
+from costscan.scanner.contracts.inventory import Inventory
 
 P = TypeVar("P")
 PolicyFunc = Callable[[Inventory, Any], pl.LazyFrame]
@@ -182,10 +182,10 @@ def _load_policy_modules() -> None:
     import importlib
     import pkgutil
 
-    package = importlib.import_module("policies")
+    package = importlib.import_module("costscan.policies")
     for mod in pkgutil.iter_modules(package.__path__):
         if not mod.name.startswith("_"):
-            importlib.import_module(f"policies.{mod.name}")
+            importlib.import_module(f"costscan.policies.{mod.name}")
 
 
 def _default_of(f: dataclasses.Field[Any]) -> Any:
