@@ -174,13 +174,13 @@ def run_costscan(path: str, _settings: dict[str, Any]) -> dict[str, Any]:
     (``costscan.scanner.app.engine.collect_plans``).
     """
     from costscan.providers.exports import read_billing
+    from costscan.scanner.app import catalog
     from costscan.scanner.app.engine import collect_plans
-    from costscan.scanner.contracts import registry
     from costscan.scanner.contracts.inventory import Inventory, RunContext
 
     started = time.perf_counter()
     scan = read_billing([path]).scan
-    policies = [p for p in registry.all_policies().values() if "billing" in p.needs]
+    policies = [p for p in catalog.all_policies().values() if "billing" in p.needs]
     # The synthetic data ends on 1 November 2024; the run is "now" then.
     inventory = Inventory(provider="focus", context=RunContext.at(DATA_END))
     inventory.add_scan("billing", scan)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from costscan.scanner.contracts.billing import earliest
 from costscan.scanner.contracts.inventory import Inventory
-from costscan.scanner.pipeline.billing_rollup import earliest
 
 __all__ = ["commitments", "daily", "distinct_starts", "earliest", "irregular_starts"]
 

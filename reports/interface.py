@@ -6,16 +6,13 @@ Renderers compute nothing new about money: every figure comes from ``reports.ran
 from __future__ import annotations
 
 import abc
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from costscan.scanner.contracts import schema
-from costscan.scanner.contracts.errors import CollectorError, ReportError
+from costscan.scanner.contracts.errors import CollectorError
 
 
 @dataclass(frozen=True)
@@ -59,18 +56,3 @@ class Renderer(abc.ABC):
     @abc.abstractmethod
     def render(self, report: Report) -> bytes:
         """The file's whole content."""
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it: never a half-written report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ReportError(f"cannot write {path}: {exc.strerror}") from None

@@ -12,7 +12,6 @@ then survives until the last of them.
 from __future__ import annotations
 
 import os
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,7 +68,6 @@ class DemoAccount:
     endpoint_url: str
     seed: DemoSeed
     now: datetime  # what ``costscan demo`` uses: this hour (UTC)
-    seed_seconds: float  # starting the server and seeding it
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -93,7 +91,6 @@ def demo_account() -> Iterator[DemoAccount]:
         for name in ("get_metric_data", "get_filtered_metrics")
     }
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    started = time.perf_counter()
     server, url = start_demo_server()
     try:
         # moto's state is per process, shared with the session's server: start empty.
@@ -101,7 +98,7 @@ def demo_account() -> Iterator[DemoAccount]:
             urllib.request.Request(f"{url}/moto-api/reset", data=b"{}", method="POST"), timeout=30
         ).close()
         seed = seed_demo_account(url, now)
-        yield DemoAccount(server, url, seed, now, time.perf_counter() - started)
+        yield DemoAccount(server, url, seed, now)
     finally:
         server.stop()
         for name, original in originals.items():

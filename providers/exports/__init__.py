@@ -5,18 +5,6 @@ from __future__ import annotations
 
 from costscan.providers.exports.detect import FORMATS
 from costscan.providers.exports.provider import FocusProvider
-from costscan.providers.exports.read import (
-    BillingRead,
-    attach,
-    read_billing,
-    rollup_of,
-)
+from costscan.providers.exports.read import BillingRead, read_billing
 
-__all__ = [
-    "FORMATS",
-    "BillingRead",
-    "FocusProvider",
-    "attach",
-    "read_billing",
-    "rollup_of",
-]
+__all__ = ["FORMATS", "BillingRead", "FocusProvider", "read_billing"]

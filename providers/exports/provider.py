@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from costscan.providers.exports.read import attach, read_billing
+from costscan.providers.exports.read import read_billing
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.scanner.contracts.inventory import Inventory
 
 
 class FocusProvider(Provider):
-    """Billing exports (FOCUS, CUR, GCP, Azure) read into the ``billing`` frame."""
+    """Billing exports (FOCUS, CUR, GCP, Azure) read into the ``billing`` frame.
+
+    The files are checked and staged here; the pipeline then reduces them once to the
+    billing rollup (``costscan.scanner.pipeline.billing_rollup.prepare``), and the run's
+    accounts and regions come from that rollup, not from another pass over the files.
+    """
 
     name = "focus"
 
@@ -16,11 +21,8 @@ class FocusProvider(Provider):
         progress("reading billing exports", 0)
         read = read_billing(request.billing_paths, request.billing_format)
         inventory = Inventory(provider=self.name, context=request.context)
-        # The rollup every billing policy reads is built here, in the provider's read of
-        # the files; the accounts and regions come from it, not from another pass.
-        attach(inventory, read)
-        rollup = inventory.billing_rollup()
-        inventory.accounts = rollup.accounts()
-        inventory.regions = rollup.regions()
+        inventory.add_scan("billing", read.scan)
+        inventory.billing_files = list(read.files)
+        inventory.rejections.extend(read.rejections)
         progress("reading billing exports", 1)
         return inventory

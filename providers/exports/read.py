@@ -40,10 +40,8 @@ import polars as pl
 from costscan.providers.exports import detect
 from costscan.providers.exports._common import Mapped, RawSchema, layouts_of, number, timestamp
 from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.billing import BillingSource
 from costscan.scanner.contracts.errors import InputFileError
-from costscan.scanner.contracts.inventory import Inventory
-from costscan.scanner.pipeline import billing_rollup
-from costscan.scanner.pipeline.billing_rollup import BillingRollup
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
 MAX_BAD_SHARE = 0.01
@@ -52,16 +50,8 @@ _GZ_SAMPLE_BYTES = 8 << 20
 NULL_TEXT = ["NULL"]  # the FOCUS sample (and Athena/BigQuery CSV extracts) write null so
 
 
-@dataclass
-class BillingRead:
-    """A lazily read set of billing files, conformed to ``scanner.schema.BILLING``."""
-
-    scan: pl.LazyFrame
-    rejections: list[schema.Rejection]
-    source_format: str  # focus | cur | cur2 | gcp | azure, or "mixed"
-    files: list[str]
-    # file -> what it was read as ("focus-1.2", "cur", ...), for the run's log
-    file_formats: dict[str, str] = field(default_factory=dict)
+# What a read of export files gives the pipeline (its type is a contract).
+BillingRead = BillingSource
 
 
 def read_billing(paths: Sequence[str], billing_format: str | None = None) -> BillingRead:
@@ -88,24 +78,6 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
         files=[str(p) for p in files],
         file_formats={str(item.path): item.mapped.version for item in prepared},
     )
-
-
-def rollup_of(read: BillingRead) -> BillingRollup:
-    """The billing rollup of ``read`` (scanner/billing_rollup.py): the files' one full read
-    after staging. A file that fails half-way through is bad input (exit 2, one line)."""
-    try:
-        return billing_rollup.build(read.scan)
-    except pl.exceptions.PolarsError as exc:
-        files = ", ".join(read.files)
-        raise InputFileError(f"{files}: cannot be read: {_first_line(exc)}") from exc
-
-
-def attach(inventory: Inventory, read: BillingRead, rollup: BillingRollup | None = None) -> None:
-    """Hold ``read`` as the inventory's ``billing`` scan with its rollup (built now when
-    not given), so policies never meet a file's failure."""
-    inventory.add_scan("billing", read.scan)
-    inventory.rejections.extend(read.rejections)
-    inventory.use_billing_rollup(rollup if rollup is not None else rollup_of(read))
 
 
 def expand_paths(paths: Sequence[str]) -> list[Path]:

@@ -323,9 +323,10 @@ def diff(
     new: Annotated[str, typer.Argument(help="The later run.")],
 ) -> None:
     """What changed between two runs: new findings, resolved ones and the savings realized."""
+    from costscan.reports.changes import format_diff
     from costscan.scanner.pipeline import history
 
-    typer.echo(history.format_diff(history.diff(old, new)))
+    typer.echo(format_diff(history.diff(old, new)))
 
 
 @policies_app.callback()

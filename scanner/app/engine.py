@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from costscan.scanner.app import catalog
 from costscan.scanner.contracts import config as config_module
-from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts import files, registry, schema
 from costscan.scanner.contracts.errors import CollectorError, UsageError
 from costscan.scanner.contracts.inventory import Inventory, RunContext
+from costscan.scanner.pipeline import billed_prices, billing_rollup
 
 if TYPE_CHECKING:
     from costscan.providers.interface import Progress, Provider
@@ -104,7 +106,7 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
         from costscan.scanner.pipeline import history
 
         history.check_location(settings.history)
-    config = config_module.load(settings.config_path)
+    config = config_module.load(settings.config_path, catalog.all_policies())
     return config, renderers
 
 
@@ -123,7 +125,7 @@ def build_provider(name: str) -> Provider:
 def run_policies(inv: Inventory, config: config_module.Config) -> pl.DataFrame:
     """Every enabled policy over the inventory, one findings frame."""
     enabled = [
-        p for pid, p in registry.all_policies().items() if pid not in config.disabled_policies
+        p for pid, p in catalog.all_policies().items() if pid not in config.disabled_policies
     ]
     planned: list[tuple[registry.Policy, pl.LazyFrame]] = []
     for policy in enabled:
@@ -240,20 +242,17 @@ def spend_block(inv: Inventory) -> dict[str, Any]:
 
 def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:
     """Render every format first, then write each atomically: all or nothing per file."""
-    from costscan.reports import formats as report_formats
-    from costscan.reports.interface import write_atomically
-
     rendered = [(r, r.render(report)) for r in renderers]
     written = []
     for renderer, data in rendered:
-        path = report_formats.output_path(
+        path = files.output_path(
             Path(output_dir),
             report.run.provider,
             report.run.accounts,
             report.run.started_at,
             renderer.extension,
         )
-        write_atomically(path, data)
+        files.write_atomically(path, data)
         written.append(path)
     return written
 
@@ -280,20 +279,19 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
         billing_format=settings.billing_format,
     )
     provider = build_provider(settings.provider)
-    # Billing files are checked before the cloud is touched: a bad path fails in a second.
-    billing = None
+    # Billing files are checked, and reduced to their rollup, before the cloud is touched:
+    # a bad path or a file that breaks half-way fails in seconds.
+    billing = rollup = None
     if settings.billing_paths and settings.provider != "focus":
-        from costscan.providers.exports import read_billing, rollup_of
+        from costscan.providers.exports import read_billing
 
         billing = read_billing(settings.billing_paths, settings.billing_format)
-        rollup = rollup_of(billing)
+        rollup = billing_rollup.rollup_of(billing)
     inv = provider.collect(request, progress or no_progress)
     if billing is not None:
-        from costscan.providers.exports import attach
-        from costscan.scanner.pipeline.billed_prices import apply_billed_prices
-
-        attach(inv, billing, rollup)
-        apply_billed_prices(inv)
+        billing_rollup.attach(inv, billing, rollup)
+        billed_prices.apply_billed_prices(inv)
+    billing_rollup.prepare(inv)
     return finish(inv, config, renderers, settings, started_at)
 
 
@@ -327,7 +325,7 @@ def finish(
 
 
 def describe_policy(policy_id: str) -> dict[str, Any]:
-    p = registry.get(policy_id)
+    p = catalog.policy_by_id(policy_id)
     return {
         "id": p.id,
         "family": p.family,
@@ -345,7 +343,7 @@ def describe_policy(policy_id: str) -> dict[str, Any]:
 def policy_table() -> list[dict[str, Any]]:
     return [
         {"id": p.id, "family": p.family, "action": p.action, "summary": p.summary}
-        for p in registry.all_policies().values()
+        for p in catalog.all_policies().values()
     ]
 
 

@@ -31,7 +31,8 @@ from typing import Any
 
 from costscan.scanner.contracts.errors import ConfigError
 from costscan.scanner.contracts.inventory import DEFAULT_NONPROD_TAGS
-from costscan.scanner.pipeline.suppressions import Suppression, parse_suppressions
+from costscan.scanner.contracts.registry import Policy
+from costscan.scanner.contracts.suppression import Suppression, parse_suppressions
 
 # A loaded cost for a cloud or platform engineer, in USD per hour. Only used to price the
 # effort a finding takes; teams set their own in costscan.toml.
@@ -57,8 +58,9 @@ class Config:
         return self.policy_params.get(policy_id, {})
 
 
-def load(path: str | Path | None) -> Config:
-    """Read and check ``path``; ``None`` gives the defaults."""
+def load(path: str | Path | None, known_policies: Mapping[str, Policy]) -> Config:
+    """Read and check ``path`` against ``known_policies`` (every policy by id); ``None``
+    gives the defaults."""
     if path is None:
         return Config()
     p = Path(path)
@@ -72,10 +74,12 @@ def load(path: str | Path | None) -> Config:
         raise ConfigError(f"config file {p}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"config file {p}: cannot be read ({exc.strerror})") from None
-    return parse(raw, source=str(p))
+    return parse(raw, known_policies, source=str(p))
 
 
-def parse(raw: Mapping[str, Any], *, source: str = "costscan.toml") -> Config:
+def parse(
+    raw: Mapping[str, Any], known_policies: Mapping[str, Policy], *, source: str = "costscan.toml"
+) -> Config:
     unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise ConfigError(
@@ -99,11 +103,7 @@ def parse(raw: Mapping[str, Any], *, source: str = "costscan.toml") -> Config:
     policies = raw.get("policies", {})
     if not isinstance(policies, Mapping):
         raise ConfigError(f'{source}: policies must be tables like [policies."rightsizing.idle"]')
-    from costscan.scanner.contracts import (
-        registry,  # the registry imports policy modules; only when needed
-    )
-
-    known = registry.all_policies()
+    known = known_policies
     params: dict[str, Mapping[str, Any]] = {}
     disabled: set[str] = set()
     for policy_id, table in policies.items():

@@ -17,7 +17,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import CollectorError, SchemaError
 
 if TYPE_CHECKING:
-    from costscan.scanner.pipeline.billing_rollup import BillingRollup
+    from costscan.scanner.contracts.billing import BillingRollup
 
 # Tag values that commonly mark non-production environments. Used only when the user's
 # config says nothing; a team's own convention in costscan.toml replaces this.
@@ -59,20 +59,31 @@ class Inventory:
     rejections: list[schema.Rejection] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
-    # The billing rollup, built on first use and dropped whenever the billing data changes.
+    # The billing export files the ``billing`` frame was read from, to name in errors.
+    billing_files: list[str] = field(default_factory=list)
+    # The billing rollup the pipeline builds before policies run (pipeline/billing_rollup.py),
+    # dropped whenever the billing data changes.
     _billing_rollup: BillingRollup | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
     def billing_rollup(self) -> BillingRollup:
-        """The ``billing`` line items reduced once (scanner/billing_rollup.py), for every
-        reader of billing data in the run; empty when there is none."""
-        if self._billing_rollup is None:
-            from costscan.scanner.pipeline import billing_rollup
+        """The ``billing`` line items reduced once, for every reader of billing data in
+        the run. The pipeline builds it before any policy runs
+        (``costscan.scanner.pipeline.billing_rollup.prepare``)."""
+        if self._billing_rollup is None and not self.has("billing"):
+            from costscan.scanner.contracts.billing import BillingRollup
 
-            streaming = "billing" in self.scans
-            self._billing_rollup = billing_rollup.build(self.lazy("billing"), streaming=streaming)
+            return BillingRollup.empty()
+        if self._billing_rollup is None:
+            raise SchemaError(
+                "the billing rollup has not been built: the pipeline prepares it "
+                "(costscan.scanner.pipeline.billing_rollup.prepare) before policies read it"
+            )
         return self._billing_rollup
+
+    def has_billing_rollup(self) -> bool:
+        return self._billing_rollup is not None
 
     def use_billing_rollup(self, rollup: BillingRollup) -> None:
         """Hold ``rollup``, built already from the ``billing`` scan this inventory holds."""

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from costscan.scanner.contracts import schema
-from costscan.scanner.contracts.errors import ConfigError, SchemaError, UsageError
+from costscan.scanner.contracts.errors import ConfigError, SchemaError
 from costscan.scanner.contracts.inventory import Inventory
 
 P = TypeVar("P")
@@ -165,27 +165,10 @@ def policy(
     return register
 
 
-def all_policies() -> dict[str, Policy]:
-    """Every registered policy, importing the policy modules on first use."""
-    _load_policy_modules()
+def registered() -> dict[str, Policy]:
+    """Every policy registered so far, by id. The composition root imports the policy
+    modules first (``costscan.scanner.app.catalog``); this module never imports them."""
     return dict(sorted(_REGISTRY.items()))
-
-
-def get(policy_id: str) -> Policy:
-    policies = all_policies()
-    if policy_id not in policies:
-        raise UsageError(f"unknown policy id {policy_id!r}; `costscan policies` lists them")
-    return policies[policy_id]
-
-
-def _load_policy_modules() -> None:
-    import importlib
-    import pkgutil
-
-    package = importlib.import_module("costscan.policies")
-    for mod in pkgutil.iter_modules(package.__path__):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"costscan.policies.{mod.name}")
 
 
 def _default_of(f: dataclasses.Field[Any]) -> Any:

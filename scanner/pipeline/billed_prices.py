@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from costscan.scanner.contracts import billing
+from costscan.scanner.contracts.billing import BillingRollup
 from costscan.scanner.contracts.inventory import Inventory
-from costscan.scanner.pipeline import billing_rollup
-from costscan.scanner.pipeline.billing_rollup import BillingRollup
 
 HOURS_PER_MONTH = 730.0  # AWS's hours-per-month convention
 
@@ -44,7 +44,7 @@ def billed_hourly_costs(rollup: BillingRollup) -> pl.LazyFrame:
         pl.col("ChargeCategory").is_null() | (pl.col("ChargeCategory") == "Usage")
     )
     rows = rollup.daily.lazy().filter(usage)
-    start_us = billing_rollup.start_us()
+    start_us = billing.start_us()
     off_the_hour = (
         rows.select("group_key", "ResourceId")
         .unique()
@@ -52,8 +52,8 @@ def billed_hourly_costs(rollup: BillingRollup) -> pl.LazyFrame:
     )
     hours_of_starts = off_the_hour.filter(pl.col("ChargePeriodStart").is_not_null()).select(
         "ResourceId",
-        (start_us // billing_rollup.DAY_US).alias("day_index"),
-        billing_rollup.hour_bit(start_us).alias("hour_mask"),
+        (start_us // billing.DAY_US).alias("day_index"),
+        billing.hour_bit(start_us).alias("hour_mask"),
     )
     clock_hours = (
         pl.concat(

@@ -42,15 +42,22 @@ items in one run is out of reach.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Final
 
 import polars as pl
 
 from costscan.scanner.contracts import schema
-
-HOUR_US: Final = 3_600_000_000
-DAY_US: Final = 24 * HOUR_US
+from costscan.scanner.contracts.billing import (
+    DAY_US,
+    HOUR_US,
+    BillingRollup,
+    BillingSource,
+    hour_bit,
+    start_us,
+)
+from costscan.scanner.contracts.errors import InputFileError
+from costscan.scanner.contracts.inventory import Inventory
 
 ROLLUP_KEYS: Final = schema.BILLING_ROLLUP_KEYS
 # Odd, so two tuples that differ in a single key never get the same fingerprint.
@@ -58,17 +65,6 @@ _FINGERPRINT_MULTIPLIER: Final = 0x9E3779B97F4A7C15
 _ROW: Final = "_row"
 # The day index of line items without a ChargePeriodStart: 2^40 days after 1970.
 _NO_DAY: Final = 1 << 40
-
-
-def start_us() -> pl.Expr:
-    """ChargePeriodStart in microseconds since the epoch (null stays null)."""
-    return pl.col("ChargePeriodStart").dt.epoch("us")
-
-
-def hour_bit(micros: pl.Expr) -> pl.Expr:
-    """Bit h (h = 0..23) set for a start (µs since the epoch) in the hour h of its UTC day:
-    the unit of the rollup's ``hour_mask``."""
-    return pl.lit(2, dtype=pl.UInt32).pow((micros // HOUR_US % 24).cast(pl.UInt32))
 
 
 def irregular_start() -> pl.Expr:
@@ -106,79 +102,6 @@ def spend_from(totals: pl.DataFrame) -> dict[str, Any]:
         "period_start": row["period_start"].isoformat() if row["period_start"] else None,
         "period_end": row["period_end"].isoformat() if row["period_end"] else None,
     }
-
-
-def earliest(column: str, *, ignore_nulls: bool = False) -> pl.Expr:
-    """Inside an aggregation over rollup rows (daily or commitments): ``column`` of the
-    earliest charge, the rollup's stand-in for ``first()`` over the line items.
-    ``charge_order`` numbers the rows by first charge, then by the position of their first
-    line item in the export, so this is one pass per group, not a sort, and ties fall in
-    file order."""
-    order = pl.col("charge_order")
-    if ignore_nulls:
-        order = pl.when(pl.col(column).is_not_null()).then(order)
-    return pl.col(column).min_by(order)
-
-
-@dataclass(frozen=True)
-class BillingRollup:
-    """``daily`` (schema.BILLING_DAILY), ``irregular_starts`` (schema.
-    BILLING_IRREGULAR_STARTS), ``commitments`` (schema.BILLING_COMMITMENTS) and the spend
-    totals of one billing frame."""
-
-    daily: pl.DataFrame
-    irregular_starts: pl.DataFrame
-    commitments: pl.DataFrame
-    spend: dict[str, Any]
-
-    def accounts(self) -> list[str]:
-        """Every account the line items name (SubAccountId, else BillingAccountId)."""
-        column = pl.coalesce("SubAccountId", "BillingAccountId")
-        return sorted(self.daily.select(column.drop_nulls().unique()).to_series().to_list())
-
-    def regions(self) -> list[str]:
-        return sorted(self.daily["RegionId"].drop_nulls().unique().to_list())
-
-    def top_resources(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The ``limit`` resources with the highest effective cost (context, not findings).
-
-        Each item: resource_id, resource_name, service, account (SubAccountId, else
-        BillingAccountId), billed_cost, effective_cost; most expensive first (ties by
-        billed cost, then resource id). Names are those of the earliest charge that has
-        one. Line items without a ResourceId (taxes, support, credits at account level)
-        belong to no resource and are left out.
-        """
-        if limit <= 0:
-            return []
-        top = (
-            self.daily.lazy()
-            .filter(pl.col("ResourceId").is_not_null())
-            .group_by("ResourceId")
-            .agg(
-                pl.col("billed_cost").sum(),
-                pl.col("effective_cost").sum(),
-                earliest("ResourceName", ignore_nulls=True).alias("resource_name"),
-                earliest("ServiceName", ignore_nulls=True).alias("service"),
-                earliest("SubAccountId", ignore_nulls=True).alias("_sub_account"),
-                earliest("BillingAccountId", ignore_nulls=True).alias("_billing_account"),
-            )
-            .sort(
-                ["effective_cost", "billed_cost", "ResourceId"],
-                descending=[True, True, False],
-                nulls_last=True,
-            )
-            .head(limit)
-            .select(
-                pl.col("ResourceId").alias("resource_id"),
-                "resource_name",
-                "service",
-                pl.coalesce("_sub_account", "_billing_account").alias("account"),
-                pl.col("billed_cost").fill_null(0.0),
-                pl.col("effective_cost").fill_null(0.0),
-            )
-            .collect()
-        )
-        return list(top.iter_rows(named=True))
 
 
 # The second read visits at most this many ranges of rows.
@@ -349,3 +272,43 @@ def _commitments(billing: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("ChargePeriodEnd").max().alias("last_end"),
         )
     )
+
+
+def rollup_of(source: BillingSource) -> BillingRollup:
+    """The billing rollup of ``source``: the files' one full read after staging. A file
+    that fails half-way through is bad input (exit 2, one line naming the files)."""
+    return _built(source.scan, source.files, streaming=True)
+
+
+def attach(
+    inventory: Inventory, source: BillingSource, rollup: BillingRollup | None = None
+) -> None:
+    """Hold ``source`` as the inventory's ``billing`` scan with its rollup (built now when
+    not given), so policies never meet a file's failure."""
+    inventory.add_scan("billing", source.scan)
+    inventory.billing_files = list(source.files)
+    inventory.rejections.extend(source.rejections)
+    inventory.use_billing_rollup(rollup if rollup is not None else rollup_of(source))
+
+
+def prepare(inventory: Inventory) -> None:
+    """Build the rollup of whatever billing data the inventory holds, before any policy
+    reads it; the accounts and regions of a billing-only inventory come from it."""
+    if not inventory.has("billing") or inventory.has_billing_rollup():
+        return
+    streaming = "billing" in inventory.scans
+    rollup = _built(inventory.lazy("billing"), inventory.billing_files, streaming=streaming)
+    inventory.use_billing_rollup(rollup)
+    if not inventory.accounts:
+        inventory.accounts = rollup.accounts()
+    if not inventory.regions:
+        inventory.regions = rollup.regions()
+
+
+def _built(scan: pl.LazyFrame, files: Sequence[str], *, streaming: bool) -> BillingRollup:
+    try:
+        return build(scan, streaming=streaming)
+    except pl.exceptions.PolarsError as exc:
+        where = ", ".join(files) or "the billing data"
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputFileError(f"{where}: cannot be read: {first_line}") from exc

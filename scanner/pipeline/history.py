@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import polars as pl
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import InputFileError, ReportError, UsageError
+from costscan.scanner.contracts.files import output_path, utc_stamp, write_atomically
 
 # boto3 builds its clients at run time and no S3 type stubs are installed.
 S3Client = Any
@@ -99,15 +100,11 @@ def history_s3_client(profile: str | None = None) -> S3Client:
 
 def _file_name(provider: str, accounts: list[str], started_at: str) -> str:
     # The same naming as every report file, so a history folder reads like an output folder.
-    from costscan.reports.formats import output_path
-
     return output_path(Path("."), provider, accounts, started_at, "parquet").name
 
 
 def _name_prefix(provider: str, accounts: list[str], started_at: str) -> tuple[str, str]:
     """(the part of the file name before the stamp, the stamp) for a run."""
-    from costscan.reports.formats import utc_stamp
-
     stamp = utc_stamp(started_at)
     name = _file_name(provider, accounts, started_at)
     return name[: -len(f"{stamp}.parquet")], stamp
@@ -164,8 +161,6 @@ def save_run(
     data = buffer.getvalue()
     name = _file_name(provider, accounts, run_started_at)
     if isinstance(location, Path):
-        from costscan.reports.interface import write_atomically
-
         path = location / name
         write_atomically(path, data)
         return str(path)
@@ -426,45 +421,3 @@ def diff(old_path: str, new_path: str) -> dict[str, Any]:
     _, history = compare(new, old, previous_started_at=old_started_at or old_path)
     assert history is not None
     return history
-
-
-def format_diff(d: Mapping[str, Any]) -> str:
-    """The changes as plain text lines: new, resolved with realized savings, still open."""
-    from costscan.reports.markdown import count_of, format_money
-
-    since = d.get("previous_started_at") or "the previous run"
-    resolved = list(d.get("resolved") or [])
-    lines = [
-        f"Changes since {since}:",
-        f"New: {count_of(int(d.get('new_findings') or 0), 'finding')}, "
-        f"+{format_money(d.get('new_monthly_savings') or 0.0)}/month",
-        f"Resolved: {count_of(len(resolved), 'finding')}, "
-        f"{format_money(d.get('realized_monthly_savings') or 0.0)}/month realized",
-    ]
-    for item in resolved:
-        resource = item.get("resource_name") or item.get("resource_id") or "-"
-        weeks = int(item.get("weeks_open") or 1)
-        lines.append(
-            f"  - {item.get('policy_id')} on {resource}: {item.get('title')}, "
-            f"{format_money(item.get('net_monthly_savings'))}/month, "
-            f"open {count_of(weeks, 'week')}"
-        )
-    lines.append(f"Still open: {count_of(int(d.get('still_open') or 0), 'finding')}")
-    return "\n".join(lines) + "\n"
-
-
-def headline(summary: Mapping[str, Any], history: Mapping[str, Any] | None) -> str:
-    """``$X/month in savings found (N findings): +$Y new this week, $Z realized since last
-    week``; without history, the part before the colon."""
-    from costscan.reports.markdown import count_of, format_money
-
-    found = (
-        f"{format_money(summary.get('monthly_savings') or 0.0)}/month in savings found "
-        f"({count_of(int(summary.get('findings') or 0), 'finding')})"
-    )
-    if history is None:
-        return found
-    return (
-        f"{found}: +{format_money(history.get('new_monthly_savings') or 0.0)} new this week, "
-        f"{format_money(history.get('realized_monthly_savings') or 0.0)} realized since last week"
-    )

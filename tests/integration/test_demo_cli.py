@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 FAMILIES = {"rightsizing", "commitments", "storage", "scheduling", "observability", "network"}
 
+# Runs the whole CLI on the seeded demo account: seconds (`pytest -m 'not slow'` skips it).
+pytestmark = pytest.mark.slow
+
 
 class _Borrowed:
     """The session's demo server, lent to one command: stopping it is the fixture's job."""

@@ -38,6 +38,9 @@ from costscan.scanner.app.cli import main
 from tests.moto_server import RecordingMotoServer
 from tests.read_only import CallRecorder, request_is_read
 
+# Each seeds a moto account or runs the whole CLI: seconds each (`pytest -m 'not slow'`).
+pytestmark = pytest.mark.slow
+
 REGION = "us-east-1"
 HOURS = 14 * 24
 HOURS_PER_MONTH = 730

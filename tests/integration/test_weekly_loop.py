@@ -14,6 +14,9 @@ from costscan.scanner.app.cli import main
 from tests.integration.test_run_aws import REGION, Seeded, seed
 from tests.moto_server import RecordingMotoServer
 
+# Each seeds a moto account or runs the whole CLI: seconds each (`pytest -m 'not slow'`).
+pytestmark = pytest.mark.slow
+
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exit_info:

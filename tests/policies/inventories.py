@@ -238,10 +238,9 @@ def inventory(
 
 def run(policy_id: str, inv: Inventory, **params: Any) -> pl.DataFrame:
     """Run a registered policy with ``params`` over ``inv``; one row per finding."""
-    from costscan.scanner.contracts import registry
+    from tests.policies.runner import run_policy
 
-    pol = registry.get(policy_id)
-    return pol.run(inv, pol.build_params(params)).collect().sort("resource_id")
+    return run_policy(policy_id, inv, **params).sort("resource_id")
 
 
 def only(findings: pl.DataFrame, resource_id: str) -> dict[str, Any]:

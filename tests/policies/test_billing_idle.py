@@ -10,8 +10,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import Inventory, RunContext
+from tests.policies.runner import run_policy
 
 POLICY = "rightsizing.billing-idle"
 START = datetime(2024, 9, 1, tzinfo=UTC)
@@ -101,8 +102,7 @@ def inventory(rows: list[dict[str, Any]]) -> Inventory:
 
 
 def run(inv: Inventory, **params: Any) -> pl.DataFrame:
-    pol = registry.get(POLICY)
-    return pol.run(inv, pol.build_params(params)).collect().sort("resource_id")
+    return run_policy(POLICY, inv, **params).sort("resource_id")
 
 
 def only(found: pl.DataFrame, resource_id: str) -> dict[str, Any]:

@@ -8,17 +8,17 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from costscan.scanner.contracts import registry
+from costscan.scanner.contracts.inventory import Inventory
 from tests.policies import network_inventories as ni
+from tests.policies.runner import run_policy
 
 GIB = 1024.0**3
 MONTH_SCALE = 730.0 / (ni.LOOKBACK_DAYS * 24)
 DAYS_PER_MONTH = 730.0 / 24.0
 
 
-def run(policy_id: str, inv: object, **params: object) -> pl.DataFrame:
-    pol = registry.get(policy_id)
-    return pol.run(inv, pol.build_params(params)).collect()  # type: ignore[arg-type]
+def run(policy_id: str, inv: Inventory, **params: object) -> pl.DataFrame:
+    return run_policy(policy_id, inv, **params)
 
 
 def tiered(gb: float, limits: list[float], prices: list[float]) -> float:

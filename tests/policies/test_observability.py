@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from costscan.reports.ranking import rank
-from costscan.scanner.contracts import registry, schema
+from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import Inventory
 from tests.policies.observability_inventories import (
     ACCOUNT,
@@ -27,14 +27,14 @@ from tests.policies.observability_inventories import (
     metric,
     tiered_cost,
 )
+from tests.policies.runner import run_policy
 
 FOCUS_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "focus-1.0-sample.csv"
 DAYS_PER_MONTH = 730 / 24
 
 
 def _run(policy_id: str, inv: Inventory, **params: Any) -> pl.DataFrame:
-    pol = registry.get(policy_id)
-    out = pol.run(inv, pol.build_params(params)).collect()
+    out = run_policy(policy_id, inv, **params)
     assert out.schema == pl.Schema(schema.FINDINGS)
     return out
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from costscan.scanner.contracts import registry, schema
+from costscan.scanner.app import catalog
+from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import ConfigError
 from costscan.scanner.contracts.inventory import Inventory, RunContext
 from costscan.scanner.contracts.registry import Policy
 
-POLICIES = registry.all_policies()
+POLICIES = catalog.all_policies()
 
 # Named public sources a docstring may cite for its thresholds.
 SOURCE_NAMES = (

@@ -7,16 +7,15 @@ import json
 import polars as pl
 import pytest
 
-from costscan.scanner.contracts import registry
 from costscan.scanner.contracts.inventory import Inventory
+from tests.policies.runner import run_policy
 from tests.policies.storage_inventories import bucket, inventory, snapshot, volume
 
 GIB = 1024.0**3
 
 
 def run(policy_id: str, inv: Inventory, **params: object) -> pl.DataFrame:
-    pol = registry.get(policy_id)
-    return pol.run(inv, pol.build_params(params)).collect()
+    return run_policy(policy_id, inv, **params)
 
 
 def test_unattached_volume_saves_its_price_and_pays_a_snapshot() -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import Inventory, RunContext
+from costscan.scanner.pipeline import billing_rollup
 from costscan.scanner.pipeline.billed_prices import apply_billed_prices
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -47,6 +48,7 @@ def test_billed_cost_wins_over_list_price_by_id_or_arn_suffix() -> None:
     rows = billing_rows("arn:aws:ec2:us-east-1:1:instance/i-arn", 48, 0.062)
     rows += billing_rows("i-plain", 24, 0.05)
     inv.add_scan("billing", schema.conform("billing", pl.DataFrame(rows)).lazy())
+    billing_rollup.prepare(inv)
     assert apply_billed_prices(inv) == 2
     prices = dict(
         zip(

@@ -456,6 +456,7 @@ def test_guard_refuses_writes_before_any_request_is_sent(
     assert state["Reservations"][0]["Instances"][0]["State"]["Name"] == "running"
 
 
+@pytest.mark.slow
 def test_a_scan_sends_only_reads(endpoint_url: str, moto: RecordingMotoServer) -> None:
     instances = _run(endpoint_url, "m5.large", {"environment": "dev"}, count=3)
     _run(endpoint_url, "c5.large", {}, region="eu-west-1")

@@ -22,7 +22,7 @@ from costscan.providers.aws.network import (
 from costscan.providers.aws.session import is_read_operation
 from costscan.providers.interface import ScanRequest
 from costscan.reports.ranking import rank
-from costscan.scanner.contracts import registry
+from costscan.scanner.app import catalog
 from costscan.scanner.contracts.inventory import RunContext
 from tests.moto_server import RecordingMotoServer
 
@@ -64,7 +64,7 @@ def test_idle_elastic_ip_gets_one_counted_finding_and_every_call_is_a_read(
     eip = frame.filter(pl.col("resource_id") == idle).row(0, named=True)
     assert eip["attached"] is False and eip["hourly_price"] == 0.005
 
-    pol = registry.get("network.idle-elastic-ip")
+    pol = catalog.policy_by_id("network.idle-elastic-ip")
     found = pol.run(inv, pol.build_params()).collect()
     ranked = rank(found, hourly_rate=100.0)
     counted = ranked.findings.filter(pl.col("counted"))

@@ -29,7 +29,8 @@ from costscan.providers.aws.observability import metric_series_frame
 from costscan.providers.aws.session import is_read_operation
 from costscan.providers.interface import ScanRequest
 from costscan.reports.ranking import rank
-from costscan.scanner.contracts import registry, schema
+from costscan.scanner.app import catalog
+from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import Inventory, RunContext
 from tests.moto_server import RecordingMotoServer
 
@@ -71,7 +72,7 @@ def _fail_with(code: str, status: int) -> Any:
 
 
 def _findings(inv: Inventory, policy_id: str) -> pl.DataFrame:
-    pol = registry.get(policy_id)
+    pol = catalog.policy_by_id(policy_id)
     return pol.run(inv, pol.build_params({})).collect()
 
 

@@ -14,7 +14,7 @@ from costscan.providers.aws.session import is_read_operation
 from costscan.providers.aws.storage import stopped_since
 from costscan.providers.interface import ScanRequest
 from costscan.reports.ranking import rank
-from costscan.scanner.contracts import registry
+from costscan.scanner.app import catalog
 from costscan.scanner.contracts.inventory import Inventory, RunContext
 from tests.moto_server import RecordingMotoServer
 
@@ -42,7 +42,7 @@ def scanned(
 def _storage_findings(inv: Inventory) -> pl.DataFrame:
     frames = [
         pol.run(inv, pol.build_params()).collect()
-        for pol in registry.all_policies().values()
+        for pol in catalog.all_policies().values()
         if pol.family == "storage"
     ]
     return pl.concat(frames, how="vertical")

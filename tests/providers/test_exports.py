@@ -306,6 +306,8 @@ def test_focus_provider_fills_the_billing_scan_accounts_and_regions(tmp_path: Pa
     )
     steps: list[str] = []
     inventory = FocusProvider().collect(request, lambda step, _n: steps.append(step))
+    # The pipeline reduces the files to their rollup; the accounts and regions come from it.
+    billing_rollup.prepare(inventory)
     assert FocusProvider.name == "focus" and inventory.provider == "focus"
     assert inventory.has("billing")
     billing = inventory.lazy("billing")
@@ -412,8 +414,9 @@ def test_top_resources_ranks_by_effective_cost_and_skips_rows_without_a_resource
 
 
 def test_a_file_that_fails_half_way_through_is_bad_input_naming_it() -> None:
-    from costscan.providers.exports import BillingRead, attach
+    from costscan.providers.exports import BillingRead
     from costscan.scanner.contracts.inventory import Inventory
+    from costscan.scanner.pipeline.billing_rollup import attach
 
     # A cell polars can only reject when it reads it: the rollup's read meets it.
     failing = (

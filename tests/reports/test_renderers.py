@@ -26,7 +26,6 @@ from costscan.reports.csv import CsvRenderer
 from costscan.reports.formats import (
     FORMATS,
     ParquetRenderer,
-    output_path,
     read_parquet_report,
     renderer_for,
 )
@@ -36,6 +35,7 @@ from costscan.reports.json import JsonRenderer, dump, report_document
 from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MarkdownRenderer
 from costscan.reports.terminal import summary_lines, top_table
 from costscan.scanner.contracts.errors import InputFileError, UsageError
+from costscan.scanner.contracts.files import output_path
 from costscan.scanner.contracts.schema import FAMILIES, RANKED, SUPPRESSED
 from tests.reports.sample import (
     HISTORY,
@@ -605,6 +605,7 @@ def test_html_without_history_has_no_status_column() -> None:
     assert embedded_data(page)["history"] is False
 
 
+@pytest.mark.slow
 def test_html_of_50000_findings_keeps_rows_out_of_the_dom() -> None:
     report = large_report(50_000)
     page = HtmlRenderer().render(report)

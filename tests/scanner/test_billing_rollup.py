@@ -11,6 +11,8 @@ import pytest
 
 from costscan.policies._billing import distinct_starts
 from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.billing import earliest
+from costscan.scanner.contracts.errors import SchemaError
 from costscan.scanner.contracts.inventory import Inventory, RunContext
 from costscan.scanner.pipeline import billing_rollup
 
@@ -175,6 +177,7 @@ def test_distinct_starts_equal_n_unique_over_the_line_items(keys: list[str]) -> 
     assert rollup.irregular_starts.height > 0  # the data does hold off-the-hour starts
 
 
+@pytest.mark.slow
 def test_key_strings_of_tuples_first_seen_late_in_a_long_export_are_read() -> None:
     # 200,000 rows are more than one read range, so the names of tuples that first appear
     # at the end come from a second range.
@@ -199,22 +202,35 @@ def test_empty_billing_gives_an_empty_rollup() -> None:
     assert rollup.spend["billed_cost"] == 0.0
 
 
-def test_inventory_builds_the_rollup_once_and_again_when_billing_changes() -> None:
+def test_the_pipeline_builds_the_rollup_once_and_again_when_billing_changes() -> None:
     inv = Inventory(provider="focus", context=RunContext.at(START))
     inv.add_scan("billing", line_items(500).lazy())
+    with pytest.raises(SchemaError, match="rollup has not been built"):
+        inv.billing_rollup()
+    billing_rollup.prepare(inv)
     first = inv.billing_rollup()
+    billing_rollup.prepare(inv)
     assert inv.billing_rollup() is first
+    assert inv.accounts == first.accounts() and inv.regions == first.regions()
     inv.add_scan("billing", line_items(100, seed=1).lazy())
+    billing_rollup.prepare(inv)
     second = inv.billing_rollup()
     assert second is not first
     assert int(second.daily["line_items"].sum()) == 100
+
+
+def test_an_inventory_without_billing_reads_an_empty_rollup() -> None:
+    inv = Inventory(provider="aws", context=RunContext.at(START))
+    rollup = inv.billing_rollup()
+    assert rollup.daily.schema == pl.Schema(schema.BILLING_DAILY)
+    assert rollup.daily.is_empty() and rollup.spend["billed_cost"] == 0.0
 
 
 def test_earliest_takes_the_first_charge_with_a_value() -> None:
     items = line_items(1_000, seed=2)
     rollup = billing_rollup.build(items.lazy())
     got = rollup.daily.group_by("SubAccountId").agg(
-        billing_rollup.earliest("Tags", ignore_nulls=True).alias("tags")
+        earliest("Tags", ignore_nulls=True).alias("tags")
     )
     tagged = items.filter(pl.col("Tags").is_not_null())
     for account, tags in got.iter_rows():
@@ -240,7 +256,7 @@ def test_earliest_breaks_a_tie_of_first_charges_in_file_order() -> None:
             ),
         )
         rollup = billing_rollup.build(items.lazy())
-        picked = rollup.daily.group_by("ResourceId").agg(billing_rollup.earliest("ServiceName"))
+        picked = rollup.daily.group_by("ResourceId").agg(earliest("ServiceName"))
         assert picked["ServiceName"].to_list() == [services[0]]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from costscan.reports.formats import ParquetRenderer
-from costscan.reports.interface import write_atomically
 from costscan.scanner.app.cli import main
+from costscan.scanner.contracts.files import write_atomically
 from tests.reports.sample import sample_report
 
 

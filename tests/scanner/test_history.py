@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from costscan.reports.changes import format_diff
 from costscan.reports.formats import ParquetRenderer
 from costscan.reports.interface import Report, RunInfo
 from costscan.reports.json import JsonRenderer
@@ -291,7 +292,7 @@ def test_missing_bucket_is_named(
         history.load_previous("s3://no-such-bucket/weekly", "aws", [ACCOUNT], WEEK_2)
 
 
-# --- diff, headline --------------------------------------------------------------------
+# --- diff -----------------------------------------------------------------------------
 
 
 def report_of(frame: pl.DataFrame, started_at: str) -> Report:
@@ -327,23 +328,13 @@ def test_format_diff_lists_new_resolved_and_open(tmp_path: Path) -> None:
     runs = three_weeks(str(tmp_path))
     changes = runs[1][1]
     assert changes is not None
-    assert history.format_diff(changes) == (
+    assert format_diff(changes) == (
         "Changes since 2026-11-15T06:00:00Z:\n"
         "New: 1 finding, +$3.60/month\n"
         "Resolved: 1 finding, $40.00/month realized\n"
         "  - storage.unattached-volume on name-vol-a: storage.unattached-volume title, "
         "$40.00/month, open 1 week\n"
         "Still open: 2 findings\n"
-    )
-
-
-def test_headline_with_and_without_history() -> None:
-    summary = {"monthly_savings": 1234.5, "findings": 12}
-    assert history.headline(summary, None) == "$1,234.50/month in savings found (12 findings)"
-    changes = {"new_monthly_savings": 300.0, "realized_monthly_savings": 45.25}
-    assert history.headline(summary, changes) == (
-        "$1,234.50/month in savings found (12 findings): "
-        "+$300.00 new this week, $45.25 realized since last week"
     )
 
 

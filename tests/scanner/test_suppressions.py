@@ -13,13 +13,12 @@ import pytest
 from costscan.reports.ranking import rank
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import ConfigError
-from costscan.scanner.pipeline.suppressions import (
+from costscan.scanner.contracts.suppression import (
     Suppression,
-    apply_suppressions,
-    as_suppressed,
     glob_to_regex,
     parse_suppressions,
 )
+from costscan.scanner.pipeline.suppressions import apply_suppressions, as_suppressed
 
 TODAY = date(2026, 11, 29)
 SOURCE = "costscan.toml"
