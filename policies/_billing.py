@@ -14,22 +14,22 @@ from collections.abc import Sequence
 import polars as pl
 
 from costscan.scanner.contracts.billing import earliest
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 
 __all__ = ["commitments", "daily", "distinct_starts", "earliest", "irregular_starts"]
 
 
-def daily(inv: Inventory) -> pl.LazyFrame:
+def daily(inv: InventoryView) -> pl.LazyFrame:
     """The billing rollup's rows (schema.BILLING_DAILY), lazy."""
     return inv.billing_rollup().daily.lazy()
 
 
-def commitments(inv: Inventory) -> pl.LazyFrame:
+def commitments(inv: InventoryView) -> pl.LazyFrame:
     """Commitment line items per commitment and status (schema.BILLING_COMMITMENTS), lazy."""
     return inv.billing_rollup().commitments.lazy()
 
 
-def irregular_starts(inv: Inventory) -> pl.LazyFrame:
+def irregular_starts(inv: InventoryView) -> pl.LazyFrame:
     """Charge starts not on the hour, per key tuple (schema.BILLING_IRREGULAR_STARTS)."""
     return inv.billing_rollup().irregular_starts.lazy()
 

@@ -20,7 +20,7 @@ from typing import Final
 import polars as pl
 
 from costscan.scanner.contracts import schema
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 
 # AWS prices a month as 730 hours (8,760 h / 12): its on-demand pricing pages and the
 # AWS Pricing Calculator (https://calculator.aws/) both turn hourly rates into monthly
@@ -47,16 +47,16 @@ WEEKDAY_NAMES: Final = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sa
 # --------------------------------------------------------------------------- window
 
 
-def lookback_start(inv: Inventory) -> datetime:
+def lookback_start(inv: InventoryView) -> datetime:
     """The first instant of the run's lookback window."""
     return inv.context.now - timedelta(days=inv.context.lookback_days)
 
 
-def lookback_hours(inv: Inventory) -> int:
+def lookback_hours(inv: InventoryView) -> int:
     return inv.context.lookback_days * 24
 
 
-def utilization_in_window(inv: Inventory) -> pl.LazyFrame:
+def utilization_in_window(inv: InventoryView) -> pl.LazyFrame:
     """Utilization rows in [now - lookback, now), so a longer fetch changes nothing.
 
     A datapoint is stamped with the start of its hour, so the hour stamped ``now`` has
@@ -69,7 +69,7 @@ def utilization_in_window(inv: Inventory) -> pl.LazyFrame:
     )
 
 
-def preferred_series(inv: Inventory, metric: str) -> pl.LazyFrame:
+def preferred_series(inv: InventoryView, metric: str) -> pl.LazyFrame:
     """One hourly series per resource for ``metric``: averages, or maxima where no average."""
     rows = utilization_in_window(inv).filter(
         (pl.col("metric") == metric)
@@ -97,7 +97,7 @@ def preferred_series(inv: Inventory, metric: str) -> pl.LazyFrame:
 # --------------------------------------------------------------------------- profiles
 
 
-def cpu_profile(inv: Inventory) -> pl.LazyFrame:
+def cpu_profile(inv: InventoryView) -> pl.LazyFrame:
     """Per resource: hours of CPU data, p50/p95/p99/mean of the hourly series, and max.
 
     ``cpu_max`` is the highest CPU value seen under any statistic (so the hourly maxima
@@ -121,7 +121,7 @@ def cpu_profile(inv: Inventory) -> pl.LazyFrame:
     return percentiles.join(peak, on="resource_id", how="left")
 
 
-def memory_profile(inv: Inventory) -> pl.LazyFrame:
+def memory_profile(inv: InventoryView) -> pl.LazyFrame:
     """Per resource with memory data: hours, p99 and max of memory used, in percent."""
     return (
         preferred_series(inv, "memory")
@@ -134,7 +134,7 @@ def memory_profile(inv: Inventory) -> pl.LazyFrame:
     )
 
 
-def network_profile(inv: Inventory, percentile: float) -> pl.LazyFrame:
+def network_profile(inv: InventoryView, percentile: float) -> pl.LazyFrame:
     """Per resource with network data: the ``percentile`` of bytes/second in and out.
 
     The series hold bytes per hour; dividing by 3,600 gives the average rate in the hour.
@@ -163,7 +163,7 @@ def network_profile(inv: Inventory, percentile: float) -> pl.LazyFrame:
     )
 
 
-def hourly_coverage(inv: Inventory) -> pl.LazyFrame:
+def hourly_coverage(inv: InventoryView) -> pl.LazyFrame:
     """Per resource: the share of the lookback's hours that have a CPU datapoint."""
     expected = float(lookback_hours(inv))
     return (
@@ -188,7 +188,7 @@ def has_local_disk(family: pl.Expr) -> pl.Expr:
     return family.str.extract(r"^[a-z]+\d+([a-z-]*)", 1).str.contains("d").fill_null(False)
 
 
-def instance_types(inv: Inventory) -> pl.LazyFrame:
+def instance_types(inv: InventoryView) -> pl.LazyFrame:
     """The price catalogue, one row per (provider, region, instance_type), with derived facts.
 
     Where a type is priced twice (say bundled and live), the stronger source wins.
@@ -214,7 +214,7 @@ def instance_types(inv: Inventory) -> pl.LazyFrame:
     )
 
 
-def running_instances(inv: Inventory) -> pl.LazyFrame:
+def running_instances(inv: InventoryView) -> pl.LazyFrame:
     """Running instances with a positive price, joined with their type's facts.
 
     Columns: identity, ``instance_type``, ``vcpus``, ``memory_gib``, ``architecture``,
@@ -273,7 +273,7 @@ def running_instances(inv: Inventory) -> pl.LazyFrame:
     )
 
 
-def candidate_types(inv: Inventory) -> pl.LazyFrame:
+def candidate_types(inv: InventoryView) -> pl.LazyFrame:
     """The catalogue with every column prefixed ``cand_``, ready to join on region."""
     types = instance_types(inv)
     return types.select(

@@ -37,7 +37,7 @@ from costscan.policies._compute import (
     running_instances,
 )
 from costscan.scanner.contracts import schema
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 
 ON_DEMAND = "on-demand"
@@ -76,13 +76,16 @@ class ComputeCommitmentParams:
     family="commitments",
     action="commit",
     title="Steady on-demand instance: cover it with a 1-year savings plan",
-    needs=("compute", "utilization"),
+    needs=("compute", "utilization", "prices", "commitments"),
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
-    params=ComputeCommitmentParams,
+    formula=(
+        f"monthly_savings = (hourly_price × {HOURS_PER_MONTH:g} − covered by existing "
+        "commitments) × discount"
+    ),
 )
-def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFrame:
+def compute_commitment(inv: InventoryView, p: ComputeCommitmentParams) -> pl.LazyFrame:
     """Steady on-demand instances that ran the whole lookback: commit for a year.
 
     Flagged: a running on-demand instance (lifecycle ``on-demand``), not in an Auto
@@ -163,10 +166,6 @@ def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFra
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=(
-                f"monthly_savings = (hourly_price × {HOURS_PER_MONTH:g} − covered by existing "
-                "commitments) × discount"
-            ),
             hours_per_month=HOURS_PER_MONTH,
             price=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
@@ -196,7 +195,7 @@ def compute_commitment(inv: Inventory, p: ComputeCommitmentParams) -> pl.LazyFra
     )
 
 
-def _net_of_existing_coverage(inv: Inventory, steady: pl.LazyFrame) -> pl.LazyFrame:
+def _net_of_existing_coverage(inv: InventoryView, steady: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``_ri_hours``, ``_sp_usd`` (existing coverage spent on each instance, a month)
     and ``_uncovered_usd`` (its monthly on-demand cost left for a new commitment)."""
     coverage = inv.lazy("commitments").filter(pl.col("kind") == "coverage")
@@ -259,13 +258,17 @@ class SpotParams:
     family="commitments",
     action="commit",
     title="Auto Scaling group member on demand: run it on spot",
-    needs=("compute",),
+    needs=("compute", "prices", "spot_prices", "tags"),
     effort_hours=8.0,
     risk="high",
     performance="risk",
-    params=SpotParams,
+    formula=(
+        f"monthly_savings = (on_demand_hourly - spot_hourly) × {HOURS_PER_MONTH:g}; "
+        f"without a believable spot price: on_demand_hourly × {HOURS_PER_MONTH:g} × "
+        "typical_discount"
+    ),
 )
-def spot(inv: Inventory, p: SpotParams) -> pl.LazyFrame:
+def spot(inv: InventoryView, p: SpotParams) -> pl.LazyFrame:
     """On-demand members of Auto Scaling groups: stateless capacity that can run on spot.
 
     Flagged: a running on-demand instance in an Auto Scaling group (``group`` set: a
@@ -388,11 +391,6 @@ def spot(inv: Inventory, p: SpotParams) -> pl.LazyFrame:
         ),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=(
-                f"monthly_savings = (on_demand_hourly - spot_hourly) × {HOURS_PER_MONTH:g}; "
-                f"without a believable spot price: on_demand_hourly × {HOURS_PER_MONTH:g} × "
-                "typical_discount"
-            ),
             hours_per_month=HOURS_PER_MONTH,
             on_demand=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
@@ -433,7 +431,7 @@ FOCUS_PROVIDERS: Final = {"AWS": "aws", "Amazon Web Services": "aws", "Microsoft
                           "Google Cloud": "gcp"}  # fmt: skip
 
 
-def held_commitments(inv: Inventory) -> pl.LazyFrame:
+def held_commitments(inv: InventoryView) -> pl.LazyFrame:
     """One row per reservation or savings plan: its description (EC2 / Savings Plans)
     merged with Cost Explorer's measurement, first non-null value of each column, the
     description first (providers/aws/commitments.py sends them as separate rows)."""
@@ -453,7 +451,7 @@ def _active(now: pl.Expr) -> pl.Expr:
     )
 
 
-def _billed_commitment_ids(inv: Inventory) -> pl.LazyFrame:
+def _billed_commitment_ids(inv: InventoryView) -> pl.LazyFrame:
     """Commitment ids the billing data accounts for (the ARN's last segment)."""
     return (
         commitments(inv)
@@ -479,13 +477,13 @@ class UnderusedCommitmentParams:
     family="commitments",
     action="configure",
     title="Reservation or savings plan under-used",
-    needs=("commitments",),
+    needs=("commitments", "billing"),
     effort_hours=2.0,
     risk="low",
     performance="neutral",
-    params=UnderusedCommitmentParams,
+    formula="monthly_savings = monthly_commitment × (1 − utilization)",
 )
-def underused(inv: Inventory, p: UnderusedCommitmentParams) -> pl.LazyFrame:
+def underused(inv: InventoryView, p: UnderusedCommitmentParams) -> pl.LazyFrame:
     """Active reservations and savings plans used below ``min_utilization``.
 
     Utilization is Cost Explorer's over the lookback (used hours / purchased hours for a
@@ -564,7 +562,6 @@ def underused(inv: Inventory, p: UnderusedCommitmentParams) -> pl.LazyFrame:
         .alias("confidence"),
         pl.lit("live").alias("price_source"),
         evidence(
-            formula="monthly_savings = monthly_commitment × (1 − utilization)",
             commitment=_commitment_evidence(),
             utilization=pl.col("utilization"),
             min_utilization=pl.lit(p.min_utilization),
@@ -605,13 +602,17 @@ class ExpiringCommitmentParams:
     family="commitments",
     action="configure",
     title="Reservation or savings plan expires soon",
-    needs=("commitments",),
+    needs=("commitments", "prices"),
     effort_hours=1.0,
     risk="low",
     performance="neutral",
-    params=ExpiringCommitmentParams,
+    formula=(
+        "monthly_savings = on_demand_equivalent − monthly_commitment × utilization; "
+        f"without Cost Explorer: instance_count × {HOURS_PER_MONTH:g} × "
+        "on_demand_hourly − monthly_commitment"
+    ),
 )
-def expiring(inv: Inventory, p: ExpiringCommitmentParams) -> pl.LazyFrame:
+def expiring(inv: InventoryView, p: ExpiringCommitmentParams) -> pl.LazyFrame:
     """Active reservations and savings plans that expire within ``within_days``.
 
     When a commitment ends, the usage it covered goes back to on-demand rates. Renewing
@@ -689,11 +690,6 @@ def expiring(inv: Inventory, p: ExpiringCommitmentParams) -> pl.LazyFrame:
         .alias("confidence"),
         pl.when(measured).then(pl.lit("live")).otherwise(pl.lit("bundled")).alias("price_source"),
         evidence(
-            formula=(
-                "monthly_savings = on_demand_equivalent − monthly_commitment × utilization; "
-                f"without Cost Explorer: instance_count × {HOURS_PER_MONTH:g} × "
-                "on_demand_hourly − monthly_commitment"
-            ),
             commitment=_commitment_evidence(),
             expires=pl.col("expires").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
             days_left=days_left,
@@ -736,9 +732,12 @@ class UnusedCommitmentBillingParams:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
-    params=UnusedCommitmentBillingParams,
+    formula=(
+        "monthly_savings = Σ EffectiveCost(CommitmentDiscountStatus = Unused) × "
+        f"{HOURS_PER_MONTH:g} / billed_hours"
+    ),
 )
-def unused_billing(inv: Inventory, p: UnusedCommitmentBillingParams) -> pl.LazyFrame:
+def unused_billing(inv: InventoryView, p: UnusedCommitmentBillingParams) -> pl.LazyFrame:
     """Commitments (RIs, savings plans, CUDs, reservations) whose billed cost went unused.
 
     From FOCUS rows with a CommitmentDiscountId: per commitment, the EffectiveCost of
@@ -818,10 +817,6 @@ def unused_billing(inv: Inventory, p: UnusedCommitmentBillingParams) -> pl.LazyF
         pl.lit(p.confidence).alias("confidence"),
         pl.lit("billing").alias("price_source"),
         evidence(
-            formula=(
-                "monthly_savings = Σ EffectiveCost(CommitmentDiscountStatus = Unused) × "
-                f"{HOURS_PER_MONTH:g} / billed_hours"
-            ),
             unused_effective_cost=pl.col("_unused"),
             used_effective_cost=pl.col("_used"),
             utilization=pl.col("_utilization"),
@@ -852,9 +847,9 @@ class OnDemandBillingParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
-    params=OnDemandBillingParams,
+    formula=(f"monthly_savings = Σ EffectiveCost × {HOURS_PER_MONTH:g} / period_hours × discount"),
 )
-def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
+def on_demand_billing(inv: InventoryView, p: OnDemandBillingParams) -> pl.LazyFrame:
     """Resources billed on demand nearly every hour: a 1-year commitment would cover them.
 
     From FOCUS usage rows (ChargeCategory "Usage") at list rates (PricingCategory
@@ -946,9 +941,6 @@ def on_demand_billing(inv: Inventory, p: OnDemandBillingParams) -> pl.LazyFrame:
         pl.lit(p.confidence).alias("confidence"),
         pl.lit("billing").alias("price_source"),
         evidence(
-            formula=(
-                f"monthly_savings = Σ EffectiveCost × {HOURS_PER_MONTH:g} / period_hours × discount"
-            ),
             on_demand_effective_cost=pl.col("_cost"),
             billed_hours=pl.col("_billed_hours"),
             period_hours=pl.col("_period_hours"),

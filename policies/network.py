@@ -23,7 +23,7 @@ import polars as pl
 
 from costscan.policies._billing import daily, earliest
 from costscan.policies._compute import DAYS_PER_MONTH, HOURS_PER_MONTH, evidence, findings, money
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 
 GIB = 1024.0**3
@@ -119,13 +119,16 @@ def cdn_arithmetic(frame: pl.LazyFrame, p: CdnPricing, key: str) -> pl.LazyFrame
     )
 
 
+# The saving of serving an origin's egress through CloudFront (both CDN policies).
+CDN_FORMULA = (
+    "monthly_savings = direct egress cost; added_monthly_cost = CloudFront per-GB tiers"
+    " on (GB - free 1 TB share) + HTTPS fee per 10,000 on (GB x 2^30 / object bytes -"
+    " free 10M share)"
+)
+
+
 def _cdn_evidence(p: CdnPricing, extra: dict[str, pl.Expr | str | float]) -> pl.Expr:
     return evidence(
-        formula=(
-            "monthly_savings = direct egress cost; added_monthly_cost = CloudFront per-GB tiers"
-            " on (GB - free 1 TB share) + HTTPS fee per 10,000 on (GB x 2^30 / object bytes -"
-            " free 10M share)"
-        ),
         monthly_gb=pl.col("monthly_gb"),
         egress_cost=pl.col("egress_cost"),
         egress_list_cost=pl.col("list_egress_cost"),
@@ -153,12 +156,12 @@ def _cdn_evidence(p: CdnPricing, extra: dict[str, pl.Expr | str | float]) -> pl.
     )
 
 
-def _month_scale(inv: Inventory) -> float:
+def _month_scale(inv: InventoryView) -> float:
     """Lookback usage -> a month."""
     return HOURS_PER_MONTH / (inv.context.lookback_days * 24.0)
 
 
-def _idle_rows(inv: Inventory, kind: str) -> pl.LazyFrame:
+def _idle_rows(inv: InventoryView, kind: str) -> pl.LazyFrame:
     return inv.lazy("network_idle").filter(
         (pl.col("kind") == kind) & pl.col("hourly_price").is_not_null()
     )
@@ -187,9 +190,9 @@ class IdleElasticIpParams:
     effort_hours=0.25,
     risk="low",
     performance="neutral",
-    params=IdleElasticIpParams,
+    formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
 )
-def idle_elastic_ip(inv: Inventory, p: IdleElasticIpParams) -> pl.LazyFrame:
+def idle_elastic_ip(inv: InventoryView, p: IdleElasticIpParams) -> pl.LazyFrame:
     """Elastic IPs associated with nothing.
 
     Since 1 February 2024 AWS charges $0.005 an hour for every public IPv4 address, in use
@@ -218,7 +221,6 @@ def idle_elastic_ip(inv: Inventory, p: IdleElasticIpParams) -> pl.LazyFrame:
         confidence=_price_confidence(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
             hourly_price=pl.col("hourly_price"),
             price_reference=pl.col("price_reference"),
             associated=pl.col("attached"),
@@ -246,9 +248,12 @@ class IdleNatGatewayParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
-    params=IdleNatGatewayParams,
+    formula=(
+        f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g} + processed_gb × "
+        "data_price_per_gb × 730 / (lookback_days × 24)"
+    ),
 )
-def idle_nat_gateway(inv: Inventory, p: IdleNatGatewayParams) -> pl.LazyFrame:
+def idle_nat_gateway(inv: InventoryView, p: IdleNatGatewayParams) -> pl.LazyFrame:
     """NAT gateways that processed (almost) no bytes over the lookback.
 
     Flagged: processed_gb (BytesInFromSource + BytesInFromDestination over the lookback)
@@ -289,10 +294,6 @@ def idle_nat_gateway(inv: Inventory, p: IdleNatGatewayParams) -> pl.LazyFrame:
         .otherwise(_price_confidence(p.confidence)),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=(
-                f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g} + processed_gb × "
-                "data_price_per_gb × 730 / (lookback_days × 24)"
-            ),
             hourly_price=pl.col("hourly_price"),
             data_price_per_gb=pl.col("data_price_per_gb"),
             processed_gb=pl.col("processed_gb"),
@@ -321,9 +322,9 @@ class IdleLoadBalancerParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
-    params=IdleLoadBalancerParams,
+    formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
 )
-def idle_load_balancer(inv: Inventory, p: IdleLoadBalancerParams) -> pl.LazyFrame:
+def idle_load_balancer(inv: InventoryView, p: IdleLoadBalancerParams) -> pl.LazyFrame:
     """Load balancers with no healthy targets, or under 100 requests a day.
 
     Requests are ALB RequestCount and, for NLBs, NewFlowCount, over the lookback.
@@ -364,7 +365,6 @@ def idle_load_balancer(inv: Inventory, p: IdleLoadBalancerParams) -> pl.LazyFram
         .otherwise(pl.lit(p.confidence_no_targets_only)),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
             hourly_price=pl.col("hourly_price"),
             requests=pl.col("requests"),
             requests_per_day=per_day,
@@ -398,9 +398,12 @@ class GatewayEndpointParams:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
-    params=GatewayEndpointParams,
+    formula=(
+        "monthly_savings = processed_gb × 730 / (lookback_days × 24) × "
+        "assumed_s3_dynamodb_share × data_price_per_gb"
+    ),
 )
-def nat_gateway_endpoint(inv: Inventory, p: GatewayEndpointParams) -> pl.LazyFrame:
+def nat_gateway_endpoint(inv: InventoryView, p: GatewayEndpointParams) -> pl.LazyFrame:
     """Busy NAT gateways in VPCs lacking a (free) S3 or DynamoDB gateway endpoint.
 
     Traffic from private subnets to S3 and DynamoDB goes through the NAT gateway and pays
@@ -452,10 +455,6 @@ def nat_gateway_endpoint(inv: Inventory, p: GatewayEndpointParams) -> pl.LazyFra
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=(
-                "monthly_savings = processed_gb × 730 / (lookback_days × 24) × "
-                "assumed_s3_dynamodb_share × data_price_per_gb"
-            ),
             processed_gb=pl.col("processed_gb"),
             monthly_processed_gb=monthly_gb,
             assumed_s3_dynamodb_share=p.assumed_s3_dynamodb_share,
@@ -482,7 +481,7 @@ class CdnForOriginParams(CdnPricing):
     confidence_assumed_size: float = 0.4
 
 
-def _object_sizes(inv: Inventory) -> pl.LazyFrame:
+def _object_sizes(inv: InventoryView) -> pl.LazyFrame:
     """Average stored object size per bucket (bytes / objects), where metrics exist."""
     return (
         inv.lazy("buckets")
@@ -501,13 +500,13 @@ def _object_sizes(inv: Inventory) -> pl.LazyFrame:
     family="network",
     action="configure",
     title="Heavy internet egress without a CDN: put CloudFront in front",
-    needs=("transfer",),
+    needs=("transfer", "buckets"),
     effort_hours=8.0,
     risk="low",
     performance="improves",
-    params=CdnForOriginParams,
+    formula=CDN_FORMULA,
 )
-def cdn_for_origin(inv: Inventory, p: CdnForOriginParams) -> pl.LazyFrame:
+def cdn_for_origin(inv: InventoryView, p: CdnForOriginParams) -> pl.LazyFrame:
     """Sources (EC2, S3, load balancers) serving heavy egress straight to the internet.
 
     From ``transfer`` rows with destination ``internet`` and a known source resource,
@@ -617,9 +616,9 @@ GB_UNITS = ("gb", "gib", "gigabytes", "gibibytes", "gb-month")
     effort_hours=8.0,
     risk="low",
     performance="improves",
-    params=BillingCdnParams,
+    formula=CDN_FORMULA,
 )
-def billing_cdn_egress(inv: Inventory, p: BillingCdnParams) -> pl.LazyFrame:
+def billing_cdn_egress(inv: InventoryView, p: BillingCdnParams) -> pl.LazyFrame:
     """Data transfer out to the internet in a FOCUS export, by source, priced against a CDN.
 
     Rows: ChargeDescription / SkuId naming data transfer out to the internet (not
@@ -727,9 +726,12 @@ class CompressionParams:
     effort_hours=0.5,
     risk="low",
     performance="improves",
-    params=CompressionParams,
+    formula=(
+        "monthly_savings = tiered(GB) - tiered(GB × (1 - compressible_share × "
+        "compression_reduction))"
+    ),
 )
-def distribution_compression(inv: Inventory, p: CompressionParams) -> pl.LazyFrame:
+def distribution_compression(inv: InventoryView, p: CompressionParams) -> pl.LazyFrame:
     """Distributions with a cache behaviour that does not compress.
 
     Saving formula: monthly GB = bytes_out / 2^30 × 730 / (lookback_days × 24);
@@ -770,10 +772,6 @@ def distribution_compression(inv: Inventory, p: CompressionParams) -> pl.LazyFra
         confidence=pl.lit(p.confidence),
         price_source=pl.lit("bundled"),
         evidence=evidence(
-            formula=(
-                "monthly_savings = tiered(GB) - tiered(GB × (1 - compressible_share × "
-                "compression_reduction))"
-            ),
             monthly_gb=pl.col("_gb"),
             compressible_share=p.compressible_share,
             compression_reduction=p.compression_reduction,
@@ -803,9 +801,9 @@ class PriceClassParams:
     effort_hours=0.5,
     risk="low",
     performance="risk",
-    params=PriceClassParams,
+    formula="monthly_savings = Σ outside-PriceClass_100 edge GB × (edge price - 0.085)",
 )
-def price_class_regional(inv: Inventory, p: PriceClassParams) -> pl.LazyFrame:
+def price_class_regional(inv: InventoryView, p: PriceClassParams) -> pl.LazyFrame:
     """PriceClass_All distributions whose viewers are (almost) all in the US, Canada, Europe.
 
     Evidence: CloudFront ``<edge>-DataTransfer-Out-Bytes`` rows of ``transfer`` (billing
@@ -907,7 +905,6 @@ def price_class_regional(inv: Inventory, p: PriceClassParams) -> pl.LazyFrame:
         .otherwise(pl.lit(p.confidence)),
         price_source=pl.lit("bundled"),
         evidence=evidence(
-            formula="monthly_savings = Σ outside-PriceClass_100 edge GB × (edge price - 0.085)",
             monthly_gb=pl.col("_gb"),
             outside_gb=pl.col("_outside_gb"),
             outside_share=pl.col("_outside_share"),

@@ -29,7 +29,7 @@ from costscan.policies._compute import (
     regional_price_confidence,
 )
 from costscan.scanner.contracts import schema
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 
 BYTES_PER_GB: Final = float(2**30)
@@ -80,9 +80,12 @@ class LogRetentionParams:
     effort_hours=0.25,
     risk="low",
     performance="neutral",
-    params=LogRetentionParams,
+    formula=(
+        "monthly_savings = stored_bytes / 2^30 × compression_factor × older_share"
+        " × storage_price_per_gb_month"
+    ),
 )
-def log_retention(inv: Inventory, p: LogRetentionParams) -> pl.LazyFrame:
+def log_retention(inv: InventoryView, p: LogRetentionParams) -> pl.LazyFrame:
     """Log groups with no retention keep every byte forever; a retention period drops the old.
 
     Flagged: a log group with no retention setting (never expire) holding stored bytes
@@ -168,10 +171,6 @@ def log_retention(inv: Inventory, p: LogRetentionParams) -> pl.LazyFrame:
         confidence=regional_price_confidence(confidence, p.fallback_price_factor),
         price_source=pl.col("price_source").fill_null("bundled"),
         evidence=evidence(
-            formula=(
-                "monthly_savings = stored_bytes / 2^30 × compression_factor × older_share"
-                " × storage_price_per_gb_month"
-            ),
             stored_bytes=pl.col("stored_bytes"),
             ingested_bytes_30d=pl.col("ingested_bytes_30d"),
             age_days=pl.col("_age_days"),
@@ -209,9 +208,12 @@ class LogIngestionParams:
     effort_hours=4.0,
     risk="low",
     performance="neutral",
-    params=LogIngestionParams,
+    formula=(
+        "monthly_savings = ingested_bytes_30d / 2^30 × ingestion_price_per_gb"
+        " × reduction_share (estimate)"
+    ),
 )
-def log_ingestion(inv: Inventory, p: LogIngestionParams) -> pl.LazyFrame:
+def log_ingestion(inv: InventoryView, p: LogIngestionParams) -> pl.LazyFrame:
     """Log groups taking in many GB a month; sampling or a higher log level cuts ingestion.
 
     Flagged: a log group whose ingestion (IncomingBytes over the lookback, scaled to 30
@@ -254,10 +256,6 @@ def log_ingestion(inv: Inventory, p: LogIngestionParams) -> pl.LazyFrame:
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source").fill_null("bundled"),
         evidence=evidence(
-            formula=(
-                "monthly_savings = ingested_bytes_30d / 2^30 × ingestion_price_per_gb"
-                " × reduction_share (estimate)"
-            ),
             ingested_bytes_30d=pl.col("ingested_bytes_30d"),
             lookback_days=inv.context.lookback_days,
             log_class=pl.col("log_class"),
@@ -317,9 +315,13 @@ def _tiered_cost(frame: pl.LazyFrame, counts: dict[str, pl.Expr], row: str) -> p
     effort_hours=4.0,
     risk="low",
     performance="neutral",
-    params=MetricCardinalityParams,
+    formula=(
+        "monthly_savings = cost(M) − cost(M − removed), M = account custom series"
+        " − series removed by larger findings before this one; cost = tiered"
+        " custom-metric price"
+    ),
 )
-def metric_cardinality(inv: Inventory, p: MetricCardinalityParams) -> pl.LazyFrame:
+def metric_cardinality(inv: InventoryView, p: MetricCardinalityParams) -> pl.LazyFrame:
     """Custom metrics whose series multiply by a dimension with many distinct values.
 
     Flagged: a custom metric (namespace not under ``AWS/``) whose dimension key with the
@@ -415,11 +417,6 @@ def metric_cardinality(inv: Inventory, p: MetricCardinalityParams) -> pl.LazyFra
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source").fill_null("bundled"),
         evidence=evidence(
-            formula=(
-                "monthly_savings = cost(M) − cost(M − removed), M = account custom series"
-                " − series removed by larger findings before this one; cost = tiered"
-                " custom-metric price"
-            ),
             dimension=pl.col("_top_key"),
             distinct_values=pl.col("_top_values"),
             series_count=pl.col("series_count"),
@@ -458,7 +455,7 @@ class CostAnomalyParams:
     confidence_new_spend: float = 0.4
 
 
-def _anchored_billing(inv: Inventory) -> pl.LazyFrame:
+def _anchored_billing(inv: InventoryView) -> pl.LazyFrame:
     """The billing rollup's rows with a charge day, with ``_days_back``: whole days before
     the last day in the export.
 
@@ -526,9 +523,9 @@ def _per_window(frame: pl.LazyFrame, windows: Sequence[int]) -> pl.LazyFrame:
     effort_hours=1.0,
     risk="low",
     performance="neutral",
-    params=CostAnomalyParams,
+    formula="current_monthly_cost = latest_period.cost × 30.42 / window_days",
 )
-def cost_anomaly(inv: Inventory, p: CostAnomalyParams) -> pl.LazyFrame:
+def cost_anomaly(inv: InventoryView, p: CostAnomalyParams) -> pl.LazyFrame:
     """Resources and services whose cost jumped week over week or month over month.
 
     Flagged, per resource (ResourceId) and per service (ServiceName) within each account
@@ -653,7 +650,6 @@ def cost_anomaly(inv: Inventory, p: CostAnomalyParams) -> pl.LazyFrame:
         .otherwise(pl.lit(p.confidence)),
         price_source=pl.lit("billing"),
         evidence=evidence(
-            formula="current_monthly_cost = latest_period.cost × 30.42 / window_days",
             cost_column="EffectiveCost (BilledCost where null)",
             window_days=pl.col("window_days"),
             latest_period=pl.struct(
@@ -714,9 +710,9 @@ def _has_tag(key: str) -> pl.Expr:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
-    params=UnallocatedSpendParams,
+    formula="current_monthly_cost = untagged_cost × 30.42 / days",
 )
-def unallocated_spend(inv: Inventory, p: UnallocatedSpendParams) -> pl.LazyFrame:
+def unallocated_spend(inv: InventoryView, p: UnallocatedSpendParams) -> pl.LazyFrame:
     """Spend per account and service that lacks one of the required cost-allocation tags.
 
     Rows of the ``charge_categories`` in the latest ``window_days`` of the export whose
@@ -815,7 +811,6 @@ def unallocated_spend(inv: Inventory, p: UnallocatedSpendParams) -> pl.LazyFrame
         confidence=pl.lit(p.confidence),
         price_source=pl.lit("billing"),
         evidence=evidence(
-            formula="current_monthly_cost = untagged_cost × 30.42 / days",
             required_tags=pl.lit(list(keys), dtype=pl.List(pl.String)),
             charge_categories=pl.lit(list(p.charge_categories), dtype=pl.List(pl.String)),
             period=pl.struct(

@@ -32,7 +32,7 @@ from costscan.policies._compute import (
     running_instances,
     weaker_source,
 )
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 
 # Graviton moves go from this architecture to that one (schema.COMPUTE's vocabulary).
@@ -53,6 +53,9 @@ def _cheapest_per_instance(pairs: pl.LazyFrame) -> pl.LazyFrame:
         maintain_order=True,
     )
 
+
+# A move to a cheaper type (previous generation, Graviton): the price difference.
+MOVE_FORMULA: Final = f"monthly_savings = (current_hourly - candidate_hourly) × {HOURS_PER_MONTH:g}"
 
 # AWS Compute Optimizer needs at least 30 hours of metrics in the past 14 days before it
 # recommends anything; with less, findings lose confidence.
@@ -88,13 +91,13 @@ class IdleParams:
     family="rightsizing",
     action="remove",
     title="Idle instance: stop or terminate",
-    needs=("compute", "utilization"),
+    needs=("compute", "utilization", "prices"),
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
-    params=IdleParams,
+    formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
 )
-def idle(inv: Inventory, p: IdleParams) -> pl.LazyFrame:
+def idle(inv: InventoryView, p: IdleParams) -> pl.LazyFrame:
     """Running instances whose CPU never rose above 1% and whose network stayed quiet.
 
     Flagged: a running instance whose maximum CPU over the lookback is at or under
@@ -167,7 +170,6 @@ def idle(inv: Inventory, p: IdleParams) -> pl.LazyFrame:
         .otherwise(pl.lit(p.confidence)),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
             hours_per_month=HOURS_PER_MONTH,
             price=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
@@ -226,9 +228,12 @@ class OverprovisionedParams:
     effort_hours=2.0,
     risk="medium",
     performance="neutral",
-    params=OverprovisionedParams,
+    formula=(
+        f"monthly_savings = (current_hourly - candidate_hourly) × {HOURS_PER_MONTH:g}; "
+        "projected_cpu_p99 = cpu_p99 × current_vcpus / candidate_vcpus"
+    ),
 )
-def overprovisioned(inv: Inventory, p: OverprovisionedParams) -> pl.LazyFrame:
+def overprovisioned(inv: InventoryView, p: OverprovisionedParams) -> pl.LazyFrame:
     """Running instances whose load fits a cheaper, smaller type with headroom to spare.
 
     Flagged: a running instance for which a cheaper type exists in the same region with
@@ -358,10 +363,6 @@ def overprovisioned(inv: Inventory, p: OverprovisionedParams) -> pl.LazyFrame:
         .otherwise(pl.lit(p.confidence)),
         price_source=weaker_source(pl.col("price_source"), pl.col("cand_source")),
         evidence=evidence(
-            formula=(
-                f"monthly_savings = (current_hourly - candidate_hourly) × {HOURS_PER_MONTH:g}; "
-                "projected_cpu_p99 = cpu_p99 × current_vcpus / candidate_vcpus"
-            ),
             hours_per_month=HOURS_PER_MONTH,
             current=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
@@ -418,9 +419,9 @@ class PreviousGenerationParams:
     effort_hours=2.0,
     risk="low",
     performance="improves",
-    params=PreviousGenerationParams,
+    formula=MOVE_FORMULA,
 )
-def previous_generation(inv: Inventory, p: PreviousGenerationParams) -> pl.LazyFrame:
+def previous_generation(inv: InventoryView, p: PreviousGenerationParams) -> pl.LazyFrame:
     """Running instances of a previous-generation type with a cheaper current one.
 
     Flagged: a running instance whose type the catalogue marks as previous generation
@@ -496,9 +497,9 @@ class GravitonParams:
     effort_hours=8.0,
     risk="medium",
     performance="neutral",
-    params=GravitonParams,
+    formula=MOVE_FORMULA,
 )
-def graviton(inv: Inventory, p: GravitonParams) -> pl.LazyFrame:
+def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
     """Running x86_64 instances whose class has a cheaper arm64 (Graviton) type.
 
     Flagged: a running x86_64 instance when a current-generation arm64 type in the same
@@ -575,7 +576,6 @@ def _resize_findings(
         confidence=pl.lit(confidence),
         price_source=weaker_source(pl.col("price_source"), pl.col("cand_source")),
         evidence=evidence(
-            formula=f"monthly_savings = (current_hourly - candidate_hourly) × {HOURS_PER_MONTH:g}",
             hours_per_month=HOURS_PER_MONTH,
             current=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
@@ -616,13 +616,16 @@ class UnderprovisionedParams:
     family="rightsizing",
     action="bottleneck",
     title="Under-provisioned instance: CPU above the alert line",
-    needs=("compute", "utilization"),
+    needs=("compute", "utilization", "prices"),
     effort_hours=2.0,
     risk="low",
     performance="improves",
-    params=UnderprovisionedParams,
+    formula=(
+        f"added_monthly_cost = (next_size_hourly - current_hourly) × {HOURS_PER_MONTH:g};"
+        " monthly_savings = 0 (a bottleneck never counts as a saving)"
+    ),
 )
-def underprovisioned(inv: Inventory, p: UnderprovisionedParams) -> pl.LazyFrame:
+def underprovisioned(inv: InventoryView, p: UnderprovisionedParams) -> pl.LazyFrame:
     """Running instances whose p95 CPU is above the alert line: a bottleneck, not a saving.
 
     Flagged: a running instance whose p95 hourly CPU over the lookback is above
@@ -718,10 +721,6 @@ def underprovisioned(inv: Inventory, p: UnderprovisionedParams) -> pl.LazyFrame:
         .then(weaker_source(pl.col("price_source"), pl.col("cand_source")))
         .otherwise(pl.col("price_source")),
         evidence=evidence(
-            formula=(
-                f"added_monthly_cost = (next_size_hourly - current_hourly) × {HOURS_PER_MONTH:g};"
-                " monthly_savings = 0 (a bottleneck never counts as a saving)"
-            ),
             hours_per_month=HOURS_PER_MONTH,
             current=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
@@ -806,9 +805,12 @@ def _hours(delta: pl.Expr) -> pl.Expr:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
-    params=BillingIdleParams,
+    formula=(
+        f"monthly_savings = billed cost / billed hours × {HOURS_PER_MONTH:g} "
+        "(EffectiveCost, else BilledCost, over Usage rows)"
+    ),
 )
-def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
+def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
     """Resources billed nearly every hour of the billing export with near-zero usage.
 
     Read from the ``billing`` frame (FOCUS line items), ``Usage`` rows only
@@ -963,10 +965,6 @@ def billing_idle(inv: Inventory, p: BillingIdleParams) -> pl.LazyFrame:
         confidence=pl.lit(p.confidence),
         price_source=pl.lit("billing"),
         evidence=evidence(
-            formula=(
-                f"monthly_savings = billed cost / billed hours × {HOURS_PER_MONTH:g} "
-                "(EffectiveCost, else BilledCost, over Usage rows)"
-            ),
             hours_per_month=HOURS_PER_MONTH,
             billing=pl.struct(
                 cost=pl.col("cost"),

@@ -26,7 +26,7 @@ from costscan.policies._compute import (
     price_evidence,
     running_instances,
 )
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 
 
@@ -66,13 +66,13 @@ class OffhoursParams:
     family="scheduling",
     action="schedule",
     title="Non-production instance runs around the clock",
-    needs=("compute", "utilization", "tags"),
+    needs=("compute", "utilization", "tags", "prices"),
     effort_hours=2.0,
     risk="low",
     performance="neutral",
-    params=OffhoursParams,
+    formula="monthly_savings = hourly_price × hours_off_per_week × 52 / 12",
 )
-def offhours(inv: Inventory, p: OffhoursParams) -> pl.LazyFrame:
+def offhours(inv: InventoryView, p: OffhoursParams) -> pl.LazyFrame:
     """Non-production instances that run 24/7: stop them outside the hours they are used.
 
     Flagged: a running instance tagged as non-production (a tag key and value from the
@@ -195,7 +195,6 @@ def offhours(inv: Inventory, p: OffhoursParams) -> pl.LazyFrame:
         .otherwise(pl.lit(p.confidence_default)),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula="monthly_savings = hourly_price × hours_off_per_week × 52 / 12",
             hours_per_month=HOURS_PER_MONTH,
             weeks_per_month=WEEKS_PER_MONTH,
             price=price_evidence(
@@ -224,7 +223,7 @@ def offhours(inv: Inventory, p: OffhoursParams) -> pl.LazyFrame:
     )
 
 
-def _weekly_shape(inv: Inventory, p: OffhoursParams, resources: pl.LazyFrame) -> pl.LazyFrame:
+def _weekly_shape(inv: InventoryView, p: OffhoursParams, resources: pl.LazyFrame) -> pl.LazyFrame:
     """Per resource of ``resources`` with CPU data: busy line, on-hours a week, windows.
 
     Columns: resource_id, median_cpu, busy_line, on_hours, busy_text, schedule_text.

@@ -23,7 +23,7 @@ import polars as pl
 
 from costscan.policies._compute import evidence, findings, money, num, regional_price_confidence
 from costscan.scanner.contracts import schema
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 
 GIB = 1024.0**3
@@ -94,6 +94,14 @@ class UnattachedVolumeParams:
     fallback_price_factor: float = 0.8
 
 
+# The saving of removing a volume (both volume policies).
+VOLUME_REMOVAL_FORMULA = (
+    "monthly_savings = monthly_price; added_monthly_cost = size_gb × "
+    "snapshot price (a full first snapshot, an upper bound: EBS snapshots are "
+    "incremental and bill only used blocks)"
+)
+
+
 def _volume_removal(
     flagged: pl.LazyFrame, p: UnattachedVolumeParams | StoppedInstanceVolumeParams, why: pl.Expr
 ) -> pl.LazyFrame:
@@ -119,9 +127,6 @@ def _volume_removal(
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula="monthly_savings = monthly_price; added_monthly_cost = size_gb × "
-            "snapshot price (a full first snapshot, an upper bound: EBS snapshots are "
-            "incremental and bill only used blocks)",
             volume_type=pl.col("volume_type"),
             size_gb=pl.col("size_gb"),
             iops=pl.col("iops"),
@@ -148,9 +153,9 @@ def _volume_removal(
     effort_hours=0.5,
     risk="low",
     performance="neutral",
-    params=UnattachedVolumeParams,
+    formula=VOLUME_REMOVAL_FORMULA,
 )
-def unattached_volume(inv: Inventory, p: UnattachedVolumeParams) -> pl.LazyFrame:
+def unattached_volume(inv: InventoryView, p: UnattachedVolumeParams) -> pl.LazyFrame:
     """Volumes attached to nothing (state ``available``), older than ``min_age_days``.
 
     An unattached volume does no work and bills its full provisioned size, IOPS and
@@ -194,9 +199,9 @@ class StoppedInstanceVolumeParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
-    params=StoppedInstanceVolumeParams,
+    formula=VOLUME_REMOVAL_FORMULA,
 )
-def stopped_instance_volume(inv: Inventory, p: StoppedInstanceVolumeParams) -> pl.LazyFrame:
+def stopped_instance_volume(inv: InventoryView, p: StoppedInstanceVolumeParams) -> pl.LazyFrame:
     """Volumes attached to an instance stopped for more than ``min_stopped_days``.
 
     A stopped instance pays nothing for compute, but its volumes bill in full. After a
@@ -268,9 +273,11 @@ class Gp2ToGp3Params:
     effort_hours=0.5,
     risk="low",
     performance="improves",
-    params=Gp2ToGp3Params,
+    formula="monthly_savings = gp2 monthly_price - size_gb × gp3 per-GB; "
+    "added_monthly_cost = max(iops - 3000, 0) × gp3 per-IOPS + "
+    "max(throughput - 125, 0) × gp3 per-MB/s",
 )
-def gp2_to_gp3(inv: Inventory, p: Gp2ToGp3Params) -> pl.LazyFrame:
+def gp2_to_gp3(inv: InventoryView, p: Gp2ToGp3Params) -> pl.LazyFrame:
     """gp2 volumes, which gp3 serves at least as fast for less (an online Elastic Volumes change).
 
     gp3 is priced lower per GB and includes 3,000 IOPS and 125 MB/s whatever the size; a
@@ -331,9 +338,6 @@ def gp2_to_gp3(inv: Inventory, p: Gp2ToGp3Params) -> pl.LazyFrame:
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula="monthly_savings = gp2 monthly_price - size_gb × gp3 per-GB; "
-            "added_monthly_cost = max(iops - 3000, 0) × gp3 per-IOPS + "
-            "max(throughput - 125, 0) × gp3 per-MB/s",
             size_gb=pl.col("size_gb"),
             gp2_monthly_price=pl.col("monthly_price"),
             gp2_baseline_iops=pl.col("_iops"),
@@ -372,9 +376,11 @@ class Io1Params:
     effort_hours=0.5,
     risk="low",
     performance="improves",
-    params=Io1Params,
+    formula="monthly_savings = io1 monthly_price - (size_gb × io2 per-GB + "
+    "min(iops, 32000) × tier1 + clip(iops - 32000, 0, 32000) × tier2 + "
+    "max(iops - 64000, 0) × tier3)",
 )
-def io1_to_io2(inv: Inventory, p: Io1Params) -> pl.LazyFrame:
+def io1_to_io2(inv: InventoryView, p: Io1Params) -> pl.LazyFrame:
     """io1 volumes whose IOPS cost less as io2 (tiered IOPS), at the same IOPS.
 
     io2 costs the same per GB as io1 but prices provisioned IOPS in tiers (above 32,000 and
@@ -414,9 +420,6 @@ def io1_to_io2(inv: Inventory, p: Io1Params) -> pl.LazyFrame:
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula="monthly_savings = io1 monthly_price - (size_gb × io2 per-GB + "
-            "min(iops, 32000) × tier1 + clip(iops - 32000, 0, 32000) × tier2 + "
-            "max(iops - 64000, 0) × tier3)",
             size_gb=pl.col("size_gb"),
             iops=iops,
             io1_monthly_price=pl.col("monthly_price"),
@@ -442,9 +445,10 @@ def io1_to_io2(inv: Inventory, p: Io1Params) -> pl.LazyFrame:
     effort_hours=1.0,
     risk="medium",
     performance="risk",
-    params=Io1Params,
+    formula="monthly_savings = io1 monthly_price - (size_gb × gp3 per-GB + "
+    "max(iops - 3000, 0) × gp3 per-IOPS + max(throughput - 125, 0) × gp3 per-MB/s)",
 )
-def io1_to_gp3(inv: Inventory, p: Io1Params) -> pl.LazyFrame:
+def io1_to_gp3(inv: InventoryView, p: Io1Params) -> pl.LazyFrame:
     """io1 volumes whose provisioned IOPS gp3 can deliver (at most 16,000).
 
     gp3 provisions up to 16,000 IOPS and 1,000 MB/s for far less than io1, but its latency
@@ -501,8 +505,6 @@ def io1_to_gp3(inv: Inventory, p: Io1Params) -> pl.LazyFrame:
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula="monthly_savings = io1 monthly_price - (size_gb × gp3 per-GB + "
-            "max(iops - 3000, 0) × gp3 per-IOPS + max(throughput - 125, 0) × gp3 per-MB/s)",
             size_gb=pl.col("size_gb"),
             iops=iops,
             gp3_throughput_mbps=pl.col("_throughput"),
@@ -542,9 +544,9 @@ class StaleSnapshotParams:
     effort_hours=0.25,
     risk="low",
     performance="neutral",
-    params=StaleSnapshotParams,
+    formula="monthly_savings = size_gb × snapshot per-GB-month (upper bound)",
 )
-def stale_snapshot(inv: Inventory, p: StaleSnapshotParams) -> pl.LazyFrame:
+def stale_snapshot(inv: InventoryView, p: StaleSnapshotParams) -> pl.LazyFrame:
     """Snapshots older than ``max_age_days``, or orphaned (their volume is gone), that no
     AMI of the account uses.
 
@@ -596,7 +598,6 @@ def stale_snapshot(inv: Inventory, p: StaleSnapshotParams) -> pl.LazyFrame:
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
-            formula="monthly_savings = size_gb × snapshot per-GB-month (upper bound)",
             confidence_reason="snapshots are incremental: the billed blocks can be far "
             "fewer than the volume size, and blocks shared with later snapshots stay billed",
             size_gb=pl.col("size_gb"),
@@ -634,7 +635,7 @@ class BucketTieringParams:
     fallback_price_factor: float = 0.8
 
 
-def _bucket_totals(inv: Inventory, p: BucketTieringParams) -> pl.LazyFrame:
+def _bucket_totals(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
     """One row per bucket: Standard bytes and objects, the prices, and the tiering options.
 
     Options for the cold Standard share (``cold_fraction`` of Standard bytes):
@@ -752,11 +753,8 @@ def _bucket_totals(inv: Inventory, p: BucketTieringParams) -> pl.LazyFrame:
     )
 
 
-def _tier_evidence(
-    p: BucketTieringParams, formula: str, **extra: pl.Expr | str | float | int | bool
-) -> pl.Expr:
+def _tier_evidence(p: BucketTieringParams, **extra: pl.Expr | str | float | int | bool) -> pl.Expr:
     return evidence(
-        formula=formula,
         confidence_reason="access patterns are unknown: the cold share is the "
         "cold_fraction parameter, not a measurement (S3 Storage Class Analysis measures it)",
         cold_fraction=p.cold_fraction,
@@ -791,7 +789,7 @@ def _tier_evidence(
     )
 
 
-def _old_uploads(inv: Inventory, p: BucketTieringParams) -> pl.Expr:
+def _old_uploads(inv: InventoryView, p: BucketTieringParams) -> pl.Expr:
     cutoff = inv.context.now - timedelta(days=p.abort_after_days)
     return (pl.col("incomplete_uploads").fill_null(0) > 0) & (
         pl.col("incomplete_upload_oldest") <= pl.lit(cutoff, schema.UTC_TS)
@@ -815,9 +813,10 @@ TIER_FORMULA = (
     effort_hours=1.0,
     risk="low",
     performance="neutral",
-    params=BucketTieringParams,
+    formula="monthly_savings = tier saving + incomplete_upload_bytes / GiB × Standard; "
+    + TIER_FORMULA,
 )
-def bucket_without_lifecycle(inv: Inventory, p: BucketTieringParams) -> pl.LazyFrame:
+def bucket_without_lifecycle(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
     """Buckets with no enabled lifecycle rule: a basic rule tiers cold data and aborts
     abandoned uploads.
 
@@ -873,8 +872,6 @@ def bucket_without_lifecycle(inv: Inventory, p: BucketTieringParams) -> pl.LazyF
         .otherwise(pl.lit("bundled")),
         evidence=_tier_evidence(
             p,
-            "monthly_savings = tier saving + incomplete_upload_bytes / GiB × Standard; "
-            + TIER_FORMULA,
             incomplete_uploads=pl.col("incomplete_uploads"),
             incomplete_upload_bytes=pl.col("incomplete_upload_bytes"),
             incomplete_upload_saving=pl.col("_uploads"),
@@ -891,9 +888,9 @@ def bucket_without_lifecycle(inv: Inventory, p: BucketTieringParams) -> pl.LazyF
     effort_hours=1.0,
     risk="low",
     performance="neutral",
-    params=BucketTieringParams,
+    formula=TIER_FORMULA,
 )
-def standard_tiering(inv: Inventory, p: BucketTieringParams) -> pl.LazyFrame:
+def standard_tiering(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
     """Buckets whose lifecycle rules move or expire nothing, with Standard data to tier.
 
     (Buckets with no rule at all are ``storage.bucket-without-lifecycle``'s, which prices
@@ -939,7 +936,7 @@ def standard_tiering(inv: Inventory, p: BucketTieringParams) -> pl.LazyFrame:
         upfront_cost=pl.col("tier_upfront"),
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.lit("bundled"),
-        evidence=_tier_evidence(p, TIER_FORMULA),
+        evidence=_tier_evidence(p),
     )
 
 
@@ -961,9 +958,9 @@ class IncompleteUploadsParams:
     effort_hours=0.5,
     risk="low",
     performance="neutral",
-    params=IncompleteUploadsParams,
+    formula="monthly_savings = incomplete_upload_bytes / GiB × Standard per-GB-month",
 )
-def incomplete_multipart_uploads(inv: Inventory, p: IncompleteUploadsParams) -> pl.LazyFrame:
+def incomplete_multipart_uploads(inv: InventoryView, p: IncompleteUploadsParams) -> pl.LazyFrame:
     """Buckets with lifecycle rules but no AbortIncompleteMultipartUpload, holding uploads
     started more than ``abort_after_days`` ago.
 
@@ -1005,7 +1002,6 @@ def incomplete_multipart_uploads(inv: Inventory, p: IncompleteUploadsParams) -> 
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.lit("bundled"),
         evidence=evidence(
-            formula="monthly_savings = incomplete_upload_bytes / GiB × Standard per-GB-month",
             incomplete_uploads=pl.col("incomplete_uploads"),
             incomplete_upload_bytes=pl.col("incomplete_upload_bytes"),
             oldest=pl.col("incomplete_upload_oldest").dt.to_string(),

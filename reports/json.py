@@ -81,7 +81,7 @@ def _conformed(frame: pl.DataFrame, schema: Schema, what: str) -> pl.DataFrame:
         raise SchemaError(f"{what} lack columns: {', '.join(missing)}")
     exprs = []
     for name, dtype in schema.items():
-        column = pl.col(name).cast(dtype, strict=False)
+        column = pl.col(name).cast(dtype)
         if dtype.is_float():
             # A reader cannot do arithmetic with NaN or inf, and JSON has neither.
             column = pl.when(column.is_finite()).then(column).otherwise(None)

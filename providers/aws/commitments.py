@@ -469,9 +469,7 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
         return conform("commitments", pl.DataFrame(schema=dict(COMMITMENTS)))
     columns = sorted({k for row in rows for k in row})
     data = {c: [row.get(c) for row in rows] for c in columns}
-    frame = pl.DataFrame(
-        {c: pl.Series(c, v, dtype=COMMITMENTS[c], strict=False) for c, v in data.items()}
-    )
+    frame = pl.DataFrame({c: pl.Series(c, v, dtype=COMMITMENTS[c]) for c, v in data.items()})
     return conform("commitments", frame)
 
 

@@ -145,3 +145,48 @@ class Inventory:
             for region in other.regions:
                 if region not in self.regions:
                     self.regions.append(region)
+
+
+class InventoryView:
+    """What one policy sees of the inventory: the frames it declares in ``needs``, the
+    run's context and, when it declares ``billing``, the billing rollup.
+
+    Reading anything else raises ``SchemaError`` naming the policy and the frame, so a
+    policy's declaration is what it reads, and ``needs`` can be trusted by the tools that
+    use it (the billing benchmark runs every policy that needs ``billing``).
+    """
+
+    def __init__(self, inventory: Inventory, needs: Iterable[str], policy_id: str) -> None:
+        self._inventory = inventory
+        self._needs = frozenset(needs)
+        self._policy_id = policy_id
+
+    @property
+    def provider(self) -> str:
+        return self._inventory.provider
+
+    @property
+    def context(self) -> RunContext:
+        return self._inventory.context
+
+    def _check(self, name: str) -> None:
+        if name not in self._needs:
+            raise SchemaError(
+                f"policy {self._policy_id} reads frame {name!r} without declaring it in needs"
+            )
+
+    def frame(self, name: str) -> pl.DataFrame:
+        self._check(name)
+        return self._inventory.frame(name)
+
+    def lazy(self, name: str) -> pl.LazyFrame:
+        self._check(name)
+        return self._inventory.lazy(name)
+
+    def has(self, name: str) -> bool:
+        self._check(name)
+        return self._inventory.has(name)
+
+    def billing_rollup(self) -> BillingRollup:
+        self._check("billing")
+        return self._inventory.billing_rollup()

@@ -5,36 +5,46 @@
 class IdleParams:
     max_cpu_percent: float = 1.0
 
-@policy(id="rightsizing.idle", family="rightsizing", action="remove", needs=("compute",),
-        effort_hours=1, risk="medium", performance="neutral", title="Idle instance",
-        params=IdleParams)
-def idle(inv: Inventory, p: IdleParams) -> pl.LazyFrame: ...
+@policy(id="rightsizing.idle", family=Family.RIGHTSIZING, action=Action.REMOVE,
+        needs=("compute", "utilization"), effort_hours=1, risk=Risk.MEDIUM,
+        performance=Performance.NEUTRAL, title="Idle instance",
+        formula="monthly_savings = hourly_price × 730")
+def idle(inv: InventoryView, p: IdleParams) -> pl.LazyFrame: ...
 ```
 
-The policy returns ``schema.POLICY_OUTPUT_COLUMNS`` (plus optional per-row overrides of
-``title``, ``effort_hours``, ``upfront_cost``, ``added_monthly_cost``, ``risk`` and
-``performance``); the registry fills the rest from the metadata, so no default is
-repeated anywhere else.
+- The parameters are the policy's second argument's annotation (a frozen dataclass), so
+  they are named once.
+- The formula is written once, on the decorator: ``costscan policies show`` prints it and
+  every finding's evidence carries it as its first figure.
+- ``needs`` is enforced: the policy reads the inventory through an ``InventoryView`` that
+  refuses any frame it does not declare.
+- The policy returns ``schema.POLICY_OUTPUT_COLUMNS`` (plus optional per-row overrides of
+  ``title``, ``effort_hours``, ``upfront_cost``, ``added_monthly_cost``, ``risk`` and
+  ``performance``), each in its findings type exactly; the registry fills the rest from
+  the metadata, so no default is repeated anywhere else.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import polars as pl
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import ConfigError, SchemaError
-from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.inventory import Inventory, InventoryView
+from costscan.scanner.contracts.vocab import Action, Family, Performance, Risk
 
 P = TypeVar("P")
-PolicyFunc = Callable[[Inventory, Any], pl.LazyFrame]
+PolicyFunc = Callable[[InventoryView, Any], pl.LazyFrame]
 
 # Columns a policy may set per row; the decorator's value is used where it does not.
 OVERRIDABLE = ("title", "effort_hours", "upfront_cost", "added_monthly_cost", "risk", "performance")
@@ -48,15 +58,16 @@ class NoParams:
 @dataclass(frozen=True)
 class Policy:
     id: str
-    family: str
-    action: str
+    family: Family
+    action: Action
     title: str
     needs: tuple[str, ...]
     effort_hours: float
-    risk: str
-    performance: str
+    risk: Risk
+    performance: Performance
     params: type
     func: PolicyFunc
+    formula: str | None = None
 
     @property
     def doc(self) -> str:
@@ -72,23 +83,38 @@ class Policy:
     def build_params(self, raw: Mapping[str, Any] | None = None) -> Any:
         return build_params(self.params, raw or {}, where=f'policies."{self.id}"')
 
-    def run(self, inv: Inventory, params: Any) -> pl.LazyFrame:
-        """Run the policy and complete its output to the findings schema."""
-        out = self.func(inv, params)
-        if not isinstance(out, pl.LazyFrame):  # pragma: no cover - programming error
+    def raw_output(self, inv: Inventory, params: Any) -> pl.LazyFrame:
+        """The policy's own plan over the frames it declares, before the registry completes
+        it; SchemaError when a column it must produce is missing or of the wrong type."""
+        out = self.func(InventoryView(inv, self.needs, self.id), params)
+        if not isinstance(out, pl.LazyFrame):
             raise SchemaError(f"policy {self.id} returned {type(out).__name__}, not a LazyFrame")
-        names = out.collect_schema().names()
-        missing = [c for c in schema.POLICY_OUTPUT_COLUMNS if c not in names]
+        produced = out.collect_schema()
+        missing = [c for c in schema.POLICY_OUTPUT_COLUMNS if c not in produced]
         if missing:
             raise SchemaError(f"policy {self.id} did not produce {', '.join(missing)}")
+        for column in (*schema.POLICY_OUTPUT_COLUMNS, *OVERRIDABLE):
+            if column not in produced:
+                continue
+            expected = schema.FINDINGS[column]
+            if produced[column] != expected and produced[column] != pl.Null():
+                raise SchemaError(
+                    f"policy {self.id}: column {column} is {produced[column]}, not {expected}"
+                )
+        return out
+
+    def run(self, inv: Inventory, params: Any) -> pl.LazyFrame:
+        """Run the policy and complete its output to the findings schema."""
+        out = self.raw_output(inv, params)
+        names = out.collect_schema().names()
         meta: dict[str, Any] = {
             "policy_id": self.id,
-            "family": self.family,
-            "action": self.action,
+            "family": self.family.value,
+            "action": self.action.value,
             "title": self.title,
             "effort_hours": float(self.effort_hours),
-            "risk": self.risk,
-            "performance": self.performance,
+            "risk": self.risk.value,
+            "performance": self.performance.value,
             "upfront_cost": 0.0,
             "added_monthly_cost": 0.0,
         }
@@ -112,7 +138,24 @@ class Policy:
                 ignore_nulls=True,
             ).alias("finding_id")
         )
+        if self.formula is not None:
+            out = out.with_columns(
+                _with_first_figure(pl.col("evidence"), "formula", self.formula).alias("evidence")
+            )
         return schema.conform_findings(out)
+
+
+def _with_first_figure(evidence: pl.Expr, key: str, value: str) -> pl.Expr:
+    """``evidence`` (JSON object text) with ``key: value`` as its first member."""
+    member = f"{json.dumps(key)}:{json.dumps(value, ensure_ascii=False)}"
+    rest = evidence.str.strip_chars_start().str.strip_prefix("{").str.strip_chars_start()
+    return (
+        pl.when(evidence.is_null())
+        .then(pl.lit("{" + member + "}"))
+        .when(rest.str.starts_with("}"))
+        .then(pl.lit("{" + member) + rest)
+        .otherwise(pl.lit("{" + member + ",") + rest)
+    )
 
 
 _REGISTRY: dict[str, Policy] = {}
@@ -121,48 +164,71 @@ _REGISTRY: dict[str, Policy] = {}
 def policy(
     *,
     id: str,
-    family: str,
-    action: str,
+    family: Family | str,
+    action: Action | str,
     title: str,
     needs: tuple[str, ...],
     effort_hours: float,
-    risk: str,
-    performance: str,
-    params: type = NoParams,
+    risk: Risk | str,
+    performance: Performance | str,
+    formula: str | None = None,
 ) -> Callable[[PolicyFunc], PolicyFunc]:
     """Register a policy. Metadata is checked here, at import, so a typo fails every test."""
-    if family not in schema.FAMILIES:
-        raise SchemaError(f"policy {id}: family {family!r} is not one of {schema.FAMILIES}")
-    if action not in schema.ACTIONS:
-        raise SchemaError(f"policy {id}: action {action!r} is not one of {schema.ACTIONS}")
-    if risk not in schema.RISKS:
-        raise SchemaError(f"policy {id}: risk {risk!r} is not one of {schema.RISKS}")
-    if performance not in schema.PERFORMANCE:
-        raise SchemaError(f"policy {id}: performance {performance!r} not in {schema.PERFORMANCE}")
+    checked_family = _member(Family, family, id, "family")
+    checked_action = _member(Action, action, id, "action")
+    checked_risk = _member(Risk, risk, id, "risk")
+    checked_performance = _member(Performance, performance, id, "performance")
     unknown = [n for n in needs if n not in schema.FRAMES]
     if unknown:
         raise SchemaError(f"policy {id}: needs unknown frames {unknown}")
-    if not dataclasses.is_dataclass(params) or not params.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-        raise SchemaError(f"policy {id}: params must be a frozen dataclass")
 
     def register(func: PolicyFunc) -> PolicyFunc:
         if id in _REGISTRY and _REGISTRY[id].func.__qualname__ != func.__qualname__:
             raise SchemaError(f"policy id {id!r} registered twice")
         _REGISTRY[id] = Policy(
             id=id,
-            family=family,
-            action=action,
+            family=checked_family,
+            action=checked_action,
             title=title,
             needs=tuple(needs),
             effort_hours=effort_hours,
-            risk=risk,
-            performance=performance,
-            params=params,
+            risk=checked_risk,
+            performance=checked_performance,
+            params=_params_of(func, id),
             func=func,
+            formula=formula,
         )
         return func
 
     return register
+
+
+def _params_of(func: PolicyFunc, policy_id: str) -> type:
+    """The policy's parameters: its second argument's annotation, a frozen dataclass."""
+    arguments = list(inspect.signature(func).parameters)
+    if len(arguments) != 2:
+        raise SchemaError(f"policy {policy_id}: takes (inventory, params), got {arguments}")
+    params = typing.get_type_hints(func).get(arguments[1])
+    if (
+        not isinstance(params, type)
+        or not dataclasses.is_dataclass(params)
+        or not params.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    ):
+        raise SchemaError(
+            f"policy {policy_id}: its parameters must be annotated with a frozen dataclass"
+        )
+    return params
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _member(vocabulary: type[E], value: str, policy_id: str, what: str) -> E:
+    try:
+        return vocabulary(value)
+    except ValueError:
+        known = ", ".join(m.value for m in vocabulary)
+        raise SchemaError(f"policy {policy_id}: {what} {value!r} is not one of {known}") from None
 
 
 def registered() -> dict[str, Policy]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from costscan.scanner.contracts.errors import SchemaError
+from costscan.scanner.contracts.vocab import Action, Family, Performance, PriceSource, Risk
 
 Schema = Mapping[str, pl.DataType]
 
@@ -418,16 +419,13 @@ for _name, _schema in FRAMES.items():
     if "resource_id" in _schema and _name not in REQUIRED_NON_NULL:
         REQUIRED_NON_NULL[_name] = ("resource_id",)
 
-RISKS = ("low", "medium", "high")
-PERFORMANCE = ("improves", "neutral", "risk")
-PRICE_SOURCES = ("billing", "live", "bundled", "none")
-FAMILIES = ("rightsizing", "commitments", "storage", "scheduling", "observability", "network")
+# The vocabularies (scanner/contracts/vocab.py) as plain strings, in their order.
+RISKS: tuple[str, ...] = tuple(r.value for r in Risk)
+PERFORMANCE: tuple[str, ...] = tuple(p.value for p in Performance)
+PRICE_SOURCES: tuple[str, ...] = tuple(s.value for s in PriceSource)
+FAMILIES: tuple[str, ...] = tuple(f.value for f in Family)
 
-# What a finding asks the owner to do. Ranking uses it to order stacked savings
-# (remove, then resize, then schedule, then commit) and to group exclusive findings.
-# ``investigate`` findings (a cost anomaly, untagged spend) point at money to look into
-# without claiming a saving: they are ranked and shown, never counted.
-ACTIONS = ("remove", "resize", "schedule", "commit", "configure", "investigate", "bottleneck")
+ACTIONS: tuple[str, ...] = tuple(a.value for a in Action)
 
 FINDINGS: Schema = _with_identity(
     {
@@ -540,16 +538,21 @@ def conform(name: str, df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _conform(name: str, df: pl.DataFrame, schema: Schema) -> pl.DataFrame:
+    # Required columns cast leniently: a value that does not parse becomes null, and
+    # ``validate`` counts and rejects its row. Every other column casts strictly, so a
+    # value that does not fit is a provider bug that fails loudly, never a silent null.
+    required = REQUIRED_NON_NULL.get(name, ())
     exprs = []
     for col, dtype in schema.items():
         if col in df.columns:
-            exprs.append(pl.col(col).cast(dtype, strict=False).alias(col))
+            exprs.append(pl.col(col).cast(dtype, strict=col not in required).alias(col))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(col))
     try:
         return df.select(exprs)
-    except pl.exceptions.PolarsError as exc:  # pragma: no cover - provider bug
-        raise SchemaError(f"frame {name!r} does not fit its schema: {exc}") from exc
+    except pl.exceptions.PolarsError as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SchemaError(f"frame {name!r} does not fit its schema: {first}") from exc
 
 
 def validate(name: str, df: pl.DataFrame) -> Validated:
@@ -581,5 +584,6 @@ def validate(name: str, df: pl.DataFrame) -> Validated:
 
 
 def conform_findings(df: pl.LazyFrame) -> pl.LazyFrame:
-    """Select and cast a policy's output to the findings schema, in order."""
-    return df.select([pl.col(c).cast(t, strict=False).alias(c) for c, t in FINDINGS.items()])
+    """Select and cast findings to the findings schema, in order; a value that does not
+    fit its column fails the plan (the registry has checked every policy's types)."""
+    return df.select([pl.col(c).cast(t).alias(c) for c, t in FINDINGS.items()])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 
 from costscan.scanner.app import catalog
@@ -42,7 +43,8 @@ def test_metadata_is_complete(pol: Policy) -> None:
     assert pol.id.startswith(f"{pol.family}."), "ids are namespaced by family"
     doc = pol.doc.lower()
     assert pol.doc, "a policy explains itself in its docstring"
-    assert re.search(r"saving|formula", doc), "the docstring gives the saving formula"
+    assert re.search(r"saving|formula", doc), "the docstring explains the saving"
+    assert pol.formula and "=" in pol.formula, "the formula is declared once, on the decorator"
     assert re.search(r"https?://", doc) or any(name in doc for name in SOURCE_NAMES), (
         "the docstring cites the public source of its thresholds"
     )
@@ -64,3 +66,15 @@ def test_empty_inventory_gives_an_empty_findings_frame(pol: Policy) -> None:
     out = pol.run(inv, pol.build_params()).collect()
     assert out.height == 0
     assert dict(out.schema) == dict(schema.FINDINGS)
+
+
+@pytest.mark.parametrize("pol", POLICIES.values(), ids=list(POLICIES))
+def test_raw_output_has_every_column_in_its_findings_type(pol: Policy) -> None:
+    # The policy's own plan, before the registry completes or casts anything.
+    inv = Inventory(provider="aws", context=RunContext.at(datetime(2024, 6, 17, tzinfo=UTC)))
+    produced = pol.raw_output(inv, pol.build_params()).collect_schema()
+    for column in schema.POLICY_OUTPUT_COLUMNS:
+        assert column in produced, f"{pol.id} does not produce {column}"
+        assert produced[column] in (schema.FINDINGS[column], pl.Null()), (
+            f"{pol.id}: {column} is {produced[column]}, not {schema.FINDINGS[column]}"
+        )
