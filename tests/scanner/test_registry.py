@@ -88,7 +88,7 @@ def test_a_frame_the_policy_does_not_declare_cannot_be_read() -> None:
         return _output(inv.lazy("volumes"))
 
     pol = _register("toy-sneaky", sneaky, ("volumes",))
-    with pytest.raises(SchemaError, match="storage.toy-sneaky reads frame 'prices'"):
+    with pytest.raises(SchemaError, match=r"storage\.toy-sneaky reads frame 'prices'"):
         pol.run(_inventory(), pol.build_params())
 
 
