@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from costscan.scanner.pipeline.billed_prices import HOURS_PER_MONTH
+from costscan.scanner.contracts.units import HOURS_PER_MONTH
 
 if TYPE_CHECKING:
     from costscan.demo.gaps import MissingApis

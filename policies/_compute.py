@@ -21,16 +21,11 @@ import polars as pl
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
+from costscan.scanner.contracts.units import (
+    HOURS_PER_MONTH,
+)
 
-# AWS prices a month as 730 hours (8,760 h / 12): its on-demand pricing pages and the
-# AWS Pricing Calculator (https://calculator.aws/) both turn hourly rates into monthly
-# ones with 730 hours.
-HOURS_PER_MONTH: Final = 730.0
-# Weeks in an average month, for weekly schedules: 52 weeks / 12 months.
-WEEKS_PER_MONTH: Final = 52.0 / 12.0
-# Days in the same 730-hour month, for scaling daily or windowed costs.
-DAYS_PER_MONTH: Final = HOURS_PER_MONTH / 24.0
-HOURS_PER_WEEK: Final = 168
+# Units live in the contracts (scanner/contracts/units.py); the policies read them here.
 
 # Which statistic the percentiles read; the other one is the fallback.
 PERCENTILE_STATISTIC: Final = "average"

@@ -22,7 +22,6 @@ from costscan.policies._billing import (
     irregular_starts,
 )
 from costscan.policies._compute import (
-    HOURS_PER_MONTH,
     evidence,
     findings,
     hourly_coverage,
@@ -39,6 +38,8 @@ from costscan.policies._compute import (
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
+from costscan.scanner.contracts.units import HOURS_PER_MONTH
+from costscan.scanner.contracts.vocab import provider_of
 
 ON_DEMAND = "on-demand"
 _TRUTHY = ("true", "yes", "1", "y")
@@ -427,8 +428,6 @@ ACTIVE_STATES: Final = ("active", "payment-pending", "queued")
 # FOCUS PricingCategory values for usage at list rates (1.0+ "Standard"; older exports
 # and some converters write "On-Demand").
 ON_DEMAND_PRICING: Final = ("Standard", "On-Demand")
-FOCUS_PROVIDERS: Final = {"AWS": "aws", "Amazon Web Services": "aws", "Microsoft": "azure",
-                          "Google Cloud": "gcp"}  # fmt: skip
 
 
 def held_commitments(inv: InventoryView) -> pl.LazyFrame:
@@ -709,9 +708,7 @@ def expiring(inv: InventoryView, p: ExpiringCommitmentParams) -> pl.LazyFrame:
 
 def _focus_identity() -> list[pl.Expr]:
     return [
-        pl.col("ProviderName")
-        .replace_strict(FOCUS_PROVIDERS, default=pl.col("ProviderName").str.to_lowercase())
-        .alias("provider"),
+        provider_of(pl.col("ProviderName")).alias("provider"),
         pl.coalesce("SubAccountId", "BillingAccountId").alias("account_id"),
         pl.col("RegionId").alias("region"),
     ]

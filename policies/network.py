@@ -22,12 +22,17 @@ from dataclasses import dataclass
 import polars as pl
 
 from costscan.policies._billing import daily, earliest
-from costscan.policies._compute import DAYS_PER_MONTH, HOURS_PER_MONTH, evidence, findings, money
+from costscan.policies._compute import (
+    evidence,
+    findings,
+    money,
+    regional_price_confidence,
+)
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
-
-GIB = 1024.0**3
-FALLBACK_MARK = "us-east-1 price used"
+from costscan.scanner.contracts.units import BYTES_PER_GIB as GIB
+from costscan.scanner.contracts.units import DAYS_PER_MONTH, HOURS_PER_MONTH
+from costscan.scanner.contracts.vocab import provider_of
 
 # CloudFront, United States / Mexico / Canada and Europe / Israel / Türkiye, per GB:
 # first 10 TB $0.085, next 40 TB $0.080, next 100 TB $0.060, next 350 TB $0.040,
@@ -167,18 +172,14 @@ def _idle_rows(inv: InventoryView, kind: str) -> pl.LazyFrame:
     )
 
 
-def _price_confidence(base: float) -> pl.Expr:
-    """A us-east-1 stand-in price costs a tenth of the confidence."""
-    fallback = pl.col("price_reference").fill_null("").str.contains(FALLBACK_MARK, literal=True)
-    return pl.when(fallback).then(pl.lit(base - 0.1)).otherwise(pl.lit(base))
-
-
 # --------------------------------------------------------------------------- idle
 
 
 @dataclass(frozen=True)
 class IdleElasticIpParams:
     confidence: float = 0.95
+    # A price from another region (us-east-1) standing in for this one lowers confidence.
+    fallback_price_factor: float = 0.85
 
 
 @policy(
@@ -218,7 +219,7 @@ def idle_elastic_ip(inv: InventoryView, p: IdleElasticIpParams) -> pl.LazyFrame:
         ),
         current_monthly_cost=monthly,
         monthly_savings=monthly,
-        confidence=_price_confidence(p.confidence),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
         evidence=evidence(
             hourly_price=pl.col("hourly_price"),
@@ -237,6 +238,8 @@ class IdleNatGatewayParams:
     confidence: float = 0.85
     # A gateway younger than the lookback has not been watched long enough.
     confidence_young: float = 0.4
+    # A price from another region (us-east-1) standing in for this one lowers confidence.
+    fallback_price_factor: float = 0.85
 
 
 @policy(
@@ -291,7 +294,7 @@ def idle_nat_gateway(inv: InventoryView, p: IdleNatGatewayParams) -> pl.LazyFram
         monthly_savings=monthly,
         confidence=pl.when(young.fill_null(False))
         .then(pl.lit(p.confidence_young))
-        .otherwise(_price_confidence(p.confidence)),
+        .otherwise(regional_price_confidence(p.confidence, p.fallback_price_factor)),
         price_source=pl.col("price_source"),
         evidence=evidence(
             hourly_price=pl.col("hourly_price"),
@@ -311,6 +314,8 @@ class IdleLoadBalancerParams:
     max_requests_per_day: float = 100.0
     confidence: float = 0.85
     confidence_no_targets_only: float = 0.7
+    # A price from another region (us-east-1) standing in for this one lowers confidence.
+    fallback_price_factor: float = 0.85
 
 
 @policy(
@@ -361,7 +366,7 @@ def idle_load_balancer(inv: InventoryView, p: IdleLoadBalancerParams) -> pl.Lazy
         current_monthly_cost=monthly,
         monthly_savings=monthly,
         confidence=pl.when(quiet.fill_null(False))
-        .then(_price_confidence(p.confidence))
+        .then(regional_price_confidence(p.confidence, p.fallback_price_factor))
         .otherwise(pl.lit(p.confidence_no_targets_only)),
         price_source=pl.col("price_source"),
         evidence=evidence(
@@ -677,7 +682,7 @@ def billing_cdn_egress(inv: InventoryView, p: BillingCdnParams) -> pl.LazyFrame:
     )
     return findings(
         priced.with_columns(
-            pl.col("_provider").fill_null("unknown").str.to_lowercase().alias("provider"),
+            provider_of(pl.col("_provider").fill_null("unknown")).alias("provider"),
             pl.col("source_resource").alias("resource_id"),
             pl.col("source_resource").alias("resource_name"),
             pl.lit("data_transfer_source").alias("resource_type"),

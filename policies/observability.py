@@ -21,7 +21,6 @@ import polars as pl
 
 from costscan.policies._billing import daily
 from costscan.policies._compute import (
-    DAYS_PER_MONTH,
     evidence,
     findings,
     money,
@@ -31,6 +30,7 @@ from costscan.policies._compute import (
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
+from costscan.scanner.contracts.units import DAYS_PER_MONTH
 
 BYTES_PER_GB: Final = float(2**30)
 DAYS_PER_SCALED_MONTH: Final = 30.0  # ingested_bytes_30d is scaled to 30 days

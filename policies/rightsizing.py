@@ -16,7 +16,6 @@ import polars as pl
 
 from costscan.policies._billing import daily, distinct_starts, earliest, irregular_starts
 from costscan.policies._compute import (
-    HOURS_PER_MONTH,
     candidate_types,
     cpu_profile,
     evidence,
@@ -34,6 +33,8 @@ from costscan.policies._compute import (
 )
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
+from costscan.scanner.contracts.units import HOURS_PER_MONTH
+from costscan.scanner.contracts.vocab import provider_of
 
 # Graviton moves go from this architecture to that one (schema.COMPUTE's vocabulary).
 X86_64 = "x86_64"
@@ -762,18 +763,6 @@ CAPACITY_UNIT_PATTERN = (
 )
 USAGE_CHARGE_CATEGORY = "Usage"
 
-# How ProviderName reads as the identity ``provider`` the cloud scanners write.
-_PROVIDER_NAMES = {
-    "aws": "aws",
-    "amazon web services": "aws",
-    "google cloud": "gcp",
-    "google cloud platform": "gcp",
-    "gcp": "gcp",
-    "microsoft": "azure",
-    "microsoft azure": "azure",
-    "azure": "azure",
-}
-
 
 @dataclass(frozen=True)
 class BillingIdleParams:
@@ -931,11 +920,7 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
         per_hour.alias("_per_hour"),
         monthly(pl.col("cost") / pl.col("billed_hours")).alias("_monthly"),
     )
-    provider = (
-        pl.col("provider_name")
-        .str.to_lowercase()
-        .replace_strict(_PROVIDER_NAMES, default=pl.col("provider_name").str.to_lowercase())
-    )
+    provider = provider_of(pl.col("provider_name"))
     identity = flagged.with_columns(
         provider.alias("provider"),
         pl.col("ResourceId").alias("resource_id"),

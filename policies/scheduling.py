@@ -12,10 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from costscan.policies._compute import (
-    HOURS_PER_MONTH,
-    HOURS_PER_WEEK,
     WEEKDAY_NAMES,
-    WEEKS_PER_MONTH,
     evidence,
     findings,
     hourly_coverage,
@@ -28,6 +25,7 @@ from costscan.policies._compute import (
 )
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
+from costscan.scanner.contracts.units import HOURS_PER_MONTH, HOURS_PER_WEEK, WEEKS_PER_MONTH
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from costscan.policies._compute import evidence, findings, money, num, regional_
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
+from costscan.scanner.contracts.units import BYTES_PER_GIB as GIB
 
-GIB = 1024.0**3
 KIB = 1024.0
 # The EBS pricing page: https://aws.amazon.com/ebs/pricing/
 EBS_PRICING = "https://aws.amazon.com/ebs/pricing/"

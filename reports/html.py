@@ -49,6 +49,7 @@ from costscan.reports.markdown import (
     status_text,
 )
 from costscan.scanner.contracts.schema import FAMILIES
+from costscan.scanner.contracts.vocab import ResourceType
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -74,40 +75,25 @@ CHART_GAP = 8
 # providers and policies emit is here (a test greps them); a type not listed, such as a
 # billing export's own ResourceType, shows as itself.
 SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
-    "ec2_instance": "EC2",
-    "ec2_reserved_instance": "EC2",
-    "ec2-reserved-instance": "EC2",
-    "elastic_ip": "EC2",
-    "ami": "EC2",
+    ResourceType.EC2_INSTANCE: "EC2",
+    ResourceType.EC2_RESERVED_INSTANCE: "EC2",
+    ResourceType.ELASTIC_IP: "EC2",
     # RI and Savings Plan coverage of EC2 usage: what to buy to cover instances.
-    "commitment-coverage": "EC2",
-    "savings_plan": "Savings Plans",
-    "savings-plan": "Savings Plans",
-    "ebs_volume": "EBS",
-    "ebs_snapshot": "EBS",
-    "s3_bucket": "S3",
-    "log_group": "CloudWatch Logs",
-    "metric_namespace": "CloudWatch",
-    "metric": "CloudWatch",
-    "cloudwatch_metric": "CloudWatch",
-    "nat_gateway": "VPC (NAT gateway)",
-    "vpc_endpoint": "VPC",
-    "load_balancer": "Elastic Load Balancing",
-    "cloudfront_distribution": "CloudFront",
-    "distribution": "CloudFront",
-    "data_transfer": "Data transfer",
-    "data_transfer_source": "Data transfer",
+    ResourceType.COMMITMENT_COVERAGE: "EC2",
+    ResourceType.SAVINGS_PLAN: "Savings Plans",
+    ResourceType.EBS_VOLUME: "EBS",
+    ResourceType.EBS_SNAPSHOT: "EBS",
+    ResourceType.S3_BUCKET: "S3",
+    ResourceType.LOG_GROUP: "CloudWatch Logs",
+    ResourceType.CLOUDWATCH_METRIC: "CloudWatch",
+    ResourceType.NAT_GATEWAY: "VPC (NAT gateway)",
+    ResourceType.LOAD_BALANCER: "Elastic Load Balancing",
+    ResourceType.CLOUDFRONT_DISTRIBUTION: "CloudFront",
+    ResourceType.DATA_TRANSFER: "Data transfer",
+    ResourceType.DATA_TRANSFER_SOURCE: "Data transfer",
     # Billing-export lines with no resource, or whose resource the inventory lacks.
-    "billed_service": "Billed services",
-    "billed_resource": "Billed resources",
-    "rds_instance": "RDS",
-    "lambda_function": "Lambda",
-    "gce_instance": "Compute Engine",
-    "gce_disk": "Compute Engine",
-    "gcs_bucket": "Cloud Storage",
-    "azure_vm": "Virtual Machines",
-    "azure_disk": "Managed Disks",
-    "azure_storage_account": "Storage",
+    ResourceType.BILLED_SERVICE: "Billed services",
+    ResourceType.BILLED_RESOURCE: "Billed resources",
 }
 
 

@@ -55,6 +55,7 @@ from typing import Any
 import polars as pl
 
 from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.vocab import short_resource_id
 
 PRIORITY_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 STACK_ORDER = {
@@ -126,11 +127,7 @@ def rank(findings: pl.DataFrame, *, hourly_rate: float, min_savings: float = 0.0
 def _resource_key() -> pl.Expr:
     # Billing exports name resources by ARN (arn:aws:ec2:...:instance/i-0abc) where a cloud
     # scan says i-0abc: both are one resource, so findings from either dedupe together.
-    resource = (
-        pl.when(pl.col("resource_id").str.starts_with("arn:"))
-        .then(pl.col("resource_id").str.extract(r"([^/:]+)$", 1))
-        .otherwise(pl.col("resource_id"))
-    )
+    resource = short_resource_id(pl.col("resource_id"))
     return (
         pl.when(pl.col("resource_id").is_not_null())
         .then(

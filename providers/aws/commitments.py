@@ -39,8 +39,9 @@ import polars as pl
 
 from costscan.providers.aws.scan import RegionScan
 from costscan.scanner.contracts.schema import COMMITMENTS, conform
+from costscan.scanner.contracts.units import HOURS_PER_MONTH
+from costscan.scanner.contracts.vocab import ResourceType
 
-HOURS_PER_MONTH = 730.0  # AWS's monthly hours (8,760 / 12), as on its pricing pages
 COST_EXPLORER_REGION = "us-east-1"
 ACTIVE_RI_STATES = ("active", "payment-pending")
 ACTIVE_SP_STATES = ("active", "payment-pending", "queued")
@@ -152,7 +153,7 @@ def reserved_instance_rows(
                 "region": region,
                 "resource_id": ri.get("ReservedInstancesId"),
                 "resource_name": _tag(ri.get("Tags"), "Name"),
-                "resource_type": "ec2-reserved-instance",
+                "resource_type": ResourceType.EC2_RESERVED_INSTANCE.value,
                 "kind": "ri",
                 "source": "ec2",
                 "family": _family(instance_type),
@@ -196,7 +197,7 @@ def savings_plan_rows(plans: list[dict[str, Any]], *, account_id: str) -> pl.Dat
                 "region": sp.get("region") or "global",
                 "resource_id": sp.get("savingsPlanId"),
                 "resource_name": (sp.get("tags") or {}).get("Name"),
-                "resource_type": "savings-plan",
+                "resource_type": ResourceType.SAVINGS_PLAN.value,
                 "kind": "savings_plan",
                 "source": "savingsplans",
                 "family": sp.get("ec2InstanceFamily") or None,
@@ -270,7 +271,7 @@ def reservation_utilization(ce: Any, start: str, end: str, *, account_id: str) -
                 "account_id": attrs.get("accountId") or account_id,
                 "region": _region(attrs.get("region")),
                 "resource_id": lease,
-                "resource_type": "ec2-reserved-instance",
+                "resource_type": ResourceType.EC2_RESERVED_INSTANCE.value,
                 "kind": "ri",
                 "source": "cost_explorer",
                 "family": _family(instance_type),
@@ -309,7 +310,7 @@ def savings_plans_utilization(ce: Any, start: str, end: str, *, account_id: str)
                     "region": _region(attrs.get("RegionCode") or attrs.get("Region")) or "global",
                     # The id DescribeSavingsPlans gives is the ARN's last path segment.
                     "resource_id": arn.rsplit("/", 1)[-1] or None,
-                    "resource_type": "savings-plan",
+                    "resource_type": ResourceType.SAVINGS_PLAN.value,
                     "kind": "savings_plan",
                     "source": "cost_explorer",
                     "family": attrs.get("InstanceFamily") or None,
@@ -375,7 +376,7 @@ def reservation_coverage(ce: Any, start: str, end: str, *, account_id: str) -> p
                 "account_id": account_id,
                 "region": region,
                 "resource_id": f"coverage/ri/{region}/{instance_type}",
-                "resource_type": "commitment-coverage",
+                "resource_type": ResourceType.COMMITMENT_COVERAGE.value,
                 "kind": "coverage",
                 "source": "cost_explorer",
                 "covered_by": "ri",
@@ -432,7 +433,7 @@ def savings_plans_coverage(ce: Any, start: str, end: str, *, account_id: str) ->
                 "account_id": account_id,
                 "region": region,
                 "resource_id": f"coverage/savings_plan/{region}/{family}",
-                "resource_type": "commitment-coverage",
+                "resource_type": ResourceType.COMMITMENT_COVERAGE.value,
                 "kind": "coverage",
                 "source": "cost_explorer",
                 "covered_by": "savings_plan",

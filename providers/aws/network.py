@@ -344,11 +344,15 @@ def network_idle_frame(
         pl.col("item").alias("_item"),
         pl.col("price").alias("hourly_price"),
         pl.col("reference").alias("price_reference"),
+        pl.when(pl.col("fallback"))
+        .then(pl.lit(prices.FALLBACK_REGION))
+        .otherwise(pl.lit(region))
+        .alias("price_region"),
     )
     data = book.filter(pl.col("item") == prices.NAT_GATEWAY_DATA).select(
         pl.col("price").alias("_nat_data_price"), pl.col("reference").alias("_nat_data_reference")
     )
-    priced = frame.drop("price_reference").join(hourly, on="_item", how="left")
+    priced = frame.drop("price_reference", "price_region").join(hourly, on="_item", how="left")
     if data.height:
         priced = priced.join(data, how="cross")
     else:

@@ -49,7 +49,6 @@ _BUCKET_PRICE_ITEMS = {
     "price_intelligent_tiering_monitoring_per_1000": "s3.INTELLIGENT_TIERING.monitoring",
     "price_transition_per_1000": "s3.transition.STANDARD_IA",
 }
-GIB = 1024.0**3
 
 
 @functools.lru_cache(maxsize=1)

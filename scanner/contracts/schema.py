@@ -218,6 +218,7 @@ NETWORK_IDLE: Schema = _with_identity(
         "has_s3_endpoint": pl.Boolean(),  # the VPC has an S3 gateway endpoint
         "has_dynamodb_endpoint": pl.Boolean(),
         "price_reference": pl.String(),
+        "price_region": pl.String(),  # region whose prices were used (fallback shows here)
     }
 )
 

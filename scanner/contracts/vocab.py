@@ -114,12 +114,18 @@ def provider_of(name: pl.Expr) -> pl.Expr:
     return folded.replace_strict(_BILLING_PROVIDER_NAMES, default=folded, return_dtype=pl.String)
 
 
+def last_segment(resource_id: pl.Expr) -> pl.Expr:
+    """The last ``/`` or ``:`` segment of an id: ``i-0abc`` of
+    ``arn:aws:ec2:us-east-1:123:instance/i-0abc``."""
+    return resource_id.str.extract(r"([^/:]+)$", 1)
+
+
 def short_resource_id(resource_id: pl.Expr) -> pl.Expr:
     """A resource id as a cloud scan names it: billing exports write ARNs
     (``arn:aws:ec2:us-east-1:123:instance/i-0abc``) where the scan says ``i-0abc``, so an
-    ARN's last ``/`` or ``:`` segment; any other id as it is."""
+    ARN's last segment; any other id as it is."""
     return (
         pl.when(resource_id.str.starts_with("arn:"))
-        .then(resource_id.str.extract(r"([^/:]+)$", 1))
+        .then(last_segment(resource_id))
         .otherwise(resource_id)
     )

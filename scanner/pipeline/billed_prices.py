@@ -20,8 +20,8 @@ import polars as pl
 from costscan.scanner.contracts import billing
 from costscan.scanner.contracts.billing import BillingRollup
 from costscan.scanner.contracts.inventory import Inventory
-
-HOURS_PER_MONTH = 730.0  # AWS's hours-per-month convention
+from costscan.scanner.contracts.units import HOURS_PER_MONTH
+from costscan.scanner.contracts.vocab import last_segment
 
 # frame -> (price column, True when the column is monthly)
 PRICED_FRAMES: dict[str, tuple[str, bool]] = {
@@ -87,9 +87,7 @@ def billed_hourly_costs(rollup: BillingRollup) -> pl.LazyFrame:
     per_resource = per_resource.filter(pl.col("hours") > 0).with_columns(
         (pl.col("cost") / pl.col("hours")).alias("billed_hourly")
     )
-    short = per_resource.with_columns(
-        pl.col("ResourceId").str.extract(r"([^/:]+)$", 1).alias("ResourceId")
-    )
+    short = per_resource.with_columns(last_segment(pl.col("ResourceId")).alias("ResourceId"))
     return (
         pl.concat([per_resource, short], how="vertical")
         .drop_nulls("ResourceId")

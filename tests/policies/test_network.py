@@ -50,6 +50,17 @@ def test_unassociated_elastic_ip_is_released_at_its_hourly_price() -> None:
     assert json.loads(out["evidence"][0])["hourly_price"] == 0.005
 
 
+def test_a_price_from_another_region_lowers_the_confidence() -> None:
+    home = ni.elastic_ip("eipalloc-home", attached=False)
+    stand_in = {**ni.elastic_ip("eipalloc-far", attached=False), "region": "ap-south-1"}
+    stand_in["price_region"] = "us-east-1"
+    home["price_region"] = home["region"]
+    out = run("network.idle-elastic-ip", ni.inventory({"network_idle": [home, stand_in]}))
+    confidence = dict(zip(out["resource_id"], out["confidence"], strict=True))
+    assert confidence["eipalloc-home"] == pytest.approx(0.95)
+    assert confidence["eipalloc-far"] == pytest.approx(0.95 * 0.85)
+
+
 def test_idle_nat_gateway_saves_hours_and_the_data_it_still_processes() -> None:
     inv = ni.inventory(
         {

@@ -37,6 +37,7 @@ from costscan.reports.terminal import summary_lines, top_table
 from costscan.scanner.contracts.errors import InputFileError, UsageError
 from costscan.scanner.contracts.files import output_path
 from costscan.scanner.contracts.schema import FAMILIES, RANKED, SUPPRESSED
+from costscan.scanner.contracts.vocab import ResourceType
 from tests.reports.sample import (
     HISTORY,
     HOSTILE_FORMULA,
@@ -781,7 +782,7 @@ _EMITTED_RESOURCE_TYPE = re.compile(
 )
 
 
-def _resource_types_in_code() -> set[str]:
+def _resource_types_written_as_text() -> set[str]:
     root = Path(__file__).resolve().parents[2]
     found: set[str] = set()
     for package in ("providers", "policies"):
@@ -791,14 +792,15 @@ def _resource_types_in_code() -> set[str]:
     return found
 
 
-def test_every_resource_type_in_the_code_maps_to_a_service() -> None:
-    emitted = _resource_types_in_code()
-    # The search itself must see the types the providers are known to emit.
-    assert {"ec2_instance", "ec2-reserved-instance", "cloudwatch_metric", "s3_bucket"} <= emitted
-    unmapped = sorted(t for t in emitted if t not in html_module.SERVICE_BY_RESOURCE_TYPE)
-    assert unmapped == []
+def test_every_resource_type_is_in_the_vocabulary_and_maps_to_a_service() -> None:
+    written = _resource_types_written_as_text()
+    # The search itself must see the types the providers are known to write as text.
+    assert {"ec2_instance", "cloudwatch_metric", "s3_bucket"} <= written
+    vocabulary = {member.value for member in ResourceType}
+    assert written <= vocabulary, sorted(written - vocabulary)
+    assert set(html_module.SERVICE_BY_RESOURCE_TYPE) == vocabulary
     services = html_module.service_of(pl.col("resource_type"))
-    shown = pl.DataFrame({"resource_type": sorted(emitted)}).select(services)["resource_type"]
-    # Each shows as a readable service name, never the raw snake- or kebab-case type.
-    assert not set(shown.to_list()) & emitted
+    shown = pl.DataFrame({"resource_type": sorted(vocabulary)}).select(services)["resource_type"]
+    # Each shows as a readable service name, never the raw snake_case type.
+    assert not set(shown.to_list()) & vocabulary
     assert all(re.search(r"[A-Z]", name) for name in shown.to_list())
