@@ -355,6 +355,8 @@ def policies_show(policy_id: Annotated[str, typer.Argument(help="A policy id.")]
         f"family {info['family']}, action {info['action']}, effort {info['effort_hours']} h, "
         f"risk {info['risk']}, performance {info['performance']}, needs {', '.join(info['needs'])}"
     )
+    if info["formula"]:
+        typer.echo(f"formula: {info['formula']}")
     typer.echo("")
     typer.echo(info["doc"])
     typer.echo("")

@@ -335,6 +335,7 @@ def describe_policy(policy_id: str) -> dict[str, Any]:
         "effort_hours": p.effort_hours,
         "risk": p.risk,
         "performance": p.performance,
+        "formula": p.formula,
         "doc": p.doc,
         "parameters": p.defaults(),
     }

@@ -127,3 +127,11 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
         "costscan: error: --provider: unknown provider 'nope' (choose from aws, focus)"
     )
     assert not (tmp_path / "costscan-report").exists()
+
+
+def test_policies_show_prints_the_declared_formula(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["policies", "show", "rightsizing.idle"])
+    assert exit_info.value.code in (0, None)
+    lines = capsys.readouterr().out.splitlines()
+    assert "formula: monthly_savings = hourly_price × 730" in lines
