@@ -39,7 +39,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH
-from costscan.scanner.contracts.vocab import provider_of
+from costscan.scanner.contracts.vocab import Category, Change, provider_of
 
 ON_DEMAND = "on-demand"
 _TRUTHY = ("true", "yes", "1", "y")
@@ -81,6 +81,7 @@ class ComputeCommitmentParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
+    change=Change.PURCHASE_COMMITMENT,
     formula=(
         f"monthly_savings = (hourly_price × {HOURS_PER_MONTH:g} − covered by existing "
         "commitments) × discount"
@@ -263,6 +264,7 @@ class SpotParams:
     effort_hours=8.0,
     risk="high",
     performance="risk",
+    change=Change.MOVE_TO_SPOT,
     formula=(
         f"monthly_savings = (on_demand_hourly - spot_hourly) × {HOURS_PER_MONTH:g}; "
         f"without a believable spot price: on_demand_hourly × {HOURS_PER_MONTH:g} × "
@@ -480,6 +482,8 @@ class UnderusedCommitmentParams:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
+    change=Change.RECOVER_COMMITMENT,
+    category=Category.WASTE,
     formula="monthly_savings = monthly_commitment × (1 − utilization)",
 )
 def underused(inv: InventoryView, p: UnderusedCommitmentParams) -> pl.LazyFrame:
@@ -605,6 +609,8 @@ class ExpiringCommitmentParams:
     effort_hours=1.0,
     risk="low",
     performance="neutral",
+    change=Change.RENEW_COMMITMENT,
+    category=Category.COST_AVOIDANCE,
     formula=(
         "monthly_savings = on_demand_equivalent − monthly_commitment × utilization; "
         f"without Cost Explorer: instance_count × {HOURS_PER_MONTH:g} × "
@@ -729,6 +735,8 @@ class UnusedCommitmentBillingParams:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
+    change=Change.RECOVER_COMMITMENT,
+    category=Category.WASTE,
     formula=(
         "monthly_savings = Σ EffectiveCost(CommitmentDiscountStatus = Unused) × "
         f"{HOURS_PER_MONTH:g} / billed_hours"
@@ -844,6 +852,7 @@ class OnDemandBillingParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
+    change=Change.PURCHASE_COMMITMENT,
     formula=(f"monthly_savings = Σ EffectiveCost × {HOURS_PER_MONTH:g} / period_hours × discount"),
 )
 def on_demand_billing(inv: InventoryView, p: OnDemandBillingParams) -> pl.LazyFrame:

@@ -32,7 +32,7 @@ from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import BYTES_PER_GIB as GIB
 from costscan.scanner.contracts.units import DAYS_PER_MONTH, HOURS_PER_MONTH
-from costscan.scanner.contracts.vocab import provider_of
+from costscan.scanner.contracts.vocab import Change, provider_of
 
 # CloudFront, United States / Mexico / Canada and Europe / Israel / Türkiye, per GB:
 # first 10 TB $0.085, next 40 TB $0.080, next 100 TB $0.060, next 350 TB $0.040,
@@ -191,6 +191,7 @@ class IdleElasticIpParams:
     effort_hours=0.25,
     risk="low",
     performance="neutral",
+    change=Change.DELETE_NETWORK_RESOURCE,
     formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
 )
 def idle_elastic_ip(inv: InventoryView, p: IdleElasticIpParams) -> pl.LazyFrame:
@@ -251,6 +252,7 @@ class IdleNatGatewayParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
+    change=Change.DELETE_NETWORK_RESOURCE,
     formula=(
         f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g} + processed_gb × "
         "data_price_per_gb × 730 / (lookback_days × 24)"
@@ -327,6 +329,7 @@ class IdleLoadBalancerParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
+    change=Change.DELETE_NETWORK_RESOURCE,
     formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
 )
 def idle_load_balancer(inv: InventoryView, p: IdleLoadBalancerParams) -> pl.LazyFrame:
@@ -403,6 +406,7 @@ class GatewayEndpointParams:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
     formula=(
         "monthly_savings = processed_gb × 730 / (lookback_days × 24) × "
         "assumed_s3_dynamodb_share × data_price_per_gb"
@@ -509,6 +513,7 @@ def _object_sizes(inv: InventoryView) -> pl.LazyFrame:
     effort_hours=8.0,
     risk="low",
     performance="improves",
+    change=Change.CONFIGURE_SERVICE,
     formula=CDN_FORMULA,
 )
 def cdn_for_origin(inv: InventoryView, p: CdnForOriginParams) -> pl.LazyFrame:
@@ -621,6 +626,7 @@ GB_UNITS = ("gb", "gib", "gigabytes", "gibibytes", "gb-month")
     effort_hours=8.0,
     risk="low",
     performance="improves",
+    change=Change.CONFIGURE_SERVICE,
     formula=CDN_FORMULA,
 )
 def billing_cdn_egress(inv: InventoryView, p: BillingCdnParams) -> pl.LazyFrame:
@@ -731,6 +737,7 @@ class CompressionParams:
     effort_hours=0.5,
     risk="low",
     performance="improves",
+    change=Change.CONFIGURE_SERVICE,
     formula=(
         "monthly_savings = tiered(GB) - tiered(GB × (1 - compressible_share × "
         "compression_reduction))"
@@ -806,6 +813,7 @@ class PriceClassParams:
     effort_hours=0.5,
     risk="low",
     performance="risk",
+    change=Change.CONFIGURE_SERVICE,
     formula="monthly_savings = Σ outside-PriceClass_100 edge GB × (edge price - 0.085)",
 )
 def price_class_regional(inv: InventoryView, p: PriceClassParams) -> pl.LazyFrame:

@@ -31,6 +31,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import DAYS_PER_MONTH
+from costscan.scanner.contracts.vocab import Change
 
 BYTES_PER_GB: Final = float(2**30)
 DAYS_PER_SCALED_MONTH: Final = 30.0  # ingested_bytes_30d is scaled to 30 days
@@ -80,6 +81,7 @@ class LogRetentionParams:
     effort_hours=0.25,
     risk="low",
     performance="neutral",
+    change=Change.EXPIRE_DATA,
     formula=(
         "monthly_savings = stored_bytes / 2^30 × compression_factor × older_share"
         " × storage_price_per_gb_month"
@@ -208,6 +210,7 @@ class LogIngestionParams:
     effort_hours=4.0,
     risk="low",
     performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
     formula=(
         "monthly_savings = ingested_bytes_30d / 2^30 × ingestion_price_per_gb"
         " × reduction_share (estimate)"
@@ -315,6 +318,7 @@ def _tiered_cost(frame: pl.LazyFrame, counts: dict[str, pl.Expr], row: str) -> p
     effort_hours=4.0,
     risk="low",
     performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
     formula=(
         "monthly_savings = cost(M) − cost(M − removed), M = account custom series"
         " − series removed by larger findings before this one; cost = tiered"
@@ -523,6 +527,7 @@ def _per_window(frame: pl.LazyFrame, windows: Sequence[int]) -> pl.LazyFrame:
     effort_hours=1.0,
     risk="low",
     performance="neutral",
+    change=Change.INVESTIGATE,
     formula="current_monthly_cost = latest_period.cost × 30.42 / window_days",
 )
 def cost_anomaly(inv: InventoryView, p: CostAnomalyParams) -> pl.LazyFrame:
@@ -710,6 +715,7 @@ def _has_tag(key: str) -> pl.Expr:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
+    change=Change.INVESTIGATE,
     formula="current_monthly_cost = untagged_cost × 30.42 / days",
 )
 def unallocated_spend(inv: InventoryView, p: UnallocatedSpendParams) -> pl.LazyFrame:

@@ -34,7 +34,7 @@ from costscan.policies._compute import (
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH
-from costscan.scanner.contracts.vocab import provider_of
+from costscan.scanner.contracts.vocab import Change, provider_of
 
 # Graviton moves go from this architecture to that one (schema.COMPUTE's vocabulary).
 X86_64 = "x86_64"
@@ -96,6 +96,7 @@ class IdleParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
+    change=Change.STOP_OR_TERMINATE,
     formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
 )
 def idle(inv: InventoryView, p: IdleParams) -> pl.LazyFrame:
@@ -229,6 +230,7 @@ class OverprovisionedParams:
     effort_hours=2.0,
     risk="medium",
     performance="neutral",
+    change=Change.RIGHTSIZE_INSTANCE,
     formula=(
         f"monthly_savings = (current_hourly - candidate_hourly) × {HOURS_PER_MONTH:g}; "
         "projected_cpu_p99 = cpu_p99 × current_vcpus / candidate_vcpus"
@@ -420,6 +422,7 @@ class PreviousGenerationParams:
     effort_hours=2.0,
     risk="low",
     performance="improves",
+    change=Change.UPGRADE_INSTANCE,
     formula=MOVE_FORMULA,
 )
 def previous_generation(inv: InventoryView, p: PreviousGenerationParams) -> pl.LazyFrame:
@@ -498,6 +501,7 @@ class GravitonParams:
     effort_hours=8.0,
     risk="medium",
     performance="neutral",
+    change=Change.MIGRATE_TO_GRAVITON,
     formula=MOVE_FORMULA,
 )
 def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
@@ -621,6 +625,7 @@ class UnderprovisionedParams:
     effort_hours=2.0,
     risk="low",
     performance="improves",
+    change=Change.ADD_CAPACITY,
     formula=(
         f"added_monthly_cost = (next_size_hourly - current_hourly) × {HOURS_PER_MONTH:g};"
         " monthly_savings = 0 (a bottleneck never counts as a saving)"
@@ -794,6 +799,7 @@ def _hours(delta: pl.Expr) -> pl.Expr:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
+    change=Change.STOP_OR_TERMINATE,
     formula=(
         f"monthly_savings = billed cost / billed hours × {HOURS_PER_MONTH:g} "
         "(EffectiveCost, else BilledCost, over Usage rows)"

@@ -26,6 +26,7 @@ from costscan.policies._compute import (
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH, HOURS_PER_WEEK, WEEKS_PER_MONTH
+from costscan.scanner.contracts.vocab import Change
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class OffhoursParams:
     effort_hours=2.0,
     risk="low",
     performance="neutral",
+    change=Change.SCHEDULE_INSTANCE,
     formula="monthly_savings = hourly_price × hours_off_per_week × 52 / 12",
 )
 def offhours(inv: InventoryView, p: OffhoursParams) -> pl.LazyFrame:

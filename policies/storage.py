@@ -26,6 +26,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import BYTES_PER_GIB as GIB
+from costscan.scanner.contracts.vocab import Change
 
 KIB = 1024.0
 # The EBS pricing page: https://aws.amazon.com/ebs/pricing/
@@ -153,6 +154,7 @@ def _volume_removal(
     effort_hours=0.5,
     risk="low",
     performance="neutral",
+    change=Change.DELETE_STORAGE,
     formula=VOLUME_REMOVAL_FORMULA,
 )
 def unattached_volume(inv: InventoryView, p: UnattachedVolumeParams) -> pl.LazyFrame:
@@ -199,6 +201,7 @@ class StoppedInstanceVolumeParams:
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
+    change=Change.DELETE_STORAGE,
     formula=VOLUME_REMOVAL_FORMULA,
 )
 def stopped_instance_volume(inv: InventoryView, p: StoppedInstanceVolumeParams) -> pl.LazyFrame:
@@ -273,6 +276,7 @@ class Gp2ToGp3Params:
     effort_hours=0.5,
     risk="low",
     performance="improves",
+    change=Change.UPGRADE_VOLUME,
     formula="monthly_savings = gp2 monthly_price - size_gb × gp3 per-GB; "
     "added_monthly_cost = max(iops - 3000, 0) × gp3 per-IOPS + "
     "max(throughput - 125, 0) × gp3 per-MB/s",
@@ -376,6 +380,7 @@ class Io1Params:
     effort_hours=0.5,
     risk="low",
     performance="improves",
+    change=Change.UPGRADE_VOLUME,
     formula="monthly_savings = io1 monthly_price - (size_gb × io2 per-GB + "
     "min(iops, 32000) × tier1 + clip(iops - 32000, 0, 32000) × tier2 + "
     "max(iops - 64000, 0) × tier3)",
@@ -445,6 +450,7 @@ def io1_to_io2(inv: InventoryView, p: Io1Params) -> pl.LazyFrame:
     effort_hours=1.0,
     risk="medium",
     performance="risk",
+    change=Change.UPGRADE_VOLUME,
     formula="monthly_savings = io1 monthly_price - (size_gb × gp3 per-GB + "
     "max(iops - 3000, 0) × gp3 per-IOPS + max(throughput - 125, 0) × gp3 per-MB/s)",
 )
@@ -544,6 +550,7 @@ class StaleSnapshotParams:
     effort_hours=0.25,
     risk="low",
     performance="neutral",
+    change=Change.DELETE_STORAGE,
     formula="monthly_savings = size_gb × snapshot per-GB-month (upper bound)",
 )
 def stale_snapshot(inv: InventoryView, p: StaleSnapshotParams) -> pl.LazyFrame:
@@ -813,6 +820,7 @@ TIER_FORMULA = (
     effort_hours=1.0,
     risk="low",
     performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
     formula="monthly_savings = tier saving + incomplete_upload_bytes / GiB × Standard; "
     + TIER_FORMULA,
 )
@@ -888,6 +896,7 @@ def bucket_without_lifecycle(inv: InventoryView, p: BucketTieringParams) -> pl.L
     effort_hours=1.0,
     risk="low",
     performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
     formula=TIER_FORMULA,
 )
 def standard_tiering(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
@@ -958,6 +967,7 @@ class IncompleteUploadsParams:
     effort_hours=0.5,
     risk="low",
     performance="neutral",
+    change=Change.EXPIRE_DATA,
     formula="monthly_savings = incomplete_upload_bytes / GiB × Standard per-GB-month",
 )
 def incomplete_multipart_uploads(inv: InventoryView, p: IncompleteUploadsParams) -> pl.LazyFrame:

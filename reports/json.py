@@ -42,6 +42,13 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "counted_findings",
     "monthly_savings",
     "annual_savings",
+    "monthly_savings_before_discounts",
+    "cost_avoidance",
+    "commitment_waste",
+    "possible_monthly_savings",
+    "deferred_monthly_savings",
+    "investments_monthly_cost",
+    "confidence_floor",
     "by_family",
     "spend",
     "bottlenecks",
@@ -125,19 +132,33 @@ def _non_finite_as_null(_constant: str) -> None:
 _EVIDENCE_DECODER = json.JSONDecoder(parse_constant=_non_finite_as_null)
 
 
+def parse_members(text: str | None) -> list[Any] | None:
+    """A grouped finding's members (JSON list text) as a list; None when not grouped."""
+    if text is None:
+        return None
+    try:
+        value = _EVIDENCE_DECODER.decode(text)
+    except ValueError:
+        return [text]
+    return value if isinstance(value, list) else [value]
+
+
+def _readable(record: dict[str, Any]) -> dict[str, Any]:
+    record["evidence"] = clean(parse_evidence(record["evidence"]))
+    record["members"] = clean(parse_members(record["members"]))
+    record["savings_start"] = clean(record["savings_start"])
+    return record
+
+
 def finding_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """One dict per finding, RANKED key order, evidence parsed into an object."""
-    records = as_ranked(frame).to_dicts()
-    for record in records:
-        record["evidence"] = clean(parse_evidence(record["evidence"]))
-    return records
+    """One dict per finding, RANKED key order, evidence and members parsed."""
+    return [_readable(record) for record in as_ranked(frame).to_dicts()]
 
 
 def suppressed_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """One dict per suppressed finding: the finding's keys, then the suppress_* keys."""
-    records = as_suppressed(frame).to_dicts()
+    records = [_readable(record) for record in as_suppressed(frame).to_dicts()]
     for record in records:
-        record["evidence"] = clean(parse_evidence(record["evidence"]))
         record["suppress_expires"] = clean(record["suppress_expires"])
     return records
 
@@ -321,6 +342,17 @@ def _column_json(name: str, series: pl.Series, indent: str) -> pl.Series:
                 encoded = cache[text] = _evidence_json(text, indent)
             out.append(encoded)
         return pl.Series(name, out, dtype=pl.String)
+    if name == "members":
+        return pl.Series(
+            name,
+            [
+                "null"
+                if text is None
+                else _dumps(clean(parse_members(text))).replace("\n", "\n" + indent)
+                for text in series.to_list()
+            ],
+            dtype=pl.String,
+        )
     expr: pl.Expr
     if dtype == pl.String:
         expr = (

@@ -209,6 +209,8 @@ def _head(report: Report, currency: str) -> list[str]:
         MARKER,
         headline(summary, history, money),
         "",
+        *category_table(summary, money),
+        "",
         f"{escape(run.provider)} · accounts {_names(run.accounts)} · regions "
         f"{_names(run.regions)} · {run.lookback_days}-day lookback · {escape(run.started_at)} "
         f"· costscan {escape(run.costscan_version)}",
@@ -317,6 +319,30 @@ def headline(
         f"{summary.get('counted_findings', 0):,} counted) — "
         f"{money(summary.get('annual_savings'))}/year"
     )
+
+
+# The summary's totals, one per category (reports/ranking.py), in the order a reader
+# weighs them: what leaves the bill, then what does not.
+CATEGORY_TOTALS: tuple[tuple[str, str], ...] = (
+    ("Savings (counted)", "monthly_savings"),
+    ("Cost avoidance", "cost_avoidance"),
+    ("Possible", "possible_monthly_savings"),
+    ("Deferred", "deferred_monthly_savings"),
+    ("Commitment waste", "commitment_waste"),
+    ("Investments", "investments_monthly_cost"),
+)
+
+
+def category_table(summary: Mapping[str, Any], money: Callable[[Any], str]) -> list[str]:
+    """Every category's monthly total side by side; only savings are in the headline."""
+    shown = [(label, key) for label, key in CATEGORY_TOTALS if key in summary]
+    if len(shown) < 2:
+        return []
+    return [
+        _row([label for label, _ in shown]),
+        _row(["---:"] * len(shown)),
+        _row([money(summary.get(key)) for _, key in shown]),
+    ]
 
 
 def status_text(status: str | None, weeks_open: int | None) -> str:

@@ -14,6 +14,7 @@ import polars as pl
 from costscan.reports.interface import Report
 from costscan.reports.json import as_ranked, rejection_document
 from costscan.reports.markdown import (
+    CATEGORY_TOTALS,
     count_of,
     format_money,
     format_payback,
@@ -80,6 +81,13 @@ def summary_lines(report: Report) -> list[str]:
         f"({summary.get('findings', 0):,} findings, {summary.get('counted_findings', 0):,} "
         f"counted) — {money(summary.get('annual_savings'))}/year"
     ]
+    apart = [
+        f"{label.lower()} {money(summary.get(key))}"
+        for label, key in CATEGORY_TOTALS[1:]
+        if summary.get(key)
+    ]
+    if apart:
+        lines.append("not in the total: " + ", ".join(apart))
     history = report.history
     if history is not None:
         resolved = history.get("resolved") or []

@@ -185,10 +185,14 @@ def build_report(
     split = suppressions.apply_suppressions(
         findings, inv.frame("tags"), config.suppressions, today=started_at.date()
     )
-    rate = config.engineer_hourly_rate
-    ranked = rank(split.kept, hourly_rate=rate, min_savings=settings.min_savings)
+    rate, floor = config.engineer_hourly_rate, config.confidence_floor
+    ranked = rank(
+        split.kept, hourly_rate=rate, min_savings=settings.min_savings, confidence_floor=floor
+    )
     suppressed = suppressions.as_suppressed(
-        rank(split.suppressed.drop(SUPPRESS_COLUMNS), hourly_rate=rate).findings,
+        rank(
+            split.suppressed.drop(SUPPRESS_COLUMNS), hourly_rate=rate, confidence_floor=floor
+        ).findings,
         split.suppressed,
     )
     ranked.summary["suppressed"] = suppressed.height

@@ -2,6 +2,7 @@
 
 ```toml
 engineer_hourly_rate = 100.0
+confidence_floor = 0.5  # savings below this confidence are "possible", apart from the total
 
 [nonprod_tags]          # tag key = values that mark non-production (case-insensitive)
 environment = ["dev", "test", "staging"]
@@ -23,6 +24,7 @@ Unknown keys are rejected with their names, so a typo never silently does nothin
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,12 +40,22 @@ from costscan.scanner.contracts.suppression import Suppression, parse_suppressio
 # effort a finding takes; teams set their own in costscan.toml.
 DEFAULT_ENGINEER_HOURLY_RATE = 100.0
 
-TOP_LEVEL_KEYS = ("engineer_hourly_rate", "nonprod_tags", "policies", "suppress")
+# Savings resting on a confidence under this are "possible", totalled apart from the headline.
+DEFAULT_CONFIDENCE_FLOOR = 0.5
+
+TOP_LEVEL_KEYS = (
+    "engineer_hourly_rate",
+    "confidence_floor",
+    "nonprod_tags",
+    "policies",
+    "suppress",
+)
 
 
 @dataclass(frozen=True)
 class Config:
     engineer_hourly_rate: float = DEFAULT_ENGINEER_HOURLY_RATE
+    confidence_floor: float = DEFAULT_CONFIDENCE_FLOOR
     nonprod_tags: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(DEFAULT_NONPROD_TAGS)
     )
@@ -89,6 +101,15 @@ def parse(
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate < 0:
         raise ConfigError(f"{source}: engineer_hourly_rate must be a number >= 0, got {rate!r}")
 
+    floor = raw.get("confidence_floor", DEFAULT_CONFIDENCE_FLOOR)
+    if (
+        isinstance(floor, bool)
+        or not isinstance(floor, (int, float))
+        or not math.isfinite(floor)
+        or not 0 <= floor <= 1
+    ):
+        raise ConfigError(f"{source}: confidence_floor must be a number from 0 to 1, got {floor!r}")
+
     nonprod = raw.get("nonprod_tags", DEFAULT_NONPROD_TAGS)
     if not isinstance(nonprod, Mapping):
         raise ConfigError(f"{source}: nonprod_tags must be a table of tag key = [values]")
@@ -128,6 +149,7 @@ def parse(
     suppressions = parse_suppressions(raw.get("suppress", []), source=source, known_policies=known)
     return Config(
         engineer_hourly_rate=float(rate),
+        confidence_floor=float(floor),
         nonprod_tags=nonprod_tags,
         policy_params=params,
         disabled_policies=frozenset(disabled),

@@ -41,13 +41,39 @@ import polars as pl
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import ConfigError, SchemaError
 from costscan.scanner.contracts.inventory import Inventory, InventoryView
-from costscan.scanner.contracts.vocab import Action, Family, Performance, Risk
+from costscan.scanner.contracts.vocab import (
+    CHANGES,
+    Action,
+    Category,
+    Change,
+    ChangeFacts,
+    Family,
+    Performance,
+    Risk,
+)
 
 P = TypeVar("P")
 PolicyFunc = Callable[[InventoryView, Any], pl.LazyFrame]
 
-# Columns a policy may set per row; the decorator's value is used where it does not.
-OVERRIDABLE = ("title", "effort_hours", "upfront_cost", "added_monthly_cost", "risk", "performance")
+# Columns a policy may set per row; the decorator's value (or the default below) is used
+# where it does not.
+OVERRIDABLE = (
+    "title",
+    "category",
+    "effort_hours",
+    "upfront_cost",
+    "added_monthly_cost",
+    "risk",
+    "performance",
+    "monthly_savings_before_discounts",
+    "deferred_monthly_savings",
+    "savings_start",
+    "exclusive_group",
+    "commitment_scope",
+    "scope_uncovered_monthly",
+    "group_key",
+    "performance_gain",
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +93,14 @@ class Policy:
     performance: Performance
     params: type
     func: PolicyFunc
+    change: Change
+    category: Category = Category.SAVINGS
     formula: str | None = None
+
+    @property
+    def facts(self) -> ChangeFacts:
+        """Effort level, restart and rollback of this policy's change (vocab.CHANGES)."""
+        return CHANGES[self.change]
 
     @property
     def doc(self) -> str:
@@ -107,17 +140,35 @@ class Policy:
         """Run the policy and complete its output to the findings schema."""
         out = self.raw_output(inv, params)
         names = out.collect_schema().names()
+        facts = self.facts
         meta: dict[str, Any] = {
             "policy_id": self.id,
             "family": self.family.value,
             "action": self.action.value,
+            "category": self.category.value,
             "title": self.title,
             "effort_hours": float(self.effort_hours),
+            "effort_level": facts.effort.value,
+            "restart_needed": facts.restart_needed,
+            "rollback_possible": facts.rollback_possible,
             "risk": self.risk.value,
             "performance": self.performance.value,
             "upfront_cost": 0.0,
             "added_monthly_cost": 0.0,
+            "deferred_monthly_savings": 0.0,
+            "savings_start": None,
+            "exclusive_group": None,
+            "commitment_scope": None,
+            "scope_uncovered_monthly": None,
+            "group_key": None,
+            "performance_gain": None,
         }
+        # The figure before discounts is the figure itself unless the policy knows better.
+        if "monthly_savings_before_discounts" not in names:
+            out = out.with_columns(
+                pl.col("monthly_savings").alias("monthly_savings_before_discounts")
+            )
+            names.append("monthly_savings_before_discounts")
         fill = []
         for col, value in meta.items():
             lit = pl.lit(value, dtype=schema.FINDINGS[col])
@@ -171,13 +222,27 @@ def policy(
     effort_hours: float,
     risk: Risk | str,
     performance: Performance | str,
+    change: Change | str,
+    category: Category | str | None = None,
     formula: str | None = None,
 ) -> Callable[[PolicyFunc], PolicyFunc]:
-    """Register a policy. Metadata is checked here, at import, so a typo fails every test."""
+    """Register a policy. Metadata is checked here, at import, so a typo fails every test.
+
+    ``category`` defaults by action: a bottleneck is an investment, an investigation a
+    review, anything else savings (a policy may set it per row).
+    """
     checked_family = _member(Family, family, id, "family")
     checked_action = _member(Action, action, id, "action")
     checked_risk = _member(Risk, risk, id, "risk")
     checked_performance = _member(Performance, performance, id, "performance")
+    checked_change = _member(Change, change, id, "change")
+    default_category = {
+        Action.BOTTLENECK: Category.INVESTMENT,
+        Action.INVESTIGATE: Category.REVIEW,
+    }.get(checked_action, Category.SAVINGS)
+    checked_category = (
+        default_category if category is None else _member(Category, category, id, "category")
+    )
     unknown = [n for n in needs if n not in schema.FRAMES]
     if unknown:
         raise SchemaError(f"policy {id}: needs unknown frames {unknown}")
@@ -196,6 +261,8 @@ def policy(
             performance=checked_performance,
             params=_params_of(func, id),
             func=func,
+            change=checked_change,
+            category=checked_category,
             formula=formula,
         )
         return func

@@ -434,18 +434,47 @@ FINDINGS: Schema = _with_identity(
         "policy_id": pl.String(),
         "family": pl.String(),
         "action": pl.String(),
+        # savings | cost_avoidance | waste | possible | deferred | investment | review
+        # (vocab.Category): which total the finding's money belongs to.
+        "category": pl.String(),
         "title": pl.String(),
         "detail": pl.String(),
         "recommendation": pl.String(),
         "current_monthly_cost": pl.Float64(),
+        # The same change priced at list (on-demand) rates, before the account's discounts.
+        "monthly_savings_before_discounts": pl.Float64(),
+        # What next month's bill drops, after the account's discounts (RIs, savings plans,
+        # billed effective cost). Never above the figure before discounts.
         "monthly_savings": pl.Float64(),
+        # The part that starts later (a commitment covering the resource bills until it
+        # ends), from ``savings_start``.
+        "deferred_monthly_savings": pl.Float64(),
+        "savings_start": pl.Date(),
         "added_monthly_cost": pl.Float64(),
         "upfront_cost": pl.Float64(),
         "effort_hours": pl.Float64(),
+        # What the change takes, from one table (vocab.CHANGES, after Cost Optimization Hub).
+        "effort_level": pl.String(),
+        "restart_needed": pl.Boolean(),
+        "rollback_possible": pl.Boolean(),
         "risk": pl.String(),
         "performance": pl.String(),
+        # What an investment buys, as a share (0.4: 40% faster, or 40% less load per
+        # unit); investments are ranked by it per added dollar.
+        "performance_gain": pl.Float64(),
         "confidence": pl.Float64(),
         "price_source": pl.String(),
+        # The unit the finding acts on (a volume's instance; null: the resource itself):
+        # removing the unit excludes every other finding on it (reports/ranking.py).
+        "exclusive_group": pl.String(),
+        # The commitment scope whose uncovered usage absorbs what a covered resource frees
+        # ("ri|account|region|family", "sp|account"), and that usage's monthly on-demand
+        # cost: savings on covered usage count only up to it, across findings.
+        "commitment_scope": pl.String(),
+        "scope_uncovered_monthly": pl.Float64(),
+        # Like changes (the same move on many resources of an account and region, one Auto
+        # Scaling group) share a key; ranking folds them into one finding with one effort.
+        "group_key": pl.String(),
         "evidence": pl.String(),  # JSON text of the figures the decision rests on
     }
 )
@@ -458,9 +487,15 @@ RANKED: Schema = {
     "implementation_cost": pl.Float64(),
     "payback_months": pl.Float64(),
     "roi_12m": pl.Float64(),
+    # Net monthly value per hour of effort, after the risk weight: what the order follows.
+    "value_per_effort_hour": pl.Float64(),
     "priority": pl.String(),
+    "priority_reason": pl.String(),
     "counted": pl.Boolean(),
     "alternative_to": pl.String(),
+    # A grouped finding: how many findings it folds, and their resource ids (JSON list).
+    "member_count": pl.Int64(),
+    "members": pl.String(),
     "rank": pl.Int64(),
     # With --history: "new" this run or still "open", and for how many weekly runs.
     "status": pl.String(),
@@ -476,7 +511,6 @@ SUPPRESSED: Schema = {
     "suppress_expires": pl.Date(),
 }
 
-# Columns a policy must produce itself; the registry fills in the rest from metadata.
 # A finding that was open last run and is gone now, as the history and the reports list it.
 RESOLVED_KEYS: tuple[str, ...] = (
     "finding_id",
@@ -489,6 +523,7 @@ RESOLVED_KEYS: tuple[str, ...] = (
     "weeks_open",
 )
 
+# Columns a policy must produce itself; the registry fills in the rest from metadata.
 POLICY_OUTPUT_COLUMNS: tuple[str, ...] = (
     *IDENTITY_COLUMNS,
     "detail",

@@ -7,6 +7,7 @@ the registry and the schema check values against the same list.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 import polars as pl
@@ -44,6 +45,55 @@ class Action(StrEnum):
     CONFIGURE = "configure"
     INVESTIGATE = "investigate"
     BOTTLENECK = "bottleneck"
+
+
+class Category(StrEnum):
+    """What kind of money a finding is about (README, "How savings are counted").
+
+    Only ``savings`` lowers next month's bill and enters ``summary.monthly_savings``; each
+    other category has a total of its own. FinOps practice keeps usage and rate reduction
+    (savings) apart from avoided increases (cost avoidance), and AWS Cost Optimization Hub
+    reports savings after the account's discounts; see the README for each rule's anchor.
+    """
+
+    SAVINGS = "savings"  # the bill drops next month, after existing discounts
+    COST_AVOIDANCE = "cost_avoidance"  # prevents an increase (renewing a commitment)
+    WASTE = "waste"  # committed money no mechanism recovers (an unused savings plan)
+    POSSIBLE = "possible"  # rests on assumptions below the confidence floor
+    DEFERRED = "deferred"  # starts later: the resource's commitment bills until it ends
+    INVESTMENT = "investment"  # costs money to buy performance (a bottleneck's remedy)
+    REVIEW = "review"  # money to look into (an anomaly, untagged spend): no saving claimed
+
+
+class EffortLevel(StrEnum):
+    """AWS Cost Optimization Hub's implementation effort levels."""
+
+    VERY_LOW = "very_low"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+
+class Change(StrEnum):
+    """The kind of change a finding asks for; ``CHANGES`` says what each takes."""
+
+    PURCHASE_COMMITMENT = "purchase_commitment"
+    RENEW_COMMITMENT = "renew_commitment"
+    RECOVER_COMMITMENT = "recover_commitment"  # sell a standard RI, exchange a convertible
+    STOP_OR_TERMINATE = "stop_or_terminate"
+    DELETE_STORAGE = "delete_storage"
+    DELETE_NETWORK_RESOURCE = "delete_network_resource"
+    RIGHTSIZE_INSTANCE = "rightsize_instance"
+    UPGRADE_INSTANCE = "upgrade_instance"
+    MIGRATE_TO_GRAVITON = "migrate_to_graviton"
+    MOVE_TO_SPOT = "move_to_spot"
+    UPGRADE_VOLUME = "upgrade_volume"
+    SCHEDULE_INSTANCE = "schedule_instance"
+    CONFIGURE_SERVICE = "configure_service"
+    EXPIRE_DATA = "expire_data"  # retention and lifecycle rules that delete data
+    ADD_CAPACITY = "add_capacity"
+    INVESTIGATE = "investigate"
 
 
 class Risk(StrEnum):
@@ -129,3 +179,49 @@ def short_resource_id(resource_id: pl.Expr) -> pl.Expr:
         .then(last_segment(resource_id))
         .otherwise(resource_id)
     )
+
+
+@dataclass(frozen=True)
+class ChangeFacts:
+    """What a change takes, as AWS Cost Optimization Hub states it for each action."""
+
+    effort: EffortLevel
+    restart_needed: bool
+    rollback_possible: bool
+
+
+# One table for every action (after AWS Cost Optimization Hub's "Understanding cost
+# optimization strategies", https://docs.aws.amazon.com/cost-management/latest/userguide/
+# coh-optimization-strategies.html, which gives effort, restart and rollback per action and
+# resource type). Rows COH has no action for (schedule, spot, configure, expire, add
+# capacity, investigate) follow the closest COH action, named in the comment.
+CHANGES: dict[Change, ChangeFacts] = {
+    # COH "Purchase Savings Plans" / "Purchase reservations": very low, no restart, no rollback.
+    Change.PURCHASE_COMMITMENT: ChangeFacts(EffortLevel.VERY_LOW, False, False),
+    Change.RENEW_COMMITMENT: ChangeFacts(EffortLevel.VERY_LOW, False, False),
+    # A Marketplace listing or a convertible exchange: a purchase's effort; irreversible.
+    Change.RECOVER_COMMITMENT: ChangeFacts(EffortLevel.LOW, False, False),
+    # COH "Stop" (EC2 instance): low, no restart, rollback possible (start it again).
+    Change.STOP_OR_TERMINATE: ChangeFacts(EffortLevel.LOW, False, True),
+    # COH "Delete" (EBS volume, snapshot): deleted data does not come back.
+    Change.DELETE_STORAGE: ChangeFacts(EffortLevel.LOW, False, False),
+    Change.DELETE_NETWORK_RESOURCE: ChangeFacts(EffortLevel.LOW, False, False),
+    # COH "Rightsize" (EC2 instance): medium, restart needed, rollback possible.
+    Change.RIGHTSIZE_INSTANCE: ChangeFacts(EffortLevel.MEDIUM, True, True),
+    # COH "Upgrade" (EC2 instance to a later generation): medium, restart, rollback.
+    Change.UPGRADE_INSTANCE: ChangeFacts(EffortLevel.MEDIUM, True, True),
+    # COH "Migrate to Graviton": new AMIs and Arm builds of the software: high.
+    Change.MIGRATE_TO_GRAVITON: ChangeFacts(EffortLevel.HIGH, True, True),
+    # No COH action; as "Migrate": a launch template change and interruption handling.
+    Change.MOVE_TO_SPOT: ChangeFacts(EffortLevel.HIGH, True, True),
+    # COH "Upgrade" (EBS volume, gp2/io1 to gp3/io2): an online modification.
+    Change.UPGRADE_VOLUME: ChangeFacts(EffortLevel.VERY_LOW, False, True),
+    # No COH action; as "Stop" on a timetable (Instance Scheduler).
+    Change.SCHEDULE_INSTANCE: ChangeFacts(EffortLevel.LOW, True, True),
+    # No COH action: a setting changed in place.
+    Change.CONFIGURE_SERVICE: ChangeFacts(EffortLevel.LOW, False, True),
+    Change.EXPIRE_DATA: ChangeFacts(EffortLevel.LOW, False, False),
+    # As COH "Rightsize" upward.
+    Change.ADD_CAPACITY: ChangeFacts(EffortLevel.MEDIUM, True, True),
+    Change.INVESTIGATE: ChangeFacts(EffortLevel.LOW, False, True),
+}

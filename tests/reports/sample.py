@@ -53,6 +53,9 @@ def _finding(**values: Any) -> dict[str, Any]:
     row.setdefault("resource_name", row["resource_id"])
     row.setdefault("finding_id", f"{row['policy_id']}|{row['resource_id']}")
     row.setdefault("standalone_monthly_savings", row["monthly_savings"])
+    row.setdefault("monthly_savings_before_discounts", row["monthly_savings"])
+    row.setdefault("deferred_monthly_savings", 0.0)
+    row.setdefault("category", "investment" if row.get("action") == "bottleneck" else "savings")
     return row
 
 
@@ -287,6 +290,13 @@ SAMPLE_SUMMARY: dict[str, Any] = {
     "counted_findings": 7,
     "monthly_savings": 860.87,  # 400 + 180.21 + 140.16 + 50 + 25.5 + 56 + 9
     "annual_savings": 10330.44,
+    "monthly_savings_before_discounts": 860.87,
+    "cost_avoidance": 0.0,
+    "commitment_waste": 0.0,
+    "possible_monthly_savings": 0.0,
+    "deferred_monthly_savings": 0.0,
+    "investments_monthly_cost": 280.32,
+    "confidence_floor": 0.5,
     "by_family": {
         "rightsizing": {"findings": 1, "monthly_savings": 140.16},
         "commitments": {"findings": 1, "monthly_savings": 56.0},
@@ -346,53 +356,58 @@ def large_report(n: int, accounts: int = 3) -> Report:
     family = pl.lit(pl.Series(FAMILIES)).get(index % len(FAMILIES))
     alternative = (index % 10) == 9
     net = ((pl.lit(n) - index) * 0.37 + 1.0).round(2)
-    frame = (
-        pl.select(pl.int_range(0, n, dtype=pl.Int64).alias("i"))
-        .with_columns(
-            pl.lit("aws").alias("provider"),
-            (pl.lit(100000000000) + index % accounts).cast(pl.String).alias("account_id"),
-            pl.when(index % 2 == 0)
-            .then(pl.lit("us-east-1"))
-            .otherwise(pl.lit("eu-west-1"))
-            .alias("region"),
-            pl.format("i-{}", index).alias("resource_id"),
-            pl.format("server-{}", index).alias("resource_name"),
-            pl.lit("ec2_instance").alias("resource_type"),
-            pl.format("policy-{}|i-{}", index % 17, index).alias("finding_id"),
-            pl.format("{}.policy-{}", family, index % 17).alias("policy_id"),
-            family.alias("family"),
-            pl.lit("resize").alias("action"),
-            pl.format("Finding of kind {} on a server", index % 17).alias("title"),
-            pl.format("Server {} is larger than its load needs.", index).alias("detail"),
-            pl.lit("Move it to a smaller type.").alias("recommendation"),
-            (net * 2).alias("current_monthly_cost"),
-            net.alias("monthly_savings"),
-            pl.lit(0.0).alias("added_monthly_cost"),
-            pl.lit(0.0).alias("upfront_cost"),
-            pl.lit(1.0).alias("effort_hours"),
-            pl.lit("low").alias("risk"),
-            pl.lit("neutral").alias("performance"),
-            pl.lit(0.8).alias("confidence"),
-            pl.lit("bundled").alias("price_source"),
-            pl.concat_str(
-                [pl.lit('{"cpu_p99_pct": '), (index % 70).cast(pl.String), pl.lit("}")]
-            ).alias("evidence"),
-            net.alias("standalone_monthly_savings"),
-            net.alias("net_monthly_savings"),
-            pl.lit(100.0).alias("implementation_cost"),
-            (100.0 / net).round(2).alias("payback_months"),
-            ((12 * net - 100.0) / 100.0).round(2).alias("roi_12m"),
-            pl.lit("High").alias("priority"),
-            (~alternative).alias("counted"),
-            pl.when(alternative)
-            .then(pl.format("policy-{}|i-{}", (index - 1) % 17, index - 1))
-            .otherwise(None)
-            .alias("alternative_to"),
-            (index + 1).alias("rank"),
-            pl.lit(None, dtype=pl.String).alias("status"),
-            pl.lit(None, dtype=pl.Int64).alias("weeks_open"),
-        )
-        .select([pl.col(c).cast(t) for c, t in RANKED.items()])
+    frame = pl.select(pl.int_range(0, n, dtype=pl.Int64).alias("i")).with_columns(
+        pl.lit("aws").alias("provider"),
+        (pl.lit(100000000000) + index % accounts).cast(pl.String).alias("account_id"),
+        pl.when(index % 2 == 0)
+        .then(pl.lit("us-east-1"))
+        .otherwise(pl.lit("eu-west-1"))
+        .alias("region"),
+        pl.format("i-{}", index).alias("resource_id"),
+        pl.format("server-{}", index).alias("resource_name"),
+        pl.lit("ec2_instance").alias("resource_type"),
+        pl.format("policy-{}|i-{}", index % 17, index).alias("finding_id"),
+        pl.format("{}.policy-{}", family, index % 17).alias("policy_id"),
+        family.alias("family"),
+        pl.lit("resize").alias("action"),
+        pl.format("Finding of kind {} on a server", index % 17).alias("title"),
+        pl.format("Server {} is larger than its load needs.", index).alias("detail"),
+        pl.lit("Move it to a smaller type.").alias("recommendation"),
+        (net * 2).alias("current_monthly_cost"),
+        net.alias("monthly_savings"),
+        pl.lit(0.0).alias("added_monthly_cost"),
+        pl.lit(0.0).alias("upfront_cost"),
+        pl.lit(1.0).alias("effort_hours"),
+        pl.lit("low").alias("risk"),
+        pl.lit("neutral").alias("performance"),
+        pl.lit(0.8).alias("confidence"),
+        pl.lit("bundled").alias("price_source"),
+        pl.concat_str(
+            [pl.lit('{"cpu_p99_pct": '), (index % 70).cast(pl.String), pl.lit("}")]
+        ).alias("evidence"),
+        net.alias("standalone_monthly_savings"),
+        net.alias("net_monthly_savings"),
+        pl.lit(100.0).alias("implementation_cost"),
+        (100.0 / net).round(2).alias("payback_months"),
+        ((12 * net - 100.0) / 100.0).round(2).alias("roi_12m"),
+        pl.lit("High").alias("priority"),
+        (~alternative).alias("counted"),
+        pl.when(alternative)
+        .then(pl.format("policy-{}|i-{}", (index - 1) % 17, index - 1))
+        .otherwise(None)
+        .alias("alternative_to"),
+        (index + 1).alias("rank"),
+        pl.lit(None, dtype=pl.String).alias("status"),
+        pl.lit(None, dtype=pl.Int64).alias("weeks_open"),
+        pl.lit("savings").alias("category"),
+        net.alias("monthly_savings_before_discounts"),
+        pl.lit(0.0).alias("deferred_monthly_savings"),
+    )
+    frame = frame.select(
+        [
+            pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+            for c, t in RANKED.items()
+        ]
     )
     counted = frame.filter(pl.col("counted"))
     by_family = {f: {"findings": 0, "monthly_savings": 0.0} for f in FAMILIES}

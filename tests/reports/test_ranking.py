@@ -182,9 +182,10 @@ def test_roi_payback_and_totals_follow_the_formulas() -> None:
             },
             "Medium",
         ),
-        # Pure configuration change: only engineer time.
-        ({"monthly_savings": 20.0, "effort_hours": 0.5}, "High"),
-        ({"monthly_savings": 200.0, "risk": "high", "effort_hours": 2.0}, "Medium"),
+        # $20/month for half an hour: $40 per effort hour, under the High line of $50.
+        ({"monthly_savings": 20.0, "effort_hours": 0.5}, "Medium"),
+        # High risk halves the value: 200 × 0.5 / 2 h = $50 per hour, paid back in a month.
+        ({"monthly_savings": 200.0, "risk": "high", "effort_hours": 2.0}, "High"),
         ({"monthly_savings": 5.0, "risk": "high", "effort_hours": 40.0}, "Low"),
         ({"monthly_savings": 10.0, "risk": "medium", "effort_hours": 40.0}, "Low"),
     ],

@@ -711,7 +711,9 @@ def test_summary_lines_give_the_headline_and_what_is_missing() -> None:
 
 def test_summary_lines_give_the_week_and_the_suppressed_count() -> None:
     lines = summary_lines(history_report())
-    assert lines[1] == (
+    # The other categories' totals beside the savings, then the week.
+    assert lines[1] == "not in the total: investments $280.32"
+    assert lines[2] == (
         "+$205.71 new this week (3 new findings), $73.68 realized since last week "
         "(2 resolved findings)"
     )

@@ -12,7 +12,7 @@ import pytest
 from costscan.scanner.contracts import registry, schema
 from costscan.scanner.contracts.errors import SchemaError
 from costscan.scanner.contracts.inventory import Inventory, InventoryView, RunContext
-from costscan.scanner.contracts.vocab import Action, Family, Performance, Risk
+from costscan.scanner.contracts.vocab import Action, Change, Family, Performance, Risk
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -58,6 +58,7 @@ def _register(name: str, func: registry.PolicyFunc, needs: tuple[str, ...]) -> r
         effort_hours=1.0,
         risk=Risk.LOW,
         performance=Performance.NEUTRAL,
+        change=Change.CONFIGURE_SERVICE,
         formula="monthly_savings = 2 × size_gb",
     )
     decorate(func)
@@ -120,6 +121,7 @@ def test_a_vocabulary_typo_fails_at_registration() -> None:
             effort_hours=0,
             risk="low",
             performance="neutral",
+            change="configure_service",
         )
 
 
