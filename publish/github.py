@@ -1,55 +1,80 @@
-"""Posting the savings report to GitHub: one comment, edited in place, run after run.
+"""Posting a comment on GitHub through PyGithub: one comment, edited in place, run after run.
 
-The Action runs ``costscan comment``, which calls :func:`post_report`. The comment carries a
-hidden ``<!-- costscan:<marker_id> -->`` line; the next run finds the comment by that line and
-edits it (or leaves it alone when nothing changed), so a pull request or a tracking issue
-holds one current report instead of a pile of stale ones. In issue mode the tracking issue
-carries the same marker in its body and is found again by it and its title.
+``costscan comment`` builds the comment's text in ``costscan.reports.comment`` (a hidden
+marker line, then the report, cut to fit) and hands it to :func:`post_comment`, which finds
+the earlier comment carrying that marker line and edits it, leaves it alone when nothing
+changed, or adds one. In issue mode the tracking issue carries the same marker in its body
+and is found again by it and its title among the open issues.
 
-Only the standard library talks to GitHub (urllib), so posting adds no dependency. Every
-failure the user can fix (a token without write permission, a wrong repository, no network)
-becomes a ``ReportError`` of one line naming GitHub's status and message.
+PyGithub is an optional dependency (``pip install 'costscan[github]'``), imported here only
+when something is posted, so ``costscan --help`` does not pay for it. Every failure the user
+can fix (a token without write permission, a wrong repository, no network, a used-up rate
+limit) becomes a ``ReportError`` of one line naming GitHub's status and message, and the
+request that failed.
 """
 
 from __future__ import annotations
 
+import functools
+import http
 import json
+import logging
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MARKER, count_of
 from costscan.scanner.contracts.errors import InputFileError, ReportError, UsageError
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from github.GithubException import GithubException
+    from github.GithubRetry import GithubRetry
+    from github.Issue import Issue
+    from github.IssueComment import IssueComment
+    from github.MainClass import Github
+    from github.Repository import Repository
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import HTTPResponse
+    from urllib3.util.retry import Retry as UrllibRetry
 
 Target = Literal["pr", "issue"]
 Behavior = Literal["update", "new"]
 Action = Literal["created", "updated", "unchanged"]
 
 DEFAULT_API_URL = "https://api.github.com"
-DEFAULT_TITLE = "costscan savings report"
-DEFAULT_MARKER_ID = "costscan"
-# GitHub answers 422 "Body is too long (maximum is 65536 characters)"; staying one below
-# the number also keeps clear of its other measured cap, 262,144 UTF-8 bytes, since no
-# character takes more than 4 bytes.
-MAX_BODY_CHARS = GITHUB_COMMENT_LIMIT - 1
+INSTALL_HINT = "pip install 'costscan[github]'"
+# The REST API version our calls are written against (GitHub's dated API versions).
+API_VERSION = "2022-11-28"
 # The most GitHub returns per page of a list endpoint.
 PER_PAGE = 100
-# Rows of the findings table kept even when that means cutting the sections after it.
-MIN_FINDING_ROWS = 10
-TIMEOUT_SECONDS = 30
 # GitHub's message is quoted in the error line; a proxy's HTML error page is not a message.
 MESSAGE_CHARS = 200
 
-_MARKER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_LINK = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
-# The renderer's own note under a findings table it already cut.
-_RENDERER_NOTE = re.compile(r"^_([\d,]+) findings? not shown\b")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How long costscan waits on GitHub: with the defaults, under a minute for a hung API.
+
+    A request gets ``timeout_seconds`` per attempt and at most ``retries`` more attempts
+    after a timeout, a dropped connection or a 5xx (reads and edits only: a create that
+    reached GitHub is never sent again). A rate limit whose reset or ``Retry-After`` is
+    within ``rate_limit_wait_seconds`` is waited out, as GitHub asks, then retried; a
+    later one fails at once. The pauses between requests are PyGithub's defaults, after
+    GitHub's advice against secondary rate limits (at least one second between writes).
+    """
+
+    timeout_seconds: int = 15
+    retries: int = 2
+    rate_limit_wait_seconds: float = 60.0
+    seconds_between_requests: float | None = 0.25
+    seconds_between_writes: float | None = 1.0
 
 
 @dataclass(frozen=True)
@@ -57,98 +82,64 @@ class PostResult:
     action: Action
     url: str  # the comment's html_url
     comment_id: int
-    trimmed: bool  # the report was cut to fit GitHub's comment limit
     number: int  # the pull request or issue the comment is on
 
 
-def marker_line(marker_id: str = DEFAULT_MARKER_ID) -> str:
-    """The hidden line that identifies our comment (and our tracking issue)."""
-    if not _MARKER_ID.match(marker_id):
-        raise UsageError(
-            f"marker id {marker_id!r}: use letters, digits, '.', '_' or '-' (at most 64)"
-        )
-    return f"<!-- costscan:{marker_id} -->"
-
-
-def post_report(
-    markdown: str,
+def post_comment(
+    body: str,
     *,
+    marker: str,
     to: Target,
     repository: str,
     number: int | None,
     token: str,
     api_url: str = DEFAULT_API_URL,
     behavior: Behavior = "update",
-    marker_id: str = DEFAULT_MARKER_ID,
-    title: str = DEFAULT_TITLE,
-    report_url: str | None = None,
+    title: str = "",
+    issue_body: str = "",
+    connection: Connection = Connection(),
 ) -> PostResult:
-    """Post ``markdown`` as a comment on a pull request or a tracking issue.
+    """Post ``body`` as a comment on a pull request or a tracking issue.
 
-    ``number`` is the pull request (``to="pr"``, required) or the issue to keep up to date
-    (``to="issue"``; when None, the open issue carrying our marker and ``title`` is used, and
-    created when there is none). With ``behavior="update"`` the earlier comment carrying the
-    marker is edited, or left alone when its body is already the same; ``"new"`` always adds
-    a comment. A report longer than GitHub allows is cut inside its findings table, with a
-    line saying how many rows were cut and pointing at ``report_url`` for the rest.
+    ``marker`` is the hidden line ``body`` carries: a comment is ours when one of its lines
+    is exactly ``marker``. ``number`` is the pull request (``to="pr"``, required) or the
+    issue to keep up to date (``to="issue"``; when None, the open issue titled ``title``
+    whose body carries the marker is used, and one is opened with ``issue_body`` when there
+    is none). With ``behavior="update"`` the newest comment carrying the marker is edited,
+    or left alone when its text is already ``body``; ``"new"`` always adds a comment.
     """
-    if to not in ("pr", "issue"):
-        raise UsageError(f"--to {to!r}: use pr or issue")
-    if behavior not in ("update", "new"):
-        raise UsageError(f"--behavior {behavior!r}: use update or new")
-    if not _REPOSITORY.match(repository):
-        raise UsageError(f"repository {repository!r}: give it as owner/name")
-    if not token:
-        raise UsageError("no GitHub token: set GITHUB_TOKEN (the Action passes github.token)")
-    if to == "pr" and number is None:
-        raise UsageError("a pull request comment needs the pull request number (--number)")
-    if to == "issue" and number is None and not title.strip():
-        raise UsageError("a tracking issue needs a title (--title)")
-    if number is not None and number < 1:
-        raise UsageError(f"--number {number}: issue and pull request numbers start at 1")
-    marker = marker_line(marker_id)
-    body, trimmed = comment_body(markdown, marker_id=marker_id, report_url=report_url)
-    github = GitHubClient(api_url, token, needs=_permission_for(to))
-    repo = f"/repos/{repository}"
+    api_url = _checked(
+        to=to,
+        behavior=behavior,
+        repository=repository,
+        token=token,
+        number=number,
+        title=title,
+        api_url=api_url,
+    )
+    # Programming errors, not the user's: without the marker the next run cannot find them.
+    if not _carries(body, marker):
+        raise ValueError("the comment body does not carry its marker line")
+    if to == "issue" and number is None and not _carries(issue_body, marker):
+        raise ValueError("the tracking issue body does not carry the marker line")
 
-    existing: dict[str, Any] | None = None
+    session = _Session(api_url, token, repository, to, connection)
+    existing: IssueComment | None = None
     if number is None:
-        number, issue_is_new = _tracking_issue(github, repo, marker, title, behavior)
+        issue, issue_is_new = session.tracking_issue(marker, title, issue_body)
         if not issue_is_new and behavior == "update":
-            existing = _last_marked_comment(github, repo, number, marker)
-    elif behavior == "update":
-        existing = _last_marked_comment(github, repo, number, marker)
+            existing = session.last_marked_comment(issue, marker)
+    else:
+        issue = session.issue(number)
+        if behavior == "update":
+            existing = session.last_marked_comment(issue, marker)
 
     if existing is None:
-        created = github.request("POST", f"{repo}/issues/{number}/comments", {"body": body})
-        return _result("created", created, trimmed, number)
-    if _same_text(existing.get("body"), body):
-        return _result("unchanged", existing, trimmed, number)
-    updated = github.request("PATCH", f"{repo}/issues/comments/{existing['id']}", {"body": body})
-    return _result("updated", updated, trimmed, number)
-
-
-def comment_body(
-    markdown: str,
-    *,
-    marker_id: str = DEFAULT_MARKER_ID,
-    report_url: str | None = None,
-    max_chars: int = MAX_BODY_CHARS,
-) -> tuple[str, bool]:
-    """The comment's text (our marker line, then the report) and whether it was trimmed.
-
-    The renderer's own ``<!-- costscan -->`` first line is replaced by the marker, so the
-    comment carries one hidden line, not two.
-    """
-    lines = markdown.replace("\r\n", "\n").split("\n")
-    if lines and lines[0].strip() == MARKER:
-        lines = lines[1:]
-    while lines and not lines[-1].strip():
-        lines.pop()
-    lines.insert(0, marker_line(marker_id))
-    if _length(lines) <= max_chars:
-        return _joined(lines), False
-    return _joined(_trim(lines, max_chars, report_url)), True
+        return session.result("created", session.add_comment(issue, body), issue)
+    if _same_text(existing.body, body):
+        return session.result("unchanged", existing, issue)
+    session.edit_comment(existing, body)
+    return session.result("updated", existing, issue)
 
 
 def pull_request_number(event_path: str | Path) -> int | None:
@@ -178,198 +169,250 @@ def read_markdown(path: str | Path) -> str:
         raise InputFileError(f"cannot read the Markdown report {path}: {reason}") from None
 
 
-# --- trimming -------------------------------------------------------------------------
+def _checked(
+    *,
+    to: str,
+    behavior: str,
+    repository: str,
+    token: str,
+    number: int | None,
+    title: str,
+    api_url: str,
+) -> str:
+    """The API URL without its trailing slash, once every option is known to be usable."""
+    if to not in ("pr", "issue"):
+        raise UsageError(f"--to {to!r}: use pr or issue")
+    if behavior not in ("update", "new"):
+        raise UsageError(f"--behavior {behavior!r}: use update or new")
+    if not _REPOSITORY.match(repository):
+        raise UsageError(f"repository {repository!r}: give it as owner/name")
+    if not token:
+        raise UsageError("no GitHub token: set GITHUB_TOKEN (the Action passes github.token)")
+    if to == "pr" and number is None:
+        raise UsageError("a pull request comment needs the pull request number (--number)")
+    if to == "issue" and number is None and not title.strip():
+        raise UsageError("a tracking issue needs a title (--title)")
+    if number is not None and number < 1:
+        raise UsageError(f"--number {number}: issue and pull request numbers start at 1")
+    parsed = urllib.parse.urlsplit(api_url.strip().rstrip("/"))
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(f"GitHub API URL {api_url!r}: give it as https://host[/path]")
+    return urllib.parse.urlunsplit(parsed)
 
 
-def _length(lines: Sequence[str]) -> int:
-    """Characters of ``_joined(lines)``, without joining."""
-    return sum(len(line) + 1 for line in lines)
+# --- GitHub, through PyGithub ---------------------------------------------------------
 
 
-def _joined(lines: Sequence[str]) -> str:
-    return "\n".join(lines) + "\n"
-
-
-def _findings_rows(lines: Sequence[str]) -> tuple[int, int] | None:
-    """[start, end) of the findings table's data rows (the first table when none is named)."""
-    heading = next((i for i, line in enumerate(lines) if line.startswith("### Top findings")), None)
-    for i in range(heading or 0, len(lines) - 1):
-        if heading is not None and i > heading and lines[i].startswith("### "):
-            return None  # the heading has no table under it ("No findings.")
-        if lines[i].startswith("|") and lines[i + 1].replace(" ", "").startswith("|---"):
-            end = i + 2
-            while end < len(lines) and lines[end].startswith("|"):
-                end += 1
-            return i + 2, end
-    return None
-
-
-def _trim(lines: list[str], max_chars: int, report_url: str | None) -> list[str]:
-    where = (
-        f"the full report is at {_link_target(report_url)}"
-        if report_url
-        else "the HTML, CSV and JSON reports list them all"
+def _github(api_url: str, token: str, connection: Connection) -> Github:
+    try:
+        import github
+    except ImportError:
+        raise UsageError(
+            f"costscan comment posts through PyGithub, which is not installed: {INSTALL_HINT}"
+        ) from None
+    # PyGithub logs every retried 403 and backoff at INFO on stderr by default; a failure
+    # here is one line, ours.
+    github.set_log_level(logging.WARNING)
+    retry = _retry_class()(
+        total=connection.retries,
+        backoff_factor=0.5,
+        # Connection failures happen before anything is sent and are retried for every
+        # method; a timeout or a 5xx after a POST may have created the comment already.
+        allowed_methods=frozenset({"GET", "PATCH"}),
+        # The last failed answer goes to PyGithub, which turns it into its exception.
+        raise_on_status=False,
+        # Rate limits (the reset time, or Retry-After) are waited out up to this long.
+        max_rate_limit_wait=connection.rate_limit_wait_seconds,
     )
-    span = _findings_rows(lines)
-    if span is None:
-        return _cut_anywhere(lines, max_chars, where)
-    start, end = span
-    prefix, rows, tail = lines[:start], lines[start:end], lines[end:]
-    # The renderer may already have cut rows and said so: fold its count into ours.
-    already_cut = 0
-    probe = 1 if tail[:1] == [""] else 0
-    note = _RENDERER_NOTE.match(tail[probe]) if len(tail) > probe else None
-    if note:
-        already_cut = int(note.group(1).replace(",", ""))
-        tail = tail[probe + 1 :]
-
-    def note_lines(shown: int, tail_kept: bool) -> list[str]:
-        cut = len(rows) - shown + already_cut
-        parts = [f"{count_of(cut, 'finding')} not shown"] if cut else []
-        if not tail_kept and any(line.strip() for line in tail):
-            parts.append("the sections after this table were cut")
-        if not parts:
-            return []
-        return ["", f"_{', and '.join(parts)}, to fit GitHub's comment limit; {where}._"]
-
-    def rows_that_fit(tail_kept: bool) -> int:
-        """Rows that fit beside the rest; -1 when even the rest does not fit."""
-        # The note is measured with every row cut: its count only gets shorter from there.
-        budget = max_chars - _length(prefix) - _length(note_lines(0, tail_kept))
-        budget -= _length(tail) if tail_kept else 0
-        if budget < 0:
-            return -1
-        shown = 0
-        for row in rows:
-            budget -= len(row) + 1
-            if budget < 0:
-                break
-            shown += 1
-        return shown
-
-    shown = rows_that_fit(tail_kept=True)
-    tail_kept = shown >= min(len(rows), MIN_FINDING_ROWS)
-    if not tail_kept:
-        shown = rows_that_fit(tail_kept=False)
-    if shown < 0:
-        # Even the headline and family table overflow: nothing sensible is left to keep
-        # in order, so cut at the last line that fits.
-        return _cut_anywhere(lines, max_chars, where)
-    return [*prefix, *rows[:shown], *note_lines(shown, tail_kept), *(tail if tail_kept else [])]
+    return github.Github(
+        base_url=api_url,
+        auth=github.Auth.Token(token),
+        timeout=connection.timeout_seconds,
+        retry=retry,
+        per_page=PER_PAGE,
+        user_agent="costscan",
+        seconds_between_requests=connection.seconds_between_requests,
+        seconds_between_writes=connection.seconds_between_writes,
+        # The repository and the issue are known by name and number: no request to fetch
+        # them before listing or posting comments.
+        lazy=True,
+        api_version=API_VERSION,
+    )
 
 
-def _cut_anywhere(lines: Sequence[str], max_chars: int, where: str) -> list[str]:
-    note = ["", f"_The report was cut here to fit GitHub's comment limit; {where}._"]
-    budget = max_chars - _length(note)
-    kept: list[str] = []
-    for line in lines:
-        budget -= len(line) + 1
-        if budget < 0:
-            break
-        kept.append(line)
-    return [*kept, *note]
+@functools.cache
+def _retry_class() -> type[GithubRetry]:
+    from github import GithubRetry
+    from urllib3.exceptions import MaxRetryError, ResponseError
+
+    class BoundedRetry(GithubRetry):
+        """GithubRetry, with two changes for a job that must not hang or post twice.
+
+        A POST that GitHub refused with a 403 is retried too: GitHub answers 403 to a
+        request it did not carry out, a rate limit (which GithubRetry waits out, up to
+        ``max_rate_limit_wait``) or a missing permission (which it raises at once), so
+        nothing was created. A 5xx or a timeout after a POST is not retried.
+
+        A ``Retry-After`` longer than ``max_rate_limit_wait`` ends the retries at once;
+        urllib3 would otherwise sleep for as long as the header says.
+        """
+
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+            if method == "POST" and status_code == 403:
+                return bool(self.total)
+            return super().is_retry(method, status_code, has_retry_after)
+
+        def increment(  # type: ignore[override]  # GithubRetry returns a Retry, not Self
+            self,
+            method: str | None = None,
+            url: str | None = None,
+            response: HTTPResponse | None = None,  # type: ignore[override]
+            error: Exception | None = None,
+            _pool: ConnectionPool | None = None,
+            _stacktrace: TracebackType | None = None,
+        ) -> UrllibRetry:
+            wait = self.get_retry_after(response) if response is not None else None
+            limit = self.max_rate_limit_wait
+            if wait is not None and limit is not None and wait > limit and _pool and url:
+                # With raise_on_status off, urllib3 hands this answer to PyGithub as it is.
+                raise MaxRetryError(_pool, url, ResponseError(f"Retry-After: {wait:.0f}"))
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    return BoundedRetry
 
 
-def _link_target(url: str) -> str:
-    """``url`` as a Markdown autolink, with the characters that would end it encoded."""
-    return "<" + urllib.parse.quote(url.strip(), safe=":/?#@!$&'*+,;=%~-._") + ">"
+class _Session:
+    """The calls one post makes, each turning PyGithub's failures into one line."""
 
+    def __init__(
+        self, api_url: str, token: str, repository: str, to: Target, connection: Connection
+    ) -> None:
+        self._api_url = api_url
+        self._timeout = connection.timeout_seconds
+        self._needs = "pull-requests: write / issues: write" if to == "pr" else "issues: write"
+        self._path = f"/repos/{repository}"
+        self._repo: Repository = _github(api_url, token, connection).get_repo(repository)
 
-# --- GitHub ---------------------------------------------------------------------------
+    def issue(self, number: int) -> Issue:
+        return self._repo.get_issue(number)  # lazy: no request
 
+    def last_marked_comment(self, issue: Issue, marker: str) -> IssueComment | None:
+        """The newest comment carrying ``marker``: comments list oldest first, so read all."""
+        found = None
+        with self._calling("GET", f"{self._path}/issues/{issue.number}/comments"):
+            for comment in issue.get_comments():
+                if _carries(comment.body, marker):
+                    found = comment
+        return found
 
-class GitHubClient:
-    """The few REST calls we make, with GitHub's headers and one-line errors."""
+    def tracking_issue(self, marker: str, title: str, issue_body: str) -> tuple[Issue, bool]:
+        """The open issue with our marker and ``title`` (newest first), or a new one."""
+        with self._calling("GET", f"{self._path}/issues"):
+            for issue in self._repo.get_issues(state="open"):
+                if issue.title != title or not _carries(issue.body, marker):
+                    continue
+                # The issues list includes pull requests; ours is an issue. GitHub leaves the
+                # pull_request key off real issues and PyGithub (2.10) fetches the issue to
+                # fill it in (PyGithub#2423), so this is asked of the one candidate only.
+                with self._calling("GET", f"{self._path}/issues/{issue.number}"):
+                    if issue.pull_request is not None:
+                        continue
+                return issue, False
+        with self._calling("POST", f"{self._path}/issues"):
+            return self._repo.create_issue(title=title, body=issue_body), True
 
-    def __init__(self, api_url: str, token: str, *, needs: str = "issues: write") -> None:
-        parsed = urllib.parse.urlsplit(api_url.rstrip("/"))
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise UsageError(f"GitHub API URL {api_url!r}: give it as https://host[/path]")
-        self.api_url = api_url.rstrip("/")
-        self._origin = f"{parsed.scheme}://{parsed.netloc}"
-        self._token = token
-        self._needs = needs
+    def add_comment(self, issue: Issue, body: str) -> IssueComment:
+        with self._calling("POST", f"{self._path}/issues/{issue.number}/comments"):
+            return issue.create_comment(body)
 
-    def request(self, method: str, path_or_url: str, payload: dict[str, Any] | None = None) -> Any:
-        document, _ = self._send(method, path_or_url, payload)
-        return document
+    def edit_comment(self, comment: IssueComment, body: str) -> None:
+        with self._calling("PATCH", f"{self._path}/issues/comments/{comment.id}"):
+            comment.edit(body)
 
-    def paginate(self, path: str, query: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, page by page, following the Link header."""
-        params = {**(query or {}), "per_page": str(PER_PAGE)}
-        url: str | None = f"{path}?{urllib.parse.urlencode(params)}"
-        while url is not None:
-            page, headers = self._send("GET", url, None)
-            if not isinstance(page, list):
-                raise ReportError(f"GitHub answered GET {path} with something other than a list")
-            yield from (item for item in page if isinstance(item, dict))
-            url = _next_link(headers.get("Link"))
+    def result(self, action: Action, comment: IssueComment, issue: Issue) -> PostResult:
+        with self._calling("GET", f"{self._path}/issues/comments/{comment.id}"):
+            return PostResult(
+                action=action, url=comment.html_url, comment_id=comment.id, number=issue.number
+            )
 
-    def _url(self, path_or_url: str) -> str:
-        if path_or_url.startswith("/"):
-            return self.api_url + path_or_url
-        # A Link header's absolute URL: the token is only ever sent to the API's own host.
-        if urllib.parse.urlsplit(path_or_url).scheme and path_or_url.startswith(self._origin + "/"):
-            return path_or_url
-        raise ReportError(f"GitHub sent a page link outside {self._origin}: {path_or_url[:200]}")
+    @contextmanager
+    def _calling(self, method: str, path: str) -> Iterator[None]:
+        from github import GithubException
 
-    def _send(
-        self, method: str, path_or_url: str, payload: dict[str, Any] | None
-    ) -> tuple[Any, Any]:
-        url = self._url(path_or_url)
-        data = None if payload is None else json.dumps(payload).encode("utf-8")
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Accept", "application/vnd.github+json")
-        request.add_header("X-GitHub-Api-Version", "2022-11-28")
-        request.add_header("Authorization", f"Bearer {self._token}")
-        request.add_header("User-Agent", "costscan")
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-                raw = response.read()
-                headers = response.headers
-        except urllib.error.HTTPError as exc:
-            raise ReportError(self._describe(exc, method)) from None
-        except urllib.error.URLError as exc:
-            raise ReportError(f"cannot reach GitHub at {self.api_url}: {exc.reason}") from None
-        except (OSError, TimeoutError) as exc:
-            raise ReportError(f"cannot reach GitHub at {self.api_url}: {exc}") from None
-        try:
-            return (json.loads(raw) if raw else None), headers
-        except ValueError:
-            raise ReportError(f"GitHub answered {method} {url} with something not JSON") from None
+            yield
+        except GithubException as exc:
+            raise ReportError(_describe(exc, f"{method} {path}", self._needs)) from None
+        except json.JSONDecodeError:
+            raise ReportError(f"GitHub answered {method} {path} with something not JSON") from None
+        except OSError as exc:  # requests' errors are OSErrors
+            reason = _network_reason(exc, self._timeout)
+            raise ReportError(f"cannot reach GitHub at {self._api_url}: {reason}") from None
 
-    def _describe(self, exc: urllib.error.HTTPError, method: str) -> str:
-        message = str(exc.reason or "")
-        details: list[str] = []
-        try:
-            document = json.loads(exc.read() or b"null")
-        except (OSError, ValueError):
-            document = None
-        if isinstance(document, dict):
-            message = str(document.get("message") or message)
-            for error in document.get("errors") or []:
-                if isinstance(error, dict) and error.get("message"):
-                    details.append(str(error["message"]))
-        text = _one_line("; ".join([message, *details]))
-        status = exc.code
-        request = f"{method} {urllib.parse.urlsplit(exc.url or '').path}"
-        if status == 401:
-            hint = "the token is missing, expired or wrong"
-        elif status == 403 and (
-            exc.headers.get("X-RateLimit-Remaining") == "0" or "rate limit" in text.lower()
-        ):
-            hint = "the API rate limit is used up; run again later"
-        elif status == 403:
-            hint = f"the token needs {self._needs} (pull requests from forks get a read-only one)"
-        elif status == 404:
-            hint = f"{request} does not exist or the token cannot see it"
-        elif status == 422:
-            hint = f"GitHub refused {request}"
-        else:
-            hint = f"{request} failed; run again later"
-        return f"GitHub answered {status} {text}: {hint}"
+
+def _describe(exc: GithubException, request: str, needs: str) -> str:
+    from github import RateLimitExceededException
+
+    status = exc.status
+    message = ""
+    details: list[str] = []
+    if isinstance(exc.data, dict):
+        message = str(exc.data.get("message") or "")
+        for error in exc.data.get("errors") or []:
+            if isinstance(error, dict) and error.get("message"):
+                details.append(str(error["message"]))
+            elif isinstance(error, str):
+                details.append(error)
+    message = message or exc.message or _phrase(status)
+    text = _one_line("; ".join([message, *details]))
+    headers = {name.lower(): value for name, value in (exc.headers or {}).items()}
+    rate_limited = isinstance(exc, RateLimitExceededException) or (
+        status in (403, 429)
+        and (headers.get("x-ratelimit-remaining") == "0" or "rate limit" in text.lower())
+    )
+    if status == 401:
+        hint = "the token is missing, expired or wrong"
+    elif rate_limited:
+        hint = "the API rate limit is used up; run again later"
+    elif status == 403:
+        hint = f"the token needs {needs} (pull requests from forks get a read-only one)"
+    elif status == 404:
+        hint = f"{request} does not exist or the token cannot see it"
+    elif status == 422:
+        hint = f"GitHub refused {request}"
+    else:
+        hint = f"{request} failed; run again later"
+    return f"GitHub answered {status} {text}: {hint}"
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+
+
+def _network_reason(exc: BaseException, timeout_seconds: int) -> str:
+    """The root cause under requests' and urllib3's wrappers, in a few words."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    innermost: OSError | None = None
+    while pending:
+        error = pending.pop(0)
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, TimeoutError) or type(error).__name__.endswith("TimeoutError"):
+            return f"no answer within {timeout_seconds} s"
+        if isinstance(error, OSError) and error.strerror:
+            innermost = error
+        # urllib3's MaxRetryError keeps the cause in .reason; requests wraps it in .args.
+        reason = getattr(error, "reason", None)
+        nested = [*error.args, reason, error.__cause__, error.__context__]
+        pending.extend(e for e in nested if isinstance(e, BaseException))
+    if innermost is not None:
+        return str(innermost.strerror)
+    return _one_line(str(exc))
 
 
 def _one_line(text: str) -> str:
@@ -377,66 +420,10 @@ def _one_line(text: str) -> str:
     return flat if len(flat) <= MESSAGE_CHARS else flat[: MESSAGE_CHARS - 1] + "…"
 
 
-def _next_link(header: str | None) -> str | None:
-    for url, rels in _LINK.findall(header or ""):
-        if "next" in rels.split():
-            return str(url)
-    return None
-
-
-def _permission_for(to: Target) -> str:
-    return "pull-requests: write / issues: write" if to == "pr" else "issues: write"
-
-
-def _has_marker(body: object, marker: str) -> bool:
+def _carries(body: object, marker: str) -> bool:
     # A whole line, so a reply quoting our comment ("> <!-- ... -->") is not taken for it.
     return isinstance(body, str) and any(line.strip() == marker for line in body.splitlines())
 
 
 def _same_text(old: object, new: str) -> bool:
     return isinstance(old, str) and old.replace("\r\n", "\n").rstrip() == new.rstrip()
-
-
-def _last_marked_comment(
-    github: GitHubClient, repo: str, number: int, marker: str
-) -> dict[str, Any] | None:
-    """The newest comment carrying ``marker``: comments list oldest first, so read them all."""
-    found = None
-    for comment in github.paginate(f"{repo}/issues/{number}/comments"):
-        if _has_marker(comment.get("body"), marker):
-            found = comment
-    return found
-
-
-def _tracking_issue(
-    github: GitHubClient, repo: str, marker: str, title: str, behavior: Behavior
-) -> tuple[int, bool]:
-    """The open issue with our marker and ``title`` (newest first), or a new one."""
-    for issue in github.paginate(f"{repo}/issues", {"state": "open"}):
-        # The issues list includes pull requests; ours is an issue.
-        if "pull_request" in issue or issue.get("title") != title:
-            continue
-        if _has_marker(issue.get("body"), marker) and isinstance(issue.get("number"), int):
-            return int(issue["number"]), False
-    how = "edited in place" if behavior == "update" else "added as a new comment each run"
-    body = (
-        f"{marker}\n"
-        f"costscan posts its savings report on this issue; each run's report is {how}.\n"
-        "Close the issue to start a fresh one on the next run.\n"
-    )
-    created = github.request("POST", f"{repo}/issues", {"title": title, "body": body})
-    if not isinstance(created, dict) or not isinstance(created.get("number"), int):
-        raise ReportError("GitHub created the tracking issue but did not say its number")
-    return int(created["number"]), True
-
-
-def _result(action: Action, comment: Any, trimmed: bool, number: int) -> PostResult:
-    if not isinstance(comment, dict) or not isinstance(comment.get("id"), int):
-        raise ReportError(f"GitHub's answer for the {action} comment has no comment id")
-    return PostResult(
-        action=action,
-        url=str(comment.get("html_url") or ""),
-        comment_id=int(comment["id"]),
-        trimmed=trimmed,
-        number=number,
-    )

@@ -1,11 +1,12 @@
 """A local HTTP server that plays the part of GitHub's REST API for the comment tests.
 
 It keeps one repository's issues, pull requests and comments in memory and answers the
-calls ``reports.github`` makes, in the shapes GitHub documents: list issue comments and
-list repository issues (paginated, with a ``Link`` header), create and update a comment,
-create an issue. It checks the ``Authorization`` header like GitHub does (401 "Bad
-credentials"), refuses bodies over 65,536 characters (422), and can be switched to answer
-403 to everything, as GitHub does for a read-only ``GITHUB_TOKEN``.
+calls PyGithub makes for ``costscan.publish.github``, in the shapes GitHub's REST reference
+documents: list issue comments and list repository issues (paginated, with a ``Link``
+header), get an issue, create and update a comment, create an issue. It checks the
+``Authorization`` header like GitHub does (401 "Bad credentials"), refuses bodies over
+65,536 characters (422), and can be told to fail: 403 to everything, as GitHub answers a
+read-only ``GITHUB_TOKEN``, a used-up rate limit, or a few 5xx answers before recovering.
 
 ``max_per_page`` caps the page size below GitHub's 100, so tests see several pages.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +29,18 @@ class Recorded:
     method: str
     path: str
     query: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # names lowercased
+
+
+@dataclass
+class Failure:
+    """What the fake answers instead of doing the request, while it lasts."""
+
+    status: int
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+    methods: frozenset[str] | None = None  # None: every method
+    times: int | None = None  # answered this many times, then the fake recovers; None: always
 
 
 @dataclass
@@ -35,6 +49,7 @@ class _State:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_number: int = 1
     next_comment_id: int = 1000
+    clock: int = 0
     requests: list[Recorded] = field(default_factory=list)
 
 
@@ -50,8 +65,7 @@ class FakeGitHub:
         self.token = token
         self.max_per_page = max_per_page
         self.user = user
-        # (status, message) answered to every request while set.
-        self.fail_with: tuple[int, str] | None = None
+        self.failure: Failure | None = None
         self._state = _State()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -123,6 +137,40 @@ class FakeGitHub:
         with self._lock:
             self._state.requests.clear()
 
+    def fail(
+        self,
+        status: int,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        methods: set[str] | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Answer ``status`` with GitHub's error document instead of doing the request."""
+        with self._lock:
+            self.failure = Failure(
+                status, message, headers or {}, frozenset(methods) if methods else None, times
+            )
+
+    def rate_limited(
+        self, reset_in_seconds: int, *, methods: set[str] | None = None, times: int | None = None
+    ) -> None:
+        """GitHub's answer once the primary rate limit is used up (403, remaining 0)."""
+        reset = int(time.time()) + reset_in_seconds
+        self.fail(
+            403,
+            "API rate limit exceeded for installation ID 4242.",
+            headers={
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-used": "5000",
+                "x-ratelimit-reset": str(reset),
+                "x-ratelimit-resource": "core",
+            },
+            methods=methods,
+            times=times,
+        )
+
     # --- the API, called by the handler with the lock held ------------------------------
 
     def _new_issue(
@@ -131,18 +179,35 @@ class FakeGitHub:
         number = self._state.next_number
         self._state.next_number += 1
         kind = "pull" if pull_request else "issues"
+        api = f"{self.api_url}/repos/{self.repository}"
+        stamp = self._timestamp()
         issue: dict[str, Any] = {
             "id": 500 + number,
+            "node_id": f"I_kwDOfake{number}",
+            "url": f"{api}/issues/{number}",
+            "repository_url": api,
+            "comments_url": f"{api}/issues/{number}/comments",
+            "html_url": f"https://github.com/{self.repository}/{kind}/{number}",
             "number": number,
+            "state": state,
             "title": title,
             "body": body,
-            "state": state,
-            "html_url": f"https://github.com/{self.repository}/{kind}/{number}",
-            "user": {"login": self.user},
+            "user": {"login": self.user, "id": 41898282, "type": "Bot"},
+            "labels": [],
+            "locked": False,
+            "comments": 0,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "closed_at": None,
+            "author_association": "NONE",
         }
         if pull_request:
+            # GitHub marks the pull requests in the issues endpoints by this key alone.
             issue["pull_request"] = {
-                "url": f"{self.api_url}/repos/{self.repository}/pulls/{number}"
+                "url": f"{api}/pulls/{number}",
+                "html_url": f"https://github.com/{self.repository}/pull/{number}",
+                "diff_url": f"https://github.com/{self.repository}/pull/{number}.diff",
+                "patch_url": f"https://github.com/{self.repository}/pull/{number}.patch",
             }
         self._state.issues[number] = issue
         return issue
@@ -150,24 +215,41 @@ class FakeGitHub:
     def _new_comment(self, number: int, body: str, user: str) -> dict[str, Any]:
         comment_id = self._state.next_comment_id
         self._state.next_comment_id += 1
+        api = f"{self.api_url}/repos/{self.repository}"
+        stamp = self._timestamp()
         comment = {
             "id": comment_id,
-            "issue": number,
-            "body": body,
-            "user": {"login": user},
+            "node_id": f"IC_kwDOfake{comment_id}",
+            "url": f"{api}/issues/comments/{comment_id}",
             # The issue's page: /pull/N for a pull request, /issues/N for an issue.
             "html_url": f"{self._state.issues[number]['html_url']}#issuecomment-{comment_id}",
+            "issue_url": f"{api}/issues/{number}",
+            "issue": number,
+            "body": body,
+            "user": {"login": user, "type": "Bot" if user.endswith("[bot]") else "User"},
+            "created_at": stamp,
+            "updated_at": stamp,
+            "author_association": "NONE",
         }
         self._state.comments[comment_id] = comment
+        self._state.issues[number]["comments"] += 1
         return comment
+
+    def _timestamp(self) -> str:
+        # One second per object created, from a fixed start: ordered and reproducible.
+        self._state.clock += 1
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1_796_000_000 + self._state.clock))
 
     def handle(
         self, method: str, path: str, query: dict[str, str], payload: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        self._state.requests.append(Recorded(method, path, query))
-        if self.fail_with is not None:
-            status, message = self.fail_with
-            return status, _error(message), {}
+        failure = self.failure
+        if failure is not None and (failure.methods is None or method in failure.methods):
+            if failure.times is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    self.failure = None
+            return failure.status, _error(failure.message), dict(failure.headers)
         prefix = f"/repos/{self.repository}/"
         if not path.startswith(prefix):
             return 404, _error("Not Found"), {}
@@ -184,6 +266,11 @@ class FakeGitHub:
             if not isinstance(payload, dict) or not payload.get("title"):
                 return 422, _error("Validation Failed", "title is missing"), {}
             return 201, self._new_issue(payload["title"], payload.get("body") or ""), {}
+        if method == "GET" and len(parts) == 2 and parts[0] == "issues" and parts[1].isdigit():
+            issue = self._state.issues.get(int(parts[1]))
+            if issue is None:
+                return 404, _error("Not Found"), {}
+            return 200, issue, {}
         if len(parts) == 3 and parts[0] == "issues" and parts[2] == "comments":
             number = int(parts[1]) if parts[1].isdigit() else -1
             if number not in self._state.issues:
@@ -204,6 +291,7 @@ class FakeGitHub:
             if problem:
                 return 422, _error("Validation Failed", problem), {}
             comment["body"] = payload["body"]
+            comment["updated_at"] = self._timestamp()
             return 200, _public(comment), {}
         return 404, _error("Not Found"), {}
 
@@ -259,6 +347,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         split = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(split.query))
+        # Every request is logged, the ones refused for their token too.
+        self._record(split, query)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         auth = self.headers.get("Authorization", "")
@@ -273,6 +363,11 @@ class _Handler(BaseHTTPRequestHandler):
         with self.github._lock:
             status, document, headers = self.github.handle(self.command, split.path, query, payload)
         self._answer(status, document, headers)
+
+    def _record(self, split: urllib.parse.SplitResult, query: dict[str, str]) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        with self.github._lock:
+            self.github._state.requests.append(Recorded(self.command, split.path, query, headers))
 
     def _answer(self, status: int, document: Any, headers: dict[str, str]) -> None:
         data = json.dumps(document).encode("utf-8")

@@ -297,23 +297,27 @@ def comment(
 ) -> None:
     """Post the Markdown report on a pull request or a tracking issue, edited in place."""
     from costscan.publish import github
+    from costscan.reports import comment as github_comment
 
     event_path = os.environ.get("GITHUB_EVENT_PATH")
     if number is None and to == "pr" and event_path:
         number = github.pull_request_number(event_path)
-    result = github.post_report(
-        github.read_markdown(report),
+    body, trimmed = github_comment.comment_body(
+        github.read_markdown(report), marker_id=marker_id, report_url=report_url
+    )
+    result = github.post_comment(
+        body,
+        marker=github_comment.marker_line(marker_id),
         to=cast("Target", to),
         repository=repository or "",
         number=number,
         token=os.environ.get("GITHUB_TOKEN", ""),
         api_url=os.environ.get("GITHUB_API_URL") or github.DEFAULT_API_URL,
         behavior=cast("Behavior", behavior),
-        marker_id=marker_id,
         title=title,
-        report_url=report_url,
+        issue_body=github_comment.tracking_issue_body(marker_id, edited_in_place=behavior != "new"),
     )
-    cut = " (cut to fit GitHub's comment limit)" if result.trimmed else ""
+    cut = " (cut to fit GitHub's comment limit)" if trimmed else ""
     typer.echo(f"costscan: comment {result.action}: {result.url}{cut}")
 
 
