@@ -121,11 +121,30 @@ def start_demo_server(*, fast_cloudwatch: bool = True) -> tuple[DemoServer, str]
     """Start the demo's AWS (moto, with its gaps answered) on 127.0.0.1 on a free port;
     return the server (``.stop()`` ends it) and its endpoint URL."""
     _quiet_moto_environment()
+    use_documented_instance_generations()
     if fast_cloudwatch:
         install_indexed_get_metric_data()
         install_deduplicated_list_metrics()
     server = DemoServer()
     return server, server.start()
+
+
+def use_documented_instance_generations() -> None:
+    """Correct moto's copy of DescribeInstanceTypes' ``CurrentGeneration``.
+
+    moto 5.2 marks m5, c5, r5, m6i and r6i as previous generation; AWS lists them as
+    current. A real scan reads AWS's own answer; the demo (and the tests) answer with AWS's
+    documented list (``PREVIOUS_GENERATION_FAMILIES``) instead of moto's. Process-wide
+    and idempotent.
+    """
+    from moto.ec2.models.instance_types import INSTANCE_TYPES, InstanceTypeBackend
+
+    from costscan.providers.pricing.aws import PREVIOUS_GENERATION_FAMILIES
+
+    # moto copies each type's facts into the backend's list when it is imported.
+    for facts in (*INSTANCE_TYPES.values(), *InstanceTypeBackend.instance_types):
+        family = str(facts["InstanceType"]).split(".", 1)[0]
+        facts["CurrentGeneration"] = family not in PREVIOUS_GENERATION_FAMILIES
 
 
 def install_indexed_get_metric_data() -> None:

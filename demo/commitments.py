@@ -9,10 +9,13 @@ demo runs (``instances``: instance id -> (region, instance type)):
   r5.large in the first region where ``n`` run, so about 55% of it is used
   (``commitments.underused``);
 - a fully used reserved instance of 40 m5.large in the first region that expires in 20
-  days (``commitments.expiring``);
-- a 1-year Compute Savings Plan of $2.50 an hour used at 70%
-  (``commitments.underused``); what it covers is on-demand spend of the m5 family in the
-  second region;
+  days (``commitments.expiring``), covering 40 of the 60 m5.large web fleet there;
+- a fully used reserved instance of 25 c5.large in the second region, covering part of
+  its 35 c5.large worker fleet, so moving that fleet saves now only what the 10 uncovered
+  instances cost and the rest when the reservation ends (savings after discounts);
+- a 1-year EC2 Instance Savings Plan for the r5 family in the second region, used at
+  70% (``commitments.underused``: waste, a plan cannot be sold): it covers all the r5
+  usage there, so cutting that usage only adds to its unused part until it ends;
 - reservation coverage per region and instance type, and savings plan coverage per
   region and family, for every instance the demo runs, so coverage gaps are priced on
   what no commitment covers (``commitments.compute``).
@@ -44,10 +47,12 @@ UNDERUSED_UTILIZATION = 0.55
 EXPIRING_TYPE = "m5.large"
 EXPIRING_COUNT = 40
 EXPIRING_IN_DAYS = 20
-SP_HOURLY_COMMITMENT = 2.50
+PARTIAL_TYPE = "c5.large"
+PARTIAL_COUNT = 25
+PARTIAL_ENDS_IN_DAYS = 200
 SP_UTILIZATION = 0.70
-SP_FAMILY = "m5"
-SP_ID = "sp-0demo4c0mpute7"
+SP_FAMILY = "r5"
+SP_ID = "sp-0demo4ec2r5"
 YEAR_SECONDS = 31_536_000
 HOURS_PER_DAY = 24
 
@@ -75,6 +80,7 @@ class DemoCommitments:
 
     underused_reservation: str
     expiring_reservation: str
+    partial_reservation: str
     savings_plan: str
     reservation_utilization: Mapping[str, float]
     savings_plan_utilization: float
@@ -160,7 +166,28 @@ def seed_commitments(
         end=moment + timedelta(days=EXPIRING_IN_DAYS),
         start=moment + timedelta(days=EXPIRING_IN_DAYS) - timedelta(seconds=YEAR_SECONDS),
     )
-    reservations = (underused, expiring)
+    partial = _Reservation(
+        reservation_id="5e7a1c20-demo-0000-0000-partial00001",
+        region=other,
+        instance_type=PARTIAL_TYPE,
+        count=PARTIAL_COUNT,
+        used=min(PARTIAL_COUNT, running.get((other, PARTIAL_TYPE), 0)) or PARTIAL_COUNT,
+        hourly_each=_committed_rate(price(other, PARTIAL_TYPE)),
+        on_demand_each=price(other, PARTIAL_TYPE),
+        start=moment - timedelta(days=165),
+        end=moment + timedelta(days=PARTIAL_ENDS_IN_DAYS),
+    )
+    reservations = (underused, expiring, partial)
+    # The plan covers the r5 usage of the second region at its committed rate, and was
+    # bought for more than that usage: SP_UTILIZATION of it is used.
+    plan_family_on_demand_hourly = sum(
+        count * price(region, instance_type)
+        for (region, instance_type), count in running.items()
+        if region == other and instance_type.split(".", 1)[0] == SP_FAMILY
+    )
+    sp_hourly_commitment = round(
+        plan_family_on_demand_hourly * (1 - SP_DISCOUNT) / SP_UTILIZATION, 3
+    )
 
     for region in dict.fromkeys(regions):
         mine = [r for r in reservations if r.region == region]
@@ -181,22 +208,22 @@ def seed_commitments(
                 {
                     "savingsPlanId": SP_ID,
                     "savingsPlanArn": plan_arn,
-                    "description": "1-year no-upfront Compute Savings Plan",
+                    "description": "1-year no-upfront EC2 Instance Savings Plan (r5)",
                     "start": plan_start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                     "end": (plan_start + timedelta(seconds=YEAR_SECONDS)).strftime(
                         "%Y-%m-%dT%H:%M:%S.000Z"
                     ),
                     "state": "active",
-                    "region": "",
-                    "ec2InstanceFamily": "",
-                    "savingsPlanType": "Compute",
+                    "region": other,
+                    "ec2InstanceFamily": SP_FAMILY,
+                    "savingsPlanType": "EC2Instance",
                     "paymentOption": "No Upfront",
                     "currency": "USD",
-                    "commitment": _money(SP_HOURLY_COMMITMENT),
+                    "commitment": _money(sp_hourly_commitment),
                     "upfrontPaymentAmount": "0",
-                    "recurringPaymentAmount": _money(SP_HOURLY_COMMITMENT),
+                    "recurringPaymentAmount": _money(sp_hourly_commitment),
                     "termDurationInSeconds": YEAR_SECONDS,
-                    "tags": {"Name": "compute-baseline"},
+                    "tags": {"Name": "r5-baseline-eu"},
                 }
             ]
         },
@@ -242,20 +269,20 @@ def seed_commitments(
             "UtilizationsByTime": [{"TimePeriod": {"Start": start, "End": end}, "Groups": groups}]
         }
 
-    sp_used_commitment = SP_HOURLY_COMMITMENT * SP_UTILIZATION
+    sp_used_commitment = sp_hourly_commitment * SP_UTILIZATION
     # The on-demand spend the plan's used commitment pays for.
     sp_on_demand_hourly = sp_used_commitment / (1 - SP_DISCOUNT)
 
     def savings_plans_utilization(params: dict[str, Any]) -> dict[str, Any]:
         start, end, days = _window_days(params)
         hours = days * HOURS_PER_DAY
-        total = SP_HOURLY_COMMITMENT * hours
+        total = sp_hourly_commitment * hours
         used = sp_used_commitment * hours
         return {
             "SavingsPlansUtilizationDetails": [
                 {
                     "SavingsPlanArn": plan_arn,
-                    "Attributes": {"AccountId": account_id, "SavingsPlansType": "Compute"},
+                    "Attributes": {"AccountId": account_id, "SavingsPlansType": "EC2Instance"},
                     "Utilization": {
                         "TotalCommitment": _money(total),
                         "UsedCommitment": _money(used),
@@ -340,12 +367,13 @@ def seed_commitments(
     return DemoCommitments(
         underused_reservation=underused.reservation_id,
         expiring_reservation=expiring.reservation_id,
+        partial_reservation=partial.reservation_id,
         savings_plan=SP_ID,
         reservation_utilization={r.reservation_id: r.utilization for r in reservations},
         savings_plan_utilization=SP_UTILIZATION,
         monthly_commitment={
             **{r.reservation_id: r.count * r.hourly_each * HOURS_PER_MONTH for r in reservations},
-            SP_ID: SP_HOURLY_COMMITMENT * HOURS_PER_MONTH,
+            SP_ID: sp_hourly_commitment * HOURS_PER_MONTH,
         },
         expiring_on_demand_monthly=expiring.used * expiring.on_demand_each * HOURS_PER_MONTH,
     )

@@ -178,6 +178,17 @@ def instance_class(family: pl.Expr) -> pl.Expr:
     return family.str.extract(r"^([a-z]+)", 1)
 
 
+def generation(family: pl.Expr) -> pl.Expr:
+    """The generation number after the class letters: m4 -> 4, m6i -> 6, c7gn -> 7. A move
+    to a lower number is a move to an older generation, which no policy recommends."""
+    return family.str.extract(r"^[a-z]+(\d+)", 1).cast(pl.Int64, strict=False)
+
+
+def not_older(candidate: pl.Expr, current: pl.Expr) -> pl.Expr:
+    """True unless the candidate is of an older generation than the current type."""
+    return candidate.is_null() | current.is_null() | (candidate >= current)
+
+
 def has_local_disk(family: pl.Expr) -> pl.Expr:
     """AWS marks instance-store families with a ``d`` after the generation (m5d, c6gd)."""
     return family.str.extract(r"^[a-z]+\d+([a-z-]*)", 1).str.contains("d").fill_null(False)
@@ -201,6 +212,7 @@ def instance_types(inv: InventoryView) -> pl.LazyFrame:
         .unique(subset=["provider", "region", "instance_type"], keep="first", maintain_order=True)
         .with_columns(
             instance_class(pl.col("family")).alias("instance_class"),
+            generation(pl.col("family")).alias("generation"),
             has_local_disk(pl.col("family")).alias("local_disk"),
             pl.col("burstable").fill_null(False),
             pl.col("current_generation").fill_null(True),
@@ -214,8 +226,10 @@ def running_instances(inv: InventoryView) -> pl.LazyFrame:
 
     Columns: identity, ``instance_type``, ``vcpus``, ``memory_gib``, ``architecture``,
     ``state``, ``lifecycle``, ``launch_time``, ``group``, ``hourly_price`` (the instance's
-    own price, else the catalogue's), ``price_source``, ``price_reference``, ``family``,
-    ``size``, ``current_generation``, ``burstable``, ``instance_class``, ``local_disk``.
+    own price, else the catalogue's), ``list_hourly_price`` (on demand, before
+    discounts), ``price_source``, ``price_reference``, ``family``, ``size``,
+    ``current_generation``, ``burstable``, ``instance_class``, ``generation``,
+    ``local_disk``.
     """
     types = instance_types(inv).select(
         "provider",
@@ -226,6 +240,7 @@ def running_instances(inv: InventoryView) -> pl.LazyFrame:
         pl.col("current_generation"),
         pl.col("burstable"),
         pl.col("instance_class"),
+        pl.col("generation"),
         pl.col("local_disk"),
         pl.col("vcpus").alias("_type_vcpus"),
         pl.col("memory_gib").alias("_type_memory_gib"),
@@ -250,6 +265,12 @@ def running_instances(inv: InventoryView) -> pl.LazyFrame:
             .otherwise(pl.col("_type_source"))
             .fill_null("none")
             .alias("price_source"),
+            # The on-demand list price, for savings before discounts: a billed price is
+            # after them (EffectiveCost), so the catalogue's stands in for it.
+            pl.when(own_price & (pl.col("price_source") != "billing"))
+            .then(pl.col("hourly_price"))
+            .otherwise(pl.coalesce("_type_hourly_price", "hourly_price"))
+            .alias("list_hourly_price"),
             pl.coalesce(pl.col("vcpus"), pl.col("_type_vcpus")).alias("vcpus"),
             pl.coalesce(pl.col("memory_gib"), pl.col("_type_memory_gib")).alias("memory_gib"),
             # The type's processor decides what runs on it (m7g is arm64 whatever an emulator
@@ -261,6 +282,7 @@ def running_instances(inv: InventoryView) -> pl.LazyFrame:
         )
         .with_columns(
             instance_class(pl.col("family")).alias("instance_class"),
+            generation(pl.col("family")).alias("generation"),
             has_local_disk(pl.col("family")).alias("local_disk"),
         )
         .filter(pl.col("hourly_price").is_not_null() & (pl.col("hourly_price") > 0))
@@ -283,6 +305,18 @@ def candidate_types(inv: InventoryView) -> pl.LazyFrame:
 
 
 # --------------------------------------------------------------------------- output
+
+
+def asg_key() -> pl.Expr:
+    """The Auto Scaling group an instance belongs to, as a group key: its members move
+    together (one launch template change), so ranking folds their findings into one."""
+    return pl.when(pl.col("group").is_not_null()).then(pl.format("asg:{}", pl.col("group")))
+
+
+def move_key(target: pl.Expr) -> pl.Expr:
+    """Like moves share a key: the same type to the same target (or one Auto Scaling
+    group), so a fleet's move is one finding with one effort."""
+    return pl.coalesce(asg_key(), pl.format("{}→{}", pl.col("instance_type"), target))
 
 
 def monthly(hourly: pl.Expr) -> pl.Expr:

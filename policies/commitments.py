@@ -35,6 +35,7 @@ from costscan.policies._compute import (
     rate,
     running_instances,
 )
+from costscan.policies._discounts import commitment_context, held_commitments
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
@@ -137,6 +138,14 @@ def compute_commitment(inv: InventoryView, p: ComputeCommitmentParams) -> pl.Laz
         .filter(pl.col("coverage") >= p.min_coverage)
     )
     steady = _net_of_existing_coverage(inv, steady).filter(pl.col("_uncovered_usd") > 0.005)
+    # Never buy while a commitment that would cover this usage sits partly unused: the
+    # unused part applies first (AWS applies existing commitments before new ones).
+    context = commitment_context(inv, steady).select(
+        "provider", "account_id", "region", "instance_type", "scope_underused"
+    )
+    steady = steady.join(
+        context, on=["provider", "account_id", "region", "instance_type"], how="left"
+    ).filter(~pl.col("scope_underused").fill_null(False))
     current = monthly(pl.col("hourly_price"))
     saving = pl.col("_uncovered_usd") * p.discount
     effective = pl.col("hourly_price") * (1.0 - p.discount)
@@ -165,6 +174,8 @@ def compute_commitment(inv: InventoryView, p: ComputeCommitmentParams) -> pl.Laz
         ),
         current_monthly_cost=current,
         monthly_savings=saving,
+        # One purchase covers a family's steady instances in an account and region.
+        group_key=pl.format("1-year commitment for {}", pl.col("family")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
@@ -432,20 +443,6 @@ ACTIVE_STATES: Final = ("active", "payment-pending", "queued")
 ON_DEMAND_PRICING: Final = ("Standard", "On-Demand")
 
 
-def held_commitments(inv: InventoryView) -> pl.LazyFrame:
-    """One row per reservation or savings plan: its description (EC2 / Savings Plans)
-    merged with Cost Explorer's measurement, first non-null value of each column, the
-    description first (providers/aws/commitments.py sends them as separate rows)."""
-    rows = inv.lazy("commitments").filter(pl.col("kind").is_in(["ri", "savings_plan"]))
-    keys = ["provider", "account_id", "kind", "resource_id"]
-    return (
-        rows.with_columns((pl.col("source") == "cost_explorer").fill_null(False).alias("_late"))
-        .sort("_late", "resource_id")
-        .group_by(keys, maintain_order=True)
-        .agg(pl.all().exclude(*keys, "_late").drop_nulls().first())
-    )
-
-
 def _active(now: pl.Expr) -> pl.Expr:
     return (pl.col("state").is_null() | pl.col("state").str.to_lowercase().is_in(ACTIVE_STATES)) & (
         pl.col("expires").is_null() | (pl.col("expires") > now)
@@ -463,116 +460,281 @@ def _billed_commitment_ids(inv: InventoryView) -> pl.LazyFrame:
     )
 
 
+# The Reserved Instance Marketplace keeps 12% of the upfront price a seller receives.
+# https://aws.amazon.com/ec2/pricing/reserved-instances/marketplace/
+MARKETPLACE_FEE: Final = 0.12
+# A reservation can be listed once active for 30 days and with at least a month to run.
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ri-market-general.html
+MARKETPLACE_MIN_AGE: Final = timedelta(days=30)
+MARKETPLACE_MIN_LEFT: Final = timedelta(days=31)
+
+
 @dataclass(frozen=True)
 class UnderusedCommitmentParams:
     min_utilization: float = UTILIZATION_ALERT
-    # Recoverable share of the unused cost is uncertain: a standard RI sells on the
-    # Marketplace below its remaining value, a convertible one is exchanged, a savings
-    # plan can only be used more (it cannot be sold).
-    confidence_reserved: float = 0.7
-    confidence_savings_plan: float = 0.5
+    confidence: float = 0.9
+
+
+@dataclass(frozen=True)
+class RecoverCommitmentParams:
+    min_utilization: float = UTILIZATION_ALERT
+    # A convertible reservation is exchanged on AWS's own terms: the recovery is sure
+    # where uncovered on-demand usage exists to exchange into.
+    confidence_exchange: float = 0.75
+    # A Marketplace sale needs a buyer at the seller's price: below the default confidence
+    # floor, so it is a possible saving, shown apart from the headline.
+    confidence_sale: float = 0.4
+
+
+def _unused_commitments(inv: InventoryView, min_utilization: float) -> pl.LazyFrame:
+    """Active commitments Cost Explorer measures below ``min_utilization``, with what a
+    real mechanism recovers of their unused cost a month (``_recoverable``: a convertible
+    reservation exchanged into the account's uncovered on-demand usage; a standard one sold
+    on the Marketplace) and ``_unused`` (monthly commitment × (1 − utilization))."""
+    now = inv.context.now
+    moment = pl.lit(now, dtype=schema.UTC_TS)
+    held = (
+        held_commitments(inv)
+        .filter(
+            _active(moment)
+            & pl.col("utilization").is_not_null()
+            & (pl.col("utilization") < min_utilization)
+            & (pl.col("monthly_commitment") > 0)
+        )
+        .join(_billed_commitment_ids(inv), on="resource_id", how="anti")
+    )
+    # The account's on-demand EC2 spend no reservation covers (Cost Explorer coverage).
+    uncovered = (
+        inv.lazy("commitments")
+        .filter((pl.col("kind") == "coverage") & (pl.col("covered_by") == "ri"))
+        .group_by("provider", "account_id")
+        .agg(pl.col("on_demand_cost").sum().alias("_account_on_demand"))
+    )
+    unused = pl.col("monthly_commitment") * (1.0 - pl.col("utilization").clip(0.0, 1.0))
+    is_ri = pl.col("kind") == "ri"
+    convertible = is_ri & (
+        pl.col("offering_class").fill_null("").str.to_lowercase() == "convertible"
+    )
+    sellable = (
+        is_ri
+        & ~convertible
+        & (pl.col("start").is_null() | (pl.col("start") <= pl.lit(now - MARKETPLACE_MIN_AGE)))
+        & (pl.col("expires").is_null() | (pl.col("expires") >= pl.lit(now + MARKETPLACE_MIN_LEFT)))
+    )
+    # The upfront payment left in the term, which a buyer pays the seller for, less the fee.
+    remaining_share = (
+        (pl.col("expires") - moment).dt.total_seconds()
+        / (pl.col("expires") - pl.col("start")).dt.total_seconds()
+    ).clip(0.0, 1.0)
+    proceeds = (
+        pl.col("upfront_cost").fill_null(0.0)
+        * (1.0 - pl.col("utilization").clip(0.0, 1.0))
+        * remaining_share.fill_null(0.0)
+        * (1.0 - MARKETPLACE_FEE)
+    )
+    return (
+        held.join(uncovered, on=["provider", "account_id"], how="left")
+        .with_columns(
+            unused.alias("_unused"),
+            pl.when(convertible)
+            .then(pl.lit("exchange"))
+            .when(sellable)
+            .then(pl.lit("sell"))
+            .otherwise(None)
+            .alias("_mechanism"),
+            proceeds.alias("_sale_proceeds"),
+        )
+        .with_columns(
+            pl.when(pl.col("_mechanism") == "exchange")
+            .then(pl.min_horizontal("_unused", pl.col("_account_on_demand").fill_null(0.0)))
+            # A sold reservation's recurring fees pass to the buyer.
+            .when(pl.col("_mechanism") == "sell")
+            .then(pl.col("_unused"))
+            .otherwise(0.0)
+            .alias("_recoverable")
+        )
+    )
+
+
+def _what_commitment() -> pl.Expr:
+    return (
+        pl.when(pl.col("kind") == "ri")
+        .then(
+            pl.format(
+                "{} reserved instance ({} × {})",
+                pl.col("offering_class").fill_null(""),
+                pl.col("instance_count"),
+                pl.col("instance_type"),
+            )
+        )
+        .otherwise(pl.format("{} savings plan", pl.col("offering_class").fill_null("")))
+    )
+
+
+def _measured_evidence(min_utilization: float) -> dict[str, pl.Expr]:
+    return {
+        "commitment": _commitment_evidence(),
+        "utilization": pl.col("utilization"),
+        "min_utilization": pl.lit(min_utilization),
+        "measured": pl.struct(
+            source=pl.lit("AWS Cost Explorer utilization"),
+            period_start=pl.col("period_start").dt.to_string("%Y-%m-%d"),
+            period_end=pl.col("period_end").dt.to_string("%Y-%m-%d"),
+        ),
+    }
 
 
 @policy(
     id="commitments.underused",
     family="commitments",
     action="configure",
-    title="Reservation or savings plan under-used",
+    title="Commitment paid for but partly unused",
     needs=("commitments", "billing"),
     effort_hours=2.0,
     risk="low",
     performance="neutral",
     change=Change.RECOVER_COMMITMENT,
     category=Category.WASTE,
-    formula="monthly_savings = monthly_commitment × (1 − utilization)",
+    formula="waste = monthly_commitment × (1 − utilization) − what an exchange recovers",
 )
 def underused(inv: InventoryView, p: UnderusedCommitmentParams) -> pl.LazyFrame:
-    """Active reservations and savings plans used below ``min_utilization``.
+    """Active reservations and savings plans used below ``min_utilization``: the part of
+    their cost that pays for nothing, which no mechanism recovers. Waste, not savings.
 
     Utilization is Cost Explorer's over the lookback (used hours / purchased hours for a
     reservation, used / total commitment for a savings plan); the monthly commitment is
     the amortized cost (upfront spread over the term plus recurring fees).
 
-    Saving formula: monthly_savings = monthly_commitment × (1 − utilization), the cost of
-    the unused part. Recommendation: a standard RI — sell the unused share on the
-    Reserved Instance Marketplace or modify it (AZ, size within the family) to fit
-    running instances; a convertible RI — exchange it; a savings plan — move eligible
-    usage onto it and buy less at renewal. Commitments the billing data also shows are
-    left to ``commitments.unused-billing`` (actual cost wins), so nothing counts twice.
+    Waste formula: waste = monthly_commitment × (1 − utilization) − exchanged, where
+    exchanged is what ``commitments.recover-unused`` counts for a convertible reservation
+    exchanged into uncovered usage (a Marketplace sale of a standard one needs a buyer, so
+    its unused part stays waste until sold). A savings
+    plan can be neither sold nor exchanged: its unused part is waste until it ends, shown
+    with its end date and kept out of the savings. Commitments the billing data also
+    shows are left to ``commitments.unused-billing`` (actual cost wins), so nothing
+    counts twice.
 
     Threshold source: AWS Cost Explorer RI and Savings Plans utilization reports and AWS
     Budgets reservation alerts
     (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html); 80% is
-    the common target (FinOps Foundation, https://www.finops.org/framework/).
-    Marketplace: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ri-market-general.html;
-    exchanges: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ri-convertible-exchange.html.
+    the common target (FinOps Foundation, https://www.finops.org/framework/). Savings
+    Plans cannot be cancelled, sold or exchanged
+    (https://docs.aws.amazon.com/savingsplans/latest/userguide/sp-faq.html).
     """
-    now = pl.lit(inv.context.now, dtype=schema.UTC_TS)
-    held = (
-        held_commitments(inv)
-        .filter(
-            _active(now)
-            & pl.col("utilization").is_not_null()
-            & (pl.col("utilization") < p.min_utilization)
-            & (pl.col("monthly_commitment") > 0)
-        )
-        .join(_billed_commitment_ids(inv), on="resource_id", how="anti")
+    held = _unused_commitments(inv, p.min_utilization)
+    # Only a sure mechanism (an exchange) takes money out of the waste; a Marketplace sale
+    # needs a buyer, so until it happens the unused part is still paid for nothing.
+    exchanged = pl.when(pl.col("_mechanism") == "exchange").then(pl.col("_recoverable"))
+    waste = (pl.col("_unused") - exchanged.otherwise(0.0)).clip(lower_bound=0.0)
+    return held.filter(waste > 0.005).select(
+        *[pl.col(c) for c in schema.IDENTITY_COLUMNS],
+        pl.format(
+            "{} {} is {} used: {} of its {} a month pays for nothing until it ends ({}).",
+            _what_commitment(),
+            pl.col("resource_id"),
+            pct(pl.col("utilization") * 100.0),
+            money(waste),
+            money(pl.col("monthly_commitment")),
+            pl.col("expires").dt.to_string("%Y-%m-%d"),
+        ).alias("detail"),
+        pl.when(pl.col("kind") == "ri")
+        .then(pl.lit("Fit running instances to it (Availability Zone, size within the family)"))
+        .otherwise(pl.lit("Move eligible usage onto it, and commit less when it renews"))
+        .alias("recommendation"),
+        pl.col("monthly_commitment").alias("current_monthly_cost"),
+        waste.alias("monthly_savings"),
+        pl.lit(p.confidence).alias("confidence"),
+        pl.lit("live").alias("price_source"),
+        pl.col("expires").dt.date().alias("savings_start"),
+        evidence(
+            **_measured_evidence(p.min_utilization),
+            unused_monthly=pl.col("_unused"),
+            recoverable_monthly=pl.col("_recoverable"),
+            mechanism=pl.col("_mechanism"),
+        ).alias("evidence"),
     )
-    unused = pl.col("monthly_commitment") * (1.0 - pl.col("utilization").clip(0.0, 1.0))
-    is_ri = pl.col("kind") == "ri"
-    convertible = pl.col("offering_class").str.to_lowercase() == "convertible"
-    what = (
-        pl.when(is_ri)
-        .then(
-            pl.format(
-                "reserved instance ({} × {})", pl.col("instance_count"), pl.col("instance_type")
-            )
-        )
-        .otherwise(pl.format("{} savings plan", pl.col("offering_class").fill_null("")))
-    )
-    action = (
-        pl.when(is_ri & convertible)
-        .then(pl.lit("Exchange it for a convertible reservation that matches running instances"))
-        .when(is_ri)
-        .then(
-            pl.lit(
-                "Sell the unused share on the Reserved Instance Marketplace, or modify it "
-                "(Availability Zone, size within the family) to fit running instances"
-            )
-        )
-        .otherwise(
-            pl.lit(
-                "Move eligible usage onto it, and commit less when it renews (it cannot be sold)"
-            )
-        )
-    )
+
+
+@policy(
+    id="commitments.recover-unused",
+    family="commitments",
+    action="configure",
+    title="Unused reservation: exchange or sell it",
+    needs=("commitments", "billing"),
+    effort_hours=2.0,
+    risk="low",
+    performance="neutral",
+    change=Change.RECOVER_COMMITMENT,
+    formula=(
+        "convertible: monthly_savings = min(unused, uncovered on-demand spend of the account); "
+        "standard: monthly_savings = unused recurring fees (they pass to the buyer)"
+    ),
+)
+def recover_unused(inv: InventoryView, p: RecoverCommitmentParams) -> pl.LazyFrame:
+    """The part of an under-used reservation a real mechanism recovers.
+
+    - A convertible reservation is exchanged for one that matches running instances no
+      reservation covers: the unused commitment then pays for usage that now bills on
+      demand. monthly_savings = min(unused monthly commitment, the account's uncovered
+      on-demand EC2 spend (Cost Explorer reservation coverage)).
+    - A standard reservation active for 30 days with a month left is sold on the Reserved
+      Instance Marketplace: its recurring fees pass to the buyer (monthly_savings = the
+      unused share of the monthly commitment), and the buyer pays an upfront price, of
+      which AWS keeps 12%; the evidence shows the upfront value left in the unused share
+      net of the fee (not counted: one-time, and a sale needs a buyer, hence a confidence
+      under the floor: a possible saving).
+    - Savings plans have no such mechanism (see ``commitments.underused``).
+
+    Sources: exchanges, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ri-convertible-exchange.html;
+    the Marketplace and its 12% fee, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ri-market-general.html
+    and https://aws.amazon.com/ec2/pricing/reserved-instances/marketplace/; the 80%
+    utilization line, AWS Cost Explorer utilization reports
+    (https://docs.aws.amazon.com/cost-management/latest/userguide/ce-ris.html).
+    """
+    held = _unused_commitments(inv, p.min_utilization).filter(pl.col("_recoverable") > 0.005)
+    selling = pl.col("_mechanism") == "sell"
     return held.select(
         *[pl.col(c) for c in schema.IDENTITY_COLUMNS],
         pl.format(
-            "{} {} is {} used: {} of its {} a month pays for nothing.",
-            what,
+            "{} {} is {} used; {} of its {} a month can be recovered.",
+            _what_commitment(),
             pl.col("resource_id"),
             pct(pl.col("utilization") * 100.0),
-            money(unused),
+            money(pl.col("_recoverable")),
             money(pl.col("monthly_commitment")),
         ).alias("detail"),
-        pl.format("{}; recovers up to {} a month.", action, money(unused)).alias("recommendation"),
+        pl.when(selling)
+        .then(
+            pl.format(
+                "List the unused share on the Reserved Instance Marketplace: its recurring "
+                "fees pass to the buyer ({} a month); the upfront value left, net of the 12% "
+                "fee, is about {} once.",
+                money(pl.col("_recoverable")),
+                money(pl.col("_sale_proceeds")),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "Exchange it for convertible reservations that match instances running on "
+                "demand; saves {} a month.",
+                money(pl.col("_recoverable")),
+            )
+        )
+        .alias("recommendation"),
         pl.col("monthly_commitment").alias("current_monthly_cost"),
-        unused.alias("monthly_savings"),
-        pl.when(is_ri)
-        .then(pl.lit(p.confidence_reserved))
-        .otherwise(pl.lit(p.confidence_savings_plan))
+        pl.col("_recoverable").alias("monthly_savings"),
+        pl.when(selling)
+        .then(pl.lit(p.confidence_sale))
+        .otherwise(pl.lit(p.confidence_exchange))
         .alias("confidence"),
         pl.lit("live").alias("price_source"),
         evidence(
-            commitment=_commitment_evidence(),
-            utilization=pl.col("utilization"),
-            min_utilization=pl.lit(p.min_utilization),
-            measured=pl.struct(
-                source=pl.lit("AWS Cost Explorer utilization"),
-                period_start=pl.col("period_start").dt.to_string("%Y-%m-%d"),
-                period_end=pl.col("period_end").dt.to_string("%Y-%m-%d"),
-            ),
+            **_measured_evidence(p.min_utilization),
+            mechanism=pl.col("_mechanism"),
+            unused_monthly=pl.col("_unused"),
+            account_uncovered_on_demand_monthly=pl.col("_account_on_demand"),
+            marketplace_fee=pl.lit(MARKETPLACE_FEE),
+            sale_proceeds_once=pl.col("_sale_proceeds"),
         ).alias("evidence"),
     )
 

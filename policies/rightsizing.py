@@ -16,6 +16,7 @@ import polars as pl
 
 from costscan.policies._billing import daily, distinct_starts, earliest, irregular_starts
 from costscan.policies._compute import (
+    asg_key,
     candidate_types,
     cpu_profile,
     evidence,
@@ -23,13 +24,21 @@ from costscan.policies._compute import (
     memory_profile,
     money,
     monthly,
+    move_key,
     network_profile,
+    not_older,
     num,
     pct,
     price_evidence,
     rate,
     running_instances,
     weaker_source,
+)
+from costscan.policies._discounts import (
+    after_discounts,
+    commitment_note,
+    discount_columns,
+    discount_evidence,
 )
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
@@ -92,7 +101,7 @@ class IdleParams:
     family="rightsizing",
     action="remove",
     title="Idle instance: stop or terminate",
-    needs=("compute", "utilization", "prices"),
+    needs=("compute", "utilization", "prices", "commitments"),
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
@@ -135,8 +144,8 @@ def idle(inv: InventoryView, p: IdleParams) -> pl.LazyFrame:
     flagged = profiled.filter(
         (pl.col("cpu_max") <= p.max_cpu_percent) & (~network_known | quiet)
     ).with_columns(network_known.alias("_network_known"))
-
     saving = monthly(pl.col("hourly_price"))
+    flagged = after_discounts(inv, flagged, saving)
     network_text = (
         pl.when(pl.col("_network_known"))
         .then(
@@ -151,20 +160,22 @@ def idle(inv: InventoryView, p: IdleParams) -> pl.LazyFrame:
     return findings(
         flagged,
         detail=pl.format(
-            "{} ({}) peaked at {} CPU over {} h of data{}; it costs {} a month.",
+            "{} ({}) peaked at {} CPU over {} h of data{}; it costs {} a month.{}",
             pl.col("resource_id"),
             pl.col("instance_type"),
             pct(pl.col("cpu_max")),
             num(pl.col("cpu_hours")),
             network_text,
             money(saving),
+            commitment_note(),
         ),
         recommendation=pl.format(
             "Stop {} or terminate it (snapshot its volumes first if the data matters).",
             pl.col("resource_id"),
         ),
         current_monthly_cost=saving,
-        monthly_savings=saving,
+        **discount_columns(before=monthly(pl.col("list_hourly_price"))),
+        group_key=asg_key(),
         confidence=pl.when(pl.col("cpu_hours") < p.min_hours)
         .then(pl.lit(p.confidence_short_history))
         .when(~pl.col("_network_known"))
@@ -176,6 +187,7 @@ def idle(inv: InventoryView, p: IdleParams) -> pl.LazyFrame:
             price=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
             ),
+            discounts=discount_evidence(),
             cpu=pl.struct(
                 max_percent=pl.col("cpu_max"),
                 hours=pl.col("cpu_hours"),
@@ -210,9 +222,13 @@ class OverprovisionedParams:
     # Compute Optimizer's default memory headroom is 20%: projected p99 memory <= 80%.
     # https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_UtilizationPreference.html
     target_memory_p99_percent: float = 80.0
-    # Without memory data nothing shows memory can shrink, so by default the new type
-    # keeps at least the current memory (1.0 = 100%). Lower it to accept smaller types.
-    memory_floor_without_data: float = 1.0
+    # Without memory data, AWS Cost Explorer and Compute Optimizer still recommend from CPU
+    # (memory counts only where the CloudWatch agent reports it:
+    # https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_RecommendedOptionProjectedMetric.html,
+    # https://docs.aws.amazon.com/cost-management/latest/userguide/understanding-rr-calc.html).
+    # costscan follows them, more carefully: the new type keeps at least half the memory
+    # (one size step), the confidence drops and the text says to check memory first.
+    memory_floor_without_data: float = 0.5
     # Compute Optimizer needs at least 30 hours of metrics in the past 14 days.
     # https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html
     min_hours: int = COMPUTE_OPTIMIZER_MIN_HOURS
@@ -226,7 +242,7 @@ class OverprovisionedParams:
     family="rightsizing",
     action="resize",
     title="Over-provisioned instance: move to a smaller type",
-    needs=("compute", "utilization", "prices"),
+    needs=("compute", "utilization", "prices", "commitments"),
     effort_hours=2.0,
     risk="medium",
     performance="neutral",
@@ -305,6 +321,7 @@ def overprovisioned(inv: InventoryView, p: OverprovisionedParams) -> pl.LazyFram
         & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
         & (~pl.col("cand_burstable") | pl.col("burstable"))
         & (pl.col("cand_current_generation") | (pl.col("cand_family") == pl.col("family")))
+        & not_older(pl.col("cand_generation"), pl.col("generation"))
         & (~pl.col("local_disk") | pl.col("cand_local_disk"))
         & ~pl.col("cand_instance_class").is_in(ACCELERATED_CLASSES)
         & pl.col("cand_vcpus").is_not_null()
@@ -313,13 +330,18 @@ def overprovisioned(inv: InventoryView, p: OverprovisionedParams) -> pl.LazyFram
         & memory_fits
         & smaller
     )
-    best = _cheapest_per_instance(pairs).with_columns(
-        projected_cpu.alias("_projected_cpu"),
-        projected_memory.alias("_projected_memory"),
-    )
-
     current = monthly(pl.col("hourly_price"))
     saving = monthly(pl.col("hourly_price") - pl.col("cand_hourly_price"))
+    best = after_discounts(
+        inv,
+        _cheapest_per_instance(pairs).with_columns(
+            projected_cpu.alias("_projected_cpu"),
+            projected_memory.alias("_projected_memory"),
+        ),
+        saving,
+        current_cost=current,
+        target_type=pl.col("cand_instance_type"),
+    )
     memory_text = (
         pl.when(pl.col("_memory_known"))
         .then(
@@ -331,12 +353,19 @@ def overprovisioned(inv: InventoryView, p: OverprovisionedParams) -> pl.LazyFram
                 num(pl.col("cand_memory_gib")),
             )
         )
-        .otherwise(pl.format(", no memory data (kept >= {} GiB)", num(pl.col("cand_memory_gib"))))
+        .otherwise(
+            pl.format(
+                ", no memory data: {} GiB -> {} GiB, confirm memory use first (CPU-only "
+                "sizing, as AWS Cost Explorer's)",
+                num(pl.col("memory_gib")),
+                num(pl.col("cand_memory_gib")),
+            )
+        )
     )
     return findings(
         best,
         detail=pl.format(
-            "{} ({}, {} vCPU, {} GiB) p99 CPU {} -> {} on {} ({} vCPU){}; over {} h.",
+            "{} ({}, {} vCPU, {} GiB) p99 CPU {} -> {} on {} ({} vCPU){}; over {} h.{}",
             pl.col("resource_id"),
             pl.col("instance_type"),
             num(pl.col("vcpus")),
@@ -347,6 +376,7 @@ def overprovisioned(inv: InventoryView, p: OverprovisionedParams) -> pl.LazyFram
             num(pl.col("cand_vcpus")),
             memory_text,
             num(pl.col("cpu_hours")),
+            commitment_note(),
         ),
         recommendation=pl.format(
             "Resize {} from {} ({}) to {} ({}); saves {} a month.",
@@ -358,7 +388,10 @@ def overprovisioned(inv: InventoryView, p: OverprovisionedParams) -> pl.LazyFram
             money(saving),
         ),
         current_monthly_cost=current,
-        monthly_savings=saving,
+        **discount_columns(
+            before=monthly(pl.col("list_hourly_price") - pl.col("cand_hourly_price"))
+        ),
+        group_key=move_key(pl.col("cand_instance_type")),
         confidence=pl.when(pl.col("cpu_hours") < p.min_hours)
         .then(pl.lit(p.confidence_short_history))
         .when(~pl.col("_memory_known"))
@@ -418,7 +451,7 @@ class PreviousGenerationParams:
     family="rightsizing",
     action="resize",
     title="Previous-generation instance: move to current generation",
-    needs=("compute", "prices"),
+    needs=("compute", "prices", "commitments"),
     effort_hours=2.0,
     risk="low",
     performance="improves",
@@ -462,10 +495,13 @@ def previous_generation(inv: InventoryView, p: PreviousGenerationParams) -> pl.L
         & (~pl.col("cand_burstable") | pl.col("burstable"))
         & (~pl.col("local_disk") | pl.col("cand_local_disk"))
         & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
+        # A "newer generation" move goes to a newer generation: never m6i -> m5a.
+        & (pl.col("cand_generation") > pl.col("generation"))
         & same_class
     )
     best = _cheapest_per_instance(pairs)
     return _resize_findings(
+        inv,
         best,
         confidence=p.confidence,
         detail=pl.format(
@@ -497,7 +533,7 @@ class GravitonParams:
     family="rightsizing",
     action="resize",
     title="x86 instance with a cheaper Graviton (arm64) equivalent",
-    needs=("compute", "prices"),
+    needs=("compute", "prices", "commitments"),
     effort_hours=8.0,
     risk="medium",
     performance="neutral",
@@ -539,10 +575,12 @@ def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
         (pl.col("cand_memory_gib") >= pl.col("memory_gib"))
         & (pl.col("cand_burstable") == pl.col("burstable"))
         & (~pl.col("local_disk") | pl.col("cand_local_disk"))
+        & not_older(pl.col("cand_generation"), pl.col("generation"))
         & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
     )
     best = _cheapest_per_instance(pairs)
     return _resize_findings(
+        inv,
         best,
         confidence=p.confidence,
         detail=pl.format(
@@ -560,14 +598,28 @@ def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
     )
 
 
+# A move across families (m4 -> m6i, m5 -> m6g) is sized vCPU for vCPU: costscan assumes no
+# per-core speed-up (AWS quotes 10-40% better price-performance per generation and for
+# Graviton, https://aws.amazon.com/ec2/graviton/, but per-core speed depends on the
+# workload), so the projected load is the current one, and the evidence says so.
+PER_CORE_PERFORMANCE_FACTOR: Final = 1.0
+
+
 def _resize_findings(
-    best: pl.LazyFrame, *, confidence: float, detail: pl.Expr, move: str
+    inv: InventoryView, best: pl.LazyFrame, *, confidence: float, detail: pl.Expr, move: str
 ) -> pl.LazyFrame:
     """Findings for a same-size move to ``cand_instance_type`` (previous-gen, Graviton)."""
     saving = monthly(pl.col("hourly_price") - pl.col("cand_hourly_price"))
+    best = after_discounts(
+        inv,
+        best,
+        saving,
+        current_cost=monthly(pl.col("hourly_price")),
+        target_type=pl.col("cand_instance_type"),
+    )
     return findings(
         best,
-        detail=detail,
+        detail=pl.concat_str([detail, commitment_note()]),
         recommendation=pl.format(
             "Move {} from {} to {} ({}); saves {} a month.",
             pl.col("resource_id"),
@@ -577,11 +629,15 @@ def _resize_findings(
             money(saving),
         ),
         current_monthly_cost=monthly(pl.col("hourly_price")),
-        monthly_savings=saving,
+        **discount_columns(
+            before=monthly(pl.col("list_hourly_price") - pl.col("cand_hourly_price"))
+        ),
+        group_key=move_key(pl.col("cand_instance_type")),
         confidence=pl.lit(confidence),
         price_source=weaker_source(pl.col("price_source"), pl.col("cand_source")),
         evidence=evidence(
             hours_per_month=HOURS_PER_MONTH,
+            discounts=discount_evidence(),
             current=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
             ),
@@ -595,6 +651,9 @@ def _resize_findings(
                 architecture=pl.col("architecture"),
                 candidate_architecture=pl.col("cand_architecture"),
                 current_generation=pl.col("current_generation"),
+                generation=pl.col("generation"),
+                candidate_generation=pl.col("cand_generation"),
+                per_core_performance_factor=pl.lit(PER_CORE_PERFORMANCE_FACTOR),
             ),
         ),
     )

@@ -13,6 +13,7 @@ import polars as pl
 
 from costscan.policies._compute import (
     WEEKDAY_NAMES,
+    asg_key,
     evidence,
     findings,
     hourly_coverage,
@@ -22,6 +23,12 @@ from costscan.policies._compute import (
     preferred_series,
     price_evidence,
     running_instances,
+)
+from costscan.policies._discounts import (
+    after_discounts,
+    commitment_note,
+    discount_columns,
+    discount_evidence,
 )
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
@@ -65,7 +72,7 @@ class OffhoursParams:
     family="scheduling",
     action="schedule",
     title="Non-production instance runs around the clock",
-    needs=("compute", "utilization", "tags", "prices"),
+    needs=("compute", "utilization", "tags", "prices", "commitments"),
     effort_hours=2.0,
     risk="low",
     performance="neutral",
@@ -151,10 +158,11 @@ def offhours(inv: InventoryView, p: OffhoursParams) -> pl.LazyFrame:
     ).filter(pl.col("_off_hours") >= p.min_off_hours_per_week)
 
     saving = pl.col("hourly_price") * pl.col("_off_hours") * WEEKS_PER_MONTH
+    flagged = after_discounts(inv, flagged, saving)
     return findings(
         flagged,
         detail=pl.format(
-            "{} ({}) is tagged {}={} and ran {} of the last {} hours; busy: {}.",
+            "{} ({}) is tagged {}={} and ran {} of the last {} hours; busy: {}.{}",
             pl.col("resource_id"),
             pl.col("instance_type"),
             pl.col("tag_key"),
@@ -162,6 +170,7 @@ def offhours(inv: InventoryView, p: OffhoursParams) -> pl.LazyFrame:
             pl.col("hours_with_data"),
             pl.lit(lookback_hours(inv)),
             pl.coalesce(pl.col("busy_text"), pl.lit("no hour above the busy line")),
+            commitment_note(),
         ),
         recommendation=pl.when(pl.col("group").is_null() | (pl.col("group") == ""))
         .then(
@@ -189,7 +198,10 @@ def offhours(inv: InventoryView, p: OffhoursParams) -> pl.LazyFrame:
             )
         ),
         current_monthly_cost=monthly(pl.col("hourly_price")),
-        monthly_savings=saving,
+        **discount_columns(
+            before=pl.col("list_hourly_price") * pl.col("_off_hours") * WEEKS_PER_MONTH
+        ),
+        group_key=asg_key(),
         confidence=pl.when(pl.col("_derived"))
         .then(pl.lit(p.confidence_shape))
         .otherwise(pl.lit(p.confidence_default)),
@@ -200,6 +212,7 @@ def offhours(inv: InventoryView, p: OffhoursParams) -> pl.LazyFrame:
             price=price_evidence(
                 pl.col("instance_type"), pl.col("hourly_price"), pl.col("price_source")
             ),
+            discounts=discount_evidence(),
             hours_on_per_week=pl.col("_on_hours"),
             hours_off_per_week=pl.col("_off_hours"),
             window=pl.struct(

@@ -127,6 +127,7 @@ def _volume_removal(
         added_monthly_cost=snapshot,
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
+        exclusive_group=pl.col("attached_to"),
         evidence=evidence(
             volume_type=pl.col("volume_type"),
             size_gb=pl.col("size_gb"),
@@ -341,6 +342,8 @@ def gp2_to_gp3(inv: InventoryView, p: Gp2ToGp3Params) -> pl.LazyFrame:
         .otherwise(pl.lit("neutral")),
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
+        exclusive_group=pl.col("attached_to"),
+        group_key=pl.lit("gp2→gp3"),
         evidence=evidence(
             size_gb=pl.col("size_gb"),
             gp2_monthly_price=pl.col("monthly_price"),
@@ -424,6 +427,8 @@ def io1_to_io2(inv: InventoryView, p: Io1Params) -> pl.LazyFrame:
         monthly_savings=pl.col("monthly_price") - pl.col("_io2"),
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
+        exclusive_group=pl.col("attached_to"),
+        group_key=pl.lit("io1→io2"),
         evidence=evidence(
             size_gb=pl.col("size_gb"),
             iops=iops,
@@ -510,6 +515,8 @@ def io1_to_gp3(inv: InventoryView, p: Io1Params) -> pl.LazyFrame:
         monthly_savings=pl.col("monthly_price") - pl.col("_gp3"),
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
+        exclusive_group=pl.col("attached_to"),
+        group_key=pl.lit("io1→gp3"),
         evidence=evidence(
             size_gb=pl.col("size_gb"),
             iops=iops,
@@ -604,6 +611,7 @@ def stale_snapshot(inv: InventoryView, p: StaleSnapshotParams) -> pl.LazyFrame:
         monthly_savings=pl.col("monthly_price"),
         confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
         price_source=pl.col("price_source"),
+        group_key=pl.lit("stale snapshots"),
         evidence=evidence(
             confidence_reason="snapshots are incremental: the billed blocks can be far "
             "fewer than the volume size, and blocks shared with later snapshots stay billed",

@@ -21,10 +21,12 @@ the order they apply (each has a test of its own in tests/reports/test_ranking.p
    its resource. (GCP Recommender's xorGroupId; COH: terminate beats rightsize.)
 6. What stacks is computed in order, each on what the earlier left: resize, then
    schedule, then commit: ``savings_k = standalone_k × Π (1 − standalone_j / cost)``.
-7. Savings on usage an existing commitment covers count only up to the uncovered
-   on-demand usage in the commitment's scope (``scope_uncovered_monthly``), in rank order
-   across findings; the rest starts when the commitment ends (``deferred``). (COH's
-   savings after discounts.)
+7. In an existing commitment's scope, a change saves on the bill only as far as the
+   usage no commitment covers (``scope_uncovered_monthly``) absorbs what it takes out
+   (``scope_usage_removed_monthly``: the saving inside the scope, the whole cost for a
+   move to a family the commitment does not cover): ``saving_now = max(0, saving −
+   max(0, removed − pool_left))``, in rank order across findings; the rest starts when the
+   commitment ends (``deferred``). (COH's savings after discounts.)
 8. A finding whose net saving (``monthly_savings − added_monthly_cost``) is zero or less
    never counts.
 9. The same change on many like resources (one ``group_key``: a move on a fleet of one
@@ -333,8 +335,10 @@ def _value_per_hour() -> pl.Expr:
 
 
 def _cap_by_commitment_scope(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Rule 7: in a commitment's scope, usage reductions save on the bill only up to the
-    usage no commitment covers; in rank order, the rest moves to deferred."""
+    """Rule 7: in a commitment's scope, changes save on the bill only as far as the usage
+    no commitment covers absorbs what they take out (``scope_usage_removed_monthly``); in
+    rank order, each spends the pool the ones before it left, and the rest of its saving
+    moves to deferred: saving_now = max(0, saving − max(0, removed − pool_left))."""
     draws = (
         pl.col("_chosen")
         & pl.col("commitment_scope").is_not_null()
@@ -342,13 +346,19 @@ def _cap_by_commitment_scope(frame: pl.LazyFrame) -> pl.LazyFrame:
         & (pl.col("category") == _SAVINGS)
     )
     pool = pl.col("scope_uncovered_monthly").fill_null(0.0).clip(lower_bound=0.0)
+    removed = pl.coalesce("scope_usage_removed_monthly", "monthly_savings")
     frame = frame.with_columns(
-        pl.when(draws).then(pl.col("monthly_savings")).otherwise(0.0).alias("_draw"),
+        pl.when(draws).then(removed).otherwise(0.0).alias("_draw"),
         _value_per_hour().alias("_order_value"),
     ).sort(["_order_value", "finding_id"], descending=[True, False])
     drawn_before = pl.col("_draw").cum_sum().shift(1, fill_value=0.0).over("commitment_scope")
-    allowed = (pool - drawn_before).clip(lower_bound=0.0)
-    realized = pl.min_horizontal(pl.col("monthly_savings"), allowed)
+    left = (pool - drawn_before).clip(lower_bound=0.0)
+    realized = pl.min_horizontal(
+        pl.col("monthly_savings"),
+        (pl.col("monthly_savings") - (pl.col("_draw") - left).clip(lower_bound=0.0)).clip(
+            lower_bound=0.0
+        ),
+    )
     moved = pl.col("monthly_savings") - realized
     capped = frame.with_columns(
         pl.when(draws).then(realized).otherwise(pl.col("monthly_savings")).alias("_realized")
@@ -438,6 +448,7 @@ def _grouped(frame: pl.LazyFrame) -> pl.LazyFrame:
         "standalone_monthly_savings",
         "added_monthly_cost",
         "upfront_cost",
+        "scope_usage_removed_monthly",
     )
     special = {
         *summed, "effort_hours", "savings_start", "confidence", "price_source", "detail",
@@ -571,7 +582,16 @@ def _roi(frame: pl.LazyFrame, hourly_rate: float) -> pl.LazyFrame:
 
 
 def _money_text(amount: pl.Expr) -> pl.Expr:
-    return pl.format("${}", amount.round(2))
+    """USD with cents and thousands separators: 1234.5 -> "$1,234.50"."""
+    cents = (amount * 100).round(0).cast(pl.Int64)
+    dollars = (cents.abs() // 100).cast(pl.String)
+    # Group the digits in threes from the right.
+    grouped = (
+        dollars.str.reverse().str.replace_all(r"(\d{3})", "$1,").str.reverse().str.strip_prefix(",")
+    )
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    fraction = (cents.abs() % 100).cast(pl.String).str.pad_start(2, "0")
+    return pl.format("{}${}.{}", sign, grouped, fraction)
 
 
 def _priority(frame: pl.LazyFrame) -> pl.LazyFrame:

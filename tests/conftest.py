@@ -44,6 +44,11 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[RecordingMotoServer]:
+    from costscan.demo.account import use_documented_instance_generations
+
+    # moto 5.2 marks m5, c5, r5, m6i and r6i as previous generation; AWS does not. The
+    # tests answer DescribeInstanceTypes as AWS does, like the demo.
+    use_documented_instance_generations()
     server = RecordingMotoServer()
     server.start()
     yield server

@@ -7,7 +7,8 @@ Rows of the ``commitments`` frame (scanner.schema.COMMITMENTS), by ``kind`` and 
   regional): ``instance_type``, ``family``, ``instance_count``, ``term`` ("1y" / "3y"),
   ``start``, ``expires``, ``state``, ``offering_class``, ``payment_option``,
   ``upfront_cost`` and ``monthly_commitment`` = count × (upfront / term hours + hourly usage
-  price + hourly recurring charges) × 730.
+  price + hourly recurring charges) × 730; ``scope`` ("Region" or "Availability Zone") and
+  ``platform`` (ProductDescription), which decide where it applies.
 - ``kind="savings_plan", source="savingsplans"``: one per savings plan (DescribeSavingsPlans,
   account-wide): ``offering_class`` is the plan type (Compute, EC2Instance, SageMaker),
   ``family`` the EC2 instance family of an EC2 Instance plan, ``region`` its region or
@@ -167,6 +168,9 @@ def reserved_instance_rows(
                 "payment_option": ri.get("OfferingType"),
                 "upfront_cost": (fixed or 0.0) * count if fixed is not None else None,
                 "monthly_commitment": hourly_each * count * HOURS_PER_MONTH,
+                # Where it applies: a regional Linux RI floats across its family's sizes.
+                "scope": ri.get("Scope"),
+                "platform": ri.get("ProductDescription"),
             }
         )
     return _frame(rows)

@@ -36,6 +36,18 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 FACTS_CSV = DATA_DIR / "aws_ec2_instance_types.csv"
 PRICES_CSV = DATA_DIR / "aws_ec2_linux_ondemand.csv"
 
+# Families AWS lists as previous generation ("Previous generation instances",
+# https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-types.html#previous-gen-instances
+# and https://aws.amazon.com/ec2/previous-generation/). Everything else AWS sells is current
+# (m5, c5, r5, m6i, r6i and t2 among them). The bundled facts follow this list, and the demo
+# corrects moto's copy of DescribeInstanceTypes with it.
+PREVIOUS_GENERATION_FAMILIES: frozenset[str] = frozenset(
+    {
+        "a1", "c1", "c3", "c4", "cc1", "cc2", "cg1", "cr1", "g2", "hi1", "hs1", "i2",
+        "m1", "m2", "m3", "m4", "r3", "r4", "t1",
+    }
+)  # fmt: skip
+
 # The Price List Query API is served from us-east-1 (and two other regions) only; the
 # region of the prices asked for is a filter, not the endpoint.
 PRICE_LIST_API_REGION = "us-east-1"

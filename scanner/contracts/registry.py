@@ -71,6 +71,7 @@ OVERRIDABLE = (
     "exclusive_group",
     "commitment_scope",
     "scope_uncovered_monthly",
+    "scope_usage_removed_monthly",
     "group_key",
     "performance_gain",
 )
@@ -160,6 +161,7 @@ class Policy:
             "exclusive_group": None,
             "commitment_scope": None,
             "scope_uncovered_monthly": None,
+            "scope_usage_removed_monthly": None,
             "group_key": None,
             "performance_gain": None,
         }

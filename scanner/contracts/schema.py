@@ -250,6 +250,8 @@ COMMITMENTS: Schema = _with_identity(
         "on_demand_cost": pl.Float64(),  # spend left on demand
         "period_start": UTC_TS,  # the Cost Explorer window the figures come from
         "period_end": UTC_TS,
+        "scope": pl.String(),  # RI: Region | Availability Zone
+        "platform": pl.String(),  # RI: Linux/UNIX, Windows ... (ProductDescription)
     }
 )
 
@@ -472,6 +474,9 @@ FINDINGS: Schema = _with_identity(
         # cost: savings on covered usage count only up to it, across findings.
         "commitment_scope": pl.String(),
         "scope_uncovered_monthly": pl.Float64(),
+        # What the change takes out of that scope's covered usage a month: the saving for a
+        # change inside it, the whole cost for a move to a family it does not cover.
+        "scope_usage_removed_monthly": pl.Float64(),
         # Like changes (the same move on many resources of an account and region, one Auto
         # Scaling group) share a key; ranking folds them into one finding with one effort.
         "group_key": pl.String(),

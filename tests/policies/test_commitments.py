@@ -182,17 +182,21 @@ def _ri_web(**ce: Any) -> list[dict[str, Any]]:
     ]
 
 
-def test_half_used_reservation_costs_its_unused_half() -> None:
+def test_half_used_reservation_wastes_its_unused_half_and_a_sale_may_recover_it() -> None:
     inv = with_commitments(inventory(), _ri_web(utilization=0.5))
-    finding = only(run("commitments.underused", inv), "ri-web")
+    waste = only(run("commitments.underused", inv), "ri-web")
     # The description's commitment wins over Cost Explorer's amortized figure.
-    assert finding["current_monthly_cost"] == pytest.approx(RI_MONTHLY, abs=CENT)
-    assert finding["monthly_savings"] == pytest.approx(RI_MONTHLY * 0.5, abs=CENT)
-    assert finding["action"] == "configure"
-    assert "Marketplace" in finding["recommendation"]
-    assert finding["confidence"] == pytest.approx(0.7)
-    assert finding["evidence"]["utilization"] == pytest.approx(0.5)
-    assert finding["evidence"]["commitment"]["instance_count"] == 4
+    assert waste["current_monthly_cost"] == pytest.approx(RI_MONTHLY, abs=CENT)
+    assert waste["category"] == "waste"
+    assert waste["monthly_savings"] == pytest.approx(RI_MONTHLY * 0.5, abs=CENT)
+    assert waste["evidence"]["utilization"] == pytest.approx(0.5)
+    assert waste["evidence"]["commitment"]["instance_count"] == 4
+    # A standard reservation can be sold: its recurring fees pass to the buyer. A sale
+    # needs a buyer, so the recovery is a possible saving (confidence 0.4 < 0.5).
+    sale = only(run("commitments.recover-unused", inv), "ri-web")
+    assert sale["category"] == "savings" and sale["confidence"] == pytest.approx(0.4)
+    assert sale["monthly_savings"] == pytest.approx(RI_MONTHLY * 0.5, abs=CENT)
+    assert "Marketplace" in sale["recommendation"] and "12%" in sale["recommendation"]
 
 
 def test_under_used_savings_plan_is_right_sized_at_renewal() -> None:
@@ -204,9 +208,11 @@ def test_under_used_savings_plan_is_right_sized_at_renewal() -> None:
         ],
     )
     finding = only(run("commitments.underused", inv), "sp-1")
+    # A savings plan can be neither sold nor exchanged: all of its unused part is waste.
+    assert finding["category"] == "waste"
     assert finding["monthly_savings"] == pytest.approx(1.5 * 730 * 0.4, abs=CENT)
-    assert "cannot be sold" in finding["recommendation"]
-    assert finding["confidence"] == pytest.approx(0.5)
+    assert "commit less when it renews" in finding["recommendation"]
+    assert run("commitments.recover-unused", inv).is_empty()
 
 
 def test_well_used_expired_unmeasured_or_billed_commitments_are_left_alone() -> None:

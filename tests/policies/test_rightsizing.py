@@ -115,14 +115,18 @@ def test_overprovisioned_moves_to_cheapest_type_under_the_70_percent_line() -> N
     assert evidence["memory"]["projected_p99_percent"] == pytest.approx(9.6 / 16 * 100)
 
 
-def test_overprovisioned_keeps_memory_without_memory_data() -> None:
-    # No memory series: the candidate keeps >= 64 GiB, so half the vCPUs on r5.2xlarge.
+def test_an_oversized_instance_without_memory_data_still_gets_a_smaller_type() -> None:
+    # The m5.4xlarge (16 vCPU, 64 GiB) peaking at 15% CPU, no memory metrics: as
+    # Cost Explorer does, sized from CPU, keeping at least half the memory (32 GiB).
+    # p99 15% × 16 / 4 vCPU = 60% <= 70%; 2 vCPU would be 120%. The cheapest 4-vCPU type
+    # with >= 32 GiB: r5.xlarge at $0.252 (m5.xlarge has only 16 GiB).
     inv = inventory([instance("i-big", "m5.4xlarge")], cpu("i-big", alternating(10, 15)))
     finding = only(run("rightsizing.overprovisioned", inv), "i-big")
-    assert finding["evidence"]["candidate"]["instance_type"] == "r5.2xlarge"
-    assert finding["monthly_savings"] == pytest.approx((0.768 - 0.504) * 730, abs=CENT)
-    assert finding["confidence"] == pytest.approx(0.6)
+    assert finding["evidence"]["candidate"]["instance_type"] == "r5.xlarge"
+    assert finding["monthly_savings"] == pytest.approx((0.768 - 0.252) * 730, abs=CENT)
+    assert finding["confidence"] == pytest.approx(0.6)  # above the 0.5 floor: counted
     assert finding["evidence"]["memory"]["data"] is False
+    assert "confirm memory use first" in finding["detail"]
 
 
 def test_overprovisioned_memory_floor_param_allows_smaller_memory() -> None:
