@@ -376,13 +376,16 @@ def attach(
 def prepare(inventory: Inventory, rates: Mapping[str, float] | None = None) -> None:
     """Build the rollup of whatever billing data the inventory holds, before any policy
     reads it; the accounts and regions of a billing-only inventory come from it."""
-    if not inventory.has("billing") or inventory.has_billing_rollup():
+    if not inventory.has("billing"):
         return
-    streaming = "billing" in inventory.scans
-    rollup = _built(
-        inventory.lazy("billing"), inventory.billing_files, streaming=streaming, rates=rates
-    )
-    inventory.use_billing_rollup(rollup)
+    if not inventory.has_billing_rollup():
+        streaming = "billing" in inventory.scans
+        inventory.use_billing_rollup(
+            _built(
+                inventory.lazy("billing"), inventory.billing_files, streaming=streaming, rates=rates
+            )
+        )
+    rollup = inventory.billing_rollup()
     if not inventory.accounts:
         inventory.accounts = rollup.accounts()
     if not inventory.regions:
