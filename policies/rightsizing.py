@@ -748,6 +748,23 @@ def underprovisioned(inv: InventoryView, p: UnderprovisionedParams) -> pl.LazyFr
 
 # --------------------------------------------------------------------------- billing idle
 
+
+def cents_down(amount: pl.Expr) -> pl.Expr:
+    """``amount`` rounded down to the cent: a saving is never rounded up."""
+    return (amount * 100).floor() / 100
+
+
+def money_in(amount: pl.Expr, currency: str) -> pl.Expr:
+    """Money as text in the run's currency, cents rounded down: "$0.41", "0.41 CAD"."""
+    cents = (amount * 100).floor().cast(pl.Int64)
+    figure = pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String).str.pad_start(2, "0"))
+    return (
+        pl.format("${}", figure)
+        if currency == "USD"
+        else pl.format("{} {}", figure, pl.lit(currency))
+    )
+
+
 # Units whose quantity says only how long a resource existed (an hourly fee) or how much it
 # held (storage per month), never whether anything used it: a quiet NAT gateway still bills
 # 1 "Hrs" an hour and a 1 GB volume bills 0.0014 "GB-Mo" an hour. Rows in these units count
@@ -821,6 +838,12 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
     by the hour is ``rightsizing.idle``'s, from its CPU), and neither is one seen for less
     than ``min_period_hours``.
 
+    Billed hours come from the resource's own existence rows only (the time and storage
+    units above: compute hours, GB-months): a month-long data-transfer line says nothing
+    about the hours a resource ran, so a resource whose only rows are transfer is never
+    judged. The saving is rounded down to the cent, never up, and a resource saving less
+    than a cent a month is no finding.
+
     Flagged: billed-hour share at or above ``min_billed_hour_share`` and usage per billed
     hour under ``max_quantity_per_hour``.
 
@@ -883,7 +906,10 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
         )
         .group_by("ResourceId")
         .agg(
-            pl.col("_covered").max().alias("billed_hours"),
+            # Hours from the rows that say the resource exists (time and storage units);
+            # a month-long transfer line would claim every hour of the month.
+            pl.col("_covered").filter(~pl.col("_metered")).max().alias("billed_hours"),
+            pl.col("line_items").filter(~pl.col("_metered")).sum().alias("_existence_items"),
             pl.col("first_start").min(),
             pl.col("last_end").max(),
             pl.col("cost").sum(),
@@ -910,15 +936,21 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
     )
     share = pl.col("billed_hours") / pl.col("span_hours")
     per_hour = pl.col("metered_quantity") / pl.col("billed_hours")
-    flagged = judged.filter(
-        (pl.col("span_hours") >= p.min_period_hours)
-        & (pl.col("metered_line_items") > 0)
-        & (share >= p.min_billed_hour_share)
-        & (per_hour < p.max_quantity_per_hour)
-    ).with_columns(
-        share.alias("_share"),
-        per_hour.alias("_per_hour"),
-        monthly(pl.col("cost") / pl.col("billed_hours")).alias("_monthly"),
+    flagged = (
+        judged.filter(
+            (pl.col("span_hours") >= p.min_period_hours)
+            & (pl.col("metered_line_items") > 0)
+            & (pl.col("_existence_items") > 0)
+            & (share >= p.min_billed_hour_share)
+            & (per_hour < p.max_quantity_per_hour)
+        )
+        .with_columns(
+            share.alias("_share"),
+            per_hour.alias("_per_hour"),
+            monthly(pl.col("cost") / pl.col("billed_hours")).alias("_cost_monthly"),
+        )
+        .with_columns(cents_down(pl.col("_cost_monthly")).alias("_monthly"))
+        .filter(pl.col("_monthly") > 0)
     )
     provider = provider_of(pl.col("provider_name"))
     identity = flagged.with_columns(
@@ -926,6 +958,7 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
         pl.col("ResourceId").alias("resource_id"),
     )
     saving = pl.col("_monthly")
+    currency = inv.context.currency
     return findings(
         identity,
         detail=pl.format(
@@ -938,14 +971,14 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
             pct(pl.col("_share") * 100.0),
             pl.col("_per_hour").round_sig_figs(3),
             pl.col("metered_units"),
-            money(saving),
+            money_in(saving, currency),
         ),
         recommendation=pl.format(
             "Confirm nothing depends on {} and delete it; it stops {} a month.",
             pl.col("resource_id"),
-            money(saving),
+            money_in(saving, currency),
         ),
-        current_monthly_cost=saving,
+        current_monthly_cost=pl.col("_cost_monthly"),
         monthly_savings=saving,
         confidence=pl.lit(p.confidence),
         price_source=pl.lit("billing"),
@@ -959,6 +992,8 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
                 first_charge=pl.col("first_start").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
                 last_charge=pl.col("last_end").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
                 line_items=pl.col("line_items"),
+                existence_line_items=pl.col("_existence_items"),
+                currency=pl.lit(currency),
             ),
             usage=pl.struct(
                 metered_quantity=pl.col("metered_quantity"),
