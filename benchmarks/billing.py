@@ -154,6 +154,7 @@ def policy_settings() -> dict[str, Any]:
             **asdict(rightsizing.BillingIdleParams()),
             "time_units": rightsizing.TIME_UNIT_PATTERN,
             "capacity_units": rightsizing.CAPACITY_UNIT_PATTERN,
+            "transfer_units": rightsizing.TRANSFER_UNIT_PATTERN,
             "charge_category": rightsizing.USAGE_CHARGE_CATEGORY,
         },
     }
@@ -254,16 +255,18 @@ WITH per_unit AS (
     SELECT *, unit IS NOT NULL
               AND NOT regexp_matches(lower(trim(unit)), {_sql_text(idle["time_units"])})
               AND NOT regexp_matches(lower(trim(unit)), {_sql_text(idle["capacity_units"])})
-              AS metered
+              AS metered,
+           coalesce(regexp_matches(lower(trim(unit)), {_sql_text(idle["transfer_units"])}), false)
+              AS transfer
     FROM per_unit
 ), per_resource AS (
     SELECT ResourceId,
-           max(periods * greatest(coalesce(period_hours, 1), 1)) FILTER (WHERE NOT metered)
+           max(periods * greatest(coalesce(period_hours, 1), 1)) FILTER (WHERE NOT transfer)
                AS billed,
            min(first_start) AS first_start, max(last_end) AS last_end, sum(cost) AS cost,
            coalesce(sum(qty) FILTER (WHERE metered), 0) AS qty,
            coalesce(sum(n) FILTER (WHERE metered), 0) AS metered_n,
-           coalesce(sum(n) FILTER (WHERE NOT metered), 0) AS existence_n
+           coalesce(sum(n) FILTER (WHERE NOT transfer), 0) AS own_n
     FROM classified GROUP BY ResourceId
 ), spanned AS (
     SELECT *, (epoch(max(last_end) OVER ()) - epoch(min(first_start) OVER ())) / 3600.0 AS span
@@ -271,7 +274,7 @@ WITH per_unit AS (
 ), judged AS (SELECT *, least(billed, span) AS hours FROM spanned),
 flagged AS (
     SELECT cost / hours * {hpm} AS monthly FROM judged
-    WHERE span >= {idle["min_period_hours"]} AND metered_n > 0 AND existence_n > 0
+    WHERE span >= {idle["min_period_hours"]} AND metered_n > 0 AND own_n > 0
       AND hours / span >= {idle["min_billed_hour_share"]}
       AND qty / hours < {idle["max_quantity_per_hour"]}
 ), rounded AS (SELECT floor(monthly * 100) / 100 AS savings, monthly FROM flagged)
@@ -523,13 +526,14 @@ def pandas_idle(df: Any, s: dict[str, Any]) -> Fingerprint:
         & ~lowered.str.contains(p["capacity_units"], regex=True).fillna(False).astype(bool)
     )
     covered = per_unit["periods"] * per_unit["period_hours"].fillna(1.0).clip(lower=1)
-    per_unit["covered"] = covered.where(~per_unit["metered"])
+    transfer = lowered.str.contains(p["transfer_units"], regex=True).fillna(False).astype(bool)
+    per_unit["covered"] = covered.where(~transfer)
     per_unit["metered_qty"] = per_unit["qty"].where(per_unit["metered"], 0.0)
     per_unit["metered_n"] = per_unit["n"].where(per_unit["metered"], 0)
-    per_unit["existence_n"] = per_unit["n"].where(~per_unit["metered"], 0)
+    per_unit["own_n"] = per_unit["n"].where(~transfer, 0)
     per = per_unit.groupby("ResourceId", observed=True).agg(
         billed=("covered", "max"),
-        existence_n=("existence_n", "sum"),
+        own_n=("own_n", "sum"),
         first_start=("first_start", "min"),
         last_end=("last_end", "max"),
         cost=("cost", "sum"),
@@ -541,7 +545,7 @@ def pandas_idle(df: Any, s: dict[str, Any]) -> Fingerprint:
     keep = (
         (span >= p["min_period_hours"])
         & (per["metered_n"] > 0)
-        & (per["existence_n"] > 0)
+        & (per["own_n"] > 0)
         & (hours / span >= p["min_billed_hour_share"])
         & (per["qty"] / hours < p["max_quantity_per_hour"])
     )

@@ -778,6 +778,13 @@ CAPACITY_UNIT_PATTERN = (
     r"kilobyte|megabyte|gigabyte|terabyte|kibibyte|mebibyte|gibibyte|tebibyte)s?"
     r"\s*[-/ ]?\s*(h|hr|hrs|hour|hours|day|days|mo|mos|month|months)$"
 )
+# Data moved, with no time in the unit (GB, GiB, TB): transfer lines. CUR writes a
+# resource's transfer as one line over the whole month, so its charge period says nothing
+# about the hours the resource ran; billed hours come from the resource's other lines.
+TRANSFER_UNIT_PATTERN = (
+    r"^(\d+\s*)?(b|byte|bytes|kb|mb|gb|tb|pb|kib|mib|gib|tib|pib|"
+    r"kilobyte|megabyte|gigabyte|terabyte|kibibyte|mebibyte|gibibyte|tebibyte)s?$"
+)
 USAGE_CHARGE_CATEGORY = "Usage"
 
 
@@ -838,11 +845,11 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
     by the hour is ``rightsizing.idle``'s, from its CPU), and neither is one seen for less
     than ``min_period_hours``.
 
-    Billed hours come from the resource's own existence rows only (the time and storage
-    units above: compute hours, GB-months): a month-long data-transfer line says nothing
-    about the hours a resource ran, so a resource whose only rows are transfer is never
-    judged. The saving is rounded down to the cent, never up, and a resource saving less
-    than a cent a month is no finding.
+    Billed hours come from the resource's own usage lines, never from data-transfer lines
+    (a unit of data with no time in it: GB, GiB, TB): CUR writes a resource's transfer as
+    one line over the whole month, which says nothing about the hours the resource ran, so
+    a resource whose only lines are transfer is never judged. The saving is rounded down
+    to the cent, never up, and a resource saving less than a cent a month is no finding.
 
     Flagged: billed-hour share at or above ``min_billed_hour_share`` and usage per billed
     hour under ``max_quantity_per_hour``.
@@ -900,16 +907,17 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
         per_unit.with_columns(unit.alias("unit"))
         .with_columns(
             metered.alias("_metered"),
+            lowered.str.contains(TRANSFER_UNIT_PATTERN).fill_null(False).alias("_transfer"),
             (pl.col("periods") * pl.col("period_hours").fill_null(1.0).clip(lower_bound=1.0)).alias(
                 "_covered"
             ),
         )
         .group_by("ResourceId")
         .agg(
-            # Hours from the rows that say the resource exists (time and storage units);
-            # a month-long transfer line would claim every hour of the month.
-            pl.col("_covered").filter(~pl.col("_metered")).max().alias("billed_hours"),
-            pl.col("line_items").filter(~pl.col("_metered")).sum().alias("_existence_items"),
+            # Hours from the resource's own usage lines: a month-long transfer line would
+            # claim every hour of the month.
+            pl.col("_covered").filter(~pl.col("_transfer")).max().alias("billed_hours"),
+            pl.col("line_items").filter(~pl.col("_transfer")).sum().alias("_own_items"),
             pl.col("first_start").min(),
             pl.col("last_end").max(),
             pl.col("cost").sum(),
@@ -940,7 +948,7 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
         judged.filter(
             (pl.col("span_hours") >= p.min_period_hours)
             & (pl.col("metered_line_items") > 0)
-            & (pl.col("_existence_items") > 0)
+            & (pl.col("_own_items") > 0)
             & (share >= p.min_billed_hour_share)
             & (per_hour < p.max_quantity_per_hour)
         )
@@ -992,7 +1000,7 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
                 first_charge=pl.col("first_start").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
                 last_charge=pl.col("last_end").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
                 line_items=pl.col("line_items"),
-                existence_line_items=pl.col("_existence_items"),
+                own_line_items=pl.col("_own_items"),
                 currency=pl.lit(currency),
             ),
             usage=pl.struct(
