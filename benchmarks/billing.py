@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import resource
@@ -153,6 +154,7 @@ def policy_settings() -> dict[str, Any]:
             **asdict(rightsizing.BillingIdleParams()),
             "time_units": rightsizing.TIME_UNIT_PATTERN,
             "capacity_units": rightsizing.CAPACITY_UNIT_PATTERN,
+            "transfer_units": rightsizing.TRANSFER_UNIT_PATTERN,
             "charge_category": rightsizing.USAGE_CHARGE_CATEGORY,
         },
     }
@@ -177,6 +179,7 @@ def run_costscan(path: str, _settings: dict[str, Any]) -> dict[str, Any]:
     from costscan.scanner.app import catalog
     from costscan.scanner.app.engine import collect_plans
     from costscan.scanner.contracts.inventory import Inventory, RunContext
+    from costscan.scanner.pipeline import billing_rollup
 
     started = time.perf_counter()
     scan = read_billing([path]).scan
@@ -184,6 +187,7 @@ def run_costscan(path: str, _settings: dict[str, Any]) -> dict[str, Any]:
     # The synthetic data ends on 1 November 2024; the run is "now" then.
     inventory = Inventory(provider="focus", context=RunContext.at(DATA_END))
     inventory.add_scan("billing", scan)
+    billing_rollup.prepare(inventory)
     rollup = inventory.billing_rollup()
     rolled_up = time.perf_counter()
     plans = [p.run(inventory, p.build_params()) for p in policies]
@@ -251,13 +255,18 @@ WITH per_unit AS (
     SELECT *, unit IS NOT NULL
               AND NOT regexp_matches(lower(trim(unit)), {_sql_text(idle["time_units"])})
               AND NOT regexp_matches(lower(trim(unit)), {_sql_text(idle["capacity_units"])})
-              AS metered
+              AS metered,
+           coalesce(regexp_matches(lower(trim(unit)), {_sql_text(idle["transfer_units"])}), false)
+              AS transfer
     FROM per_unit
 ), per_resource AS (
-    SELECT ResourceId, max(periods * greatest(coalesce(period_hours, 1), 1)) AS billed,
+    SELECT ResourceId,
+           max(periods * greatest(coalesce(period_hours, 1), 1)) FILTER (WHERE NOT transfer)
+               AS billed,
            min(first_start) AS first_start, max(last_end) AS last_end, sum(cost) AS cost,
            coalesce(sum(qty) FILTER (WHERE metered), 0) AS qty,
-           coalesce(sum(n) FILTER (WHERE metered), 0) AS metered_n
+           coalesce(sum(n) FILTER (WHERE metered), 0) AS metered_n,
+           coalesce(sum(n) FILTER (WHERE NOT transfer), 0) AS own_n
     FROM classified GROUP BY ResourceId
 ), spanned AS (
     SELECT *, (epoch(max(last_end) OVER ()) - epoch(min(first_start) OVER ())) / 3600.0 AS span
@@ -265,28 +274,31 @@ WITH per_unit AS (
 ), judged AS (SELECT *, least(billed, span) AS hours FROM spanned),
 flagged AS (
     SELECT cost / hours * {hpm} AS monthly FROM judged
-    WHERE span >= {idle["min_period_hours"]} AND metered_n > 0
+    WHERE span >= {idle["min_period_hours"]} AND metered_n > 0 AND own_n > 0
       AND hours / span >= {idle["min_billed_hour_share"]}
       AND qty / hours < {idle["max_quantity_per_hour"]}
-)
-SELECT monthly AS savings, monthly AS current FROM flagged"""
+), rounded AS (SELECT floor(monthly * 100) / 100 AS savings, monthly FROM flagged)
+SELECT savings, monthly AS current FROM rounded WHERE savings > 0"""
 
     on_demand_sql = f"""
 WITH per_resource AS (
     SELECT ResourceId, max(epoch(ChargePeriodEnd) - epoch(ChargePeriodStart)) AS period_seconds,
            sum(EffectiveCost) AS cost, min(ChargePeriodStart) AS first_start,
-           max(ChargePeriodEnd) AS last_end, count(DISTINCT ChargePeriodStart) AS periods
+           max(ChargePeriodEnd) AS last_end, count(DISTINCT ChargePeriodStart) AS periods,
+           count(DISTINCT floor(epoch(ChargePeriodStart) / 86400)) AS days
     FROM p
     WHERE ChargeCategory = 'Usage' AND PricingCategory IN ({_sql_list(od["pricing"])})
       AND ResourceId IS NOT NULL AND ServiceCategory IN ({_sql_list(od["service_categories"])})
     GROUP BY ResourceId
 ), judged AS (
-    SELECT *, (epoch(max(last_end) OVER ()) - epoch(min(first_start) OVER ())) / 3600.0
-              AS period_hours, periods * period_seconds / 3600.0 AS billed_hours
+    SELECT *, (SELECT (epoch(max(ChargePeriodEnd)) - epoch(min(ChargePeriodStart))) / 3600.0
+               FROM p) AS period_hours,
+           periods * period_seconds / 3600.0 AS billed_hours
     FROM per_resource
 ), steady AS (
     SELECT cost * {hpm} / period_hours AS monthly FROM judged
     WHERE period_hours > 0 AND billed_hours / period_hours >= {od["min_hour_share"]} AND cost > 0
+      AND days >= {od["min_days"]}
 )
 SELECT monthly * {od["discount"]} AS savings, monthly AS current FROM steady"""
 
@@ -513,11 +525,15 @@ def pandas_idle(df: Any, s: dict[str, Any]) -> Fingerprint:
         & ~lowered.str.contains(p["time_units"], regex=True).fillna(False).astype(bool)
         & ~lowered.str.contains(p["capacity_units"], regex=True).fillna(False).astype(bool)
     )
-    per_unit["covered"] = per_unit["periods"] * per_unit["period_hours"].fillna(1.0).clip(lower=1)
+    covered = per_unit["periods"] * per_unit["period_hours"].fillna(1.0).clip(lower=1)
+    transfer = lowered.str.contains(p["transfer_units"], regex=True).fillna(False).astype(bool)
+    per_unit["covered"] = covered.where(~transfer)
     per_unit["metered_qty"] = per_unit["qty"].where(per_unit["metered"], 0.0)
     per_unit["metered_n"] = per_unit["n"].where(per_unit["metered"], 0)
+    per_unit["own_n"] = per_unit["n"].where(~transfer, 0)
     per = per_unit.groupby("ResourceId", observed=True).agg(
         billed=("covered", "max"),
+        own_n=("own_n", "sum"),
         first_start=("first_start", "min"),
         last_end=("last_end", "max"),
         cost=("cost", "sum"),
@@ -529,11 +545,14 @@ def pandas_idle(df: Any, s: dict[str, Any]) -> Fingerprint:
     keep = (
         (span >= p["min_period_hours"])
         & (per["metered_n"] > 0)
+        & (per["own_n"] > 0)
         & (hours / span >= p["min_billed_hour_share"])
         & (per["qty"] / hours < p["max_quantity_per_hour"])
     )
     monthly = per["cost"][keep] / hours[keep] * s["hours_per_month"]
-    return _fingerprint(int(keep.sum()), monthly.sum(), monthly.sum())
+    savings = (monthly * 100).apply(math.floor) / 100
+    kept = savings > 0
+    return _fingerprint(int(kept.sum()), savings[kept].sum(), monthly[kept].sum())
 
 
 def pandas_on_demand(df: Any, s: dict[str, Any]) -> Fingerprint:
@@ -546,7 +565,10 @@ def pandas_on_demand(df: Any, s: dict[str, Any]) -> Fingerprint:
         & df["ServiceCategory"].isin(p["service_categories"])
     ]
     per = (
-        rows.assign(length=rows["ChargePeriodEnd"] - rows["ChargePeriodStart"])
+        rows.assign(
+            length=rows["ChargePeriodEnd"] - rows["ChargePeriodStart"],
+            day=rows["ChargePeriodStart"].dt.floor("D"),
+        )
         .groupby("ResourceId", observed=True)
         .agg(
             length=("length", "max"),
@@ -554,13 +576,17 @@ def pandas_on_demand(df: Any, s: dict[str, Any]) -> Fingerprint:
             first_start=("ChargePeriodStart", "min"),
             last_end=("ChargePeriodEnd", "max"),
             periods=("ChargePeriodStart", "nunique"),
+            days=("day", "nunique"),
         )
     )
-    period_hours = (per["last_end"].max() - per["first_start"].min()).total_seconds() / 3600.0
+    # The export's whole period, over every line item.
+    whole = df["ChargePeriodEnd"].max() - df["ChargePeriodStart"].min()
+    period_hours = whole.total_seconds() / 3600.0
     billed_hours = per["periods"] * per["length"].dt.total_seconds() / 3600.0
     steady = per[
         (period_hours > 0)
         & (billed_hours / period_hours >= p["min_hour_share"])
+        & (per["days"] >= p["min_days"])
         & (per["cost"] > 0)
     ]
     monthly = steady["cost"] * s["hours_per_month"] / period_hours

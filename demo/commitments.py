@@ -185,8 +185,9 @@ def seed_commitments(
         for (region, instance_type), count in running.items()
         if region == other and instance_type.split(".", 1)[0] == SP_FAMILY
     )
+    # Quoted in cents an hour, as DescribeSavingsPlans' commitment is read back.
     sp_hourly_commitment = round(
-        plan_family_on_demand_hourly * (1 - SP_DISCOUNT) / SP_UTILIZATION, 3
+        plan_family_on_demand_hourly * (1 - SP_DISCOUNT) / SP_UTILIZATION, 2
     )
 
     for region in dict.fromkeys(regions):

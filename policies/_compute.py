@@ -336,6 +336,17 @@ def money(amount: pl.Expr) -> pl.Expr:
     return pl.format("${}.{}", cents // 100, (cents % 100).cast(pl.String).str.pad_start(2, "0"))
 
 
+def money_in(amount: pl.Expr, currency: str) -> pl.Expr:
+    """Money as text in the run's currency, cents rounded down: "$0.41", "0.41 CAD"."""
+    cents = (amount * 100).floor().cast(pl.Int64)
+    figure = pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String).str.pad_start(2, "0"))
+    return (
+        pl.format("${}", figure)
+        if currency == "USD"
+        else pl.format("{} {}", figure, pl.lit(currency))
+    )
+
+
 def rate(hourly: pl.Expr) -> pl.Expr:
     """An hourly price as text, to four significant figures: 0.192 -> "$0.192/h"."""
     return pl.format("${}/h", hourly.round_sig_figs(4))

@@ -28,6 +28,7 @@ from costscan.policies._compute import (
     lookback_hours,
     lookback_start,
     money,
+    money_in,
     monthly,
     num,
     pct,
@@ -996,11 +997,38 @@ def unused_billing(inv: InventoryView, p: UnusedCommitmentBillingParams) -> pl.L
     )
 
 
+# Each cloud's own published commitment pricing, for the findings of its resources.
+# Azure: a 1-year savings plan for compute. Microsoft publishes savings per meter, "up to
+# 65%" at three years (https://azure.microsoft.com/pricing/offers/savings-plan-compute/)
+# and reservations "up to 72%" (https://azure.microsoft.com/pricing/reserved-vm-instances/);
+# no single one-year figure. 0.28 is the planning figure: at or below the one-year
+# reservation discounts Microsoft quotes (up to 56% with its 2024 Linux offer, which adds
+# up to 15% to them, https://learn.microsoft.com/azure/cost-management-billing/reservations/limited-time-linux).
+# Set your own from the Azure pricing calculator.
+AZURE_SAVINGS_PLAN_PRICING = "https://azure.microsoft.com/pricing/offers/savings-plan-compute/"
+AZURE_ONE_YEAR_DISCOUNT: Final = 0.28
+# GCP: a 1-year Compute flexible (spend-based) committed use discount, a flat 28% off
+# on-demand (46% for 3 years) across machine families and regions, where resource-based
+# CUDs give up to 57% for one machine series
+# (https://cloud.google.com/compute/docs/instances/committed-use-discounts-overview).
+GCP_CUD_PRICING = "https://cloud.google.com/compute/docs/instances/committed-use-discounts-overview"
+GCP_ONE_YEAR_DISCOUNT: Final = 0.28
+# A commitment is a year: a resource billed on fewer days than this in the export is not
+# steady use yet, whatever its share of those days. AWS Cost Explorer's shortest lookback
+# for Savings Plans recommendations is 7 days
+# (https://docs.aws.amazon.com/savingsplans/latest/userguide/sp-recommendations.html).
+MIN_DAYS_BILLED = 7
+
+
 @dataclass(frozen=True)
 class OnDemandBillingParams:
+    # AWS: 1-year no-upfront Compute Savings Plan (SAVINGS_PLANS_PRICING).
     discount: float = ONE_YEAR_NO_UPFRONT_DISCOUNT
-    # Billed on demand in at least this share of the billed period's hours.
+    azure_discount: float = AZURE_ONE_YEAR_DISCOUNT
+    gcp_discount: float = GCP_ONE_YEAR_DISCOUNT
+    # Billed on demand in at least this share of the export's whole period.
     min_hour_share: float = STEADY_SHARE
+    min_days: int = MIN_DAYS_BILLED
     service_categories: tuple[str, ...] = ("Compute",)
     confidence: float = 0.75
 
@@ -1024,13 +1052,19 @@ def on_demand_billing(inv: InventoryView, p: OnDemandBillingParams) -> pl.LazyFr
     "Standard", or "On-Demand" in older exports) with a ResourceId, in
     ``service_categories``: per resource, the hours billed (distinct charge periods ×
     their length) and the on-demand EffectiveCost. Steady = billed in at least
-    ``min_hour_share`` of the billed period (earliest ChargePeriodStart to latest
-    ChargePeriodEnd over those rows); usage a commitment already covers is "Committed"
-    and never counted. One aggregation over the scan, then findings.
+    ``min_hour_share`` of the export's whole period (earliest ChargePeriodStart to latest
+    ChargePeriodEnd over every line item, whatever its charge), and on at least
+    ``min_days`` distinct days: one day of a capacity reservation in a month's export is
+    not a year's steady use. Usage a commitment already covers is "Committed" and never
+    counted. One aggregation over the rollup, then findings.
 
     Saving formula: monthly on-demand = Σ EffectiveCost × 730 / period hours;
-    monthly_savings = monthly on-demand × discount (the same 1-year no-upfront discount
-    as ``commitments.compute-commitment``, https://aws.amazon.com/savingsplans/compute-pricing/).
+    monthly_savings = monthly on-demand × discount, the discount of the resource's own
+    cloud: AWS, a 1-year no-upfront Compute Savings Plan (``discount``, the same as
+    ``commitments.compute-commitment``, https://aws.amazon.com/savingsplans/compute-pricing/);
+    Azure, a 1-year savings plan for compute (``azure_discount``); Google Cloud, a 1-year
+    Compute flexible CUD (``gcp_discount``); each finding cites its source. Other
+    providers publish no comparable figure: no finding.
     Break-even utilization = 1 − discount. It is a ``commit`` finding on the resource:
     ranking stacks it after resize and never counts it where a schedule turns the
     resource off, and it is the alternative to compute-commitment on the same instance.
@@ -1045,9 +1079,15 @@ def on_demand_billing(inv: InventoryView, p: OnDemandBillingParams) -> pl.LazyFr
     )
     # From the rollup the billing policies share (policies/_billing.py), not the rows.
     usage = daily(inv).filter(on_demand)
+    # The export's whole period, over every line item (not only the on-demand ones).
+    whole = daily(inv).select(
+        pl.col("first_start").min().alias("_export_start"),
+        pl.col("last_end").max().alias("_export_end"),
+    )
     per_resource = (
         usage.group_by("ResourceId")
         .agg(
+            pl.col("day_index").n_unique().alias("_days"),
             pl.col("period_length").max().alias("_period_length"),
             pl.col("effective_cost").sum().alias("_cost"),
             pl.col("first_start").min().alias("_start"),
@@ -1066,24 +1106,46 @@ def on_demand_billing(inv: InventoryView, p: OnDemandBillingParams) -> pl.LazyFr
             how="left",
         )
     )  # fmt: skip
-    # The billed period, from the aggregate (not a second pass over the scan).
-    period_hours = (pl.col("_end").max() - pl.col("_start").min()).dt.total_seconds() / 3600.0
+    period_hours = (pl.col("_export_end") - pl.col("_export_start")).dt.total_seconds() / 3600.0
     billed_hours = pl.col("_periods") * pl.col("_period_length").dt.total_seconds() / 3600.0
+    cloud = provider_of(pl.col("ProviderName"))
+    discount = (
+        pl.when(cloud == "aws")
+        .then(pl.lit(p.discount))
+        .when(cloud == "azure")
+        .then(pl.lit(p.azure_discount))
+        .when(cloud == "gcp")
+        .then(pl.lit(p.gcp_discount))
+    )
+    source = (
+        pl.when(cloud == "azure")
+        .then(pl.lit(AZURE_SAVINGS_PLAN_PRICING))
+        .when(cloud == "gcp")
+        .then(pl.lit(GCP_CUD_PRICING))
+        .otherwise(pl.lit(SAVINGS_PLANS_PRICING))
+    )
     steady = (
-        per_resource.with_columns(
-            period_hours.alias("_period_hours"), billed_hours.alias("_billed_hours")
+        per_resource.join(whole, how="cross")
+        .with_columns(
+            period_hours.alias("_period_hours"),
+            billed_hours.alias("_billed_hours"),
+            discount.alias("_discount"),
+            source.alias("_discount_source"),
         )
         .with_columns((pl.col("_billed_hours") / pl.col("_period_hours")).alias("_share"))
         .filter(
             (pl.col("_period_hours") > 0)
             & (pl.col("_share") >= p.min_hour_share)
+            & (pl.col("_days") >= p.min_days)
             & (pl.col("_cost") > 0)
+            & pl.col("_discount").is_not_null()
         )
         .with_columns(
             (pl.col("_cost") * HOURS_PER_MONTH / pl.col("_period_hours")).alias("_monthly")
         )
     )
-    saving = pl.col("_monthly") * p.discount
+    saving = pl.col("_monthly") * pl.col("_discount")
+    currency = inv.context.currency
     return steady.select(
         *_focus_identity(),
         pl.col("ResourceId").alias("resource_id"),
@@ -1095,14 +1157,14 @@ def on_demand_billing(inv: InventoryView, p: OnDemandBillingParams) -> pl.LazyFr
             pl.col("ServiceName").fill_null("service"),
             num(pl.col("_billed_hours")),
             num(pl.col("_period_hours")),
-            money(pl.col("_monthly")),
+            money_in(pl.col("_monthly"), currency),
         ).alias("detail"),
         pl.format(
             "Cover {} with a 1-year no-upfront savings plan or reservation: saves {} a "
             "month; it pays while it runs more than {} of the hours.",
             pl.col("ResourceId"),
-            money(saving),
-            pct(pl.lit((1.0 - p.discount) * 100.0)),
+            money_in(saving, currency),
+            pct((1.0 - pl.col("_discount")) * 100.0),
         ).alias("recommendation"),
         pl.col("_monthly").alias("current_monthly_cost"),
         saving.alias("monthly_savings"),
@@ -1114,12 +1176,14 @@ def on_demand_billing(inv: InventoryView, p: OnDemandBillingParams) -> pl.LazyFr
             period_hours=pl.col("_period_hours"),
             hour_share=pl.col("_share"),
             min_hour_share=pl.lit(p.min_hour_share),
+            days_billed=pl.col("_days"),
+            min_days=pl.lit(p.min_days),
             commitment=pl.struct(
                 term=pl.lit("1 year, no upfront"),
-                discount=pl.lit(p.discount),
-                discount_source=pl.lit(SAVINGS_PLANS_PRICING),
-                monthly_commitment_usd=pl.col("_monthly") * (1.0 - p.discount),
-                break_even_utilization=pl.lit(1.0 - p.discount),
+                discount=pl.col("_discount"),
+                discount_source=pl.col("_discount_source"),
+                monthly_commitment_usd=pl.col("_monthly") * (1.0 - pl.col("_discount")),
+                break_even_utilization=1.0 - pl.col("_discount"),
             ),
         ).alias("evidence"),
     )

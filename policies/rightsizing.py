@@ -23,6 +23,7 @@ from costscan.policies._compute import (
     findings,
     memory_profile,
     money,
+    money_in,
     monthly,
     move_key,
     network_profile,
@@ -812,6 +813,12 @@ def underprovisioned(inv: InventoryView, p: UnderprovisionedParams) -> pl.LazyFr
 
 # --------------------------------------------------------------------------- billing idle
 
+
+def cents_down(amount: pl.Expr) -> pl.Expr:
+    """``amount`` rounded down to the cent: a saving is never rounded up."""
+    return (amount * 100).floor() / 100
+
+
 # Units whose quantity says only how long a resource existed (an hourly fee) or how much it
 # held (storage per month), never whether anything used it: a quiet NAT gateway still bills
 # 1 "Hrs" an hour and a 1 GB volume bills 0.0014 "GB-Mo" an hour. Rows in these units count
@@ -824,6 +831,13 @@ CAPACITY_UNIT_PATTERN = (
     r"^(\d+\s*)?(b|byte|bytes|kb|mb|gb|tb|pb|kib|mib|gib|tib|pib|"
     r"kilobyte|megabyte|gigabyte|terabyte|kibibyte|mebibyte|gibibyte|tebibyte)s?"
     r"\s*[-/ ]?\s*(h|hr|hrs|hour|hours|day|days|mo|mos|month|months)$"
+)
+# Data moved, with no time in the unit (GB, GiB, TB): transfer lines. CUR writes a
+# resource's transfer as one line over the whole month, so its charge period says nothing
+# about the hours the resource ran; billed hours come from the resource's other lines.
+TRANSFER_UNIT_PATTERN = (
+    r"^(\d+\s*)?(b|byte|bytes|kb|mb|gb|tb|pb|kib|mib|gib|tib|pib|"
+    r"kilobyte|megabyte|gigabyte|terabyte|kibibyte|mebibyte|gibibyte|tebibyte)s?$"
 )
 USAGE_CHARGE_CATEGORY = "Usage"
 
@@ -886,6 +900,12 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
     by the hour is ``rightsizing.idle``'s, from its CPU), and neither is one seen for less
     than ``min_period_hours``.
 
+    Billed hours come from the resource's own usage lines, never from data-transfer lines
+    (a unit of data with no time in it: GB, GiB, TB): CUR writes a resource's transfer as
+    one line over the whole month, which says nothing about the hours the resource ran, so
+    a resource whose only lines are transfer is never judged. The saving is rounded down
+    to the cent, never up, and a resource saving less than a cent a month is no finding.
+
     Flagged: billed-hour share at or above ``min_billed_hour_share`` and usage per billed
     hour under ``max_quantity_per_hour``.
 
@@ -942,13 +962,17 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
         per_unit.with_columns(unit.alias("unit"))
         .with_columns(
             metered.alias("_metered"),
+            lowered.str.contains(TRANSFER_UNIT_PATTERN).fill_null(False).alias("_transfer"),
             (pl.col("periods") * pl.col("period_hours").fill_null(1.0).clip(lower_bound=1.0)).alias(
                 "_covered"
             ),
         )
         .group_by("ResourceId")
         .agg(
-            pl.col("_covered").max().alias("billed_hours"),
+            # Hours from the resource's own usage lines: a month-long transfer line would
+            # claim every hour of the month.
+            pl.col("_covered").filter(~pl.col("_transfer")).max().alias("billed_hours"),
+            pl.col("line_items").filter(~pl.col("_transfer")).sum().alias("_own_items"),
             pl.col("first_start").min(),
             pl.col("last_end").max(),
             pl.col("cost").sum(),
@@ -975,15 +999,21 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
     )
     share = pl.col("billed_hours") / pl.col("span_hours")
     per_hour = pl.col("metered_quantity") / pl.col("billed_hours")
-    flagged = judged.filter(
-        (pl.col("span_hours") >= p.min_period_hours)
-        & (pl.col("metered_line_items") > 0)
-        & (share >= p.min_billed_hour_share)
-        & (per_hour < p.max_quantity_per_hour)
-    ).with_columns(
-        share.alias("_share"),
-        per_hour.alias("_per_hour"),
-        monthly(pl.col("cost") / pl.col("billed_hours")).alias("_monthly"),
+    flagged = (
+        judged.filter(
+            (pl.col("span_hours") >= p.min_period_hours)
+            & (pl.col("metered_line_items") > 0)
+            & (pl.col("_own_items") > 0)
+            & (share >= p.min_billed_hour_share)
+            & (per_hour < p.max_quantity_per_hour)
+        )
+        .with_columns(
+            share.alias("_share"),
+            per_hour.alias("_per_hour"),
+            monthly(pl.col("cost") / pl.col("billed_hours")).alias("_cost_monthly"),
+        )
+        .with_columns(cents_down(pl.col("_cost_monthly")).alias("_monthly"))
+        .filter(pl.col("_monthly") > 0)
     )
     provider = provider_of(pl.col("provider_name"))
     identity = flagged.with_columns(
@@ -991,6 +1021,7 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
         pl.col("ResourceId").alias("resource_id"),
     )
     saving = pl.col("_monthly")
+    currency = inv.context.currency
     return findings(
         identity,
         detail=pl.format(
@@ -1003,14 +1034,14 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
             pct(pl.col("_share") * 100.0),
             pl.col("_per_hour").round_sig_figs(3),
             pl.col("metered_units"),
-            money(saving),
+            money_in(saving, currency),
         ),
         recommendation=pl.format(
             "Confirm nothing depends on {} and delete it; it stops {} a month.",
             pl.col("resource_id"),
-            money(saving),
+            money_in(saving, currency),
         ),
-        current_monthly_cost=saving,
+        current_monthly_cost=pl.col("_cost_monthly"),
         monthly_savings=saving,
         confidence=pl.lit(p.confidence),
         price_source=pl.lit("billing"),
@@ -1024,6 +1055,8 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
                 first_charge=pl.col("first_start").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
                 last_charge=pl.col("last_end").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
                 line_items=pl.col("line_items"),
+                own_line_items=pl.col("_own_items"),
+                currency=pl.lit(currency),
             ),
             usage=pl.struct(
                 metered_quantity=pl.col("metered_quantity"),

@@ -46,6 +46,7 @@ from costscan.reports.markdown import (
     format_payback,
     format_percent,
     resource_label,
+    spend_notes,
     status_text,
 )
 from costscan.scanner.contracts.schema import FAMILIES
@@ -286,6 +287,7 @@ class HtmlRenderer(Renderer):
             run=run_document(report),
             summary=summary_document(report.summary),
             money=lambda value: format_money(value, currency),
+            spend_notes=spend_notes(report.summary.get("spend") or {}, currency),
             charts=charts(report, findings),
             top_findings=_static_rows(findings, STATIC_FINDINGS),
             finding_count=findings.height,

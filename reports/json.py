@@ -57,6 +57,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "min_savings",
     "suppressed",
     "suppressed_monthly_savings",
+    "by_currency",
 )
 FAMILY_SUMMARY_KEYS: tuple[str, ...] = ("findings", "monthly_savings")
 SPEND_KEYS: tuple[str, ...] = (
@@ -65,6 +66,14 @@ SPEND_KEYS: tuple[str, ...] = (
     "period_start",
     "period_end",
     "top_resources",
+    # After the original keys: the spend's currency, the spend in every currency the
+    # files bill in, the --fx rates used, and every billing row and file accounted for.
+    "currency",
+    "by_currency",
+    "fx",
+    "rows",
+    "files",
+    "skipped_files",
 )
 TOP_RESOURCE_KEYS: tuple[str, ...] = ("resource_id", "service", "billed_cost")
 HISTORY_KEYS: tuple[str, ...] = (

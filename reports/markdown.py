@@ -55,6 +55,39 @@ def format_money(value: float | None, currency: str = "USD") -> str:
     return f"{sign}${amount}" if currency == "USD" else f"{sign}{amount} {currency}"
 
 
+def spend_notes(spend: Mapping[str, Any], currency: str) -> list[str]:
+    """Plain lines under the spend figures: the spend in each currency the billing files
+    use (with the --fx rates that converted them) when that is not simply the report's
+    currency, and the account of billing rows and files. Every renderer shows them."""
+    lines = []
+    by_currency = spend.get("by_currency") or {}
+    if isinstance(by_currency, Mapping) and (set(by_currency) - {currency} or spend.get("fx")):
+        parts = []
+        for code, figures in by_currency.items():
+            if not isinstance(figures, Mapping):
+                continue
+            text = format_money(figures.get("billed_cost"), str(code))
+            rate = figures.get("fx_rate")
+            if rate is not None:
+                converted = format_money((figures.get("billed_cost") or 0.0) * rate, "USD")
+                text += f" (x {rate:g} USD per {code}, from --fx: {converted})"
+            elif code != currency:
+                text += " (not converted, not in the totals)"
+            parts.append(text)
+        lines.append("Billed by currency: " + "; ".join(parts) + ".")
+    rows = spend.get("rows")
+    if isinstance(rows, Mapping):
+        files = spend.get("files") or []
+        skipped = spend.get("skipped_files") or []
+        lines.append(
+            f"Billing rows: {int(rows.get('read') or 0):,} read, "
+            f"{int(rows.get('used') or 0):,} used, {int(rows.get('rejected') or 0):,} "
+            f"rejected; {count_of(len(files), 'file')} read, {len(skipped):,} skipped "
+            "(each listed in the JSON report)."
+        )
+    return lines
+
+
 def format_payback(months: float | None) -> str:
     """Months to pay back the work; a dash when it never pays back."""
     if months is None or not math.isfinite(months):
@@ -242,6 +275,7 @@ def _head(report: Report, currency: str) -> list[str]:
             f"{money(spend.get('billed_cost'))} billed, "
             f"{money(spend.get('effective_cost'))} effective.",
         ]
+        lines += [line for note in spend_notes(spend, currency) for line in ("", escape(note))]
         top = [t for t in spend.get("top_resources") or [] if isinstance(t, dict)]
         if top:
             shown = "; ".join(

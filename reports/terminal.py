@@ -20,6 +20,7 @@ from costscan.reports.markdown import (
     format_payback,
     one_line,
     resource_label,
+    spend_notes,
 )
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def summary_lines(report: Report) -> list[str]:
             f"{money(spend.get('billed_cost'))} billed, {money(spend.get('effective_cost'))} "
             "effective"
         )
+        lines.extend(one_line(note) for note in spend_notes(spend, currency))
     suppressed = int(summary.get("suppressed") or report.suppressed.height)
     if suppressed:
         lines.append(

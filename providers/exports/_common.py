@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -23,14 +24,30 @@ UTC_TS = schema.UTC_TS
 # ("T" between date and time becomes a space, and a trailing "Z" or " UTC" is dropped):
 # FOCUS and CUR write ISO 8601 ("2024-09-01T00:00:00Z"), the FOCUS sample writes
 # "2024-09-01 00:00:00", GCP's CSV writes "2024-09-01 00:00:00 UTC", Azure writes
-# "09/01/2024" (EA) or "2024-09-01" (MCA).
+# "09/01/2024" (EA) or "2024-09-01" (MCA), OCI writes "2024-09-01T00:00Z". A file saved
+# from a spreadsheet writes US dates with a two-digit year ("4/1/25"): "%m/%d/%Y" reads
+# that as the year 25, which the plausible range below turns down, so the "%y" layouts
+# after it read it as 2025. Dates with dots ("01.09.2024") are day first, as German and
+# other European locales write them; slashes stay month first, as Azure's EA files do.
 _TS_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
     "%m/%d/%Y",
     "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%y",
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M:%S",
 )
+
+# A charge outside these years is a misread date (a two-digit year taken as the year 25),
+# never a charge: public clouds began billing in 2006. Such a cell counts as unreadable.
+PLAUSIBLE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+PLAUSIBLE_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+PLAUSIBLE_YEARS = f"{PLAUSIBLE_FROM.year} to {PLAUSIBLE_UNTIL.year - 1}"
 
 
 @dataclass(frozen=True)
@@ -38,7 +55,10 @@ class Mapped:
     """How one raw file becomes FOCUS: an expression per BILLING column it can fill.
 
     ``numeric_sources`` and ``timestamp_sources`` name the raw columns whose text must parse;
-    the reader counts the cells that do not (and rejects those rows, or the file).
+    the reader counts the cells that do not (and rejects those rows, or the file when more
+    than a stray few fail). ``cell_checks`` are other cells a row cannot be used without
+    (GCP's credits): raw column -> (true where the cell is unreadable, what it should be);
+    those rows are rejected one by one, never the whole file.
     """
 
     exprs: dict[str, pl.Expr]
@@ -46,6 +66,7 @@ class Mapped:
     timestamp_sources: tuple[str, ...] = ()
     version: str = ""
     notes: list[str] = field(default_factory=list)
+    cell_checks: dict[str, tuple[pl.Expr, str]] = field(default_factory=dict)
 
 
 def is_text(dtype: pl.DataType) -> bool:
@@ -107,7 +128,7 @@ def timestamp(
     spaced = raw.str.replace(r"(\d)T(\d)", "${1} ${2}")
     # An explicit offset ("+02:00") is honoured; "Z" and " UTC" mean UTC.
     bare = spaced.str.replace(r"(Z| UTC)$", "")
-    attempts = []
+    attempts: list[pl.Expr] = []
     for layout in layouts if layouts else DEFAULT_LAYOUTS:
         if layout.startswith("direct:"):
             attempts.append(
@@ -125,13 +146,21 @@ def timestamp(
             attempts.append(
                 bare.str.to_datetime(layout, time_unit="us", time_zone="UTC", strict=False)
             )
-    return attempts[0] if len(attempts) == 1 else pl.coalesce(attempts)
+    # Out of range is unread, so the next layout gets its turn ("4/1/25": the year 25 under
+    # "%m/%d/%Y", 2025 under "%m/%d/%y").
+    plausible = [
+        pl.when(parsed.is_between(PLAUSIBLE_FROM, PLAUSIBLE_UNTIL, closed="left")).then(parsed)
+        for parsed in attempts
+    ]
+    return plausible[0] if len(plausible) == 1 else pl.coalesce(plausible)
 
 
 def layouts_of(sample: pl.Series) -> tuple[str, ...] | None:
     """The fewest layouts that parse every value of ``sample`` any layout parses: direct
     ones when they suffice, else those of ``DEFAULT_LAYOUTS`` (in its order); None when
     nothing parses a value (so every layout stays, and the reader reports the cells)."""
+    if sample.is_empty():
+        return None  # a header-only file: nothing to learn, and nothing to parse
     frame = sample.cast(pl.String).to_frame("value")
     parsed = frame.select(
         timestamp(pl.col("value"), pl.String(), [layout]).is_not_null().alias(layout)
@@ -140,7 +169,7 @@ def layouts_of(sample: pl.Series) -> tuple[str, ...] | None:
     parseable = parsed.select(pl.any_horizontal(pl.all())).to_series()
     for candidates in (DIRECT_LAYOUTS, DEFAULT_LAYOUTS):
         needed: list[str] = []
-        covered = pl.Series([False] * frame.height)
+        covered = pl.Series([False] * frame.height, dtype=pl.Boolean)
         for layout in candidates:
             if (parsed[layout] & ~covered).any():
                 needed.append(layout)
@@ -191,10 +220,13 @@ def tags_from_key_values(expr: pl.Expr) -> pl.Expr:
 
 def tags_json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     """Tags as JSON object text, whatever the file holds: JSON text, a map, or a struct."""
-    if dtype is None:
+    if dtype is None or dtype == pl.Null():
         return pl.lit(None, dtype=pl.String)
     if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
         return tags_from_key_values(expr)
+    if isinstance(dtype, pl.List):
+        # A list with no element type: JSON lines where every row holds "labels": [].
+        return pl.lit(None, dtype=pl.String)
     if isinstance(dtype, pl.Struct):
         encoded = expr.struct.json_encode()
         return pl.when(encoded != "{}").then(encoded)
@@ -223,3 +255,16 @@ def lookup(values: Mapping[str, str], expr: pl.Expr, default: str | None = None)
     return lowered.replace_strict(
         list(table), list(table.values()), default=default, return_dtype=pl.String
     )
+
+
+def currency(expr: pl.Expr, textual: bool) -> pl.Expr:
+    """BillingCurrency as an ISO 4217 code; an empty cell is USD, as AWS and Google leave
+    it on their USD accounts' tax and credit lines (text files are trimmed and upper-cased;
+    typed files hold the code as the export wrote it)."""
+    if textual:
+        code = expr.cast(pl.String).str.strip_chars().str.to_uppercase()
+        return pl.coalesce(text(code), pl.lit("USD"))
+    return pl.coalesce(expr.cast(pl.String), pl.lit("USD"))
+
+
+NO_CURRENCY_NOTE = "no billing currency column: its costs are taken as USD"

@@ -3,7 +3,16 @@
 Fields follow "Understand the terms in your Azure usage and charges file"
 (https://learn.microsoft.com/azure/cost-management-billing/automate/understand-usage-details-fields);
 EA files use PascalCase (``CostInBillingCurrency``), MCA files camelCase
-(``costInBillingCurrency``), so names are matched without regard to case. The FOCUS
+(``costInBillingCurrency``), so names are matched without regard to case. The header sets
+read are those of the dataset schemas
+(https://learn.microsoft.com/azure/cost-management-billing/dataset-schema/schema-index):
+EA and MCA cost details (``Date``, ``CostInBillingCurrency``, ``BillingCurrencyCode`` or
+``billingCurrency``), pay-as-you-go, and the older usage details layout
+(``UsageDateTime``, ``PreTaxCost``, ``UsageQuantity``, ``SubscriptionGuid``,
+``InstanceId``, ``Currency``). A file downloaded from a portal in another language
+names each column in that language with the English name in parentheses
+(``Kategorie der Verbrauchseinheit (MeterCategory)``): the name in parentheses is the one
+matched. A byte-order mark before the first name is dropped. The FOCUS
 derivation follows Microsoft's FOCUS conversion
 (https://learn.microsoft.com/azure/cost-management-billing/dataset-schema/cost-usage-details-focus).
 
@@ -44,13 +53,16 @@ commitment shows as UnusedReservation / UnusedSavingsPlan rows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import polars as pl
 
 from costscan.providers.exports._common import (
+    NO_CURRENCY_NOTE,
     Mapped,
     RawSchema,
+    currency,
     lookup,
     number,
     tags_json,
@@ -62,10 +74,10 @@ NAME = "azure"
 
 # logical field -> candidate column names, lower case, in order of preference
 FIELDS: dict[str, tuple[str, ...]] = {
-    "cost": ("costinbillingcurrency", "pretaxcost", "cost"),
+    "cost": ("costinbillingcurrency", "pretaxcost", "cost", "extendedcost"),
     "payg_cost": ("paygcostinbillingcurrency",),
     "payg_price": ("paygprice",),
-    "date": ("date", "usagedatetime"),
+    "date": ("date", "usagedatetime", "usagedate"),
     "billing_account": ("billingaccountid",),
     "subscription": ("subscriptionid", "subscriptionguid"),
     "meter_category": ("metercategory",),
@@ -76,16 +88,15 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "period_start": ("billingperiodstartdate",),
     "period_end": ("billingperiodenddate",),
     "pricing_model": ("pricingmodel",),
-    "quantity": ("quantity",),
+    "quantity": ("quantity", "usagequantity", "consumedquantity"),
     "unit": ("unitofmeasure",),
     "reservation_id": ("reservationid",),
     "benefit_id": ("benefitid",),
     "meter_id": ("meterid",),
     "tags": ("tags",),
-    "currency": ("billingcurrencycode", "billingcurrency"),
+    "currency": ("billingcurrencycode", "billingcurrency", "currency"),
 }
 REQUIRED = ("cost", "date", "meter_category")
-SIGNATURE_ANY = frozenset({"costinbillingcurrency", "pretaxcost", "metercategory"})
 
 CHARGE_CATEGORY = {
     "Usage": "Usage",
@@ -133,9 +144,27 @@ SERVICE_CATEGORY = {
 }
 
 
+# "Kategorie der Verbrauchseinheit (MeterCategory)": the English name in the parentheses.
+_LOCALISED = re.compile(r"^.*\(\s*([A-Za-z0-9]+)\s*\)\s*$")
+
+
+def _names(column: str) -> list[str]:
+    """The lower-case names a header cell answers to: itself, and the English name a
+    localised header carries in parentheses."""
+    bare = column.lstrip("\ufeff").strip()
+    names = [bare.lower()]
+    localised = _LOCALISED.match(bare)
+    if localised:
+        names.insert(0, localised.group(1).lower())
+    return names
+
+
 def resolve(columns: RawSchema) -> dict[str, str]:
     """logical field -> the file's own column name, for the fields the file has."""
-    by_lower = {c.lower(): c for c in columns}
+    by_lower: dict[str, str] = {}
+    for column in columns:
+        for name in _names(column):
+            by_lower.setdefault(name, column)
     found: dict[str, str] = {}
     for name, candidates in FIELDS.items():
         for candidate in candidates:
@@ -145,9 +174,23 @@ def resolve(columns: RawSchema) -> dict[str, str]:
     return found
 
 
+def looks_like(columns: RawSchema) -> bool:
+    """An Azure cost file: a cost, a date and a meter or subscription column."""
+    found = resolve(columns)
+    return (
+        "cost" in found
+        and "date" in found
+        and bool({"meter_category", "subscription", "consumed_service"} & set(found))
+    )
+
+
 def missing(columns: RawSchema) -> list[str]:
     found = resolve(columns)
-    labels = {"cost": "CostInBillingCurrency", "date": "Date", "meter_category": "MeterCategory"}
+    labels = {
+        "cost": "CostInBillingCurrency (or PreTaxCost, Cost)",
+        "date": "Date (or UsageDateTime)",
+        "meter_category": "MeterCategory",
+    }
     return [labels[f] for f in REQUIRED if f not in found]
 
 
@@ -234,7 +277,9 @@ def to_focus(
         "Tags": tags_json(pl.col(found["tags"]), columns[found["tags"]])
         if "tags" in found
         else pl.lit(None, dtype=pl.String),
-        "BillingCurrency": col("currency"),
+        "BillingCurrency": currency(pl.col(found["currency"]), textual)
+        if "currency" in found
+        else pl.lit("USD"),
     }
     numeric = tuple(
         found[n]
@@ -242,4 +287,5 @@ def to_focus(
         if n in found and not columns[found[n]].is_numeric()
     )
     stamps = (found["date"],) if "date" in found and columns[found["date"]] == pl.String() else ()
-    return Mapped(exprs, numeric, stamps, version=NAME)
+    notes = [] if "currency" in found else [NO_CURRENCY_NOTE]
+    return Mapped(exprs, numeric, stamps, version=NAME, notes=notes)

@@ -60,8 +60,10 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from costscan.providers.exports._common import (
+    NO_CURRENCY_NOTE,
     Mapped,
     RawSchema,
+    currency,
     lookup,
     number,
     tags_from_columns,
@@ -339,7 +341,9 @@ def to_focus(
         "CommitmentDiscountStatus": commitment_status,
         "SkuId": col("sku"),
         "Tags": _tags(columns, flavour),
-        "BillingCurrency": col("currency"),
+        "BillingCurrency": currency(pl.col(names["currency"]), textual)
+        if has("currency")
+        else pl.lit("USD"),
     }
     raw_numeric = tuple(
         names[f] for f in NUMERIC_FIELDS if has(f) and not columns[names[f]].is_numeric()
@@ -347,7 +351,8 @@ def to_focus(
     raw_stamps = tuple(
         names[f] for f in TIMESTAMP_FIELDS if has(f) and columns[names[f]] == pl.String()
     )
-    return Mapped(exprs, raw_numeric, raw_stamps, version=flavour)
+    notes = [] if has("currency") else [NO_CURRENCY_NOTE]
+    return Mapped(exprs, raw_numeric, raw_stamps, version=flavour, notes=notes)
 
 
 def _tags(columns: RawSchema, flavour: str) -> pl.Expr:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from costscan.providers.exports import azure, cur, focus, gcp
+from costscan.providers.exports import azure, cur, focus, gcp, oci
 from costscan.providers.exports._common import Mapped, RawSchema
 
-FORMATS: tuple[str, ...] = ("focus", "cur", "cur2", "gcp", "azure")
+FORMATS: tuple[str, ...] = ("focus", "cur", "cur2", "gcp", "azure", "oci")
 
 
 def detect(columns: RawSchema) -> str | None:
@@ -19,16 +19,23 @@ def detect(columns: RawSchema) -> str | None:
     names = set(columns)
     if names >= focus.SIGNATURE or ({"BilledCost", "EffectiveCost"} <= names):
         return "focus"
+    # OCI's cost report shares CUR's "lineItem/" prefix: told apart by its own columns.
+    if names & oci.SIGNATURE_ANY:
+        return "oci"
     if any(c.startswith("lineItem/") for c in names):
         return "cur"
     if any(c.startswith("line_item_") for c in names):
         return "cur2"
     if gcp.field_names(columns) >= gcp.SIGNATURE:
         return "gcp"
-    lowered = {c.lower() for c in names}
-    if lowered & azure.SIGNATURE_ANY and ({"date", "usagedatetime"} & lowered):
+    if azure.looks_like(columns):
         return "azure"
     return None
+
+
+def refused(columns: RawSchema) -> str | None:
+    """Why a file that looks like an export cannot be read as one (None when it can)."""
+    return oci.refused(columns)
 
 
 def missing(fmt: str, columns: RawSchema) -> list[str]:
@@ -41,6 +48,8 @@ def missing(fmt: str, columns: RawSchema) -> list[str]:
         return gcp.missing(columns)
     if fmt == "azure":
         return azure.missing(columns)
+    if fmt == "oci":
+        return oci.missing(columns)
     raise ValueError(f"unknown billing format {fmt!r}")  # pragma: no cover - checked earlier
 
 
@@ -60,4 +69,6 @@ def to_focus(
         return gcp.to_focus(columns, textual, layouts)
     if fmt == "azure":
         return azure.to_focus(columns, textual, layouts)
+    if fmt == "oci":
+        return oci.to_focus(columns, textual, layouts)
     raise ValueError(f"unknown billing format {fmt!r}")  # pragma: no cover - checked earlier

@@ -26,7 +26,15 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from costscan.providers.exports._common import Mapped, RawSchema, number, tags_json, text, timestamp
+from costscan.providers.exports._common import (
+    Mapped,
+    RawSchema,
+    currency,
+    number,
+    tags_json,
+    text,
+    timestamp,
+)
 from costscan.scanner.contracts import schema
 
 NAME = "focus"
@@ -126,6 +134,8 @@ def to_focus(
             exprs[col] = text(pl.col(source))
         elif col == "Tags":
             exprs[col] = tags_json(pl.col(source), raw)
+        elif col == "BillingCurrency":
+            exprs[col] = currency(pl.col(source), textual)
         else:
             # Typed files (parquet) hold real nulls; only text files spell them "".
             exprs[col] = text(pl.col(source)) if textual else pl.col(source)

@@ -32,6 +32,13 @@ Google's FOCUS BigQuery view (https://cloud.google.com/billing/docs/how-to/focus
 - SkuId <- sku.id
 - Tags <- labels (key/value list) as a JSON object
 - BillingCurrency <- currency
+
+Credits in a CSV are a list of records as text: JSON as BigQuery writes it
+(``[{"name": "x", "amount": -0.1}]``), or Python's own spelling when the rows went
+through pandas (``[{'name': 'x', 'amount': -0.1, 'id': None}]``). Both are read field by
+field; a cell that is neither is that row's problem (rejected with the reason), never
+the file's. JSON lines whose every row holds an empty list (``"labels": []``) carry no
+element type, so the export's record types are given to the reader (``json_overrides``).
 """
 
 from __future__ import annotations
@@ -41,8 +48,10 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from costscan.providers.exports._common import (
+    NO_CURRENCY_NOTE,
     Mapped,
     RawSchema,
+    currency,
     lookup,
     number,
     tags_json,
@@ -95,6 +104,19 @@ SERVICE_CATEGORY = {
     "Secret Manager": "Security",
     "Cloud Key Management Service (KMS)": "Security",
 }
+
+
+# The export's record lists, typed as the BigQuery schema defines them.
+JSON_RECORDS: dict[str, pl.DataType] = {
+    "labels": LABELS,
+    "system_labels": LABELS,
+    "credits": pl.List(CREDIT),
+}
+
+
+def json_overrides(columns: RawSchema) -> dict[str, pl.DataType]:
+    """Types for the record lists a JSON lines file holds (see the module docstring)."""
+    return {name: dtype for name, dtype in JSON_RECORDS.items() if name in columns}
 
 
 def field_names(columns: RawSchema) -> set[str]:
@@ -210,13 +232,19 @@ def to_focus(
         "CommitmentDiscountStatus": pl.when(committed.is_not_null()).then(pl.lit("Used")),
         "SkuId": col("sku.id"),
         "Tags": _labels(columns),
-        "BillingCurrency": col("currency"),
+        "BillingCurrency": currency(pl.col("currency"), textual)
+        if "currency" in columns
+        else pl.lit("USD"),
     }
     numeric = tuple(
         c for c in ("cost", "cost_at_list") if c in columns and not columns[c].is_numeric()
     )
     stamps = ("usage_start_time",) if columns.get("usage_start_time") == pl.String() else ()
-    return Mapped(exprs, numeric, stamps, version=NAME)
+    checks: dict[str, tuple[pl.Expr, str]] = {}
+    if columns.get("credits") == pl.String():
+        checks["credits"] = (_unreadable_credits(pl.col("credits")), "a list of credits")
+    notes = [] if "currency" in columns else [NO_CURRENCY_NOTE]
+    return Mapped(exprs, numeric, stamps, version=NAME, notes=notes, cell_checks=checks)
 
 
 def _credits(columns: RawSchema) -> pl.Expr:
@@ -241,7 +269,43 @@ def _credits(columns: RawSchema) -> pl.Expr:
                 ]
             )
         )
-    return text(pl.col("credits")).str.json_decode(pl.List(CREDIT))
+    return _credits_from_text(pl.col("credits"))
+
+
+# One credit record in a list as text: the braces of a record with no nested braces.
+_RECORD = r"\{[^{}]*\}"
+_QUOTE = "[\"']"
+_NUMBER = r"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+
+
+def _credit_field(record: pl.Expr, name: str) -> pl.Expr:
+    """Field ``name`` of one record's text (a credit, a label), in JSON or Python spelling."""
+    key = f"{_QUOTE}{name}{_QUOTE}\\s*:\\s*"
+    if name == "amount":
+        return record.str.extract(key + _NUMBER, 1).cast(pl.Float64, strict=False)
+    return record.str.extract(key + f"{_QUOTE}([^\"']*){_QUOTE}", 1)
+
+
+def _credits_from_text(expr: pl.Expr) -> pl.Expr:
+    """Credits as a list of CREDIT structs, from JSON or Python-style list text."""
+    records = text(expr).str.extract_all(_RECORD)
+    element = pl.element()
+    return records.list.eval(
+        pl.struct([_credit_field(element, f).alias(f) for f in CREDIT.to_schema()])
+    )
+
+
+def _unreadable_credits(expr: pl.Expr) -> pl.Expr:
+    """True where a credits cell holds something other than a list of credit records
+    that each have a numeric amount (an empty cell or "[]" is no credit, and fine)."""
+    raw = text(expr).str.strip_chars()
+    records = raw.str.extract_all(_RECORD)
+    amounts = records.list.eval(_credit_field(pl.element(), "amount").is_null().any())
+    not_a_list = ~raw.str.contains(r"^\[.*\]$")
+    braces = raw.str.count_matches(r"\{")
+    return raw.is_not_null() & (
+        not_a_list | (braces != records.list.len()) | amounts.list.first().fill_null(False)
+    )
 
 
 def _labels(columns: RawSchema) -> pl.Expr:
@@ -249,6 +313,18 @@ def _labels(columns: RawSchema) -> pl.Expr:
     if dtype is None:
         return pl.lit(None, dtype=pl.String)
     if dtype == pl.String():
-        decoded = text(pl.col("labels")).str.json_decode(LABELS)
+        # JSON or Python-style list text, like credits; a cell that is neither has no
+        # labels (tags do not change what was spent, so the row stays).
+        element = pl.element()
+        decoded = (
+            text(pl.col("labels"))
+            .str.extract_all(_RECORD)
+            .list.eval(
+                pl.struct(
+                    _credit_field(element, "key").alias("key"),
+                    _credit_field(element, "value").alias("value"),
+                )
+            )
+        )
         return tags_json(decoded, LABELS)
     return tags_json(pl.col("labels"), dtype)

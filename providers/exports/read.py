@@ -1,9 +1,11 @@
 """Reading billing export files lazily into the ``billing`` frame, and what they add up to.
 
-A path is a file, a folder (every billing file under it) or a glob. Each file is scanned
-with polars (``scan_csv`` with every column as text, ``scan_parquet``, ``scan_ndjson``),
-its columns mapped to FOCUS and cast to ``scanner.schema.BILLING``; the files are then
-concatenated into one LazyFrame.
+A path is a file, a folder (every billing file under it) or a glob. In a folder or a glob
+laid out as AWS delivers reports, only the current version of each month counts
+(``delivery``: the manifests say which files; older versions are listed as skipped).
+Each file is scanned with polars (``scan_csv`` with every column as text,
+``scan_parquet``, ``scan_ndjson``), its columns mapped to FOCUS and cast to
+``scanner.schema.BILLING``; the files are then concatenated into one LazyFrame.
 
 Parquet is read where it lies. A text file (CSV, CSV.gz, JSON lines) is parsed once: its
 FOCUS columns, with flags for cells that do not parse, are streamed into a Parquet file in
@@ -18,7 +20,10 @@ written: a path that matches nothing, an empty file, a Parquet file that cannot 
 (truncated or not Parquet at all), missing mandatory columns, and a cost column that is
 not numeric. A few stray unparsable cells in an otherwise good file (at most
 ``MAX_BAD_SHARE`` of its rows) do not fail the run: those rows are left out and reported as
-``Rejection``s with the column, an example value and the row count.
+``Rejection``s with the column, an example value and the row count. Cells a row cannot
+be used without beyond those (GCP's credits) reject their rows one by one, never the
+file. A header-only file (Azure and CUR deliver them for days without charges) is zero
+rows. Every file read is accounted for (``FileRead``: rows read, rejected per reason).
 """
 
 from __future__ import annotations
@@ -37,10 +42,17 @@ from typing import Any
 
 import polars as pl
 
-from costscan.providers.exports import detect
-from costscan.providers.exports._common import Mapped, RawSchema, layouts_of, number, timestamp
+from costscan.providers.exports import delivery, detect, gcp
+from costscan.providers.exports._common import (
+    PLAUSIBLE_YEARS,
+    Mapped,
+    RawSchema,
+    layouts_of,
+    number,
+    timestamp,
+)
 from costscan.scanner.contracts import schema
-from costscan.scanner.contracts.billing import BillingSource
+from costscan.scanner.contracts.billing import BillingSource, FileRead, SkippedFile
 from costscan.scanner.contracts.errors import InputFileError
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".ndjson", ".json")
@@ -61,51 +73,74 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
             f"--billing-format: unknown format {billing_format!r} "
             f"(choose from {', '.join(detect.FORMATS)})"
         )
-    files = expand_paths(paths)
+    found = _expand(paths)
     # Every file's columns are checked before any is read in full.
-    prepared = [_prepare(path, billing_format) for path in files]
+    prepared = [_prepare(path, billing_format) for path in found.files]
     rejections: list[schema.Rejection] = []
+    reads: list[FileRead] = []
     for item in prepared:
         # One file at a time: at most one inflated CSV.gz in the staging folder at once.
-        rejections.extend(_check_cells(item))
+        checked = _check_cells(item)
+        rejections.extend(checked.rejections)
+        reads.append(checked.read)
     scans = [item.conformed() for item in prepared]
     scan = scans[0] if len(scans) == 1 else pl.concat(scans, how="vertical")
     formats = {item.format for item in prepared}
+    warnings = list(found.warnings)
+    for item in prepared:
+        warnings.extend(f"{item.path}: {note}" for note in item.mapped.notes)
     return BillingRead(
         scan=scan,
         rejections=rejections,
         source_format=formats.pop() if len(formats) == 1 else "mixed",
-        files=[str(p) for p in files],
+        files=[str(p) for p in found.files],
         file_formats={str(item.path): item.mapped.version for item in prepared},
+        reads=reads,
+        skipped=list(found.skipped),
+        warnings=warnings,
     )
 
 
 def expand_paths(paths: Sequence[str]) -> list[Path]:
-    """Files named by ``paths``: files as they are, folders walked, globs expanded."""
+    """Files named by ``paths``: files as they are, folders walked, globs expanded (in a
+    delivery layout, the current version of each month only)."""
+    return _expand(paths).files
+
+
+def _expand(paths: Sequence[str]) -> delivery.Selection:
     if not paths:
         raise InputFileError("--billing: no billing file given")
-    found: list[Path] = []
+    files: list[Path] = []
+    skipped: list[SkippedFile] = []
+    warnings: list[str] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_file():
-            found.append(path)
-        elif path.is_dir():
+            files.append(path)
+            continue
+        if path.is_dir():
             inside = sorted(p for p in path.rglob("*") if p.is_file() and _is_billing_name(p))
-            if not inside:
+            matched, look_near = inside, False
+            if not [p for p in inside if not delivery.is_manifest(p)]:
                 raise InputFileError(
                     f"{raw}: folder holds no billing files ({', '.join(SUFFIXES)})"
                 )
-            found.extend(inside)
         elif glob.has_magic(raw):
             matched = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
             matched = [p for p in matched if p.is_file()]
+            look_near = True
             if not matched:
                 raise InputFileError(f"{raw}: no file matches this pattern")
-            found.extend(matched)
         else:
             raise InputFileError(f"{raw}: no such file or folder")
-    unique = list(dict.fromkeys(found))
-    return unique
+        manifests = [p for p in matched if delivery.is_manifest(p)]
+        chosen = delivery.select(
+            [p for p in matched if not delivery.is_manifest(p)], manifests, look_near=look_near
+        )
+        files.extend(chosen.files)
+        skipped.extend(chosen.skipped)
+        warnings.extend(chosen.warnings)
+    return delivery.Selection(list(dict.fromkeys(files)), skipped, warnings)
 
 
 def _is_billing_name(path: Path) -> bool:
@@ -233,9 +268,19 @@ class _Prepared:
             return pl.any_horizontal(list(checks.values()))
         return pl.any_horizontal([pl.col(f"__bad:{source}") for source in checks])
 
+    def expected(self, source: str) -> str:
+        """What a cell of checked column ``source`` should be, for the reason line."""
+        if source in self.mapped.numeric_sources:
+            return "a number"
+        if source in self.mapped.timestamp_sources:
+            return f"a date and time from {PLAUSIBLE_YEARS}"
+        return self.mapped.cell_checks[source][1]
+
     def bad_cells(self) -> dict[str, pl.Expr]:
         """Per checked raw column: true where the cell holds text that does not parse."""
         checks: dict[str, pl.Expr] = {}
+        for source, (bad, _what) in self.mapped.cell_checks.items():
+            checks[source] = bad.fill_null(False)
         for source in self.mapped.numeric_sources:
             raw = pl.col(source).cast(pl.String).str.strip_chars()
             parsed = number(pl.col(source), self.columns[source])
@@ -302,6 +347,13 @@ def _prepare(path: Path, billing_format: str | None) -> _Prepared:
             f"{path}: not a billing export costscan knows; missing mandatory FOCUS columns: "
             f"{', '.join(lacking)} (or name the format with --billing-format)"
         )
+    refusal = detect.refused(columns)
+    if refusal and billing_format is None:
+        raise InputFileError(f"{path}: {refusal}")
+    if kind == "jsonl" and fmt == "gcp":
+        # A record list that is empty in every sampled row ("labels": []) has no element
+        # type to infer; the export's own types are given instead.
+        columns, raw = _rescan_ndjson(path, gcp.json_overrides(columns))
     lacking = detect.missing(fmt, columns)
     if lacking:
         what = "mandatory FOCUS columns" if fmt == "focus" else f"{fmt} columns"
@@ -346,6 +398,14 @@ def _open(path: Path, kind: str) -> tuple[RawSchema, pl.LazyFrame]:
     if not json_schema:
         raise InputFileError(f"{path}: empty file")
     return json_schema, scan
+
+
+def _rescan_ndjson(path: Path, overrides: dict[str, pl.DataType]) -> tuple[RawSchema, pl.LazyFrame]:
+    try:
+        scan = pl.scan_ndjson(path, infer_schema_length=1000, schema_overrides=overrides)
+        return dict(scan.collect_schema()), scan
+    except Exception as exc:
+        raise InputFileError(f"{path}: not readable JSON lines: {_first_line(exc)}") from exc
 
 
 def _scan_csv(path: Path) -> pl.LazyFrame:
@@ -395,7 +455,13 @@ def _csv_header(path: Path, gz: bool) -> list[str]:
     return [name.strip() for name in header]
 
 
-def _check_cells(item: _Prepared) -> list[schema.Rejection]:
+@dataclass(frozen=True)
+class _Checked:
+    rejections: list[schema.Rejection]
+    read: FileRead
+
+
+def _check_cells(item: _Prepared) -> _Checked:
     """Count one file's unparsable money and time cells in one projected pass (for a text
     file, the pass that stages it as Parquet), and leave out the rows that hold them."""
     if item.textual:
@@ -404,7 +470,7 @@ def _check_cells(item: _Prepared) -> list[schema.Rejection]:
     if not checks:
         if item.stages:
             _measure(item, checks)
-        return []
+        return _Checked([], _file_read(item, _row_count(item), 0, ()))
     counts = _measure(item, checks)
     narrowed = [c for c in item.layouts if counts[f"n:{c}"]]
     if narrowed and item.another_layout_parses(narrowed):
@@ -416,23 +482,47 @@ def _check_cells(item: _Prepared) -> list[schema.Rejection]:
         item.inflated.unlink(missing_ok=True)
     rows, bad_rows = int(counts["__rows"]), int(counts["__any"])
     if not bad_rows:
-        return []
+        return _Checked([], _file_read(item, rows, 0, ()))
     problems = []
+    by_reason: list[tuple[str, int]] = []
     for source in checks:
         n_bad = int(counts[f"n:{source}"])
         if not n_bad:
             continue
         example = counts[f"e:{source}"]
-        what = "a number" if source in item.mapped.numeric_sources else "a date and time"
+        what = item.expected(source)
         problem = f"{source} is not {what} in {n_bad} of {rows} rows (e.g. {example!r})"
         if source in item.mapped.numeric_sources and n_bad > MAX_BAD_SHARE * rows:
             raise InputFileError(f"{item.path}: non-numeric cost: {problem}")
-        if n_bad > MAX_BAD_SHARE * rows:
+        if source in item.mapped.timestamp_sources and n_bad > MAX_BAD_SHARE * rows:
             raise InputFileError(f"{item.path}: unreadable dates: {problem}")
         problems.append(problem)
+        by_reason.append((f"{source} is not {what} (e.g. {example!r})", n_bad))
     item.leave_out(item.rejecting(checks))
     reason = f"{item.path}: rows left out: {'; '.join(problems)}"
-    return [schema.Rejection("billing", reason, bad_rows)]
+    read = _file_read(item, rows, bad_rows, tuple(by_reason))
+    return _Checked([schema.Rejection("billing", reason, bad_rows)], read)
+
+
+def _file_read(
+    item: _Prepared, rows: int, rejected: int, by_reason: tuple[tuple[str, int], ...]
+) -> FileRead:
+    return FileRead(
+        path=str(item.path),
+        format=item.mapped.version,
+        rows_read=rows,
+        rows_rejected=rejected,
+        rejected_by_reason=by_reason,
+        scan=item.conformed(),
+    )
+
+
+def _row_count(item: _Prepared) -> int:
+    """The file's rows, from Parquet metadata (the staged copy of a text file)."""
+    target = item.staged_path if item.staged_path is not None else item.path
+    if item.kind != "parquet" and item.staged_path is None:
+        return int(item.raw.select(pl.len()).collect().item())
+    return int(pl.scan_parquet(target).select(pl.len()).collect().item())
 
 
 def _measure(item: _Prepared, checks: dict[str, pl.Expr]) -> dict[str, Any]:

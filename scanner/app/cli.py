@@ -163,7 +163,15 @@ def run(
     ] = None,
     billing_format: Annotated[
         str | None,
-        typer.Option(help="Override format detection: focus, cur, cur2, gcp or azure."),
+        typer.Option(help="Override format detection: focus, cur, cur2, gcp, azure or oci."),
+    ] = None,
+    fx: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fx",
+            help="Exchange rate into USD for billing in another currency, CODE=RATE "
+            "(USD per 1 CODE, e.g. CAD=0.73); repeat for more. The report states the rates.",
+        ),
     ] = None,
     history: Annotated[
         str | None,
@@ -191,6 +199,7 @@ def run(
         billing_paths=tuple(billing or ()),
         billing_format=billing_format.lower() if billing_format else None,
         history=history,
+        fx=tuple(fx or ()),
     )
     result = execute(settings)
     raise typer.Exit(result.exit_code)

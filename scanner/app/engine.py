@@ -7,9 +7,10 @@ leaves a half-written report behind.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -21,6 +22,13 @@ import polars as pl
 from costscan.scanner.app import catalog
 from costscan.scanner.contracts import config as config_module
 from costscan.scanner.contracts import files, registry, schema
+from costscan.scanner.contracts.billing import (
+    BASE_CURRENCY,
+    BillingRollup,
+    BillingSource,
+    parse_rates,
+    report_currency,
+)
 from costscan.scanner.contracts.errors import CollectorError, UsageError
 from costscan.scanner.contracts.inventory import Inventory, RunContext
 from costscan.scanner.pipeline import billed_prices, billing_rollup
@@ -28,6 +36,7 @@ from costscan.scanner.pipeline import billed_prices, billing_rollup
 if TYPE_CHECKING:
     from costscan.providers.interface import Progress, Provider
     from costscan.reports.interface import Renderer, Report
+    from costscan.reports.ranking import Ranked
 
 log = logging.getLogger("costscan")
 
@@ -57,6 +66,8 @@ class Settings:
     endpoint_url: str | None = None
     history: str | None = None
     now: datetime | None = None
+    # --fx values as given ("CAD=0.73": 1 CAD = 0.73 USD), checked by ``fx_rates``.
+    fx: Sequence[str] = ()
 
 
 @dataclass
@@ -91,6 +102,7 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
         raise UsageError("--format: give at least one format")
     if settings.provider == "focus" and not settings.billing_paths:
         raise UsageError("--billing: --provider focus needs at least one billing export path")
+    fx_rates(settings)
     if settings.billing_format is not None:
         from costscan.providers.exports import FORMATS as BILLING_FORMATS
 
@@ -110,6 +122,14 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
     return config, renderers
 
 
+def fx_rates(settings: Settings) -> dict[str, float]:
+    """The --fx rates (currency -> USD per unit); one clear line for a bad one."""
+    try:
+        return parse_rates(settings.fx)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def build_provider(name: str) -> Provider:
     if name == "aws":
         from costscan.providers.aws import AwsProvider
@@ -122,10 +142,16 @@ def build_provider(name: str) -> Provider:
     raise UsageError(f"--provider: unknown provider {name!r}")  # pragma: no cover - checked
 
 
-def run_policies(inv: Inventory, config: config_module.Config) -> pl.DataFrame:
-    """Every enabled policy over the inventory, one findings frame."""
+def run_policies(
+    inv: Inventory,
+    config: config_module.Config,
+    only: Callable[[registry.Policy], bool] | None = None,
+) -> pl.DataFrame:
+    """Every enabled policy (that ``only`` keeps) over the inventory, one findings frame."""
     enabled = [
-        p for pid, p in catalog.all_policies().items() if pid not in config.disabled_policies
+        p
+        for pid, p in catalog.all_policies().items()
+        if pid not in config.disabled_policies and (only is None or only(p))
     ]
     planned: list[tuple[registry.Policy, pl.LazyFrame]] = []
     for policy in enabled:
@@ -151,6 +177,35 @@ def run_policies(inv: Inventory, config: config_module.Config) -> pl.DataFrame:
     return pl.concat(frames, how="vertical") if frames else schema.empty(schema.FINDINGS)
 
 
+def _reads_billing(policy: registry.Policy) -> bool:
+    return "billing" in policy.needs
+
+
+def run_policies_by_currency(
+    inv: Inventory, config: config_module.Config
+) -> dict[str, pl.DataFrame]:
+    """Findings per currency. Billing in one currency (after --fx) gives one frame in it.
+    Billing in several is never added up: each currency's part of the rollup goes through
+    the billing policies alone (with the run's context in that currency, so their texts
+    say it), and the report currency's part also through every other policy."""
+    rollup = inv.billing_rollup() if inv.has("billing") else None
+    currencies = rollup.line_items_by_currency() if rollup is not None else {}
+    if rollup is None or len(currencies) <= 1:
+        return {inv.context.currency: run_policies(inv, config)}
+    lead = report_currency(currencies)
+    context = inv.context
+    out: dict[str, pl.DataFrame] = {}
+    try:
+        for code in sorted(currencies, key=lambda c: (c != lead, c)):
+            inv.use_billing_rollup(rollup.only(code))
+            inv.context = dataclasses.replace(context, currency=code)
+            out[code] = run_policies(inv, config, None if code == lead else _reads_billing)
+    finally:
+        inv.use_billing_rollup(rollup)
+        inv.context = context
+    return out
+
+
 def _policy_failed(inv: Inventory, policy_id: str, exc: Exception) -> None:
     log.exception("policy %s failed", policy_id)
     inv.errors.append(CollectorError(f"policy:{policy_id}", "*", "*", f"policy failed: {exc}"))
@@ -171,24 +226,39 @@ def collect_plans(plans: list[pl.LazyFrame], *, streaming: bool) -> list[pl.Data
 
 def build_report(
     inv: Inventory,
-    findings: pl.DataFrame,
+    findings: pl.DataFrame | Mapping[str, pl.DataFrame],
     config: config_module.Config,
     settings: Settings,
     started_at: datetime,
+    billing: BillingSource | None = None,
 ) -> Report:
-    """Suppress, rank, compare with history: everything the renderers show."""
+    """Suppress, rank, compare with history: everything the renderers show.
+
+    ``findings`` per currency (``run_policies_by_currency``): the report currency's are
+    ranked and totalled as always; another currency's are ranked apart, listed after them
+    with ``counted`` false, and totalled in ``summary.by_currency`` only (never added to
+    the report currency's figures).
+    """
     from costscan.reports.interface import Report, RunInfo
     from costscan.reports.ranking import rank
     from costscan.scanner.pipeline import history, suppressions
 
+    currency = inv.context.currency
+    per_currency = dict(findings) if isinstance(findings, Mapping) else {currency: findings}
+    everything = (
+        pl.concat(list(per_currency.values()), how="vertical")
+        if per_currency
+        else (schema.empty(schema.FINDINGS))
+    )
     started_iso = started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     split = suppressions.apply_suppressions(
-        findings, inv.frame("tags"), config.suppressions, today=started_at.date()
+        everything, inv.frame("tags"), config.suppressions, today=started_at.date()
     )
     rate, floor = config.engineer_hourly_rate, config.confidence_floor
-    ranked = rank(
-        split.kept, hourly_rate=rate, min_savings=settings.min_savings, confidence_floor=floor
-    )
+    ids = {code: frame["finding_id"] for code, frame in per_currency.items()}
+    lead_ids = ids.get(currency, pl.Series([], dtype=pl.String))
+    kept = split.kept.filter(pl.col("finding_id").is_in(lead_ids.implode()))
+    ranked = rank(kept, hourly_rate=rate, min_savings=settings.min_savings, confidence_floor=floor)
     suppressed = suppressions.as_suppressed(
         rank(
             split.suppressed.drop(SUPPRESS_COLUMNS), hourly_rate=rate, confidence_floor=floor
@@ -199,19 +269,27 @@ def build_report(
     ranked.summary["suppressed_monthly_savings"] = round(
         float(suppressed["net_monthly_savings"].sum()), 2
     )
+    listed = ranked.findings
+    warnings = list(split.warnings)
+    if len(per_currency) > 1:
+        listed, by_currency = _apart(ranked, split.kept, ids, currency, rate, settings, floor)
+        ranked.summary["by_currency"] = by_currency
+        warnings.append(_mixed_warning(currency, by_currency))
     if inv.has("billing"):
-        ranked.summary["spend"] = spend_block(inv)
-    marked, changes = ranked.findings, None
+        ranked.summary["spend"] = spend_block(inv, billing)
+    if billing is not None:
+        warnings.extend(billing.warnings)
+    marked, changes = listed, None
     if settings.history:
         previous = history.load_previous(
             settings.history, inv.provider, sorted(inv.accounts), started_iso,
             profile=settings.profile,
         )  # fmt: skip
         marked, changes = history.compare(
-            ranked.findings,
+            listed,
             previous.findings if previous else None,
             previous_started_at=previous.started_at if previous else None,
-            seen_finding_ids=findings["finding_id"],
+            seen_finding_ids=everything["finding_id"],
         )
     run_info = RunInfo(
         provider=inv.provider,
@@ -219,7 +297,7 @@ def build_report(
         regions=sorted(inv.regions),
         started_at=started_iso,
         lookback_days=settings.lookback_days,
-        currency=inv.context.currency,
+        currency=currency,
         costscan_version=version(),
         hidden_below_min_savings=ranked.summary["hidden_below_min_savings"],
         min_savings=settings.min_savings,
@@ -234,14 +312,123 @@ def build_report(
         rejections=rejections,
         suppressed=suppressed,
         history=changes,
-        warnings=list(split.warnings),
+        warnings=warnings,
     )
 
 
-def spend_block(inv: Inventory) -> dict[str, Any]:
-    """What the billing data says was spent, and its top resources (context, not findings)."""
+def _apart(
+    ranked: Ranked,
+    kept: pl.DataFrame,
+    ids: Mapping[str, pl.Series],
+    currency: str,
+    rate: float,
+    settings: Settings,
+    confidence_floor: float,
+) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
+    """The findings of the currencies other than ``currency``, each ranked on its own and
+    listed after the report currency's with ``counted`` false; every currency's totals."""
+    from costscan.reports.ranking import rank
+
+    def totals(summary: Mapping[str, Any]) -> dict[str, Any]:
+        keys = ("findings", "counted_findings", "monthly_savings", "annual_savings")
+        return {key: summary[key] for key in keys}
+
+    by_currency = {currency: totals(ranked.summary)}
+    listed = [ranked.findings]
+    next_rank = ranked.findings.height + 1
+    for code in sorted(c for c in ids if c != currency):
+        own = rank(
+            kept.filter(pl.col("finding_id").is_in(ids[code].implode())),
+            hourly_rate=rate,
+            min_savings=settings.min_savings,
+            confidence_floor=confidence_floor,
+        )
+        by_currency[code] = totals(own.summary)
+        listed.append(
+            own.findings.with_columns(
+                pl.lit(False).alias("counted"),
+                (pl.col("rank") + next_rank - 1).alias("rank"),
+            )
+        )
+        next_rank += own.findings.height
+    return pl.concat(listed, how="vertical"), by_currency
+
+
+def _mixed_warning(currency: str, by_currency: Mapping[str, Mapping[str, Any]]) -> str:
+    from costscan.reports.markdown import format_money
+
+    others = [c for c in by_currency if c != currency]
+    apart = "; ".join(
+        f"{code}: {by_currency[code]['counted_findings']} counted findings, "
+        f"{format_money(by_currency[code]['monthly_savings'], code)}/month"
+        for code in others
+    )
+    return (
+        f"Billing is in {len(by_currency)} currencies ({', '.join(sorted(by_currency))}) and "
+        f"no --fx rate converts {', '.join(others)}: nothing is added across currencies. "
+        f"Totals and spend are in {currency}; the rest is totalled apart in "
+        f"summary.by_currency and summary.spend.by_currency ({apart}). Give "
+        f"--fx {others[0]}=<USD per 1 {others[0]}> to convert."
+    )
+
+
+def spend_block(inv: Inventory, billing: BillingSource | None = None) -> dict[str, Any]:
+    """What the billing data says was spent (in the run's currency), its top resources,
+    the spend in every currency the files bill in, the rates used, and every file and
+    row accounted for (context, not findings)."""
     rollup = inv.billing_rollup()
-    return {**rollup.spend, "top_resources": rollup.top_resources()}
+    currency = inv.context.currency
+    own = rollup.only(currency) if len(rollup.line_items_by_currency()) > 1 else rollup
+    block: dict[str, Any] = {
+        "billed_cost": own.spend["billed_cost"],
+        "effective_cost": own.spend["effective_cost"],
+        "period_start": own.spend["period_start"],
+        "period_end": own.spend["period_end"],
+        "top_resources": own.top_resources(),
+        "currency": currency,
+        "by_currency": {
+            code: {**figures, **({"fx_rate": rollup.rates[code]} if code in rollup.rates else {})}
+            for code, figures in rollup.spend_by_currency.items()
+        },
+        "fx": {
+            code: {"usd_per_unit": value, "source": "--fx"}
+            for code, value in sorted(rollup.rates.items())
+        },
+    }
+    if billing is not None:
+        block |= _accounting(rollup, billing)
+    return block
+
+
+def _accounting(rollup: BillingRollup, billing: BillingSource) -> dict[str, Any]:
+    """Rows read, used and rejected (by reason), and each file: a reader can check that
+    nothing was dropped (read = used + rejected, used = the line items summed)."""
+    used = int(rollup.daily["line_items"].sum() or 0)
+    read = sum(r.rows_read for r in billing.reads)
+    rejected = sum(r.rows_rejected for r in billing.reads)
+    return {
+        "rows": {
+            "read": read,
+            "used": used,
+            "rejected": rejected,
+            "rejected_by_reason": [
+                {"file": r.path, "reason": reason, "rows": rows}
+                for r in billing.reads
+                for reason, rows in r.rejected_by_reason
+            ],
+        },
+        "files": [
+            {
+                "path": r.path,
+                "format": r.format,
+                "rows_read": r.rows_read,
+                "rows_used": r.rows_read - r.rows_rejected,
+                "rows_rejected": r.rows_rejected,
+            }
+            for r in billing.reads
+        ],
+        "skipped_files": [{"path": s.path, "reason": s.reason} for s in billing.skipped],
+    }
 
 
 def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:
@@ -266,14 +453,14 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     from costscan.providers.interface import ScanRequest, no_progress
 
     config, renderers = check_settings(settings)
+    rates = fx_rates(settings)
     started_at = settings.now or datetime.now(UTC)
-    context = RunContext(
-        now=started_at,
-        lookback_days=settings.lookback_days,
-        nonprod_tags=config.nonprod_tags,
-    )
     request = ScanRequest(
-        context=context,
+        context=RunContext(
+            now=started_at,
+            lookback_days=settings.lookback_days,
+            nonprod_tags=config.nonprod_tags,
+        ),
         profile=settings.profile,
         regions=tuple(settings.regions),
         org_role=settings.org_role,
@@ -282,21 +469,45 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
         billing_paths=tuple(settings.billing_paths),
         billing_format=settings.billing_format,
     )
-    provider = build_provider(settings.provider)
     # Billing files are checked, and reduced to their rollup, before the cloud is touched:
     # a bad path or a file that breaks half-way fails in seconds.
-    billing = rollup = None
-    if settings.billing_paths and settings.provider != "focus":
+    billing: BillingSource | None = None
+    rollup: BillingRollup | None = None
+    if settings.billing_paths:
         from costscan.providers.exports import read_billing
 
         billing = read_billing(settings.billing_paths, settings.billing_format)
-        rollup = billing_rollup.rollup_of(billing)
+        rollup = billing_rollup.rollup_of(billing, rates)
+        if settings.provider != "focus":
+            _check_billing_in_usd(rollup)
+    if settings.provider == "focus":
+        from costscan.providers.exports import FocusProvider
+
+        provider: Provider = FocusProvider(billing)
+    else:
+        provider = build_provider(settings.provider)
     inv = provider.collect(request, progress or no_progress)
-    if billing is not None:
-        billing_rollup.attach(inv, billing, rollup)
-        billed_prices.apply_billed_prices(inv)
-    billing_rollup.prepare(inv)
-    return finish(inv, config, renderers, settings, started_at)
+    if billing is not None and rollup is not None:
+        if settings.provider == "focus":
+            inv.use_billing_rollup(rollup)
+        else:
+            billing_rollup.attach(inv, billing, rollup)
+            billed_prices.apply_billed_prices(inv)
+    billing_rollup.prepare(inv, rates)
+    if inv.has("billing"):
+        inv.context = dataclasses.replace(inv.context, currency=inv.billing_rollup().currency())
+    return finish(inv, config, renderers, settings, started_at, billing)
+
+
+def _check_billing_in_usd(rollup: BillingRollup) -> None:
+    """A cloud scan prices in USD, and billed prices replace list prices resource by
+    resource: billing in another currency needs its rate first."""
+    others = sorted(c for c in rollup.line_items_by_currency() if c != BASE_CURRENCY)
+    if others:
+        raise UsageError(
+            f"--billing: the billing is in {', '.join(others)} and cloud prices are in USD; "
+            f"give --fx {others[0]}=<USD per 1 {others[0]}> (repeat for each currency)"
+        )
 
 
 def finish(
@@ -305,9 +516,10 @@ def finish(
     renderers: Sequence[Renderer],
     settings: Settings,
     started_at: datetime,
+    billing: BillingSource | None = None,
 ) -> RunResult:
-    findings = run_policies(inv, config)
-    report = build_report(inv, findings, config, settings, started_at)
+    findings = run_policies_by_currency(inv, config)
+    report = build_report(inv, findings, config, settings, started_at, billing)
     written = write_reports(report, renderers, settings.output_dir)
     if settings.history:
         from costscan.scanner.pipeline import history

@@ -341,6 +341,9 @@ BILLING_ROLLUP_KEYS: tuple[str, ...] = (
     "Tags",
     "ChargeDescription",
     "SkuId",
+    # Money of two currencies never adds up: every sum over the rollup is per currency
+    # (after any --fx conversion, converted rows say USD).
+    "BillingCurrency",
 )
 
 BILLING_DAILY: Schema = {
@@ -385,6 +388,7 @@ BILLING_COMMITMENTS: Schema = {
     "SubAccountId": pl.String(),
     "BillingAccountId": pl.String(),
     "RegionId": pl.String(),
+    "BillingCurrency": pl.String(),
     "effective_cost": pl.Float64(),
     "line_items": pl.Int64(),
     "first_start": UTC_TS,

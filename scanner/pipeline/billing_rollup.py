@@ -26,8 +26,14 @@ Why the figures are exact:
   distinct aligned starts exactly. Starts that are not on the hour (or null) are rare and
   kept as they are (``schema.BILLING_IRREGULAR_STARTS``); they never equal an aligned
   start, so the two counts add up (``distinct_starts`` in policies/_billing.py);
-- the spend totals are summed over the line items themselves, so they are exact to the
-  last digit a float holds, not a sum of sums.
+- the spend totals are summed over the line items themselves, per currency, so they are
+  exact to the last digit a float holds, not a sum of sums.
+
+Currencies. ``BillingCurrency`` is one of the keys, so no sum in the rollup adds two
+currencies. With the run's exchange rates (``--fx CAD=0.73``: 1 CAD = 0.73 USD) the
+money columns of line items in a converted currency are multiplied by its rate as they
+are read, and their currency becomes USD; the spend per currency is kept before
+conversion too, so the report shows what each file billed and what it became.
 
 Stage 1's four results are separate scans (they share no plan), which costs little over
 Parquet, the one format they read: text exports are staged as Parquet first
@@ -42,18 +48,20 @@ items in one run is out of reach.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import polars as pl
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.billing import (
+    BASE_CURRENCY,
     DAY_US,
     HOUR_US,
     BillingRollup,
     BillingSource,
     hour_bit,
+    report_currency,
     start_us,
 )
 from costscan.scanner.contracts.errors import InputFileError
@@ -81,11 +89,16 @@ def group_key() -> pl.Expr:
     return folded.alias("group_key")
 
 
+MONEY_COLUMNS: Final = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+
+
 def spend_query(billing: pl.LazyFrame) -> pl.LazyFrame:
-    """Billed and effective cost over every line item, and the period they cover (one row)."""
-    return billing.select(
+    """Billed and effective cost over every line item, the period they cover and the line
+    items, per BillingCurrency (one row per currency, before any conversion)."""
+    return billing.group_by("BillingCurrency").agg(
         pl.col("BilledCost").sum().alias("billed_cost"),
         pl.col("EffectiveCost").sum().alias("effective_cost"),
+        pl.len().alias("line_items"),
         pl.col("ChargePeriodStart").min().alias("period_start"),
         pl.max_horizontal(pl.col("ChargePeriodEnd").max(), pl.col("ChargePeriodStart").max()).alias(
             "period_end"
@@ -93,15 +106,69 @@ def spend_query(billing: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def spend_from(totals: pl.DataFrame) -> dict[str, Any]:
-    """The report's spend block from ``spend_query``'s collected row."""
-    row = totals.row(0, named=True)
+def converted(billing: pl.LazyFrame, rates: Mapping[str, float]) -> pl.LazyFrame:
+    """``billing`` with the money of every currency in ``rates`` in USD (x its rate), and
+    that currency then USD; other line items as they are."""
+    if not rates:
+        return billing
+    codes = list(rates)
+    factor = pl.col("BillingCurrency").replace_strict(
+        codes, [rates[c] for c in codes], default=1.0, return_dtype=pl.Float64
+    )
+    return billing.with_columns(
+        *[(pl.col(c) * factor).alias(c) for c in MONEY_COLUMNS],
+        pl.when(pl.col("BillingCurrency").is_in(codes))
+        .then(pl.lit(BASE_CURRENCY))
+        .otherwise(pl.col("BillingCurrency"))
+        .alias("BillingCurrency"),
+    )
+
+
+def spend_from(totals: pl.DataFrame, rates: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The report's spend block from ``spend_query``'s collected rows: the totals of the
+    report currency (``report_currency``), after ``rates``."""
+    by_currency = spend_by_currency(totals)
+    after: dict[str, dict[str, Any]] = {}
+    for code, figures in by_currency.items():
+        rate = (rates or {}).get(code)
+        target = BASE_CURRENCY if rate is not None else code
+        into = after.setdefault(
+            target,
+            {"billed_cost": 0.0, "effective_cost": 0.0, "line_items": 0, "starts": [], "ends": []},
+        )
+        into["billed_cost"] += figures["billed_cost"] * (rate or 1.0)
+        into["effective_cost"] += figures["effective_cost"] * (rate or 1.0)
+        into["line_items"] += figures["line_items"]
+        into["starts"].append(figures["period_start"])
+        into["ends"].append(figures["period_end"])
+    if not after:
+        return BillingRollup.empty().spend
+    currency = report_currency({code: f["line_items"] for code, f in after.items()})
+    chosen = after[currency]
+    starts = [s for s in chosen["starts"] if s is not None]
+    ends = [e for e in chosen["ends"] if e is not None]
     return {
-        "billed_cost": float(row["billed_cost"] or 0.0),
-        "effective_cost": float(row["effective_cost"] or 0.0),
-        "period_start": row["period_start"].isoformat() if row["period_start"] else None,
-        "period_end": row["period_end"].isoformat() if row["period_end"] else None,
+        "billed_cost": chosen["billed_cost"],
+        "effective_cost": chosen["effective_cost"],
+        "period_start": min(starts) if starts else None,
+        "period_end": max(ends) if ends else None,
+        "currency": currency,
     }
+
+
+def spend_by_currency(totals: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Currency -> its totals, as ``spend_query`` collected them (no conversion)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in totals.sort("BillingCurrency", nulls_last=True).iter_rows(named=True):
+        code = row["BillingCurrency"] or BASE_CURRENCY
+        out[code] = {
+            "billed_cost": float(row["billed_cost"] or 0.0),
+            "effective_cost": float(row["effective_cost"] or 0.0),
+            "line_items": int(row["line_items"] or 0),
+            "period_start": row["period_start"].isoformat() if row["period_start"] else None,
+            "period_end": row["period_end"].isoformat() if row["period_end"] else None,
+        }
+    return out
 
 
 # The second read visits at most this many ranges of rows.
@@ -176,19 +243,24 @@ def _day_sums(indexed: pl.LazyFrame, *, by_pair: bool) -> pl.LazyFrame:
     )
 
 
-def build(billing: pl.LazyFrame, *, streaming: bool = True) -> BillingRollup:
+def build(
+    billing: pl.LazyFrame, *, streaming: bool = True, rates: Mapping[str, float] | None = None
+) -> BillingRollup:
     """Reduce ``billing`` (line items in schema.BILLING) to its rollup, reading it twice.
 
     ``streaming`` runs polars' streaming engine, which keeps memory flat over large scans;
     the scans are collected without common-subplan elimination, which would hold every
-    column of the export in memory to share one read.
+    column of the export in memory to share one read. ``rates`` converts currencies into
+    USD (module docstring).
     """
     engine: Any = "streaming" if streaming else "auto"
     optimizations = pl.QueryOptFlags(comm_subplan_elim=False)
+    raw = billing
+    billing = converted(raw, rates or {})
     indexed = billing.with_row_index(_ROW)
     irregular = billing.filter(irregular_start()).select(group_key(), "ChargePeriodStart").unique()
     sums_frame, irregular_frame, commitments, totals = pl.collect_all(
-        [_day_sums(indexed, by_pair=False), irregular, _commitments(billing), spend_query(billing)],
+        [_day_sums(indexed, by_pair=False), irregular, _commitments(billing), spend_query(raw)],
         engine=engine,
         optimizations=optimizations,
     )
@@ -227,7 +299,13 @@ def build(billing: pl.LazyFrame, *, streaming: bool = True) -> BillingRollup:
             "CommitmentDiscountId",
             "CommitmentDiscountStatus",
         ),
-        spend=spend_from(totals),
+        spend=spend_from(totals, rates),
+        spend_by_currency=spend_by_currency(totals),
+        rates={
+            code: rate
+            for code, rate in (rates or {}).items()
+            if code in set(totals["BillingCurrency"].drop_nulls().to_list())
+        },
     )
 
 
@@ -253,6 +331,7 @@ _COMMITMENT_DESCRIPTIONS: Final = (
     "SubAccountId",
     "BillingAccountId",
     "RegionId",
+    "BillingCurrency",
 )
 
 
@@ -274,40 +353,54 @@ def _commitments(billing: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def rollup_of(source: BillingSource) -> BillingRollup:
+def rollup_of(source: BillingSource, rates: Mapping[str, float] | None = None) -> BillingRollup:
     """The billing rollup of ``source``: the files' one full read after staging. A file
     that fails half-way through is bad input (exit 2, one line naming the files)."""
-    return _built(source.scan, source.files, streaming=True)
+    return _built(source.scan, source.files, streaming=True, rates=rates)
 
 
 def attach(
-    inventory: Inventory, source: BillingSource, rollup: BillingRollup | None = None
+    inventory: Inventory,
+    source: BillingSource,
+    rollup: BillingRollup | None = None,
+    rates: Mapping[str, float] | None = None,
 ) -> None:
     """Hold ``source`` as the inventory's ``billing`` scan with its rollup (built now when
     not given), so policies never meet a file's failure."""
     inventory.add_scan("billing", source.scan)
     inventory.billing_files = list(source.files)
     inventory.rejections.extend(source.rejections)
-    inventory.use_billing_rollup(rollup if rollup is not None else rollup_of(source))
+    inventory.use_billing_rollup(rollup if rollup is not None else rollup_of(source, rates))
 
 
-def prepare(inventory: Inventory) -> None:
+def prepare(inventory: Inventory, rates: Mapping[str, float] | None = None) -> None:
     """Build the rollup of whatever billing data the inventory holds, before any policy
     reads it; the accounts and regions of a billing-only inventory come from it."""
-    if not inventory.has("billing") or inventory.has_billing_rollup():
+    if not inventory.has("billing"):
         return
-    streaming = "billing" in inventory.scans
-    rollup = _built(inventory.lazy("billing"), inventory.billing_files, streaming=streaming)
-    inventory.use_billing_rollup(rollup)
+    if not inventory.has_billing_rollup():
+        streaming = "billing" in inventory.scans
+        inventory.use_billing_rollup(
+            _built(
+                inventory.lazy("billing"), inventory.billing_files, streaming=streaming, rates=rates
+            )
+        )
+    rollup = inventory.billing_rollup()
     if not inventory.accounts:
         inventory.accounts = rollup.accounts()
     if not inventory.regions:
         inventory.regions = rollup.regions()
 
 
-def _built(scan: pl.LazyFrame, files: Sequence[str], *, streaming: bool) -> BillingRollup:
+def _built(
+    scan: pl.LazyFrame,
+    files: Sequence[str],
+    *,
+    streaming: bool,
+    rates: Mapping[str, float] | None = None,
+) -> BillingRollup:
     try:
-        return build(scan, streaming=streaming)
+        return build(scan, streaming=streaming, rates=rates)
     except pl.exceptions.PolarsError as exc:
         where = ", ".join(files) or "the billing data"
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -399,11 +399,19 @@ def read_run(path: str) -> tuple[str, pl.DataFrame]:
     run_info = document.get("run") if isinstance(document, dict) else None
     if not isinstance(findings, list) or not isinstance(run_info, dict):
         raise InputFileError(f"{path}: JSON, but not a costscan report (no run and findings)")
-    # Evidence is an object in the JSON report; the comparison does not need it.
+    # Evidence is an object and members a list in the JSON report; the comparison needs
+    # neither, and the members go back to the JSON text they are in a ranked frame.
     columns = {c: t for c, t in schema.RANKED.items() if c != "evidence"}
     try:
         records = [
-            {c: record.get(c) for c in columns} for record in findings if isinstance(record, dict)
+            {
+                c: json.dumps(record.get(c))
+                if c == "members" and record.get(c) is not None
+                else record.get(c)
+                for c in columns
+            }
+            for record in findings
+            if isinstance(record, dict)
         ]
         frame = pl.DataFrame(records, schema=columns, strict=False)
     except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:

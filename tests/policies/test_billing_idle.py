@@ -269,7 +269,41 @@ def test_many_resources_are_judged_each_on_its_own() -> None:
     ]
     found = run(inventory(rows))
     assert found["resource_id"].to_list() == ["lb-1", "lb-3", "lb-5"]
-    assert found["monthly_savings"].sum() == pytest.approx(3 * 0.0225 * 730, abs=CENT)
+    # Each saves $0.0225 x 730 = $16.425 a month, rounded down to the cent: $16.42.
+    assert found["monthly_savings"].to_list() == pytest.approx([16.42] * 3, abs=1e-9)
+
+
+def test_a_resource_seen_only_in_a_month_long_transfer_line_is_not_idle() -> None:
+    # As a CUR writes data transfer for resources that ran elsewhere: one line per
+    # resource covering the month, in GB, for a fraction of a cent. Nothing says these
+    # resources ran any hour, so nothing is idle (issue 12: 19 such lines were flagged).
+    month = timedelta(days=30)
+    rows = [
+        row
+        for n in range(19)
+        for row in line_items(
+            f"arn:aws:ec2:us-east-1:123456789012:instance/i-{n:04d}",
+            hourly_cost=0.005,
+            quantity=0.0004,
+            unit="GB",
+            hours=[0],
+            service="AWS Data Transfer",
+            step=month,
+        )
+    ]
+    assert run(inventory(rows)).height == 0
+
+
+def test_a_saving_under_a_cent_is_no_finding_and_none_is_rounded_up() -> None:
+    # $0.0000068 an hour is $0.0049 a month: rounded down, nothing; never "$0.01".
+    rows = [
+        *line_items("lb-tiny", hourly_cost=0.0000068, quantity=1, unit="Hrs"),
+        *line_items("lb-tiny", hourly_cost=0.0, quantity=0.0, unit="LCU-Hrs"),
+    ]
+    assert run(inventory(rows)).height == 0
+    found = run(inventory(load_balancer("lb-quiet", lcu_per_hour=0.0)))
+    assert only(found, "lb-quiet")["monthly_savings"] == pytest.approx(16.42, abs=1e-9)
+    assert "$16.42" in only(found, "lb-quiet")["detail"]
 
 
 def test_empty_billing_gives_no_findings() -> None:

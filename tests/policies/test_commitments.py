@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import polars as pl
 import pytest
 
 from costscan.scanner.contracts.inventory import Inventory
@@ -401,3 +402,55 @@ def test_steady_on_demand_spend_in_billing_gets_a_commitment_with_break_even() -
     # The discount is the same parameter as the instance-based estimate.
     cheaper = only(run("commitments.on-demand-billing", inv, discount=0.4), "i-steady")
     assert cheaper["monthly_savings"] == pytest.approx(0.192 * 730 * 0.4, abs=CENT)
+
+
+def test_one_day_of_a_reservation_in_a_month_is_no_commitment() -> None:
+    # Issue 12: one Azure capacity-reservation row on one day of a month's export was
+    # "billed on demand in 24 of 24 hours". Coverage is over the export's whole period.
+    month = hourly_usage("vm-month", 0.1, hours=720)
+    day = hourly_usage("vm-one-day", 0.5, hours=24).with_columns(
+        pl.lit("Microsoft").alias("ProviderName")
+    )
+    found = run("commitments.on-demand-billing", billing_inventory([month, day]))
+    assert found["resource_id"].to_list() == ["vm-month"]
+
+
+def test_an_export_of_a_few_days_gets_no_commitment_however_steady() -> None:
+    # Every hour of a 3-day export is 100% of it, and still no year's evidence.
+    inv = billing_inventory([hourly_usage("i-short", 0.192, hours=72)])
+    assert run("commitments.on-demand-billing", inv).height == 0
+    assert run("commitments.on-demand-billing", inv, min_days=3).height == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "cloud", "param", "source"),
+    [
+        ("AWS", "aws", "discount", "https://aws.amazon.com/savingsplans/compute-pricing/"),
+        ("Microsoft", "azure", "azure_discount", "azure.microsoft.com/pricing/offers/savings-plan"),
+        (
+            "Google Cloud",
+            "gcp",
+            "gcp_discount",
+            "cloud.google.com/compute/docs/instances/committed",
+        ),
+    ],
+)
+def test_each_cloud_gets_its_own_published_commitment_discount(
+    provider: str, cloud: str, param: str, source: str
+) -> None:
+    rows = hourly_usage("r-steady", 0.2, hours=720).with_columns(
+        pl.lit(provider).alias("ProviderName")
+    )
+    inv = billing_inventory([rows])
+    finding = only(run("commitments.on-demand-billing", inv, **{param: 0.31}), "r-steady")
+    assert finding["provider"] == cloud
+    assert finding["monthly_savings"] == pytest.approx(0.2 * 730 * 0.31, abs=CENT)
+    assert source in finding["evidence"]["commitment"]["discount_source"]
+    assert finding["evidence"]["commitment"]["discount"] == pytest.approx(0.31)
+
+
+def test_a_provider_without_a_published_discount_gets_no_estimate() -> None:
+    rows = hourly_usage("oci-vm", 0.2, hours=720).with_columns(
+        pl.lit("Oracle").alias("ProviderName")
+    )
+    assert run("commitments.on-demand-billing", billing_inventory([rows])).height == 0

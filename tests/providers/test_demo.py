@@ -262,12 +262,14 @@ def test_demo_commitments_are_priced_by_their_formulas(
     expected = seeded.expiring_on_demand_monthly - seeded.monthly_commitment[expiring]
     assert by_policy[("commitments.expiring", expiring)] == pytest.approx(expected, abs=0.01)
     assert ("commitments.underused", expiring) not in by_policy
-    # Coverage is spent before anything new is recommended: the m5 instances of the
-    # second region are covered by the savings plan, so none gets a new commitment.
+    # Coverage is spent before anything new is recommended: the r5 instances of the
+    # second region are covered by the (under-used) EC2 Instance Savings Plan, so none
+    # gets a new commitment.
     compute = demo.inventory.frame("compute")
     covered = compute.filter(
-        (pl.col("region") == demo.seed.regions[1]) & pl.col("instance_type").str.starts_with("m5.")
+        (pl.col("region") == demo.seed.regions[1]) & pl.col("instance_type").str.starts_with("r5.")
     )["resource_id"]
+    assert len(covered) > 0
     new = ranked.filter(pl.col("policy_id") == "commitments.compute-commitment")
     assert new.height > 0
     assert not set(new["resource_id"]) & set(covered)

@@ -203,6 +203,7 @@ def test_spend_summary_accounts_for_every_row_and_the_period(tmp_path: Path) -> 
         "effective_cost": pytest.approx(sum(r.effective for r in samples.TWIN)),
         "period_start": "2024-09-01T00:00:00+00:00",
         "period_end": "2024-09-01T04:00:00+00:00",
+        "currency": "USD",
     }
 
 
