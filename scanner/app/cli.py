@@ -368,6 +368,12 @@ def policies_show(policy_id: Annotated[str, typer.Argument(help="A policy id.")]
         f"family {info['family']}, action {info['action']}, effort {info['effort_hours']} h, "
         f"risk {info['risk']}, performance {info['performance']}, needs {', '.join(info['needs'])}"
     )
+    typer.echo(
+        f"change {info['change']}: effort level {info['effort_level']}, restart needed "
+        f"{'yes' if info['restart_needed'] else 'no'}, rollback possible "
+        f"{'yes' if info['rollback_possible'] else 'no'} (after AWS Cost Optimization Hub); "
+        f"counts as {info['category']}"
+    )
     if info["formula"]:
         typer.echo(f"formula: {info['formula']}")
     typer.echo("")

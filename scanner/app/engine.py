@@ -552,6 +552,11 @@ def describe_policy(policy_id: str) -> dict[str, Any]:
         "risk": p.risk,
         "performance": p.performance,
         "formula": p.formula,
+        "category": p.category.value,
+        "change": p.change.value,
+        "effort_level": p.facts.effort.value,
+        "restart_needed": p.facts.restart_needed,
+        "rollback_possible": p.facts.rollback_possible,
         "doc": p.doc,
         "parameters": p.defaults(),
     }
