@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -806,3 +807,20 @@ def test_every_resource_type_is_in_the_vocabulary_and_maps_to_a_service() -> Non
     # Each shows as a readable service name, never the raw snake_case type.
     assert not set(shown.to_list()) & vocabulary
     assert all(re.search(r"[A-Z]", name) for name in shown.to_list())
+
+
+def test_html_embeds_dates_as_iso_text_and_non_finite_figures_as_null() -> None:
+    # A deferred saving carries the day its commitment ends; json.dumps takes no date.
+    report = sample_report()
+    starts = [date(2027, 3, 1)] + [None] * (report.findings.height - 1)
+    findings = report.findings.with_columns(
+        pl.Series("savings_start", starts, dtype=pl.Date),
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(float("nan"))
+        .otherwise(pl.col("confidence"))
+        .alias("confidence"),
+    )
+    page = HtmlRenderer().render(replace_findings(report, findings)).decode()
+    columns = embedded_data(page)["findings"]["columns"]
+    assert decoded_column(embedded_data(page), "savings_start")[0] == "2027-03-01"
+    assert columns["confidence"][0] is None
