@@ -44,7 +44,7 @@ from costscan.policies._discounts import (
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH
-from costscan.scanner.contracts.vocab import Change, provider_of
+from costscan.scanner.contracts.vocab import Change, CloudProvider, provider_of
 
 # Graviton moves go from this architecture to that one (schema.COMPUTE's vocabulary).
 X86_64 = "x86_64"
@@ -560,8 +560,11 @@ def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
     ``cpuVendorArchitectures`` preference
     (https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_RecommendationPreferences.html).
     """
+    # Graviton is EC2's; Compute Engine's Arm series (T2A, C4A) would need a twin of its own.
     instances = running_instances(inv).filter(
-        (pl.col("architecture") == X86_64) & pl.col("vcpus").is_not_null()
+        (pl.col("provider") == CloudProvider.AWS)
+        & (pl.col("architecture") == X86_64)
+        & pl.col("vcpus").is_not_null()
     )
     arm = candidate_types(inv).filter(
         (pl.col("cand_architecture") == ARM64) & pl.col("cand_current_generation")

@@ -92,6 +92,12 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.CLOUDFRONT_DISTRIBUTION: "CloudFront",
     ResourceType.DATA_TRANSFER: "Data transfer",
     ResourceType.DATA_TRANSFER_SOURCE: "Data transfer",
+    ResourceType.GCE_INSTANCE: "Compute Engine",
+    ResourceType.PERSISTENT_DISK: "Compute Engine",
+    ResourceType.GCE_SNAPSHOT: "Compute Engine",
+    ResourceType.STATIC_ADDRESS: "Compute Engine",
+    ResourceType.COMMITTED_USE_DISCOUNT: "Compute Engine",
+    ResourceType.GCS_BUCKET: "Cloud Storage",
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     ResourceType.BILLED_SERVICE: "Billed services",
     ResourceType.BILLED_RESOURCE: "Billed resources",
@@ -240,6 +246,9 @@ def column_data(frame: pl.DataFrame) -> dict[str, Any]:
         series = frame[name]
         if name == "evidence":
             columns[name] = [clean(parse_evidence(text)) for text in series.to_list()]
+        elif series.dtype.is_temporal():
+            # JSON has no dates: ISO text (savings_start of a deferred saving).
+            columns[name] = series.cast(pl.String).to_list()
         elif series.dtype == pl.String and series.n_unique() * 2 <= frame.height:
             values = series.drop_nulls().unique().sort()
             codes = series.rank("dense") - 1
