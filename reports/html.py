@@ -253,8 +253,8 @@ def column_data(frame: pl.DataFrame) -> dict[str, Any]:
             values = series.drop_nulls().unique().sort()
             codes = series.rank("dense") - 1
             columns[name] = {"values": values.to_list(), "codes": codes.to_list()}
-        elif series.dtype.is_temporal() or series.dtype.is_float():
-            # Dates to ISO text and NaN/inf to null: json.dumps takes neither.
+        elif series.dtype.is_float():
+            # NaN and infinity to null: json.dumps would write invalid JSON.
             columns[name] = [clean(value) for value in series.to_list()]
         else:
             columns[name] = series.to_list()
