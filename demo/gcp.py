@@ -12,7 +12,11 @@ meets, each the twin of one in the AWS demo:
 - a 2-year-old snapshot of a disk that is gone; a reserved static address nobody uses;
 - ``costscan-demo-logs-archive``: 2 TiB in Standard, no lifecycle rule, Autoclass off;
 - a 1-year N2 commitment of 4 vCPUs and 16 GB, so part of the N2 usage is covered and
-  savings on it are counted after the discount.
+  savings on it are counted after the discount;
+- Google Recommender's advice, so the cross-check shows every verdict: it agrees on the
+  idle VM, the over-sized VM (to another type), the orphaned disk and the unused address;
+  it is silent on ``old-export``; and it advises resizing ``dev-box``, which costscan
+  schedules instead (listed as Google's advice alone).
 
 Hourly utilization series cover the run's lookback (14 days).
 """
@@ -41,6 +45,10 @@ NET_OUT = "compute.googleapis.com/instance/network/sent_bytes_count"
 MEMORY = "agent.googleapis.com/memory/percent_used"
 BUCKET_BYTES = "storage.googleapis.com/storage/total_bytes"
 BUCKET_OBJECTS = "storage.googleapis.com/storage/object_count"
+IDLE_VM = "google.compute.instance.IdleResourceRecommender"
+MACHINE_TYPE = "google.compute.instance.MachineTypeRecommender"
+IDLE_DISK = "google.compute.disk.IdleResourceRecommender"
+IDLE_ADDRESS = "google.compute.address.IdleResourceRecommender"
 
 # Hour start -> (mean CPU %, max CPU %, bytes in, bytes out) for that hour.
 Shape = Callable[[datetime, random.Random], tuple[float, float, float, float]]
@@ -221,3 +229,53 @@ def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
                                         {"ALIGN_MEAN": [(d, size) for d in days]}))  # fmt: skip
         fake.add_series(project, Series(BUCKET_OBJECTS, "gcs_bucket", resource, labels,
                                         {"ALIGN_MEAN": [(d, objects) for d in days]}))  # fmt: skip
+    seed_recommendations(fake, now)
+
+
+def seed_recommendations(fake: FakeGcp, now: datetime) -> None:
+    """Google's advice on the demo project, each a 30-day costProjection at list prices
+    (0.194236 $/h for n2-standard-4 × 720 h = $139.85; n2-standard-8 less e2-standard-4,
+    0.254449 $/h × 720 h = $183.20; 500 GB pd-ssd, $85 × 720 / 730 = $83.84; an address,
+    $0.01 × 720 h = $7.20; n2-standard-2 less e2-standard-2, 0.030107 $/h × 720 h = $21.68)."""
+    project = DEMO_PROJECT
+    number = fake.project(DEMO_PROJECT).number
+    refreshed = now - timedelta(hours=6)
+
+    def instance(name: str) -> str:
+        return f"//compute.googleapis.com/projects/{project}/zones/{DEMO_ZONE}/instances/{name}"
+
+    fake.add_recommendation(
+        project, DEMO_ZONE, IDLE_VM, resource=instance("batch-idle-1"), monthly_cost=-139.85,
+        description="Save cost by stopping Idle VM 'batch-idle-1'.", subtype="STOP_VM",
+        refreshed=refreshed,
+    )  # fmt: skip
+    fake.add_recommendation(
+        project, DEMO_ZONE, MACHINE_TYPE, resource=instance("api-oversized"),
+        monthly_cost=-183.20, machine_type="e2-standard-4", subtype="CHANGE_MACHINE_TYPE",
+        description="Save cost by changing machine type from n2-standard-8 to e2-standard-4.",
+        refreshed=refreshed,
+    )  # fmt: skip
+    fake.add_recommendation(
+        project, DEMO_ZONE, MACHINE_TYPE, resource=instance("dev-box"), monthly_cost=-21.68,
+        machine_type="e2-standard-2", subtype="CHANGE_MACHINE_TYPE",
+        description="Save cost by changing machine type from n2-standard-2 to e2-standard-2.",
+        refreshed=refreshed,
+    )  # fmt: skip
+    disk = f"//compute.googleapis.com/projects/{number}/zones/{DEMO_ZONE}/disks/orphan-data"
+    fake.add_recommendation(
+        project, DEMO_ZONE, IDLE_DISK, resource=disk, monthly_cost=-83.84,
+        description="Save cost by snapshotting and then deleting idle persistent disk "
+        "'orphan-data'.", subtype="SNAPSHOT_AND_DELETE_DISK", refreshed=refreshed,
+        operations=[{"action": "remove", "resourceType": "compute.googleapis.com/Disk",
+                     "resource": disk, "path": "/"}],
+    )  # fmt: skip
+    address = (
+        f"//compute.googleapis.com/projects/{project}/regions/{DEMO_REGION}/addresses/legacy-lb-ip"
+    )
+    fake.add_recommendation(
+        project, DEMO_REGION, IDLE_ADDRESS, resource=address, monthly_cost=-7.20,
+        description="Save cost by deleting idle address 'legacy-lb-ip'.",
+        subtype="DELETE_ADDRESS", refreshed=refreshed,
+        operations=[{"action": "remove", "resourceType": "compute.googleapis.com/Address",
+                     "resource": address, "path": "/"}],
+    )  # fmt: skip

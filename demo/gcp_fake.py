@@ -12,6 +12,10 @@ Answers follow the shapes of Google's public API references:
   ``zones/Z`` or ``regions/R``), ``global/{snapshots,images,addresses}``; pages of
   ``maxResults`` (default 500) with ``nextPageToken``; the ``name eq "RE2"`` filter;
 - Resource Manager v3 ``projects:search``; Cloud Storage JSON API ``b?project=P``;
+- Recommender v1 (https://cloud.google.com/recommender/docs/reference/rest/v1/
+  projects.locations.recommenders.recommendations/list)
+  ``projects/P/locations/L/recommenders/R/recommendations``, pages of ``pageSize`` with
+  ``nextPageToken``;
 - Monitoring v3 ``ListTimeSeries`` with ``metric.type``, ``resource.type`` and
   ``metric.labels.KEY`` filters, answered from hourly values seeded per aligner, paged at
   ``points_per_page`` points;
@@ -41,7 +45,10 @@ POINTS_PER_PAGE = 100_000
 COMPUTE_PREFIX = "/compute/v1/projects/"
 
 # api name (as ``deny`` takes it) for each REST route and the Monitoring RPC.
-APIS = ("compute", "storage", "cloudresourcemanager", "monitoring")
+APIS = ("compute", "storage", "cloudresourcemanager", "monitoring", "recommender")
+RECOMMENDATIONS = re.compile(
+    r"^/v1/projects/([^/]+)/locations/([^/]+)/recommenders/([^/]+)/recommendations$"
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,10 @@ class Project:
     buckets: list[dict[str, Any]] = field(default_factory=list)
     machine_types: list[dict[str, Any]] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
+    # (location, recommender id) -> Recommendation resources, as the API returns them.
+    recommendations: dict[tuple[str, str], list[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
 
 def rfc3339(moment: datetime) -> str:
@@ -295,6 +306,54 @@ class FakeGcp:
             bucket["autoclass"] = {"enabled": True, "terminalStorageClass": "NEARLINE"}
         self.project(project).buckets.append(bucket)
 
+    def add_recommendation(
+        self, project: str, location: str, recommender: str, *, resource: str,
+        monthly_cost: float, description: str, subtype: str, refreshed: datetime,
+        state: str = "ACTIVE", machine_type: str | None = None,
+        operations: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A Recommendation resource with a 30-day costProjection of ``monthly_cost`` (USD
+        over 30 days, negative: a saving), for ``resource`` (a full resource name, e.g.
+        ``//compute.googleapis.com/projects/P/zones/Z/instances/N``). Named by project
+        number, as Google names them. A resize replaces ``/machineType``."""
+        p = self.project(project)
+        index = sum(len(v) for v in p.recommendations.values())
+        units = int(monthly_cost)
+        nanos = round((monthly_cost - units) * 1e9)
+        if operations is None:
+            operations = [
+                {"action": "test", "resourceType": "compute.googleapis.com/Instance",
+                 "resource": resource, "path": "/status", "value": "RUNNING"},
+            ]  # fmt: skip
+            if machine_type is not None:
+                zone = resource.split("/zones/")[-1].split("/")[0]
+                operations.append(
+                    {"action": "replace", "resourceType": "compute.googleapis.com/Instance",
+                     "resource": resource, "path": "/machineType",
+                     "value": f"zones/{zone}/machineTypes/{machine_type}"}
+                )  # fmt: skip
+        recommendation = {
+            "name": f"projects/{p.number}/locations/{location}/recommenders/{recommender}/"
+            f"recommendations/{index:08x}-0000-4000-8000-000000000000",
+            "description": description,
+            "recommenderSubtype": subtype,
+            "lastRefreshTime": rfc3339(refreshed).replace(".000-00:00", "Z"),
+            "primaryImpact": {
+                "category": "COST",
+                "costProjection": {
+                    "cost": {"currencyCode": "USD", "units": str(units), "nanos": nanos},
+                    "duration": "2592000s",
+                },
+            },
+            "priority": "P4",
+            "content": {"operationGroups": [{"operations": operations}]},
+            "stateInfo": {"state": state},
+            "etag": f'"{index:016x}"',
+            "targetResources": [resource],
+        }
+        p.recommendations[(location, recommender)].append(recommendation)
+        return recommendation
+
     def add_series(self, project: str, series: Series) -> None:
         self.project(project).series.append(series)
 
@@ -390,6 +449,17 @@ class FakeGcp:
                 return denial[0], _error(denial[0], denial[1], denial[2], denial[3])
             items = self.projects[project].buckets if project in self.projects else []
             return 200, _page(items, params, "storage#buckets", "items", self.page_size)
+        listed = RECOMMENDATIONS.match(path)
+        if listed:
+            project, location, recommender = listed.groups()
+            denial = self._denial(project, "recommender")
+            if denial:
+                return denial[0], _error(*denial)
+            p = self.projects.get(project)
+            items = p.recommendations.get((location, recommender), []) if p else []
+            if "enum-encoding=int" in params.get("$alt", ""):
+                items = [_enums_as_numbers(item) for item in items]
+            return 200, _token_page(items, params, "recommendations", self.page_size)
         if path.startswith(COMPUTE_PREFIX):
             return self._compute(path[len(COMPUTE_PREFIX) :], params)
         raise KeyError(path)
@@ -520,6 +590,36 @@ def _page(
     size = int(params.get("maxResults") or default)
     start = int(params.get("pageToken") or 0)
     body: dict[str, Any] = {"kind": kind, key: items[start : start + size]}
+    if start + size < len(items):
+        body["nextPageToken"] = str(start + size)
+    return body
+
+
+# The Recommendation enums' numbers (google/cloud/recommender/v1/recommendation.proto): the
+# REST clients ask for ``$alt=json;enum-encoding=int``, and Google then answers numbers.
+_PRIORITY = {"P4": 1, "P3": 2, "P2": 3, "P1": 4}
+_STATE = {"ACTIVE": 1, "SUCCEEDED": 3, "FAILED": 4, "DISMISSED": 5, "CLAIMED": 6}
+_CATEGORY = {"COST": 1}
+
+
+def _enums_as_numbers(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(item))
+    out["priority"] = _PRIORITY[out["priority"]]
+    out["stateInfo"]["state"] = _STATE[out["stateInfo"]["state"]]
+    out["primaryImpact"]["category"] = _CATEGORY[out["primaryImpact"]["category"]]
+    return out
+
+
+def _token_page(
+    items: list[dict[str, Any]], params: dict[str, str], key: str, default: int
+) -> dict[str, Any]:
+    """The newer APIs' pages: ``pageSize`` and ``pageToken``; an empty list is omitted, as
+    Google omits empty repeated fields."""
+    size = int(params.get("pageSize") or default)
+    start = int(params.get("pageToken") or 0)
+    body: dict[str, Any] = {}
+    if items[start : start + size]:
+        body[key] = items[start : start + size]
     if start + size < len(items):
         body["nextPageToken"] = str(start + size)
     return body

@@ -2,9 +2,9 @@
 
 Every client the GCP provider makes goes through ``Clients``:
 
-- REST clients (Compute Engine, Cloud Storage, Resource Manager) send through a requests
-  session with ``ReadOnlyAdapter`` mounted, which refuses any HTTP method but GET before a
-  byte leaves the machine (every read these APIs offer is a GET);
+- REST clients (Compute Engine, Cloud Storage, Resource Manager, Recommender) send
+  through a requests session with ``ReadOnlyAdapter`` mounted, which refuses any HTTP
+  method but GET before a byte leaves the machine (every read these APIs offer is a GET);
 - the Cloud Monitoring client (gRPC only) sends through a channel with
   ``ReadOnlyInterceptor``, which refuses any method not named ``Get*`` or ``List*``.
 
@@ -254,6 +254,22 @@ class Clients:
             )
 
         return self._cached("projects", make)
+
+    def recommender(self) -> Any:
+        """A Recommender REST client (ListRecommendations is a GET)."""
+
+        def make() -> Any:
+            from google.cloud import recommender_v1
+
+            return guard_rest_client(
+                recommender_v1.RecommenderClient(
+                    credentials=self.credentials,
+                    transport="rest",
+                    client_options=self._client_options(),
+                )
+            )
+
+        return self._cached("recommender", make)
 
     def storage(self, project: str) -> Any:
         """A Cloud Storage JSON API client for ``project`` on a guarded session."""

@@ -4,7 +4,7 @@ list), each collector failing on its own.
 Flow: credentials (Application Default Credentials, or anonymous against an endpoint
 override), the projects (``--project``, else Resource Manager's SearchProjects, under
 ``--organization`` when given), the bundled price catalogue, then one thread per project
-running the Compute Engine, Cloud Storage and Cloud Monitoring collectors. A collector
+running the Compute Engine, Recommender, Cloud Storage and Cloud Monitoring collectors. A collector
 that fails (an API disabled in a project, a role missing) leaves a ``CollectorError`` that
 names it, and the rest of the scan goes on.
 """
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from costscan.providers.gcp import compute as gce
-from costscan.providers.gcp import monitoring
+from costscan.providers.gcp import monitoring, recommender
 from costscan.providers.gcp import storage as gcs
 from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
@@ -32,6 +32,9 @@ T = TypeVar("T")
 GLOBAL = "global"
 DEFAULT_MAX_WORKERS = 4
 MESSAGE_LIMIT = 300
+# The cross-check (scanner/pipeline/provider_advice.py) reads a failure of this collector as
+# "Google's advice unavailable" for the project, never as Google's silence.
+RECOMMENDER_COLLECTOR = "recommender.recommendations.list"
 
 
 def one_line(exc: BaseException) -> str:
@@ -147,6 +150,14 @@ def scan_project(run: ProjectScan) -> Inventory:
     )
     if cuds is not None:
         inv.add("commitments", gce.commitments_frame(cuds, compute, run.request.context.now))
+
+    where = recommender.locations(compute, disks or [], addresses or [])
+    advice = run.attempt(
+        RECOMMENDER_COLLECTOR,
+        lambda: recommender.list_advice(run.clients.recommender(), project, where),
+    )
+    if advice is not None:
+        inv.add("provider_advice", _in_regions(recommender.advice_frame(advice), regions))
 
     buckets = run.attempt(
         "storage.buckets.list", lambda: gcs.list_buckets(run.clients.storage(project), project)

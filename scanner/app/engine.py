@@ -31,7 +31,7 @@ from costscan.scanner.contracts.billing import (
 )
 from costscan.scanner.contracts.errors import CollectorError, UsageError
 from costscan.scanner.contracts.inventory import Inventory, RunContext
-from costscan.scanner.pipeline import billed_prices, billing_rollup
+from costscan.scanner.pipeline import billed_prices, billing_rollup, provider_advice
 
 if TYPE_CHECKING:
     from costscan.providers.interface import Progress, Provider
@@ -529,7 +529,10 @@ def finish(
     started_at: datetime,
     billing: BillingSource | None = None,
 ) -> RunResult:
-    findings = run_policies_by_currency(inv, config)
+    findings = {
+        code: provider_advice.cross_check(frame, inv)
+        for code, frame in run_policies_by_currency(inv, config).items()
+    }
     report = build_report(inv, findings, config, settings, started_at, billing)
     written = write_reports(report, renderers, settings.output_dir)
     if settings.history:

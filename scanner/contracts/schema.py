@@ -403,6 +403,25 @@ BILLING_COMMITMENTS: Schema = {
     "charge_order": pl.Int64(),
 }
 
+# A cloud's own advice on a resource (GCP Recommender): the cross-check beside the findings
+# (scanner/pipeline/provider_advice.py). One row per live recommendation.
+PROVIDER_ADVICE: Schema = _with_identity(
+    {
+        "recommender": pl.String(),  # google.compute.instance.IdleResourceRecommender ...
+        "recommendation": pl.String(),  # the recommendation's own name (its id)
+        "subtype": pl.String(),
+        "kind": pl.String(),  # stop | resize | delete | commit
+        "description": pl.String(),
+        "monthly_savings": pl.Float64(),  # the cloud's projection, per 730-hour month
+        "currency": pl.String(),
+        "target": pl.String(),  # a resize's machine type
+        "priority": pl.String(),
+        "state": pl.String(),
+        "xor_group": pl.String(),  # recommendations that exclude each other
+        "refreshed": UTC_TS,
+    }
+)
+
 FRAMES: dict[str, Schema] = {
     "compute": COMPUTE,
     "utilization": UTILIZATION,
@@ -416,6 +435,7 @@ FRAMES: dict[str, Schema] = {
     "distributions": DISTRIBUTIONS,
     "network_idle": NETWORK_IDLE,
     "commitments": COMMITMENTS,
+    "provider_advice": PROVIDER_ADVICE,
     "prices": PRICES,
     "spot_prices": SPOT_PRICES,
     "billing": BILLING,

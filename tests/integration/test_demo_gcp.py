@@ -13,6 +13,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +78,33 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     # Buckets with a lifecycle rule or Autoclass are left alone.
     assert ("storage.gcs-bucket-without-lifecycle", "costscan-demo-assets") not in by_policy
     assert ("storage.gcs-bucket-without-lifecycle", "costscan-demo-ml") not in by_policy
+
+    # Google Recommender beside each finding: its 30-day projection per 730-hour month.
+    def advice(f: dict[str, Any]) -> tuple[object, object]:
+        evidence = f["evidence"]  # the JSON report gives evidence as an object
+        return evidence["provider_advice"]["verdict"], evidence["provider_advice_monthly_savings"]
+
+    month = Decimal(730) / Decimal(720)
+    verdict, google = advice(idle)
+    assert verdict == "agrees"
+    assert money(Decimal(str(google))) == money(Decimal("139.85") * month)  # $141.79
+    verdict, google = advice(oversized)
+    assert verdict == "agrees"  # a resize too, to e2-standard-4 where costscan says e2-highmem-2
+    assert money(Decimal(str(google))) == money(Decimal("183.20") * month)
+    assert advice(disk)[0] == "agrees" and advice(address)[0] == "agrees"
+    # Disagreements either way are listed: costscan flags old-export and Google does not ...
+    silent = by_policy[("storage.unattached-volume", "old-export")]
+    assert advice(silent) == ("silent", None)
+    assert "Google Recommender does not flag this resource" in silent["detail"]
+    # ... and Google advises resizing dev-box, which costscan only schedules: a review
+    # finding that counts nothing.
+    only_google = by_policy[("rightsizing.google-recommender", "dev-box")]
+    assert (only_google["category"], only_google["counted"]) == ("review", False)
+    assert only_google["monthly_savings"] == 0
+    assert advice(only_google)[0] == "only_google"
+    assert money(Decimal(str(advice(only_google)[1]))) == money(Decimal("21.68") * month)
+    # Advice costscan answers is folded into its finding, not listed twice.
+    assert not any(p == "rightsizing.google-recommender" and n != "dev-box" for p, n in by_policy)
 
     # No AWS-only advice on GCP resources.
     assert not {f["policy_id"] for f in report["findings"]} & {

@@ -184,6 +184,11 @@ def test_every_request_the_fake_receives_is_a_read(fake: FakeGcp) -> None:
     collect()
     assert fake.requests
     assert {r.method for r in fake.requests if r.protocol == "http"} == {"GET"}
+    # Every API the scan reads over REST is in the record, Recommender included.
+    paths = [r.path for r in fake.requests if r.protocol == "http"]
+    assert any(p.endswith("/recommendations") for p in paths)
+    assert any(p.startswith("/compute/v1/") for p in paths)
+    assert any(p.startswith("/storage/v1/") for p in paths)
     assert {r.method for r in fake.requests if r.protocol == "grpc"} == {
         "/google.monitoring.v3.MetricService/ListTimeSeries"
     }
@@ -198,6 +203,20 @@ def test_guarded_session_refuses_a_write_before_sending_it(fake: FakeGcp) -> Non
         session.post(f"{fake.rest_url}/compute/v1/projects/p/zones/z/instances/vm/stop")
     assert len(fake.requests) == before
     assert session.get(f"{fake.rest_url}/storage/v1/b?project=p").status_code == 200
+
+
+def test_guarded_recommender_client_refuses_to_change_a_recommendation(fake: FakeGcp) -> None:
+    from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
+
+    endpoints = Endpoints.from_env()
+    client = Clients(resolve_credentials(endpoints)[0], endpoints).recommender()
+    before = len(fake.requests)
+    # MarkRecommendationDismissed is a POST: refused before it leaves the machine.
+    with pytest.raises(ReadOnlyViolation, match="refused POST"):
+        client.mark_recommendation_dismissed(
+            request={"name": "projects/p/locations/l/recommenders/r/recommendations/x"}
+        )
+    assert len(fake.requests) == before
 
 
 def test_read_only_channel_refuses_a_non_read_rpc(fake: FakeGcp) -> None:

@@ -1,0 +1,206 @@
+"""The cross-check: costscan's findings beside the cloud's own advice (GCP Recommender).
+
+After the policies, per finding that Google's recommenders judge too (``COMPARED``: the
+costscan policy and the kind of advice that says the same thing), the evidence gains
+
+- ``provider_advice``: ``verdict`` and Google's recommendation, where
+  - ``agrees``: Google advises the same change on the resource;
+  - ``differs``: Google advises another change on it (a resize where costscan stops it);
+  - ``silent``: Google's recommenders were read for the project and advise nothing there;
+  - ``unavailable``: reading them failed for the project (the report's errors say why),
+    so nothing is claimed about Google's view;
+- ``provider_advice_monthly_savings``: Google's costProjection per 730-hour month (its
+  currency in ``provider_advice.currency``), beside costscan's own figure,
+
+and the detail a sentence saying so. Google's advice that no comparable costscan finding
+answers stays listed as the ``*.google-recommender`` review findings (policies/gcp.py);
+advice on a resource costscan does flag is folded into that finding's evidence instead.
+So a disagreement either way is shown: costscan's finding marked ``silent`` or
+``differs``, and Google's advice listed on its own. Nothing here changes a figure that
+counts.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.inventory import Inventory
+
+ADVICE_POLICIES: Final = frozenset(
+    {
+        "rightsizing.google-recommender",
+        "storage.google-recommender",
+        "network.google-recommender",
+        "commitments.google-recommender",
+    }
+)
+# costscan policy -> the kind of Google advice that makes the same call.
+COMPARED: Final[dict[str, str]] = {
+    "rightsizing.idle": "stop",
+    "rightsizing.overprovisioned": "resize",
+    "storage.unattached-volume": "delete",
+    "network.unused-static-address": "delete",
+}
+# Providers whose scan reads the cloud's advice, and the collector names (a prefix) whose
+# failure in a project makes the advice unavailable there.
+ADVISED_PROVIDERS: Final[dict[str, str]] = {"gcp": "recommender."}
+_KEYS: Final = ["provider", "account_id", "resource_id"]
+
+
+def checked_accounts(inv: Inventory) -> pl.DataFrame:
+    """(provider, account_id, available) for every account whose advice the scan read."""
+    prefix = ADVISED_PROVIDERS.get(inv.provider)
+    rows: list[tuple[str, str, bool]] = []
+    if prefix is not None:
+        failed = {e.account_id for e in inv.errors if e.collector.startswith(prefix)}
+        rows = [(inv.provider, a, a not in failed) for a in sorted(set(inv.accounts))]
+    return pl.DataFrame(
+        rows,
+        schema={"provider": pl.String(), "account_id": pl.String(), "_available": pl.Boolean()},
+        orient="row",
+    )
+
+
+def cross_check(findings: pl.DataFrame, inv: Inventory) -> pl.DataFrame:
+    """``findings`` with Google's verdict on each comparable one, and Google's own advice
+    only where no comparable finding answers it. Order and schema are kept."""
+    accounts = checked_accounts(inv)
+    if accounts.height == 0 or findings.height == 0:
+        return findings
+    advice = (
+        inv.frame("provider_advice")
+        if inv.has("provider_advice")
+        else schema.empty(schema.PROVIDER_ADVICE)
+    )
+    claims = pl.col("policy_id").replace_strict(COMPARED, default=None, return_dtype=pl.String)
+    comparable = findings.filter(pl.col("policy_id").is_in(list(COMPARED))).select(
+        "finding_id", *_KEYS, claims.alias("_claims")
+    )
+    best = (
+        comparable.join(advice, on=_KEYS, how="inner")
+        .with_columns((pl.col("kind") == pl.col("_claims")).alias("_same"))
+        .sort(
+            ["finding_id", "_same", "monthly_savings"],
+            descending=[False, True, True],
+            nulls_last=True,
+        )
+        .group_by("finding_id", maintain_order=True)
+        .first()
+        .select(
+            "finding_id",
+            "_same",
+            pl.col("recommender").alias("_recommender"),
+            pl.col("recommendation").alias("_recommendation"),
+            pl.col("kind").alias("_kind"),
+            pl.col("target").alias("_target"),
+            pl.col("description").alias("_description"),
+            pl.col("currency").alias("_currency"),
+            pl.col("monthly_savings").alias("_google_monthly"),
+        )
+    )
+    verdicts = (
+        comparable.join(best, on="finding_id", how="left")
+        .join(accounts, on=["provider", "account_id"], how="left")
+        .select(
+            "finding_id",
+            pl.exclude("finding_id", *_KEYS, "_claims", "_available"),
+            pl.when(pl.col("_same"))
+            .then(pl.lit("agrees"))
+            .when(pl.col("_recommendation").is_not_null())
+            .then(pl.lit("differs"))
+            .when(pl.col("_available"))
+            .then(pl.lit("silent"))
+            .when(pl.col("_available").not_())
+            .then(pl.lit("unavailable"))
+            .alias("_verdict"),
+        )
+        .filter(pl.col("_verdict").is_not_null())
+    )
+    annotated = findings.join(verdicts, on="finding_id", how="left", maintain_order="left")
+    has_verdict = pl.col("_verdict").is_not_null()
+    answered = comparable.select(_KEYS).unique()
+    folded = pl.col("policy_id").is_in(list(ADVICE_POLICIES)) & pl.struct(_KEYS).is_in(
+        answered.select(pl.struct(_KEYS)).to_series().implode()
+    )
+    return (
+        annotated.with_columns(
+            pl.when(has_verdict)
+            .then(_with_members(pl.col("evidence"), _advice_members()))
+            .otherwise(pl.col("evidence"))
+            .alias("evidence"),
+            pl.when(has_verdict)
+            .then(pl.concat_str([pl.col("detail"), _sentence()], ignore_nulls=True))
+            .otherwise(pl.col("detail"))
+            .alias("detail"),
+        )
+        .filter(~folded)
+        .select(list(schema.FINDINGS))
+    )
+
+
+def _advice_members() -> pl.Expr:
+    """The evidence members, as one JSON object's text."""
+    return pl.struct(
+        provider_advice=pl.struct(
+            source=pl.lit("Google Recommender"),
+            verdict=pl.col("_verdict"),
+            recommender=pl.col("_recommender"),
+            recommendation=pl.col("_recommendation"),
+            kind=pl.col("_kind"),
+            target=pl.col("_target"),
+            description=pl.col("_description"),
+            currency=pl.col("_currency"),
+        ),
+        provider_advice_monthly_savings=pl.col("_google_monthly"),
+    ).struct.json_encode()
+
+
+def _with_members(evidence: pl.Expr, members: pl.Expr) -> pl.Expr:
+    """``evidence`` (a JSON object's text) with ``members``' (another's) appended."""
+    inner = members.str.strip_prefix("{").str.strip_suffix("}")
+    body = evidence.str.strip_chars_end().str.strip_suffix("}")
+    return (
+        pl.when(evidence.is_null())
+        .then(members)
+        .when(body.str.strip_chars_end().str.ends_with("{"))
+        .then(pl.concat_str([body, inner, pl.lit("}")]))
+        .otherwise(pl.concat_str([body, pl.lit(","), inner, pl.lit("}")]))
+    )
+
+
+def amount(value: pl.Expr) -> pl.Expr:
+    """Money as text with two decimals (85.004 -> "85.00"), in whatever currency."""
+    cents = (value * 100).round(0).cast(pl.Int64)
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    whole = cents.abs()
+    return pl.format(
+        "{}{}.{}", sign, whole // 100, (whole % 100).cast(pl.String).str.pad_start(2, "0")
+    )
+
+
+def _sentence() -> pl.Expr:
+    google = pl.col("_google_monthly")
+    projected = (
+        pl.when(google.is_not_null())
+        .then(pl.format(" (it projects {} {} a month)", amount(google), pl.col("_currency")))
+        .otherwise(pl.lit(""))
+    )
+    verdict = pl.col("_verdict")
+    return (
+        pl.when(verdict == "agrees")
+        .then(pl.format(" Google Recommender agrees{}.", projected))
+        .when(verdict == "differs")
+        .then(
+            pl.format(
+                " Google Recommender advises otherwise: {}{}.",
+                pl.col("_description").fill_null(pl.col("_kind")).str.strip_suffix("."),
+                projected,
+            )
+        )
+        .when(verdict == "silent")
+        .then(pl.lit(" Google Recommender does not flag this resource."))
+        .otherwise(pl.lit(" Google Recommender's advice could not be read for this project."))
+    )
