@@ -16,6 +16,9 @@ Answers follow the shapes of Google's public API references:
   projects.locations.recommenders.recommendations/list)
   ``projects/P/locations/L/recommenders/R/recommendations``, pages of ``pageSize`` with
   ``nextPageToken``;
+- Cloud Billing Catalog v1 (https://cloud.google.com/billing/docs/reference/rest/v1/
+  services/list and services.skus/list): ``services`` and ``services/S/skus``, paged the
+  same way;
 - Monitoring v3 ``ListTimeSeries`` with ``metric.type``, ``resource.type`` and
   ``metric.labels.KEY`` filters, answered from hourly values seeded per aligner, paged at
   ``points_per_page`` points;
@@ -45,7 +48,9 @@ POINTS_PER_PAGE = 100_000
 COMPUTE_PREFIX = "/compute/v1/projects/"
 
 # api name (as ``deny`` takes it) for each REST route and the Monitoring RPC.
-APIS = ("compute", "storage", "cloudresourcemanager", "monitoring", "recommender")
+APIS = ("compute", "storage", "cloudresourcemanager", "monitoring", "recommender", "cloudbilling")
+COMPUTE_ENGINE_SERVICE = "6F81-5844-456A"
+SKUS = re.compile(r"^/v1/services/([^/]+)/skus$")
 RECOMMENDATIONS = re.compile(
     r"^/v1/projects/([^/]+)/locations/([^/]+)/recommenders/([^/]+)/recommendations$"
 )
@@ -114,6 +119,14 @@ class FakeGcp:
         self.points_per_page = points_per_page
         # (project or "*", api) -> (HTTP status, gRPC status name, reason, message)
         self.denied: dict[tuple[str, str], tuple[int, str, str, str]] = {}
+        # The Cloud Billing Catalog: its services, and each one's SKUs.
+        self.services: list[dict[str, Any]] = [
+            {"name": f"services/{COMPUTE_ENGINE_SERVICE}", "serviceId": COMPUTE_ENGINE_SERVICE,
+             "displayName": "Compute Engine", "businessEntityName": "businessEntities/GCP"},
+            {"name": "services/95FF-2EF5-5EA1", "serviceId": "95FF-2EF5-5EA1",
+             "displayName": "Cloud Storage", "businessEntityName": "businessEntities/GCP"},
+        ]  # fmt: skip
+        self.skus: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._lock = threading.Lock()
         self.rest_url = ""
         self.grpc_target = ""
@@ -354,6 +367,55 @@ class FakeGcp:
         p.recommendations[(location, recommender)].append(recommendation)
         return recommendation
 
+    def add_sku(
+        self, description: str, *, sku_id: str, price: float, regions: Iterable[str],
+        resource_group: str, usage_unit: str, usage_type: str = "OnDemand",
+        service: str = COMPUTE_ENGINE_SERVICE,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A catalogue SKU with one tier from 0 at ``price`` USD per ``usage_unit``."""
+        units = int(price)
+        sku = {
+            "name": f"services/{service}/skus/{sku_id}",
+            "skuId": sku_id,
+            "description": description,
+            "category": {
+                "serviceDisplayName": "Compute Engine",
+                "resourceFamily": "Compute",
+                "resourceGroup": resource_group,
+                "usageType": usage_type,
+            },
+            "serviceRegions": list(regions),
+            "pricingInfo": [
+                {
+                    "summary": "",
+                    "pricingExpression": {
+                        "usageUnit": usage_unit,
+                        "displayQuantity": 1,
+                        "tieredRates": [
+                            {
+                                "startUsageAmount": 0,
+                                "unitPrice": {
+                                    "currencyCode": "USD",
+                                    "units": str(units),
+                                    "nanos": round((price - units) * 1e9),
+                                },
+                            }
+                        ],
+                        "usageUnitDescription": "hour" if usage_unit == "h" else "gibibyte hour",
+                        "baseUnit": "s" if usage_unit == "h" else "By.s",
+                        "baseUnitDescription": "second" if usage_unit == "h" else "byte second",
+                        "baseUnitConversionFactor": 3600 if usage_unit == "h" else 3865470566400,
+                    },
+                    "currencyConversionRate": 1,
+                    "effectiveTime": "2026-09-01T00:00:00Z",
+                }
+            ],
+            "serviceProviderName": "Google",
+            "geoTaxonomy": {"type": "MULTI_REGIONAL", "regions": list(regions)},
+        }
+        self.skus[service].append(sku)
+        return sku
+
     def add_series(self, project: str, series: Series) -> None:
         self.project(project).series.append(series)
 
@@ -449,6 +511,15 @@ class FakeGcp:
                 return denial[0], _error(denial[0], denial[1], denial[2], denial[3])
             items = self.projects[project].buckets if project in self.projects else []
             return 200, _page(items, params, "storage#buckets", "items", self.page_size)
+        if path == "/v1/services" or SKUS.match(path):
+            denial = self._denial("*", "cloudbilling")
+            if denial:
+                return denial[0], _error(*denial)
+            if path == "/v1/services":
+                return 200, _token_page(self.services, params, "services", self.page_size)
+            service = path.split("/")[3]
+            skus = self.skus.get(service, [])
+            return 200, _token_page(skus, params, "skus", self.page_size)
         listed = RECOMMENDATIONS.match(path)
         if listed:
             project, location, recommender = listed.groups()

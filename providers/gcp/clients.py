@@ -2,7 +2,8 @@
 
 Every client the GCP provider makes goes through ``Clients``:
 
-- REST clients (Compute Engine, Cloud Storage, Resource Manager, Recommender) send
+- REST clients (Compute Engine, Cloud Storage, Resource Manager, Recommender, Cloud
+  Billing Catalog) send
   through a requests session with ``ReadOnlyAdapter`` mounted, which refuses any HTTP
   method but GET before a byte leaves the machine (every read these APIs offer is a GET);
 - the Cloud Monitoring client (gRPC only) sends through a channel with
@@ -270,6 +271,22 @@ class Clients:
             )
 
         return self._cached("recommender", make)
+
+    def billing_catalog(self) -> Any:
+        """A Cloud Billing Catalog REST client (services and SKUs are GETs)."""
+
+        def make() -> Any:
+            from google.cloud import billing_v1
+
+            return guard_rest_client(
+                billing_v1.CloudCatalogClient(
+                    credentials=self.credentials,
+                    transport="rest",
+                    client_options=self._client_options(),
+                )
+            )
+
+        return self._cached("billing_catalog", make)
 
     def storage(self, project: str) -> Any:
         """A Cloud Storage JSON API client for ``project`` on a guarded session."""

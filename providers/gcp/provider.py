@@ -3,7 +3,8 @@ list), each collector failing on its own.
 
 Flow: credentials (Application Default Credentials, or anonymous against an endpoint
 override), the projects (``--project``, else Resource Manager's SearchProjects, under
-``--organization`` when given), the bundled price catalogue, then one thread per project
+``--organization`` when given), the price catalogue (bundled; with ``--live-pricing`` the
+Cloud Billing Catalog's, cached, bundled for what it lacks), then one thread per project
 running the Compute Engine, Recommender, Cloud Storage and Cloud Monitoring collectors. A collector
 that fails (an API disabled in a project, a role missing) leaves a ``CollectorError`` that
 names it, and the rest of the scan goes on.
@@ -205,8 +206,6 @@ class GcpProvider(Provider):
         self.counter = monitoring.CallCounter()
 
     def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
-        from costscan.providers.pricing.gcp import bundled_gcp_prices
-
         lock = threading.Lock()
 
         def report(step: str, advance: int = 1) -> None:
@@ -228,7 +227,7 @@ class GcpProvider(Provider):
                 f"no Google Cloud project to scan{where}: pass --project P, or give the "
                 "credentials resourcemanager.projects.get on the projects (Browser role)"
             )
-        prices = bundled_gcp_prices()
+        prices = _prices(request, clients, inventory)
         inventory.add("prices", prices)
         report("prices", 1)
 
@@ -245,6 +244,25 @@ class GcpProvider(Provider):
             if project not in inventory.accounts:
                 inventory.accounts.append(project)
         return inventory
+
+
+def _prices(request: ScanRequest, clients: Clients, inventory: Inventory) -> pl.DataFrame:
+    """The bundled catalogue; with ``--live-pricing``, the Cloud Billing Catalog's rates
+    (cached) first and the bundled ones for whatever it lacks, or all of them when the
+    catalogue cannot be read (the report says why)."""
+    from costscan.providers.pricing.gcp import bundled_gcp_prices
+    from costscan.providers.pricing.gcp_catalog import live_gcp_prices
+
+    if not request.live_pricing:
+        return bundled_gcp_prices()
+    failures: tuple[type[BaseException], ...] = (*_api_errors(), OSError)
+    try:
+        return live_gcp_prices(clients.billing_catalog, request.cache_dir, request.context.now)
+    except failures as exc:
+        inventory.errors.append(
+            CollectorError("cloudbilling.services.skus.list", "*", GLOBAL, one_line(exc))
+        )
+        return bundled_gcp_prices()
 
 
 def _listed_projects(clients: Clients, organization: str | None, inventory: Inventory) -> list[str]:

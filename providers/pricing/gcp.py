@@ -143,11 +143,18 @@ def type_facts(frame: pl.DataFrame) -> pl.DataFrame:
 
 def bundled_gcp_prices(regions: Sequence[str] | None = None) -> pl.DataFrame:
     """Bundled on-demand prices of every known machine type as ``schema.PRICES``
-    (source ``bundled``): billed vCPUs × per-vCPU rate + GiB × per-GiB rate, rounded to
-    the micro-dollar as the catalogue lists rates. A region the file lacks gives no rows."""
+    (source ``bundled``). A region the file lacks gives no rows."""
     rates = compute_rates()
     if regions is not None:
         rates = rates.filter(pl.col("region").is_in(list(regions)))
+    return prices_from_rates(rates, source="bundled")
+
+
+def prices_from_rates(rates: pl.DataFrame, *, source: str) -> pl.DataFrame:
+    """Every known machine type in every series and region of ``rates`` (a compute rates
+    table: series, region, core_hour, ram_gib_hour, reference, as_of) as ``schema.PRICES``:
+    billed vCPUs × per-vCPU rate + GiB × per-GiB rate, rounded to the micro-dollar as the
+    catalogue lists rates."""
     priced = machine_types().join(rates, on="series", how="inner")
     hourly = pl.col("billed_vcpus") * pl.col("core_hour") + pl.col("memory_gib") * pl.col(
         "ram_gib_hour"
@@ -156,7 +163,7 @@ def bundled_gcp_prices(regions: Sequence[str] | None = None) -> pl.DataFrame:
         priced.with_columns(
             hourly.round(6).alias("hourly_price"),
             pl.lit("gcp").alias("provider"),
-            pl.lit("bundled").alias("source"),
+            pl.lit(source).alias("source"),
         )
     )
     return schema.conform("prices", frame)
