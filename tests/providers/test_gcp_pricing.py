@@ -154,3 +154,30 @@ def test_an_unreadable_catalogue_falls_back_to_bundled_prices_and_says_why(
     vm = inv.frame("compute").filter(pl.col("resource_name") == "api-oversized")
     assert vm["price_source"].to_list() == ["bundled"]
     assert not (tmp_path / gcp_catalog.CACHE_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("region", "machine_type", "published"),
+    [
+        # On-demand prices as SkyPilot's GCP catalog lists them (5 decimals), including types
+        # the bundled rates were not solved from.
+        ("europe-west1", "n2-standard-8", "0.42734"),
+        ("europe-west1", "n2-highcpu-32", "1.26189"),
+        ("asia-southeast1", "n2-standard-8", "0.47922"),
+        ("asia-northeast1", "n2-standard-8", "0.49835"),
+        ("asia-northeast1", "n2-highcpu-32", "1.47318"),
+        ("europe-west1", "n2d-highcpu-48", "1.64678"),
+        ("asia-southeast1", "n2d-standard-96", "5.00323"),
+        # The bundled Americas rates give the same catalog's us-central1 figures.
+        ("us-central1", "n2-standard-64", "3.10778"),
+        ("us-central1", "n2d-highcpu-64", "1.99603"),
+    ],
+)
+def test_bundled_european_and_asian_rates_give_the_published_prices(
+    region: str, machine_type: str, published: str
+) -> None:
+    from costscan.providers.pricing.gcp import bundled_gcp_prices
+
+    row = price(bundled_gcp_prices([region]), region, machine_type)
+    assert Decimal(str(row["hourly_price"])).quantize(Decimal("0.00001")) == Decimal(published)
+    assert row["source"] == "bundled"
