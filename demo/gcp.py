@@ -12,7 +12,8 @@ meets, each the twin of one in the AWS demo:
 - a 2-year-old snapshot of a disk that is gone; a reserved static address nobody uses;
 - ``costscan-demo-logs-archive``: 2 TiB in Standard, no lifecycle rule, Autoclass off;
 - a 1-year N2 commitment of 4 vCPUs and 16 GB, so part of the N2 usage is covered and
-  savings on it are counted after the discount;
+  savings on it are counted after the discount; a 1-year N2D commitment of 8 vCPUs and
+  32 GB that nothing uses (waste);
 - Google Recommender's advice, so the cross-check shows every verdict: it agrees on the
   idle VM, the over-sized VM (to another type), the orphaned disk and the unused address;
   it is silent on ``old-export``; and it advises resizing ``dev-box``, which costscan
@@ -207,6 +208,11 @@ def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
     fake.add_commitment(
         project, DEMO_REGION, "n2-commitment-1y", "GENERAL_PURPOSE_N2", vcpus=4,
         memory_gib=16, start=now - timedelta(days=200), end=now + timedelta(days=165),
+    )  # fmt: skip
+    # Bought for a migration to N2D that never happened: nothing uses it.
+    fake.add_commitment(
+        project, DEMO_REGION, "n2d-commitment-1y", "GENERAL_PURPOSE_N2D", vcpus=8,
+        memory_gib=32, start=now - timedelta(days=90), end=now + timedelta(days=275),
     )  # fmt: skip
     fake.add_bucket(project, "costscan-demo-logs-archive")
     fake.add_bucket(

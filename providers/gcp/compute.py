@@ -470,7 +470,9 @@ def commitments_frame(
     Usage per scope = the billed vCPUs (shared-core E2 types bill a fraction) and GiB of
     running, non-spot instances of the series in the region; uncovered = max(0, usage −
     committed), priced at the series' on-demand rates × 730. A CUD's utilization is the
-    lower of used/committed for vCPUs and for memory, capped at 1.
+    lower of used/committed for vCPUs and for memory, capped at 1; its
+    ``monthly_commitment`` = (vCPUs × core rate + GiB × RAM rate) × 730 × (1 − the term's
+    discount, ``gcp_prices.CUD_DISCOUNT``), ``on_demand_equivalent`` the same at on demand.
     """
     held = pl.DataFrame(
         cuds,
@@ -546,9 +548,27 @@ def commitments_frame(
         "covered_cost",
         pl.lit("compute").alias("source"),
     )
-    cud_rows = held.join(coverage.select(*scope, "_utilization"), on=scope, how="left").select(
-        pl.exclude("_vcpus", "_memory_gib", "_utilization"),
-        pl.when(active).then(pl.col("_utilization").fill_null(0.0)).alias("utilization"),
+    # What each CUD bills a month whether used or not: its vCPUs and GiB at the series'
+    # on-demand rates less the term's discount (``gcp_prices.CUD_DISCOUNT``).
+    discount = pl.col("term").replace_strict(
+        gcp_prices.CUD_DISCOUNT, default=None, return_dtype=pl.Float64
+    )
+    on_demand = (
+        pl.col("_vcpus") * pl.col("core_hour") + pl.col("_memory_gib") * pl.col("ram_gib_hour")
+    ) * HOURS_PER_MONTH
+    cud_rows = (
+        held.join(coverage.select(*scope, "_utilization"), on=scope, how="left")
+        .join(
+            rates.select("family", "region", "core_hour", "ram_gib_hour"),
+            on=["family", "region"],
+            how="left",
+        )
+        .select(
+            pl.exclude("_vcpus", "_memory_gib", "_utilization", "core_hour", "ram_gib_hour"),
+            pl.when(active).then(pl.col("_utilization").fill_null(0.0)).alias("utilization"),
+            on_demand.alias("on_demand_equivalent"),
+            (on_demand * (1.0 - discount)).alias("monthly_commitment"),
+        )
     )
     return pl.concat(
         [schema.conform("commitments", cud_rows), schema.conform("commitments", coverage_rows)],
