@@ -106,6 +106,14 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     # Advice costscan answers is folded into its finding, not listed twice.
     assert not any(p == "rightsizing.google-recommender" and n != "dev-box" for p, n in by_policy)
 
+    # The N2D commitment nothing uses: 8 vCPUs and 32 GiB at N2D rates less 37%, all of it
+    # waste, outside the savings total.
+    unused = by_policy[("commitments.gcp-unused-cud", "n2d-commitment-1y")]
+    n2d = (8 * Decimal("0.027502") + 32 * Decimal("0.003686")) * HOURS * Decimal("0.63")
+    assert money(Decimal(str(unused["monthly_savings"]))) == money(n2d)  # $155.43
+    assert unused["category"] == "waste" and not unused["counted"]
+    assert money(Decimal(str(report["summary"]["commitment_waste"]))) == money(n2d)
+
     # No AWS-only advice on GCP resources.
     assert not {f["policy_id"] for f in report["findings"]} & {
         "rightsizing.graviton",
