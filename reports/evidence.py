@@ -149,7 +149,7 @@ def percent(value: float) -> str:
         return f"{value:,.0f}%"
     if amount >= 1:
         return f"{value:.1f}%"
-    return f"{value:.2g}%" if amount >= 0.01 else f"{value:.1g}%"
+    return f"{value:#.2g}%" if amount >= 0.01 else f"{value:.1g}%"
 
 
 def byte_size(value: float) -> str:

@@ -130,7 +130,9 @@ def policies_text(rows: Sequence[PolicyRow], width: int) -> str:
     lead = id_width + family_width + action_width + 6
     count = f"{len(rows)} {'policy' if len(rows) == 1 else 'policies'}"
     lines = [
-        f"{count}; `costscan policies show ID` prints one's formula and parameters.",
+        *textwrap.wrap(
+            f"{count}; `costscan policies show ID` prints one's formula and parameters.", width
+        ),
         "",
     ]
     columns = width - lead >= MIN_COLUMN_SUMMARY

@@ -337,13 +337,11 @@ def _spot(finding: Finding) -> Remediation:
         f"--auto-scaling-group-name {_q(group or '<group>')} "
         f"--mixed-instances-policy {_q(policy)}"
     )
-    console = None
-    if _region(finding) and group:
-        r = quote(_region(finding) or "", safe="")
-        console = (
-            f"https://{r}.{AWS_CONSOLE}/ec2/home?region={r}#AutoScalingGroupDetails:id="
-            + quote(group, safe="")
-        )
+    console = (
+        _ec2_console(finding, "AutoScalingGroupDetails:id=" + quote(group, safe=""))
+        if group
+        else _ec2_console(finding, "AutoScalingGroups:")
+    )
     return Remediation(
         change=f"Run Auto Scaling group {group or _label(finding)} on spot",
         cli=cli,

@@ -880,3 +880,76 @@ def test_every_resource_type_is_in_the_vocabulary_and_maps_to_a_service() -> Non
     # Each shows as a readable service name, never the raw snake_case type.
     assert not set(shown.to_list()) & vocabulary
     assert all(re.search(r"[A-Z]", name) for name in shown.to_list())
+
+
+# --- the HTML's summary pieces --------------------------------------------------------------
+
+
+def test_what_each_finding_adds_sums_to_every_category_total_of_the_summary() -> None:
+    from costscan.reports.html import CONTRIBUTIONS, filter_totals
+    from tests.reports.test_ranking import finding, ranked
+
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 100.0, 100.0),
+        finding("i-1", "rightsizing.graviton", "resize", 100.0, 20.0),  # an alternative
+        finding("i-2", "commitments.expiring", "configure", 50.0, 30.0,
+                family="commitments", category="cost_avoidance"),
+        finding("i-3", "storage.tiering", "configure", 40.0, 12.0,
+                family="storage", confidence=0.3),  # under the floor: possible
+        finding("sp-1", "commitments.underused", "configure", 80.0, 25.0,
+                family="commitments", category="waste"),
+        finding("i-4", "rightsizing.overprovisioned", "resize", 60.0, 0.0,
+                deferred_monthly_savings=18.0, category="deferred"),
+    )  # fmt: skip
+    totals = filter_totals(out.findings)
+    assert set(totals) == set(CONTRIBUTIONS)
+    for key, value in totals.items():
+        assert value == pytest.approx(out.summary[key], abs=0.005), key
+    # Worked by hand: the idle instance is the only saving; 30 avoided; 12 possible;
+    # 25 wasted; 18 deferred.
+    assert totals == pytest.approx(
+        {
+            "monthly_savings": 100.0,
+            "cost_avoidance": 30.0,
+            "possible_monthly_savings": 12.0,
+            "commitment_waste": 25.0,
+            "deferred_monthly_savings": 18.0,
+        }
+    )
+
+
+def test_charts_are_sorted_and_a_chart_of_one_bar_is_left_out() -> None:
+    from costscan.reports.html import charts
+
+    report = sample_report()
+    drawn = {chart.title: chart for chart in charts(report, report.findings)}
+    family = [bar.value for bar in drawn["Monthly savings by family"].bars]
+    assert family == sorted(family, reverse=True) == [400.0, 180.21, 140.16, 56.0, 50.0, 34.5]
+    assert drawn["Monthly savings by family"].bars[0].percent == 100.0
+    assert drawn["Monthly savings by family"].bars[-1].percent == 8.6  # 34.5 / 400
+    one_account = report.findings.with_columns(pl.lit("111111111111").alias("account_id"))
+    titles = [chart.title for chart in charts(report, one_account)]
+    assert "Monthly savings by account" not in titles
+
+
+def test_the_headline_gives_savings_as_a_share_of_the_monthly_bill() -> None:
+    from costscan.reports.html import spend_share
+
+    # $48,210.55 billed over 28 days is $48,210.55 × 730 / 672 = $52,371.76 a 730-hour
+    # month; $860.87 of it is 1.64%.
+    assert spend_share(SAMPLE_SUMMARY_FOR_SHARE) == "1.6%"
+    page = HtmlRenderer().render(sample_report()).decode()
+    assert "about 1.6% of the monthly bill" in page
+    assert spend_share({**SAMPLE_SUMMARY_FOR_SHARE, "spend": None}) is None
+
+
+SAMPLE_SUMMARY_FOR_SHARE = sample_report().summary
+
+
+def test_the_top_changes_are_the_best_counted_findings_in_plain_words() -> None:
+    from costscan.reports.html import top_changes
+
+    top = top_changes(sample_report().findings, "USD")
+    assert [t.rank for t in top] == [1, 2, 3, 4, 5]
+    assert top[2].change == "Stop batch-runner-old (i-0a1b00000000001): idle over the lookback"
+    assert (top[2].net, top[2].effort, top[2].risk) == ("$140.16", "0.5 h of work", "low risk")
