@@ -107,7 +107,7 @@ def test_the_sort_columns_come_from_the_evidence_or_the_policy_name() -> None:
             "candidate": {"instance_type": "r5.xlarge"},
             "cpu": {"p99_percent": 9.08},
         },
-    ) == {  # fmt: skip
+    ) == {
         "current_type": "m5.4xlarge",
         "target_type": "r5.xlarge",
         "size_gb": None,
