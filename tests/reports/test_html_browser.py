@@ -193,7 +193,7 @@ def test_expanding_a_row_shows_its_evidence_and_recommendation(sample_page: Open
     text = detail.inner_text()
     # The evidence as labelled figures with units, not JSON.
     assert "CPU max pct" not in text and "cpu_max_pct" not in text
-    assert "CPU max\n0.6%" in text and "Lookback hours\n336 h" in text
+    assert "CPU max\n0.60%" in text and "Lookback hours\n336 h" in text
     assert "Stop or terminate batch-runner-old." in text
     assert "Stop batch-runner-old (i-0a1b00000000001): idle over the lookback" in text
     assert "aws ec2 stop-instances --region us-east-1 --instance-ids i-0a1b00000000001" in text
