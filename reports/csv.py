@@ -61,33 +61,27 @@ def neutralize(column: str) -> pl.Expr:
 
 def _extra_columns(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
     """The currency, the flattened evidence and the remediation of each row."""
-    rows: dict[str, list[object]] = {name: [] for name in (*SORT_COLUMNS, *REMEDIATION_COLUMNS)}
+    flattened = frame.select(
+        pl.col("finding_id")
+        .replace_strict(report.currencies, default=report.run.currency, return_dtype=pl.String)
+        .alias("currency"),
+        *evidence_text.sort_column_exprs(pl.col("evidence"), pl.col("policy_id")),
+    )
+    fixes: dict[str, list[str | None]] = {name: [] for name in REMEDIATION_COLUMNS}
     for record in frame.select(
-        "finding_id", "provider", "policy_id", "action", "resource_id", "resource_name",
-        "resource_type", "region", "title", "recommendation", "net_monthly_savings",
+        "provider", "policy_id", "action", "resource_id", "resource_name", "resource_type",
+        "region", "title", "recommendation", "net_monthly_savings",
         "monthly_savings_before_discounts", "member_count", "evidence", "members",
     ).iter_rows(named=True):  # fmt: skip
         record["evidence"] = parse_evidence(record["evidence"])
         record["members"] = parse_members(record["members"])
-        rows["currency"].append(report.currency_of(record["finding_id"]))
-        for key, value in evidence_text.sort_columns(
-            record["policy_id"], record["evidence"]
-        ).items():
-            rows[key].append(value)
         fix = remediation(record)
-        rows["change"].append(fix.change)
-        rows["aws_cli"].append(fix.cli)
-        rows["terraform"].append(fix.terraform)
-        rows["console_url"].append(fix.console_url)
-    types = {
-        "size_gb": pl.Float64(),
-        "cpu_p99_percent": pl.Float64(),
-    }
-    return pl.DataFrame(
-        {
-            name: pl.Series(name, values, dtype=types.get(name, pl.String()))
-            for name, values in rows.items()
-        }
+        fixes["change"].append(fix.change)
+        fixes["aws_cli"].append(fix.cli)
+        fixes["terraform"].append(fix.terraform)
+        fixes["console_url"].append(fix.console_url)
+    return flattened.with_columns(
+        pl.Series(name, values, dtype=pl.String) for name, values in fixes.items()
     )
 
 

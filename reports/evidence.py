@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
+
 DASH = "—"
 # The section of a grouped finding's figures that are one member's.
 EXAMPLE = "One member, for example"
@@ -403,16 +405,10 @@ def find_text(evidence: Mapping[str, Any] | None, *paths: str) -> str | None:
     return None
 
 
-# The columns a spreadsheet sorts by, read from the evidence of any policy that has them.
-SORT_COLUMNS: tuple[str, ...] = ("current_type", "target_type", "size_gb", "cpu_p99_percent")
-
-
-def sort_columns(policy_id: str | None, evidence: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The current and target type, the size and the p99 CPU a finding's evidence holds
-    (a grouped finding's example member's), or None each. A policy named ``x-to-y``
-    (``storage.gp2-to-gp3``) moves from type x to type y."""
-    current = find_text(
-        evidence,
+# The columns a spreadsheet sorts by, and where in any policy's evidence (or a grouped
+# finding's example member's) each is found, first match winning.
+SORT_PATHS: dict[str, tuple[str, ...]] = {
+    "current_type": (
         "current.instance_type",
         "price.instance_type",
         "on_demand.instance_type",
@@ -420,21 +416,48 @@ def sort_columns(policy_id: str | None, evidence: Mapping[str, Any] | None) -> d
         "volume_type",
         "storage_class",
         "log_class",
+    ),
+    "target_type": ("candidate.instance_type", "next_size.instance_type", "chosen_target"),
+    "size_gb": ("size_gb",),
+    "cpu_p99_percent": ("cpu.p99_percent",),
+}
+SORT_COLUMNS: tuple[str, ...] = tuple(SORT_PATHS)
+_NUMERIC_SORT_COLUMNS = {"size_gb", "cpu_p99_percent"}
+# A policy named ``x-to-y`` (``storage.gp2-to-gp3``) moves from type x to type y.
+_MOVE = r"\.([a-z0-9]+)-to-([a-z0-9]+)$"
+
+
+def sort_column_exprs(evidence: pl.Expr, policy_id: pl.Expr) -> list[pl.Expr]:
+    """The sort columns of every row at once, read from the evidence's JSON text."""
+    out = []
+    for name, paths in SORT_PATHS.items():
+        candidates = [
+            evidence.str.json_path_match(f"$.{root}{path}")
+            for path in paths
+            for root in ("", "example.")
+        ]
+        if name == "current_type":
+            candidates.append(policy_id.str.extract(_MOVE, 1))
+        elif name == "target_type":
+            candidates.append(policy_id.str.extract(_MOVE, 2))
+        column = pl.coalesce(candidates)
+        if name in _NUMERIC_SORT_COLUMNS:
+            column = column.cast(pl.Float64, strict=False)
+        out.append(column.alias(name))
+    return out
+
+
+def sort_columns(policy_id: str | None, evidence: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The sort columns of one finding (its evidence as an object)."""
+    import json
+
+    frame = pl.DataFrame(
+        {"policy_id": [policy_id], "evidence": [json.dumps(evidence or {})]},
+        schema={"policy_id": pl.String(), "evidence": pl.String()},
     )
-    target = find_text(
-        evidence, "candidate.instance_type", "next_size.instance_type", "chosen_target"
+    return frame.select(sort_column_exprs(pl.col("evidence"), pl.col("policy_id"))).row(
+        0, named=True
     )
-    name = (policy_id or "").rsplit(".", 1)[-1]
-    if "-to-" in name:
-        source, _, destination = name.partition("-to-")
-        current = current or source
-        target = target or destination
-    return {
-        "current_type": current,
-        "target_type": target,
-        "size_gb": find_number(evidence, "size_gb"),
-        "cpu_p99_percent": find_number(evidence, "cpu.p99_percent"),
-    }
 
 
 def cpu_lines(evidence: Mapping[str, Any] | None) -> dict[str, float | None]:

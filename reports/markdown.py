@@ -501,8 +501,13 @@ def _family_tables(
         str(f) for f in present if f not in FAMILIES
     )
     tables = [_Table(["### Every other finding, by family"], [], 0, "finding", [])]
+    # The families share one budget: rows past ``row_cap`` in all could never fit, so they
+    # are not formatted (each family still gets the floor ``_fit`` guarantees).
+    remaining = row_cap
     for name in names:
         part = rest.filter(pl.col("family") == name)
+        formatted = min(part.height, max(remaining, MIN_ROWS_PER_TABLE))
+        remaining -= formatted
         counted = by_family.get(name, {}).get("monthly_savings")
         total = f", {money_cell(counted, currency)}/month counted" if counted else ""
         heading = [
@@ -524,7 +529,7 @@ def _family_tables(
                     escape(f["risk"]),
                 ]
             )
-            for f in part.head(row_cap).iter_rows(named=True)
+            for f in part.head(formatted).iter_rows(named=True)
         ]
         after = ["", "</details>"]
         tables.append(_Table(heading, rows, part.height, "finding", after))
