@@ -194,6 +194,19 @@ def has_local_disk(family: pl.Expr) -> pl.Expr:
     return family.str.extract(r"^[a-z]+\d+([a-z-]*)", 1).str.contains("d").fill_null(False)
 
 
+def catalogue_or_derived() -> list[pl.Expr]:
+    """``instance_class``, ``generation`` and ``local_disk`` as the provider's catalogue
+    states them (GCP fills them: n2-standard-8 is class standard, generation 2), derived
+    from the AWS-style family name where it leaves them null."""
+    return [
+        pl.coalesce(pl.col("instance_class"), instance_class(pl.col("family"))).alias(
+            "instance_class"
+        ),
+        pl.coalesce(pl.col("generation"), generation(pl.col("family"))).alias("generation"),
+        pl.coalesce(pl.col("local_disk"), has_local_disk(pl.col("family"))).alias("local_disk"),
+    ]
+
+
 def instance_types(inv: InventoryView) -> pl.LazyFrame:
     """The price catalogue, one row per (provider, region, instance_type), with derived facts.
 
@@ -211,9 +224,7 @@ def instance_types(inv: InventoryView) -> pl.LazyFrame:
         .sort("_rank", "hourly_price", "instance_type", nulls_last=True)
         .unique(subset=["provider", "region", "instance_type"], keep="first", maintain_order=True)
         .with_columns(
-            instance_class(pl.col("family")).alias("instance_class"),
-            generation(pl.col("family")).alias("generation"),
-            has_local_disk(pl.col("family")).alias("local_disk"),
+            *catalogue_or_derived(),
             pl.col("burstable").fill_null(False),
             pl.col("current_generation").fill_null(True),
         )
@@ -281,9 +292,7 @@ def running_instances(inv: InventoryView) -> pl.LazyFrame:
             pl.col("current_generation").fill_null(True),
         )
         .with_columns(
-            instance_class(pl.col("family")).alias("instance_class"),
-            generation(pl.col("family")).alias("generation"),
-            has_local_disk(pl.col("family")).alias("local_disk"),
+            *catalogue_or_derived(),
         )
         .filter(pl.col("hourly_price").is_not_null() & (pl.col("hourly_price") > 0))
         .drop("_type_vcpus", "_type_memory_gib", "_type_architecture", "_type_hourly_price")

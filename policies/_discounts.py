@@ -1,4 +1,5 @@
-"""What the account's existing commitments do to a saving on EC2: savings after discounts.
+"""What the account's existing commitments do to a saving on EC2 and Compute Engine: savings
+after discounts.
 
 AWS applies reserved instances and savings plans to matching usage hour by hour, wherever
 it runs in their scope, not to one instance:
@@ -8,7 +9,11 @@ it runs in their scope, not to one instance:
   (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/apply_ri.html);
 - an EC2 Instance Savings Plan to its family in its region; a Compute Savings Plan to all
   EC2 usage of the account (https://docs.aws.amazon.com/savingsplans/latest/userguide/
-  sp-applying.html).
+  sp-applying.html);
+- on Compute Engine, a resource-based committed use discount (``kind="cud"``) to the vCPUs
+  and memory of its machine series in its region (scope ``cud|project|region|series``),
+  whose uncovered on-demand cost the GCP provider computes from the running instances
+  (``kind="coverage"``, ``covered_by="cud"`` rows).
 
 So cutting usage in a scope a commitment covers lowers the bill only by the on-demand
 usage left uncovered in that scope (the commitment moves onto it); beyond that, the
@@ -60,7 +65,12 @@ def held_commitments(inv: InventoryView) -> pl.LazyFrame:
 
 
 def _family(instance_type: pl.Expr) -> pl.Expr:
-    return instance_type.str.extract(r"^([^.]+)\.", 1)
+    """The family a commitment scope is per: EC2's before the dot (m5 of m5.xlarge), a
+    Compute Engine series before the first dash (n2 of n2-standard-8)."""
+    return pl.coalesce(
+        instance_type.str.extract(r"^([^.]+)\.", 1),
+        instance_type.str.extract(r"^([a-z0-9]+)-", 1),
+    )
 
 
 def active_commitments(inv: InventoryView) -> pl.LazyFrame:
@@ -86,18 +96,30 @@ def active_commitments(inv: InventoryView) -> pl.LazyFrame:
         .then(pl.lit("sp_family"))
         .otherwise(None)
     )
-    return (
+    held = (
         held_commitments(inv)
         .filter(active)
         .with_columns(scope_kind.alias("scope_kind"), family.alias("scope_family"))
         .filter(pl.col("scope_kind").is_not_null())
     )
+    # A resource-based committed use discount applies to the vCPUs and memory of its
+    # machine series in its region, in every project that shares it
+    # (https://cloud.google.com/compute/docs/instances/committed-use-discounts-overview).
+    cuds = (
+        inv.lazy("commitments")
+        .filter((pl.col("kind") == "cud") & active)
+        .with_columns(
+            pl.lit("cud_family").alias("scope_kind"), pl.col("family").alias("scope_family")
+        )
+    )
+    return pl.concat([held, cuds.select(held.collect_schema().names())], how="vertical")
 
 
-def _pools(inv: InventoryView) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _pools(inv: InventoryView) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
     """Monthly on-demand cost no commitment covers, from Cost Explorer's coverage: per
     account, region and instance type (reservation coverage) and per account, region and
-    family (savings plan coverage)."""
+    family (savings plan coverage); for GCP, per project, region and machine series (the
+    provider's own coverage of resource-based CUDs)."""
     coverage = inv.lazy("commitments").filter(pl.col("kind") == "coverage")
     by_type = (
         coverage.filter(pl.col("covered_by") == "ri")
@@ -110,7 +132,12 @@ def _pools(inv: InventoryView) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         .group_by("provider", "account_id", "region", pl.col("family").alias("scope_family"))
         .agg(pl.col("on_demand_cost").sum().alias("_on_demand"))
     )
-    return by_type, by_family
+    by_series = (
+        coverage.filter(pl.col("covered_by") == "cud")
+        .group_by("provider", "account_id", "region", pl.col("family").alias("scope_family"))
+        .agg(pl.col("on_demand_cost").sum().alias("_on_demand"))
+    )
+    return by_type, by_family, by_series
 
 
 def commitment_context(inv: InventoryView, types: pl.LazyFrame) -> pl.LazyFrame:
@@ -125,7 +152,7 @@ def commitment_context(inv: InventoryView, types: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(_family(pl.col("instance_type")).alias("scope_family"))
     )
     held = active_commitments(inv)
-    by_type, by_family = _pools(inv)
+    by_type, by_family, by_series = _pools(inv)
     used = pl.col("utilization").fill_null(1.0)
     scope_facts = held.group_by(
         "provider", "account_id", "region", "instance_type", "scope_kind", "scope_family"
@@ -158,12 +185,15 @@ def commitment_context(inv: InventoryView, types: pl.LazyFrame) -> pl.LazyFrame:
                 by_family.group_by(account).agg(pl.col("_on_demand").sum()), on=account,
                 how="left",
             ),
+            covering("cud_family", in_family).join(by_series, on=in_family, how="left"),
         ],
         how="diagonal_relaxed",
     )  # fmt: skip
     scope_key = (
         pl.when(pl.col("_kind") == "sp_compute")
         .then(pl.concat_str([pl.lit("sp"), "account_id"], separator="|"))
+        .when(pl.col("_kind") == "cud_family")
+        .then(pl.concat_str([pl.lit("cud"), "account_id", "region", "scope_family"], separator="|"))
         .when(pl.col("_kind") == "ri_type")
         .then(pl.concat_str([pl.lit("ri"), "account_id", "region", "instance_type"], separator="|"))
         .otherwise(
@@ -185,7 +215,10 @@ def commitment_context(inv: InventoryView, types: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_underused").any().alias("scope_underused"),
         # A reservation or an EC2 Instance plan covers one family (or type): usage moved to
         # another leaves it; a Compute Savings Plan covers any family.
-        pl.col("_kind").is_in(["ri_family", "sp_family"]).any().alias("scope_binds_family"),
+        pl.col("_kind")
+        .is_in(["ri_family", "sp_family", "cud_family"])
+        .any()
+        .alias("scope_binds_family"),
         (pl.col("_kind") == "ri_type").any().alias("scope_binds_type"),
     )
 

@@ -41,7 +41,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH
-from costscan.scanner.contracts.vocab import Category, Change, provider_of
+from costscan.scanner.contracts.vocab import Category, Change, CloudProvider, provider_of
 
 ON_DEMAND = "on-demand"
 _TRUTHY = ("true", "yes", "1", "y")
@@ -128,7 +128,10 @@ def compute_commitment(inv: InventoryView, p: ComputeCommitmentParams) -> pl.Laz
     steady = (
         running_instances(inv)
         .filter(
-            (pl.col("lifecycle").str.to_lowercase() == ON_DEMAND)
+            # Savings plans and reserved instances are EC2's; Compute Engine's committed use
+            # discounts price differently and have no twin here yet.
+            (pl.col("provider") == CloudProvider.AWS)
+            & (pl.col("lifecycle").str.to_lowercase() == ON_DEMAND)
             & (pl.lit(p.include_group_members) | ~in_group)
             & (
                 pl.col("launch_time").is_null()
@@ -307,8 +310,11 @@ def spot(inv: InventoryView, p: SpotParams) -> pl.LazyFrame:
     on-demand and spot
     (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups.html).
     """
+    # EC2 Auto Scaling groups and spot prices; a managed instance group on Spot VMs would
+    # need a twin of its own.
     members = running_instances(inv).filter(
-        (pl.col("lifecycle").str.to_lowercase() == ON_DEMAND)
+        (pl.col("provider") == CloudProvider.AWS)
+        & (pl.col("lifecycle").str.to_lowercase() == ON_DEMAND)
         & pl.col("group").is_not_null()
         & (pl.col("group") != "")
     )

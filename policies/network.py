@@ -231,6 +231,66 @@ def idle_elastic_ip(inv: InventoryView, p: IdleElasticIpParams) -> pl.LazyFrame:
 
 
 @dataclass(frozen=True)
+class UnusedStaticAddressParams:
+    confidence: float = 0.95
+    # A price from another region (us-central1) standing in for this one lowers confidence.
+    fallback_price_factor: float = 0.85
+
+
+@policy(
+    id="network.unused-static-address",
+    family="network",
+    action="remove",
+    title="Reserved static external address in use by nothing: release it",
+    needs=("network_idle",),
+    effort_hours=0.25,
+    risk="low",
+    performance="neutral",
+    change=Change.DELETE_NETWORK_RESOURCE,
+    formula=f"monthly_savings = hourly_price × {HOURS_PER_MONTH:g}",
+)
+def unused_static_address(inv: InventoryView, p: UnusedStaticAddressParams) -> pl.LazyFrame:
+    """Compute Engine static external IP addresses reserved but used by nothing (status
+    RESERVED): the twin of ``network.idle-elastic-ip``.
+
+    Google charges a static external IPv4 address that is reserved but not in use by the
+    hour; it serves nothing, so all of it is waste.
+
+    Saving formula: monthly_savings = hourly_price × 730.
+
+    Sources: Google's VPC pricing, "Static and ephemeral IP addresses"
+    (https://cloud.google.com/vpc/network-pricing#ipaddress); Recommender's idle IP address
+    recommender flags the same addresses
+    (https://cloud.google.com/compute/docs/ip-addresses/reserve-static-external-ip-address#view-recommendations).
+    """
+    rows = _idle_rows(inv, "static_address").filter(pl.col("attached") == False)  # noqa: E712
+    monthly = pl.col("hourly_price") * HOURS_PER_MONTH
+    return findings(
+        rows,
+        detail=pl.format(
+            "Static address {} is reserved, used by no resource, and costs {} a month.",
+            pl.col("resource_name"),
+            money(monthly),
+        ),
+        recommendation=pl.format(
+            "Release {} (gcloud compute addresses delete) unless a DNS record or "
+            "allow-list needs it.",
+            pl.col("resource_id"),
+        ),
+        current_monthly_cost=monthly,
+        monthly_savings=monthly,
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            hourly_price=pl.col("hourly_price"),
+            price_region=pl.col("price_region"),
+            price_reference=pl.col("price_reference"),
+            in_use=pl.col("attached"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class IdleNatGatewayParams:
     # AWS Compute Optimizer calls a NAT gateway idle when it carried no traffic over its
     # lookback (https://docs.aws.amazon.com/compute-optimizer/latest/ug/idle-resources.html);

@@ -44,7 +44,7 @@ from costscan.policies._discounts import (
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH
-from costscan.scanner.contracts.vocab import Change, provider_of
+from costscan.scanner.contracts.vocab import Change, CloudProvider, provider_of
 
 # Graviton moves go from this architecture to that one (schema.COMPUTE's vocabulary).
 X86_64 = "x86_64"
@@ -560,8 +560,11 @@ def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
     ``cpuVendorArchitectures`` preference
     (https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_RecommendationPreferences.html).
     """
+    # Graviton is EC2's; Compute Engine's Arm series (T2A, C4A) would need a twin of its own.
     instances = running_instances(inv).filter(
-        (pl.col("architecture") == X86_64) & pl.col("vcpus").is_not_null()
+        (pl.col("provider") == CloudProvider.AWS)
+        & (pl.col("architecture") == X86_64)
+        & pl.col("vcpus").is_not_null()
     )
     arm = candidate_types(inv).filter(
         (pl.col("cand_architecture") == ARM64) & pl.col("cand_current_generation")
@@ -780,6 +783,9 @@ def underprovisioned(inv: InventoryView, p: UnderprovisionedParams) -> pl.LazyFr
         current_monthly_cost=monthly(pl.col("hourly_price")),
         monthly_savings=pl.lit(0.0),
         added_monthly_cost=added,
+        # The load per vCPU the next size takes off (16 vCPU from 8: half), what ranking
+        # weighs per added dollar among investments.
+        performance_gain=(1.0 - pl.col("vcpus") / pl.col("cand_vcpus")).clip(lower_bound=0.0),
         confidence=pl.when(pl.col("cpu_hours") < p.min_hours)
         .then(pl.lit(p.confidence_short_history))
         .otherwise(pl.lit(p.confidence)),
@@ -840,6 +846,8 @@ TRANSFER_UNIT_PATTERN = (
     r"kilobyte|megabyte|gigabyte|terabyte|kibibyte|mebibyte|gibibyte|tebibyte)s?$"
 )
 USAGE_CHARGE_CATEGORY = "Usage"
+# FOCUS PricingCategory of usage a commitment discount pays for.
+COMMITTED_PRICING = "Committed"
 
 
 @dataclass(frozen=True)
@@ -909,9 +917,11 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
     Flagged: billed-hour share at or above ``min_billed_hour_share`` and usage per billed
     hour under ``max_quantity_per_hour``.
 
-    Saving formula: monthly_savings = current_monthly_cost = (sum of EffectiveCost, or
-    BilledCost where EffectiveCost is null, over its Usage rows) / billed hours × 730:
-    removing it stops the whole charge. price_source is "billing".
+    Saving formula: current_monthly_cost = (sum of EffectiveCost, or BilledCost where
+    EffectiveCost is null, over its Usage rows) / billed hours × 730: removing it stops
+    the whole charge, except what a commitment pays for (FOCUS PricingCategory
+    "Committed"), which stays on the bill until the commitment ends: monthly_savings =
+    current × (1 − committed share), the rest deferred. price_source is "billing".
 
     Sources: AWS Trusted Advisor's idle-resource checks (idle load balancers: under 100
     requests a day over 7 days; https://docs.aws.amazon.com/awssupport/latest/user/cost-optimization-checks.html);
@@ -931,6 +941,11 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
             pl.col("first_start").min(),
             pl.col("last_end").max(),
             pl.col("cost").sum(),
+            # Usage a commitment pays for keeps being paid until the commitment ends.
+            pl.col("cost")
+            .filter(pl.col("PricingCategory") == COMMITTED_PRICING)
+            .sum()
+            .alias("committed_cost"),
             pl.col("quantity").sum(),
             pl.col("line_items").sum(),
             # Coalesced after aggregation, not per line item, for the same reason.
@@ -976,6 +991,7 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
             pl.col("first_start").min(),
             pl.col("last_end").max(),
             pl.col("cost").sum(),
+            pl.col("committed_cost").sum(),
             pl.col("quantity").filter(pl.col("_metered")).sum().alias("metered_quantity"),
             pl.col("line_items").filter(pl.col("_metered")).sum().alias("metered_line_items"),
             pl.col("unit")
@@ -1012,7 +1028,14 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
             per_hour.alias("_per_hour"),
             monthly(pl.col("cost") / pl.col("billed_hours")).alias("_cost_monthly"),
         )
-        .with_columns(cents_down(pl.col("_cost_monthly")).alias("_monthly"))
+        .with_columns(
+            cents_down(pl.col("_cost_monthly")).alias("_monthly"),
+            (pl.col("committed_cost") / pl.col("cost"))
+            .fill_nan(0.0)
+            .fill_null(0.0)
+            .clip(0.0, 1.0)
+            .alias("_committed_share"),
+        )
         .filter(pl.col("_monthly") > 0)
     )
     provider = provider_of(pl.col("provider_name"))
@@ -1042,7 +1065,10 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
             money_in(saving, currency),
         ),
         current_monthly_cost=pl.col("_cost_monthly"),
-        monthly_savings=saving,
+        monthly_savings_before_discounts=saving,
+        # The part a commitment pays for stays on the bill until the commitment ends.
+        monthly_savings=cents_down(saving * (1.0 - pl.col("_committed_share"))),
+        deferred_monthly_savings=saving - cents_down(saving * (1.0 - pl.col("_committed_share"))),
         confidence=pl.lit(p.confidence),
         price_source=pl.lit("billing"),
         evidence=evidence(
@@ -1056,6 +1082,7 @@ def billing_idle(inv: InventoryView, p: BillingIdleParams) -> pl.LazyFrame:
                 last_charge=pl.col("last_end").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
                 line_items=pl.col("line_items"),
                 own_line_items=pl.col("_own_items"),
+                committed_share=pl.col("_committed_share"),
                 currency=pl.lit(currency),
             ),
             usage=pl.struct(

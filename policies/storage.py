@@ -26,7 +26,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import BYTES_PER_GIB as GIB
-from costscan.scanner.contracts.vocab import Change
+from costscan.scanner.contracts.vocab import Change, CloudProvider
 
 KIB = 1024.0
 # The EBS pricing page: https://aws.amazon.com/ebs/pricing/
@@ -150,7 +150,7 @@ def _volume_removal(
     id="storage.unattached-volume",
     family="storage",
     action="remove",
-    title="Unattached EBS volume: snapshot and delete",
+    title="Unattached disk volume: snapshot and delete",
     needs=("volumes",),
     effort_hours=0.5,
     risk="low",
@@ -552,7 +552,7 @@ class StaleSnapshotParams:
     id="storage.stale-snapshot",
     family="storage",
     action="remove",
-    title="Old or orphaned EBS snapshot",
+    title="Old or orphaned disk snapshot",
     needs=("snapshots",),
     effort_hours=0.25,
     risk="low",
@@ -650,8 +650,12 @@ class BucketTieringParams:
     fallback_price_factor: float = 0.8
 
 
-def _bucket_totals(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
-    """One row per bucket: Standard bytes and objects, the prices, and the tiering options.
+def _bucket_totals(
+    inv: InventoryView, p: BucketTieringParams, provider: str = CloudProvider.AWS
+) -> pl.LazyFrame:
+    """One row per bucket of ``provider``: Standard bytes and objects, the prices, and the
+    tiering options (for S3 below; ``gcs_bucket_without_lifecycle`` reads the same columns
+    as Nearline and Autoclass).
 
     Options for the cold Standard share (``cold_fraction`` of Standard bytes):
     - lifecycle to Standard-IA after ``transition_days``: saving = cold bytes × (Standard -
@@ -662,7 +666,7 @@ def _bucket_totals(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
       added = every object of 128 KB or more / 1,000 × monitoring fee.
     The better net option is chosen; the other goes to the evidence.
     """
-    rows = inv.lazy("buckets")
+    rows = inv.lazy("buckets").filter(pl.col("provider") == provider)
     standard = pl.col("storage_class") == STANDARD
     cost = pl.col("bytes").fill_null(0.0) / GIB * pl.col("price_gb_month").fill_null(0.0)
     per_bucket = rows.group_by("provider", "account_id", "region", "resource_id").agg(
@@ -1026,5 +1030,121 @@ def incomplete_multipart_uploads(inv: InventoryView, p: IncompleteUploadsParams)
             standard_price_gb_month=pl.col("price_standard_gb_month"),
             price_region=pl.col("price_region"),
             price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- Cloud Storage
+
+# Nearline bills 30 days at least and Autoclass moves an object to Nearline after 30 days
+# without access; objects under 128 KiB stay in Standard under Autoclass and pay no
+# management fee. https://cloud.google.com/storage/docs/storage-classes,
+# https://cloud.google.com/storage/docs/autoclass
+GCS_TIER_FORMULA = (
+    "monthly_savings = standard_bytes × cold_fraction / GiB × (Standard - Nearline per-GB); "
+    "Autoclass adds objects / 1000 × management fee a month and no transition charge; a "
+    "lifecycle SetStorageClass costs objects moved / 1000 × Nearline Class A price once "
+    "(upfront); 0 when the average object is under 128 KiB"
+)
+
+
+@policy(
+    id="storage.gcs-bucket-without-lifecycle",
+    family="storage",
+    action="configure",
+    title="Cloud Storage bucket without lifecycle rules or Autoclass",
+    needs=("buckets",),
+    effort_hours=1.0,
+    risk="low",
+    performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
+    formula=GCS_TIER_FORMULA,
+)
+def gcs_bucket_without_lifecycle(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
+    """Cloud Storage buckets with no lifecycle rule and Autoclass off: the twin of
+    ``storage.bucket-without-lifecycle`` for GCS storage classes.
+
+    The cold share of Standard bytes (``cold_fraction``) moves to Nearline, either by a
+    lifecycle rule (SetStorageClass NEARLINE at ``transition_days``, Nearline's 30-day
+    minimum) or by Autoclass, whichever nets more; the other is in the evidence. Autoclass
+    charges a management fee per 1,000 objects and no transition; the rule pays one Class
+    A operation per object moved. Buckets of objects averaging under 128 KiB get no saving
+    (Autoclass keeps them in Standard; the same line as the S3 policy).
+
+    Saving formula: see GCS_TIER_FORMULA: monthly_savings = standard_bytes × cold_fraction
+    / GiB × (Standard − Nearline per-GB); added_monthly_cost = objects / 1,000 × Autoclass
+    fee (when chosen); upfront_cost = objects moved / 1,000 × Nearline Class A price (the
+    rule). Bytes by class come from Cloud Monitoring's
+    ``storage.googleapis.com/storage/total_bytes``. Confidence is low: access patterns are
+    unknown.
+
+    Sources: Google's Cloud Storage cost guidance (lifecycle management and Autoclass,
+    https://cloud.google.com/storage/docs/lifecycle, https://cloud.google.com/storage/docs/autoclass);
+    prices from https://cloud.google.com/storage/pricing.
+    """
+    totals = _bucket_totals(inv, p, CloudProvider.GCP)
+    autoclass = pl.col("use_it")
+    flagged = totals.filter(
+        pl.col("has_lifecycle").eq(False) & pl.col("intelligent_tiering").ne(True)
+    ).with_columns(
+        pl.when(autoclass)
+        .then(pl.lit("Autoclass"))
+        .otherwise(pl.lit("NEARLINE"))
+        .alias("tier_target"),
+        # Autoclass charges no transition.
+        pl.when(autoclass).then(0.0).otherwise(pl.col("ia_upfront")).alias("tier_upfront"),
+    )
+    net = pl.col("tier_saving") - pl.col("tier_added")
+    return findings(
+        flagged,
+        detail=pl.format(
+            "Bucket {} has no lifecycle rule and Autoclass is off; it holds {} GiB in "
+            "Standard. Moving the cold share to {} saves about {} a month.",
+            pl.col("resource_id"),
+            num(pl.col("standard_bytes") / GIB),
+            pl.col("tier_target"),
+            money(net),
+        ),
+        recommendation=pl.format(
+            "Add a lifecycle rule to {}: SetStorageClass NEARLINE at age {} days (or turn "
+            "on Autoclass), and AbortIncompleteMultipartUpload after {} days.",
+            pl.col("resource_id"),
+            pl.lit(p.transition_days),
+            pl.lit(p.abort_after_days),
+        ),
+        current_monthly_cost=pl.col("current_cost"),
+        monthly_savings=pl.col("tier_saving"),
+        added_monthly_cost=pl.col("tier_added"),
+        upfront_cost=pl.col("tier_upfront"),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
+        price_source=pl.when(pl.col("price_standard_gb_month").is_null())
+        .then(pl.lit("none"))
+        .otherwise(pl.lit("bundled")),
+        evidence=evidence(
+            confidence_reason="access patterns are unknown: the cold share is the "
+            "cold_fraction parameter, not a measurement",
+            cold_fraction=p.cold_fraction,
+            standard_bytes=pl.col("standard_bytes"),
+            standard_objects=pl.col("standard_objects"),
+            average_object_bytes=pl.col("average_object_bytes"),
+            transition_days=p.transition_days,
+            chosen_target=pl.col("tier_target"),
+            lifecycle_to_nearline=pl.struct(
+                saving=pl.col("ia_saving"), upfront=pl.col("ia_upfront"), added=pl.lit(0.0)
+            ),
+            autoclass=pl.struct(
+                saving=pl.col("it_saving"), upfront=pl.lit(0.0), added=pl.col("it_added")
+            ),
+            prices=pl.struct(
+                standard_gb_month=pl.col("price_standard_gb_month"),
+                nearline_gb_month=pl.col("price_standard_ia_gb_month"),
+                autoclass_management_per_1000=pl.col(
+                    "price_intelligent_tiering_monitoring_per_1000"
+                ),
+                nearline_class_a_per_1000=pl.col("price_transition_per_1000"),
+            ),
+            price_region=pl.col("price_region"),
+            price_reference=pl.col("price_reference"),
+            metrics_date=pl.col("metrics_date").dt.to_string(),
         ),
     )

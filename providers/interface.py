@@ -34,6 +34,10 @@ class ScanRequest:
     billing_format: str | None = None
     cache_dir: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # GCP: the projects to scan (none: every project the credentials can list) and the
+    # organization whose projects to list.
+    projects: Sequence[str] = ()
+    organization: str | None = None
 
 
 class Provider(abc.ABC):

@@ -104,6 +104,12 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.CLOUDFRONT_DISTRIBUTION: "CloudFront",
     ResourceType.DATA_TRANSFER: "Data transfer",
     ResourceType.DATA_TRANSFER_SOURCE: "Data transfer",
+    ResourceType.GCE_INSTANCE: "Compute Engine",
+    ResourceType.PERSISTENT_DISK: "Compute Engine",
+    ResourceType.GCE_SNAPSHOT: "Compute Engine",
+    ResourceType.STATIC_ADDRESS: "Compute Engine",
+    ResourceType.COMMITTED_USE_DISCOUNT: "Compute Engine",
+    ResourceType.GCS_BUCKET: "Cloud Storage",
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     ResourceType.BILLED_SERVICE: "Billed services",
     ResourceType.BILLED_RESOURCE: "Billed resources",

@@ -144,7 +144,7 @@ def policies_text(rows: Sequence[PolicyRow], width: int) -> str:
         lines.append(head("POLICY", "FAMILY", "ACTION") + "  WHAT IT FINDS")
         lines.append("-" * min(width, lead + max(len(r.summary) for r in rows)))
         for r in rows:
-            wrapped = textwrap.wrap(r.summary, width - lead) or [""]
+            wrapped = textwrap.wrap(r.summary, width - lead, break_on_hyphens=False) or [""]
             lines.append(head(r.id, r.family, r.action) + "  " + wrapped[0])
             lines.extend(" " * lead + rest for rest in wrapped[1:])
     else:
@@ -160,6 +160,7 @@ def policies_text(rows: Sequence[PolicyRow], width: int) -> str:
                     width,
                     initial_indent=" " * INDENT,
                     subsequent_indent=" " * INDENT,
+                    break_on_hyphens=False,
                 )
             )
     return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -7,9 +7,11 @@ out anew. A grouped finding gets one command per member, in a loop. Every value 
 comes from the account (an id, a name, a region) is shell-quoted with ``shlex.quote``, so
 a bucket called ``x; rm -rf ~`` stays one argument; console links percent-encode theirs.
 
-Builders are keyed by policy id; a policy without one (a new policy, a billing export's
-own) gets the fallback for its action, which always names the console where the
-resource lives. GCP and Azure policies add their builders here as their providers land.
+Builders are keyed by policy id, per cloud: AWS (``BUILDERS``: the AWS CLI) and GCP
+(``GCP_BUILDERS``: gcloud, the google Terraform provider, the Cloud console, reading the
+project, zone and name from the resource path). A policy without one (a new policy, a
+billing export's own) gets its recommendation in words and, for AWS, the console. Azure's
+builders come with its provider.
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ _NOUNS: dict[str, str] = {
     "elastic_ip": "Elastic IPs",
     "load_balancer": "load balancers",
     "nat_gateway": "NAT gateways",
+    "gce_instance": "VMs",
+    "persistent_disk": "disks",
+    "gce_snapshot": "snapshots",
 }
 
 
@@ -882,6 +887,235 @@ def _fallback(finding: Finding) -> Remediation:
     return Remediation(change=change, console_url=console)
 
 
+# --------------------------------------------------------------------------- GCP
+
+GCP_CONSOLE = "https://console.cloud.google.com"
+_DAYS = {"Mon": "MON", "Tue": "TUE", "Wed": "WED", "Thu": "THU", "Fri": "FRI", "Sat": "SAT",
+         "Sun": "SUN"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _GcpPath:
+    """A Compute Engine resource path: projects/P/zones/Z/instances/NAME (or regions/R,
+    or global)."""
+
+    project: str
+    location_kind: str  # zones | regions | global
+    location: str
+    name: str
+
+
+def _gcp_path(finding: Finding) -> _GcpPath:
+    parts = _text(finding.get("resource_id")).split("/")
+    project = _text(finding.get("account_id"))
+    kind, location = "", ""
+    if len(parts) >= 2 and parts[0] == "projects":
+        project = parts[1]
+    if len(parts) >= 4 and parts[2] in ("zones", "regions"):
+        kind, location = parts[2], parts[3]
+    elif len(parts) >= 3 and parts[2] == "global":
+        kind = "global"
+    name = _text(finding.get("resource_name")) or parts[-1]
+    return _GcpPath(project, kind, location, parts[-1] or name)
+
+
+def _gcp_where(path: _GcpPath) -> str:
+    flag = {"zones": "--zone", "regions": "--region"}.get(path.location_kind)
+    where = f" {flag} {_q(path.location)}" if flag and path.location else ""
+    return where + f" --project {_q(path.project)}"
+
+
+def _gcp_console(page: str, path: _GcpPath) -> str:
+    return f"{GCP_CONSOLE}/{page}?project={quote(path.project, safe='')}"
+
+
+def _gce_instance_console(path: _GcpPath) -> str:
+    return _gcp_console(
+        f"compute/instancesDetail/zones/{quote(path.location, safe='')}/instances/"
+        f"{quote(path.name, safe='')}",
+        path,
+    )
+
+
+def _gcp_stop(finding: Finding) -> Remediation:
+    path = _gcp_path(finding)
+    return Remediation(
+        change=f"Stop {path.name}: idle over the lookback",
+        cli=f"gcloud compute instances stop {_q(path.name)}{_gcp_where(path)}"
+        "  # delete it once nobody misses it",
+        terraform="delete the google_compute_instance resource",
+        console_url=_gce_instance_console(path),
+        note="A stopped VM still bills its persistent disks and static addresses.",
+    )
+
+
+def _gcp_resize(finding: Finding) -> Remediation:
+    path = _gcp_path(finding)
+    figures = _figures(finding)
+    current = _text(_dig(figures, "current", "instance_type"))
+    wanted = _text(_dig(figures, "candidate", "instance_type")) or _text(
+        _dig(figures, "next_size", "instance_type")
+    )
+    if not wanted:
+        return _fallback(finding)
+    where = _gcp_where(path)
+    name = _q(path.name)
+    return Remediation(
+        change=f"Resize {path.name} from {current} to {wanted}"
+        if current
+        else f"Resize {path.name} to {wanted}",
+        cli=AND.join(
+            (
+                f"gcloud compute instances stop {name}{where}",
+                f"gcloud compute instances set-machine-type {name} "
+                f"--machine-type {_q(wanted)}{where}",
+                f"gcloud compute instances start {name}{where}",
+            )
+        ),
+        terraform=f"google_compute_instance.machine_type = {json.dumps(wanted)}  "
+        "# with allow_stopping_for_update = true",
+        console_url=_gce_instance_console(path),
+        note="Stops and starts the VM: plan a maintenance window.",
+    )
+
+
+def _gcp_schedule(finding: Finding) -> Remediation:
+    """An instance schedule (a resource policy) from the window the finding derived."""
+    import re
+
+    path = _gcp_path(finding)
+    window = _text(_dig(_figures(finding), "window", "schedule"))
+    match = re.fullmatch(r"(\w{3})-(\w{3}) (\d{2}):(\d{2})-(\d{2}):(\d{2}) UTC", window)
+    region = path.location.rsplit("-", 1)[0] if path.location_kind == "zones" else path.location
+    if match and match.group(1) in _DAYS and match.group(2) in _DAYS:
+        days = f"{_DAYS[match.group(1)]}-{_DAYS[match.group(2)]}"
+        start = f"{int(match.group(4))} {int(match.group(3))} * * {days}"
+        stop = f"{int(match.group(6))} {int(match.group(5))} * * {days}"
+    else:
+        start, stop = "0 7 * * MON-FRI", "0 19 * * MON-FRI"
+    policy = "costscan-office-hours"
+    return Remediation(
+        change=f"Run {path.name} only {window or 'office hours'}",
+        cli=AND.join(
+            (
+                f"gcloud compute resource-policies create instance-schedule {policy} "
+                f"--region {_q(region)} --project {_q(path.project)} "
+                f"--vm-start-schedule {_q(start)} --vm-stop-schedule {_q(stop)} --timezone UTC",
+                f"gcloud compute instances add-resource-policies {_q(path.name)} "
+                f"--resource-policies {policy}{_gcp_where(path)}",
+            )
+        ),
+        terraform="google_compute_resource_policy.instance_schedule_policy "
+        f'{{ vm_start_schedule {{ schedule = "{start}" }}, '
+        f'vm_stop_schedule {{ schedule = "{stop}" }} }}',
+        console_url=_gce_instance_console(path),
+        note="The Compute Engine service agent needs compute.instances.start and stop on "
+        "the VM for the schedule to act.",
+    )
+
+
+def _gcp_delete_disk(finding: Finding) -> Remediation:
+    path = _gcp_path(finding)
+    where = _gcp_where(path)
+    name = _q(path.name)
+    snapshot = _q(f"{path.name}-before-delete"[:63])
+    return Remediation(
+        change=f"Snapshot and delete disk {path.name}",
+        cli=AND.join(
+            (
+                f"gcloud compute snapshots create {snapshot} --source-disk {name} "
+                f"--source-disk-zone {_q(path.location)} --project {_q(path.project)}",
+                f"gcloud compute disks delete {name}{where} --quiet",
+            )
+        ),
+        terraform="delete the google_compute_disk resource (and its attachment)",
+        console_url=_gcp_console(
+            f"compute/disksDetail/zones/{quote(path.location, safe='')}/disks/"
+            f"{quote(path.name, safe='')}",
+            path,
+        ),
+        note="A deleted disk does not come back; the snapshot does.",
+    )
+
+
+def _gcp_delete_snapshot(finding: Finding) -> Remediation:
+    path = _gcp_path(finding)
+    return Remediation(
+        change=f"Delete snapshot {path.name}",
+        cli=f"gcloud compute snapshots delete {_q(path.name)} --project {_q(path.project)} --quiet",
+        terraform="delete the google_compute_snapshot resource",
+        console_url=_gcp_console(
+            f"compute/snapshotsDetail/projects/{quote(path.project, safe='')}/global/"
+            f"snapshots/{quote(path.name, safe='')}",
+            path,
+        ),
+        note="A deleted snapshot does not come back.",
+    )
+
+
+def _gcp_release_address(finding: Finding) -> Remediation:
+    path = _gcp_path(finding)
+    return Remediation(
+        change=f"Release static address {_text(finding.get('resource_name')) or path.name}",
+        cli=f"gcloud compute addresses delete {_q(path.name)}{_gcp_where(path)} --quiet",
+        terraform="delete the google_compute_address resource",
+        console_url=_gcp_console("networking/addresses/list", path),
+        note="A released address is gone for good: check DNS records and allow-lists first.",
+    )
+
+
+def _gcs_lifecycle(finding: Finding) -> Remediation:
+    figures = _figures(finding)
+    bucket = _text(finding.get("resource_id")).removeprefix("gs://")
+    project = _text(finding.get("account_id"))
+    target = _text(figures.get("chosen_target")) or "NEARLINE"
+    days = int(_number(figures.get("transition_days")) or 30)
+    rules = {
+        "rule": [
+            {
+                "action": {"type": "SetStorageClass", "storageClass": target},
+                "condition": {"age": days, "matchesStorageClass": ["STANDARD"]},
+            },
+            {
+                "action": {"type": "AbortIncompleteMultipartUpload"},
+                "condition": {"age": 7},
+            },
+        ]
+    }
+    return Remediation(
+        change=f"Add a lifecycle rule to bucket {bucket}: move Standard objects to {target} "
+        f"after {days} days (or turn on Autoclass)",
+        cli=AND.join(
+            (
+                f"printf '%s' {_q(json.dumps(rules, separators=(',', ':')))} > lifecycle.json",
+                f"gcloud storage buckets update {_q('gs://' + bucket)} "
+                "--lifecycle-file lifecycle.json"
+                + (f" --project {_q(project)}" if project else ""),
+            )
+        ),
+        terraform=f'google_storage_bucket.lifecycle_rule {{ action {{ type = "SetStorageClass", '
+        f'storage_class = "{target}" }}, condition {{ age = {days} }} }}',
+        console_url=f"{GCP_CONSOLE}/storage/browser/{quote(bucket, safe='')};tab=lifecycle"
+        + (f"?project={quote(project, safe='')}" if project else ""),
+        note="--lifecycle-file replaces every rule the bucket has: add its current rules "
+        "(gcloud storage buckets describe) to the file.",
+    )
+
+
+GCP_BUILDERS: dict[str, Builder] = {
+    "rightsizing.idle": _gcp_stop,
+    "rightsizing.overprovisioned": _gcp_resize,
+    "rightsizing.previous-generation": _gcp_resize,
+    "rightsizing.underprovisioned": _gcp_resize,
+    "scheduling.offhours": _gcp_schedule,
+    "storage.unattached-volume": _gcp_delete_disk,
+    "storage.stopped-instance-volume": _gcp_delete_disk,
+    "storage.stale-snapshot": _gcp_delete_snapshot,
+    "network.unused-static-address": _gcp_release_address,
+    "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
+}
+
+
 BUILDERS: dict[str, Builder] = {
     "rightsizing.idle": _stop_instance,
     "rightsizing.overprovisioned": _resize_instance(None, ""),
@@ -927,6 +1161,9 @@ BUILDERS: dict[str, Builder] = {
     "observability.cost-anomaly": _investigate,
     "observability.unallocated-spend": _tag_spend,
     "rightsizing.billing-idle": _billed_idle,
+    # GCP-only policies: their findings are GCP's (GCP_BUILDERS).
+    "network.unused-static-address": _gcp_release_address,
+    "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
 }
 
 
@@ -944,6 +1181,9 @@ def remediation(finding: Finding, *, members_shown: int = LOOP_MEMBERS) -> Remed
 
 def _remediation(finding: Finding) -> Remediation:
     provider = _text(finding.get("provider")) or "aws"
+    if provider == "gcp":
+        gcp_builder = GCP_BUILDERS.get(_text(finding.get("policy_id")))
+        return gcp_builder(finding) if gcp_builder is not None else _fallback(finding)
     builder = BUILDERS.get(_text(finding.get("policy_id")))
     if provider != "aws" or builder is None:
         if _text(finding.get("action")) == "investigate":

@@ -225,6 +225,10 @@ NEXT_AFTER_DEMO = (
     "scan your own account (read-only): costscan run --provider aws --region us-east-1; "
     "`costscan policies` lists what it checks"
 )
+NEXT_AFTER_GCP_DEMO = (
+    "scan your own project (read-only): costscan run --provider gcp --project ID; "
+    "`costscan policies` lists what it checks"
+)
 NEXT_AFTER_RUN = (
     "run it weekly with --history DIR to see what is new, still open and resolved; "
     "costscan diff OLD NEW compares two runs"
@@ -245,12 +249,21 @@ def github_run_url() -> str | None:
 
 @app.command()
 def run(
-    provider: Annotated[str, typer.Option(help="aws, or focus for billing exports alone")] = "aws",
+    provider: Annotated[
+        str, typer.Option(help="aws, gcp, or focus for billing exports alone")
+    ] = "aws",
     region: Annotated[
         list[str] | None,
         typer.Option(help="Region to scan; repeat for more. Default: all enabled."),
     ] = None,
     profile: Annotated[str | None, typer.Option(help="AWS named profile.")] = None,
+    project: Annotated[
+        list[str] | None,
+        typer.Option(help="GCP project to scan; repeat for more. Default: every listable one."),
+    ] = None,
+    organization: Annotated[
+        str | None, typer.Option(help="GCP organization id whose projects to scan.")
+    ] = None,
     org_role: Annotated[
         str | None, typer.Option(help="Role name to assume in each AWS Organizations account.")
     ] = None,
@@ -324,6 +337,8 @@ def run(
         history=history,
         fx=tuple(fx or ()),
         report_url=report_url or github_run_url(),
+        projects=tuple(project or ()),
+        organization=organization,
     )
     result = execute(settings, next_step=NEXT_AFTER_RUN)
     raise typer.Exit(result.exit_code)
@@ -336,13 +351,21 @@ def demo(
         str, typer.Option("--format", help="Comma-separated: html,csv,json,md,parquet")
     ] = "html,csv,json,md",
     config: Annotated[str | None, typer.Option(help="Path to costscan.toml.")] = None,
+    provider: Annotated[
+        str, typer.Option(help="aws (a moto account) or gcp (a local fake of its APIs).")
+    ] = "aws",
 ) -> None:
-    """Run the whole job on a seeded, offline AWS account (moto); no cloud account needed."""
+    """Run the whole job on a seeded, offline cloud (AWS on moto, or GCP on a local fake of
+    its APIs); no cloud account needed."""
     from datetime import datetime
 
     from costscan.scanner.app.engine import Settings, check_settings
 
     formats = split_formats(format)
+    if provider.lower() == "gcp":
+        _demo_gcp(output_dir, formats, config)
+    if provider.lower() != "aws":
+        raise UsageError(f"--provider: the demo runs aws or gcp, not {provider!r}")
     # Check the input before spending time seeding the account.
     check_settings(
         Settings(provider="aws", formats=formats, config_path=config, output_dir=output_dir)
@@ -380,6 +403,42 @@ def demo(
             result = execute(settings, display=display, next_step=NEXT_AFTER_DEMO)
     finally:
         server.stop()
+    raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)
+
+
+def _demo_gcp(output_dir: str, formats: list[str], config: str | None) -> NoReturn:
+    """The GCP demo: the fake's endpoints in the environment, then the same run as
+    `costscan run --provider gcp --project costscan-demo`."""
+    from datetime import datetime
+
+    from costscan.scanner.app.engine import Settings, check_settings
+
+    check_settings(
+        Settings(provider="gcp", formats=formats, config_path=config, output_dir=output_dir)
+    )
+    try:
+        from costscan.demo import gcp as demo_gcp
+    except ImportError as exc:  # the gcp extra (and werkzeug, from the demo extra)
+        fail(f"the GCP demo needs: pip install 'costscan[demo,gcp]' ({exc.name} is missing)")
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    typer.echo(
+        "costscan: starting a local fake of the Google Cloud APIs and seeding it...", err=True
+    )
+    fake = demo_gcp.start_demo_gcp(now)
+    try:
+        # Anonymous credentials against the fake: never the user's real ones.
+        os.environ.update(fake.environment())
+        settings = Settings(
+            provider="gcp",
+            projects=(demo_gcp.DEMO_PROJECT,),
+            config_path=config,
+            formats=formats,
+            output_dir=output_dir,
+            now=now,
+        )
+        result = execute(settings, next_step=NEXT_AFTER_GCP_DEMO)
+    finally:
+        fake.stop()
     raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)
 
 
@@ -511,6 +570,12 @@ def policies_show(policy_id: Annotated[str, typer.Argument(help="A policy id.")]
     typer.echo(
         f"family {info['family']}, action {info['action']}, effort {info['effort_hours']} h, "
         f"risk {info['risk']}, performance {info['performance']}, needs {', '.join(info['needs'])}"
+    )
+    typer.echo(
+        f"change {info['change']}: effort level {info['effort_level']}, restart needed "
+        f"{'yes' if info['restart_needed'] else 'no'}, rollback possible "
+        f"{'yes' if info['rollback_possible'] else 'no'} (after AWS Cost Optimization Hub); "
+        f"counts as {info['category']}"
     )
     if info["formula"]:
         typer.echo(f"formula: {info['formula']}")

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("costscan")
 
-PROVIDERS = ("aws", "focus")
+PROVIDERS = ("aws", "gcp", "focus")
 DEFAULT_FORMATS = ("html", "csv", "json", "md")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 SUPPRESS_COLUMNS = ("suppress_rule", "suppress_reason", "suppress_owner", "suppress_expires")
@@ -70,6 +70,9 @@ class Settings:
     report_url: str | None = None
     # --fx values as given ("CAD=0.73": 1 CAD = 0.73 USD), checked by ``fx_rates``.
     fx: Sequence[str] = ()
+    # GCP: --project (repeatable) and --organization.
+    projects: Sequence[str] = ()
+    organization: str | None = None
 
 
 @dataclass
@@ -102,6 +105,8 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
         raise UsageError(f"--fail-on-savings must be >= 0, got {settings.fail_on_savings}")
     if not settings.formats:
         raise UsageError("--format: give at least one format")
+    if (settings.projects or settings.organization) and settings.provider != "gcp":
+        raise UsageError("--project and --organization apply to --provider gcp only")
     if settings.provider == "focus" and not settings.billing_paths:
         raise UsageError("--billing: --provider focus needs at least one billing export path")
     fx_rates(settings)
@@ -137,6 +142,10 @@ def build_provider(name: str) -> Provider:
         from costscan.providers.aws import AwsProvider
 
         return AwsProvider()
+    if name == "gcp":
+        from costscan.providers.gcp import GcpProvider
+
+        return GcpProvider()
     if name == "focus":
         from costscan.providers.exports import FocusProvider
 
@@ -484,6 +493,8 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
         endpoint_url=settings.endpoint_url,
         billing_paths=tuple(settings.billing_paths),
         billing_format=settings.billing_format,
+        projects=tuple(settings.projects),
+        organization=settings.organization,
     )
     # Billing files are checked, and reduced to their rollup, before the cloud is touched:
     # a bad path or a file that breaks half-way fails in seconds.
@@ -569,6 +580,11 @@ def describe_policy(policy_id: str) -> dict[str, Any]:
         "risk": p.risk,
         "performance": p.performance,
         "formula": p.formula,
+        "category": p.category.value,
+        "change": p.change.value,
+        "effort_level": p.facts.effort.value,
+        "restart_needed": p.facts.restart_needed,
+        "rollback_possible": p.facts.rollback_possible,
         "doc": p.doc,
         "parameters": p.defaults(),
     }

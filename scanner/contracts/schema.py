@@ -271,6 +271,12 @@ PRICES: Schema = {
     "source": pl.String(),  # bundled | live (the findings' price_source vocabulary)
     "reference": pl.String(),  # where the figure comes from: a public URL or API name
     "as_of": pl.String(),  # ISO date the price was published or fetched
+    # Facts a provider knows from its own catalogue; null: the compute policies derive them
+    # from an AWS-style name (m5.xlarge: class m, generation 5, a "d" after the digit for
+    # instance storage), which would misread n2-standard-8 or t2a-standard-4.
+    "instance_class": pl.String(),  # shape of the workload: m / c / r; standard / highmem
+    "generation": pl.Int64(),  # a move to a lower number is a move to an older generation
+    "local_disk": pl.Boolean(),  # the type bundles instance storage (m5d, c3-standard-8-lssd)
 }
 
 # Observed spot prices; policies sanity-check them against on-demand.

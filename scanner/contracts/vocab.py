@@ -136,6 +136,13 @@ class ResourceType(StrEnum):
     CLOUDFRONT_DISTRIBUTION = "cloudfront_distribution"
     DATA_TRANSFER = "data_transfer"
     DATA_TRANSFER_SOURCE = "data_transfer_source"
+    # Google Cloud (providers/gcp).
+    GCE_INSTANCE = "gce_instance"
+    PERSISTENT_DISK = "persistent_disk"
+    GCE_SNAPSHOT = "gce_snapshot"
+    STATIC_ADDRESS = "static_address"
+    COMMITTED_USE_DISCOUNT = "committed_use_discount"
+    GCS_BUCKET = "gcs_bucket"
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     BILLED_SERVICE = "billed_service"
     BILLED_RESOURCE = "billed_resource"

@@ -52,9 +52,11 @@ def test_costscan_demo_reports_all_six_families(
     output = tmp_path / "report"
 
     with pytest.raises(SystemExit) as exited:
-        cli.main(["demo", "--output-dir", str(output), "--format", "json"])
+        # Every default format, as a new user runs it: the HTML page embeds dates too.
+        cli.main(["demo", "--output-dir", str(output)])
 
     assert exited.value.code == 0, capsys.readouterr().err
+    assert {path.suffix for path in output.iterdir()} >= {".json", ".html", ".csv", ".md"}
     (written,) = output.glob("costscan-*.json")
     report = json.loads(written.read_text())
     assert report["errors"] == []

@@ -165,14 +165,15 @@ def test_memory_bound_instance_is_not_overprovisioned() -> None:
 
 
 def test_overprovisioned_never_recommends_burstable_for_a_fixed_performance_type() -> None:
-    # t3.large (2 vCPU, 8 GiB, $0.0832) would fit, but m5.xlarge is not burstable.
+    # t3.large (2 vCPU, 8 GiB, $0.0832) would fit, but m5.xlarge is not burstable: the
+    # cheapest fixed-performance 2-vCPU type of its generation or newer is m5a.large.
     inv = inventory(
         [instance("i-m", "m5.xlarge")],
         [*cpu("i-m", 10), hourly("i-m", "memory", "average", 35)],
     )
     finding = only(run("rightsizing.overprovisioned", inv), "i-m")
-    assert finding["evidence"]["candidate"]["instance_type"] == "m5.large"
-    assert finding["monthly_savings"] == pytest.approx((0.192 - 0.096) * 730, abs=CENT)
+    assert finding["evidence"]["candidate"]["instance_type"] == "m5a.large"
+    assert finding["monthly_savings"] == pytest.approx((0.192 - 0.086) * 730, abs=CENT)
 
 
 # --------------------------------------------------------------------------- previous generation

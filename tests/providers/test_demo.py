@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -397,3 +398,42 @@ def test_deduplicated_list_metrics_answers_like_moto(endpoint_url: str) -> None:
         assert deduplicated_filtered_metrics(backend, name, namespace, dims) == expected
     # Single-dimension series are listed once, the rest once per datapoint (moto's rule).
     assert len(moto_own(backend, "", "Demo/Test", [])) == 2 + 6 + 6
+
+
+def test_the_demo_report_obeys_every_counting_rule(demo: DemoScan) -> None:
+    """Issue 10's Done-when, on the demo as ranked for the report."""
+    findings = run_policies(demo.inventory, Config())
+    out = rank(findings, hourly_rate=Config().engineer_hourly_rate)
+    ranked, summary = out.findings, out.summary
+    counted = ranked.filter(pl.col("counted"))
+    # No counted finding nets zero or less; only savings count.
+    assert (counted["net_monthly_savings"] > 0).all()
+    assert set(counted["category"]) == {"savings"}
+    # No renewal or unrecoverable commitment is in the savings.
+    assert not set(counted["policy_id"]) & {"commitments.expiring", "commitments.underused"}
+    assert summary["cost_avoidance"] > 0 and summary["commitment_waste"] > 0
+    # After discounts never above before; commitments visibly reduce some.
+    assert (ranked["monthly_savings"] <= ranked["monthly_savings_before_discounts"] + 0.005).all()
+    reduced = ranked.filter(
+        pl.col("monthly_savings") + 0.005 < pl.col("monthly_savings_before_discounts")
+    )
+    assert reduced.height > 0 and summary["deferred_monthly_savings"] > 0
+    # No resource saves more than it costs.
+    costly = ranked.filter(pl.col("current_monthly_cost") > 0)
+    assert (costly["monthly_savings"] <= costly["current_monthly_cost"] + 0.005).all()
+    # No move goes to an older generation.
+    moves = ranked.filter(pl.col("action") == "resize").select("evidence")
+    for (text,) in moves.iter_rows():
+        shape = json.loads(text).get("shape") or {}
+        if shape.get("candidate_generation") is not None:
+            assert shape["candidate_generation"] >= shape["generation"]
+    # The over-sized m5.4xlarge gets a counted resize.
+    oversized = counted.filter(
+        (pl.col("policy_id") == "rightsizing.overprovisioned")
+        & pl.col("detail").str.contains("m5.4xlarge", literal=True)
+    )
+    assert oversized.height >= 1
+    # The headline is the sum of what is counted.
+    assert summary["monthly_savings"] == pytest.approx(
+        float(counted["net_monthly_savings"].sum()), abs=0.01
+    )

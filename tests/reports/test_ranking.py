@@ -303,3 +303,127 @@ def test_billing_arn_and_scanned_id_are_one_resource() -> None:
     )
     assert out.summary["counted_findings"] == 1
     assert out.summary["monthly_savings"] == 19.62
+
+
+# --- the counting rules of issue 10, each on a case worked out by hand -------------------
+
+
+def test_removing_an_instance_excludes_converting_its_attached_volume() -> None:
+    # Rule 5 across linked resources: the volume's finding names its instance as its unit.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 140.16, 140.16),
+        finding(
+            "vol-1", "storage.gp2-to-gp3", "resize", 10.0, 2.0, family="storage",
+            resource_type="ebs_volume", exclusive_group="i-1",
+        ),
+    )  # fmt: skip
+    rows = by_policy(out.findings)
+    assert rows["rightsizing.idle"]["counted"]
+    assert not rows["storage.gp2-to-gp3"]["counted"]
+    assert rows["storage.gp2-to-gp3"]["alternative_to"] == "rightsizing.idle|i-1"
+    assert out.summary["monthly_savings"] == 140.16
+
+
+def test_an_sc1_volume_whose_snapshot_costs_more_than_it_saves_is_shown_never_counted() -> None:
+    # 500 GiB sc1 at $0.015 = 7.50 a month; its first snapshot at $0.05 = 25.00: net -17.50.
+    out = ranked(
+        finding(
+            "vol-sc1", "storage.unattached-volume", "remove", 7.5, 7.5, family="storage",
+            added_monthly_cost=25.0,
+        )
+    )  # fmt: skip
+    row = out.findings.row(0, named=True)
+    assert row["net_monthly_savings"] == -17.5 and not row["counted"]
+    assert row["priority"] == "Low" and "saves nothing net" in row["priority_reason"]
+    assert out.summary["monthly_savings"] == 0.0
+
+
+def test_a_saving_under_the_confidence_floor_is_possible_and_totalled_apart() -> None:
+    out = ranked(finding("b-1", "storage.standard-tiering", "configure", 50.0, 10.0,
+                         family="storage", confidence=0.35))  # fmt: skip
+    row = out.findings.row(0, named=True)
+    assert row["category"] == "possible" and not row["counted"]
+    assert out.summary["possible_monthly_savings"] == 10.0
+    assert out.summary["monthly_savings"] == 0.0
+
+
+def test_cost_avoidance_and_waste_have_totals_of_their_own() -> None:
+    out = ranked(
+        finding("ri-1", "commitments.expiring", "configure", 2000.0, 1036.6,
+                family="commitments", category="cost_avoidance"),
+        finding("sp-1", "commitments.underused", "configure", 1825.0, 547.5,
+                family="commitments", category="waste"),
+        finding("i-1", "rightsizing.idle", "remove", 140.16, 140.16),
+    )  # fmt: skip
+    assert out.summary["monthly_savings"] == 140.16
+    assert out.summary["cost_avoidance"] == 1036.6
+    assert out.summary["commitment_waste"] == 547.5
+    counted = out.findings.filter(pl.col("counted"))["policy_id"].to_list()
+    assert counted == ["rightsizing.idle"]
+
+
+def test_a_saving_is_never_above_its_figure_before_discounts_nor_its_resource_cost() -> None:
+    out = ranked(
+        finding("i-1", "rightsizing.overprovisioned", "resize", 100.0, 80.0,
+                monthly_savings_before_discounts=60.0),
+        finding("log-1", "observability.log-retention", "configure", 30.0, 20.0,
+                family="observability"),
+        finding("log-1", "observability.log-ingestion", "configure", 30.0, 25.0,
+                family="observability", effort_hours=2.0),
+    )  # fmt: skip
+    rows = by_policy(out.findings)
+    assert rows["rightsizing.overprovisioned"]["monthly_savings"] == 60.0
+    # Two configure findings on a 30-a-month log group: 20 first (more value per hour of
+    # effort), then only the 10 left of its cost.
+    assert rows["observability.log-retention"]["monthly_savings"] == 20.0
+    assert rows["observability.log-ingestion"]["monthly_savings"] == 10.0
+
+
+def test_like_changes_fold_into_one_finding_with_one_effort() -> None:
+    # 100 m5.large -> m6g.large moves at 14.02 a month and 8 h each: one change of
+    # 8 × (1 + log10(100)) = 24 h for 1,402 a month, its members listed.
+    rows = [
+        finding(f"i-{k:03d}", "rightsizing.graviton", "resize", 70.08, 14.02,
+                effort_hours=8.0, group_key="m5.large→m6g.large")
+        for k in range(100)
+    ]  # fmt: skip
+    out = ranked(*rows)
+    assert out.findings.height == 1
+    group = out.findings.row(0, named=True)
+    assert group["member_count"] == 100
+    assert group["effort_hours"] == pytest.approx(24.0)
+    assert group["monthly_savings"] == pytest.approx(1402.0)
+    assert len(json.loads(group["members"])) == 100
+    assert group["counted"] and out.summary["monthly_savings"] == pytest.approx(1402.0)
+
+
+def test_the_order_follows_net_value_per_hour_of_effort_at_risk() -> None:
+    # The issue's pair: an idle Elastic IP ($3.65, 0.25 h, low risk: 14.60 per hour of
+    # effort) and an io1 -> gp3 change ($618, 1 h, medium risk: 463.50 per hour).
+    out = ranked(
+        finding("eip-1", "network.idle-elastic-ip", "remove", 3.65, 3.65, family="network",
+                effort_hours=0.25),
+        finding("vol-io1", "storage.io1-to-gp3", "resize", 700.0, 618.0, family="storage",
+                risk="medium"),
+    )  # fmt: skip
+    rows = by_policy(out.findings)
+    io1, eip = rows["storage.io1-to-gp3"], rows["network.idle-elastic-ip"]
+    assert io1["rank"] == 1 and io1["priority"] == "High"
+    assert io1["value_per_effort_hour"] == pytest.approx(618.0 * 0.75)
+    assert eip["value_per_effort_hour"] == pytest.approx(14.6)
+    # 25 of effort / 3.65 a month: paid back in 6.85 months, so Medium.
+    assert eip["priority"] == "Medium" and eip["rank"] == 2
+    assert io1["priority_reason"].startswith("High: $618.00/month net for 1.0 h")
+
+
+def test_investments_are_ranked_by_performance_gained_per_added_dollar() -> None:
+    out = ranked(
+        finding("i-a", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=70.0, performance_gain=0.5),
+        finding("i-b", "rightsizing.underprovisioned", "bottleneck", 140.0, 0.0,
+                added_monthly_cost=35.0, performance_gain=0.5),
+    )  # fmt: skip
+    order = out.bottlenecks["resource_id"].to_list()
+    assert order == ["i-b", "i-a"]  # 0.5 / 35 beats 0.5 / 70
+    assert out.summary["investments_monthly_cost"] == 105.0
+    assert out.summary["monthly_savings"] == 0.0

@@ -239,10 +239,10 @@ def test_every_policy_costscan_ships_has_a_remediation(policy_id: str) -> None:
     assert fix.console_url is not None and fix.console_url.startswith("https://")
 
 
-def test_another_cloud_gets_its_recommendation_in_words() -> None:
+def test_a_cloud_without_builders_gets_its_recommendation_in_words() -> None:
     fix = remediation(
         finding(
-            provider="gcp",
+            provider="azure",
             policy_id="rightsizing.idle",
             resource_id="vm-1",
             recommendation="Stop vm-1.",
@@ -250,3 +250,51 @@ def test_another_cloud_gets_its_recommendation_in_words() -> None:
         )
     )
     assert fix.change == "Stop vm-1." and fix.cli is None
+
+
+def gcp_finding(**values: Any) -> dict[str, Any]:
+    return finding(provider="gcp", account_id="demo-project", region="us-central1", **values)
+
+
+def test_a_gcp_resize_reads_project_zone_and_name_from_the_resource_path() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="rightsizing.overprovisioned",
+            resource_type="gce_instance",
+            resource_id="projects/demo-project/zones/us-central1-a/instances/api-1",
+            resource_name="api-1",
+            evidence={
+                "current": {"instance_type": "n2-standard-8"},
+                "candidate": {"instance_type": "e2-highmem-2"},
+            },
+        )
+    )
+    where = "--zone us-central1-a --project demo-project"
+    assert fix.change == "Resize api-1 from n2-standard-8 to e2-highmem-2"
+    assert fix.cli == (
+        f"gcloud compute instances stop api-1 {where} &&\n"
+        f"  gcloud compute instances set-machine-type api-1 --machine-type e2-highmem-2 "
+        f"{where} &&\n"
+        f"  gcloud compute instances start api-1 {where}"
+    )
+    assert fix.console_url == (
+        "https://console.cloud.google.com/compute/instancesDetail/zones/us-central1-a/"
+        "instances/api-1?project=demo-project"
+    )
+
+
+def test_a_gcp_schedule_turns_the_derived_window_into_start_and_stop_crons() -> None:
+    # "Mon-Fri 07:00-19:00 UTC": start at minute 0 of hour 7, stop at minute 0 of hour 19.
+    fix = remediation(
+        gcp_finding(
+            policy_id="scheduling.offhours",
+            resource_type="gce_instance",
+            resource_id="projects/demo-project/zones/europe-west1-b/instances/dev-box",
+            evidence={"window": {"schedule": "Mon-Fri 07:00-19:00 UTC"}},
+        )
+    )
+    assert fix.cli is not None
+    first = shlex.split(fix.cli.split(" &&\n")[0])
+    assert first[first.index("--region") + 1] == "europe-west1"
+    assert first[first.index("--vm-start-schedule") + 1] == "0 7 * * MON-FRI"
+    assert first[first.index("--vm-stop-schedule") + 1] == "0 19 * * MON-FRI"

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -953,3 +954,20 @@ def test_the_top_changes_are_the_best_counted_findings_in_plain_words() -> None:
     assert [t.rank for t in top] == [1, 2, 3, 4, 5]
     assert top[2].change == "Stop batch-runner-old (i-0a1b00000000001): idle over the lookback"
     assert (top[2].net, top[2].effort, top[2].risk) == ("$140.16", "0.5 h of work", "low risk")
+
+
+def test_html_embeds_dates_as_iso_text_and_non_finite_figures_as_null() -> None:
+    # A deferred saving carries the day its commitment ends; json.dumps takes no date.
+    report = sample_report()
+    starts = [date(2027, 3, 1)] + [None] * (report.findings.height - 1)
+    findings = report.findings.with_columns(
+        pl.Series("savings_start", starts, dtype=pl.Date),
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(float("nan"))
+        .otherwise(pl.col("confidence"))
+        .alias("confidence"),
+    )
+    page = HtmlRenderer().render(replace_findings(report, findings)).decode()
+    columns = embedded_data(page)["findings"]["columns"]
+    assert decoded_column(embedded_data(page), "savings_start")[0] == "2027-03-01"
+    assert columns["confidence"][0] is None

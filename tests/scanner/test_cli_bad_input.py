@@ -124,7 +124,7 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        "costscan: error: --provider: unknown provider 'nope' (choose from aws, focus)"
+        "costscan: error: --provider: unknown provider 'nope' (choose from aws, gcp, focus)"
     )
     assert not (tmp_path / "costscan-report").exists()
 
@@ -135,3 +135,7 @@ def test_policies_show_prints_the_declared_formula(capsys: pytest.CaptureFixture
     assert exit_info.value.code in (0, None)
     lines = capsys.readouterr().out.splitlines()
     assert "formula: monthly_savings = hourly_price × 730" in lines
+    assert (
+        "change stop_or_terminate: effort level low, restart needed no, rollback possible yes "
+        "(after AWS Cost Optimization Hub); counts as savings"
+    ) in lines

@@ -1,0 +1,250 @@
+"""The GCP provider: every project the run names (or every project the credentials can
+list), each collector failing on its own.
+
+Flow: credentials (Application Default Credentials, or anonymous against an endpoint
+override), the projects (``--project``, else Resource Manager's SearchProjects, under
+``--organization`` when given), the bundled price catalogue, then one thread per project
+running the Compute Engine, Cloud Storage and Cloud Monitoring collectors. A collector
+that fails (an API disabled in a project, a role missing) leaves a ``CollectorError`` that
+names it, and the rest of the scan goes on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import polars as pl
+
+from costscan.providers.gcp import compute as gce
+from costscan.providers.gcp import monitoring
+from costscan.providers.gcp import storage as gcs
+from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
+from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
+from costscan.scanner.contracts.errors import CollectorError, ProviderError, ReadOnlyViolation
+from costscan.scanner.contracts.inventory import Inventory
+
+T = TypeVar("T")
+
+GLOBAL = "global"
+DEFAULT_MAX_WORKERS = 4
+MESSAGE_LIMIT = 300
+
+
+def one_line(exc: BaseException) -> str:
+    """An API error as one short line: Google's message (it names a disabled API and how
+    to enable it), without the HTTP body around it."""
+    message = getattr(exc, "message", None) or str(exc)
+    text = re.sub(r"\s+", " ", str(message)).strip() or type(exc).__name__
+    code = getattr(exc, "code", None)
+    if isinstance(code, int) and not text.startswith(str(code)):
+        text = f"{code} {text}"
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+def _api_errors() -> tuple[type[BaseException], ...]:
+    import grpc
+    import requests
+    from google.api_core import exceptions as api_exceptions
+    from google.auth import exceptions as auth_exceptions
+
+    return (
+        api_exceptions.GoogleAPIError,
+        auth_exceptions.GoogleAuthError,
+        requests.RequestException,
+        grpc.RpcError,
+    )
+
+
+class ProjectScan:
+    """What one project's scan needs and collects."""
+
+    def __init__(self, project: str, clients: Clients, request: ScanRequest, prices: pl.DataFrame,
+                 counter: monitoring.CallCounter) -> None:  # fmt: skip
+        self.project = project
+        self.clients = clients
+        self.request = request
+        self.prices = prices
+        self.counter = counter
+        self.inventory = Inventory(provider="gcp", context=request.context, accounts=[project])
+
+    def attempt(self, collector: str, call: Callable[[], T]) -> T | None:
+        """Run one collector; an API failure becomes a CollectorError, not a crash."""
+        try:
+            return call()
+        except ReadOnlyViolation:
+            raise
+        except ProviderError as exc:
+            self.inventory.errors.append(CollectorError(collector, self.project, GLOBAL, str(exc)))
+        except _api_errors() as exc:
+            self.inventory.errors.append(
+                CollectorError(collector, self.project, GLOBAL, one_line(exc))
+            )
+        return None
+
+
+def _in_regions(frame: pl.DataFrame, regions: list[str]) -> pl.DataFrame:
+    return frame.filter(pl.col("region").is_in(regions)) if regions else frame
+
+
+def scan_project(run: ProjectScan) -> Inventory:
+    project, inv = run.project, run.inventory
+    regions = list(dict.fromkeys(run.request.regions))
+    instances = run.attempt(
+        "compute.instances.aggregatedList",
+        lambda: gce.list_instances(run.clients.compute("InstancesClient"), project),
+    )
+    instances = instances or gce.Instances()
+    facts = run.attempt(
+        "compute.machineTypes.aggregatedList",
+        lambda: gce.machine_type_facts(
+            run.clients.compute("MachineTypesClient"), project, sorted(instances.types)
+        ),
+    )
+    if facts is None:
+        facts = gce.machine_type_facts(None, project, [])
+    compute, tags = gce.compute_frames(instances, facts, run.prices)
+    compute = _in_regions(compute, regions)
+    inv.add("compute", compute)
+    inv.add("tags", tags.filter(pl.col("resource_id").is_in(compute["resource_id"].implode())))
+
+    disks = run.attempt(
+        "compute.disks.aggregatedList",
+        lambda: gce.list_disks(run.clients.compute("DisksClient"), project),
+    )
+    if disks is not None:
+        stopped = gce.stopped_since(instances.rows)
+        inv.add("volumes", _in_regions(gce.volumes_frame(disks, compute, stopped), regions))
+        snapshots = run.attempt(
+            "compute.snapshots.list",
+            lambda: gce.list_snapshots(run.clients.compute("SnapshotsClient"), project),
+        )
+        images = run.attempt(
+            "compute.images.list",
+            lambda: gce.image_snapshots(run.clients.compute("ImagesClient"), project),
+        )
+        if snapshots is not None and images is not None:
+            ids = {str(d["resource_id"]) for d in disks}
+            inv.add("snapshots", gce.snapshots_frame(project, snapshots, ids, images))
+
+    addresses = run.attempt(
+        "compute.addresses.aggregatedList",
+        lambda: gce.list_addresses(
+            run.clients.compute("AddressesClient"),
+            run.clients.compute("GlobalAddressesClient"),
+            project,
+        ),
+    )
+    if addresses is not None:
+        inv.add("network_idle", _in_regions(gce.network_idle_frame(addresses), regions))
+
+    cuds = run.attempt(
+        "compute.regionCommitments.aggregatedList",
+        lambda: gce.list_commitments(run.clients.compute("RegionCommitmentsClient"), project),
+    )
+    if cuds is not None:
+        inv.add("commitments", gce.commitments_frame(cuds, compute, run.request.context.now))
+
+    buckets = run.attempt(
+        "storage.buckets.list", lambda: gcs.list_buckets(run.clients.storage(project), project)
+    )
+    if buckets:
+        stored = run.attempt(
+            "monitoring.timeSeries.list(storage)",
+            lambda: monitoring.bucket_storage(
+                run.clients.monitoring(), project, run.request.context.now, run.counter
+            ),
+        )
+        if stored is None:
+            stored = monitoring.bucket_storage_empty()
+        inv.add("buckets", gcs.buckets_frame(buckets, stored))
+
+    if compute.height:
+        utilization = run.attempt(
+            "monitoring.timeSeries.list(compute)",
+            lambda: monitoring.instance_utilization(
+                run.clients.monitoring(),
+                project,
+                run.request.context.now,
+                run.request.context.lookback_days,
+                run.counter,
+            ),
+        )
+        if utilization is not None:
+            inv.add("utilization", utilization)
+    for region in sorted(set(compute["region"].to_list())):
+        if region not in inv.regions:
+            inv.regions.append(region)
+    return inv
+
+
+class GcpProvider(Provider):
+    """Compute Engine, Cloud Storage and Cloud Monitoring across projects.
+
+    ``counter`` counts Cloud Monitoring requests (the benchmark reads it).
+    """
+
+    name = "gcp"
+
+    def __init__(self, *, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+        self.max_workers = max_workers
+        self.counter = monitoring.CallCounter()
+
+    def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
+        from costscan.providers.pricing.gcp import bundled_gcp_prices
+
+        lock = threading.Lock()
+
+        def report(step: str, advance: int = 1) -> None:
+            with lock:
+                progress(step, advance)
+
+        endpoints = Endpoints.from_env()
+        credentials, adc_project = resolve_credentials(endpoints)
+        clients = Clients(credentials, endpoints)
+        inventory = Inventory(provider="gcp", context=request.context)
+        projects = list(dict.fromkeys(request.projects))
+        if not projects:
+            projects = _listed_projects(clients, request.organization, inventory)
+        if not projects and adc_project and request.organization is None:
+            projects = [adc_project]
+        if not projects:
+            where = f" under organization {request.organization}" if request.organization else ""
+            raise ProviderError(
+                f"no Google Cloud project to scan{where}: pass --project P, or give the "
+                "credentials resourcemanager.projects.get on the projects (Browser role)"
+            )
+        prices = bundled_gcp_prices()
+        inventory.add("prices", prices)
+        report("prices", 1)
+
+        def run(project: str) -> Inventory:
+            scanned = scan_project(ProjectScan(project, clients, request, prices, self.counter))
+            report(f"project {project}", 1)
+            return scanned
+
+        workers = max(1, min(self.max_workers, len(projects)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costscan-gcp") as pool:
+            scanned = list(pool.map(run, projects))
+        inventory.merge(scanned)
+        for project in projects:
+            if project not in inventory.accounts:
+                inventory.accounts.append(project)
+        return inventory
+
+
+def _listed_projects(clients: Clients, organization: str | None, inventory: Inventory) -> list[str]:
+    """Active projects the credentials can see (SearchProjects, all pages), under
+    ``organization`` when given (its direct children)."""
+    query = f"parent:organizations/{organization}" if organization else ""
+    try:
+        found: list[Any] = list(clients.projects().search_projects(request={"query": query}))
+    except _api_errors() as exc:
+        inventory.errors.append(
+            CollectorError("cloudresourcemanager.projects.search", "*", GLOBAL, one_line(exc))
+        )
+        return []
+    return sorted(str(p.project_id) for p in found if p.state.name == "ACTIVE")
