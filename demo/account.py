@@ -867,19 +867,56 @@ def backdate_launch_times(launch_times: Mapping[str, datetime]) -> int:
     return found
 
 
+# Progress callback (step description, advance by), the same shape the providers call.
+SeedProgress = Callable[[str, int], None]
+
+
+def _no_progress(_step: str, _advance: int = 1) -> None:
+    return None
+
+
+def seed_steps() -> int:
+    """How many steps ``seed_demo_account`` reports: one per scenario instance, the Auto
+    Scaling group, each background fleet, each other family and the commitments."""
+    return len(_SCENARIOS) + 1 + len(_BACKGROUND) + len(OTHER_FAMILY_SEEDERS) + 1
+
+
+def seed_identifiers(endpoint_url: str, seed: int = DEMO_SEED) -> None:
+    """Seed the random source moto draws resource ids from (its ``/moto-api/seed``).
+
+    moto names every instance, volume, snapshot and address from one random generator;
+    seeded, the same requests in the same order give the same ids, so two demo runs name
+    the same resources and ``costscan diff`` of them finds no change.
+    """
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{endpoint_url.rstrip('/')}/moto-api/seed?a={int(seed)}", data=b"", method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
+
+
 def seed_demo_account(
-    endpoint_url: str, now: datetime, *, gaps: MissingApis | None = None
+    endpoint_url: str,
+    now: datetime,
+    *,
+    gaps: MissingApis | None = None,
+    progress: SeedProgress = _no_progress,
 ) -> DemoSeed:
-    """Seed the demo account on the moto server at ``endpoint_url``; deterministic.
+    """Seed the demo account on the moto server at ``endpoint_url``; deterministic, ids
+    included (``seed_identifiers``): the same seed gives the same resources.
 
     Compute and its metrics first, then the other families' seeders (storage, network,
     observability; each imported when needed, and the demo goes on without one that is
     missing or fails), then commitments, which are answers registered with ``gaps`` (by
     default those of the demo server at ``endpoint_url`` when it runs in this process;
-    without one, no commitments are seeded).
+    without one, no commitments are seeded). ``progress`` hears of each of the
+    ``seed_steps()`` steps as it ends.
     """
     import boto3
 
+    seed_identifiers(endpoint_url)
     rng = random.Random(DEMO_SEED)
     now_utc = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
     end = now_utc.replace(minute=0, second=0, microsecond=0)
@@ -937,6 +974,7 @@ def seed_demo_account(
                 ]
             ),
         )
+        progress(f"instance {spec.name} and 14 days of its metrics", 1)
 
     group_members = _seed_autoscaling(endpoint_url)
     for instance_id in group_members:
@@ -955,6 +993,7 @@ def seed_demo_account(
             network_in_by_hour=net_in,
             network_out_by_hour=net_out,
         )
+    progress(f"Auto Scaling group {ASG_NAME} ({len(group_members)} instances)", 1)
 
     background: list[str] = []
     for region, instance_type, count, name, environment in _BACKGROUND:
@@ -969,10 +1008,11 @@ def seed_demo_account(
             type_of[instance_id] = instance_type
             launch_times[instance_id] = end - timedelta(days=rng.randint(20, 500))
         background.extend(made)
+        progress(f"{count} background instances {name} ({region})", 1)
 
     backdate_launch_times(launch_times)
 
-    seeded, skipped = _seed_other_families(endpoint_url, now_utc, DEMO_REGIONS)
+    seeded, skipped = _seed_other_families(endpoint_url, now_utc, DEMO_REGIONS, progress)
     commitments = None
     gaps = gaps if gaps is not None else gaps_for(endpoint_url)
     if gaps is not None:
@@ -988,6 +1028,7 @@ def seed_demo_account(
         seeded += ("commitments",)
     else:
         skipped += ("commitments",)
+    progress("reservations and savings plans", 1)
 
     def ids(scenario: str) -> tuple[str, ...]:
         return tuple(by_scenario.get(scenario, ()))
@@ -1026,7 +1067,10 @@ OTHER_FAMILY_SEEDERS: tuple[tuple[str, str, str], ...] = (
 
 
 def _seed_other_families(
-    endpoint_url: str, now: datetime, regions: Sequence[str]
+    endpoint_url: str,
+    now: datetime,
+    regions: Sequence[str],
+    progress: SeedProgress = _no_progress,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Run each family's demo seeder; (families seeded, families missing or failed)."""
     import importlib
@@ -1039,12 +1083,15 @@ def _seed_other_families(
         except (ImportError, AttributeError) as exc:
             _log.warning("demo: no %s seed (%s)", family, exc)
             skipped.append(family)
+            progress(f"{family} resources (skipped)", 1)
             continue
         try:
             seeder(endpoint_url, now, regions)
         except Exception as exc:  # the demo runs on without this family's resources
             _log.warning("demo: seeding %s failed: %s", family, exc)
             skipped.append(family)
+            progress(f"{family} resources (failed)", 1)
             continue
         seeded.append(family)
+        progress(f"{family} resources", 1)
     return tuple(seeded), tuple(skipped)

@@ -3,7 +3,7 @@
 The comment carries a hidden ``<!-- costscan:<marker_id> -->`` line, so the next run finds it
 again and edits it in place (``costscan.publish.github`` does the posting). GitHub refuses a
 comment of 65,536 characters or more; a report longer than that is cut inside its findings
-table, keeping the headline, the family table and the top rows in rank order, with a line
+table, keeping the headline, the totals and the top rows in rank order, with a line
 saying how many rows were cut and where the rest is. Nothing here computes money or talks
 to GitHub: it rearranges the Markdown report's lines.
 """
@@ -11,10 +11,9 @@ to GitHub: it rearranges the Markdown report's lines.
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Sequence
 
-from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MARKER, count_of
+from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MARKER, count_of, link_target
 from costscan.scanner.contracts.errors import UsageError
 
 DEFAULT_MARKER_ID = "costscan"
@@ -25,6 +24,8 @@ MAX_BODY_CHARS = GITHUB_COMMENT_LIMIT - 1
 # Rows of the findings table kept even when that means cutting the sections after it.
 MIN_FINDING_ROWS = 10
 
+# The renderer's first table: its top changes (before, its top findings).
+TOP_HEADINGS = ("### Top findings", "### Top ")
 _MARKER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # The renderer's own note under a findings table it already cut.
 _RENDERER_NOTE = re.compile(r"^_([\d,]+) findings? not shown\b")
@@ -87,7 +88,7 @@ def _joined(lines: Sequence[str]) -> str:
 
 def _findings_rows(lines: Sequence[str]) -> tuple[int, int] | None:
     """[start, end) of the findings table's data rows (the first table when none is named)."""
-    heading = next((i for i, line in enumerate(lines) if line.startswith("### Top findings")), None)
+    heading = next((i for i, line in enumerate(lines) if line.startswith(TOP_HEADINGS)), None)
     for i in range(heading or 0, len(lines) - 1):
         if heading is not None and i > heading and lines[i].startswith("### "):
             return None  # the heading has no table under it ("No findings.")
@@ -101,7 +102,7 @@ def _findings_rows(lines: Sequence[str]) -> tuple[int, int] | None:
 
 def _trim(lines: list[str], max_chars: int, report_url: str | None) -> list[str]:
     where = (
-        f"the full report is at {_link_target(report_url)}"
+        f"the full report is at {link_target(report_url)}"
         if report_url
         else "the HTML, CSV and JSON reports list them all"
     )
@@ -163,8 +164,3 @@ def _cut_anywhere(lines: Sequence[str], max_chars: int, where: str) -> list[str]
             break
         kept.append(line)
     return [*kept, *note]
-
-
-def _link_target(url: str) -> str:
-    """``url`` as a Markdown autolink, with the characters that would end it encoded."""
-    return "<" + urllib.parse.quote(url.strip(), safe=":/?#@!$&'*+,;=%~-._") + ">"

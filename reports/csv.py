@@ -1,24 +1,48 @@
-"""The CSV report: RFC 4180, one row per finding, safe to open in a spreadsheet.
+"""The CSV reports: RFC 4180, one row per finding, safe to open in a spreadsheet.
 
-Findings, then bottlenecks, then suppressed findings, told apart by the ``section``
-column; the other columns carry the JSON report's finding keys, and the ``suppress_*``
-columns (empty outside the suppressed section) say which [[suppress]] entry hid a finding.
-Money is a plain number in the run's currency (USD). Text cells are someone's tag or name,
-so any that starts with ``= + - @``, tab or carriage return gets a leading single quote
-(OWASP "CSV Injection"): a spreadsheet then shows it as text instead of running it.
-Numeric columns are never touched, so -12.5 stays a number.
+Two files. ``….csv`` holds the findings, then the suppressed findings, told apart by the
+``section`` column; ``….investments.csv`` holds the bottlenecks and the performance
+investments that fix them (they cost money, so they never sit among savings). Both carry
+the JSON report's finding keys, the ``suppress_*`` columns (empty outside the suppressed
+section) that say which [[suppress]] entry hid a finding, and then the columns people
+sort by: the ``currency`` a row's money is in, the current and target type, the size and
+the p99 CPU from the evidence (``reports/evidence.py``), and what to do (the change in
+plain words, the AWS CLI command, the Terraform attribute and a console link).
+
+Money is a plain number in the row's currency. Text cells are someone's tag or name, so
+any that starts with ``= + - @``, tab or carriage return gets a leading single quote (OWASP
+"CSV Injection"): a spreadsheet then shows it as text instead of running it. Numeric
+columns are never touched, so -12.5 stays a number.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from costscan.reports import evidence as evidence_text
 from costscan.reports.interface import Renderer, Report
-from costscan.reports.json import SUPPRESSED_COLUMNS, as_ranked, as_suppressed
+from costscan.reports.json import (
+    SUPPRESSED_COLUMNS,
+    as_ranked,
+    as_suppressed,
+    parse_evidence,
+    parse_members,
+)
+from costscan.reports.remediation import remediation
 from costscan.scanner.contracts.schema import SUPPRESSED
 
-CSV_COLUMNS: tuple[str, ...] = ("section", *SUPPRESSED_COLUMNS)
-SECTIONS: tuple[str, ...] = ("findings", "bottlenecks", "suppressed")
+# The columns after the JSON report's: flattened evidence and remediation.
+SORT_COLUMNS: tuple[str, ...] = ("currency", *evidence_text.SORT_COLUMNS)
+REMEDIATION_COLUMNS: tuple[str, ...] = ("change", "aws_cli", "terraform", "console_url")
+CSV_COLUMNS: tuple[str, ...] = (
+    "section",
+    *SUPPRESSED_COLUMNS,
+    *SORT_COLUMNS,
+    *REMEDIATION_COLUMNS,
+)
+SECTIONS: tuple[str, ...] = ("findings", "suppressed")
+INVESTMENT_SECTION = "bottlenecks"
+INVESTMENTS_EXTENSION = "investments.csv"
 
 # The characters OWASP lists as starting a formula in Excel, LibreOffice or Google Sheets.
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -35,36 +59,87 @@ def neutralize(column: str) -> pl.Expr:
     )
 
 
-def csv_frame(report: Report) -> pl.DataFrame:
-    """Every section as one frame, in CSV column order, text neutralized."""
-    not_suppressed = [
+def _extra_columns(frame: pl.DataFrame, report: Report) -> pl.DataFrame:
+    """The currency, the flattened evidence and the remediation of each row."""
+    flattened = frame.select(
+        pl.col("finding_id")
+        .replace_strict(report.currencies, default=report.run.currency, return_dtype=pl.String)
+        .alias("currency"),
+        *evidence_text.sort_column_exprs(pl.col("evidence"), pl.col("policy_id")),
+    )
+    fixes: dict[str, list[str | None]] = {name: [] for name in REMEDIATION_COLUMNS}
+    for record in frame.select(
+        "provider", "policy_id", "action", "resource_id", "resource_name", "resource_type",
+        "region", "title", "recommendation", "net_monthly_savings",
+        "monthly_savings_before_discounts", "member_count", "evidence", "members",
+    ).iter_rows(named=True):  # fmt: skip
+        record["evidence"] = parse_evidence(record["evidence"])
+        record["members"] = parse_members(record["members"])
+        fix = remediation(record)
+        fixes["change"].append(fix.change)
+        fixes["aws_cli"].append(fix.cli)
+        fixes["terraform"].append(fix.terraform)
+        fixes["console_url"].append(fix.console_url)
+    return flattened.with_columns(
+        pl.Series(name, values, dtype=pl.String) for name, values in fixes.items()
+    )
+
+
+def _section_frame(parts: list[tuple[str, pl.DataFrame]], report: Report) -> pl.DataFrame:
+    combined = pl.concat(
+        [part.with_columns(pl.lit(section).alias("section")) for section, part in parts],
+        how="vertical",
+    )
+    combined = pl.concat([combined, _extra_columns(combined, report)], how="horizontal")
+    combined = combined.select(CSV_COLUMNS)
+    text_columns = [name for name, dtype in combined.schema.items() if dtype == pl.String]
+    return combined.with_columns([neutralize(name) for name in text_columns])
+
+
+def _not_suppressed(frame: pl.DataFrame) -> pl.DataFrame:
+    return as_ranked(frame).with_columns(
         pl.lit(None, dtype=dtype).alias(name)
         for name, dtype in SUPPRESSED.items()
         if name.startswith("suppress_")
-    ]
-    parts = [
-        as_ranked(report.findings).with_columns(*not_suppressed),
-        as_ranked(report.bottlenecks).with_columns(*not_suppressed),
-        as_suppressed(report.suppressed),
-    ]
-    combined = pl.concat(
+    )
+
+
+def csv_frame(report: Report) -> pl.DataFrame:
+    """The findings and the suppressed findings, in CSV column order, text neutralized."""
+    return _section_frame(
         [
-            part.with_columns(pl.lit(section).alias("section"))
-            for section, part in zip(SECTIONS, parts, strict=True)
+            ("findings", _not_suppressed(report.findings)),
+            ("suppressed", as_suppressed(report.suppressed)),
         ],
-        how="vertical",
-    ).select(CSV_COLUMNS)
-    text_columns = [name for name, dtype in combined.schema.items() if dtype == pl.String]
-    return combined.with_columns([neutralize(name) for name in text_columns])
+        report,
+    )
+
+
+def investments_frame(report: Report) -> pl.DataFrame:
+    """The bottlenecks and their investments, in the same columns."""
+    return _section_frame([(INVESTMENT_SECTION, _not_suppressed(report.bottlenecks))], report)
+
+
+def _csv_bytes(frame: pl.DataFrame) -> bytes:
+    text = frame.write_csv(
+        line_terminator="\r\n",  # RFC 4180, as Python's csv module writes it
+        quote_style="necessary",
+        float_scientific=False,  # 0.0000001, never 1e-7: every reader parses it
+    )
+    return text.encode("utf-8")
 
 
 class CsvRenderer(Renderer):
     extension = "csv"
 
     def render(self, report: Report) -> bytes:
-        text = csv_frame(report).write_csv(
-            line_terminator="\r\n",  # RFC 4180, as Python's csv module writes it
-            quote_style="necessary",
-            float_scientific=False,  # 0.0000001, never 1e-7: every reader parses it
-        )
-        return text.encode("utf-8")
+        return _csv_bytes(csv_frame(report))
+
+    def render_investments(self, report: Report) -> bytes:
+        return _csv_bytes(investments_frame(report))
+
+    def render_files(self, report: Report) -> list[tuple[str, bytes]]:
+        return [
+            (self.extension, self.render(report)),
+            (INVESTMENTS_EXTENSION, self.render_investments(report)),
+        ]

@@ -35,6 +35,7 @@ from costscan.reports.json import (
     summary_document,
 )
 from costscan.reports.markdown import MarkdownRenderer
+from costscan.reports.series import CpuSeries
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import (
     CollectorError,
@@ -77,6 +78,8 @@ class ParquetRenderer(Renderer):
             "rejected_rows": [rejection_document(r) for r in report.rejections],
             "history": history_document(report.history),
             "warnings": [str(w) for w in report.warnings],
+            "utilization": {k: v.document() for k, v in report.utilization.items()},
+            "currencies": dict(report.currencies),
         }
         buffer = io.BytesIO()
         frame.write_parquet(
@@ -133,6 +136,18 @@ def read_parquet_report(path: Path) -> Report:
         raise InputFileError(f"{path}: its costscan metadata is incomplete ({exc})") from None
     history = document.get("history")
     warnings = document.get("warnings", [])
+    raw_currencies = document.get("currencies") or {}
+    currencies = (
+        {str(k): str(v) for k, v in raw_currencies.items()}
+        if isinstance(raw_currencies, dict)
+        else {}
+    )
+    raw_series = document.get("utilization") or {}
+    series = {
+        str(k): parsed
+        for k, v in (raw_series.items() if isinstance(raw_series, dict) else ())
+        if (parsed := CpuSeries.from_document(v)) is not None
+    }
     if not (history is None or isinstance(history, dict)) or not isinstance(warnings, list):
         raise InputFileError(f"{path}: its costscan history or warnings are malformed")
     try:
@@ -159,4 +174,6 @@ def read_parquet_report(path: Path) -> Report:
         suppressed=suppressed,
         history=history,
         warnings=[str(w) for w in warnings],
+        utilization=series,
+        currencies=currencies,
     )

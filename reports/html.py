@@ -1,4 +1,11 @@
-"""The HTML report: one self-contained file a FinOps engineer opens offline.
+"""The HTML report: one self-contained file a FinOps lead reads in ten seconds.
+
+The page opens on the run's totals by category and the top five changes in plain words;
+then bar charts (sorted, drawn only with more than one bar), then every finding, each
+opening onto its change, what to run (AWS CLI, Terraform, console, with copy buttons), its
+figures, its evidence as labelled figures with units, and for a compute finding the
+hourly CPU over the lookback with the 70% target and 85% alert lines and its p99.
+Below 700 px wide the table turns into cards.
 
 Inline CSS and JS, no network fetch (a Content-Security-Policy in the page forbids any,
 and lets only the page's own script run, by its hash). Data is someone's tag or name, so
@@ -12,8 +19,10 @@ from the embedded data (column arrays, repeated strings stored once), so the pag
 holds more than one page of rows in the DOM. Printing draws every row of the current
 filter as a compact table (up to ``PRINT_ROWS`` in the script), without the controls.
 
-Bottlenecks, suppressed findings, what was resolved since the last run (with
-``--history``) and warnings are small by nature and rendered by the template itself.
+The totals above the table follow its filters: each finding carries what it adds to
+each category's total (``CONTRIBUTIONS``, the same rules as ``ranking.summarize``; a
+test checks that they add up to the summary), and the script sums them over the rows
+the filters keep.
 """
 
 from __future__ import annotations
@@ -27,15 +36,15 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from costscan.reports import evidence as evidence_text
 from costscan.reports.interface import Renderer, Report
 from costscan.reports.json import (
-    FINDING_COLUMNS,
     as_ranked,
-    clean,
     error_document,
     finding_records,
     history_document,
     parse_evidence,
+    parse_members,
     rejection_document,
     run_document,
     summary_document,
@@ -49,8 +58,8 @@ from costscan.reports.markdown import (
     spend_notes,
     status_text,
 )
-from costscan.scanner.contracts.schema import FAMILIES
-from costscan.scanner.contracts.vocab import ResourceType
+from costscan.reports.remediation import remediation
+from costscan.scanner.contracts.vocab import Category, ResourceType
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -64,13 +73,16 @@ STATIC_FINDINGS = 50
 STATIC_BOTTLENECKS = 1_000
 STATIC_SUPPRESSED = 1_000
 STATIC_RESOLVED = 1_000
-# Bars per chart: the largest ones, the rest summed into "other".
+TOP_CHANGES = 5
+# Bars per chart: the largest ones, the rest summed into "others".
 CHART_BARS = 8
-CHART_WIDTH = 640
-CHART_LABEL_WIDTH = 150
-CHART_VALUE_WIDTH = 110
-CHART_BAR_HEIGHT = 22
-CHART_GAP = 8
+# A grouped finding lists this many member ids in its detail; the JSON report has all.
+MEMBERS_LISTED = 200
+# Rightsizing's lines (policies/rightsizing.py, after AWS Compute Optimizer): a resize
+# leaves p99 CPU under the 70% target; above the 85% alert line a resource is a
+# bottleneck. A chart draws the finding's own thresholds when its evidence has them.
+CPU_TARGET_PERCENT = 70.0
+CPU_ALERT_PERCENT = 85.0
 
 # The cloud service a resource type belongs to, for the "by service" chart. Every type the
 # providers and policies emit is here (a test greps them); a type not listed, such as a
@@ -102,6 +114,91 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.BILLED_SERVICE: "Billed services",
     ResourceType.BILLED_RESOURCE: "Billed resources",
 }
+
+# The findings' columns the page's script reads, besides the ones built here.
+PAGE_COLUMNS: tuple[str, ...] = (
+    "finding_id",
+    "rank",
+    "status",
+    "weeks_open",
+    "priority",
+    "priority_reason",
+    "title",
+    "detail",
+    "recommendation",
+    "resource_id",
+    "resource_name",
+    "resource_type",
+    "provider",
+    "account_id",
+    "region",
+    "family",
+    "category",
+    "policy_id",
+    "action",
+    "current_monthly_cost",
+    "monthly_savings_before_discounts",
+    "monthly_savings",
+    "deferred_monthly_savings",
+    "savings_start",
+    "standalone_monthly_savings",
+    "added_monthly_cost",
+    "upfront_cost",
+    "net_monthly_savings",
+    "implementation_cost",
+    "payback_months",
+    "roi_12m",
+    "effort_hours",
+    "effort_level",
+    "restart_needed",
+    "rollback_possible",
+    "risk",
+    "performance",
+    "confidence",
+    "price_source",
+    "counted",
+    "alternative_to",
+    "member_count",
+)
+
+NO_LINES: dict[str, float | None] = {"p99": None, "target": None, "alert": None}
+_NET = pl.col("net_monthly_savings").fill_null(0.0)
+_STANDING = pl.col("alternative_to").is_null()
+
+
+def _of(category: Category) -> pl.Expr:
+    return _STANDING & (pl.col("category") == category.value)
+
+
+# What each finding adds to each category's total: the rules of ``ranking.summarize``
+# (savings: counted net; avoidance: standing cost-avoidance net; possible: standing
+# possible net above zero; deferred: standing savings or deferred findings' deferred part;
+# waste: standing waste's savings), so the totals above the table can follow its filters.
+CONTRIBUTIONS: dict[str, pl.Expr] = {
+    "monthly_savings": pl.when(pl.col("counted").fill_null(False)).then(_NET).otherwise(0.0),
+    "cost_avoidance": pl.when(_of(Category.COST_AVOIDANCE)).then(_NET).otherwise(0.0),
+    "possible_monthly_savings": pl.when(_of(Category.POSSIBLE) & (_NET > 0))
+    .then(_NET)
+    .otherwise(0.0),
+    "deferred_monthly_savings": pl.when(
+        _STANDING
+        & pl.col("category").is_in([Category.SAVINGS.value, Category.DEFERRED.value])
+        & (pl.col("deferred_monthly_savings").fill_null(0.0) > 0)
+    )
+    .then(pl.col("deferred_monthly_savings"))
+    .otherwise(0.0),
+    "commitment_waste": pl.when(_of(Category.WASTE))
+    .then(pl.col("monthly_savings").fill_null(0.0))
+    .otherwise(0.0),
+}
+# Labels of the totals, in the order a reader weighs them, with what each means.
+TOTALS: tuple[tuple[str, str, str], ...] = (
+    ("monthly_savings", "Savings", "leave next month's bill; the only money in the headline"),
+    ("cost_avoidance", "Cost avoidance", "keeps the bill from rising (renewals)"),
+    ("possible_monthly_savings", "Possible", "rests on assumptions: confirm first"),
+    ("deferred_monthly_savings", "Deferred", "starts when the commitments covering it end"),
+    ("commitment_waste", "Commitment waste", "committed money no change recovers"),
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,39 +250,29 @@ class Bar:
     label: str
     value: float
     text: str
-    y: int
-    width: float
+    percent: float  # of the largest bar, 0..100
 
 
 @dataclass(frozen=True)
 class Chart:
     title: str
     bars: list[Bar]
-    height: int
-    width: int = CHART_WIDTH
-    label_width: int = CHART_LABEL_WIDTH
-    value_width: int = CHART_VALUE_WIDTH
-    bar_height: int = CHART_BAR_HEIGHT
 
 
 def bar_chart(title: str, values: list[tuple[str, float]], currency: str) -> Chart:
-    """Horizontal bars scaled to the largest value; negative totals draw as empty bars."""
-    largest = max((v for _, v in values), default=0.0)
-    span = CHART_WIDTH - CHART_LABEL_WIDTH - CHART_VALUE_WIDTH
-    bars = []
-    for index, (label, value) in enumerate(values):
-        width = span * max(value, 0.0) / largest if largest > 0 else 0.0
-        bars.append(
-            Bar(
-                label=label,
-                value=value,
-                text=format_money(value, currency),
-                y=index * (CHART_BAR_HEIGHT + CHART_GAP),
-                width=round(width, 1),
-            )
+    """Bars largest first, scaled to the largest; negative totals draw as empty bars."""
+    ordered = sorted(values, key=lambda item: (-item[1], item[0]))
+    largest = max((v for _, v in ordered), default=0.0)
+    bars = [
+        Bar(
+            label=label,
+            value=value,
+            text=format_money(value, currency),
+            percent=round(100 * max(value, 0.0) / largest, 1) if largest > 0 else 0.0,
         )
-    height = max(len(bars) * (CHART_BAR_HEIGHT + CHART_GAP) - CHART_GAP, CHART_BAR_HEIGHT)
-    return Chart(title=title, bars=bars, height=height)
+        for label, value in ordered
+    ]
+    return Chart(title=title, bars=bars)
 
 
 def service_of(resource_type: pl.Expr) -> pl.Expr:
@@ -209,13 +296,15 @@ def _savings_by(findings: pl.DataFrame, key: pl.Expr) -> list[tuple[str, float]]
 
 
 def charts(report: Report, findings: pl.DataFrame) -> list[Chart]:
+    """Savings by family, service, account and region: each only with more than one bar."""
     currency = report.run.currency
     by_family = report.summary.get("by_family") or {}
-    families = [f for f in FAMILIES if f in by_family]
     family_values = [
-        (name, float(by_family[name].get("monthly_savings") or 0.0)) for name in families
+        (name, float(figures.get("monthly_savings") or 0.0))
+        for name, figures in by_family.items()
+        if figures.get("findings")
     ]
-    out = [
+    candidates = [
         bar_chart("Monthly savings by family", family_values, currency),
         bar_chart(
             "Monthly savings by service",
@@ -225,40 +314,160 @@ def charts(report: Report, findings: pl.DataFrame) -> list[Chart]:
         bar_chart(
             "Monthly savings by account", _savings_by(findings, pl.col("account_id")), currency
         ),
+        bar_chart("Monthly savings by region", _savings_by(findings, pl.col("region")), currency),
     ]
-    if findings["region"].n_unique() > 1:
+    return [chart for chart in candidates if len(chart.bars) > 1]
+
+
+def _dictionary(series: pl.Series) -> Any:
+    """A text column with repeats as distinct values + codes; anything else as a list.
+
+    Titles, regions, families and policy ids repeat thousands of times in a big account:
+    storing each once keeps a 50,000-finding report a fraction of its naive size.
+    """
+    if series.dtype == pl.String and series.n_unique() * 2 <= series.len():
+        values = series.drop_nulls().unique().sort()
+        codes = series.rank("dense") - 1
+        return {"values": values.to_list(), "codes": codes.to_list()}
+    return series.to_list()
+
+
+def page_data(
+    frame: pl.DataFrame,
+    currencies: dict[str, str] | None = None,
+    charted: set[str] | None = None,
+) -> dict[str, Any]:
+    """The findings as the page's script reads them: column arrays, plus per finding its
+    remediation, its evidence as labelled figures, its member ids, its currency when not
+    the run's, and what it adds to each category's total (nothing, for a finding in
+    another currency: those are totalled apart)."""
+    apart = pl.col("finding_id").is_in(list(currencies or {}))
+    shown = frame.with_columns(
+        pl.col("savings_start").cast(pl.String),
+        pl.col("finding_id")
+        .replace_strict(currencies or {}, default=None, return_dtype=pl.String)
+        .alias("currency"),
+        *(
+            pl.when(apart).then(0.0).otherwise(expr).alias(f"adds_{name}")
+            for name, expr in CONTRIBUTIONS.items()
+        ),
+    )
+    columns: dict[str, Any] = {
+        name: _dictionary(shown[name]) for name in (*PAGE_COLUMNS, "currency")
+    }
+    for name in CONTRIBUTIONS:
+        columns[f"adds_{name}"] = shown[f"adds_{name}"].to_list()
+    fixes: dict[str, list[str | None]] = {
+        "change": [],
+        "cli": [],
+        "terraform": [],
+        "console_url": [],
+        "note": [],
+    }
+    figures: list[dict[str, Any]] = []
+    members: list[list[str] | None] = []
+    lines: dict[str, list[float | None]] = {"p99": [], "target": [], "alert": []}
+    for record in shown.select(
+        "provider", "policy_id", "action", "resource_id", "resource_name", "resource_type",
+        "region", "title", "recommendation", "net_monthly_savings",
+        "monthly_savings_before_discounts", "member_count", "evidence", "members",
+    ).iter_rows(named=True):  # fmt: skip
+        record["evidence"] = parse_evidence(record["evidence"])
+        record["members"] = parse_members(record["members"])
+        fix = remediation(record).document()
+        for key, values in fixes.items():
+            values.append(fix[key])
+        figures.append(evidence_text.figures(record["evidence"]).document())
+        ids = [
+            str(m.get("resource_id")) if isinstance(m, dict) else str(m)
+            for m in record["members"] or []
+        ]
+        # Only a finding with a chart needs its CPU lines (the rest stay null, cheaply).
+        drawn = charted is not None and (
+            record["resource_id"] in charted or any(i in charted for i in ids[:3])
+        )
+        for key, value in (
+            evidence_text.cpu_lines(record["evidence"]) if drawn else NO_LINES
+        ).items():
+            lines[key].append(value)
+        members.append(ids[:MEMBERS_LISTED] if ids else None)
+    for key, values in fixes.items():
+        columns[key] = _dictionary(pl.Series(key, values, dtype=pl.String))
+    columns["figures"] = figures
+    columns["members"] = members
+    for key, line in lines.items():
+        columns[f"cpu_{key}"] = line
+    return {"rows": frame.height, "columns": columns}
+
+
+def filter_totals(
+    frame: pl.DataFrame, currencies: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Each category's total over ``frame`` by ``CONTRIBUTIONS`` (the unfiltered page),
+    findings in another currency left out as the page leaves them out."""
+    frame = frame.filter(~pl.col("finding_id").is_in(list(currencies or {})))
+    if frame.height == 0:
+        return dict.fromkeys(CONTRIBUTIONS, 0.0)
+    sums = frame.select(*(expr.sum().alias(name) for name, expr in CONTRIBUTIONS.items())).row(
+        0, named=True
+    )
+    return {name: round(float(value or 0.0), 2) for name, value in sums.items()}
+
+
+@dataclass(frozen=True)
+class TopChange:
+    rank: int | None
+    finding_id: str
+    change: str
+    resource_id: str
+    net: str
+    priority: str
+    effort: str
+    risk: str
+    payback: str
+
+
+def top_changes(frame: pl.DataFrame, currency: str, count: int = TOP_CHANGES) -> list[TopChange]:
+    """The best ``count`` counted findings, each as one change in plain words."""
+    counted = frame.filter(pl.col("counted").fill_null(False)).head(count)
+    out = []
+    for record in finding_records(counted):
+        hours = record.get("effort_hours")
         out.append(
-            bar_chart(
-                "Monthly savings by region", _savings_by(findings, pl.col("region")), currency
+            TopChange(
+                rank=record.get("rank"),
+                finding_id=str(record.get("finding_id") or ""),
+                change=remediation(record).change,
+                resource_id=str(record.get("resource_id") or ""),
+                net=format_money(record.get("net_monthly_savings"), currency),
+                priority=str(record.get("priority") or ""),
+                effort="—" if hours is None else f"{hours:,.1f} h of work",
+                risk=f"{record.get('risk') or '—'} risk",
+                payback=format_payback(record.get("payback_months")),
             )
         )
     return out
 
 
-def column_data(frame: pl.DataFrame) -> dict[str, Any]:
-    """Findings as column arrays; a text column with repeats is stored as values + codes.
+def spend_share(summary: dict[str, Any]) -> str | None:
+    """Savings as a share of the monthly bill, when billing data gives the bill."""
+    spend = summary.get("spend") or {}
+    billed = spend.get("billed_cost")
+    start, end = spend.get("period_start"), spend.get("period_end")
+    savings = summary.get("monthly_savings")
+    if not billed or not start or not end or not isinstance(savings, (int, float)):
+        return None
+    try:
+        from datetime import date
 
-    Titles, regions, families and policy ids repeat thousands of times in a big account:
-    storing each once keeps a 50,000-finding report a fraction of its naive size.
-    """
-    columns: dict[str, Any] = {}
-    for name in FINDING_COLUMNS:
-        series = frame[name]
-        if name == "evidence":
-            columns[name] = [clean(parse_evidence(text)) for text in series.to_list()]
-        elif series.dtype.is_temporal():
-            # JSON has no dates: ISO text (savings_start of a deferred saving).
-            columns[name] = series.cast(pl.String).to_list()
-        elif series.dtype == pl.String and series.n_unique() * 2 <= frame.height:
-            values = series.drop_nulls().unique().sort()
-            codes = series.rank("dense") - 1
-            columns[name] = {"values": values.to_list(), "codes": codes.to_list()}
-        elif series.dtype.is_float():
-            # NaN and infinity to null: json.dumps would write invalid JSON.
-            columns[name] = [clean(value) for value in series.to_list()]
-        else:
-            columns[name] = series.to_list()
-    return {"rows": frame.height, "columns": columns}
+        days = (date.fromisoformat(str(end)[:10]) - date.fromisoformat(str(start)[:10])).days
+    except ValueError:
+        return None
+    if days <= 0 or billed <= 0:
+        return None
+    # The bill scaled to a 730-hour month (DESIGN.md's month), as the savings are.
+    monthly_bill = float(billed) * 730 / (days * 24)
+    return f"{100 * savings / monthly_bill:.1f}%"
 
 
 def _static_rows(frame: pl.DataFrame, limit: int) -> list[dict[str, Any]]:
@@ -266,6 +475,8 @@ def _static_rows(frame: pl.DataFrame, limit: int) -> list[dict[str, Any]]:
     for row in rows:
         row["resource"] = resource_label(row["resource_id"], row["resource_name"])
         row["status_text"] = status_text(row["status"], row["weeks_open"])
+        row["figures"] = evidence_text.figures(row["evidence"])
+        row["fix"] = remediation(row)
     return rows
 
 
@@ -273,6 +484,7 @@ def _suppressed_rows(frame: pl.DataFrame, limit: int) -> list[dict[str, Any]]:
     rows = suppressed_records(frame.head(limit))
     for row in rows:
         row["resource"] = resource_label(row["resource_id"], row["resource_name"])
+        row["figures"] = evidence_text.figures(row["evidence"])
     return rows
 
 
@@ -294,11 +506,19 @@ class HtmlRenderer(Renderer):
         currency = report.run.currency
         history = history_document(report.history)
         resolved = _resolved_rows(history)
+        summary = summary_document(report.summary)
         env = environment()
         page = env.get_template(TEMPLATE).render(
             run=run_document(report),
-            summary=summary_document(report.summary),
+            summary=summary,
             money=lambda value: format_money(value, currency),
+            totals=[
+                (key, label, meaning, summary.get(key))
+                for key, label, meaning in TOTALS
+                if key in summary
+            ],
+            share=spend_share(summary),
+            top=top_changes(findings, currency),
             spend_notes=spend_notes(report.summary.get("spend") or {}, currency),
             charts=charts(report, findings),
             top_findings=_static_rows(findings, STATIC_FINDINGS),
@@ -316,7 +536,10 @@ class HtmlRenderer(Renderer):
             data={
                 "currency": currency,
                 "history": history is not None,
-                "findings": column_data(findings),
+                "totals": {key: label for key, label, _ in TOTALS},
+                "cpu": {"target": CPU_TARGET_PERCENT, "alert": CPU_ALERT_PERCENT},
+                "findings": page_data(findings, report.currencies, set(report.utilization)),
+                "series": {k: v.document() for k, v in report.utilization.items()},
             },
             script_hash=script_hash(),
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from costscan.reports.series import CpuSeries
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import CollectorError
 
@@ -26,6 +27,9 @@ class RunInfo:
     costscan_version: str = "0"
     hidden_below_min_savings: int = 0
     min_savings: float = 0.0
+    # Where the whole report can be read (the CI run holding the HTML artifact); the
+    # Markdown links it. None outside CI.
+    report_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,16 @@ class Report:
     history: dict[str, Any] | None = None
     # Plain-language warnings for the reader (e.g. a suppression that expired).
     warnings: list[str] = field(default_factory=list)
+    # Hourly CPU of the compute resources the findings name (reports/series.py), by
+    # resource id: the HTML draws it beside each compute finding.
+    utilization: dict[str, CpuSeries] = field(default_factory=dict)
+    # Findings priced in another currency than the run's (billing in several currencies
+    # without --fx rates: ranked apart, never added up), by finding id.
+    currencies: dict[str, str] = field(default_factory=dict)
+
+    def currency_of(self, finding_id: str | None) -> str:
+        """The currency a finding's money is in."""
+        return self.currencies.get(finding_id or "", self.run.currency)
 
 
 class Renderer(abc.ABC):
@@ -56,3 +70,8 @@ class Renderer(abc.ABC):
     @abc.abstractmethod
     def render(self, report: Report) -> bytes:
         """The file's whole content."""
+
+    def render_files(self, report: Report) -> list[tuple[str, bytes]]:
+        """Every file this format writes, as (extension, content): one, unless a format
+        splits its rows (the CSV writes bottlenecks and investments to a file of their own)."""
+        return [(self.extension, self.render(report))]

@@ -1,24 +1,34 @@
 """The Markdown report: the savings summary a GitHub comment or step summary shows.
 
+A headline and each category's monthly total, a link to the full HTML report when the run
+says where it is (the Action's run page holds it as an artifact), then the top changes in
+plain words (grouped findings: one row per change, at most seven columns, with the commands
+for them folded away), then every other finding folded in ``<details>`` by family, so the
+comment reads in seconds and still holds everything.
+
 GitHub refuses a comment of 65,536 characters or more, so the report is fitted under a
-limit: the headline and the family table always stay, the findings table keeps its top
-rows, and each trimmed table says how many rows it left out. With ``--history`` the
-headline gives the week's change, the findings table a status column, and a section lists
-what was resolved; suppressed findings and warnings have their own places. Every data
-cell is escaped: pipes would split the table, and backticks, emphasis, brackets and angle
-brackets would turn someone's tag into markup, links or HTML.
+limit: the headline and the totals always stay, each table keeps its top rows, and each
+trimmed table says how many rows it left out. With ``--history`` the headline gives the
+week's change, the tables the status, and a section lists what was resolved; suppressed
+findings and warnings have their own places. Every data cell is escaped: pipes would split
+the table, and backticks, emphasis, brackets and angle brackets would turn someone's tag
+into markup, links or HTML; code blocks are fenced longer than any backtick run they hold.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from costscan.reports.interface import Renderer, Report
-from costscan.reports.json import as_ranked, as_suppressed, rejection_document
+from costscan.reports.json import as_ranked, as_suppressed, finding_records, rejection_document
+from costscan.reports.remediation import remediation
 from costscan.scanner.contracts.errors import CollectorError
 from costscan.scanner.contracts.schema import FAMILIES
 
@@ -36,6 +46,12 @@ MESSAGE_CHARS = 300
 LISTED_NAMES = 5
 # Warnings are few by nature; a pathological list still cannot crowd out the findings.
 LISTED_WARNINGS = 20
+# Changes in the top table; the rest are folded by family.
+TOP_CHANGES = 10
+# Commands shown for the top changes (members of a group: the first few, then a count).
+COMMANDS_FOR = 5
+COMMAND_MEMBERS = 5
+COMMAND_CHARS = 1_500
 
 EMPTY = "—"
 
@@ -137,6 +153,23 @@ def resource_label(resource_id: str | None, resource_name: str | None) -> str:
     return resource_name or resource_id or ""
 
 
+def arn_resource(resource_id: str) -> str:
+    """An ARN's resource part (``loadbalancer/app/web/50dc…`` of ``arn:aws:…:123:loadbalancer/…``):
+    whole, and unique within the account and region shown beside it."""
+    parts = resource_id.split(":", 5)
+    return (
+        parts[5]
+        if resource_id.startswith("arn:") and len(parts) == 6 and parts[5]
+        else (resource_id)
+    )
+
+
+def compact_label(resource_id: str | None, resource_name: str | None) -> str:
+    """``resource_label`` with an ARN shortened to its resource part, so the id stays whole
+    where a table has little room."""
+    return resource_label(arn_resource(resource_id) if resource_id else resource_id, resource_name)
+
+
 def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -185,9 +218,13 @@ def render_markdown(report: Report, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     # No row is shorter than 10 characters, so rows past this many could never fit: the
     # renderer formats at most these, whatever the number of findings.
     row_cap = max_chars // 10
+    frame = as_ranked(report.findings)
+    top = frame.filter(pl.col("counted").fill_null(False)).head(TOP_CHANGES)
     head = _head(report, currency)
     tables = [
-        _findings_table(report, currency, row_cap),
+        _top_table(report, top, currency),
+        _commands(top),
+        *_family_tables(report, frame, set(top["finding_id"].to_list()), currency, row_cap),
         _resolved_table(report, currency, row_cap),
         _suppressed_table(report, currency, row_cap),
         _bottlenecks_table(report, currency, row_cap),
@@ -238,16 +275,23 @@ def _head(report: Report, currency: str) -> list[str]:
         return money_cell(value, currency)
 
     history = report.history
+    table = category_table(summary, money)
+    totals = [*table, ""] if table else []
     lines = [
         MARKER,
         headline(summary, history, money),
         "",
-        *category_table(summary, money),
-        "",
+        *totals,
         f"{escape(run.provider)} · accounts {_names(run.accounts)} · regions "
         f"{_names(run.regions)} · {run.lookback_days}-day lookback · {escape(run.started_at)} "
         f"· costscan {escape(run.costscan_version)}",
     ]
+    if run.report_url and run.report_url.startswith(("https://", "http://")):
+        lines += [
+            "",
+            f"**[Open the full report]({link_target(run.report_url)})**: the HTML report "
+            "(charts, evidence, the commands for every change) is in this run's artifacts.",
+        ]
     if history is not None:
         resolved = history.get("resolved") or []
         lines += [
@@ -305,35 +349,6 @@ def _head(report: Report, currency: str) -> list[str]:
             f"**{count_of(len(report.errors), 'collector')} failed**, so some findings may be "
             "missing: see Collector errors below.",
         ]
-    lines += [
-        "",
-        "### Savings by family",
-        "",
-        _row(["Family", "Findings", "Monthly savings"]),
-        _row(["---", "---:", "---:"]),
-    ]
-    by_family = summary.get("by_family") or {}
-    names = [f for f in FAMILIES if f in by_family] + sorted(set(by_family) - set(FAMILIES))
-    for name in names:
-        figures = by_family[name]
-        lines.append(
-            _row(
-                [
-                    escape(name),
-                    f"{figures.get('findings', 0):,}",
-                    money(figures.get("monthly_savings")),
-                ]
-            )
-        )
-    lines.append(
-        _row(
-            [
-                "**Total**",
-                f"**{summary.get('findings', 0):,}**",
-                f"**{money(summary.get('monthly_savings'))}**",
-            ]
-        )
-    )
     return lines
 
 
@@ -341,18 +356,17 @@ def headline(
     summary: Mapping[str, Any], history: Mapping[str, Any] | None, money: Callable[[Any], str]
 ) -> str:
     """The bold first line; with history, the week's new and realized savings."""
-    found = f"**{money(summary.get('monthly_savings'))}/month in savings found**"
+    changes = int(summary.get("counted_findings") or 0)
+    found = (
+        f"**{money(summary.get('monthly_savings'))}/month in savings found** with "
+        f"{count_of(changes, 'change')}"
+    )
     if history is not None:
         return (
-            f"{found} ({summary.get('findings', 0):,} findings): "
-            f"+{money(history.get('new_monthly_savings'))} new this week, "
+            f"{found}: +{money(history.get('new_monthly_savings'))} new this week, "
             f"{money(history.get('realized_monthly_savings'))} realized since last week"
         )
-    return (
-        f"{found} ({summary.get('findings', 0):,} findings, "
-        f"{summary.get('counted_findings', 0):,} counted) — "
-        f"{money(summary.get('annual_savings'))}/year"
-    )
+    return f"{found} — {money(summary.get('annual_savings'))}/year"
 
 
 # The summary's totals, one per category (reports/ranking.py), in the order a reader
@@ -386,74 +400,146 @@ def status_text(status: str | None, weeks_open: int | None) -> str:
     return one_line(status)
 
 
-def _findings_table(report: Report, currency: str, row_cap: int) -> _Table:
-    frame = as_ranked(report.findings)
+def link_target(url: str) -> str:
+    """``url`` as a Markdown link target, with the characters that would end it encoded."""
+    return "<" + urllib.parse.quote(url.strip(), safe=":/?#@!$&'*+,;=%~-._") + ">"
+
+
+def code_block(text: str, language: str = "sh") -> list[str]:
+    """``text`` fenced with more backticks than any run inside it, so nothing closes it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = _CONTROL.sub("", text).replace("\r", "")
+    return [f"{fence}{language}", *body.split("\n"), fence]
+
+
+def without_id(change: str, resource_id: str | None) -> str:
+    """A change in words without the "(id)" after the name, where the id has a column."""
+    return change.replace(f" ({resource_id})", "") if resource_id else change
+
+
+def _rank_cell(f: Mapping[str, Any], rank_of: Mapping[str, Any], with_status: bool) -> str:
+    rank = "" if f["rank"] is None else str(f["rank"])
+    if f["alternative_to"] is not None:
+        target = rank_of.get(f["alternative_to"])
+        rank += f" (alt. to #{target})" if target is not None else " (alt.)"
+    if with_status and f["status"]:
+        rank += f" · {status_text(f['status'], f['weeks_open'])}"
+    return escape(rank.strip())
+
+
+def _resource_cell(f: Mapping[str, Any]) -> str:
+    return escape(compact_label(f["resource_id"], f["resource_name"]), RESOURCE_CHARS)
+
+
+def _top_table(report: Report, top: pl.DataFrame, currency: str) -> _Table:
+    """The best counted changes in plain words: seven columns at most."""
+    with_status = report.history is not None
+    heading = [
+        f"### Top {count_of(top.height, 'change')}" if top.height else "### Top changes",
+        "",
+    ]
+    if top.height == 0:
+        return _Table([*heading, "No change saves money in this run."], [], 0, "change", [])
+    heading += [
+        _row(["#", "Change", "Resource", "Net/month", "Payback", "Risk", "Priority"]),
+        _row(["---:", "---", "---", "---:", "---:", "---", "---"]),
+    ]
+    rows = [
+        _row(
+            [
+                _rank_cell(f, {}, with_status),
+                escape(without_id(remediation(f).change, f["resource_id"]), TITLE_CHARS),
+                _resource_cell(f),
+                money_cell(f["net_monthly_savings"], currency),
+                format_payback(f["payback_months"]),
+                escape(f["risk"]),
+                escape(f["priority"]),
+            ]
+        )
+        for f in finding_records(top)
+    ]
+    return _Table(heading, rows, top.height, "change", [])
+
+
+def _commands(top: pl.DataFrame) -> _Table | None:
+    """The commands for the first top changes, folded: a reviewer opens them to act."""
+    lines: list[str] = []
+    for f in finding_records(top.head(COMMANDS_FOR)):
+        fix = remediation(f, members_shown=COMMAND_MEMBERS)
+        if not fix.cli:
+            continue
+        lines += ["", f"**#{f['rank']}: {escape(fix.change, TITLE_CHARS)}**", ""]
+        if len(fix.cli) > COMMAND_CHARS:
+            lines.append("_A long command: the HTML report has it with a copy button._")
+        else:
+            lines += code_block(fix.cli)
+    if not lines:
+        return None
+    heading = [
+        "<details>",
+        "<summary>Commands for the top changes (AWS CLI)</summary>",
+        *lines,
+        "",
+        "</details>",
+    ]
+    return _Table(heading, [], 0, "command", [])
+
+
+def _family_tables(
+    report: Report, frame: pl.DataFrame, shown: set[str], currency: str, row_cap: int
+) -> list[_Table]:
+    """Every finding not among the top changes, folded by family in report order."""
+    rest = frame.filter(~pl.col("finding_id").is_in(list(shown)))
+    if rest.height == 0:
+        return []
     with_status = report.history is not None
     rank_of = dict(zip(frame["finding_id"].to_list(), frame["rank"].to_list(), strict=True))
-    rows = []
-    has_alternatives = False
-    for f in frame.head(row_cap).iter_rows(named=True):
-        rank = "" if f["rank"] is None else str(f["rank"])
-        if not f["counted"]:
-            has_alternatives = True
-            target = rank_of.get(f["alternative_to"])
-            rank += f" (alt. to #{target})" if target is not None else " (alt.)"
-        status = [escape(status_text(f["status"], f["weeks_open"]))] if with_status else []
-        rows.append(
+    by_family = report.summary.get("by_family") or {}
+    present = rest["family"].unique().to_list()
+    names = [f for f in FAMILIES if f in present] + sorted(
+        str(f) for f in present if f not in FAMILIES
+    )
+    tables = [_Table(["### Every other finding, by family"], [], 0, "finding", [])]
+    # The families share one budget: rows past ``row_cap`` in all could never fit, so they
+    # are not formatted (each family still gets the floor ``_fit`` guarantees).
+    remaining = row_cap
+    for name in names:
+        part = rest.filter(pl.col("family") == name)
+        formatted = min(part.height, max(remaining, MIN_ROWS_PER_TABLE))
+        remaining -= formatted
+        counted = by_family.get(name, {}).get("monthly_savings")
+        total = f", {money_cell(counted, currency)}/month counted" if counted else ""
+        heading = [
+            "<details>",
+            f"<summary>{escape(name)}: {count_of(part.height, 'finding')}{total}</summary>",
+            "",
+            _row(["#", "Finding", "Resource", "Net/month", "Payback", "Category", "Risk"]),
+            _row(["---:", "---", "---", "---:", "---:", "---", "---"]),
+        ]
+        rows = [
             _row(
                 [
-                    rank.strip(),
-                    *status,
-                    escape(f["priority"]),
+                    _rank_cell(f, rank_of, with_status),
                     escape(f["title"], TITLE_CHARS),
-                    escape(resource_label(f["resource_id"], f["resource_name"]), RESOURCE_CHARS),
-                    escape(f["family"]),
-                    money_cell(f["monthly_savings"], currency),
-                    money_cell(f["net_monthly_savings"], currency),
+                    _resource_cell(f),
+                    money_cell(f["net_monthly_savings"], report.currency_of(f["finding_id"])),
                     format_payback(f["payback_months"]),
+                    escape((f["category"] or "").replace("_", " ")),
                     escape(f["risk"]),
-                    format_percent(f["confidence"]),
                 ]
             )
-        )
-    if not has_alternatives:
-        has_alternatives = not frame["counted"].fill_null(False).all()
-    after = []
-    if has_alternatives:
-        after = [
+            for f in part.head(formatted).iter_rows(named=True)
+        ]
+        after = ["", "</details>"]
+        tables.append(_Table(heading, rows, part.height, "finding", after))
+    if rest["alternative_to"].is_not_null().any():
+        tables[-1].after += [
             "",
             "_Rows marked “alt.” exclude another finding on the same resource: they are "
             "options, and do not count toward the totals._",
         ]
-    heading = [
-        "### Top findings",
-        "",
-        _row(
-            [
-                "#",
-                *(["Status"] if with_status else []),
-                "Priority",
-                "Finding",
-                "Resource",
-                "Family",
-                "Monthly savings",
-                "Net",
-                "Payback",
-                "Risk",
-                "Confidence",
-            ]
-        ),
-        _row(
-            [
-                "---:",
-                *(["---"] if with_status else []),
-                *["---", "---", "---", "---", "---:", "---:", "---:", "---", "---:"],
-            ]
-        ),
-    ]
-    if frame.height == 0:
-        heading = ["### Top findings", "", "No findings."]
-    return _Table(heading, rows, frame.height, "finding", after)
+    return tables
 
 
 def _resolved_table(report: Report, currency: str, row_cap: int) -> _Table | None:
@@ -546,7 +632,7 @@ def _bottlenecks_table(report: Report, currency: str, row_cap: int) -> _Table | 
             [
                 "" if b["rank"] is None else str(b["rank"]),
                 escape(b["title"], TITLE_CHARS),
-                escape(resource_label(b["resource_id"], b["resource_name"]), RESOURCE_CHARS),
+                escape(compact_label(b["resource_id"], b["resource_name"]), RESOURCE_CHARS),
                 escape(b["region"]),
                 money_cell(b["current_monthly_cost"], currency),
                 money_cell(b["added_monthly_cost"], currency),

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
-from typing import TYPE_CHECKING, Annotated, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 
@@ -24,18 +24,50 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="costscan",
-    help="Find cloud waste, price every finding, rank by ROI.",
+    help="Find cloud waste, price every finding, rank by ROI.\n\n"
+    "Start with `costscan demo` (an offline account, no credentials), then "
+    "`costscan run --provider aws --region us-east-1` on your own.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 policies_app = typer.Typer(
-    help="List every policy, or show one with `costscan policies show ID`.",
+    help="List every policy (--family to narrow, --json for tools), or show one with "
+    "`costscan policies show ID`.",
     invoke_without_command=True,
     rich_markup_mode=None,
 )
 app.add_typer(policies_app, name="policies")
+
+
+def package_version() -> str:
+    """costscan's installed version, read without importing anything heavy."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("costscan")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "0+unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"costscan {package_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Find cloud waste, price every finding, rank by ROI."""
+
 
 EXIT_USAGE = 2
 # click's UsageError and ClickException, whether typer vendors click or depends on it.
@@ -56,75 +88,163 @@ def split_formats(value: str) -> list[str]:
     return names
 
 
-def _plain_progress() -> Progress:
-    def report(step: str, advance: int = 1) -> None:
-        # Only finished steps: a start marker followed by a usage error would be noise
-        # in front of the one line that matters.
-        if advance:
-            typer.echo(f"costscan: {step}", err=True)
+def terminal_width() -> int:
+    """The terminal's columns (``COLUMNS`` first); 80 when there is no terminal."""
+    import shutil
 
-    return report
+    return max(shutil.get_terminal_size(fallback=(80, 24)).columns, 40)
+
+
+class ProgressDisplay:
+    """Progress for each stage of a run (seeding, scanning, reporting) with its counts: a
+    live line on a terminal, plain lines in CI or when piped. ``stage`` gives the callback
+    a stage's work calls (the providers' ``Progress``); ``advance`` 0 names a step without
+    counting it."""
+
+    def __init__(self, interactive: bool, width: int) -> None:
+        self.interactive = interactive
+        self.width = width
+        self._bar: Any = None
+        self._task: Any = None
+
+    def stage(self, name: str, total: int | None = None, unit: str = "steps") -> Progress:
+        done = 0
+
+        def count() -> str:
+            noun = unit.removesuffix("s") if (total or done) == 1 else unit
+            return f"{done:,}/{total:,} {noun}" if total else f"{done:,} {noun}"
+
+        if not self.interactive:
+
+            def plain(step: str, advance: int = 1) -> None:
+                nonlocal done
+                # Only finished steps: a start marker followed by a usage error would be
+                # noise in front of the one line that matters.
+                if advance:
+                    done += advance
+                    line = f"costscan: {name} {count()}: {step}"
+                    typer.echo(_cut(line, self.width), err=True)
+
+            return plain
+
+        bar = self._live()
+        if self._task is not None:
+            bar.remove_task(self._task)
+        task = bar.add_task(name, total=total, stage=name, count=count(), step="")
+        self._task = task
+        # What is left for the step's words once the spinner, the stage, the bar, the
+        # count (at its widest) and the elapsed time are drawn, with their gaps.
+        widest = len(f"{total:,}/{total:,} {unit}") if total else len(f"99,999 {unit}")
+        room = max(self.width - len(name) - widest - BAR_WIDTH - 18, 10)
+
+        def live(step: str, advance: int = 1) -> None:
+            nonlocal done
+            done += advance
+            bar.update(task, advance=advance, count=count(), step=_cut(step, room))
+
+        return live
+
+    def _live(self) -> Any:
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(
+                SpinnerColumn(),
+                TextColumn("{task.fields[stage]}"),
+                BarColumn(bar_width=BAR_WIDTH),
+                TextColumn("{task.fields[count]}"),
+                TextColumn("{task.fields[step]}", markup=False),
+                TimeElapsedColumn(),
+                console=Console(stderr=True, width=self.width),
+                transient=True,
+            )
+            self._bar.start()
+        return self._bar
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+BAR_WIDTH = 10
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 @contextmanager
-def progress_display() -> Iterator[Progress]:
-    """A rich progress bar on a terminal; plain lines in CI or when piped."""
+def progress_display() -> Iterator[ProgressDisplay]:
+    """A live progress line on a terminal; plain lines in CI or when piped."""
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
-    if not interactive:
-        yield _plain_progress()
-        return
-    from rich.progress import Progress as RichProgress
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with RichProgress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.completed} steps"),
-        TimeElapsedColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("scanning", total=None)
-
-        def report(step: str, advance: int = 1) -> None:
-            bar.update(task, description=step, advance=advance)
-
-        yield report
+    display = ProgressDisplay(interactive, terminal_width())
+    try:
+        yield display
+    finally:
+        display.close()
 
 
-def execute(settings: Settings, *, show_table: bool = True) -> RunResult:
+def execute(
+    settings: Settings,
+    *,
+    show_table: bool = True,
+    display: ProgressDisplay | None = None,
+    next_step: str | None = None,
+) -> RunResult:
     from costscan.scanner.app import engine
 
-    with progress_display() as progress:
-        result = engine.run(settings, progress)
-    show_result(result, show_table=show_table)
+    if display is None:
+        with progress_display() as own:
+            result = engine.run(settings, own.stage("scanning", unit="calls"))
+    else:
+        result = engine.run(settings, display.stage("scanning", unit="calls"))
+        display.close()
+    show_result(result, show_table=show_table, next_step=next_step)
     return result
 
 
-def show_result(result: RunResult, *, show_table: bool = True) -> None:
-    from rich.console import Console
-
+def show_result(
+    result: RunResult, *, show_table: bool = True, next_step: str | None = None
+) -> None:
     from costscan.reports import terminal
 
-    console = Console(stderr=False, soft_wrap=False, width=max(100, _terminal_width()))
+    width = terminal_width()
+    lines = terminal.summary_lines(result.report, width)
     if show_table:
-        console.print(terminal.top_table(result.report, limit=10))
-    for line in terminal.summary_lines(result.report):
-        console.print(line, markup=False, highlight=False)
-    for path in result.written:
-        console.print(f"wrote {path}", markup=False, highlight=False)
+        lines += ["", *terminal.top_lines(result.report, width, limit=10)]
     if result.gate_crossed:
-        console.print(
-            "savings gate crossed: counted monthly savings exceed --fail-on-savings",
-            markup=False,
-            highlight=False,
-        )
+        lines += ["", "Savings gate crossed: counted monthly savings exceed --fail-on-savings."]
+    lines += ["", *terminal.closing_lines(result.written, width, next_step)]
+    typer.echo("\n".join(lines))
 
 
-def _terminal_width() -> int:
-    try:
-        return os.get_terminal_size().columns
-    except OSError:
-        return 120
+NEXT_AFTER_DEMO = (
+    "scan your own account (read-only): costscan run --provider aws --region us-east-1; "
+    "`costscan policies` lists what it checks"
+)
+NEXT_AFTER_GCP_DEMO = (
+    "scan your own project (read-only): costscan run --provider gcp --project ID; "
+    "`costscan policies` lists what it checks"
+)
+NEXT_AFTER_RUN = (
+    "run it weekly with --history DIR to see what is new, still open and resolved; "
+    "costscan diff OLD NEW compares two runs"
+)
+
+
+def github_run_url() -> str | None:
+    """The Actions run page (it holds the uploaded report artifacts), inside GitHub Actions."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    server = os.environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    run_id = os.environ.get("GITHUB_RUN_ID", "")
+    if not (server and repository and run_id):
+        return None
+    return f"{server}/{repository}/actions/runs/{run_id}"
 
 
 @app.command()
@@ -189,6 +309,13 @@ def run(
             "resolved findings and the savings realized since the last run."
         ),
     ] = None,
+    report_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the full report can be read; the Markdown links it. Default in "
+            "GitHub Actions: the run's page, which holds the report artifact."
+        ),
+    ] = None,
 ) -> None:
     """Scan a cloud account, price every finding, and write ranked reports."""
     from costscan.scanner.app.engine import Settings
@@ -209,10 +336,11 @@ def run(
         billing_format=billing_format.lower() if billing_format else None,
         history=history,
         fx=tuple(fx or ()),
+        report_url=report_url or github_run_url(),
         projects=tuple(project or ()),
         organization=organization,
     )
-    result = execute(settings)
+    result = execute(settings, next_step=NEXT_AFTER_RUN)
     raise typer.Exit(result.exit_code)
 
 
@@ -252,20 +380,27 @@ def demo(
     os.environ["AWS_ACCESS_KEY_ID"] = "demo"
     os.environ["AWS_SECRET_ACCESS_KEY"] = "demo"
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    typer.echo("costscan: starting an offline AWS account (moto) and seeding it...", err=True)
+    typer.echo("costscan: starting an offline AWS account (moto)...", err=True)
     server, endpoint = demo_account.start_demo_server()
     try:
-        seed = demo_account.seed_demo_account(endpoint, now)
-        settings = Settings(
-            provider="aws",
-            regions=tuple(seed.regions),
-            config_path=config,
-            formats=formats,
-            output_dir=output_dir,
-            endpoint_url=endpoint,
-            now=now,
-        )
-        result = execute(settings)
+        with progress_display() as display:
+            seed = demo_account.seed_demo_account(
+                endpoint,
+                now,
+                progress=display.stage(
+                    "seeding the demo account", demo_account.seed_steps(), "steps"
+                ),
+            )
+            settings = Settings(
+                provider="aws",
+                regions=tuple(seed.regions),
+                config_path=config,
+                formats=formats,
+                output_dir=output_dir,
+                endpoint_url=endpoint,
+                now=now,
+            )
+            result = execute(settings, display=display, next_step=NEXT_AFTER_DEMO)
     finally:
         server.stop()
     raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)
@@ -301,7 +436,7 @@ def _demo_gcp(output_dir: str, formats: list[str], config: str | None) -> NoRetu
             output_dir=output_dir,
             now=now,
         )
-        result = execute(settings)
+        result = execute(settings, next_step=NEXT_AFTER_GCP_DEMO)
     finally:
         fake.stop()
     raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)
@@ -398,18 +533,31 @@ def diff(
 
 
 @policies_app.callback()
-def policies_list(ctx: typer.Context) -> None:
-    """Every registered policy."""
+def policies_list(
+    ctx: typer.Context,
+    family: Annotated[
+        str | None, typer.Option(help="Only this family's policies, e.g. storage.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Every policy as JSON (id, summary, parameters...).")
+    ] = False,
+) -> None:
+    """Every registered policy: a header, then each one's id, family, action and summary."""
     if ctx.invoked_subcommand is not None:
         return
-    from costscan.scanner.app import engine
+    from costscan.reports.policy_list import policies_json, policies_text, policy_rows
+    from costscan.scanner.app import catalog
+    from costscan.scanner.contracts.schema import FAMILIES
 
-    rows = engine.policy_table()
-    width = max((len(r["id"]) for r in rows), default=0)
-    for row in rows:
-        typer.echo(
-            f"{row['id']:<{width}}  {row['family']:<13}  {row['action']:<10}  {row['summary']}"
-        )
+    if family is not None and family.lower() not in FAMILIES:
+        raise UsageError(f"--family: unknown family {family!r} (choose from {', '.join(FAMILIES)})")
+    rows = policy_rows(
+        catalog.all_policies().values(), family.lower() if family is not None else None
+    )
+    if as_json:
+        typer.echo(policies_json(rows), nl=False)
+    else:
+        typer.echo(policies_text(rows, terminal_width()), nl=False)
 
 
 @policies_app.command("show")
@@ -443,8 +591,13 @@ def policies_show(policy_id: Annotated[str, typer.Argument(help="A policy id.")]
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: every expected failure is one line on stderr and exit 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        # `costscan` alone shows the help, as `costscan --help` does (click would call it a
+        # usage error).
+        args = ["--help"]
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except CostscanError as exc:
         _die(str(exc))
     except _CLICK_EXCEPTION as exc:

@@ -66,6 +66,8 @@ class Settings:
     endpoint_url: str | None = None
     history: str | None = None
     now: datetime | None = None
+    # Where the whole report can be read (the CI run's page); the Markdown links it.
+    report_url: str | None = None
     # --fx values as given ("CAD=0.73": 1 CAD = 0.73 USD), checked by ``fx_rates``.
     fx: Sequence[str] = ()
     # GCP: --project (repeatable) and --organization.
@@ -250,6 +252,7 @@ def build_report(
     """
     from costscan.reports.interface import Report, RunInfo
     from costscan.reports.ranking import rank
+    from costscan.reports.series import charted_resources, cpu_series
     from costscan.scanner.pipeline import history, suppressions
 
     currency = inv.context.currency
@@ -310,8 +313,14 @@ def build_report(
         costscan_version=version(),
         hidden_below_min_savings=ranked.summary["hidden_below_min_savings"],
         min_savings=settings.min_savings,
+        report_url=settings.report_url,
     )
     rejections = [{"frame": r.frame, "reason": r.reason, "rows": r.rows} for r in inv.rejections]
+    # The hourly CPU behind each compute finding, for the HTML's charts.
+    charted = charted_resources((marked, ranked.bottlenecks), inv.frame("compute")["resource_id"])
+    utilization = cpu_series(
+        inv.frame("utilization"), charted, end=started_at, hours=settings.lookback_days * 24
+    )
     return Report(
         run=run_info,
         findings=marked,
@@ -322,6 +331,13 @@ def build_report(
         suppressed=suppressed,
         history=changes,
         warnings=warnings,
+        utilization=utilization,
+        currencies={
+            finding_id: code
+            for code, ids_of in ids.items()
+            if code != currency
+            for finding_id in ids_of.to_list()
+        },
     )
 
 
@@ -442,15 +458,15 @@ def _accounting(rollup: BillingRollup, billing: BillingSource) -> dict[str, Any]
 
 def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:
     """Render every format first, then write each atomically: all or nothing per file."""
-    rendered = [(r, r.render(report)) for r in renderers]
+    rendered = [part for r in renderers for part in r.render_files(report)]
     written = []
-    for renderer, data in rendered:
+    for extension, data in rendered:
         path = files.output_path(
             Path(output_dir),
             report.run.provider,
             report.run.accounts,
             report.run.started_at,
-            renderer.extension,
+            extension,
         )
         files.write_atomically(path, data)
         written.append(path)
@@ -507,6 +523,7 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     billing_rollup.prepare(inv, rates)
     if inv.has("billing"):
         inv.context = dataclasses.replace(inv.context, currency=inv.billing_rollup().currency())
+    (progress or no_progress)("running the policies and writing the reports", 0)
     return finish(inv, config, renderers, settings, started_at, billing)
 
 

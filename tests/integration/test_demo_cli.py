@@ -71,3 +71,33 @@ def test_costscan_demo_reports_all_six_families(
     assert report["summary"]["monthly_savings"] == pytest.approx(total, abs=0.01)
     # The terminal shows the top findings and the total.
     assert "savings found" in capsys.readouterr().out
+
+
+def test_two_demo_runs_name_the_same_resources_so_their_diff_is_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two real `costscan demo` processes (moto keeps its state per process), then diff."""
+    import subprocess
+    import sys
+
+    runs = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        done = subprocess.run(
+            [
+                sys.executable, "-c", "from costscan.scanner.app.cli import main; main()",
+                "demo", "--output-dir", str(out), "--format", "parquet",
+            ],
+            capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        (written,) = out.glob("costscan-*.parquet")
+        runs.append(str(written))
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["diff", *runs])
+
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "New: 0 findings, +$0.00/month" in out
+    assert "Resolved: 0 findings, $0.00/month realized" in out

@@ -170,7 +170,8 @@ def scan(
     code, stdout, stderr = run_cli(
         ["run", "--provider", "aws", "--region", REGION, "--output-dir", str(out)], capsys
     )
-    files = {p.suffix.lstrip("."): p for p in out.iterdir()}
+    # By what follows the name's timestamp: "csv" and "investments.csv" are apart.
+    files = {p.name.split(".", 1)[1]: p for p in out.iterdir()}
     return Run(
         code, stdout, stderr, files, seeded_account, moto_server.operations(), recorder.calls
     )
@@ -247,17 +248,20 @@ def test_summary_is_the_sum_of_counted_net_savings(scan: Run) -> None:
 
 
 def test_every_format_is_written_and_agrees(scan: Run) -> None:
-    assert set(scan.files) == {"html", "csv", "json", "md"}
+    assert set(scan.files) == {"html", "csv", "investments.csv", "json", "md"}
     doc = scan.json()
     rows = list(csv.DictReader(io.StringIO(scan.files["csv"].read_text(encoding="utf-8"))))
-    assert len(rows) == len(doc["findings"]) + len(doc["bottlenecks"])
+    assert len(rows) == len(doc["findings"])
+    investments = scan.files["investments.csv"].read_text(encoding="utf-8")
+    assert len(list(csv.DictReader(io.StringIO(investments)))) == len(doc["bottlenecks"])
+    assert {r["currency"] for r in rows} == {"USD"}
     total = sum(float(r["net_monthly_savings"]) for r in rows if r["counted"].lower() == "true")
     assert round(total, 2) == doc["summary"]["monthly_savings"]
     markdown = scan.files["md"].read_text(encoding="utf-8")
     assert f"${doc['summary']['monthly_savings']:,.2f}/month" in markdown
     html = scan.files["html"].read_text(encoding="utf-8")
     assert scan.seeded.idle in html
-    assert "Top 10 findings" in scan.stdout or "Top" in scan.stdout
+    assert "Top " in scan.stdout and "open " in scan.stdout
 
 
 def test_scan_sends_only_reads(scan: Run) -> None:

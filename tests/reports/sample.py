@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from costscan.reports.interface import Report, RunInfo
+from costscan.reports.series import CpuSeries
 from costscan.scanner.contracts.errors import CollectorError
 from costscan.scanner.contracts.schema import FAMILIES, RANKED, SUPPRESSED
 
@@ -339,6 +340,21 @@ def ranked_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict(RANKED))
 
 
+# The idle instance's hourly CPU: 100 hours, the average 0.1% to 1.0% in steps of 0.1
+# (ten hours each) with one hour missing, the maximum 0.5 points above. Its p99 by nearest
+# rank over the 99 hours with data is the 99th smallest value, 1.0%.
+SAMPLE_SERIES_START = "2026-11-25T14:00:00Z"
+SAMPLE_CPU: list[float | None] = [round(0.1 * (1 + h // 10), 1) for h in range(100)]
+SAMPLE_CPU[42] = None
+SAMPLE_UTILIZATION = {
+    "i-0a1b00000000001": CpuSeries(
+        SAMPLE_SERIES_START,
+        list(SAMPLE_CPU),
+        [None if v is None else round(v + 0.5, 1) for v in SAMPLE_CPU],
+    )
+}
+
+
 def sample_report() -> Report:
     return Report(
         run=RUN,
@@ -347,6 +363,7 @@ def sample_report() -> Report:
         summary=SAMPLE_SUMMARY,
         errors=list(SAMPLE_ERRORS),
         rejections=list(SAMPLE_REJECTIONS),
+        utilization=dict(SAMPLE_UTILIZATION),
     )
 
 
@@ -613,4 +630,5 @@ def history_report() -> Report:
         suppressed=pl.DataFrame(SAMPLE_SUPPRESSED, schema=dict(SUPPRESSED)),
         history=HISTORY,
         warnings=list(HISTORY_WARNINGS),
+        utilization=dict(SAMPLE_UTILIZATION),
     )

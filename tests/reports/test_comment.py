@@ -6,13 +6,11 @@ Nothing here talks to GitHub; tests/publish posts these bodies to the fake GitHu
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
 import pytest
 
 from costscan.reports.comment import (
-    MAX_BODY_CHARS,
     comment_body,
     marker_line,
     tracking_issue_body,
@@ -33,9 +31,10 @@ def headline(markdown: str) -> str:
 
 
 def finding_rows(text: str) -> list[str]:
-    """The data rows of the "Top findings" table."""
+    """The data rows of the top changes table."""
     lines = text.splitlines()
-    start = lines.index("### Top findings") + 4  # heading, blank, header, separator
+    heading = next(i for i, line in enumerate(lines) if line.startswith("### Top "))
+    start = heading + 4  # heading, blank, header, separator
     rows = []
     for line in lines[start:]:
         if not line.startswith("|"):
@@ -76,7 +75,7 @@ def test_the_tracking_issue_body_carries_the_marker_and_says_how_reports_arrive(
 def test_a_70000_character_report_is_trimmed_under_the_limit_keeping_headline_and_top_rows() -> (
     None
 ):
-    markdown = render_markdown(large_report(600), max_chars=500_000)
+    markdown = render_markdown(large_report(900), max_chars=500_000)
     assert len(markdown) > 70_000
     run_url = "https://github.com/acme/infra/actions/runs/123"
 
@@ -86,48 +85,37 @@ def test_a_70000_character_report_is_trimmed_under_the_limit_keeping_headline_an
     assert len(body) < GITHUB_COMMENT_LIMIT
     assert body.splitlines()[0] == marker_line()
     assert headline(markdown) in body
-    assert "### Savings by family" in body
-    kept = finding_rows(body)
-    all_rows = finding_rows(markdown)
-    assert 100 < len(kept) < len(all_rows)
-    assert kept == all_rows[: len(kept)]  # the top rows, in rank order, each whole
-    cut = len(all_rows) - len(kept)
-    assert f"_{cut:,} findings not shown, to fit GitHub's comment limit; " in body
-    assert f"the full report is at <{run_url}>" in body
+    # The top changes stay whole and in rank order; the folded families after them go.
+    assert finding_rows(body) == finding_rows(markdown)
+    assert len(finding_rows(body)) == 10
+    assert "<summary>rightsizing:" in markdown and "<summary>rightsizing:" not in body
+    assert (
+        "_the sections after this table were cut, to fit GitHub's comment limit; "
+        f"the full report is at <{run_url}>._"
+    ) in body
 
 
 def test_the_report_url_cannot_end_its_autolink_early() -> None:
-    markdown = render_markdown(large_report(600), max_chars=500_000)
+    markdown = render_markdown(large_report(900), max_chars=500_000)
     body, _ = comment_body(markdown, report_url="https://ci.example/run?a=1&b=<2> x")
     assert "the full report is at <https://ci.example/run?a=1&b=%3C2%3E%20x>." in body
 
 
-def test_trimming_keeps_the_sections_after_the_findings_table_when_they_fit() -> None:
-    report = dataclasses.replace(large_report(600), bottlenecks=ranked_frame(SAMPLE_BOTTLENECKS))
+def test_trimming_keeps_the_sections_after_the_top_changes_when_they_fit() -> None:
+    report = dataclasses.replace(large_report(60), bottlenecks=ranked_frame(SAMPLE_BOTTLENECKS))
     markdown = render_markdown(report, max_chars=500_000)
+    long_line = "x" * 3_000
+    padded = markdown.replace("### Top 10 changes", f"{long_line}\n\n### Top 10 changes", 1)
 
-    body, trimmed = comment_body(markdown)
+    body, trimmed = comment_body(padded, max_chars=len(padded) - 1)
 
-    assert trimmed and len(body) <= MAX_BODY_CHARS
-    assert "### Bottlenecks (" in body
-    assert "checkout-db (i-0f9a00000000009)" in body
-    assert body.index("not shown, to fit") < body.index("### Bottlenecks")
-
-
-def test_trimming_folds_in_the_rows_the_renderer_already_left_out() -> None:
-    markdown = render_markdown(large_report(600), max_chars=20_000)
-    renderer_note = re.search(r"_([\d,]+) findings not shown;", markdown)
-    assert renderer_note is not None
-    already = int(renderer_note.group(1).replace(",", ""))
-    shown_by_renderer = len(finding_rows(markdown))
-
-    body, trimmed = comment_body(markdown, max_chars=10_000)
-
-    assert trimmed and len(body) <= 10_000
-    kept = len(finding_rows(body))
-    assert f"_{already + shown_by_renderer - kept:,} findings not shown" in body
-    assert "findings not shown;" not in body  # the renderer's stale note is gone
-    assert "the HTML, CSV and JSON reports list them all" in body
+    # Too long by a little: the top changes lose nothing and the sections after them stay
+    # only if they fit, which here they do not; with room they do.
+    assert trimmed and len(body) <= len(padded) - 1
+    roomy, cut = comment_body(markdown, max_chars=len(markdown) + 100)
+    assert not cut
+    assert "### Bottlenecks (" in roomy
+    assert "checkout-db (i-0f9a00000000009)" in roomy
 
 
 def test_trimming_drops_the_later_sections_before_the_top_ten_findings() -> None:

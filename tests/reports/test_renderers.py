@@ -23,7 +23,7 @@ import polars as pl
 import pytest
 
 from costscan.reports import html as html_module
-from costscan.reports.csv import CsvRenderer
+from costscan.reports.csv import REMEDIATION_COLUMNS, SORT_COLUMNS, CsvRenderer
 from costscan.reports.formats import (
     FORMATS,
     ParquetRenderer,
@@ -34,7 +34,7 @@ from costscan.reports.html import STATIC_FINDINGS, HtmlRenderer, environment
 from costscan.reports.interface import Report
 from costscan.reports.json import JsonRenderer, dump, report_document
 from costscan.reports.markdown import GITHUB_COMMENT_LIMIT, MarkdownRenderer
-from costscan.reports.terminal import summary_lines, top_table
+from costscan.reports.terminal import closing_lines, summary_lines, top_lines
 from costscan.scanner.contracts.errors import InputFileError, UsageError
 from costscan.scanner.contracts.files import output_path
 from costscan.scanner.contracts.schema import FAMILIES, RANKED, SUPPRESSED
@@ -330,10 +330,10 @@ def test_json_carries_history_suppressions_and_warnings() -> None:
 def test_csv_lists_suppressed_findings_with_their_rule_and_neutralizes_them() -> None:
     rows = csv_rows(CsvRenderer().render(history_report()))
     sections = [r["section"] for r in rows]
-    assert sections == ["findings"] * 8 + ["bottlenecks"] + ["suppressed"] * 2
-    for row in rows[:9]:
+    assert sections == ["findings"] * 8 + ["suppressed"] * 2
+    for row in rows[:8]:
         assert all(row[c] == "" for c in SUPPRESSED if c.startswith("suppress_"))
-    suppressed = rows[9:]
+    suppressed = rows[8:]
     assert [r["finding_id"] for r in suppressed] == [s["finding_id"] for s in SAMPLE_SUPPRESSED]
     assert suppressed[0]["suppress_reason"] == "Legal hold until the audit closes"
     assert suppressed[0]["suppress_expires"] == "2027-03-31"
@@ -346,8 +346,8 @@ def test_csv_has_one_row_per_finding_with_the_json_column_names() -> None:
     data = CsvRenderer().render(report)
     rows = csv_rows(data)
     header = data.split(b"\r\n", 1)[0].decode().split(",")
-    assert header == ["section", *SUPPRESSED]
-    assert [r["section"] for r in rows] == ["findings"] * 8 + ["bottlenecks"]
+    assert header == ["section", *SUPPRESSED, *SORT_COLUMNS, *REMEDIATION_COLUMNS]
+    assert [r["section"] for r in rows] == ["findings"] * 8
     assert [r["finding_id"] for r in rows[:8]] == report.findings["finding_id"].to_list()
     assert data.endswith(b"\r\n")
     # Every record ends in CRLF; a bare LF only appears inside a quoted cell.
@@ -357,12 +357,13 @@ def test_csv_has_one_row_per_finding_with_the_json_column_names() -> None:
 def test_csv_money_stays_a_plain_number_including_negative_figures() -> None:
     report = sample_report()
     rows = csv_rows(CsvRenderer().render(report))
+    investments = csv_rows(CsvRenderer().render_investments(report))
     expected = pl.concat([report.findings, report.bottlenecks]).to_dicts()
-    for row, want in zip(rows, expected, strict=True):
+    for row, want in zip([*rows, *investments], expected, strict=True):
         for column in MONEY_COLUMNS:
             assert re.fullmatch(r"-?\d+(\.\d+)?", row[column]), (column, row[column])
             assert float(row[column]) == pytest.approx(want[column])
-    bottleneck = rows[-1]
+    bottleneck = investments[-1]
     assert bottleneck["net_monthly_savings"] == "-280.32"
     assert bottleneck["counted"] == "false"
     assert json.loads(rows[0]["evidence"]) == json.loads(SAMPLE_FINDINGS[0]["evidence"])
@@ -376,8 +377,11 @@ def test_csv_neutralizes_every_text_cell_that_could_start_a_formula() -> None:
             continue
         assert target[column] == "'" + HOSTILE, column
     for row in rows:
-        for column in TEXT_COLUMNS:
-            assert not row[column].startswith(("=", "+", "-", "@", "\t", "\r")), (column, row)
+        for column, value in row.items():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), (column, row)
+            # A minus starts a formula too, unless the cell is a number.
+            if value.startswith("-"):
+                assert re.fullmatch(r"-\d+(\.\d+)?", value), (column, value)
     sample_rows = csv_rows(CsvRenderer().render(sample_report()))
     assert sample_rows[1]["resource_name"] == "'" + HOSTILE_FORMULA
     assert sample_rows[1]["recommendation"].startswith("'-Stop")
@@ -390,14 +394,18 @@ def test_markdown_headline_matches_the_summary() -> None:
     text = MarkdownRenderer().render(sample_report()).decode()
     lines = text.split("\n")
     assert lines[0] == "<!-- costscan -->"
-    assert lines[1] == (
-        "**$860.87/month in savings found** (8 findings, 7 counted) — $10,330.44/year"
-    )
+    assert lines[1] == "**$860.87/month in savings found** with 7 changes — $10,330.44/year"
 
 
 def test_markdown_escapes_hostile_text_and_keeps_tables_whole() -> None:
     text = MarkdownRenderer().render(hostile_report()).decode()
     body = text.split("\n", 1)[1]  # after the <!-- costscan --> marker
+    # Our own markup: the folds, and the fenced commands (code: GitHub shows it as text,
+    # and the fence is longer than any backtick run inside it).
+    body = re.sub(r"</?(details|summary)>", "", body)
+    fences = re.findall(r"^(`{3,})sh\n.*?^\1$", body, re.S | re.M)
+    assert fences, "the commands of the top changes are fenced"
+    body = re.sub(r"^(`{3,})sh\n.*?^\1$", "", body, flags=re.S | re.M)
     assert not re.search(r"(?<!\\)[<>]", body), "every angle bracket is escaped"
     assert "\r" not in text
     assert "\\<script\\>" in text
@@ -413,13 +421,13 @@ def test_markdown_with_history_gives_the_week_in_its_headline_and_sections() -> 
     text = MarkdownRenderer().render(history_report()).decode()
     lines = text.split("\n")
     assert lines[1] == (
-        "**$860.87/month in savings found** (8 findings): +$205.71 new this week, "
+        "**$860.87/month in savings found** with 7 changes: +$205.71 new this week, "
         "$73.68 realized since last week"
     )
     tables = markdown_tables(text)
-    findings = next(t for t in tables if t[0].startswith("| # | Status |"))
-    assert findings[2].startswith("| 1 | open 3 wk | High |")
-    assert findings[3].startswith("| 2 | new | High |")
+    top = next(t for t in tables if t[0].startswith("| # | Change |"))
+    assert top[2].startswith("| 1 · open 3 wk | ")
+    assert top[3].startswith("| 2 · new | ")
     assert "### Resolved since last run (2)" in text
     assert "Realized savings: $73.68/month" in text
     assert (
@@ -477,17 +485,45 @@ def test_markdown_of_5000_findings_fits_a_github_comment_and_keeps_the_top() -> 
     report = large_report(5000)
     text = MarkdownRenderer().render(report).decode()
     assert len(text) < GITHUB_COMMENT_LIMIT
+    counted = report.findings.filter(pl.col("counted"))
     assert text.split("\n")[1].startswith(
-        f"**${report.summary['monthly_savings']:,.2f}/month in savings found** (5,000 findings"
+        f"**${report.summary['monthly_savings']:,.2f}/month in savings found** with "
+        f"{counted.height:,} changes"
     )
-    findings_table = markdown_tables(text)[1]
-    shown = findings_table[2:]
-    assert shown[0].startswith("| 1 |")
-    assert [int(line.split(" ")[1]) for line in shown] == list(range(1, len(shown) + 1))
-    note = re.search(r"_([\d,]+) findings not shown", text)
-    assert note, "the trimmed table says how many it left out"
-    assert int(note.group(1).replace(",", "")) + len(shown) == 5000
-    assert "### Savings by family" in text
+    top = next(t for t in markdown_tables(text) if t[0].startswith("| # | Change |"))
+    ranks = [int(line.split(" ")[1]) for line in top[2:]]
+    assert ranks == counted["rank"].head(10).to_list()
+    # Every other finding sits folded under its family, each table saying what it left out.
+    shown = 0
+    for family in FAMILIES:
+        block = re.search(rf"<summary>{family}: ([\d,]+) findings.*?</details>", text, re.S)
+        assert block, family
+        rows = [line for line in block.group(0).split("\n") if re.match(r"\| \d", line)]
+        note = re.search(r"_([\d,]+) findings not shown", block.group(0))
+        left_out = int(note.group(1).replace(",", "")) if note else 0
+        assert len(rows) + left_out == int(block.group(1).replace(",", "")), family
+        shown += int(block.group(1).replace(",", ""))
+    assert shown + len(ranks) == 5000
+
+
+def test_markdown_of_the_sample_folds_each_family_and_lists_the_commands() -> None:
+    text = MarkdownRenderer().render(sample_report()).decode()
+    assert text.count("<details>") == text.count("</details>")
+    assert "<summary>storage: 1 finding, $50.00/month counted</summary>" in text
+    # The commands of the top changes, fenced: the idle instance's (rank 3).
+    assert "aws ec2 stop-instances --region us-east-1 --instance-ids i-0a1b00000000001" in text
+    for table in markdown_tables(text):
+        assert table[0].count("|") - 1 <= 7, table[0]  # at most seven columns
+
+
+def test_markdown_links_the_full_report_when_the_run_says_where_it_is() -> None:
+    url = "https://github.com/acme/infra/actions/runs/42"
+    report = dataclasses.replace(
+        sample_report(), run=dataclasses.replace(sample_report().run, report_url=url)
+    )
+    text = MarkdownRenderer().render(report).decode()
+    assert f"**[Open the full report](<{url}>)**" in text
+    assert "](" not in MarkdownRenderer().render(sample_report()).decode().split("###")[0]
 
 
 def test_markdown_trims_long_error_lists_too() -> None:
@@ -525,7 +561,9 @@ def test_html_escapes_hostile_text_everywhere() -> None:
     data = embedded_data(page)
     titles = decoded_column(data, "title")
     assert titles[1] == HOSTILE
-    assert data["findings"]["columns"]["evidence"][1] == {"tag": HOSTILE, HOSTILE: 1}
+    # The evidence as labelled figures: the hostile text is in them, as text.
+    figures = data["findings"]["columns"]["figures"][1]
+    assert HOSTILE_SCRIPT in json.dumps(figures, ensure_ascii=False)
 
 
 def test_html_autoescapes_and_never_marks_data_safe() -> None:
@@ -613,7 +651,8 @@ def test_html_of_50000_findings_keeps_rows_out_of_the_dom() -> None:
     page = HtmlRenderer().render(report)
     # Rows are drawn by the script a page at a time; the file holds only the <noscript> top.
     assert page.count(b"<tr") <= STATIC_FINDINGS + 10
-    assert len(page) / report.findings.height < 400  # bytes per finding, text deduplicated
+    # Bytes per finding, repeated text stored once: remediation and figures included.
+    assert len(page) / report.findings.height < 1_000
     data = embedded_data(page.decode())
     assert data["findings"]["rows"] == 50_000
     assert decoded_column(data, "rank")[-1] == 50_000
@@ -681,29 +720,62 @@ def test_reading_a_parquet_file_that_is_not_a_costscan_run_is_an_input_error(
 # --- terminal -------------------------------------------------------------------------------
 
 
-def test_top_table_lists_counted_findings_in_rank_order_as_plain_text() -> None:
-    from rich.console import Console
-
+def test_top_lines_list_counted_findings_in_rank_order_as_plain_text() -> None:
     report = sample_report()
     findings = report.findings.with_columns(
         pl.when(pl.col("rank") == 1)
         .then(pl.lit("[bold red]boom[/bold red]"))
-        .otherwise(pl.col("title"))
-        .alias("title")
+        .otherwise(pl.col("recommendation"))
+        .alias("recommendation")
     )
-    console = Console(record=True, width=220, file=io.StringIO(), color_system=None)
-    console.print(top_table(replace_findings(report, findings), limit=3))
-    text = console.export_text()
-    assert "[bold red]boom[/bold red]" in text
+    lines = top_lines(replace_findings(report, findings), width=80, limit=3)
+    text = "\n".join(lines)
+    assert "[bold red]boom[/bold red]" in text  # a policy without a builder: its words
     assert "$400.00" in text and "$180.21" in text and "$140.16" in text
     assert "$50.00" not in text  # rank 4 is past the limit
     assert text.index("$400.00") < text.index("$180.21") < text.index("$140.16")
     assert "5 more findings" in text
 
 
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_terminal_lines_fit_the_width_and_keep_resource_ids_whole(width: int) -> None:
+    report = hostile_report()
+    lines = [
+        *summary_lines(report, width),
+        *top_lines(report, width),
+        *closing_lines(
+            [Path("costscan-report/costscan-aws-multi-20261129T214500Z.html")], width, "x " * 60
+        ),
+    ]
+    assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
+    text = "\n".join(lines)
+    for resource_id in ("i-0a1b00000000001", "vol-0c5d00000000005", "i-0d4e00000000004"):
+        assert resource_id in text
+    # Two accounts: the resource line names the account (on its own line when narrow).
+    if width >= 80:
+        assert "i-0a1b00000000001 (batch-runner-old) · 111111111111 · us-east-1" in text
+    else:
+        assert "batch-runner-old · 111111111111 · us-east-1" in text
+
+
+def test_closing_lines_say_what_to_open_and_what_to_run_next() -> None:
+    written = [
+        Path("out/costscan-aws-1-20261129T214500Z.csv"),
+        Path("out/costscan-aws-1-20261129T214500Z.html"),
+    ]
+    lines = closing_lines(written, 80, "scan your own account: costscan run --provider aws")
+    assert lines == [
+        "Wrote 2 reports to out/:",
+        "  costscan-aws-1-20261129T214500Z.csv",
+        "  costscan-aws-1-20261129T214500Z.html",
+        "open out/costscan-aws-1-20261129T214500Z.html",
+        "next: scan your own account: costscan run --provider aws",
+    ]
+
+
 def test_summary_lines_give_the_headline_and_what_is_missing() -> None:
     lines = summary_lines(sample_report())
-    assert lines[0] == "$860.87/month in savings found (8 findings, 7 counted) — $10,330.44/year"
+    assert lines[0] == "$860.87/month in savings found with 7 changes — $10,330.44/year"
     assert any("2 collectors failed" in line for line in lines)
     assert any("1 bottleneck:" in line and "$280.32" in line for line in lines)
     assert any("3 findings under $5.00/month hidden" in line for line in lines)
@@ -711,9 +783,9 @@ def test_summary_lines_give_the_headline_and_what_is_missing() -> None:
 
 
 def test_summary_lines_give_the_week_and_the_suppressed_count() -> None:
-    lines = summary_lines(history_report())
+    lines = summary_lines(history_report(), width=120)
     # The other categories' totals beside the savings, then the week.
-    assert lines[1] == "not in the total: investments $280.32"
+    assert lines[1] == "Not in that total: investments $280.32"
     assert lines[2] == (
         "+$205.71 new this week (3 new findings), $73.68 realized since last week "
         "(2 resolved findings)"
@@ -751,9 +823,11 @@ def test_a_run_with_no_findings_renders_in_every_format() -> None:
         assert renderer_for(name).render(report), name
     document = json.loads(JsonRenderer().render(report))
     assert document["findings"] == [] and document["summary"]["monthly_savings"] == 0.0
-    assert "No findings." in MarkdownRenderer().render(report).decode()
+    assert "No change saves money in this run." in MarkdownRenderer().render(report).decode()
     assert embedded_data(HtmlRenderer().render(report).decode())["findings"]["rows"] == 0
-    assert CsvRenderer().render(report) == ("section," + ",".join(SUPPRESSED) + "\r\n").encode()
+    header = ",".join(["section", *SUPPRESSED, *SORT_COLUMNS, *REMEDIATION_COLUMNS])
+    assert CsvRenderer().render(report) == (header + "\r\n").encode()
+    assert CsvRenderer().render_investments(report) == (header + "\r\n").encode()
 
 
 # --- parquet round trip of a run with history --------------------------------------------
@@ -807,6 +881,79 @@ def test_every_resource_type_is_in_the_vocabulary_and_maps_to_a_service() -> Non
     # Each shows as a readable service name, never the raw snake_case type.
     assert not set(shown.to_list()) & vocabulary
     assert all(re.search(r"[A-Z]", name) for name in shown.to_list())
+
+
+# --- the HTML's summary pieces --------------------------------------------------------------
+
+
+def test_what_each_finding_adds_sums_to_every_category_total_of_the_summary() -> None:
+    from costscan.reports.html import CONTRIBUTIONS, filter_totals
+    from tests.reports.test_ranking import finding, ranked
+
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 100.0, 100.0),
+        finding("i-1", "rightsizing.graviton", "resize", 100.0, 20.0),  # an alternative
+        finding("i-2", "commitments.expiring", "configure", 50.0, 30.0,
+                family="commitments", category="cost_avoidance"),
+        finding("i-3", "storage.tiering", "configure", 40.0, 12.0,
+                family="storage", confidence=0.3),  # under the floor: possible
+        finding("sp-1", "commitments.underused", "configure", 80.0, 25.0,
+                family="commitments", category="waste"),
+        finding("i-4", "rightsizing.overprovisioned", "resize", 60.0, 0.0,
+                deferred_monthly_savings=18.0, category="deferred"),
+    )  # fmt: skip
+    totals = filter_totals(out.findings)
+    assert set(totals) == set(CONTRIBUTIONS)
+    for key, value in totals.items():
+        assert value == pytest.approx(out.summary[key], abs=0.005), key
+    # Worked by hand: the idle instance is the only saving; 30 avoided; 12 possible;
+    # 25 wasted; 18 deferred.
+    assert totals == pytest.approx(
+        {
+            "monthly_savings": 100.0,
+            "cost_avoidance": 30.0,
+            "possible_monthly_savings": 12.0,
+            "commitment_waste": 25.0,
+            "deferred_monthly_savings": 18.0,
+        }
+    )
+
+
+def test_charts_are_sorted_and_a_chart_of_one_bar_is_left_out() -> None:
+    from costscan.reports.html import charts
+
+    report = sample_report()
+    drawn = {chart.title: chart for chart in charts(report, report.findings)}
+    family = [bar.value for bar in drawn["Monthly savings by family"].bars]
+    assert family == sorted(family, reverse=True) == [400.0, 180.21, 140.16, 56.0, 50.0, 34.5]
+    assert drawn["Monthly savings by family"].bars[0].percent == 100.0
+    assert drawn["Monthly savings by family"].bars[-1].percent == 8.6  # 34.5 / 400
+    one_account = report.findings.with_columns(pl.lit("111111111111").alias("account_id"))
+    titles = [chart.title for chart in charts(report, one_account)]
+    assert "Monthly savings by account" not in titles
+
+
+def test_the_headline_gives_savings_as_a_share_of_the_monthly_bill() -> None:
+    from costscan.reports.html import spend_share
+
+    # $48,210.55 billed over 28 days is $48,210.55 × 730 / 672 = $52,371.76 a 730-hour
+    # month; $860.87 of it is 1.64%.
+    assert spend_share(SAMPLE_SUMMARY_FOR_SHARE) == "1.6%"
+    page = HtmlRenderer().render(sample_report()).decode()
+    assert "about 1.6% of the monthly bill" in page
+    assert spend_share({**SAMPLE_SUMMARY_FOR_SHARE, "spend": None}) is None
+
+
+SAMPLE_SUMMARY_FOR_SHARE = sample_report().summary
+
+
+def test_the_top_changes_are_the_best_counted_findings_in_plain_words() -> None:
+    from costscan.reports.html import top_changes
+
+    top = top_changes(sample_report().findings, "USD")
+    assert [t.rank for t in top] == [1, 2, 3, 4, 5]
+    assert top[2].change == "Stop batch-runner-old (i-0a1b00000000001): idle over the lookback"
+    assert (top[2].net, top[2].effort, top[2].risk) == ("$140.16", "0.5 h of work", "low risk")
 
 
 def test_html_embeds_dates_as_iso_text_and_non_finite_figures_as_null() -> None:
