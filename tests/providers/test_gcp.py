@@ -153,14 +153,19 @@ def test_collect_fills_the_inventory_frames_from_every_page(fake: FakeGcp) -> No
 @pytest.mark.slow
 def test_cud_coverage_is_the_uncovered_n2_usage_at_on_demand_rates(fake: FakeGcp) -> None:
     commitments = collect().frame("commitments")
-    coverage = commitments.filter(pl.col("kind") == "coverage").row(0, named=True)
+    # One coverage row per series and region (the demo holds an N2D commitment too).
+    coverage = commitments.filter((pl.col("kind") == "coverage") & (pl.col("family") == "n2")).row(
+        0, named=True
+    )
     # Running N2 on demand: 4 + 8 + 2 = 14 vCPUs and 16 + 32 + 8 = 56 GiB; the CUD holds
     # 4 vCPUs and 16 GiB, so 10 vCPUs and 40 GiB run uncovered.
     expected = (10 * N2_CORE + 40 * N2_RAM) * HOURS
     assert Decimal(str(round(coverage["on_demand_cost"], 6))) == expected.quantize(
         Decimal("0.000001")
     )
-    cud = commitments.filter(pl.col("kind") == "cud").row(0, named=True)
+    cud = commitments.filter((pl.col("kind") == "cud") & (pl.col("family") == "n2")).row(
+        0, named=True
+    )
     assert (cud["family"], cud["term"], cud["utilization"]) == ("n2", "1yr", 1.0)
 
 
