@@ -1102,6 +1102,63 @@ def _gcs_lifecycle(finding: Finding) -> Remediation:
     )
 
 
+def _gcp_buy_cud(finding: Finding) -> Remediation:
+    """A 1-year CUD sized to the steady members: its vCPUs and memory are the reader's sum."""
+    path = _gcp_path(finding)
+    region = _text(finding.get("region")) or path.location
+    figures = _figures(finding)
+    series = _text(_dig(figures, "price", "instance_type")).split("-", 1)[0] or "SERIES"
+    return Remediation(
+        change=_text(finding.get("recommendation")) or f"Buy a 1-year CUD in {region}",
+        cli=f"gcloud compute commitments create costscan-{series}-{region} "
+        f"--region {_q(region)} --plan 12-month --type {_q(_CUD_TYPES.get(series, series))} "
+        f"--resources vcpu=VCPUS,memory=MEMORY --project {_q(path.project)}",
+        terraform='google_compute_region_commitment { plan = "TWELVE_MONTH" ... }',
+        console_url=_gcp_console("compute/commitments", path),
+        note="A CUD cannot be cancelled: size VCPUS and MEMORY to what the listed VMs use "
+        "all month, not to their peak.",
+    )
+
+
+def _gcp_review_cud(finding: Finding) -> Remediation:
+    path = _gcp_path(finding)
+    return Remediation(
+        change=_text(finding.get("recommendation")) or f"Use or share {path.name}",
+        cli=f"gcloud compute commitments describe {_q(path.name)}{_gcp_where(path)}",
+        console_url=_gcp_console("compute/commitments", path),
+        note="A CUD cannot be cancelled or sold: move matching usage onto it, or share it "
+        "across the billing account's projects.",
+    )
+
+
+def _gcp_review_advice(finding: Finding) -> Remediation:
+    path = _gcp_path(finding)
+    advice = _figures(finding).get("provider_advice")
+    advice = advice if isinstance(advice, Mapping) else {}
+    recommender = _text(advice.get("recommender"))
+    recommendation = _text(advice.get("recommendation"))
+    location = path.location or _text(finding.get("region")) or "global"
+    cli = None
+    if recommender and recommendation:
+        cli = (
+            f"gcloud recommender recommendations describe {_q(recommendation.rsplit('/', 1)[-1])}"
+            f" --recommender {_q(recommender)} --location {_q(location)}"
+            f" --project {_q(path.project)}"
+        )
+    return Remediation(
+        change=f"Review Google's advice on {_label(finding)}",
+        cli=cli,
+        console_url=_gcp_console("home/recommendations", path),
+        note="costscan counts no saving for it: check it against the resource's use.",
+    )
+
+
+# The --type a commitment needs for each machine series (general-purpose is the default).
+_CUD_TYPES = {"n2": "general-purpose-n2", "n2d": "general-purpose-n2d",
+              "e2": "general-purpose-e2", "n1": "general-purpose",
+              "t2d": "general-purpose-t2d", "c2": "compute-optimized"}  # fmt: skip
+
+
 GCP_BUILDERS: dict[str, Builder] = {
     "rightsizing.idle": _gcp_stop,
     "rightsizing.overprovisioned": _gcp_resize,
@@ -1113,6 +1170,12 @@ GCP_BUILDERS: dict[str, Builder] = {
     "storage.stale-snapshot": _gcp_delete_snapshot,
     "network.unused-static-address": _gcp_release_address,
     "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
+    "commitments.gcp-cud-purchase": _gcp_buy_cud,
+    "commitments.gcp-unused-cud": _gcp_review_cud,
+    "rightsizing.google-recommender": _gcp_review_advice,
+    "storage.google-recommender": _gcp_review_advice,
+    "network.google-recommender": _gcp_review_advice,
+    "commitments.google-recommender": _gcp_review_advice,
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from costscan.reports.remediation import BUILDERS, LOOP_MEMBERS, remediation
+from costscan.reports.remediation import BUILDERS, GCP_BUILDERS, LOOP_MEMBERS, remediation
 from costscan.scanner.app.catalog import all_policies
 
 
@@ -233,8 +233,12 @@ def test_selling_unused_reservations_counts_the_unused_instances() -> None:
 
 @pytest.mark.parametrize("policy_id", sorted(all_policies()))
 def test_every_policy_costscan_ships_has_a_remediation(policy_id: str) -> None:
-    assert policy_id in BUILDERS
-    fix = remediation(finding(policy_id=policy_id, resource_id="x-1", evidence={}))
+    # GCP-only policies (CUDs, Google's own advice) have GCP builders only.
+    assert policy_id in BUILDERS or policy_id in GCP_BUILDERS
+    provider = "aws" if policy_id in BUILDERS else "gcp"
+    fix = remediation(
+        finding(policy_id=policy_id, provider=provider, resource_id="x-1", evidence={})
+    )
     assert fix.change
     assert fix.console_url is not None and fix.console_url.startswith("https://")
 
@@ -298,3 +302,49 @@ def test_a_gcp_schedule_turns_the_derived_window_into_start_and_stop_crons() -> 
     assert first[first.index("--region") + 1] == "europe-west1"
     assert first[first.index("--vm-start-schedule") + 1] == "0 7 * * MON-FRI"
     assert first[first.index("--vm-stop-schedule") + 1] == "0 19 * * MON-FRI"
+
+
+def test_a_gcp_cud_purchase_names_the_series_type_region_and_one_year_plan() -> None:
+    fix = remediation(
+        finding(
+            provider="gcp",
+            policy_id="commitments.gcp-cud-purchase",
+            account_id="shop-prod",
+            region="europe-west1",
+            resource_id="projects/shop-prod/zones/europe-west1-b/instances/api-1",
+            recommendation="Buy a 1-year N2 commitment in europe-west1",
+            evidence={"price": {"instance_type": "n2-standard-8"}},
+        )
+    )
+    assert fix.cli == (
+        "gcloud compute commitments create costscan-n2-europe-west1 --region europe-west1 "
+        "--plan 12-month --type general-purpose-n2 --resources vcpu=VCPUS,memory=MEMORY "
+        "--project shop-prod"
+    )
+    assert fix.console_url == (
+        "https://console.cloud.google.com/compute/commitments?project=shop-prod"
+    )
+    assert fix.note is not None and "cannot be cancelled" in fix.note
+
+
+def test_google_advice_alone_is_described_by_its_recommender_id() -> None:
+    fix = remediation(
+        finding(
+            provider="gcp",
+            policy_id="rightsizing.google-recommender",
+            resource_id="projects/p/zones/us-central1-a/instances/web; rm -rf",
+            evidence={
+                "provider_advice": {
+                    "recommender": "google.compute.instance.IdleResourceRecommender",
+                    "recommendation": "projects/1/locations/us-central1-a/recommenders/"
+                    "google.compute.instance.IdleResourceRecommender/recommendations/abc-1",
+                }
+            },
+        )
+    )
+    assert fix.cli == (
+        "gcloud recommender recommendations describe abc-1 "
+        "--recommender google.compute.instance.IdleResourceRecommender "
+        "--location us-central1-a --project p"
+    )
+    assert "web; rm -rf" in fix.change
