@@ -13,9 +13,16 @@ Money is a plain number in the row's currency. Text cells are someone's tag or n
 any that starts with ``= + - @``, tab or carriage return gets a leading single quote (OWASP
 "CSV Injection"): a spreadsheet then shows it as text instead of running it. Numeric
 columns are never touched, so -12.5 stays a number.
+
+A partial report (a collector failed) says so first: one row per failure, in section
+``partial``, before the findings (``title`` says what was not measured, ``detail`` the
+error, ``recommendation`` what the report withheld because of it). Bidirectional and
+control characters show as visible marks (reports/text.py).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import polars as pl
 
@@ -29,6 +36,7 @@ from costscan.reports.json import (
     parse_members,
 )
 from costscan.reports.remediation import remediation
+from costscan.reports.text import show_controls
 from costscan.scanner.contracts.schema import SUPPRESSED
 
 # The columns after the JSON report's: flattened evidence and remediation.
@@ -43,6 +51,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 SECTIONS: tuple[str, ...] = ("findings", "suppressed")
 INVESTMENT_SECTION = "bottlenecks"
 INVESTMENTS_EXTENSION = "investments.csv"
+PARTIAL = "partial"
 
 # The characters OWASP lists as starting a formula in Excel, LibreOffice or Google Sheets.
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -105,14 +114,16 @@ def _not_suppressed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def csv_frame(report: Report) -> pl.DataFrame:
-    """The findings and the suppressed findings, in CSV column order, text neutralized."""
-    return _section_frame(
+    """The partial rows, the findings and the suppressed findings, in CSV column order,
+    text neutralized."""
+    findings = _section_frame(
         [
             ("findings", _not_suppressed(report.findings)),
             ("suppressed", as_suppressed(report.suppressed)),
         ],
         report,
     )
+    return pl.concat([gap_rows(report, findings.schema), findings], how="vertical")
 
 
 def investments_frame(report: Report) -> pl.DataFrame:
@@ -126,7 +137,27 @@ def _csv_bytes(frame: pl.DataFrame) -> bytes:
         quote_style="necessary",
         float_scientific=False,  # 0.0000001, never 1e-7: every reader parses it
     )
-    return text.encode("utf-8")
+    return show_controls(text).encode("utf-8")
+
+
+def gap_rows(report: Report, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """One ``partial`` row per collector error, in the CSV's ``columns``."""
+    rows = [
+        {
+            "section": PARTIAL,
+            "provider": report.run.provider,
+            "account_id": e.account_id,
+            "region": e.region,
+            "policy_id": e.collector,
+            "title": f"partial report: {e.collector} failed ({e.measures or 'not measured'})",
+            "detail": e.message,
+            "recommendation": e.affects or None,
+        }
+        for e in report.errors
+    ]
+    frame = pl.DataFrame([{c: row.get(c) for c in columns} for row in rows], schema=columns)
+    text_columns = [name for name, dtype in columns.items() if dtype == pl.String]
+    return frame.with_columns([neutralize(name) for name in text_columns])
 
 
 class CsvRenderer(Renderer):

@@ -30,6 +30,7 @@ from costscan.reports.json import (
     as_suppressed,
     clean,
     error_document,
+    error_of,
     history_document,
     rejection_document,
     summary_document,
@@ -38,7 +39,6 @@ from costscan.reports.markdown import MarkdownRenderer
 from costscan.reports.series import CpuSeries
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.errors import (
-    CollectorError,
     InputFileError,
     SchemaError,
     UsageError,
@@ -131,7 +131,7 @@ def read_parquet_report(path: Path) -> Report:
     fields = {f.name for f in dataclasses.fields(RunInfo)}
     try:
         run = RunInfo(**{k: v for k, v in document["run"].items() if k in fields})
-        errors = [CollectorError(**e) for e in document.get("errors", [])]
+        errors = [error_of(e) for e in document.get("errors", [])]
     except (KeyError, TypeError) as exc:
         raise InputFileError(f"{path}: its costscan metadata is incomplete ({exc})") from None
     history = document.get("history")

@@ -54,11 +54,13 @@ from costscan.reports.markdown import (
     format_money,
     format_payback,
     format_percent,
+    history_scope_text,
     resource_label,
     spend_notes,
     status_text,
 )
 from costscan.reports.remediation import remediation
+from costscan.reports.text import show_controls
 from costscan.scanner.contracts.vocab import Category, ResourceType
 
 if TYPE_CHECKING:
@@ -227,6 +229,7 @@ def environment() -> Environment:
     env.filters["payback"] = format_payback
     env.filters["percent"] = format_percent
     env.filters["thousands"] = format_count
+    env.filters["history_scope"] = history_scope_text
     return env
 
 
@@ -545,4 +548,6 @@ class HtmlRenderer(Renderer):
         )
         # A lone surrogate in someone's evidence cannot be UTF-8; inside the JSON block
         # backslashreplace writes the JSON escape, elsewhere it shows as visible text.
-        return page.encode("utf-8", "backslashreplace")
+        # Bidi and control characters show as marks, in the page and in the data the
+        # script writes (reports/text.py); the page's own markup holds none.
+        return show_controls(page).encode("utf-8", "backslashreplace")

@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from costscan.reports.interface import Renderer, Report
+from costscan.reports.text import json_escape_controls
 from costscan.scanner.contracts.errors import CollectorError, SchemaError
 from costscan.scanner.contracts.schema import FAMILIES, RANKED, RESOLVED_KEYS, SUPPRESSED, Schema
 
@@ -83,8 +84,21 @@ HISTORY_KEYS: tuple[str, ...] = (
     "still_open",
     "resolved",
     "realized_monthly_savings",
+    "not_seen",
+    "not_seen_monthly_savings",
+    "scope",
 )
-ERROR_KEYS: tuple[str, ...] = ("collector", "account_id", "region", "message")
+ERROR_KEYS: tuple[str, ...] = (
+    "collector",
+    "account_id",
+    "region",
+    "message",
+    "measures",
+    "affects",
+    "frames",
+    "resource_types",
+    "resources",
+)
 REJECTION_KEYS: tuple[str, ...] = ("frame", "reason", "rows")
 FINDING_COLUMNS: tuple[str, ...] = tuple(RANKED)
 SUPPRESS_COLUMNS: tuple[str, ...] = tuple(c for c in SUPPRESSED if c not in RANKED)
@@ -243,7 +257,18 @@ def run_document(report: Report) -> dict[str, Any]:
 
 
 def error_document(error: CollectorError) -> dict[str, Any]:
-    return {name: getattr(error, name) for name in ERROR_KEYS}
+    out = {name: getattr(error, name) for name in ERROR_KEYS}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+def error_of(document: Mapping[str, Any]) -> CollectorError:
+    """A CollectorError back from its document (a report read again)."""
+    known = {f.name for f in dataclasses.fields(CollectorError)}
+    values = {k: v for k, v in document.items() if k in known}
+    for name in ("frames", "resource_types", "resources"):
+        if name in values:
+            values[name] = tuple(str(v) for v in values[name] or ())
+    return CollectorError(**values)
 
 
 def rejection_document(rejection: Mapping[str, Any] | object) -> dict[str, Any]:
@@ -439,7 +464,8 @@ def render_json(report: Report) -> bytes:
     }
     body = ",\n".join(f"{indent}{encode_basestring(k)}: {v}" for k, v in members.items())
     text = "{\n" + body + "\n}\n"
-    return text.encode("utf-8", "backslashreplace")
+    # Bidi controls stay in the data but are written as \u escapes (reports/text.py).
+    return json_escape_controls(text).encode("utf-8", "backslashreplace")
 
 
 class JsonRenderer(Renderer):

@@ -29,6 +29,7 @@ import polars as pl
 from costscan.reports.interface import Renderer, Report
 from costscan.reports.json import as_ranked, as_suppressed, finding_records, rejection_document
 from costscan.reports.remediation import remediation
+from costscan.reports.text import defuse_links, show_controls
 from costscan.scanner.contracts.errors import CollectorError
 from costscan.scanner.contracts.schema import FAMILIES
 
@@ -128,7 +129,8 @@ def one_line(text: object, max_chars: int | None = None) -> str:
     """``text`` on one line, without control characters, cut to ``max_chars``."""
     if text is None:
         return ""
-    flat = _WHITESPACE.sub(" ", _CONTROL.sub("", str(text))).strip()
+    # Bidi overrides would reorder what a reader sees: shown as marks (reports/text.py).
+    flat = show_controls(_WHITESPACE.sub(" ", _CONTROL.sub("", str(text))).strip())
     if max_chars is not None and len(flat) > max_chars:
         flat = flat[: max_chars - 1].rstrip() + "…"
     return flat
@@ -143,7 +145,7 @@ def escape(text: object, max_chars: int | None = None) -> str:
     """Plain text that GitHub renders as itself: no markup, no table break, no @mention."""
     escaped = _MARKUP.sub(r"\\\1", one_line(text, max_chars))
     # A tag value like "@org/team" would notify people; a zero-width space keeps it text.
-    return escaped.replace("@", "@\u200b")
+    return defuse_links(escaped)
 
 
 def resource_label(resource_id: str | None, resource_name: str | None) -> str:
@@ -281,6 +283,7 @@ def _head(report: Report, currency: str) -> list[str]:
         MARKER,
         headline(summary, history, money),
         "",
+        *partial_notice(report),
         *totals,
         f"{escape(run.provider)} · accounts {_names(run.accounts)} · regions "
         f"{_names(run.regions)} · {run.lookback_days}-day lookback · {escape(run.started_at)} "
@@ -301,6 +304,9 @@ def _head(report: Report, currency: str) -> list[str]:
             f"{int(history.get('still_open') or 0):,} still open, "
             f"{count_of(len(resolved), 'finding')} resolved.",
         ]
+        scope = history.get("scope")
+        if isinstance(scope, Mapping):
+            lines += ["", escape(history_scope_text(history), MESSAGE_CHARS * 2)]
     if report.warnings:
         quoted = [
             f"> **Warning:** {escape(warning, MESSAGE_CHARS)}"
@@ -422,7 +428,8 @@ def _rank_cell(f: Mapping[str, Any], rank_of: Mapping[str, Any], with_status: bo
     rank = "" if f["rank"] is None else str(f["rank"])
     if f["alternative_to"] is not None:
         target = rank_of.get(f["alternative_to"])
-        rank += f" (alt. to #{target})" if target is not None else " (alt.)"
+        # "#4" alone would link issue 4 on GitHub: a zero-width space keeps it text.
+        rank += f" (alt. to #\u200b{target})" if target is not None else " (alt.)"
     if with_status and f["status"]:
         rank += f" · {status_text(f['status'], f['weeks_open'])}"
     return escape(rank.strip())
@@ -469,7 +476,7 @@ def _commands(top: pl.DataFrame) -> _Table | None:
         fix = remediation(f, members_shown=COMMAND_MEMBERS)
         if not fix.cli:
             continue
-        lines += ["", f"**#{f['rank']}: {escape(fix.change, TITLE_CHARS)}**", ""]
+        lines += ["", f"**#\u200b{f['rank']}: {escape(fix.change, TITLE_CHARS)}**", ""]
         if len(fix.cli) > COMMAND_CHARS:
             lines.append("_A long command: the HTML report has it with a copy button._")
         else:
@@ -644,6 +651,45 @@ def _bottlenecks_table(report: Report, currency: str, row_cap: int) -> _Table | 
     return _Table(lines, rows, frame.height, "bottleneck", [])
 
 
+def partial_notice(report: Report) -> list[str]:
+    """The lines under the headline of a partial report: it must not read as whole."""
+    if not report.errors:
+        return []
+    names = sorted({e.collector for e in report.errors})
+    shown = ", ".join(escape(n) for n in names[:LISTED_NAMES])
+    more = f" and {len(names) - LISTED_NAMES} more" if len(names) > LISTED_NAMES else ""
+    return [
+        f"**Partial report:** {count_of(len(report.errors), 'collector error')} "
+        f"({shown}{more}). What they measure is missing: the findings that depend on it "
+        "are withheld or marked possible, and the history claims nothing about it. "
+        "See Collector errors below.",
+        "",
+    ]
+
+
+def history_scope_text(history: Mapping[str, Any]) -> str:
+    """Which scope the realized savings cover, and what was not seen this run."""
+    scope = history.get("scope") or {}
+    accounts = list(scope.get("accounts") or [])
+    regions = list(scope.get("regions") or [])
+    text = (
+        f"Resolved and realized cover what this run saw: accounts {', '.join(accounts) or '—'}"
+        f"; regions {', '.join(regions) or '—'}"
+    )
+    gaps = list(scope.get("gaps") or [])
+    if gaps:
+        text += f"; less what {count_of(len(gaps), 'failed collector')} left unmeasured"
+    text += "."
+    unseen = int(history.get("not_seen") or 0)
+    if unseen:
+        text += (
+            f" {count_of(unseen, 'earlier finding')} "
+            f"({format_money(history.get('not_seen_monthly_savings'))}/month) not seen this "
+            "run (outside that scope): not resolved, kept with their age."
+        )
+    return text
+
+
 def _errors_table(errors: Sequence[CollectorError], row_cap: int) -> _Table | None:
     if not errors:
         return None
@@ -652,8 +698,8 @@ def _errors_table(errors: Sequence[CollectorError], row_cap: int) -> _Table | No
         "",
         "These collectors failed, so what they cover is missing from the findings.",
         "",
-        _row(["Collector", "Account", "Region", "Message"]),
-        _row(["---", "---", "---", "---"]),
+        _row(["Collector", "Account", "Region", "Affects", "Message"]),
+        _row(["---", "---", "---", "---", "---"]),
     ]
     rows = [
         _row(
@@ -661,6 +707,7 @@ def _errors_table(errors: Sequence[CollectorError], row_cap: int) -> _Table | No
                 escape(e.collector),
                 escape(e.account_id),
                 escape(e.region),
+                escape(e.affects or e.measures, MESSAGE_CHARS),
                 escape(e.message, MESSAGE_CHARS),
             ]
         )

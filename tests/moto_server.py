@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from costscan.demo.gaps import MissingApis
+from tests.faults import Faults
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _RPC_V2_OPERATION = re.compile(r"/service/[^/]+/operation/([^/?]+)")
@@ -58,12 +59,21 @@ def _operation(environ: dict[str, Any], body: bytes) -> str:
     return f"{environ.get('REQUEST_METHOD', '?')} {path}"
 
 
+def _identify(environ: dict[str, Any], body: bytes) -> tuple[str, str, str]:
+    """(service, operation, region) of a request, as the request log records them."""
+    scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    region, service = scope.groups() if scope else ("", "")
+    return service, _operation(environ, body), region
+
+
 class RecordingMotoServer:
     """moto in server mode on 127.0.0.1 (a free port), with a request log."""
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self.gaps = MissingApis()
+        # Failures a test injects on the wire (tests/faults.py); none until it adds rules.
+        self.faults = Faults()
         self._lock = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -72,7 +82,9 @@ class RecordingMotoServer:
     def _app(self) -> Callable[..., Iterable[bytes]]:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        moto_app = self.gaps.middleware(DomainDispatcherApplication(create_backend_app))
+        moto_app = self.faults.middleware(
+            self.gaps.middleware(DomainDispatcherApplication(create_backend_app)), _identify
+        )
 
         def recorder(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
             path = environ.get("PATH_INFO", "")
@@ -104,6 +116,7 @@ class RecordingMotoServer:
         return self.endpoint_url
 
     def stop(self) -> None:
+        self.faults.reset()  # let go of anything hanging, or shutdown waits for it
         if self._server is not None:
             self._server.shutdown()
         if self._thread is not None:
@@ -117,6 +130,7 @@ class RecordingMotoServer:
         with urllib.request.urlopen(request, timeout=30) as answer:
             answer.read()
         self.gaps.reset()
+        self.faults.reset()
         self.clear_log()
 
     def clear_log(self) -> None:

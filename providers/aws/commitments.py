@@ -74,7 +74,7 @@ _REGION_NAMES: Mapping[str, str] = {
 def scan_commitments_region(run: RegionScan) -> None:
     """Reserved instances of this account in ``run.region``."""
     ec2 = run.client("ec2")
-    found = run.attempt("ec2.describe_reserved_instances", lambda: reserved_instances(ec2))
+    found = run.attempt("ec2.reserved_instances", lambda: reserved_instances(ec2))
     if found:
         run.inventory.add(
             "commitments",
@@ -91,24 +91,24 @@ def scan_commitments_account(run: RegionScan) -> None:
     ce = run.client("ce", region=COST_EXPLORER_REGION)
     frames: list[pl.DataFrame] = []
 
-    plans = run.attempt("savingsplans.describe_savings_plans", lambda: savings_plans(plans_client))
+    plans = run.attempt("savingsplans.savings_plans", lambda: savings_plans(plans_client))
     if plans:
         frames.append(savings_plan_rows(plans, account_id=account))
     steps: list[tuple[str, Callable[[], pl.DataFrame]]] = [
         (
-            "ce.get_reservation_utilization",
+            "ce.reservation_utilization",
             lambda: reservation_utilization(ce, start, end, account_id=account),
         ),
         (
-            "ce.get_savings_plans_utilization_details",
+            "ce.savings_plans_utilization",
             lambda: savings_plans_utilization(ce, start, end, account_id=account),
         ),
         (
-            "ce.get_reservation_coverage",
+            "ce.reservation_coverage",
             lambda: reservation_coverage(ce, start, end, account_id=account),
         ),
         (
-            "ce.get_savings_plans_coverage",
+            "ce.savings_plans_coverage",
             lambda: savings_plans_coverage(ce, start, end, account_id=account),
         ),
     ]

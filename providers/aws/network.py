@@ -70,14 +70,14 @@ LB_REQUEST_METRIC = {"application": "RequestCount", "network": "NewFlowCount"}
 def scan_network_region(run: RegionScan) -> None:
     """Elastic IPs, NAT gateways and load balancers of one region -> ``network_idle``."""
     ec2 = run.client("ec2")
-    addresses = run.attempt("ec2.describe_addresses", lambda: describe_addresses(ec2))
-    gateways = run.attempt("ec2.describe_nat_gateways", lambda: describe_nat_gateways(ec2))
-    endpoints = run.attempt("ec2.describe_vpc_endpoints", lambda: gateway_endpoints(ec2))
+    addresses = run.attempt("ec2.elastic_ips", lambda: describe_addresses(ec2))
+    gateways = run.attempt("ec2.nat_gateways", lambda: describe_nat_gateways(ec2))
+    endpoints = run.attempt("ec2.gateway_endpoints", lambda: gateway_endpoints(ec2))
     elbv2 = run.client("elbv2")
-    balancers = run.attempt("elbv2.describe_load_balancers", lambda: describe_load_balancers(elbv2))
+    balancers = run.attempt("elbv2.load_balancers", lambda: describe_load_balancers(elbv2))
     health: dict[str, tuple[int, int]] | None = {}
     if balancers:
-        health = run.attempt("elbv2.describe_target_health", lambda: target_health(elbv2))
+        health = run.attempt("elbv2.target_health", lambda: target_health(elbv2))
 
     plan = metric_plan(gateways or [], balancers or [])
     sums: dict[tuple[str, str], float] | None = {}
@@ -87,8 +87,9 @@ def scan_network_region(run: RegionScan) -> None:
         )
         cloudwatch = run.client("cloudwatch")
         sums = run.attempt(
-            "cloudwatch.get_metric_data",
+            "cloudwatch.network_idle_traffic",
             lambda: metric_sums(cloudwatch, plan, start, end),
+            resources=[query.resource_id for query in plan],
         )
     frame = network_idle_frame(
         account_id=run.account.account_id,
@@ -381,10 +382,10 @@ def network_idle_frame(
 def scan_network_account(run: RegionScan) -> None:
     """CloudFront distributions and data transfer by source, once per account."""
     cloudfront = run.client("cloudfront", region=CLOUDFRONT_METRICS_REGION)
-    summaries = run.attempt("cloudfront.list_distributions", lambda: list_distributions(cloudfront))
+    summaries = run.attempt("cloudfront.distributions", lambda: list_distributions(cloudfront))
     if summaries:
         configs = run.attempt(
-            "cloudfront.get_distribution_config",
+            "cloudfront.distribution_configs",
             lambda: missing_configs(cloudfront, summaries),
         )
         start, end = metrics.lookback_window(
@@ -393,8 +394,9 @@ def scan_network_account(run: RegionScan) -> None:
         cloudwatch = run.client("cloudwatch", region=CLOUDFRONT_METRICS_REGION)
         ids = [str(s["Id"]) for s in summaries]
         sums = run.attempt(
-            "cloudwatch.get_metric_data",
+            "cloudwatch.cloudfront_traffic",
             lambda: cloudfront_metrics(cloudwatch, ids, start, end),
+            resources=ids,
         )
         run.inventory.add(
             "distributions",
@@ -403,14 +405,14 @@ def scan_network_account(run: RegionScan) -> None:
 
     ce = run.client("ce", region=COST_EXPLORER_REGION)
     now = run.request.context.now
-    account_wide = run.attempt("ce.get_cost_and_usage", lambda: transfer_by_usage_type(ce, now))
+    account_wide = run.attempt("ce.data_transfer", lambda: transfer_by_usage_type(ce, now))
     if account_wide is None:
         return
     frame = transfer_frame(run.account.account_id, account_wide, resource_level=False)
     if frame.height:
         run.inventory.add("transfer", frame)
         by_resource = run.attempt(
-            "ce.get_cost_and_usage_with_resources", lambda: transfer_by_resource(ce, now)
+            "ce.data_transfer_by_resource", lambda: transfer_by_resource(ce, now)
         )
         if by_resource:
             run.inventory.add(

@@ -44,13 +44,14 @@ def scan_observability_region(run: RegionScan) -> None:
     account, region = run.account.account_id, run.region
     context = run.request.context
 
-    groups = run.attempt("logs.describe_log_groups", lambda: describe_log_groups(logs))
+    groups = run.attempt("logs.log_groups", lambda: describe_log_groups(logs))
     if groups:
         start, end = lookback_window(context.now, context.lookback_days)
         names = [str(g["logGroupName"]) for g in groups if g.get("logGroupName")]
         incoming = run.attempt(
-            "cloudwatch.get_metric_data",
+            "cloudwatch.log_ingestion",
             lambda: incoming_bytes(cloudwatch, names, start, end),
+            resources=names,
         )
         run.inventory.add(
             "log_groups",
@@ -63,7 +64,7 @@ def scan_observability_region(run: RegionScan) -> None:
             ),
         )
 
-    listed = run.attempt("cloudwatch.list_metrics", lambda: list_metrics(cloudwatch))
+    listed = run.attempt("cloudwatch.metric_series", lambda: list_metrics(cloudwatch))
     if listed:
         run.inventory.add(
             "metric_series", metric_series_frame(listed, account_id=account, region=region)

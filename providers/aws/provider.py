@@ -8,6 +8,7 @@ A collector that fails leaves a ``CollectorError`` and the rest of the scan goes
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,15 +22,24 @@ from costscan.providers.aws import metrics
 from costscan.providers.aws import network as network_collectors
 from costscan.providers.aws import observability as observability_collectors
 from costscan.providers.aws import storage as storage_collectors
-from costscan.providers.aws.scan import GLOBAL, Account, RegionScan, one_line
+from costscan.providers.aws.deadline import CollectorTimeout, run_with_deadline
+from costscan.providers.aws.scan import (
+    GLOBAL,
+    Account,
+    RegionScan,
+    SharedFacts,
+    collector_error,
+    one_line,
+)
 from costscan.providers.aws.session import (
     ClientFactory,
     EventHook,
+    check_credentials,
     client_config,
     guarded_session,
 )
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
-from costscan.scanner.contracts.errors import CollectorError, ProviderError
+from costscan.scanner.contracts.errors import ProviderError, UsageError
 from costscan.scanner.contracts.inventory import Inventory
 
 if TYPE_CHECKING:
@@ -38,23 +48,28 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_REGION = "us-east-1"
-# Long enough to ride out throttling with standard-mode backoff, short enough that a
-# region that is down does not hold the scan for minutes.
-DEFAULT_MAX_ATTEMPTS = 6
-DEFAULT_MAX_WORKERS = 8
+# Attempts per call, in botocore's adaptive mode (standard retries plus a client-side rate
+# limiter that slows down when AWS throttles). The total a collector may take is capped by
+# its deadline (ScanRequest.collector_timeout), whatever the attempts would add up to.
+DEFAULT_MAX_ATTEMPTS = 8
+# A region name as AWS spells them (us-east-1, eu-central-2, us-gov-west-1, cn-north-1).
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+# An IAM role name, optionally with a path (iam CreateRole: [\w+=,.@-]+, paths of /-separated).
+ROLE_NAME = re.compile(r"[\w+=,.@/-]{1,512}")
 
 
 def _scan_region(run: RegionScan) -> Inventory:
     ec2 = run.client("ec2")
     inv = run.inventory
-    instances = run.attempt(
-        "ec2.describe_instances", lambda: ec2_collectors.describe_instances(ec2)
-    )
+    instances = run.attempt("ec2.instances", lambda: ec2_collectors.describe_instances(ec2))
     # Facts for what can be priced or is running: DescribeInstanceTypes by name.
     in_use = {str(i.get("InstanceType")) for i in instances or () if i.get("InstanceType")}
     wanted = set(run.prices.filter(pl.col("region") == run.region)["instance_type"]) | in_use
     facts = run.attempt(
-        "ec2.describe_instance_types", lambda: ec2_collectors.instance_type_facts(ec2, wanted)
+        "ec2.instance_type_facts",
+        lambda: run.facts.get(
+            run.region, wanted, lambda types: ec2_collectors.instance_type_facts(ec2, types)
+        ),
     )
     prices = ec2_collectors.region_prices(facts, run.prices, run.region)
     inv.add("prices", prices)
@@ -63,8 +78,9 @@ def _scan_region(run: RegionScan) -> Inventory:
 
     autoscaling = run.client("autoscaling")
     groups = run.attempt(
-        "autoscaling.describe_auto_scaling_groups",
+        "autoscaling.group_membership",
         lambda: ec2_collectors.autoscaling_members(autoscaling),
+        resources=[str(i.get("InstanceId")) for i in instances],
     )
     compute, tags = ec2_collectors.instance_frames(
         instances, account_id=run.account.account_id, region=run.region, groups=groups
@@ -78,7 +94,7 @@ def _scan_region(run: RegionScan) -> Inventory:
     )
     if group_types:
         spot = run.attempt(
-            "ec2.describe_spot_price_history",
+            "ec2.spot_prices",
             lambda: ec2_collectors.spot_prices(
                 ec2, group_types, region=run.region, now=run.request.context.now
             ),
@@ -88,12 +104,15 @@ def _scan_region(run: RegionScan) -> Inventory:
 
     cloudwatch = run.client("cloudwatch")
     instance_ids = compute["resource_id"].to_list()
-    memory = run.attempt("cloudwatch.list_metrics", lambda: metrics.memory_dimensions(cloudwatch))
+    memory = run.attempt(
+        "cloudwatch.memory_metric_list", lambda: metrics.memory_dimensions(cloudwatch)
+    )
     plan = metrics.plan_queries(instance_ids, memory)
     start, end = metrics.lookback_window(run.request.context.now, run.request.context.lookback_days)
     utilization = run.attempt(
-        "cloudwatch.get_metric_data",
+        "cloudwatch.instance_utilization",
         lambda: metrics.fetch_series(cloudwatch, plan, start, end),
+        resources=instance_ids,
     )
     if utilization is not None:
         inv.add("utilization", utilization)
@@ -135,7 +154,7 @@ class AwsProvider(Provider):
 
     ``hooks`` are extra botocore event handlers put on every client the provider makes
     (tests and the benchmark count or record calls with them). ``max_attempts`` is
-    botocore's retry budget per call.
+    botocore's retry budget per call; ``max_workers`` overrides the request's pool size.
     """
 
     name = "aws"
@@ -144,12 +163,24 @@ class AwsProvider(Provider):
         self,
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        max_workers: int = DEFAULT_MAX_WORKERS,
+        max_workers: int | None = None,
         hooks: Sequence[EventHook] = (),
     ) -> None:
         self.max_attempts = max_attempts
         self.max_workers = max_workers
         self.hooks = tuple(hooks)
+
+    def check(self, request: ScanRequest) -> None:
+        """The profile, the shared config files and the credentials resolve, locally."""
+        for region in request.regions:
+            if not REGION_NAME.fullmatch(region):
+                raise UsageError(f"--region {region!r}: not an AWS region name (like us-east-1)")
+        if request.org_role is not None and not ROLE_NAME.fullmatch(request.org_role.strip("/")):
+            raise UsageError(
+                f"--org-role {request.org_role!r}: not an IAM role name (letters, digits, "
+                "+=,.@_- and / for a path)"
+            )
+        check_credentials(request.profile)
 
     def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
         lock = threading.Lock()
@@ -163,12 +194,27 @@ class AwsProvider(Provider):
         base = ClientFactory(
             session,
             endpoint_url=request.endpoint_url,
-            config=client_config(self.max_attempts),
+            config=client_config(self.max_attempts, read_timeout=request.collector_timeout),
             hooks=self.hooks,
         )
-        caller_account, partition = _caller_identity(base, home)
+
+        def first(call: Callable[[], T], label: str) -> T:
+            # The first calls of a scan have a deadline too; past it the scan cannot start.
+            try:
+                return run_with_deadline(
+                    call,
+                    request.collector_timeout,
+                    label=label,
+                    notice=lambda text: report(text, 0),
+                )
+            except CollectorTimeout as exc:
+                raise ProviderError(f"{label}: {exc}") from None
+
+        caller_account, partition = first(lambda: _caller_identity(base, home), "sts identity")
         inventory = Inventory(provider="aws", context=request.context)
-        regions = list(dict.fromkeys(request.regions)) or _enabled_regions(base, home)
+        regions = list(dict.fromkeys(request.regions)) or first(
+            lambda: _enabled_regions(base, home), "ec2 enabled regions"
+        )
         accounts = [Account(caller_account, base)]
         if request.org_role:
             accounts = self._organization_accounts(
@@ -177,8 +223,9 @@ class AwsProvider(Provider):
         prices = _price_book(request, session, regions, caller_account, inventory)
         report("prices", 1)
 
+        facts = SharedFacts()
         runs = [
-            RegionScan(account, region, request, prices, report)
+            RegionScan(account, region, request, prices, report, facts=facts)
             for account in accounts
             for region in regions
         ]
@@ -186,7 +233,7 @@ class AwsProvider(Provider):
             RegionScan(account, GLOBAL, request, prices, report, home_region=home)
             for account in accounts
         ]
-        workers = max(1, min(self.max_workers, len(runs)))
+        workers = max(1, min(self.max_workers or request.max_workers, len(runs)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costscan-aws") as pool:
             # Results are taken in submission order, so frames come out deterministic.
             scanned = list(pool.map(_scan_everything_regional, runs))
@@ -222,7 +269,9 @@ class AwsProvider(Provider):
                 )
         except (ClientError, BotoCoreError) as exc:
             inventory.errors.append(
-                CollectorError("organizations.list_accounts", caller_account, GLOBAL, one_line(exc))
+                collector_error(
+                    "organizations.member_accounts", caller_account, GLOBAL, one_line(exc)
+                )
             )
             return accounts
         sts = base.client("sts", home)
@@ -237,7 +286,12 @@ class AwsProvider(Provider):
                 )
             except (ClientError, BotoCoreError) as exc:
                 inventory.errors.append(
-                    CollectorError("sts.assume_role", member, GLOBAL, one_line(exc))
+                    collector_error(
+                        "sts.member_account_access",
+                        member,
+                        GLOBAL,
+                        f"account not scanned: cannot assume {role_path}: {one_line(exc)}",
+                    )
                 )
                 continue
             creds = answer["Credentials"]
@@ -253,10 +307,19 @@ class AwsProvider(Provider):
 
 def _caller_identity(base: ClientFactory, home: str) -> tuple[str, str]:
     """(account id, partition) of the credentials; no credentials at all is fatal."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
 
     try:
         identity = base.client("sts", home).get_caller_identity()
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:
+        # The credentials were never tried: say so, not that they are wrong.
+        raise ProviderError(f"cannot reach AWS STS: {one_line(exc)}") from None
     except (ClientError, BotoCoreError) as exc:
         raise ProviderError(f"AWS credentials could not be used: {one_line(exc)}") from None
     arn = str(identity.get("Arn", "arn:aws:"))
@@ -303,7 +366,7 @@ def _price_book(
         )
     except (ClientError, BotoCoreError, OSError) as exc:
         inventory.errors.append(
-            CollectorError("pricing.get_products", account_id, GLOBAL, one_line(exc))
+            collector_error("pricing.live_ec2_prices", account_id, GLOBAL, one_line(exc))
         )
         return bundled
     missing = bundled.join(

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from costscan.scanner.contracts.errors import ReadOnlyViolation
+from costscan.providers.aws.deadline import refuse_cancelled
+from costscan.scanner.contracts.errors import ReadOnlyViolation, UsageError
 
 if TYPE_CHECKING:
     import boto3
@@ -84,16 +85,48 @@ def guarded_session(
     return session
 
 
-def client_config(max_attempts: int) -> Config:
-    """Retries for throttling (standard mode backs off with jitter) and bounded waits."""
+# Seconds to open a connection, and to wait for the next bytes of an answer. The slowest
+# reads costscan makes (Cost Explorer, a 500-query GetMetricData) answer within seconds.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 60.0
+
+
+def client_config(max_attempts: int, *, read_timeout: float = READ_TIMEOUT) -> Config:
+    """Adaptive retries (standard mode's backoff with jitter, plus a client-side rate
+    limiter that slows down when AWS throttles) and bounded waits: a read never waits
+    longer than ``read_timeout`` (the collector's deadline when that is shorter)."""
     from botocore.config import Config
 
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
-        connect_timeout=10,
-        read_timeout=120,
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=min(READ_TIMEOUT, read_timeout),
         max_pool_connections=20,
     )
+
+
+def check_credentials(profile: str | None) -> None:
+    """UsageError unless the profile and shared config resolve to credentials, locally.
+
+    A named profile that does not exist (``--profile`` or ``AWS_PROFILE``), a shared
+    config file that does not parse, or no credentials anywhere in the chain: each is one
+    line before any call. Whether AWS accepts the credentials is the first call's answer.
+    """
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    where = f"--profile {profile}" if profile else "the AWS credential chain"
+    try:
+        session = boto3.Session(profile_name=profile)
+        session.region_name  # noqa: B018 - resolving the region reads the shared config
+        credentials = session.get_credentials()
+    except BotoCoreError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+    if credentials is None:
+        raise UsageError(
+            f"{where}: no AWS credentials found (set AWS_PROFILE or --profile, "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or sign in with aws sso login)"
+        )
 
 
 class ClientFactory:
@@ -137,6 +170,9 @@ class ClientFactory:
                     kwargs["endpoint_url"] = self._endpoint_url
                 made = self.session.client(service, **kwargs)  # type: ignore[call-overload]
                 install_read_only_guard(made)
+                made.meta.events.register(
+                    "before-send", refuse_cancelled, unique_id="costscan-deadline"
+                )
                 for event, handler in self._hooks:
                     made.meta.events.register(event, handler)
                 self._clients[key] = made

@@ -32,7 +32,7 @@ FILTER_VALUES_PER_CALL = 100
 # "User initiated (2024-01-01 10:00:00 GMT)": the time an instance was stopped.
 _STOPPED_AT = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
 # The EC2 collector's DescribeInstances answer in ``RegionScan.collected``.
-DESCRIBE_INSTANCES = "ec2.describe_instances"
+DESCRIBE_INSTANCES = "ec2.instances"
 
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
 MAX_QUERIES_PER_CALL = 500
@@ -168,7 +168,9 @@ def attached_instance_states(
     if not missing:
         return states
     described = run.attempt(
-        "ec2.describe_instances (attached)", lambda: instance_states(ec2, missing)
+        "ec2.volume_attachment_states",
+        lambda: instance_states(ec2, missing),
+        resources=[v for v in attached if v],
     )
     if described is None:
         return states or None
@@ -279,7 +281,7 @@ def scan_storage_region(run: RegionScan) -> None:
     ec2 = run.client("ec2")
     account, region = run.account.account_id, run.region
     prices = bundled_storage_prices([region])
-    volumes = run.attempt("ec2.describe_volumes", lambda: describe_volumes(ec2))
+    volumes = run.attempt("ec2.volumes", lambda: describe_volumes(ec2))
     if volumes is not None:
         attached = [
             a["InstanceId"]
@@ -291,9 +293,9 @@ def scan_storage_region(run: RegionScan) -> None:
         frame = volume_frame(volumes, states, account_id=account, region=region)
         run.inventory.add("volumes", price_volumes(frame, prices))
 
-    snapshots = run.attempt("ec2.describe_snapshots", lambda: describe_snapshots(ec2))
+    snapshots = run.attempt("ec2.snapshots", lambda: describe_snapshots(ec2))
     if snapshots:
-        images = run.attempt("ec2.describe_images", lambda: image_snapshots(ec2))
+        images = run.attempt("ec2.snapshot_images", lambda: image_snapshots(ec2))
         volume_ids = None if volumes is None else {str(v["VolumeId"]) for v in volumes}
         frame = snapshot_frame(
             snapshots, volume_ids=volume_ids, images=images, account_id=account, region=region
@@ -573,15 +575,25 @@ def bucket_rows(facts: pl.DataFrame, metrics: pl.DataFrame, *, account_id: str) 
 def _bucket_facts(run: RegionScan, s3: Any, bucket: str, region: str) -> dict[str, Any]:
     facts: dict[str, Any] = {"bucket": bucket, "region": region}
     rules = run.attempt(
-        "s3.get_bucket_lifecycle_configuration", lambda: lifecycle_rules(s3, bucket)
+        "s3.bucket_lifecycle",
+        lambda: lifecycle_rules(s3, bucket),
+        resources=[bucket],
+        region=region,
     )
     if rules is not None:
         facts.update(summarize_lifecycle(rules))
     facts["intelligent_tiering"] = run.attempt(
-        "s3.list_bucket_intelligent_tiering_configurations",
+        "s3.bucket_intelligent_tiering",
         lambda: intelligent_tiering(s3, bucket),
+        resources=[bucket],
+        region=region,
     )
-    uploads = run.attempt("s3.list_multipart_uploads", lambda: incomplete_uploads(s3, bucket))
+    uploads = run.attempt(
+        "s3.incomplete_uploads",
+        lambda: incomplete_uploads(s3, bucket),
+        resources=[bucket],
+        region=region,
+    )
     if uploads is not None:
         facts.update(uploads)
     return facts
@@ -617,12 +629,19 @@ def _scan_region_buckets(run: RegionScan, region: str, buckets: list[str]) -> pl
         [_bucket_facts(run, regional_s3, b, region) for b in buckets], schema=_FACT_SCHEMA
     )
     cloudwatch = run.client("cloudwatch", region=region)
-    series = run.attempt("cloudwatch.list_metrics", lambda: s3_series(cloudwatch, set(buckets)))
+    series = run.attempt(
+        "cloudwatch.s3_size_metric_list",
+        lambda: s3_series(cloudwatch, set(buckets)),
+        resources=buckets,
+        region=region,
+    )
     metrics = None
     if series:
         metrics = run.attempt(
-            "cloudwatch.get_metric_data",
+            "cloudwatch.s3_sizes",
             lambda: latest_s3_metrics(cloudwatch, series, run.request.context.now),
+            resources=buckets,
+            region=region,
         )
     if metrics is None:
         metrics = pl.DataFrame(schema=_METRIC_SCHEMA)
@@ -633,12 +652,14 @@ def _scan_region_buckets(run: RegionScan, region: str, buckets: list[str]) -> pl
 def scan_storage_account(run: RegionScan) -> None:
     """Every S3 bucket of the account in the scanned regions, sized and priced."""
     s3 = run.client("s3")
-    names = run.attempt("s3.list_buckets", lambda: list_buckets(s3))
+    names = run.attempt("s3.buckets", lambda: list_buckets(s3))
     if not names:
         return
     regions: dict[str, list[str]] = {}
     for bucket in names:
-        where = run.attempt("s3.get_bucket_location", functools.partial(bucket_region, s3, bucket))
+        where = run.attempt(
+            "s3.bucket_region", functools.partial(bucket_region, s3, bucket), resources=[bucket]
+        )
         if where is not None:
             regions.setdefault(where, []).append(bucket)
     wanted = set(run.request.regions)

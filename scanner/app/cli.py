@@ -115,15 +115,19 @@ class ProgressDisplay:
             return f"{done:,}/{total:,} {noun}" if total else f"{done:,} {noun}"
 
         if not self.interactive:
+            from costscan.providers.interface import WAITING
 
             def plain(step: str, advance: int = 1) -> None:
                 nonlocal done
-                # Only finished steps: a start marker followed by a usage error would be
-                # noise in front of the one line that matters.
+                # Finished steps, and what a slow collector is waiting on; not start
+                # markers: one followed by a usage error would be noise in front of the
+                # one line that matters.
                 if advance:
                     done += advance
                     line = f"costscan: {name} {count()}: {step}"
                     typer.echo(_cut(line, self.width), err=True)
+                elif step.startswith(WAITING):
+                    typer.echo(_cut(f"costscan: {step}", self.width), err=True)
 
             return plain
 
@@ -316,6 +320,23 @@ def run(
             "GitHub Actions: the run's page, which holds the report artifact."
         ),
     ] = None,
+    history_reset: Annotated[
+        bool,
+        typer.Option(
+            help="Start the --history anew from this run: compare with no earlier run, "
+            "and later runs never read the older files (a way past a damaged one)."
+        ),
+    ] = False,
+    max_workers: Annotated[
+        int, typer.Option(help="Account-regions scanned at once (1 to 64).")
+    ] = 8,
+    collector_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds one collector may take, retries included, before it is reported "
+            "as a gap (exit 3)."
+        ),
+    ] = 300.0,
 ) -> None:
     """Scan a cloud account, price every finding, and write ranked reports."""
     from costscan.scanner.app.engine import Settings
@@ -339,6 +360,9 @@ def run(
         report_url=report_url or github_run_url(),
         projects=tuple(project or ()),
         organization=organization,
+        history_reset=history_reset,
+        max_workers=max_workers,
+        collector_timeout=collector_timeout,
     )
     result = execute(settings, next_step=NEXT_AFTER_RUN)
     raise typer.Exit(result.exit_code)
@@ -589,6 +613,12 @@ def policies_show(policy_id: Annotated[str, typer.Argument(help="A policy id.")]
         typer.echo(f"  {name} = {default!r}")
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    # SIGTERM (a CI job cancelled, a container stopped) unwinds like Ctrl-C, so every
+    # temporary file is removed on the way out (scanner/contracts/files.py).
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: every expected failure is one line on stderr and exit 2."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -596,15 +626,24 @@ def main(argv: list[str] | None = None) -> None:
         # `costscan` alone shows the help, as `costscan --help` does (click would call it a
         # usage error).
         args = ["--help"]
+
+    import signal
+    import threading
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         code = app(args=args, standalone_mode=False)
     except CostscanError as exc:
         _die(str(exc))
     except _CLICK_EXCEPTION as exc:
         _die(exc.format_message())  # type: ignore[attr-defined]
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("costscan: aborted", err=True)
         sys.exit(130)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,10 +38,18 @@ if TYPE_CHECKING:
     from costscan.providers.interface import Progress, Provider
     from costscan.reports.interface import Renderer, Report
     from costscan.reports.ranking import Ranked
+    from costscan.scanner.pipeline.history import HistoryStore, Scope
 
 log = logging.getLogger("costscan")
 
 PROVIDERS = ("aws", "gcp", "focus")
+# CloudWatch keeps 1-hour datapoints for 455 days (15 months); a longer lookback reads
+# nothing more. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention
+MAX_LOOKBACK_DAYS = 455
+DEFAULT_MAX_WORKERS = 8
+MAX_WORKERS = 64
+DEFAULT_COLLECTOR_TIMEOUT = 300.0
+MAX_COLLECTOR_TIMEOUT = 3600.0
 DEFAULT_FORMATS = ("html", "csv", "json", "md")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 SUPPRESS_COLUMNS = ("suppress_rule", "suppress_reason", "suppress_owner", "suppress_expires")
@@ -73,6 +82,10 @@ class Settings:
     # GCP: --project (repeatable) and --organization.
     projects: Sequence[str] = ()
     organization: str | None = None
+    # --history-reset: compare with no earlier run; later runs never read what is older.
+    history_reset: bool = False
+    max_workers: int = DEFAULT_MAX_WORKERS
+    collector_timeout: float = DEFAULT_COLLECTOR_TIMEOUT
 
 
 @dataclass
@@ -97,12 +110,28 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
             f"--provider: unknown provider {settings.provider!r} "
             f"(choose from {', '.join(PROVIDERS)})"
         )
-    if settings.lookback_days < 1:
-        raise UsageError(f"--lookback-days must be at least 1, got {settings.lookback_days}")
-    if settings.min_savings < 0:
-        raise UsageError(f"--min-savings must be >= 0, got {settings.min_savings}")
-    if settings.fail_on_savings is not None and settings.fail_on_savings < 0:
-        raise UsageError(f"--fail-on-savings must be >= 0, got {settings.fail_on_savings}")
+    if not 1 <= settings.lookback_days <= MAX_LOOKBACK_DAYS:
+        raise UsageError(
+            f"--lookback-days must be from 1 to {MAX_LOOKBACK_DAYS} (CloudWatch keeps hourly "
+            f"data for {MAX_LOOKBACK_DAYS} days), got {settings.lookback_days}"
+        )
+    _check_amount("--min-savings", settings.min_savings)
+    if settings.fail_on_savings is not None:
+        _check_amount("--fail-on-savings", settings.fail_on_savings)
+    if not 1 <= settings.max_workers <= MAX_WORKERS:
+        raise UsageError(
+            f"--max-workers must be from 1 to {MAX_WORKERS}, got {settings.max_workers}"
+        )
+    if not (
+        math.isfinite(settings.collector_timeout)
+        and 1 <= settings.collector_timeout <= MAX_COLLECTOR_TIMEOUT
+    ):
+        raise UsageError(
+            f"--collector-timeout must be from 1 to {MAX_COLLECTOR_TIMEOUT:g} seconds, "
+            f"got {settings.collector_timeout}"
+        )
+    if settings.history_reset and not settings.history:
+        raise UsageError("--history-reset: give --history too (the history to start anew)")
     if not settings.formats:
         raise UsageError("--format: give at least one format")
     if (settings.projects or settings.organization) and settings.provider != "gcp":
@@ -126,7 +155,16 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
 
         history.check_location(settings.history)
     config = config_module.load(settings.config_path, catalog.all_policies())
+    # Last, as it writes (and removes) a probe file: every other input is known good.
+    files.check_writable_folder(settings.output_dir, "--output-dir")
+    files.sweep_leftovers(Path(settings.output_dir))
     return config, renderers
+
+
+def _check_amount(flag: str, value: float) -> None:
+    # nan passes every comparison as false: a gate at nan would never trip.
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"{flag} must be a finite amount >= 0, got {value}")
 
 
 def fx_rates(settings: Settings) -> dict[str, float]:
@@ -242,8 +280,32 @@ def build_report(
     settings: Settings,
     started_at: datetime,
     billing: BillingSource | None = None,
+    store: HistoryStore | None = None,
 ) -> Report:
-    """Suppress, rank, compare with history: everything the renderers show.
+    """Suppress, rank, compare with history: everything the renderers show."""
+    return _build(inv, findings, config, settings, started_at, billing, store).report
+
+
+@dataclass(frozen=True)
+class Built:
+    report: Report
+    # With --history: what this run's history entry keeps (its findings and the earlier
+    # ones it could not see), and the scope it saw.
+    history_frame: pl.DataFrame | None = None
+    scope: Scope | None = None
+
+
+def _build(
+    inv: Inventory,
+    findings: pl.DataFrame | Mapping[str, pl.DataFrame],
+    config: config_module.Config,
+    settings: Settings,
+    started_at: datetime,
+    billing: BillingSource | None = None,
+    store: HistoryStore | None = None,
+) -> Built:
+    """Withhold what failed collectors make unreliable, suppress, rank, compare with
+    history: everything the renderers show.
 
     ``findings`` per currency (``run_policies_by_currency``): the report currency's are
     ranked and totalled as always; another currency's are ranked apart, listed after them
@@ -253,7 +315,7 @@ def build_report(
     from costscan.reports.interface import Report, RunInfo
     from costscan.reports.ranking import rank
     from costscan.reports.series import charted_resources, cpu_series
-    from costscan.scanner.pipeline import history, suppressions
+    from costscan.scanner.pipeline import gaps, history, suppressions
 
     currency = inv.context.currency
     per_currency = dict(findings) if isinstance(findings, Mapping) else {currency: findings}
@@ -262,6 +324,17 @@ def build_report(
         if per_currency
         else (schema.empty(schema.FINDINGS))
     )
+    # A failed collector: the policies reading what it lost do not fire on part of it,
+    # and what its data could have ruled out becomes possible (scanner/pipeline/gaps.py).
+    everything, absurd = gaps.implausible(everything)
+    errors = gaps.distinct([*inv.errors, *absurd])
+    rules = gaps.rules_for(errors, catalog.all_policies())
+    applied = gaps.apply(everything, rules, errors)
+    everything = applied.findings
+    per_currency = {
+        code: everything.filter(pl.col("finding_id").is_in(frame["finding_id"].implode()))
+        for code, frame in per_currency.items()
+    }
     started_iso = started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     split = suppressions.apply_suppressions(
         everything, inv.frame("tags"), config.suppressions, today=started_at.date()
@@ -281,7 +354,7 @@ def build_report(
     ranked.summary["suppressed_monthly_savings"] = round(
         float(suppressed["net_monthly_savings"].sum()), 2
     )
-    listed = ranked.findings
+    listed = _explain_marked(ranked.findings, applied.marked_ids)
     warnings = list(split.warnings)
     if len(per_currency) > 1:
         listed, by_currency = _apart(ranked, split.kept, ids, currency, rate, settings, floor)
@@ -291,18 +364,36 @@ def build_report(
         ranked.summary["spend"] = spend_block(inv, billing)
     if billing is not None:
         warnings.extend(billing.warnings)
-    marked, changes = listed, None
-    if settings.history:
-        previous = history.load_previous(
-            settings.history, inv.provider, sorted(inv.accounts), started_iso,
-            profile=settings.profile,
-        )  # fmt: skip
+    marked, changes, keep, scope = listed, None, None, None
+    if store is not None:
+        previous = store.previous(sorted(inv.accounts))
+        ran = [pid for pid in catalog.all_policies() if pid not in config.disabled_policies]
+        scope = history.Scope(
+            accounts=tuple(sorted(inv.accounts)),
+            regions=tuple(sorted(inv.regions)),
+            policies=tuple(ran),
+            blind=gaps.blind(rules),
+            gaps=tuple(sorted({f"{e.collector} {e.account_id} {e.region}" for e in errors})),
+        )
+        # Suppressed and --min-savings-hidden findings were seen: not resolved.
+        seen = everything["finding_id"]
         marked, changes = history.compare(
             listed,
             previous.findings if previous else None,
             previous_started_at=previous.started_at if previous else None,
-            seen_finding_ids=everything["finding_id"],
+            seen_finding_ids=seen,
+            started_at=started_iso,
+            scope=scope,
         )
+        keep = history.carried_forward(
+            marked,
+            previous.findings if previous else None,
+            seen_finding_ids=seen,
+            scope=scope,
+            started_at=started_iso,
+            previous_started_at=previous.started_at if previous else None,
+        )
+        marked = marked.drop([c for c in history.HISTORY_COLUMNS if c in marked.columns])
     run_info = RunInfo(
         provider=inv.provider,
         accounts=sorted(inv.accounts),
@@ -316,17 +407,19 @@ def build_report(
         report_url=settings.report_url,
     )
     rejections = [{"frame": r.frame, "reason": r.reason, "rows": r.rows} for r in inv.rejections]
+    if applied.withheld:
+        ranked.summary["withheld_by_gaps"] = applied.withheld
     # The hourly CPU behind each compute finding, for the HTML's charts.
     charted = charted_resources((marked, ranked.bottlenecks), inv.frame("compute")["resource_id"])
     utilization = cpu_series(
         inv.frame("utilization"), charted, end=started_at, hours=settings.lookback_days * 24
     )
-    return Report(
+    report = Report(
         run=run_info,
         findings=marked,
         bottlenecks=ranked.bottlenecks,
         summary=ranked.summary,
-        errors=list(inv.errors),
+        errors=applied.errors,
         rejections=rejections,
         suppressed=suppressed,
         history=changes,
@@ -338,6 +431,25 @@ def build_report(
             if code != currency
             for finding_id in ids_of.to_list()
         },
+    )
+    return Built(report, keep, scope)
+
+
+def _explain_marked(findings: pl.DataFrame, marked: frozenset[str]) -> pl.DataFrame:
+    """The reason on a finding a failed collector made possible says so (ranking's own
+    reason for a possible finding speaks of confidence)."""
+    if not marked or findings.is_empty():
+        return findings
+    return findings.with_columns(
+        pl.when(pl.col("finding_id").is_in(sorted(marked)))
+        .then(
+            pl.lit(
+                "not counted: possible, a collector failed for this resource and its data "
+                "could have ruled this out"
+            )
+        )
+        .otherwise(pl.col("priority_reason"))
+        .alias("priority_reason")
     )
 
 
@@ -457,9 +569,17 @@ def _accounting(rollup: BillingRollup, billing: BillingSource) -> dict[str, Any]
 
 
 def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str) -> list[Path]:
-    """Render every format first, then write each atomically: all or nothing per file."""
+    """Render every format first, then write them together: all of them or none."""
+    with files.StagedFiles() as staged:
+        _stage_reports(staged, report, renderers, output_dir)
+        return staged.commit()
+
+
+def _stage_reports(
+    staged: files.StagedFiles, report: Report, renderers: Sequence[Renderer], output_dir: str
+) -> None:
+    # A renderer may write more than one file (the CSV's investments beside it).
     rendered = [part for r in renderers for part in r.render_files(report)]
-    written = []
     for extension, data in rendered:
         path = files.output_path(
             Path(output_dir),
@@ -468,13 +588,16 @@ def write_reports(report: Report, renderers: Sequence[Renderer], output_dir: str
             report.run.started_at,
             extension,
         )
-        files.write_atomically(path, data)
-        written.append(path)
-    return written
+        staged.add(path, data)
 
 
 def run(settings: Settings, progress: Progress | None = None) -> RunResult:
-    """The whole job. Raises UsageError before touching a cloud if any input is wrong."""
+    """The whole job. Raises UsageError before touching a cloud if any input is wrong.
+
+    The order is the contract: flags and files (check_settings), then what the provider
+    can check locally (a profile, credentials), then the history (read, and a write
+    proven), then billing files; only then the first call that scans.
+    """
     from costscan.providers.interface import ScanRequest, no_progress
 
     config, renderers = check_settings(settings)
@@ -495,7 +618,12 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
         billing_format=settings.billing_format,
         projects=tuple(settings.projects),
         organization=settings.organization,
+        max_workers=settings.max_workers,
+        collector_timeout=settings.collector_timeout,
     )
+    provider: Provider = build_provider(settings.provider)
+    provider.check(request)
+    store = open_history(settings, started_at)
     # Billing files are checked, and reduced to their rollup, before the cloud is touched:
     # a bad path or a file that breaks half-way fails in seconds.
     billing: BillingSource | None = None
@@ -510,9 +638,7 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     if settings.provider == "focus":
         from costscan.providers.exports import FocusProvider
 
-        provider: Provider = FocusProvider(billing)
-    else:
-        provider = build_provider(settings.provider)
+        provider = FocusProvider(billing)
     inv = provider.collect(request, progress or no_progress)
     if billing is not None and rollup is not None:
         if settings.provider == "focus":
@@ -524,7 +650,22 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     if inv.has("billing"):
         inv.context = dataclasses.replace(inv.context, currency=inv.billing_rollup().currency())
     (progress or no_progress)("running the policies and writing the reports", 0)
-    return finish(inv, config, renderers, settings, started_at, billing)
+    return finish(inv, config, renderers, settings, started_at, billing, store)
+
+
+def open_history(settings: Settings, started_at: datetime) -> HistoryStore | None:
+    """The --history, read and proven writable before the scan; None without one."""
+    if not settings.history:
+        return None
+    from costscan.scanner.pipeline.history import HistoryStore
+
+    store = HistoryStore(
+        settings.history,
+        settings.provider,
+        profile=settings.profile,
+        reset=settings.history_reset,
+    )
+    return store.open(started_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _check_billing_in_usd(rollup: BillingRollup) -> None:
@@ -545,29 +686,46 @@ def finish(
     settings: Settings,
     started_at: datetime,
     billing: BillingSource | None = None,
+    store: HistoryStore | None = None,
 ) -> RunResult:
+    """Policies, the report, and the files: every report and the history entry are
+    written together, so a run is recorded in both or in neither."""
     findings = {
         code: provider_advice.cross_check(frame, inv)
         for code, frame in run_policies_by_currency(inv, config).items()
     }
-    report = build_report(inv, findings, config, settings, started_at, billing)
-    written = write_reports(report, renderers, settings.output_dir)
-    if settings.history:
-        from costscan.scanner.pipeline import history
+    built = _build(inv, findings, config, settings, started_at, billing, store)
+    report = built.report
+    with files.StagedFiles() as staged:
+        _stage_reports(staged, report, renderers, settings.output_dir)
+        entry = None
+        if store is not None and built.history_frame is not None:
+            from costscan.scanner.pipeline import history
 
-        history.save_run(
-            settings.history,
-            report.findings,
-            report.run.started_at,
-            inv.provider,
-            report.run.accounts,
-            profile=settings.profile,
-        )
+            entry = history.encode_run(
+                built.history_frame,
+                report.run.started_at,
+                inv.provider,
+                report.run.accounts,
+                built.scope,
+                reset=settings.history_reset,
+            )
+        written = staged.commit()
+        if entry is not None and settings.history:
+            # The history entry is the commit point: if it cannot be written, the reports
+            # just written are removed again, and the run is recorded nowhere.
+            try:
+                from costscan.scanner.pipeline import history
+
+                history.put(settings.history, *entry, profile=settings.profile)
+            except BaseException:
+                staged.rollback()
+                raise
     gate = (
         settings.fail_on_savings is not None
         and report.summary["monthly_savings"] > settings.fail_on_savings
     )
-    code = EXIT_GATE if gate else (EXIT_PARTIAL if inv.errors else EXIT_OK)
+    code = EXIT_GATE if gate else (EXIT_PARTIAL if report.errors else EXIT_OK)
     return RunResult(report=report, written=written, exit_code=code, gate_crossed=gate)
 
 

@@ -40,6 +40,9 @@ from costscan.scanner.contracts.suppression import Suppression, parse_suppressio
 # effort a finding takes; teams set their own in costscan.toml.
 DEFAULT_ENGINEER_HOURLY_RATE = 100.0
 
+# No loaded engineering hour costs this much; a larger figure is a typo (cents, yen).
+MAX_ENGINEER_HOURLY_RATE = 10_000.0
+
 # Savings resting on a confidence under this are "possible", totalled apart from the headline.
 DEFAULT_CONFIDENCE_FLOOR = 0.5
 
@@ -76,8 +79,12 @@ def load(path: str | Path | None, known_policies: Mapping[str, Policy]) -> Confi
     if path is None:
         return Config()
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir():
+        raise ConfigError(f"config file {p}: is a folder; give the path of costscan.toml")
+    if not p.exists():
         raise ConfigError(f"config file {p}: not found")
+    if not p.is_file():
+        raise ConfigError(f"config file {p}: not a regular file")
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -98,8 +105,17 @@ def parse(
             f"{source}: unknown key(s) {', '.join(unknown)} (known: {', '.join(TOP_LEVEL_KEYS)})"
         )
     rate = raw.get("engineer_hourly_rate", DEFAULT_ENGINEER_HOURLY_RATE)
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate < 0:
-        raise ConfigError(f"{source}: engineer_hourly_rate must be a number >= 0, got {rate!r}")
+    # nan or inf would pass a ``< 0`` test and turn every payback and ROI into null.
+    if (
+        isinstance(rate, bool)
+        or not isinstance(rate, (int, float))
+        or not math.isfinite(rate)
+        or not 0 <= rate <= MAX_ENGINEER_HOURLY_RATE
+    ):
+        raise ConfigError(
+            f"{source}: engineer_hourly_rate must be a finite number from 0 to "
+            f"{MAX_ENGINEER_HOURLY_RATE:,.0f}, got {rate!r}"
+        )
 
     floor = raw.get("confidence_floor", DEFAULT_CONFIDENCE_FLOOR)
     if (
@@ -119,6 +135,8 @@ def parse(
             values = [values]
         if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
             raise ConfigError(f"{source}: nonprod_tags.{key} must be a list of strings")
+        if not str(key).strip():
+            raise ConfigError(f"{source}: nonprod_tags: a tag key must not be empty")
         nonprod_tags[str(key).lower()] = tuple(v.lower() for v in values)
 
     policies = raw.get("policies", {})

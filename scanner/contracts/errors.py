@@ -43,9 +43,21 @@ class SchemaError(CostscanError):
 
 @dataclass(frozen=True)
 class CollectorError:
-    """One collector that failed; the scan goes on and the report lists it."""
+    """One collector that failed; the scan goes on and the report lists it.
+
+    ``collector`` names what it measures (``cloudwatch.instance_utilization``), not the API
+    it calls. ``frames`` and ``resource_types`` say what its failure left incomplete, and
+    ``resources`` which resources (empty: every one of those types in the account and
+    region; region ``global``: in every region). The pipeline fills ``affects``: what the
+    report withheld or marked because of it, in words.
+    """
 
     collector: str
     account_id: str
     region: str
     message: str
+    measures: str = ""
+    frames: tuple[str, ...] = ()
+    resource_types: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    affects: str = ""

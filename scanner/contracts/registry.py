@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -315,7 +316,8 @@ def _default_of(f: dataclasses.Field[Any]) -> Any:
 
 
 def build_params(cls: type[P], raw: Mapping[str, Any], *, where: str) -> P:
-    """Build a frozen params dataclass from a config table, naming any unknown key."""
+    """Build a frozen params dataclass from a config table, naming any unknown key and any
+    value that is not a finite number in its parameter's range (``parameter_range``)."""
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(raw) - set(fields))
     if unknown:
@@ -324,21 +326,69 @@ def build_params(cls: type[P], raw: Mapping[str, Any], *, where: str) -> P:
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for name, value in raw.items():
-        values[name] = _coerce(value, hints.get(name, Any), where=f"{where}.{name}")
+        values[name] = _coerce(
+            value, hints.get(name, Any), where=f"{where}.{name}", bounds=parameter_range(name)
+        )
     return cls(**values)
 
 
-def _coerce(value: Any, hint: Any, *, where: str) -> Any:
+# Parameter ranges by naming convention, so no policy repeats them. The first rule whose
+# test matches the name applies; every number is finite and at least 0 whatever its name
+# (no threshold, price, age or count in costscan is negative).
+_FRACTION_WORDS = (
+    "confidence",
+    "share",
+    "fraction",
+    "discount",
+    "percentile",
+    "coverage",
+    "utilization",
+    "reduction",
+    "compression_factor",
+    "price_factor",
+)
+PARAMETER_RANGES: tuple[tuple[str, Callable[[str], bool], tuple[float, float]], ...] = (
+    ("a percentage", lambda name: name.endswith("_percent"), (0.0, 100.0)),
+    ("a fraction", lambda name: any(w in name for w in _FRACTION_WORDS), (0.0, 1.0)),
+    ("a figure", lambda name: True, (0.0, math.inf)),
+)
+
+
+def parameter_range(name: str) -> tuple[str, float, float]:
+    """(what the parameter is, lowest, highest) for a parameter called ``name``."""
+    for what, test, (low, high) in PARAMETER_RANGES:
+        if test(name):
+            return what, low, high
+    raise AssertionError("the last rule matches every name")  # pragma: no cover
+
+
+def _number_in_range(value: float, where: str, bounds: tuple[str, float, float]) -> None:
+    what, low, high = bounds
+    upper = "" if math.isinf(high) else f" and at most {high:g}"
+    # nan or inf would pass any comparison the policies make and silently change findings.
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ConfigError(
+            f"{where}: {what}: expected a finite number at least {low:g}{upper}, got {value!r}"
+        )
+
+
+def _coerce(
+    value: Any, hint: Any, *, where: str, bounds: tuple[str, float, float] | None = None
+) -> Any:
     origin = typing.get_origin(hint)
     if hint is Any:
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if bounds is not None:
+            _number_in_range(float(value), where, bounds)
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        if bounds is not None:
+            _number_in_range(float(value), where, bounds)
         return value
     if hint is bool:
         if not isinstance(value, bool):
@@ -353,10 +403,12 @@ def _coerce(value: Any, hint: Any, *, where: str) -> Any:
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         args = typing.get_args(hint)
         item = args[0] if args else Any
-        return tuple(_coerce(v, item, where=where) for v in value)
+        return tuple(_coerce(v, item, where=where, bounds=bounds) for v in value)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
             return None
-        return _coerce(value, members[0], where=where) if len(members) == 1 else value
+        if len(members) == 1:
+            return _coerce(value, members[0], where=where, bounds=bounds)
+        return value
     return value

@@ -97,6 +97,9 @@ def _parse_entry(entry: object, where: str, known_policies: Collection[str] | No
         if key not in entry:
             raise ConfigError(f"{where}: missing key {key!r}")
     text = {key: _text(entry, key, where) for key in KEYS if key != "expires" and key in entry}
+    for key in ("policy", "resource"):
+        if key in text:
+            check_glob(text[key], f"{where}: {key}")
     policy = text["policy"]
     if known_policies is not None and not any(
         fnmatch.fnmatchcase(pid, policy) for pid in known_policies
@@ -120,6 +123,24 @@ def _parse_entry(entry: object, where: str, known_policies: Collection[str] | No
         resource=resource,
         tag=tag,
     )
+
+
+def check_glob(pattern: str, where: str) -> None:
+    """ConfigError naming ``where`` unless ``pattern`` compiles both as Python's fnmatch
+    reads it (policy ids are matched in Python) and as the polars regex the findings are
+    matched with (``[z-a]`` is a reversed range to both)."""
+    import re
+
+    try:
+        re.compile(fnmatch.translate(pattern))
+        pl.Series("probe", [""], dtype=pl.String).str.contains(glob_to_regex(pattern))
+    except (re.error, pl.exceptions.PolarsError) as exc:
+        lines = [line.strip() for line in str(exc).splitlines()]
+        reason = next(
+            (line.removeprefix("error: ") for line in lines if line.startswith("error:")),
+            lines[0] if lines and lines[0] else type(exc).__name__,
+        )
+        raise ConfigError(f"{where}: {pattern!r} is not a valid glob ({reason})") from None
 
 
 def _text(entry: Mapping[str, object], key: str, where: str) -> str:

@@ -376,11 +376,11 @@ def test_failing_collectors_become_errors_and_the_scan_completes(endpoint_url: s
 
     failed = {(e.collector, e.region) for e in inv.errors}
     assert failed == {
-        ("ec2.describe_instance_types", "us-east-1"),
-        ("ec2.describe_instance_types", "eu-west-1"),
-        ("autoscaling.describe_auto_scaling_groups", "us-east-1"),
-        ("autoscaling.describe_auto_scaling_groups", "eu-west-1"),
-        ("cloudwatch.get_metric_data", "eu-west-1"),
+        ("ec2.instance_type_facts", "us-east-1"),
+        ("ec2.instance_type_facts", "eu-west-1"),
+        ("autoscaling.group_membership", "us-east-1"),
+        ("autoscaling.group_membership", "eu-west-1"),
+        ("cloudwatch.instance_utilization", "eu-west-1"),
     }
     for error in inv.errors:
         assert error.account_id == "123456789012"

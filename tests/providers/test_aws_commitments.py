@@ -298,7 +298,7 @@ def test_access_denied_costs_only_its_own_data(fake: FakeAws) -> None:
     scan_commitments_account(run)
 
     (error,) = run.inventory.errors
-    assert error.collector == "ce.get_reservation_coverage"
+    assert error.collector == "ce.reservation_coverage"
     assert (error.account_id, error.region) == (ACCOUNT, GLOBAL)
     assert "AccessDenied" in error.message
     kinds = run.inventory.frame("commitments")
@@ -312,7 +312,7 @@ def test_unauthorized_ec2_read_leaves_an_error_and_no_rows(fake: FakeAws) -> Non
     run = _scan(fake.endpoint_url, "us-east-1")
     scan_commitments_region(run)
     (error,) = run.inventory.errors
-    assert error.collector == "ec2.describe_reserved_instances"
+    assert error.collector == "ec2.reserved_instances"
     assert "UnauthorizedOperation" in error.message
     assert not run.inventory.has("commitments")
 

@@ -77,7 +77,7 @@ def _findings(inv: Inventory, policy_id: str) -> pl.DataFrame:
 
 
 def _my_errors(inv: Inventory) -> list[Any]:
-    mine = ("logs.", "cloudwatch.get_metric_data", "cloudwatch.list_metrics")
+    mine = ("logs.", "cloudwatch.log_ingestion", "cloudwatch.metric_series")
     return [e for e in inv.errors if e.collector.startswith(mine)]
 
 
@@ -202,9 +202,7 @@ def test_a_refused_log_call_costs_only_log_groups(
     )
     inv = provider.collect(_request(endpoint_url, [REGION]))
 
-    assert [(e.collector, e.region) for e in _my_errors(inv)] == [
-        ("logs.describe_log_groups", REGION)
-    ]
+    assert [(e.collector, e.region) for e in _my_errors(inv)] == [("logs.log_groups", REGION)]
     assert "AccessDenied" in _my_errors(inv)[0].message
     assert inv.frame("log_groups").height == 0
     assert inv.frame("log_groups").schema == pl.Schema(schema.LOG_GROUPS)
@@ -221,7 +219,7 @@ def test_ingestion_is_unknown_not_zero_when_the_metric_call_fails(
     )
     inv = provider.collect(_request(endpoint_url, [REGION]))
 
-    assert ("cloudwatch.get_metric_data", REGION) in {
+    assert ("cloudwatch.log_ingestion", REGION) in {
         (e.collector, e.region) for e in _my_errors(inv)
     }
     frame = inv.frame("log_groups")

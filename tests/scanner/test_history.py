@@ -87,6 +87,7 @@ def week(
         current,
         None if previous is None else previous.findings,
         previous_started_at=None if previous is None else previous.started_at,
+        started_at=started_at,
     )
     save(folder, marked, started_at)
     return marked, changes
@@ -159,7 +160,7 @@ def test_three_weekly_runs_in_a_folder_show_new_open_and_resolved(tmp_path: Path
         f"costscan-aws-{ACCOUNT}-20261129T060000Z.parquet",
     ]
     saved = pl.read_parquet(tmp_path / "history" / names[-1])
-    assert saved.schema == pl.Schema(schema.RANKED)
+    assert saved.schema == pl.Schema({**schema.RANKED, **history.HISTORY_COLUMNS})
     assert statuses(saved) == statuses(runs[-1][0])
 
 
@@ -182,13 +183,18 @@ def test_previous_run_is_the_latest_earlier_one_for_the_same_provider_and_accoun
     assert history.load_previous(folder, "aws", [ACCOUNT], WEEK_1) is None
 
 
-def test_multi_account_runs_match_on_the_accounts_they_covered(tmp_path: Path) -> None:
+def test_the_previous_run_is_the_latest_that_covered_any_of_the_accounts(tmp_path: Path) -> None:
+    # A run keeps what it could not see (another account's findings) in its own file, so
+    # the latest run sharing an account holds everything known about the others too.
     folder = str(tmp_path)
     save(folder, ranked(A), WEEK_1, accounts=["1", "2"])
     save(folder, ranked(B), WEEK_2, accounts=["1", "3"])  # also named "...-multi-..."
     previous = history.load_previous(folder, "aws", ["2", "1"], WEEK_3)
-    assert previous is not None and previous.started_at == WEEK_1
-    assert history.load_previous(folder, "aws", ["1", "4"], WEEK_3) is None
+    assert previous is not None and previous.started_at == WEEK_2
+    assert previous.accounts == ("1", "3")
+    only_2 = history.load_previous(folder, "aws", ["2"], WEEK_3)
+    assert only_2 is not None and only_2.started_at == WEEK_1
+    assert history.load_previous(folder, "aws", ["4"], WEEK_3) is None
 
 
 def test_first_run_and_absent_folder_have_no_previous_run(tmp_path: Path) -> None:
@@ -375,3 +381,124 @@ def test_diff_refuses_a_parquet_file_that_is_not_costscan(tmp_path: Path) -> Non
     pl.DataFrame({"finding_id": ["x"]}).write_parquet(other)
     with pytest.raises(InputFileError, match="a Parquet file, but not a costscan run or report"):
         history.read_run(str(other))
+
+
+# --- what a run could see ---------------------------------------------------------------
+
+EAST_SCOPE = history.Scope(
+    accounts=(ACCOUNT,),
+    regions=("us-east-1",),
+    policies=(A["policy_id"], B["policy_id"], C["policy_id"], D["policy_id"]),
+)
+
+
+def run_week(
+    previous: history.PreviousRun | None,
+    started_at: str,
+    scope: history.Scope,
+    *rows: dict[str, Any],
+) -> tuple[pl.DataFrame, dict[str, Any] | None, history.PreviousRun]:
+    """One run as the engine does it, returning what its history file would hold."""
+    current = ranked(*rows) if rows else ranked(A).clear()
+    kwargs: dict[str, Any] = {
+        "previous_started_at": previous.started_at if previous else None,
+        "started_at": started_at,
+    }
+    marked, changes = history.compare(
+        current, previous.findings if previous else None, scope=scope, **kwargs
+    )
+    kept = history.carried_forward(
+        marked,
+        previous.findings if previous else None,
+        seen_finding_ids=None,
+        scope=scope,
+        **kwargs,
+    )
+    return marked, changes, history.PreviousRun("memory", started_at, kept)
+
+
+def test_weeks_open_are_counted_from_the_timestamps_not_the_runs() -> None:
+    _, _, first = run_week(None, "2026-11-15T06:00:00Z", EAST_SCOPE, A)
+    again, _, second = run_week(first, "2026-11-15T06:00:09Z", EAST_SCOPE, A)
+    assert statuses(again) == {A["finding_id"]: ("open", 1)}  # nine seconds later
+    day_6, _, _ = run_week(second, "2026-11-21T05:59:59Z", EAST_SCOPE, A)
+    assert statuses(day_6) == {A["finding_id"]: ("open", 1)}
+    day_8, _, third = run_week(second, "2026-11-23T06:00:00Z", EAST_SCOPE, A)
+    assert statuses(day_8) == {A["finding_id"]: ("open", 2)}
+    day_15, _, _ = run_week(third, "2026-11-30T07:00:00Z", EAST_SCOPE, A)
+    assert statuses(day_15) == {A["finding_id"]: ("open", 3)}
+
+
+def test_a_finding_in_a_region_not_scanned_is_not_seen_and_keeps_its_age() -> None:
+    _, _, first = run_week(None, WEEK_1, EAST_SCOPE, A, B)
+    west = history.Scope((ACCOUNT,), ("eu-west-1",), EAST_SCOPE.policies)
+    marked, changes, second = run_week(first, WEEK_2, west)
+    assert changes is not None
+    assert changes["resolved"] == [] and changes["realized_monthly_savings"] == 0.0
+    assert changes["not_seen"] == 2
+    assert changes["not_seen_monthly_savings"] == 52.5  # 40.00 + 12.50, both counted
+    assert changes["scope"] == {"accounts": [ACCOUNT], "regions": ["eu-west-1"], "gaps": []}
+    carried = second.findings.filter(pl.col("status") == history.NOT_SEEN)
+    assert sorted(carried["finding_id"].to_list()) == sorted([A["finding_id"], B["finding_id"]])
+    assert set(carried["first_seen"]) == {WEEK_1}
+
+    # Back in us-east-1 a week later: A is open in its third week; B was fixed meanwhile.
+    marked, changes, _ = run_week(second, WEEK_3, EAST_SCOPE, A)
+    assert statuses(marked) == {A["finding_id"]: ("open", 3)}
+    assert changes is not None and changes["new_findings"] == 0
+    assert [r["finding_id"] for r in changes["resolved"]] == [B["finding_id"]]
+    assert changes["realized_monthly_savings"] == 12.5
+
+
+def test_a_finding_a_failed_collector_blinds_is_not_resolved() -> None:
+    _, _, first = run_week(None, WEEK_1, EAST_SCOPE, A, C)
+    blind = (pl.col("policy_id") == A["policy_id"]) & (pl.col("account_id") == ACCOUNT)
+    scope = history.Scope(
+        EAST_SCOPE.accounts, EAST_SCOPE.regions, EAST_SCOPE.policies, blind, ("ec2.volumes",)
+    )
+    _, changes, _ = run_week(first, WEEK_2, scope)
+    assert changes is not None
+    # C was visible and is gone: resolved. A could not have been seen: not.
+    assert [r["finding_id"] for r in changes["resolved"]] == [C["finding_id"]]
+    assert changes["realized_monthly_savings"] == 30.0
+    assert changes["not_seen"] == 1
+
+
+def test_a_finding_of_a_policy_that_did_not_run_is_not_resolved() -> None:
+    _, _, first = run_week(None, WEEK_1, EAST_SCOPE, A, B)
+    without_b = history.Scope((ACCOUNT,), ("us-east-1",), (A["policy_id"],))
+    _, changes, _ = run_week(first, WEEK_2, without_b, A)
+    assert changes is not None
+    assert changes["resolved"] == [] and changes["not_seen"] == 1
+
+
+def test_a_finding_unseen_for_a_quarter_is_forgotten() -> None:
+    _, _, first = run_week(None, WEEK_1, EAST_SCOPE, A)
+    west = history.Scope((ACCOUNT,), ("eu-west-1",), EAST_SCOPE.policies)
+    _, _, later = run_week(first, "2027-02-10T06:00:00Z", west)  # 87 days: kept
+    assert later.findings["finding_id"].to_list() == [A["finding_id"]]
+    _, _, much_later = run_week(later, "2027-02-20T06:00:00Z", west)  # 97 days: dropped
+    assert much_later.findings.height == 0
+
+
+def test_a_reset_run_hides_the_runs_before_it(tmp_path: Path) -> None:
+    folder = str(tmp_path)
+    save(folder, ranked(A), WEEK_1)
+    history.save_run(folder, ranked(B), WEEK_2, "aws", [ACCOUNT], reset=True)
+    damaged = tmp_path / f"costscan-aws-{ACCOUNT}-20261101T060000Z.parquet"
+    damaged.write_bytes(b"PAR1 truncated")  # older than the reset: never read
+    previous = history.load_previous(folder, "aws", [ACCOUNT], WEEK_3)
+    assert previous is not None and previous.started_at == WEEK_2
+
+
+def test_diff_of_history_files_does_not_resolve_what_the_later_run_could_not_see(
+    tmp_path: Path,
+) -> None:
+    _, _, first = run_week(None, WEEK_1, EAST_SCOPE, A, B)
+    west = history.Scope((ACCOUNT,), ("eu-west-1",), EAST_SCOPE.policies)
+    _, _, second = run_week(first, WEEK_2, west)
+    old = save(str(tmp_path), first.findings, WEEK_1)
+    new = save(str(tmp_path), second.findings, WEEK_2)
+    changes = history.diff(old, new)
+    assert changes["resolved"] == [] and changes["realized_monthly_savings"] == 0.0
+    assert changes["still_open"] == 0 and changes["new_findings"] == 0
