@@ -56,7 +56,10 @@ def _amount(value: pl.Expr) -> pl.Expr:
 
 def _advice(inv: InventoryView, p: GoogleAdviceParams, kinds: tuple[str, ...]) -> pl.LazyFrame:
     google = pl.col("monthly_savings")
-    rows = inv.lazy("provider_advice").filter(pl.col("kind").is_in(list(kinds)))
+    # Google's advice only: Azure Advisor's rows are read by policies/azure.py.
+    rows = inv.lazy("provider_advice").filter(
+        (pl.col("provider") == "gcp") & pl.col("kind").is_in(list(kinds))
+    )
     saving = pl.when(google.is_not_null()).then(
         pl.format(" Google projects {} {} a month.", _amount(google), pl.col("currency"))
     )

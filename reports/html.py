@@ -112,6 +112,10 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.STATIC_ADDRESS: "Compute Engine",
     ResourceType.COMMITTED_USE_DISCOUNT: "Compute Engine",
     ResourceType.GCS_BUCKET: "Cloud Storage",
+    ResourceType.AZURE_VM: "Virtual Machines",
+    ResourceType.MANAGED_DISK: "Managed Disks",
+    ResourceType.AZURE_SNAPSHOT: "Managed Disks",
+    ResourceType.PUBLIC_IP: "Virtual Network",
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     ResourceType.BILLED_SERVICE: "Billed services",
     ResourceType.BILLED_RESOURCE: "Billed resources",

@@ -155,6 +155,10 @@ _NOUNS: dict[str, str] = {
     "gce_instance": "VMs",
     "persistent_disk": "disks",
     "gce_snapshot": "snapshots",
+    "azure_vm": "VMs",
+    "managed_disk": "disks",
+    "azure_snapshot": "snapshots",
+    "public_ip": "public IPs",
 }
 
 

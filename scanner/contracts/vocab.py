@@ -143,6 +143,11 @@ class ResourceType(StrEnum):
     STATIC_ADDRESS = "static_address"
     COMMITTED_USE_DISCOUNT = "committed_use_discount"
     GCS_BUCKET = "gcs_bucket"
+    # Azure (providers/azure).
+    AZURE_VM = "azure_vm"
+    MANAGED_DISK = "managed_disk"
+    AZURE_SNAPSHOT = "azure_snapshot"
+    PUBLIC_IP = "public_ip"
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     BILLED_SERVICE = "billed_service"
     BILLED_RESOURCE = "billed_resource"
