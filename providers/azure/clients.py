@@ -124,8 +124,14 @@ def resolve_credential(endpoints: Endpoints) -> TokenCredential:
 
 
 def _default_credential() -> TokenCredential:
+    import logging
+
     from azure.core.exceptions import ClientAuthenticationError
     from azure.identity import DefaultAzureCredential
+
+    # azure-identity logs every credential it tried as a warning; the one line below says
+    # the same for the user, so its log stays quiet unless something worse happens.
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
 
     credential = DefaultAzureCredential(process_timeout=PROCESS_TIMEOUT)
     try:

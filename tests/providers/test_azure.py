@@ -1,0 +1,333 @@
+"""The Azure provider against a local HTTPS fake of Resource Manager (demo/azure_fake.py),
+through the real azure-mgmt clients: Compute, Network, Monitor and Advisor.
+
+Figures are worked out here from the retail prices the bundle cites (eastus, Linux pay as
+you go: Standard_D4s_v5 $0.192 and Standard_D8s_v5 $0.384 an hour; Premium SSD P20
+$73.22 and P10 $19.71 a month; snapshots $0.05 per GB-month; a Standard static public IP
+$0.005 an hour), never read back from the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from costscan.demo.azure import DEMO_GROUP, DEMO_REGION, DEMO_SUBSCRIPTION, seed_demo_subscription
+from costscan.demo.azure_fake import FakeAzure
+from costscan.providers.azure import AzureProvider
+from costscan.providers.azure.clients import Clients, Endpoints, is_read_request, resolve_credential
+from costscan.providers.interface import ScanRequest
+from costscan.providers.pricing.azure import bundled_azure_prices, disk_tier
+from costscan.scanner.contracts.errors import ReadOnlyViolation
+from costscan.scanner.contracts.inventory import Inventory, RunContext
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+    made = FakeAzure(page_size=2)
+    seed_demo_subscription(made, NOW)
+    with made:
+        for key, value in made.environment().items():
+            monkeypatch.setenv(key, value)
+        yield made
+
+
+def collect(provider: AzureProvider | None = None, **request: object) -> Inventory:
+    scan = ScanRequest(context=RunContext(now=NOW), **request)  # type: ignore[arg-type]
+    return (provider or AzureProvider(retries=0)).collect(scan)
+
+
+def demo_collect() -> Inventory:
+    return collect(subscriptions=(DEMO_SUBSCRIPTION,))
+
+
+# --------------------------------------------------------------------------- prices
+
+
+def test_bundled_price_of_d4s_v5_in_eastus_is_the_retail_rate() -> None:
+    prices = bundled_azure_prices()
+    row = prices.filter(
+        (pl.col("region") == "eastus") & (pl.col("instance_type") == "Standard_D4s_v5")
+    ).row(0, named=True)
+    assert (row["provider"], row["hourly_price"], row["vcpus"], row["memory_gib"]) == (
+        "azure", 0.192, 4.0, 16.0,
+    )  # fmt: skip
+    assert "prices.azure.com" in row["reference"]
+
+
+@pytest.mark.parametrize(
+    ("size", "family", "architecture", "burstable", "local_disk", "current"),
+    [
+        ("Standard_D8s_v5", "Dsv5", "x86_64", False, False, True),
+        ("Standard_D4ps_v5", "Dpsv5", "arm64", False, False, True),
+        ("Standard_B2ms", "Bms", "x86_64", True, False, True),
+        ("Standard_D4s_v3", "Dsv3", "x86_64", False, False, False),
+    ],
+)
+def test_azure_sizes_carry_facts_read_from_the_azure_naming_convention(
+    size: str, family: str, architecture: str, burstable: bool, local_disk: bool, current: bool
+) -> None:
+    row = bundled_azure_prices().filter(pl.col("instance_type") == size).row(0, named=True)
+    assert (row["family"], row["architecture"], row["burstable"]) == (
+        family, architecture, burstable,
+    )  # fmt: skip
+    assert (row["local_disk"], row["current_generation"]) == (local_disk, current)
+
+
+@pytest.mark.parametrize(
+    ("sku", "size_gb", "tier", "monthly"),
+    [
+        ("Premium_LRS", 512, "P20", 73.22),
+        ("Premium_LRS", 513, "P30", 135.17),  # a GiB over a tier bills the next one
+        ("Standard_LRS", 100, "S10", 5.89),
+        ("StandardSSD_LRS", 64, "E6", 4.80),
+    ],
+)
+def test_a_managed_disk_bills_the_smallest_tier_that_holds_it(
+    sku: str, size_gb: int, tier: str, monthly: float
+) -> None:
+    billed = disk_tier(sku, size_gb, None, "eastus")
+    assert (billed["tier"], billed["monthly_price"]) == (tier, monthly)
+
+
+def test_premium_v2_is_left_unpriced_rather_than_guessed() -> None:
+    assert disk_tier("PremiumV2_LRS", 512, None, "eastus")["monthly_price"] is None
+
+
+# --------------------------------------------------------------------------- collect
+
+
+@pytest.mark.slow
+def test_collect_fills_the_inventory_frames_from_every_page(fake: FakeAzure) -> None:
+    inv = demo_collect()
+    assert inv.errors == []
+    assert inv.rejections == []
+    compute = inv.frame("compute")
+    # Seven VMs at two per page, listed twice (model and statusOnly): every nextLink read.
+    assert compute.height == 7
+    listings = [r for r in fake.requests if r.path.endswith("/virtualMachines")]
+    assert len(listings) == 2 * math.ceil(7 / 2)
+    vm = compute.filter(pl.col("resource_name") == "api-oversized").row(0, named=True)
+    assert vm["resource_id"] == (
+        f"/subscriptions/{DEMO_SUBSCRIPTION}/resourceGroups/{DEMO_GROUP}/providers/"
+        "Microsoft.Compute/virtualMachines/api-oversized"
+    )
+    assert (vm["instance_type"], vm["vcpus"], vm["memory_gib"]) == ("Standard_D8s_v5", 8.0, 32.0)
+    assert (vm["hourly_price"], vm["price_source"], vm["platform"]) == (0.384, "bundled", "linux")
+    assert compute.filter(pl.col("resource_name") == "build-old")["state"].to_list() == ["stopped"]
+    assert compute.filter(pl.col("resource_name") == "ci-runner")["lifecycle"].to_list() == ["spot"]
+    tags = inv.frame("tags").filter(pl.col("resource_id") == vm["resource_id"])
+    assert dict(zip(tags["key"], tags["value"], strict=True)) == {"team": "api", "env": "prod"}
+
+    volumes = inv.frame("volumes")
+    orphan = volumes.filter(pl.col("resource_name") == "orphan-data").row(0, named=True)
+    assert (orphan["state"], orphan["attached_to"]) == ("available", None)
+    assert (orphan["volume_type"], orphan["monthly_price"]) == ("Premium_LRS P20", 73.22)
+    assert orphan["price_snapshot_gb_month"] == 0.05
+    os_disk = volumes.filter(pl.col("resource_name") == "build-old_OsDisk_1").row(0, named=True)
+    assert (os_disk["attached_state"], os_disk["monthly_price"]) == ("stopped", 19.71)
+    assert os_disk["attached_stopped_since"] == NOW - timedelta(days=45)
+
+    snapshot = inv.frame("snapshots").row(0, named=True)
+    assert (snapshot["source_exists"], snapshot["size_gb"]) == (False, 256.0)
+    assert snapshot["monthly_price"] == pytest.approx(256 * 0.05)
+
+    address = inv.frame("network_idle").filter(~pl.col("attached")).row(0, named=True)
+    assert (address["kind"], address["hourly_price"]) == ("static_address", 0.005)
+    assert address["resource_name"] == "legacy-lb-ip (203.0.113.7)"
+
+    # 14 days × 24 hours of CPU average for each of the six running VMs.
+    utilization = inv.frame("utilization")
+    cpu = utilization.filter((pl.col("metric") == "cpu") & (pl.col("statistic") == "average"))
+    assert cpu["resource_id"].n_unique() == 6
+    assert cpu.height == 6 * 14 * 24
+    # 24 GiB available of 32 GiB: a quarter used.
+    memory = utilization.filter(pl.col("metric") == "memory")
+    assert memory["resource_id"].unique().to_list() == [vm["resource_id"]]
+    assert memory["value"].unique().to_list() == [pytest.approx(25.0)]
+
+
+@pytest.mark.slow
+def test_advisor_cost_advice_becomes_the_provider_advice_frame(fake: FakeAzure) -> None:
+    advice = demo_collect().frame("provider_advice").sort("resource_name")
+    assert advice["resource_name"].to_list() == ["api-oversized", "batch-idle-1", "dev-box"]
+    assert advice["kind"].to_list() == ["resize", "stop", "resize"]
+    assert advice["target"].to_list() == ["Standard_D4s_v5", None, "Standard_B2s"]
+    # Advisor's savingsAmount is monthly: $0.192 × 730 = $140.16 for the D4s_v5.
+    assert advice["monthly_savings"].to_list() == [140.16, 140.16, 39.71]
+    assert set(advice["recommender"]) == {"Azure Advisor"}
+
+
+@pytest.mark.slow
+def test_monitor_is_one_call_per_fifty_vms_per_region_not_one_per_vm(fake: FakeAzure) -> None:
+    # 120 more running VMs without metrics: 126 running in eastus, so ceil(126 / 50) = 3.
+    for index in range(120):
+        fake.add_vm(DEMO_SUBSCRIPTION, DEMO_GROUP, DEMO_REGION, f"fleet-{index:03d}",
+                    "Standard_D2s_v5", created=NOW - timedelta(days=30))  # fmt: skip
+    provider = AzureProvider(retries=0)
+    inv = collect(provider, subscriptions=(DEMO_SUBSCRIPTION,))
+    assert inv.frame("compute").filter(pl.col("state") == "running").height == 126
+    calls = [r for r in fake.requests if r.path.lower().endswith("/microsoft.insights/metrics")]
+    assert len(calls) == provider.counter.total == math.ceil(126 / 50) == 3
+    assert all("Microsoft.ResourceId" in r.query or "microsoft.resourceid" in r.query.lower()
+               for r in calls)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_management_group_scans_the_subscriptions_under_it(fake: FakeAzure) -> None:
+    fake.subscription("00000000-0000-4000-8000-00000000ffff", "outside")
+    fake.management_groups["platform"] = [DEMO_SUBSCRIPTION]
+    inv = collect(management_group="platform")
+    assert inv.accounts == [DEMO_SUBSCRIPTION]
+    assert inv.frame("compute").height == 7
+
+
+@pytest.mark.slow
+def test_without_subscriptions_every_listed_subscription_is_scanned(fake: FakeAzure) -> None:
+    fake.subscription("00000000-0000-4000-8000-00000000ffff", "empty")
+    inv = collect()
+    assert sorted(inv.accounts) == sorted(
+        [DEMO_SUBSCRIPTION, "00000000-0000-4000-8000-00000000ffff"]
+    )
+
+
+# --------------------------------------------------------------------------- read-only
+
+
+@pytest.mark.slow
+def test_every_request_the_fake_receives_is_a_read(fake: FakeAzure) -> None:
+    demo_collect()
+    assert fake.requests
+    assert {r.method for r in fake.requests} == {"GET"}
+    paths = {r.path.lower().split("/providers/", 1)[-1] for r in fake.requests}
+    assert {"microsoft.compute/disks", "microsoft.insights/metrics",
+            "microsoft.advisor/recommendations"} <= paths  # fmt: skip
+
+
+def test_read_only_policy_refuses_a_write_before_sending_it(fake: FakeAzure) -> None:
+    endpoints = Endpoints.from_env()
+    client = Clients(resolve_credential(endpoints), endpoints, retries=0).compute(DEMO_SUBSCRIPTION)
+    before = len(fake.requests)
+    with pytest.raises(ReadOnlyViolation, match="refused POST"):
+        client.virtual_machines.begin_deallocate(DEMO_GROUP, "batch-idle-1")
+    with pytest.raises(ReadOnlyViolation, match="refused DELETE"):
+        client.disks.begin_delete(DEMO_GROUP, "orphan-data")
+    assert len(fake.requests) == before
+
+
+def test_only_the_posts_azure_defines_as_reads_pass() -> None:
+    sub = "/subscriptions/s"
+    assert is_read_request("GET", f"{sub}/providers/Microsoft.Compute/disks")
+    assert is_read_request("POST", f"{sub}/providers/Microsoft.CostManagement/query")
+    assert is_read_request("POST", f"{sub}/providers/microsoft.insights/metrics")
+    assert not is_read_request("POST", f"{sub}/resourceGroups/g/providers/Microsoft.Compute/"
+                               "virtualMachines/vm/deallocate")  # fmt: skip
+    assert not is_read_request("PUT", f"{sub}/providers/Microsoft.CostManagement/query")
+    assert not is_read_request("PATCH", f"{sub}/resourceGroups/g")
+
+
+def test_an_endpoint_override_must_be_https() -> None:
+    from costscan.scanner.contracts.errors import ProviderError
+
+    with pytest.raises(ProviderError, match="https base URL"):
+        Endpoints.from_env({"COSTSCAN_AZURE_ENDPOINT": "http://127.0.0.1:1"})
+
+
+# --------------------------------------------------------------------------- failures
+
+
+@pytest.mark.slow
+def test_a_denied_collector_costs_only_its_own_data(fake: FakeAzure) -> None:
+    fake.deny(DEMO_SUBSCRIPTION, "network")
+    inv = demo_collect()
+    assert [e.collector for e in inv.errors] == ["network.publicIPAddresses.listAll"]
+    message = inv.errors[0].message
+    assert message.startswith("AuthorizationFailed: ") and "publicIPAddresses/read" in message
+    assert "\n" not in message
+    assert inv.frame("compute").height == 7
+    assert inv.frame("volumes").height == 9
+
+
+@pytest.mark.slow
+def test_a_denied_api_run_exits_3_with_the_gap_in_the_report(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    from costscan.scanner.app import engine
+
+    fake.deny(DEMO_SUBSCRIPTION, "monitor")
+    result = engine.run(
+        engine.Settings(
+            provider="azure",
+            subscriptions=(DEMO_SUBSCRIPTION,),
+            formats=("json",),
+            output_dir=str(tmp_path),
+            now=NOW,
+        )
+    )
+    assert result.exit_code == engine.EXIT_PARTIAL
+    assert {e.collector for e in result.report.errors} == {
+        "monitor.metrics.listAtSubscriptionScope"
+    }
+    # Without utilization no idle finding, but the unattached disk is still found.
+    policies = set(result.report.findings["policy_id"])
+    assert "storage.unattached-volume" in policies
+    assert "rightsizing.idle" not in policies
+
+
+def test_subscription_flags_apply_to_azure_only(tmp_path: Path) -> None:
+    from costscan.scanner.app import engine
+    from costscan.scanner.contracts.errors import UsageError
+
+    with pytest.raises(UsageError, match="--provider azure only"):
+        engine.check_settings(
+            engine.Settings(provider="gcp", subscriptions=("s",), output_dir=str(tmp_path))
+        )
+
+
+@pytest.mark.slow
+def test_no_credentials_is_one_line_and_exit_2_within_ten_seconds(tmp_path: Path) -> None:
+    # IMDS at an address that accepts connections and never answers: the worst case.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_", "COSTSCAN_AZURE_", "IDENTITY_", "MSI_", "IMDS_"))
+    }
+    env |= {
+        "HOME": str(tmp_path),
+        "AZURE_CONFIG_DIR": str(tmp_path / "azure"),
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST": f"http://127.0.0.1:{silent.getsockname()[1]}",
+    }
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "costscan.scanner.app.cli", "run", "--provider", "azure",
+             "--subscription", "s", "--output-dir", str(tmp_path / "out")],
+            env=env, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    finally:
+        silent.close()
+    elapsed = time.monotonic() - started
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("costscan: error: no Azure credentials")
+    assert "DefaultAzureCredential" in lines[0] and "az login" in lines[0]
+    # The lookup is capped at 6 s; a loaded CI runner is slower, so only a hang (the 30 s
+    # subprocess timeout) fails here.
+    assert elapsed < 25, elapsed
+    assert not (tmp_path / "out").exists()
