@@ -94,6 +94,28 @@ def test_azure_demo_finds_the_seeded_waste_priced_from_azure_retail_prices(
     named = {name for _, name in by_policy}
     assert not {"web-1", "web-2", "ci-runner"} & named
 
+    # Azure Advisor beside each comparable finding: its savingsAmount a month, at retail.
+    def advice(f: dict[str, Any]) -> tuple[object, object]:
+        evidence = f["evidence"]  # the JSON report gives evidence as an object
+        return evidence["provider_advice"]["verdict"], evidence["provider_advice_monthly_savings"]
+
+    assert advice(idle) == ("agrees", 140.16)  # shut down: $0.192 × 730
+    assert "Azure Advisor agrees" in idle["detail"]
+    # A resize too, to Standard_D4s_v5 ($0.384 − $0.192) × 730 = $140.16 where costscan picks
+    # Standard_E2s_v5: the figures differ, and the detail says Advisor prices at retail.
+    assert advice(oversized) == ("agrees", 140.16)
+    assert "Advisor prices at retail" in oversized["detail"]
+    # Advisor is silent on the disk and the address costscan flags ...
+    assert advice(disk) == ("silent", None) and advice(address) == ("silent", None)
+    # ... and advises resizing dev-box to Standard_B2s, which costscan schedules instead: a
+    # review finding that counts nothing, ($0.096 − $0.0416) × 730 = $39.71 by Advisor.
+    only_advisor = by_policy[("rightsizing.azure-advisor", "dev-box")]
+    assert (only_advisor["category"], only_advisor["counted"]) == ("review", False)
+    assert advice(only_advisor) == ("only_advisor", 39.71)
+    assert money((Decimal("0.096") - Decimal("0.0416")) * HOURS) == Decimal("39.71")
+    # Advice costscan answers is folded into its finding, not listed twice.
+    assert not any(p == "rightsizing.azure-advisor" and n != "dev-box" for p, n in by_policy)
+
     # No AWS- or Google-only advice on Azure resources.
     assert not {f["policy_id"] for f in report["findings"]} & {
         "rightsizing.graviton",
