@@ -1183,6 +1183,139 @@ GCP_BUILDERS: dict[str, Builder] = {
 }
 
 
+# --------------------------------------------------------------------------- Azure
+
+AZURE_PORTAL = "https://portal.azure.com"
+
+
+def _azure_id(finding: Finding) -> str:
+    return _text(finding.get("resource_id"))
+
+
+def _azure_portal(finding: Finding) -> str:
+    """The resource's own blade: the portal opens any ARM id under #resource."""
+    rid = _azure_id(finding)
+    if rid.startswith("/"):
+        return f"{AZURE_PORTAL}/#resource{quote(rid, safe='/')}"
+    return f"{AZURE_PORTAL}/#view/Microsoft_Azure_Expert/AdvisorMenuBlade/~/Cost"
+
+
+def _azure_name(finding: Finding) -> str:
+    return _text(finding.get("resource_name")) or _azure_id(finding).rsplit("/", 1)[-1]
+
+
+def _azure_deallocate(finding: Finding) -> Remediation:
+    name = _azure_name(finding)
+    return Remediation(
+        change=f"Deallocate {name}: idle over the lookback",
+        cli=f"az vm deallocate --ids {_q(_azure_id(finding))}  # delete it once nobody misses it",
+        terraform="delete the azurerm_linux_virtual_machine (or _windows_) resource",
+        console_url=_azure_portal(finding),
+        note="A deallocated VM stops billing compute; its disks and public IPs still bill.",
+    )
+
+
+def _azure_resize(finding: Finding) -> Remediation:
+    figures = _figures(finding)
+    current = _text(_dig(figures, "current", "instance_type"))
+    wanted = _text(_dig(figures, "candidate", "instance_type")) or _text(
+        _dig(figures, "next_size", "instance_type")
+    )
+    if not wanted:
+        return Remediation(change=_fallback(finding).change, console_url=_azure_portal(finding))
+    name = _azure_name(finding)
+    return Remediation(
+        change=f"Resize {name} from {current} to {wanted}"
+        if current
+        else f"Resize {name} to {wanted}",
+        cli=f"az vm resize --ids {_q(_azure_id(finding))} --size {_q(wanted)}",
+        terraform=f"azurerm_linux_virtual_machine.size = {json.dumps(wanted)}",
+        console_url=_azure_portal(finding),
+        note="Resizing restarts the VM (and deallocates it when the size needs other "
+        "hardware): plan a maintenance window.",
+    )
+
+
+def _azure_schedule(finding: Finding) -> Remediation:
+    window = _text(_dig(_figures(finding), "window", "schedule"))
+    name = _azure_name(finding)
+    return Remediation(
+        change=f"Run {name} only {window or 'office hours'}",
+        cli=f"az vm auto-shutdown --ids {_q(_azure_id(finding))} --time 1900"
+        "  # and start it with an Azure Automation start/stop schedule",
+        terraform='azurerm_dev_test_global_vm_shutdown_schedule { daily_recurrence_time = "1900" }',
+        console_url=_azure_portal(finding),
+        note="Auto-shutdown deallocates; starting again needs a schedule or a person.",
+    )
+
+
+def _azure_delete_disk(finding: Finding) -> Remediation:
+    rid = _azure_id(finding)
+    name = _azure_name(finding)
+    snapshot = _q(f"{name}-before-delete"[:80])
+    group = (
+        rid.split("/resourceGroups/", 1)[-1].split("/", 1)[0] if "/resourceGroups/" in rid else ""
+    )
+    return Remediation(
+        change=f"Snapshot and delete disk {name}",
+        cli=AND.join(
+            (
+                f"az snapshot create --name {snapshot} --resource-group {_q(group)} "
+                f"--source {_q(rid)} --incremental true",
+                f"az disk delete --ids {_q(rid)} --yes",
+            )
+        ),
+        terraform="delete the azurerm_managed_disk resource (and its attachment)",
+        console_url=_azure_portal(finding),
+        note="A deleted disk does not come back; the snapshot does.",
+    )
+
+
+def _azure_delete_snapshot(finding: Finding) -> Remediation:
+    return Remediation(
+        change=f"Delete snapshot {_azure_name(finding)}",
+        cli=f"az snapshot delete --ids {_q(_azure_id(finding))}",
+        terraform="delete the azurerm_snapshot resource",
+        console_url=_azure_portal(finding),
+        note="A deleted snapshot does not come back.",
+    )
+
+
+def _azure_delete_public_ip(finding: Finding) -> Remediation:
+    return Remediation(
+        change=f"Delete public IP {_azure_name(finding)}",
+        cli=f"az network public-ip delete --ids {_q(_azure_id(finding))}",
+        terraform="delete the azurerm_public_ip resource",
+        console_url=_azure_portal(finding),
+        note="The address is given back to Azure: anything that still points at it breaks.",
+    )
+
+
+def _azure_review_advice(finding: Finding) -> Remediation:
+    return Remediation(
+        change=f"Review Azure Advisor's advice on {_label(finding)}",
+        cli=f"az advisor recommendation list --category Cost --ids {_q(_azure_id(finding))}",
+        console_url=f"{AZURE_PORTAL}/#view/Microsoft_Azure_Expert/AdvisorMenuBlade/~/Cost",
+        note="costscan counts no saving for it: check it against the resource's use.",
+    )
+
+
+AZURE_BUILDERS: dict[str, Builder] = {
+    "rightsizing.idle": _azure_deallocate,
+    "rightsizing.overprovisioned": _azure_resize,
+    "rightsizing.previous-generation": _azure_resize,
+    "rightsizing.underprovisioned": _azure_resize,
+    "scheduling.offhours": _azure_schedule,
+    "storage.unattached-volume": _azure_delete_disk,
+    "storage.stopped-instance-volume": _azure_delete_disk,
+    "storage.stale-snapshot": _azure_delete_snapshot,
+    "network.unused-static-address": _azure_delete_public_ip,
+    "rightsizing.azure-advisor": _azure_review_advice,
+    "storage.azure-advisor": _azure_review_advice,
+    "network.azure-advisor": _azure_review_advice,
+}
+
+
 BUILDERS: dict[str, Builder] = {
     "rightsizing.idle": _stop_instance,
     "rightsizing.overprovisioned": _resize_instance(None, ""),
@@ -1251,6 +1384,9 @@ def _remediation(finding: Finding) -> Remediation:
     if provider == "gcp":
         gcp_builder = GCP_BUILDERS.get(_text(finding.get("policy_id")))
         return gcp_builder(finding) if gcp_builder is not None else _fallback(finding)
+    if provider == "azure":
+        azure_builder = AZURE_BUILDERS.get(_text(finding.get("policy_id")))
+        return azure_builder(finding) if azure_builder is not None else _fallback(finding)
     builder = BUILDERS.get(_text(finding.get("policy_id")))
     if provider != "aws" or builder is None:
         if _text(finding.get("action")) == "investigate":

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from costscan.reports.remediation import BUILDERS, GCP_BUILDERS, LOOP_MEMBERS, remediation
+from costscan.reports.remediation import (
+    AZURE_BUILDERS,
+    BUILDERS,
+    GCP_BUILDERS,
+    LOOP_MEMBERS,
+    remediation,
+)
 from costscan.scanner.app.catalog import all_policies
 
 
@@ -233,9 +239,10 @@ def test_selling_unused_reservations_counts_the_unused_instances() -> None:
 
 @pytest.mark.parametrize("policy_id", sorted(all_policies()))
 def test_every_policy_costscan_ships_has_a_remediation(policy_id: str) -> None:
-    # GCP-only policies (CUDs, Google's own advice) have GCP builders only.
-    assert policy_id in BUILDERS or policy_id in GCP_BUILDERS
-    provider = "aws" if policy_id in BUILDERS else "gcp"
+    # GCP-only policies (CUDs, Google's own advice) have GCP builders only, and Azure-only
+    # ones (Advisor's advice) Azure builders only.
+    assert policy_id in BUILDERS or policy_id in GCP_BUILDERS or policy_id in AZURE_BUILDERS
+    provider = "aws" if policy_id in BUILDERS else "gcp" if policy_id in GCP_BUILDERS else "azure"
     fix = remediation(
         finding(policy_id=policy_id, provider=provider, resource_id="x-1", evidence={})
     )
@@ -246,7 +253,7 @@ def test_every_policy_costscan_ships_has_a_remediation(policy_id: str) -> None:
 def test_a_cloud_without_builders_gets_its_recommendation_in_words() -> None:
     fix = remediation(
         finding(
-            provider="azure",
+            provider="oci",
             policy_id="rightsizing.idle",
             resource_id="vm-1",
             recommendation="Stop vm-1.",
@@ -348,3 +355,37 @@ def test_google_advice_alone_is_described_by_its_recommender_id() -> None:
         "--location us-central1-a --project p"
     )
     assert "web; rm -rf" in fix.change
+
+
+AZURE_VM = (
+    "/subscriptions/s-1/resourceGroups/rg-1/providers/Microsoft.Compute/virtualMachines/api-1"
+)
+
+
+def test_an_azure_resize_names_the_vm_by_its_arm_id_and_the_size_from_the_evidence() -> None:
+    fix = remediation(
+        finding(
+            provider="azure",
+            policy_id="rightsizing.overprovisioned",
+            resource_id=AZURE_VM,
+            resource_name="api-1",
+            evidence={
+                "current": {"instance_type": "Standard_D8s_v5"},
+                "candidate": {"instance_type": "Standard_E2s_v5"},
+            },
+        )
+    )
+    assert fix.change == "Resize api-1 from Standard_D8s_v5 to Standard_E2s_v5"
+    assert fix.cli == f"az vm resize --ids {AZURE_VM} --size Standard_E2s_v5"
+    assert fix.console_url == f"https://portal.azure.com/#resource{AZURE_VM}"
+
+
+def test_an_azure_disk_is_snapshotted_in_its_own_resource_group_before_deletion() -> None:
+    disk = "/subscriptions/s-1/resourceGroups/rg-1/providers/Microsoft.Compute/disks/d 1"
+    fix = remediation(
+        finding(provider="azure", policy_id="storage.unattached-volume", resource_id=disk,
+                resource_name="d 1", evidence={})
+    )  # fmt: skip
+    assert fix.cli is not None
+    assert "--resource-group rg-1 " in fix.cli and f"--source '{disk}'" in fix.cli
+    assert fix.cli.endswith(f"az disk delete --ids '{disk}' --yes")
