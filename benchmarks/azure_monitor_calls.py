@@ -56,7 +56,6 @@ def measure(vms: int) -> tuple[int, float, int]:
             fake.add_metric(
                 SUBSCRIPTION, MetricSeries(vm["id"], metric, [(t, {"total": 1e6}) for t in hours])
             )
-    # fmt: skip
     with fake:
         os.environ.update(fake.environment())
         provider = AzureProvider()
