@@ -17,6 +17,8 @@ Answers follow the shapes of the Azure REST API reference
   ``aggregation``, ``interval`` PT1H, ``$filter`` of ``Microsoft.ResourceId eq '...'``
   joined by ``or``, ``top``), the resource id as the series' ``metadatavalues``;
 - Advisor: Recommendations - List (``$filter=Category eq 'Cost'``);
+- the Azure Retail Prices API (``/api/retail/prices``, public): ``Items`` of the
+  ``armRegionName`` the filter names, paged by ``NextPageLink``;
 - pages of ``page_size`` items linked by ``nextLink`` (a ``$skiptoken``);
 - errors as ARM sends them: ``{"error": {"code", "message"}}``, 403 AuthorizationFailed.
 
@@ -120,6 +122,8 @@ class FakeAzure:
     def __init__(self, *, page_size: int = DEFAULT_PAGE) -> None:
         self.subscriptions: dict[str, Subscription] = {}
         self.management_groups: dict[str, list[str]] = {}
+        # The Azure Retail Prices API's items (public, not per subscription).
+        self.retail_prices: list[dict[str, Any]] = []
         self.page_size = page_size
         self.requests: list[Recorded] = []
         # (subscription or "*", api) -> (HTTP status, ARM error code, message)
@@ -302,6 +306,38 @@ class FakeAzure:
             }
         )
 
+    def add_retail_price(
+        self, region: str, size: str, price: float, *, windows: bool = False, spot: bool = False
+    ) -> None:
+        """One Retail Prices API item: a VM size's hourly Consumption meter in ``region``."""
+        series = size.removeprefix("Standard_").split("_")[0]
+        sku = size.removeprefix("Standard_").replace("_", " ") + (" Spot" if spot else "")
+        self.retail_prices.append(
+            {
+                "currencyCode": "USD",
+                "tierMinimumUnits": 0.0,
+                "retailPrice": price,
+                "unitPrice": price,
+                "armRegionName": region,
+                "location": region,
+                "effectiveStartDate": "2026-01-01T00:00:00Z",
+                "meterId": f"{len(self.retail_prices):08x}-0000-4000-8000-00000000eee0",
+                "meterName": sku,
+                "productId": "DZH318Z0BQ4L",
+                "skuId": f"DZH318Z0BQ4L/{len(self.retail_prices):04X}",
+                "productName": f"Virtual Machines {series} Series"
+                + (" Windows" if windows else ""),
+                "skuName": sku,
+                "serviceName": "Virtual Machines",
+                "serviceId": "DZH313Z7MMC8",
+                "serviceFamily": "Compute",
+                "unitOfMeasure": "1 Hour",
+                "type": "Consumption",
+                "isPrimaryMeterRegion": True,
+                "armSkuName": size,
+            }
+        )
+
     def add_metric(self, subscription: str, series: MetricSeries) -> None:
         self.subscription(subscription).metrics.append(series)
 
@@ -390,6 +426,7 @@ class FakeAzure:
         return {
             "COSTSCAN_AZURE_ENDPOINT": self.base_url,
             "COSTSCAN_AZURE_CA_BUNDLE": self.ca_bundle,
+            "COSTSCAN_AZURE_PRICES_ENDPOINT": self.base_url,
         }
 
     def _record(self, entry: Recorded) -> None:
@@ -426,6 +463,8 @@ class FakeAzure:
         if method != "GET":
             return 405, _error("MethodNotAllowed", "this fake only reads")
         lower = path.lower().rstrip("/")
+        if lower == "/api/retail/prices":
+            return 200, self._retail(path, params)
         if lower == "/subscriptions":
             items: list[dict[str, Any]] = [
                 {
@@ -496,6 +535,31 @@ class FakeAzure:
             query = {k: v for k, v in params.items() if k != "$skiptoken"}
             query["$skiptoken"] = str(start + self.page_size)
             body["nextLink"] = f"{self.base_url}{path}?{urlencode(query)}"
+        return body
+
+    def _retail(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """Retail Prices: ``Items`` matching the filter's ``armRegionName`` (and service),
+        pages of ``page_size`` linked by ``NextPageLink`` (a ``$skip``)."""
+        expression = params.get("$filter", "")
+        region = re.search(r"armregionname eq '([^']*)'", expression, re.IGNORECASE)
+        chosen = [
+            i for i in self.retail_prices
+            if region is None or i["armRegionName"] == region.group(1)
+        ]  # fmt: skip
+        start = int(params.get("$skip") or 0)
+        page = chosen[start : start + self.page_size]
+        body: dict[str, Any] = {
+            "BillingCurrency": "USD",
+            "CustomerEntityId": "Default",
+            "CustomerEntityType": "Retail",
+            "Items": page,
+            "NextPageLink": None,
+            "Count": len(page),
+        }
+        if start + self.page_size < len(chosen):
+            query = {k: v for k, v in params.items() if k != "$skip"}
+            query["$skip"] = str(start + self.page_size)
+            body["NextPageLink"] = f"{self.base_url}{path}?{urlencode(query)}"
         return body
 
 

@@ -220,6 +220,27 @@ class Clients:
             "tenant", lambda: ComputeManagementClient(self.credential, "-", **self.options())
         )
 
+    def retail_prices(self) -> Any:
+        """A client for the Azure Retail Prices API: public, so no credential; the same
+        read-only policy, and the override's certificate when one is set."""
+        from azure.core import PipelineClient
+        from azure.core.pipeline.policies import RetryPolicy, UserAgentPolicy
+        from azure.core.pipeline.transport import RequestsTransport
+
+        from costscan.providers.pricing.azure_retail import endpoint
+
+        verify = self.endpoints.ca_bundle
+        transport = RequestsTransport(connection_verify=verify) if verify else RequestsTransport()
+        return PipelineClient(
+            endpoint(),
+            policies=[
+                UserAgentPolicy(user_agent="costscan"),
+                read_only_policy(),
+                RetryPolicy(retry_total=3 if self.retries is None else self.retries),
+            ],
+            transport=transport,
+        )
+
     def _per_subscription(self, key: str, subscription: str, make: Callable[..., Any]) -> Any:
         return self._cached(
             f"{key}.{subscription}",

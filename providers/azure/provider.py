@@ -23,6 +23,7 @@ from costscan.providers.azure import advisor, monitor
 from costscan.providers.azure import compute as vms
 from costscan.providers.azure.clients import Clients, Endpoints, resolve_credential
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
+from costscan.providers.pricing.azure_retail import RetailPrices
 from costscan.scanner.contracts.errors import CollectorError, ProviderError, ReadOnlyViolation
 from costscan.scanner.contracts.inventory import Inventory
 
@@ -34,6 +35,7 @@ MESSAGE_LIMIT = 300
 # The cross-check (scanner/pipeline/provider_advice.py) reads a failure of this collector as
 # "Advisor's advice unavailable" for the subscription, never as Advisor's silence.
 ADVISOR_COLLECTOR = "advisor.recommendations.list"
+LIVE_PRICES_COLLECTOR = "retailprices.list"
 MANAGEMENT_GROUPS_API = "2020-05-01"
 
 
@@ -58,8 +60,10 @@ class SubscriptionScan:
     """What one subscription's scan needs and collects."""
 
     def __init__(self, subscription: str, clients: Clients, request: ScanRequest,
-                 prices: pl.DataFrame, counter: monitor.CallCounter) -> None:  # fmt: skip
+                 prices: pl.DataFrame, counter: monitor.CallCounter,
+                 retail: RetailPrices | None = None) -> None:  # fmt: skip
         self.subscription = subscription
+        self.retail = retail
         self.clients = clients
         self.request = request
         self.prices = prices
@@ -102,7 +106,18 @@ def scan_subscription(run: SubscriptionScan) -> Inventory:
     )
     if facts is None:
         facts = vms.size_facts(None, [])
-    compute, tags = vms.compute_frames(found, facts, run.prices)
+    prices = run.prices
+    if run.retail is not None and locations:
+        retail = run.retail
+        sized = facts
+        live = run.attempt(LIVE_PRICES_COLLECTOR, lambda: retail.prices(locations, sized))
+        if live is not None and live.height:
+            inv.add("prices", live)
+            keys = ["region", "instance_type"]
+            prices = pl.concat(
+                [live, prices.join(live.select(keys), on=keys, how="anti")], how="vertical"
+            )
+    compute, tags = vms.compute_frames(found, facts, prices)
     compute = _in_regions(compute, regions)
     inv.add("compute", compute)
     inv.add("tags", tags.filter(pl.col("resource_id").is_in(compute["resource_id"].implode())))
@@ -200,9 +215,15 @@ class AzureProvider(Provider):
         inventory.add("prices", prices)
         report("prices", 1)
 
+        retail = (
+            RetailPrices(clients.retail_prices, request.cache_dir, request.context.now)
+            if request.live_pricing
+            else None
+        )
+
         def run(subscription: str) -> Inventory:
             scanned = scan_subscription(
-                SubscriptionScan(subscription, clients, request, prices, self.counter)
+                SubscriptionScan(subscription, clients, request, prices, self.counter, retail)
             )
             report(f"subscription {subscription}", 1)
             return scanned
@@ -211,6 +232,10 @@ class AzureProvider(Provider):
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costscan-azure") as pool:
             scanned = list(pool.map(run, subscriptions))
         inventory.merge(scanned)
+        # Subscriptions in one region each add its live prices: keep one row of each.
+        inventory.frames["prices"] = inventory.frame("prices").unique(
+            subset=["region", "instance_type", "source"], keep="first", maintain_order=True
+        )
         for subscription in subscriptions:
             if subscription not in inventory.accounts:
                 inventory.accounts.append(subscription)

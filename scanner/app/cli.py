@@ -299,7 +299,11 @@ def run(
         typer.Option(help="Exit 1 (after writing reports) when monthly savings exceed this."),
     ] = None,
     live_pricing: Annotated[
-        bool, typer.Option(help="Use the AWS Price List API (cached) instead of bundled prices.")
+        bool,
+        typer.Option(
+            help="Use live list prices (AWS Price List, Cloud Billing Catalog or Azure Retail "
+            "Prices API; cached) instead of bundled prices."
+        ),
     ] = False,
     billing: Annotated[
         list[str] | None,

@@ -331,3 +331,77 @@ def test_no_credentials_is_one_line_and_exit_2_within_ten_seconds(tmp_path: Path
     # subprocess timeout) fails here.
     assert elapsed < 25, elapsed
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- live prices
+
+
+def seed_retail(fake: FakeAzure) -> None:
+    """The Retail Prices API's eastus meters: D8s_v5 at a live $0.40 (bundled: $0.384),
+    its Windows and Spot meters (which must not be taken), and D4s_v5."""
+    fake.add_retail_price("eastus", "Standard_D8s_v5", 0.40)
+    fake.add_retail_price("eastus", "Standard_D8s_v5", 0.752, windows=True)
+    fake.add_retail_price("eastus", "Standard_D8s_v5", 0.0768, spot=True)
+    fake.add_retail_price("eastus", "Standard_D4s_v5", 0.192)
+    fake.add_retail_price("westus", "Standard_D8s_v5", 0.41)
+
+
+@pytest.mark.slow
+def test_live_pricing_reads_every_page_of_the_retail_api_and_wins_over_bundled(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    seed_retail(fake)
+    inv = collect(subscriptions=(DEMO_SUBSCRIPTION,), live_pricing=True, cache_dir=str(tmp_path))
+    assert inv.errors == []
+    vm = inv.frame("compute").filter(pl.col("resource_name") == "api-oversized").row(0, named=True)
+    assert (vm["hourly_price"], vm["price_source"]) == (0.40, "live")
+    # Four eastus meters at two a page: two pages, the Linux on-demand one of each size kept.
+    pages = [r for r in fake.requests if r.path == "/api/retail/prices"]
+    assert len(pages) == 2
+    live = inv.frame("prices").filter(pl.col("source") == "live").sort("instance_type")
+    assert live["instance_type"].to_list() == ["Standard_D4s_v5", "Standard_D8s_v5"]
+    assert live["hourly_price"].to_list() == [0.192, 0.40]
+    assert live["vcpus"].to_list() == [4.0, 8.0]  # from Virtual Machine Sizes - List
+    # Sizes the live answer lacks keep their bundled price.
+    assert inv.frame("prices").filter(
+        (pl.col("instance_type") == "Standard_E2s_v5") & (pl.col("region") == "eastus")
+    )["source"].to_list() == ["bundled"]
+
+    # A second run within the week reads the cache, not the API.
+    before = len([r for r in fake.requests if r.path == "/api/retail/prices"])
+    again = collect(subscriptions=(DEMO_SUBSCRIPTION,), live_pricing=True, cache_dir=str(tmp_path))
+    assert len([r for r in fake.requests if r.path == "/api/retail/prices"]) == before
+    vm = again.frame("compute").filter(pl.col("resource_name") == "api-oversized")
+    assert vm["hourly_price"].to_list() == [0.40]
+
+
+@pytest.mark.slow
+def test_an_unreachable_retail_api_leaves_bundled_prices_and_names_the_gap(
+    fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    monkeypatch.setenv("COSTSCAN_AZURE_PRICES_ENDPOINT", f"https://127.0.0.1:{port}")
+    inv = collect(subscriptions=(DEMO_SUBSCRIPTION,), live_pricing=True, cache_dir=str(tmp_path))
+    assert [e.collector for e in inv.errors] == ["retailprices.list"]
+    vm = inv.frame("compute").filter(pl.col("resource_name") == "api-oversized").row(0, named=True)
+    assert (vm["hourly_price"], vm["price_source"]) == (0.384, "bundled")
+
+
+def test_only_linux_on_demand_hourly_meters_are_kept() -> None:
+    from costscan.providers.pricing.azure_retail import linux_rates
+
+    item = {"armSkuName": "Standard_D2s_v5", "type": "Consumption", "unitOfMeasure": "1 Hour",
+            "productName": "Virtual Machines Dsv5 Series", "skuName": "D2s v5",
+            "armRegionName": "eastus", "currencyCode": "USD", "retailPrice": 0.096}  # fmt: skip
+    others = [
+        item | {"productName": "Virtual Machines Dsv5 Series Windows", "retailPrice": 0.188},
+        item | {"skuName": "D2s v5 Spot", "retailPrice": 0.0192},
+        item | {"skuName": "D2s v5 Low Priority", "retailPrice": 0.0192},
+        item | {"type": "Reservation", "unitOfMeasure": "1 Hour", "retailPrice": 500.0},
+        item | {"armRegionName": "westus"},
+    ]
+    rates = linux_rates([*others, item], "eastus")
+    assert [(r["instance_type"], r["hourly_price"]) for r in rates] == [("Standard_D2s_v5", 0.096)]
