@@ -15,7 +15,10 @@ meets, each the twin of one in the AWS and GCP demos:
 - a 2-year-old snapshot of a disk that is gone; a Standard static public IP associated
   with nothing;
 - Azure Advisor's advice: shut down the idle VM, resize the over-sized one, and resize
-  ``dev-box``, which costscan schedules instead.
+  ``dev-box``, which costscan schedules instead;
+- Cost Management's amortized costs over the lookback: ``batch-idle-1`` is covered by a
+  savings plan and billed $0.1536 an hour (20% under its $0.192 list price), so its saving
+  counts at what it is billed; ``api-oversized`` is billed at list.
 
 Every VM has a 128 GiB Premium SSD OS disk (P10). Hourly utilization series cover the run's
 lookback (14 days).
@@ -174,6 +177,10 @@ def seed_demo_subscription(fake: FakeAzure, now: datetime) -> None:
         associated_with=f"{ids['web-1']}-nic/ipConfigurations/ipconfig1",
     )  # fmt: skip
     seed_advice(fake, ids, now)
+    # Amortized cost over the lookback's whole days (14 × 24 = 336 hours of each VM).
+    hours = float(LOOKBACK_DAYS * 24)
+    fake.add_cost(sub, ids["batch-idle-1"], "Virtual Machines", 0.1536 * hours, hours)
+    fake.add_cost(sub, ids["api-oversized"], "Virtual Machines", 0.384 * hours, hours)
 
 
 def seed_advice(fake: FakeAzure, ids: dict[str, str], now: datetime) -> None:

@@ -51,6 +51,7 @@ APIS: dict[str, str] = {
     "network": "Microsoft.Network/publicIPAddresses/read",
     "monitor": "Microsoft.Insights/metrics/read",
     "advisor": "Microsoft.Advisor/recommendations/read",
+    "costmanagement": "Microsoft.CostManagement/query/action",
 }
 _SUB = r"^/subscriptions/([^/]+)"
 ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -61,6 +62,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("public_ips", re.compile(_SUB + r"/providers/microsoft\.network/publicipaddresses$")),
     ("metrics", re.compile(_SUB + r"/providers/microsoft\.insights/metrics$")),
     ("advisor", re.compile(_SUB + r"/providers/microsoft\.advisor/recommendations$")),
+    ("costs", re.compile(_SUB + r"/providers/microsoft\.costmanagement/query$")),
 )
 ROUTE_API = {
     "vms": "compute",
@@ -70,6 +72,7 @@ ROUTE_API = {
     "public_ips": "network",
     "metrics": "monitor",
     "advisor": "advisor",
+    "costs": "costmanagement",
 }
 DESCENDANTS = re.compile(r"^/providers/microsoft\.management/managementgroups/([^/]+)/descendants$")
 RESOURCE_ID_TERM = re.compile(r"microsoft\.resourceid\s+eq\s+'([^']*)'", re.IGNORECASE)
@@ -104,6 +107,8 @@ class Subscription:
     sizes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     metrics: list[MetricSeries] = field(default_factory=list)
     recommendations: list[dict[str, Any]] = field(default_factory=list)
+    # Cost Management rows: (resource id, meter category, cost USD, usage quantity).
+    costs: list[tuple[str, str, float, float]] = field(default_factory=list)
 
 
 def iso(moment: datetime) -> str:
@@ -338,6 +343,13 @@ class FakeAzure:
             }
         )
 
+    def add_cost(
+        self, subscription: str, resource_id: str, meter_category: str, cost: float,
+        quantity: float,
+    ) -> None:  # fmt: skip
+        """One Cost Management row: a resource's cost and usage over the queried period."""
+        self.subscription(subscription).costs.append((resource_id, meter_category, cost, quantity))
+
     def add_metric(self, subscription: str, series: MetricSeries) -> None:
         self.subscription(subscription).metrics.append(series)
 
@@ -460,9 +472,11 @@ class FakeAzure:
         return [payload]
 
     def _route(self, method: str, path: str, params: dict[str, str]) -> tuple[int, Any]:
-        if method != "GET":
-            return 405, _error("MethodNotAllowed", "this fake only reads")
         lower = path.lower().rstrip("/")
+        # Cost Management's query is the one POST here: Azure defines it as a read.
+        is_query = method == "POST" and lower.endswith("/providers/microsoft.costmanagement/query")
+        if method != "GET" and not is_query:
+            return 405, _error("MethodNotAllowed", "this fake only reads")
         if lower == "/api/retail/prices":
             return 200, self._retail(path, params)
         if lower == "/subscriptions":
@@ -515,6 +529,8 @@ class FakeAzure:
             return 200, {"value": sub.sizes.get(groups[1], [])}
         if route == "metrics":
             return 200, _metrics(sub, params)
+        if route == "costs":
+            return 200, self._costs(sub, path, params)
         items = {
             "disks": sub.disks,
             "snapshots": sub.snapshots,
@@ -536,6 +552,38 @@ class FakeAzure:
             query["$skiptoken"] = str(start + self.page_size)
             body["nextLink"] = f"{self.base_url}{path}?{urlencode(query)}"
         return body
+
+    def _costs(self, sub: Subscription, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """Query - Usage grouped by ResourceId and MeterCategory: ``columns`` and ``rows``
+        (resource ids in lower case, as Cost Management names them), paged by ``nextLink``
+        (a ``$skiptoken``)."""
+        rows = [
+            [cost, quantity, rid.lower(), category, "USD"]
+            for rid, category, cost, quantity in sub.costs
+        ]
+        start = int(params.get("$skiptoken") or 0)
+        next_link = None
+        if start + self.page_size < len(rows):
+            query = {k: v for k, v in params.items() if k != "$skiptoken"}
+            query["$skiptoken"] = str(start + self.page_size)
+            next_link = f"{self.base_url}{path}?{urlencode(query)}"
+        return {
+            "id": f"/subscriptions/{sub.subscription_id}/providers/Microsoft.CostManagement/"
+            "query/costscan-fake",
+            "name": "costscan-fake",
+            "type": "Microsoft.CostManagement/query",
+            "properties": {
+                "nextLink": next_link,
+                "columns": [
+                    {"name": "Cost", "type": "Number"},
+                    {"name": "UsageQuantity", "type": "Number"},
+                    {"name": "ResourceId", "type": "String"},
+                    {"name": "MeterCategory", "type": "String"},
+                    {"name": "Currency", "type": "String"},
+                ],
+                "rows": rows[start : start + self.page_size],
+            },
+        }
 
     def _retail(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         """Retail Prices: ``Items`` matching the filter's ``armRegionName`` (and service),

@@ -220,6 +220,16 @@ class Clients:
             "tenant", lambda: ComputeManagementClient(self.credential, "-", **self.options())
         )
 
+    def cost_management(self) -> Any:
+        """Cost Management (Query - Usage is a POST the read-only policy allows)."""
+
+        def make() -> Any:
+            from azure.mgmt.costmanagement import CostManagementClient
+
+            return CostManagementClient(self.credential, **self.options())
+
+        return self._cached("cost_management", make)
+
     def retail_prices(self) -> Any:
         """A client for the Azure Retail Prices API: public, so no credential; the same
         read-only policy, and the override's certificate when one is set."""

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from costscan.providers.azure import advisor, monitor
+from costscan.providers.azure import advisor, costs, monitor
 from costscan.providers.azure import compute as vms
 from costscan.providers.azure.clients import Clients, Endpoints, resolve_credential
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
@@ -36,6 +36,7 @@ MESSAGE_LIMIT = 300
 # "Advisor's advice unavailable" for the subscription, never as Advisor's silence.
 ADVISOR_COLLECTOR = "advisor.recommendations.list"
 LIVE_PRICES_COLLECTOR = "retailprices.list"
+COSTS_COLLECTOR = "costmanagement.query"
 MANAGEMENT_GROUPS_API = "2020-05-01"
 
 
@@ -99,6 +100,16 @@ def scan_subscription(run: SubscriptionScan) -> Inventory:
         "compute.virtualMachines.listAll", lambda: vms.list_vms(clients.compute(sub), sub)
     )
     found = found or vms.Vms()
+    # What each resource was billed (amortized) over the lookback: it wins over list prices.
+    start, end = costs.window(run.request.context.now, run.request.context.lookback_days)
+    spent = run.attempt(
+        COSTS_COLLECTOR,
+        lambda: costs.query_costs(clients.cost_management(), sub, start, end),
+    )
+    hours = (end - start).total_seconds() / 3600.0
+    billed = costs.billed_hourly(
+        spent if spent is not None else pl.DataFrame(schema=costs.COSTS_SCHEMA), hours
+    )
     locations = [r for r in found.locations if not regions or r in regions]
     facts = run.attempt(
         "compute.virtualMachineSizes.list",
@@ -118,27 +129,30 @@ def scan_subscription(run: SubscriptionScan) -> Inventory:
                 [live, prices.join(live.select(keys), on=keys, how="anti")], how="vertical"
             )
     compute, tags = vms.compute_frames(found, facts, prices)
-    compute = _in_regions(compute, regions)
+    compute = costs.apply(_in_regions(compute, regions), billed, "hourly_price", monthly=False)
     inv.add("compute", compute)
     inv.add("tags", tags.filter(pl.col("resource_id").is_in(compute["resource_id"].implode())))
 
     disks = run.attempt("compute.disks.list", lambda: vms.list_disks(clients.compute(sub), sub))
     if disks is not None:
         stopped = vms.stopped_since(found)
-        inv.add("volumes", _in_regions(vms.volumes_frame(disks, compute, stopped), regions))
+        volumes = _in_regions(vms.volumes_frame(disks, compute, stopped), regions)
+        inv.add("volumes", costs.apply(volumes, billed, "monthly_price", monthly=True))
         snapshots = run.attempt(
             "compute.snapshots.list", lambda: vms.list_snapshots(clients.compute(sub), sub)
         )
         if snapshots is not None:
             ids = {str(d["resource_id"]).lower() for d in disks}
-            inv.add("snapshots", _in_regions(vms.snapshots_frame(snapshots, ids), regions))
+            kept = _in_regions(vms.snapshots_frame(snapshots, ids), regions)
+            inv.add("snapshots", costs.apply(kept, billed, "monthly_price", monthly=True))
 
     addresses = run.attempt(
         "network.publicIPAddresses.listAll",
         lambda: vms.list_public_ips(clients.network(sub), sub),
     )
     if addresses is not None:
-        inv.add("network_idle", _in_regions(vms.network_idle_frame(addresses), regions))
+        idle = _in_regions(vms.network_idle_frame(addresses), regions)
+        inv.add("network_idle", costs.apply(idle, billed, "hourly_price", monthly=False))
 
     advice = run.attempt(
         ADVISOR_COLLECTOR, lambda: advisor.list_advice(clients.advisor(sub), sub, found.ids())

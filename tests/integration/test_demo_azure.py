@@ -3,9 +3,10 @@ fake's endpoint and certificate in its own environment): the seeded HTTPS fake, 
 through the real azure-mgmt clients, the policies, ranking and the reports.
 
 Each saving is worked out here with ``decimal`` from the eastus retail prices the bundle
-cites: Standard_D4s_v5 $0.192, Standard_D8s_v5 $0.384 and Standard_E2s_v5 $0.126 an hour;
+cites (Standard_D4s_v5 $0.192, Standard_D8s_v5 $0.384 and Standard_E2s_v5 $0.126 an hour;
 Premium SSD P20 (512 GiB) $73.22 and P10 (128 GiB) $19.71, Standard HDD S30 (1 TiB)
-$40.96 a month; snapshots $0.05 per GB-month; a Standard static public IP $0.005 an hour.
+$40.96 a month; snapshots $0.05 per GB-month; a Standard static public IP $0.005 an hour),
+and from the demo's Cost Management rows where they bill a resource.
 """
 
 from __future__ import annotations
@@ -50,10 +51,12 @@ def test_azure_demo_finds_the_seeded_waste_priced_from_azure_retail_prices(
     assert report["errors"] == []
     by_policy = {(f["policy_id"], f["resource_name"]): f for f in report["findings"]}
 
-    # Idle VM: a Standard_D4s_v5 running all month, all of it.
+    # Idle VM: a Standard_D4s_v5 running all month, all of it, at what Cost Management
+    # billed it (a savings plan: $0.1536 an hour amortized, 336 h over the lookback), not
+    # its $0.192 list price.
     idle = by_policy[("rightsizing.idle", "batch-idle-1")]
-    assert figure(idle, "monthly_savings") == money(Decimal("0.192") * HOURS)  # $140.16
-    assert idle["counted"] and idle["price_source"] == "bundled"
+    assert figure(idle, "monthly_savings") == money(Decimal("0.1536") * HOURS)  # $112.13
+    assert idle["counted"] and idle["price_source"] == "billing"
 
     # Over-sized VM: p99 CPU about 11% of 8 vCPUs and 8 of 32 GiB used. Standard_E2s_v5
     # (2 vCPUs, 16 GiB) keeps projected p99 CPU under 70% (11 × 8 / 2 = 44%) and memory
@@ -99,8 +102,9 @@ def test_azure_demo_finds_the_seeded_waste_priced_from_azure_retail_prices(
         evidence = f["evidence"]  # the JSON report gives evidence as an object
         return evidence["provider_advice"]["verdict"], evidence["provider_advice_monthly_savings"]
 
-    assert advice(idle) == ("agrees", 140.16)  # shut down: $0.192 × 730
+    assert advice(idle) == ("agrees", 140.16)  # shut down: $0.192 × 730, at retail
     assert "Azure Advisor agrees" in idle["detail"]
+    assert "Advisor prices at retail" in idle["detail"]
     # A resize too, to Standard_D4s_v5 ($0.384 − $0.192) × 730 = $140.16 where costscan picks
     # Standard_E2s_v5: the figures differ, and the detail says Advisor prices at retail.
     assert advice(oversized) == ("agrees", 140.16)

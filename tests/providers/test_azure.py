@@ -125,7 +125,13 @@ def test_collect_fills_the_inventory_frames_from_every_page(fake: FakeAzure) -> 
         "Microsoft.Compute/virtualMachines/api-oversized"
     )
     assert (vm["instance_type"], vm["vcpus"], vm["memory_gib"]) == ("Standard_D8s_v5", 8.0, 32.0)
-    assert (vm["hourly_price"], vm["price_source"], vm["platform"]) == (0.384, "bundled", "linux")
+    # Cost Management billed it 336 h at $0.384: the billed rate, marked as billing.
+    assert vm["hourly_price"] == pytest.approx(0.384)
+    assert (vm["price_source"], vm["platform"]) == ("billing", "linux")
+    idle = compute.filter(pl.col("resource_name") == "batch-idle-1").row(0, named=True)
+    assert idle["hourly_price"] == pytest.approx(0.1536)  # a savings plan's amortized rate
+    web = compute.filter(pl.col("resource_name") == "web-1").row(0, named=True)
+    assert (web["hourly_price"], web["price_source"]) == (0.192, "bundled")  # not billed
     assert compute.filter(pl.col("resource_name") == "build-old")["state"].to_list() == ["stopped"]
     assert compute.filter(pl.col("resource_name") == "ci-runner")["lifecycle"].to_list() == ["spot"]
     tags = inv.frame("tags").filter(pl.col("resource_id") == vm["resource_id"])
@@ -210,7 +216,11 @@ def test_without_subscriptions_every_listed_subscription_is_scanned(fake: FakeAz
 def test_every_request_the_fake_receives_is_a_read(fake: FakeAzure) -> None:
     demo_collect()
     assert fake.requests
-    assert {r.method for r in fake.requests} == {"GET"}
+    # GETs, and the one POST Azure defines as a read: Cost Management's query.
+    assert {r.method for r in fake.requests} == {"GET", "POST"}
+    assert {r.path.lower() for r in fake.requests if r.method == "POST"} == {
+        f"/subscriptions/{DEMO_SUBSCRIPTION}/providers/microsoft.costmanagement/query"
+    }
     paths = {r.path.lower().split("/providers/", 1)[-1] for r in fake.requests}
     assert {"microsoft.compute/disks", "microsoft.insights/metrics",
             "microsoft.advisor/recommendations"} <= paths  # fmt: skip
@@ -342,7 +352,7 @@ def seed_retail(fake: FakeAzure) -> None:
     fake.add_retail_price("eastus", "Standard_D8s_v5", 0.40)
     fake.add_retail_price("eastus", "Standard_D8s_v5", 0.752, windows=True)
     fake.add_retail_price("eastus", "Standard_D8s_v5", 0.0768, spot=True)
-    fake.add_retail_price("eastus", "Standard_D4s_v5", 0.192)
+    fake.add_retail_price("eastus", "Standard_D2s_v5", 0.10)
     fake.add_retail_price("westus", "Standard_D8s_v5", 0.41)
 
 
@@ -353,15 +363,16 @@ def test_live_pricing_reads_every_page_of_the_retail_api_and_wins_over_bundled(
     seed_retail(fake)
     inv = collect(subscriptions=(DEMO_SUBSCRIPTION,), live_pricing=True, cache_dir=str(tmp_path))
     assert inv.errors == []
-    vm = inv.frame("compute").filter(pl.col("resource_name") == "api-oversized").row(0, named=True)
-    assert (vm["hourly_price"], vm["price_source"]) == (0.40, "live")
+    # dev-box (Standard_D2s_v5) has no billed cost: the live price wins over the bundled one.
+    vm = inv.frame("compute").filter(pl.col("resource_name") == "dev-box").row(0, named=True)
+    assert (vm["hourly_price"], vm["price_source"]) == (0.10, "live")
     # Four eastus meters at two a page: two pages, the Linux on-demand one of each size kept.
     pages = [r for r in fake.requests if r.path == "/api/retail/prices"]
     assert len(pages) == 2
     live = inv.frame("prices").filter(pl.col("source") == "live").sort("instance_type")
-    assert live["instance_type"].to_list() == ["Standard_D4s_v5", "Standard_D8s_v5"]
-    assert live["hourly_price"].to_list() == [0.192, 0.40]
-    assert live["vcpus"].to_list() == [4.0, 8.0]  # from Virtual Machine Sizes - List
+    assert live["instance_type"].to_list() == ["Standard_D2s_v5", "Standard_D8s_v5"]
+    assert live["hourly_price"].to_list() == [0.10, 0.40]
+    assert live["vcpus"].to_list() == [2.0, 8.0]  # from Virtual Machine Sizes - List
     # Sizes the live answer lacks keep their bundled price.
     assert inv.frame("prices").filter(
         (pl.col("instance_type") == "Standard_E2s_v5") & (pl.col("region") == "eastus")
@@ -371,8 +382,8 @@ def test_live_pricing_reads_every_page_of_the_retail_api_and_wins_over_bundled(
     before = len([r for r in fake.requests if r.path == "/api/retail/prices"])
     again = collect(subscriptions=(DEMO_SUBSCRIPTION,), live_pricing=True, cache_dir=str(tmp_path))
     assert len([r for r in fake.requests if r.path == "/api/retail/prices"]) == before
-    vm = again.frame("compute").filter(pl.col("resource_name") == "api-oversized")
-    assert vm["hourly_price"].to_list() == [0.40]
+    vm = again.frame("compute").filter(pl.col("resource_name") == "dev-box")
+    assert vm["hourly_price"].to_list() == [0.10]
 
 
 @pytest.mark.slow
@@ -386,8 +397,8 @@ def test_an_unreachable_retail_api_leaves_bundled_prices_and_names_the_gap(
     monkeypatch.setenv("COSTSCAN_AZURE_PRICES_ENDPOINT", f"https://127.0.0.1:{port}")
     inv = collect(subscriptions=(DEMO_SUBSCRIPTION,), live_pricing=True, cache_dir=str(tmp_path))
     assert [e.collector for e in inv.errors] == ["retailprices.list"]
-    vm = inv.frame("compute").filter(pl.col("resource_name") == "api-oversized").row(0, named=True)
-    assert (vm["hourly_price"], vm["price_source"]) == (0.384, "bundled")
+    vm = inv.frame("compute").filter(pl.col("resource_name") == "dev-box").row(0, named=True)
+    assert (vm["hourly_price"], vm["price_source"]) == (0.096, "bundled")
 
 
 def test_only_linux_on_demand_hourly_meters_are_kept() -> None:
@@ -405,3 +416,42 @@ def test_only_linux_on_demand_hourly_meters_are_kept() -> None:
     ]
     rates = linux_rates([*others, item], "eastus")
     assert [(r["instance_type"], r["hourly_price"]) for r in rates] == [("Standard_D2s_v5", 0.096)]
+
+
+# --------------------------------------------------------------------------- actual costs
+
+
+def test_billed_hourly_is_vm_cost_per_vm_hour_and_other_cost_per_window_hour() -> None:
+    from costscan.providers.azure.costs import COSTS_SCHEMA, billed_hourly
+
+    spent = pl.DataFrame(
+        [
+            # A VM run 100 of the window's 336 hours, $15 of compute, plus a $2 extension.
+            ("/s/vm", "virtual machines", 15.0, 100.0),
+            ("/s/vm", "virtual machines licenses", 2.0, 100.0),
+            # A disk: $33.60 over the 336-hour window.
+            ("/s/disk", "storage", 33.60, 0.5),
+        ],
+        schema=COSTS_SCHEMA,
+        orient="row",
+    )
+    billed = dict(billed_hourly(spent, 336.0).iter_rows())
+    assert billed["/s/vm"] == pytest.approx(15.0 / 100.0)
+    assert billed["/s/disk"] == pytest.approx(33.60 / 336.0)
+
+
+@pytest.mark.slow
+def test_cost_management_pages_are_all_read_and_a_denial_keeps_list_prices(
+    fake: FakeAzure,
+) -> None:
+    for index in range(3):  # five rows at two a page: three pages
+        fake.add_cost(DEMO_SUBSCRIPTION, f"/subscriptions/{DEMO_SUBSCRIPTION}/x/{index}",
+                      "Storage", 1.0, 1.0)  # fmt: skip
+    demo_collect()
+    queries = [r for r in fake.requests if r.method == "POST"]
+    assert len(queries) == 3
+    fake.deny(DEMO_SUBSCRIPTION, "costmanagement")
+    inv = demo_collect()
+    assert [e.collector for e in inv.errors] == ["costmanagement.query"]
+    vm = inv.frame("compute").filter(pl.col("resource_name") == "batch-idle-1").row(0, named=True)
+    assert (vm["hourly_price"], vm["price_source"]) == (0.192, "bundled")
