@@ -469,6 +469,10 @@ def _top_table(report: Report, top: pl.DataFrame, currency: str) -> _Table:
     return _Table(heading, rows, top.height, "change", [])
 
 
+# The command-line tool each cloud's remediation commands are for.
+_CLI_NAMES = {"aws": "AWS CLI", "gcp": "gcloud", "azure": "Azure CLI"}
+
+
 def _commands(top: pl.DataFrame) -> _Table | None:
     """The commands for the first top changes, folded: a reviewer opens them to act."""
     lines: list[str] = []
@@ -483,9 +487,11 @@ def _commands(top: pl.DataFrame) -> _Table | None:
             lines += code_block(fix.cli)
     if not lines:
         return None
+    clouds = set(top["provider"].to_list()) if "provider" in top.columns else {"aws"}
+    tool = _CLI_NAMES.get(next(iter(clouds)), "CLI") if len(clouds) == 1 else "CLI"
     heading = [
         "<details>",
-        "<summary>Commands for the top changes (AWS CLI)</summary>",
+        f"<summary>Commands for the top changes ({tool})</summary>",
         *lines,
         "",
         "</details>",

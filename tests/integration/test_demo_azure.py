@@ -128,6 +128,11 @@ def test_azure_demo_finds_the_seeded_waste_priced_from_azure_retail_prices(
         "storage.gp2-to-gp3",
         "network.idle-elastic-ip",
     }
+    # The Markdown's commands are Azure CLI, named so.
+    markdown = next(tmp_path.glob("costscan-azure-*.md")).read_text()
+    assert "Commands for the top changes (Azure CLI)" in markdown
+    assert "az vm deallocate --ids" in markdown
+
     # The summary counts what the findings count.
     counted = sum(
         Decimal(str(f["net_monthly_savings"])) for f in report["findings"] if f["counted"]
