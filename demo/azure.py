@@ -16,6 +16,8 @@ meets, each the twin of one in the AWS and GCP demos:
   with nothing;
 - Azure Advisor's advice: shut down the idle VM, resize the over-sized one, and resize
   ``dev-box``, which costscan schedules instead;
+- ``costscandemologs``: a storage account with 2 TiB of blobs in the Hot tier and no
+  lifecycle management policy; ``costscandemoassets`` has one;
 - Cost Management's amortized costs over the lookback: ``batch-idle-1`` is covered by a
   savings plan and billed $0.1536 an hour (20% under its $0.192 list price), so its saving
   counts at what it is billed; ``api-oversized`` is billed at list.
@@ -177,6 +179,22 @@ def seed_demo_subscription(fake: FakeAzure, now: datetime) -> None:
         associated_with=f"{ids['web-1']}-nic/ipConfigurations/ipconfig1",
     )  # fmt: skip
     seed_advice(fake, ids, now)
+    logs = fake.add_storage_account(sub, DEMO_GROUP, DEMO_REGION, "costscandemologs")
+    assets = fake.add_storage_account(
+        sub, DEMO_GROUP, DEMO_REGION, "costscandemoassets",
+        lifecycle=[{"enabled": True, "name": "cool-after-30-days", "type": "Lifecycle",
+                    "definition": {"filters": {"blobTypes": ["blockBlob"]},
+                                   "actions": {"baseBlob": {"tierToCool": {
+                                       "daysAfterModificationGreaterThan": 30}}}}}],
+    )  # fmt: skip
+    day = [now - timedelta(hours=back) for back in range(24, 0, -1)]
+    for account, (size, blobs) in ((logs, (2048 * GIB, 420_000.0)), (assets, (150 * GIB, 9e4))):
+        service = f"{account}/blobServices/default"
+        fake.add_metric(
+            sub, MetricSeries(service, "BlobCapacity", [(t, {"average": float(size)}) for t in day])
+        )
+        fake.add_metric(sub, MetricSeries(service, "BlobCount",
+                                          [(t, {"average": blobs}) for t in day]))  # fmt: skip
     # Amortized cost over the lookback's whole days (14 × 24 = 336 hours of each VM).
     hours = float(LOOKBACK_DAYS * 24)
     fake.add_cost(sub, ids["batch-idle-1"], "Virtual Machines", 0.1536 * hours, hours)

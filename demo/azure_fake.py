@@ -52,6 +52,7 @@ APIS: dict[str, str] = {
     "monitor": "Microsoft.Insights/metrics/read",
     "advisor": "Microsoft.Advisor/recommendations/read",
     "costmanagement": "Microsoft.CostManagement/query/action",
+    "storage": "Microsoft.Storage/storageAccounts/read",
 }
 _SUB = r"^/subscriptions/([^/]+)"
 ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -63,6 +64,14 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("metrics", re.compile(_SUB + r"/providers/microsoft\.insights/metrics$")),
     ("advisor", re.compile(_SUB + r"/providers/microsoft\.advisor/recommendations$")),
     ("costs", re.compile(_SUB + r"/providers/microsoft\.costmanagement/query$")),
+    ("accounts", re.compile(_SUB + r"/providers/microsoft\.storage/storageaccounts$")),
+    (
+        "policy",
+        re.compile(
+            _SUB + r"/resourcegroups/[^/]+/providers/microsoft\.storage/storageaccounts/"
+            r"([^/]+)/managementpolicies/default$"
+        ),
+    ),
 )
 ROUTE_API = {
     "vms": "compute",
@@ -73,6 +82,8 @@ ROUTE_API = {
     "metrics": "monitor",
     "advisor": "advisor",
     "costs": "costmanagement",
+    "accounts": "storage",
+    "policy": "storage",
 }
 DESCENDANTS = re.compile(r"^/providers/microsoft\.management/managementgroups/([^/]+)/descendants$")
 RESOURCE_ID_TERM = re.compile(r"microsoft\.resourceid\s+eq\s+'([^']*)'", re.IGNORECASE)
@@ -107,6 +118,9 @@ class Subscription:
     sizes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     metrics: list[MetricSeries] = field(default_factory=list)
     recommendations: list[dict[str, Any]] = field(default_factory=list)
+    storage_accounts: list[dict[str, Any]] = field(default_factory=list)
+    # Lifecycle management policies by storage account name (lower case).
+    lifecycle: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Cost Management rows: (resource id, meter category, cost USD, usage quantity).
     costs: list[tuple[str, str, float, float]] = field(default_factory=list)
 
@@ -343,6 +357,34 @@ class FakeAzure:
             }
         )
 
+    def add_storage_account(
+        self, subscription: str, group: str, location: str, name: str, *,
+        tier: str = "Hot", lifecycle: list[dict[str, Any]] | None = None,
+    ) -> str:  # fmt: skip
+        """A general-purpose v2 account; ``lifecycle`` its management policy's rules."""
+        sub = self.subscription(subscription)
+        rid = arm_id(subscription, group, "Microsoft.Storage", "storageAccounts", name)
+        sub.storage_accounts.append(
+            {
+                "id": rid,
+                "name": name,
+                "type": "Microsoft.Storage/storageAccounts",
+                "location": location,
+                "kind": "StorageV2",
+                "sku": {"name": "Standard_LRS", "tier": "Standard"},
+                "tags": {},
+                "properties": {"accessTier": tier, "provisioningState": "Succeeded"},
+            }
+        )
+        if lifecycle is not None:
+            sub.lifecycle[name.lower()] = {
+                "id": f"{rid}/managementPolicies/default",
+                "name": "DefaultManagementPolicy",
+                "type": "Microsoft.Storage/storageAccounts/managementPolicies",
+                "properties": {"policy": {"rules": lifecycle}},
+            }
+        return rid
+
     def add_cost(
         self, subscription: str, resource_id: str, meter_category: str, cost: float,
         quantity: float,
@@ -531,10 +573,19 @@ class FakeAzure:
             return 200, _metrics(sub, params)
         if route == "costs":
             return 200, self._costs(sub, path, params)
+        if route == "policy":
+            policy = sub.lifecycle.get(groups[1])
+            if policy is None:
+                return 404, _error(
+                    "ManagementPolicyNotFound",
+                    f"No ManagementPolicy found for account {groups[1]}",
+                )
+            return 200, policy
         items = {
             "disks": sub.disks,
             "snapshots": sub.snapshots,
             "public_ips": sub.public_ips,
+            "accounts": sub.storage_accounts,
             "advisor": [
                 r
                 for r in sub.recommendations

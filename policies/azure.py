@@ -1,4 +1,5 @@
-"""Azure only: what Azure Advisor advises that costscan's own policies do not.
+"""Azure only: storage accounts without a lifecycle policy, and what Azure Advisor advises
+that costscan's own policies do not.
 
 The Azure provider reads Advisor's cost recommendations into the ``provider_advice`` frame.
 Each policy here lists that advice for one family as a ``review`` finding (money to look
@@ -15,9 +16,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from costscan.policies._compute import evidence, findings
+from costscan.policies._compute import evidence, findings, money, num
+from costscan.policies.storage import BucketTieringParams
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
+from costscan.scanner.contracts.units import BYTES_PER_GIB
 from costscan.scanner.contracts.vocab import Change, PriceSource
 
 FORMULA = "monthly_savings = 0 (Advisor's savingsAmount is shown, not counted)"
@@ -156,3 +159,92 @@ def advisor_address_advice(inv: InventoryView, p: AdvisorParams) -> pl.LazyFrame
     Source: https://learn.microsoft.com/azure/advisor/advisor-reference-cost-recommendations.
     """
     return _advice(inv, p, ("delete",)).filter(pl.col("resource_type") == "public_ip")
+
+
+# --------------------------------------------------------------------------- blob tiers
+
+BLOB_TIER_FORMULA = (
+    "monthly_savings = hot_bytes / GiB × cold_fraction × (Hot − Cool per GB-month); "
+    "upfront_cost = blobs × cold_fraction / 1,000 × Cool write price per 1,000"
+)
+
+
+@policy(
+    id="storage.azure-blob-without-lifecycle",
+    family="storage",
+    action="configure",
+    title="Storage account without a lifecycle management policy",
+    needs=("buckets",),
+    effort_hours=1.0,
+    risk="low",
+    performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
+    formula=BLOB_TIER_FORMULA,
+)
+def azure_blob_without_lifecycle(inv: InventoryView, p: BucketTieringParams) -> pl.LazyFrame:
+    """Storage accounts in the Hot access tier with no lifecycle management policy: the
+    twin of ``storage.bucket-without-lifecycle`` for Azure Blob Storage tiers.
+
+    The cold share of Hot bytes (``cold_fraction``) moves to Cool by a lifecycle rule
+    (tierToCool after ``transition_days`` since last modification, Cool's 30-day minimum).
+
+    Saving formula: monthly_savings = BlobCapacity / GiB × cold_fraction × (Hot − Cool
+    per-GB price); upfront_cost = BlobCount × cold_fraction / 1,000 × the Cool write price
+    per 1,000 (a tier change bills one write per blob). Bytes and blobs are Azure Monitor's
+    ``BlobCapacity`` and ``BlobCount``. Confidence is low: access patterns are unknown.
+
+    Sources: Azure Blob Storage lifecycle management
+    (https://learn.microsoft.com/azure/storage/blobs/lifecycle-management-overview) and
+    Azure Advisor's storage cost guidance; prices from
+    https://azure.microsoft.com/pricing/details/storage/blobs/.
+    """
+    hot = pl.col("price_standard_gb_month")
+    cool = pl.col("price_standard_ia_gb_month")
+    cold_gib = pl.col("bytes") / BYTES_PER_GIB * p.cold_fraction
+    saving = cold_gib * (hot - cool)
+    moved = pl.col("objects").fill_null(0.0) * p.cold_fraction
+    upfront = moved / 1000.0 * pl.col("price_transition_per_1000").fill_null(0.0)
+    rows = inv.lazy("buckets").filter(
+        (pl.col("provider") == "azure")
+        & pl.col("has_lifecycle").eq(False)
+        & (pl.col("storage_class") == "HOT")
+        & (pl.col("bytes") > 0)
+        & hot.is_not_null()
+        & cool.is_not_null()
+    )
+    return findings(
+        rows,
+        detail=pl.format(
+            "Storage account {} has no lifecycle management policy and holds {} GiB in the "
+            "Hot tier; moving the cold share to Cool saves about {} a month.",
+            pl.col("resource_name"),
+            num(pl.col("bytes") / BYTES_PER_GIB),
+            money(saving),
+        ),
+        recommendation=pl.format(
+            "Add a lifecycle management policy to {}: tierToCool {} days after last "
+            "modification (and delete old versions and snapshots you do not need).",
+            pl.col("resource_name"),
+            pl.lit(p.transition_days),
+        ),
+        current_monthly_cost=pl.col("bytes") / BYTES_PER_GIB * hot,
+        monthly_savings=saving,
+        upfront_cost=upfront,
+        confidence=pl.lit(p.confidence),
+        price_source=pl.lit(PriceSource.BUNDLED.value),
+        evidence=evidence(
+            confidence_reason="access patterns are unknown: the cold share is the "
+            "cold_fraction parameter, not a measurement",
+            cold_fraction=p.cold_fraction,
+            hot_bytes=pl.col("bytes"),
+            blobs=pl.col("objects"),
+            transition_days=p.transition_days,
+            prices=pl.struct(
+                hot_gb_month=hot,
+                cool_gb_month=cool,
+                cool_write_per_1000=pl.col("price_transition_per_1000"),
+            ),
+            price_region=pl.col("price_region"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )

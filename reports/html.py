@@ -116,6 +116,7 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.MANAGED_DISK: "Managed Disks",
     ResourceType.AZURE_SNAPSHOT: "Managed Disks",
     ResourceType.PUBLIC_IP: "Virtual Network",
+    ResourceType.STORAGE_ACCOUNT: "Storage",
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     ResourceType.BILLED_SERVICE: "Billed services",
     ResourceType.BILLED_RESOURCE: "Billed resources",

@@ -159,6 +159,7 @@ _NOUNS: dict[str, str] = {
     "managed_disk": "disks",
     "azure_snapshot": "snapshots",
     "public_ip": "public IPs",
+    "storage_account": "storage accounts",
 }
 
 
@@ -1291,6 +1292,39 @@ def _azure_delete_public_ip(finding: Finding) -> Remediation:
     )
 
 
+def _azure_blob_lifecycle(finding: Finding) -> Remediation:
+    rid = _azure_id(finding)
+    name = _azure_name(finding)
+    group = (
+        rid.split("/resourceGroups/", 1)[-1].split("/", 1)[0] if "/resourceGroups/" in rid else ""
+    )
+    days = _dig(_figures(finding), "transition_days") or 30
+    rule = {
+        "rules": [
+            {
+                "enabled": True,
+                "name": "costscan-cool-after-30-days",
+                "type": "Lifecycle",
+                "definition": {
+                    "filters": {"blobTypes": ["blockBlob"]},
+                    "actions": {
+                        "baseBlob": {"tierToCool": {"daysAfterModificationGreaterThan": days}}
+                    },
+                },
+            }
+        ]
+    }
+    return Remediation(
+        change=f"Add a lifecycle policy to {name}: Cool after {days} days",
+        cli=f"az storage account management-policy create --account-name {_q(name)} "
+        f"--resource-group {_q(group)} --policy {_q(json.dumps(rule, separators=(',', ':')))}",
+        terraform="azurerm_storage_management_policy { rule { actions { base_blob { "
+        f"tier_to_cool_after_days_since_modification_greater_than = {days} }} }} }}",
+        console_url=_azure_portal(finding),
+        note="Cool bills 30 days at least and a read per GB: keep what is read often in Hot.",
+    )
+
+
 def _azure_review_advice(finding: Finding) -> Remediation:
     return Remediation(
         change=f"Review Azure Advisor's advice on {_label(finding)}",
@@ -1310,6 +1344,7 @@ AZURE_BUILDERS: dict[str, Builder] = {
     "storage.stopped-instance-volume": _azure_delete_disk,
     "storage.stale-snapshot": _azure_delete_snapshot,
     "network.unused-static-address": _azure_delete_public_ip,
+    "storage.azure-blob-without-lifecycle": _azure_blob_lifecycle,
     "rightsizing.azure-advisor": _azure_review_advice,
     "storage.azure-advisor": _azure_review_advice,
     "network.azure-advisor": _azure_review_advice,

@@ -272,6 +272,11 @@ class Clients:
 
         return self._per_subscription("monitor", subscription, MonitorManagementClient)
 
+    def storage(self, subscription: str) -> Any:
+        from azure.mgmt.storage import StorageManagementClient
+
+        return self._per_subscription("storage", subscription, StorageManagementClient)
+
     def advisor(self, subscription: str) -> Any:
         from azure.mgmt.advisor import AdvisorManagementClient
 

@@ -21,6 +21,7 @@ import polars as pl
 
 from costscan.providers.azure import advisor, costs, monitor
 from costscan.providers.azure import compute as vms
+from costscan.providers.azure import storage as blobs
 from costscan.providers.azure.clients import Clients, Endpoints, resolve_credential
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.providers.pricing.azure_retail import RetailPrices
@@ -159,6 +160,17 @@ def scan_subscription(run: SubscriptionScan) -> Inventory:
     )
     if advice is not None:
         inv.add("provider_advice", advisor.advice_frame(advice))
+
+    accounts = run.attempt(
+        "storage.storageAccounts.list", lambda: blobs.list_accounts(clients.storage(sub), sub)
+    )
+    if accounts:
+        accounts = [a for a in accounts if not regions or a["region"] in regions]
+        usage = run.attempt(
+            "monitor.metrics.listAtSubscriptionScope(storage)",
+            lambda: blobs.blob_usage(clients.monitor(sub), accounts, run.request.context.now),
+        )
+        inv.add("buckets", blobs.buckets_frame(accounts, usage or {}))
 
     running = compute.filter(pl.col("state") == "running")
     if running.height:

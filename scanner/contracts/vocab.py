@@ -148,6 +148,7 @@ class ResourceType(StrEnum):
     MANAGED_DISK = "managed_disk"
     AZURE_SNAPSHOT = "azure_snapshot"
     PUBLIC_IP = "public_ip"
+    STORAGE_ACCOUNT = "storage_account"
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     BILLED_SERVICE = "billed_service"
     BILLED_RESOURCE = "billed_resource"

@@ -91,6 +91,16 @@ def test_azure_demo_finds_the_seeded_waste_priced_from_azure_retail_prices(
     address = by_policy[("network.unused-static-address", "legacy-lb-ip (203.0.113.7)")]
     assert figure(address, "monthly_savings") == money(Decimal("0.005") * HOURS)  # $3.65
 
+    # The storage account without a lifecycle policy: half of its 2,048 GiB in Hot ($0.018)
+    # moved to Cool ($0.010), one $0.10-per-10,000 write per blob moved (210,000 of them).
+    # At the low confidence of an assumed cold share it is a possible saving, not counted.
+    blob = by_policy[("storage.azure-blob-without-lifecycle", "costscandemologs")]
+    assert figure(blob, "monthly_savings") == money(
+        2048 * Decimal("0.5") * (Decimal("0.018") - Decimal("0.010"))
+    )  # $8.19
+    assert figure(blob, "upfront_cost") == money(210_000 * Decimal("0.10") / 10_000)  # $2.10
+    assert ("storage.azure-blob-without-lifecycle", "costscandemoassets") not in by_policy
+
     # The dev box (tag env=dev) busy in office hours only is scheduled, not resized.
     assert by_policy[("scheduling.offhours", "dev-box")]["counted"]
     # Busy and Spot VMs are left alone.
