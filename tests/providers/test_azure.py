@@ -472,3 +472,28 @@ def test_cost_management_pages_are_all_read_and_a_denial_keeps_list_prices(
     assert [e.collector for e in inv.errors] == ["costmanagement.query"]
     vm = inv.frame("compute").filter(pl.col("resource_name") == "batch-idle-1").row(0, named=True)
     assert (vm["hourly_price"], vm["price_source"]) == (0.192, "bundled")
+
+
+@pytest.mark.slow
+def test_a_denied_advisor_marks_its_advice_unavailable_never_silent(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    from costscan.scanner.app import engine
+
+    fake.deny(DEMO_SUBSCRIPTION, "advisor")
+    result = engine.run(
+        engine.Settings(
+            provider="azure",
+            subscriptions=(DEMO_SUBSCRIPTION,),
+            formats=("json",),
+            output_dir=str(tmp_path),
+            now=NOW,
+        )
+    )
+    assert result.exit_code == engine.EXIT_PARTIAL
+    assert {e.collector for e in result.report.errors} == {"advisor.recommendations.list"}
+    idle = result.report.findings.filter(pl.col("policy_id") == "rightsizing.idle").row(
+        0, named=True
+    )
+    assert '"verdict":"unavailable"' in idle["evidence"].replace(" ", "")
+    assert "Azure Advisor's advice could not be read for this subscription" in idle["detail"]
