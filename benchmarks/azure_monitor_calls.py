@@ -4,7 +4,8 @@ one call per VM.
 Seeds the local HTTPS fake of Resource Manager (demo/azure_fake.py) with N running
 Standard_D4s_v5 VMs, each with 14 days of hourly CPU (average and maximum) and network
 (in and out totals), scans the subscription with the real provider (azure-mgmt-monitor's
-Metrics - List At Subscription Scope), and counts the metrics requests the fake received.
+Metrics - List At Subscription Scope, POST form), and counts the metrics requests the fake
+received.
 The per-VM approach (``metrics.list`` on each VM's resource URI) asks once per VM: all
 four metrics and three aggregations fit in one call, so N calls.
 

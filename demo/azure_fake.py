@@ -96,6 +96,7 @@ class Recorded:
     method: str
     path: str
     query: str = ""
+    body: str = ""
 
 
 @dataclass
@@ -496,8 +497,22 @@ class FakeAzure:
         method = str(environ.get("REQUEST_METHOD", "GET"))
         path = str(environ.get("PATH_INFO", ""))
         query = str(environ.get("QUERY_STRING", ""))
-        self._record(Recorded(method, path, query))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length).decode() if length else ""
+        self._record(Recorded(method, path, query, raw))
         params = {k.lower(): v[-1] for k, v in parse_qs(query).items()}
+        # A POST's JSON body names the query's parameters (metrics' POST form): lower-cased,
+        # with ``$filter`` for its filter, as the GET form's query string has them.
+        if raw:
+            try:
+                sent = json.loads(raw)
+            except ValueError:
+                sent = {}
+            if isinstance(sent, dict):
+                for key, value in sent.items():
+                    if not isinstance(value, (dict, list)):
+                        name = "$filter" if key.lower() == "filter" else key.lower()
+                        params.setdefault(name, str(value))
         try:
             status, body = self._route(method, path, params)
         except KeyError as exc:
@@ -515,8 +530,11 @@ class FakeAzure:
 
     def _route(self, method: str, path: str, params: dict[str, str]) -> tuple[int, Any]:
         lower = path.lower().rstrip("/")
-        # Cost Management's query is the one POST here: Azure defines it as a read.
-        is_query = method == "POST" and lower.endswith("/providers/microsoft.costmanagement/query")
+        # Cost Management's query and the metrics query's POST form are the POSTs here: Azure
+        # defines both as reads.
+        is_query = method == "POST" and lower.endswith(
+            ("/providers/microsoft.costmanagement/query", "/providers/microsoft.insights/metrics")
+        )
         if method != "GET" and not is_query:
             return 405, _error("MethodNotAllowed", "this fake only reads")
         if lower == "/api/retail/prices":

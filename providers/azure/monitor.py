@@ -1,11 +1,12 @@
 """Azure Monitor: hourly utilization of every VM, read in batches of ``BATCH`` VMs.
 
 One Metrics - List At Subscription Scope call (azure-mgmt-monitor
-``metrics.list_at_subscription_scope``, a GET) per subscription, region and batch of up to
-50 VMs: its ``$filter`` names the batch's resource ids (``Microsoft.ResourceId eq '...'``
-joined by ``or``), ``metricnames`` all four metrics and ``aggregation`` average, maximum and
-total, so one answer holds every series of 50 VMs
-(https://learn.microsoft.com/rest/api/monitor/metrics/list-at-subscription-scope). N VMs
+``metrics.list_at_subscription_scope_post``: the POST form, a read, whose body carries the
+long filter a URL might not) per subscription, region and batch of up to 50 VMs: its
+``filter`` names the batch's resource ids (``Microsoft.ResourceId eq '...'`` joined by
+``or``), ``metricNames`` all four metrics and ``aggregation`` average, maximum and total, so
+one answer holds every series of 50 VMs
+(https://learn.microsoft.com/rest/api/monitor/metrics/list-at-subscription-scope-post). N VMs
 in one region therefore cost ceil(N / 50) requests, never one per VM. Aligned hourly
 (``interval`` PT1H), the frame is the same shape as the AWS and GCP collectors':
 
@@ -74,6 +75,33 @@ def batches(ids: Sequence[str], size: int = BATCH) -> list[list[str]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
+def query(
+    client: Any,
+    region: str,
+    timespan: str,
+    names: Sequence[str],
+    aggregation: str,
+    namespace: str,
+    resource_ids: Sequence[str],
+) -> Any:
+    """One multi-resource metrics query for ``resource_ids`` (at most ``BATCH``) in
+    ``region``: the filter and the rest in the POST body."""
+    from azure.mgmt.monitor.models import SubscriptionScopeMetricsRequestBodyParameters
+
+    body = SubscriptionScopeMetricsRequestBodyParameters(
+        timespan=timespan,
+        interval="PT1H",
+        metric_names=",".join(names),
+        aggregation=aggregation,
+        metric_namespace=namespace,
+        top=len(resource_ids),
+        filter=" or ".join(f"Microsoft.ResourceId eq '{rid}'" for rid in resource_ids),
+        auto_adjust_timegrain=True,
+        validate_dimensions=False,
+    )
+    return client.metrics.list_at_subscription_scope_post(region=region, body=body)
+
+
 def vm_utilization(
     client: Any,
     subscription: str,
@@ -106,17 +134,8 @@ def vm_utilization(
     regions = compute.group_by("region", maintain_order=True).agg("resource_id")
     for region, members in regions.iter_rows():
         for batch in batches(sorted(members)):
-            answer = client.metrics.list_at_subscription_scope(
-                region=region,
-                timespan=timespan,
-                interval="PT1H",
-                metricnames=",".join(METRIC_NAMES),
-                aggregation="average,maximum,total",
-                metricnamespace=NAMESPACE,
-                top=len(batch),
-                filter=" or ".join(f"Microsoft.ResourceId eq '{rid}'" for rid in batch),
-                auto_adjust_timegrain=True,
-                validate_dimensions=False,
+            answer = query(
+                client, region, timespan, METRIC_NAMES, "average,maximum,total", NAMESPACE, batch
             )
             if counter is not None:
                 counter.add(f"{subscription}/{region}")

@@ -26,7 +26,7 @@ from typing import Any, Final
 import polars as pl
 
 from costscan.providers.azure.compute import text
-from costscan.providers.azure.monitor import batches
+from costscan.providers.azure.monitor import batches, query
 from costscan.providers.pricing import azure as azure_prices
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.vocab import ResourceType
@@ -92,17 +92,10 @@ def blob_usage(
         by_region.setdefault(str(a["region"]), []).append(str(a["resource_id"]) + BLOB_SERVICE)
     for region, services in sorted(by_region.items()):
         for batch in batches(sorted(services)):
-            answer = client.metrics.list_at_subscription_scope(
-                region=region,
-                timespan=timespan,
-                interval="PT1H",
-                metricnames="BlobCapacity,BlobCount",
-                aggregation="average",
-                metricnamespace=BLOB_NAMESPACE,
-                top=len(batch),
-                filter=" or ".join(f"Microsoft.ResourceId eq '{rid}'" for rid in batch),
-                validate_dimensions=False,
-            )
+            answer = query(
+                client, region, timespan, ("BlobCapacity", "BlobCount"), "average",
+                BLOB_NAMESPACE, batch,
+            )  # fmt: skip
             for metric in answer.value or []:
                 name = str(metric.name.value) if metric.name else ""
                 for series in metric.timeseries or []:
