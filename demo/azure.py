@@ -16,6 +16,8 @@ meets, each the twin of one in the AWS and GCP demos:
   with nothing;
 - Azure Advisor's advice: shut down the idle VM, resize the over-sized one, and resize
   ``dev-box``, which costscan schedules instead;
+- ``nat-legacy``: a NAT gateway attached to no subnet; ``lb-retired``: a Standard load
+  balancer with no backend; ``lb-web`` serves web-1 and web-2;
 - ``costscandemologs``: a storage account with 2 TiB of blobs in the Hot tier and no
   lifecycle management policy; ``costscandemoassets`` has one;
 - Cost Management's amortized costs over the lookback: ``batch-idle-1`` is covered by a
@@ -179,6 +181,12 @@ def seed_demo_subscription(fake: FakeAzure, now: datetime) -> None:
         associated_with=f"{ids['web-1']}-nic/ipConfigurations/ipconfig1",
     )  # fmt: skip
     seed_advice(fake, ids, now)
+    fake.add_nat_gateway(sub, DEMO_GROUP, DEMO_REGION, "nat-legacy")
+    fake.add_load_balancer(sub, DEMO_GROUP, DEMO_REGION, "lb-retired")
+    fake.add_load_balancer(
+        sub, DEMO_GROUP, DEMO_REGION, "lb-web",
+        backends=[f"{ids[n]}-nic/ipConfigurations/ipconfig1" for n in ("web-1", "web-2")],
+    )  # fmt: skip
     logs = fake.add_storage_account(sub, DEMO_GROUP, DEMO_REGION, "costscandemologs")
     assets = fake.add_storage_account(
         sub, DEMO_GROUP, DEMO_REGION, "costscandemoassets",

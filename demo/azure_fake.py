@@ -65,6 +65,8 @@ ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("advisor", re.compile(_SUB + r"/providers/microsoft\.advisor/recommendations$")),
     ("costs", re.compile(_SUB + r"/providers/microsoft\.costmanagement/query$")),
     ("accounts", re.compile(_SUB + r"/providers/microsoft\.storage/storageaccounts$")),
+    ("nats", re.compile(_SUB + r"/providers/microsoft\.network/natgateways$")),
+    ("lbs", re.compile(_SUB + r"/providers/microsoft\.network/loadbalancers$")),
     (
         "policy",
         re.compile(
@@ -83,6 +85,8 @@ ROUTE_API = {
     "advisor": "advisor",
     "costs": "costmanagement",
     "accounts": "storage",
+    "nats": "network",
+    "lbs": "network",
     "policy": "storage",
 }
 DESCENDANTS = re.compile(r"^/providers/microsoft\.management/managementgroups/([^/]+)/descendants$")
@@ -120,6 +124,8 @@ class Subscription:
     metrics: list[MetricSeries] = field(default_factory=list)
     recommendations: list[dict[str, Any]] = field(default_factory=list)
     storage_accounts: list[dict[str, Any]] = field(default_factory=list)
+    nat_gateways: list[dict[str, Any]] = field(default_factory=list)
+    load_balancers: list[dict[str, Any]] = field(default_factory=list)
     # Lifecycle management policies by storage account name (lower case).
     lifecycle: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Cost Management rows: (resource id, meter category, cost USD, usage quantity).
@@ -357,6 +363,61 @@ class FakeAzure:
                 "armSkuName": size,
             }
         )
+
+    def add_nat_gateway(
+        self, subscription: str, group: str, location: str, name: str, *,
+        subnets: Iterable[str] = (),
+    ) -> str:  # fmt: skip
+        rid = arm_id(subscription, group, "Microsoft.Network", "natGateways", name)
+        self.subscription(subscription).nat_gateways.append(
+            {
+                "id": rid,
+                "name": name,
+                "type": "Microsoft.Network/natGateways",
+                "location": location,
+                "sku": {"name": "Standard"},
+                "properties": {
+                    "idleTimeoutInMinutes": 4,
+                    "subnets": [{"id": s} for s in subnets],
+                    "provisioningState": "Succeeded",
+                },
+            }
+        )
+        return rid
+
+    def add_load_balancer(
+        self, subscription: str, group: str, location: str, name: str, *,
+        backends: Iterable[str] = (), rules: int = 1, sku: str = "Standard",
+    ) -> str:  # fmt: skip
+        rid = arm_id(subscription, group, "Microsoft.Network", "loadBalancers", name)
+        self.subscription(subscription).load_balancers.append(
+            {
+                "id": rid,
+                "name": name,
+                "type": "Microsoft.Network/loadBalancers",
+                "location": location,
+                "sku": {"name": sku, "tier": "Regional"},
+                "properties": {
+                    "backendAddressPools": [
+                        {
+                            "id": f"{rid}/backendAddressPools/pool",
+                            "name": "pool",
+                            "properties": {
+                                "backendIPConfigurations": [{"id": b} for b in backends]
+                            },
+                        }
+                    ],
+                    "loadBalancingRules": [
+                        {"id": f"{rid}/loadBalancingRules/rule{n}", "name": f"rule{n}",
+                         "properties": {"protocol": "Tcp", "frontendPort": 80 + n,
+                                        "backendPort": 80 + n}}
+                        for n in range(rules)
+                    ],
+                    "provisioningState": "Succeeded",
+                },
+            }
+        )  # fmt: skip
+        return rid
 
     def add_storage_account(
         self, subscription: str, group: str, location: str, name: str, *,
@@ -604,6 +665,8 @@ class FakeAzure:
             "snapshots": sub.snapshots,
             "public_ips": sub.public_ips,
             "accounts": sub.storage_accounts,
+            "nats": sub.nat_gateways,
+            "lbs": sub.load_balancers,
             "advisor": [
                 r
                 for r in sub.recommendations

@@ -117,6 +117,8 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.AZURE_SNAPSHOT: "Managed Disks",
     ResourceType.PUBLIC_IP: "Virtual Network",
     ResourceType.STORAGE_ACCOUNT: "Storage",
+    ResourceType.AZURE_NAT_GATEWAY: "Virtual Network",
+    ResourceType.AZURE_LOAD_BALANCER: "Load Balancer",
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     ResourceType.BILLED_SERVICE: "Billed services",
     ResourceType.BILLED_RESOURCE: "Billed resources",

@@ -160,6 +160,8 @@ _NOUNS: dict[str, str] = {
     "azure_snapshot": "snapshots",
     "public_ip": "public IPs",
     "storage_account": "storage accounts",
+    "azure_nat_gateway": "NAT gateways",
+    "azure_load_balancer": "load balancers",
 }
 
 
@@ -1325,6 +1327,19 @@ def _azure_blob_lifecycle(finding: Finding) -> Remediation:
     )
 
 
+def _azure_delete_network(kind: str, command: str, resource: str) -> Builder:
+    def build(finding: Finding) -> Remediation:
+        return Remediation(
+            change=f"Delete {kind} {_azure_name(finding)}",
+            cli=f"az network {command} delete --ids {_q(_azure_id(finding))}",
+            terraform=f"delete the {resource} resource",
+            console_url=_azure_portal(finding),
+            note="Check nothing routes through it first: a deletion does not come back.",
+        )
+
+    return build
+
+
 def _azure_review_advice(finding: Finding) -> Remediation:
     return Remediation(
         change=f"Review Azure Advisor's advice on {_label(finding)}",
@@ -1345,6 +1360,10 @@ AZURE_BUILDERS: dict[str, Builder] = {
     "storage.stale-snapshot": _azure_delete_snapshot,
     "network.unused-static-address": _azure_delete_public_ip,
     "storage.azure-blob-without-lifecycle": _azure_blob_lifecycle,
+    "network.idle-nat-gateway": _azure_delete_network(
+        "NAT gateway", "nat gateway", "azurerm_nat_gateway"
+    ),
+    "network.idle-load-balancer": _azure_delete_network("load balancer", "lb", "azurerm_lb"),
     "rightsizing.azure-advisor": _azure_review_advice,
     "storage.azure-advisor": _azure_review_advice,
     "network.azure-advisor": _azure_review_advice,

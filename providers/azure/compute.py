@@ -399,17 +399,121 @@ def list_public_ips(client: Any, subscription: str) -> list[dict[str, Any]]:
     return rows
 
 
-def network_idle_frame(addresses: list[dict[str, Any]]) -> pl.DataFrame:
+def network_idle_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Public IPs, NAT gateways and load balancers in the ``network_idle`` frame."""
+    columns = [c for c in schema.NETWORK_IDLE if any(c in r for r in rows)] or list(
+        schema.IDENTITY_COLUMNS
+    )
     frame = pl.DataFrame(
-        addresses,
-        schema={
-            **{c: schema.NETWORK_IDLE[c] for c in schema.IDENTITY_COLUMNS},
-            "kind": pl.String(),
-            "attached": pl.Boolean(),
-            "hourly_price": pl.Float64(),
-            "price_source": pl.String(),
-            "price_region": pl.String(),
-            "price_reference": pl.String(),
-        },
+        [{c: r.get(c) for c in columns} for r in rows],
+        schema={c: schema.NETWORK_IDLE[c] for c in columns},
     )
     return schema.conform("network_idle", frame)
+
+
+# --------------------------------------------------------------------------- NAT, LBs
+
+NAT_NAMESPACE = "microsoft.network/natgateways"
+
+
+def list_nat_gateways(client: Any, subscription: str) -> list[dict[str, Any]]:
+    """Every NAT gateway (List All, all pages). One attached to no subnet carries no traffic:
+    its processed bytes are 0 without asking Monitor."""
+    rows = []
+    for nat in client.nat_gateways.list_all():
+        hourly, where, reference = azure_prices.unit_price("nat_gateway.hour", str(nat.location))
+        per_gb, _, _ = azure_prices.unit_price("nat_gateway.gb", str(nat.location))
+        subnets = list(nat.subnets or [])
+        rows.append(
+            {
+                "provider": PROVIDER,
+                "account_id": subscription,
+                "region": str(nat.location),
+                "resource_id": str(nat.id),
+                "resource_name": str(nat.name),
+                "resource_type": ResourceType.AZURE_NAT_GATEWAY.value,
+                "kind": "nat_gateway",
+                "attached": bool(subnets),
+                "processed_gb": None if subnets else 0.0,
+                "hourly_price": hourly,
+                "data_price_per_gb": per_gb,
+                "price_source": "bundled" if hourly is not None else "none",
+                "price_region": where,
+                "price_reference": reference,
+            }
+        )
+    return rows
+
+
+def nat_processed_gb(
+    monitor_client: Any, nats: list[dict[str, Any]], now: datetime, lookback_days: int
+) -> dict[str, float]:
+    """Per NAT gateway id (lower case) attached to a subnet: GB processed over the lookback
+    (Monitor's ``ByteCount``, total, one multi-resource call per region and 50 gateways)."""
+    from costscan.providers.azure.monitor import batches, query, window
+
+    start, end = window(now, lookback_days)
+    timespan = f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}/{end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    asked: dict[str, list[str]] = {}
+    for nat in nats:
+        if nat["processed_gb"] is None:
+            asked.setdefault(str(nat["region"]), []).append(str(nat["resource_id"]))
+    found: dict[str, float] = {}
+    for region, ids in sorted(asked.items()):
+        for batch in batches(sorted(ids)):
+            answer = query(monitor_client, region, timespan, ("ByteCount",), "total",
+                           NAT_NAMESPACE, batch)  # fmt: skip
+            for metric in answer.value or []:
+                for series in metric.timeseries or []:
+                    rid = next(
+                        (str(m.value).lower() for m in series.metadatavalues or []
+                         if str(m.name.value if m.name else "").lower() == "microsoft.resourceid"),
+                        "",
+                    )  # fmt: skip
+                    total = sum(float(p.total or 0.0) for p in series.data or [])
+                    if rid:
+                        found[rid] = found.get(rid, 0.0) + total / 1e9
+    return found
+
+
+def list_load_balancers(client: Any, subscription: str) -> list[dict[str, Any]]:
+    """Every Standard load balancer (List All, all pages; Basic ones bill nothing), with
+    the backends its pools hold. One with no backend serves nothing: no healthy target and
+    no request. Priced at the first five rules' hourly rate plus each rule past five."""
+    rows = []
+    for lb in client.load_balancers.list_all():
+        sku = (text(lb.sku.name) if lb.sku else None) or "Basic"
+        if sku.lower() != "standard":
+            continue
+        backends = sum(
+            len(pool.backend_ip_configurations or [])
+            + len(pool.load_balancer_backend_addresses or [])
+            for pool in lb.backend_address_pools or []
+        )
+        rules = len(lb.load_balancing_rules or []) + len(lb.outbound_rules or [])
+        base, where, reference = azure_prices.unit_price(
+            "load_balancer.standard_hour", str(lb.location)
+        )
+        extra, _, _ = azure_prices.unit_price("load_balancer.extra_rule_hour", str(lb.location))
+        hourly = None if base is None else base + max(0, rules - 5) * (extra or 0.0)
+        rows.append(
+            {
+                "provider": PROVIDER,
+                "account_id": subscription,
+                "region": str(lb.location),
+                "resource_id": str(lb.id),
+                "resource_name": str(lb.name),
+                "resource_type": ResourceType.AZURE_LOAD_BALANCER.value,
+                "kind": "load_balancer",
+                "subtype": "Standard",
+                "attached": backends > 0,
+                "registered_targets": backends,
+                "healthy_targets": 0 if backends == 0 else None,
+                "requests": 0.0 if backends == 0 else None,
+                "hourly_price": hourly,
+                "price_source": "bundled" if hourly is not None else "none",
+                "price_region": where,
+                "price_reference": reference,
+            }
+        )
+    return rows

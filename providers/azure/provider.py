@@ -147,12 +147,36 @@ def scan_subscription(run: SubscriptionScan) -> Inventory:
             kept = _in_regions(vms.snapshots_frame(snapshots, ids), regions)
             inv.add("snapshots", costs.apply(kept, billed, "monthly_price", monthly=True))
 
+    network: list[dict[str, Any]] = []
     addresses = run.attempt(
         "network.publicIPAddresses.listAll",
         lambda: vms.list_public_ips(clients.network(sub), sub),
     )
-    if addresses is not None:
-        idle = _in_regions(vms.network_idle_frame(addresses), regions)
+    network += addresses or []
+    nats = run.attempt(
+        "network.natGateways.listAll", lambda: vms.list_nat_gateways(clients.network(sub), sub)
+    )
+    if nats and any(n["processed_gb"] is None for n in nats):
+        processed = run.attempt(
+            "monitor.metrics.listAtSubscriptionScope(nat)",
+            lambda: vms.nat_processed_gb(
+                clients.monitor(sub), nats, run.request.context.now,
+                run.request.context.lookback_days,
+            ),
+        )  # fmt: skip
+        for nat in nats:
+            if nat["processed_gb"] is None and processed is not None:
+                nat["processed_gb"] = processed.get(str(nat["resource_id"]).lower(), 0.0)
+    network += nats or []
+    network += (
+        run.attempt(
+            "network.loadBalancers.listAll",
+            lambda: vms.list_load_balancers(clients.network(sub), sub),
+        )
+        or []
+    )
+    if network:
+        idle = _in_regions(vms.network_idle_frame(network), regions)
         inv.add("network_idle", costs.apply(idle, billed, "hourly_price", monthly=False))
 
     advice = run.attempt(

@@ -149,6 +149,8 @@ class ResourceType(StrEnum):
     AZURE_SNAPSHOT = "azure_snapshot"
     PUBLIC_IP = "public_ip"
     STORAGE_ACCOUNT = "storage_account"
+    AZURE_NAT_GATEWAY = "azure_nat_gateway"
+    AZURE_LOAD_BALANCER = "azure_load_balancer"
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     BILLED_SERVICE = "billed_service"
     BILLED_RESOURCE = "billed_resource"

@@ -101,6 +101,15 @@ def test_azure_demo_finds_the_seeded_waste_priced_from_azure_retail_prices(
     assert figure(blob, "upfront_cost") == money(210_000 * Decimal("0.10") / 10_000)  # $2.10
     assert ("storage.azure-blob-without-lifecycle", "costscandemoassets") not in by_policy
 
+    # A NAT gateway attached to no subnet ($0.045 an hour, nothing processed) and a
+    # Standard load balancer with no backend (first five rules, $0.025 an hour).
+    nat = by_policy[("network.idle-nat-gateway", "nat-legacy")]
+    assert figure(nat, "monthly_savings") == money(Decimal("0.045") * HOURS)  # $32.85
+    lb = by_policy[("network.idle-load-balancer", "lb-retired")]
+    assert figure(lb, "monthly_savings") == money(Decimal("0.025") * HOURS)  # $18.25
+    assert ("network.idle-load-balancer", "lb-web") not in by_policy
+    assert "az network public-ip delete" in address["recommendation"]
+
     # The dev box (tag env=dev) busy in office hours only is scheduled, not resized.
     assert by_policy[("scheduling.offhours", "dev-box")]["counted"]
     # Busy and Spot VMs are left alone.

@@ -280,7 +280,11 @@ def test_an_endpoint_override_must_be_https() -> None:
 def test_a_denied_collector_costs_only_its_own_data(fake: FakeAzure) -> None:
     fake.deny(DEMO_SUBSCRIPTION, "network")
     inv = demo_collect()
-    assert [e.collector for e in inv.errors] == ["network.publicIPAddresses.listAll"]
+    assert [e.collector for e in inv.errors] == [
+        "network.publicIPAddresses.listAll",
+        "network.natGateways.listAll",
+        "network.loadBalancers.listAll",
+    ]
     message = inv.errors[0].message
     assert message.startswith("AuthorizationFailed: ") and "publicIPAddresses/read" in message
     assert "\n" not in message
