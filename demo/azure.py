@@ -15,7 +15,8 @@ meets, each the twin of one in the AWS and GCP demos:
 - a 2-year-old snapshot of a disk that is gone; a Standard static public IP associated
   with nothing;
 - Azure Advisor's advice: shut down the idle VM, resize the over-sized one, and resize
-  ``dev-box``, which costscan schedules instead;
+  ``dev-box``, which costscan schedules instead; and buy a 1-year reservation for the two
+  steady Standard_D4s_v5 web VMs (listed for review, never counted);
 - ``nat-legacy``: a NAT gateway attached to no subnet; ``lb-retired``: a Standard load
   balancer with no backend; ``lb-web`` serves web-1 and web-2;
 - ``costscandemologs``: a storage account with 2 TiB of blobs in the Hot tier and no
@@ -224,3 +225,7 @@ def seed_advice(fake: FakeAzure, ids: dict[str, str], now: datetime) -> None:
     fake.add_advice(sub, ids["dev-box"], kind="SkuChange", current_sku="Standard_D2s_v5",
                     target_sku="Standard_B2s", monthly_savings=39.71, region=DEMO_REGION,
                     updated=updated)  # fmt: skip
+    # Advisor's own projection for two reserved D4s_v5 over a year (its figure, at retail).
+    fake.add_reservation_advice(sub, size="Standard_D4s_v5", quantity=2, term="P1Y",
+                                monthly_savings=113.53, region=DEMO_REGION,
+                                updated=updated)  # fmt: skip

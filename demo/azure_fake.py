@@ -332,6 +332,52 @@ class FakeAzure:
             }
         )
 
+    def add_reservation_advice(
+        self, subscription: str, *, size: str, quantity: int, term: str,
+        monthly_savings: float, region: str, updated: datetime,
+    ) -> None:  # fmt: skip
+        """Advisor's "buy virtual machine reserved instances" advice for a subscription."""
+        sub = self.subscription(subscription)
+        name = f"{len(sub.recommendations):08x}-0000-4000-8000-0000000ad716"
+        scope = f"/subscriptions/{subscription}"
+        sub.recommendations.append(
+            {
+                "id": f"{scope}/providers/Microsoft.Advisor/recommendations/{name}",
+                "name": name,
+                "type": "Microsoft.Advisor/recommendations",
+                "properties": {
+                    "category": "Cost",
+                    "impact": "Medium",
+                    "impactedField": "Microsoft.Subscriptions/subscriptions",
+                    "impactedValue": subscription,
+                    "lastUpdated": iso(updated),
+                    "recommendationTypeId": "84b1a508-fc21-49da-979e-96894f1665df",
+                    "shortDescription": {
+                        "problem": "Consider virtual machine reserved instance to save over "
+                        "your on-demand costs",
+                        "solution": "Consider virtual machine reserved instance to save over "
+                        "your on-demand costs",
+                    },
+                    "extendedProperties": {
+                        "vmSize": size,
+                        "displaySKU": size,
+                        "qty": str(quantity),
+                        "displayQty": str(quantity),
+                        "term": term,
+                        "region": region,
+                        "scope": "Single",
+                        "lookbackPeriod": "30",
+                        "reservedResourceType": "VirtualMachines",
+                        "savingsAmount": f"{monthly_savings:.2f}",
+                        "annualSavingsAmount": f"{monthly_savings * 12:.2f}",
+                        "savingsCurrency": "USD",
+                        "subscriptionId": subscription,
+                    },
+                    "resourceMetadata": {"resourceId": scope, "source": "Advisor"},
+                },
+            }
+        )
+
     def add_retail_price(
         self, region: str, size: str, price: float, *, windows: bool = False, spot: bool = False
     ) -> None:

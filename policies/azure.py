@@ -117,6 +117,32 @@ def advisor_vm_advice(inv: InventoryView, p: AdvisorParams) -> pl.LazyFrame:
 
 
 @policy(
+    id="commitments.azure-advisor",
+    family="commitments",
+    action="investigate",
+    title="Azure Advisor advises buying a reservation or savings plan",
+    needs=("provider_advice",),
+    effort_hours=0.5,
+    risk="low",
+    performance="neutral",
+    change=Change.INVESTIGATE,
+    formula=FORMULA,
+)
+def advisor_commitment_advice(inv: InventoryView, p: AdvisorParams) -> pl.LazyFrame:
+    """Reserved VM instances or savings plans Advisor advises buying for a subscription,
+    from its look back at on-demand usage.
+
+    monthly_savings = 0 (a review: a commitment is bought for one to three years, and
+    Advisor's savingsAmount assumes the usage it saw goes on); Advisor's figure is in the
+    evidence.
+
+    Source: https://learn.microsoft.com/azure/advisor/advisor-reference-cost-recommendations
+    (reserved instances and savings plans).
+    """
+    return _advice(inv, p, ("commit",))
+
+
+@policy(
     id="storage.azure-advisor",
     family="storage",
     action="investigate",

@@ -1367,6 +1367,7 @@ AZURE_BUILDERS: dict[str, Builder] = {
     "rightsizing.azure-advisor": _azure_review_advice,
     "storage.azure-advisor": _azure_review_advice,
     "network.azure-advisor": _azure_review_advice,
+    "commitments.azure-advisor": _azure_review_advice,
 }
 
 

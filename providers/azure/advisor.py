@@ -55,7 +55,7 @@ def list_advice(client: Any, subscription: str, vm_ids: dict[str, str]) -> list[
         ).split("/providers/Microsoft.Advisor/", 1)[0]
         field = str(rec.impacted_field or "").lower()
         advice = str(extended.get("recommendationType") or "").lower()
-        target = extended.get("targetSku") or None
+        target = extended.get("targetSku") or extended.get("vmSize") or None
         if field == "microsoft.compute/virtualmachines":
             rtype = ResourceType.AZURE_VM
             kind = "stop" if advice == "shutdown" or target == "Shutdown" else "resize"
@@ -71,7 +71,7 @@ def list_advice(client: Any, subscription: str, vm_ids: dict[str, str]) -> list[
             {
                 "provider": PROVIDER,
                 "account_id": subscription,
-                "region": extended.get("regionId") or None,
+                "region": extended.get("regionId") or extended.get("region") or None,
                 "resource_id": resource,
                 "resource_name": str(rec.impacted_value or resource.rsplit("/", 1)[-1]),
                 "resource_type": rtype.value,
@@ -82,7 +82,8 @@ def list_advice(client: Any, subscription: str, vm_ids: dict[str, str]) -> list[
                 "description": problem,
                 "monthly_savings": _float(extended.get("savingsAmount")),
                 "currency": extended.get("savingsCurrency") or None,
-                "target": target if kind == "resize" else None,
+                # A resize's size, or the size a reservation purchase is for.
+                "target": target if kind in ("resize", "commit") else None,
                 "priority": text(rec.impact),
                 "state": "Active",
                 "refreshed": rec.last_updated,

@@ -39,6 +39,7 @@ ADVICE_POLICIES: Final = frozenset(
         "rightsizing.azure-advisor",
         "storage.azure-advisor",
         "network.azure-advisor",
+        "commitments.azure-advisor",
     }
 )
 # costscan policy -> the kind of Google advice that makes the same call.

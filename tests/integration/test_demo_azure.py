@@ -23,6 +23,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+DEMO_SUBSCRIPTION = "00000000-0000-4000-8000-0000c0575ca1"
+
 HOURS = Decimal(730)
 SNAPSHOT_GB_MONTH = Decimal("0.05")
 CENT = Decimal("0.01")
@@ -136,6 +138,11 @@ def test_azure_demo_finds_the_seeded_waste_priced_from_azure_retail_prices(
     assert (only_advisor["category"], only_advisor["counted"]) == ("review", False)
     assert advice(only_advisor) == ("only_advisor", 39.71)
     assert money((Decimal("0.096") - Decimal("0.0416")) * HOURS) == Decimal("39.71")
+    # Advisor's reservation advice for the steady web VMs: listed for review, not counted.
+    reserve = by_policy[("commitments.azure-advisor", DEMO_SUBSCRIPTION)]
+    assert (reserve["category"], reserve["counted"]) == ("review", False)
+    assert advice(reserve) == ("only_advisor", 113.53)
+    assert reserve["evidence"]["provider_advice"]["target"] == "Standard_D4s_v5"
     # Advice costscan answers is folded into its finding, not listed twice.
     assert not any(p == "rightsizing.azure-advisor" and n != "dev-box" for p, n in by_policy)
 

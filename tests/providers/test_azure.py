@@ -180,11 +180,18 @@ def test_collect_fills_the_inventory_frames_from_every_page(fake: FakeAzure) -> 
 @pytest.mark.slow
 def test_advisor_cost_advice_becomes_the_provider_advice_frame(fake: FakeAzure) -> None:
     advice = demo_collect().frame("provider_advice").sort("resource_name")
-    assert advice["resource_name"].to_list() == ["api-oversized", "batch-idle-1", "dev-box"]
-    assert advice["kind"].to_list() == ["resize", "stop", "resize"]
-    assert advice["target"].to_list() == ["Standard_D4s_v5", None, "Standard_B2s"]
+    # The VMs' advice, and the reservation advice on the subscription (named by its id).
+    assert advice["resource_name"].to_list() == [
+        DEMO_SUBSCRIPTION, "api-oversized", "batch-idle-1", "dev-box",
+    ]  # fmt: skip
+    assert advice["kind"].to_list() == ["commit", "resize", "stop", "resize"]
+    assert advice["target"].to_list() == [
+        "Standard_D4s_v5", "Standard_D4s_v5", None, "Standard_B2s",
+    ]  # fmt: skip
+    assert advice["resource_type"].to_list()[0] == "commitment_coverage"
+    assert advice["resource_id"].to_list()[0] == f"/subscriptions/{DEMO_SUBSCRIPTION}"
     # Advisor's savingsAmount is monthly: $0.192 × 730 = $140.16 for the D4s_v5.
-    assert advice["monthly_savings"].to_list() == [140.16, 140.16, 39.71]
+    assert advice["monthly_savings"].to_list() == [113.53, 140.16, 140.16, 39.71]
     assert set(advice["recommender"]) == {"Azure Advisor"}
 
 
