@@ -25,7 +25,12 @@ from costscan.providers.azure import storage as blobs
 from costscan.providers.azure.clients import Clients, Endpoints, resolve_credential
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.providers.pricing.azure_retail import RetailPrices
-from costscan.scanner.contracts.errors import CollectorError, ProviderError, ReadOnlyViolation
+from costscan.scanner.contracts.errors import (
+    CollectorError,
+    ProviderError,
+    ReadOnlyViolation,
+    UsageError,
+)
 from costscan.scanner.contracts.inventory import Inventory
 
 T = TypeVar("T")
@@ -39,6 +44,17 @@ ADVISOR_COLLECTOR = "advisor.recommendations.list"
 LIVE_PRICES_COLLECTOR = "retailprices.list"
 COSTS_COLLECTOR = "costmanagement.query"
 MANAGEMENT_GROUPS_API = "2020-05-01"
+# What `pip install 'costscan[azure]'` brings, found (not imported) before the scan starts.
+SDK_MODULES = (
+    "azure.core",
+    "azure.identity",
+    "azure.mgmt.compute",
+    "azure.mgmt.network",
+    "azure.mgmt.monitor",
+    "azure.mgmt.advisor",
+    "azure.mgmt.costmanagement",
+    "azure.mgmt.storage",
+)
 
 
 def one_line(exc: BaseException) -> str:
@@ -232,6 +248,21 @@ class AzureProvider(Provider):
         self.max_workers = max_workers
         self.retries = retries
         self.counter = monitor.CallCounter()
+
+    def check(self, request: ScanRequest) -> None:
+        """The Azure SDKs are an extra: without them, one line saying how to install."""
+        import importlib.util
+
+        for module in SDK_MODULES:
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except ModuleNotFoundError:
+                found = False
+            if not found:
+                raise UsageError(
+                    f"--provider azure needs the Azure SDKs: pip install 'costscan[azure]' "
+                    f"({module} is missing)"
+                )
 
     def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
         lock = threading.Lock()

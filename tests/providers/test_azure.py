@@ -512,3 +512,19 @@ def test_a_denied_advisor_marks_its_advice_unavailable_never_silent(
     )
     assert '"verdict":"unavailable"' in idle["evidence"].replace(" ", "")
     assert "Azure Advisor's advice could not be read for this subscription" in idle["detail"]
+
+
+def test_without_the_azure_sdks_the_run_stops_with_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from costscan.providers.azure import provider as azure_provider
+    from costscan.scanner.contracts.errors import UsageError
+
+    AzureProvider().check(ScanRequest(context=RunContext(now=NOW)))  # all installed here
+    monkeypatch.setattr(
+        azure_provider, "SDK_MODULES", (*azure_provider.SDK_MODULES, "azure.mgmt.costscanmissing")
+    )
+    with pytest.raises(
+        UsageError, match=r"pip install 'costscan\[azure\]' \(azure.mgmt.costscanmissing"
+    ):
+        AzureProvider().check(ScanRequest(context=RunContext(now=NOW)))
