@@ -9,6 +9,9 @@ meets, each the twin of one in the AWS demo:
   label env=dev) busy in office hours only; ``ci-runner`` (e2-standard-4) on Spot;
 - ``build-old`` (e2-standard-2): stopped 45 days with its boot disk;
 - ``orphan-data`` (pd-ssd, 500 GB) and ``old-export`` (pd-standard, 200 GB): unattached;
+- ``web-1-db`` (pd-ssd, 400 GB on ``web-1``): its busiest minutes stay under 1,500 IOPS and
+  60 MiB/s, which pd-balanced serves; ``dev-scratch`` (pd-ssd, 100 GB on ``dev-box``)
+  reports no disk I/O, so its move is only a possible saving;
 - a 2-year-old snapshot of a disk that is gone; a reserved static address nobody uses;
 - ``costscan-demo-logs-archive``: 2 TiB in Standard, no lifecycle rule, Autoclass off;
 - a 1-year N2 commitment of 4 vCPUs and 16 GB, so part of the N2 usage is covered and
@@ -44,6 +47,7 @@ CPU = "compute.googleapis.com/instance/cpu/utilization"
 NET_IN = "compute.googleapis.com/instance/network/received_bytes_count"
 NET_OUT = "compute.googleapis.com/instance/network/sent_bytes_count"
 MEMORY = "agent.googleapis.com/memory/percent_used"
+DISK_METRIC = "compute.googleapis.com/instance/disk/{}"
 BUCKET_BYTES = "storage.googleapis.com/storage/total_bytes"
 BUCKET_OBJECTS = "storage.googleapis.com/storage/object_count"
 IDLE_VM = "google.compute.instance.IdleResourceRecommender"
@@ -144,6 +148,29 @@ def instance_series(
     return [cpu, received, sent]
 
 
+def disk_series(
+    project: str, zone: str, vm: str, instance_id: str, device: str, now: datetime,
+    rng: random.Random,
+) -> list[Series]:  # fmt: skip
+    """The four disk counters Compute Engine publishes for one pd-ssd device, as ALIGN_MAX
+    over each hour answers them: the busiest minute's count (reads up to 900 and writes up
+    to 600 a second, 40 and 20 MiB/s)."""
+    resource = {"project_id": project, "zone": zone, "instance_id": instance_id}
+    labels = {"instance_name": vm, "device_name": device, "storage_type": "pd-ssd",
+              "device_type": "permanent"}  # fmt: skip
+    peaks = {"read_ops_count": 900.0, "write_ops_count": 600.0,
+             "read_bytes_count": 40.0 * 1024**2, "write_bytes_count": 20.0 * 1024**2}  # fmt: skip
+    hours = [t for t, _ in hourly(idle, now, random.Random(2))]
+    series = []
+    for kind, peak in peaks.items():
+        counts = [(t, float(round(60 * peak * rng.uniform(0.3, 1.0)))) for t in hours]
+        series.append(
+            Series(DISK_METRIC.format(kind), "gce_instance", resource, labels,
+                   {"ALIGN_MAX": counts}, value_type="INT64")
+        )  # fmt: skip
+    return series
+
+
 def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
     from costscan.providers.pricing import gcp as gcp_prices
 
@@ -193,6 +220,13 @@ def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
     fake.add_disk(
         project, DEMO_ZONE, "orphan-data", "pd-ssd", 500, created=now - timedelta(days=60)
     )
+    fake.add_disk(project, DEMO_ZONE, "web-1-db", "pd-ssd", 400, users=["web-1"],
+                  created=created, device_name="db")  # fmt: skip
+    for series in disk_series(project, DEMO_ZONE, "web-1", "4100000000000000002", "db", now,
+                              random.Random(DEMO_SEED + 1)):  # fmt: skip
+        fake.add_series(project, series)
+    fake.add_disk(project, DEMO_ZONE, "dev-scratch", "pd-ssd", 100, users=["dev-box"],
+                  created=created)  # fmt: skip
     fake.add_disk(project, DEMO_ZONE, "old-export", "pd-standard", 200,
                   created=now - timedelta(days=200))  # fmt: skip
     fake.add_snapshot(

@@ -224,9 +224,14 @@ class FakeGcp:
 
     def add_disk(
         self, project: str, zone: str, name: str, disk_type: str, size_gb: int, *,
-        users: Iterable[str] = (), created: datetime,
+        users: Iterable[str] = (), created: datetime, device_name: str | None = None,
     ) -> None:  # fmt: skip
-        self.project(project).disks.append(
+        """A disk; each instance in ``users`` (added before) lists it in its ``disks`` as
+        an AttachedDisk (``deviceName``, default the disk's name; ``source``)."""
+        p = self.project(project)
+        source = compute_url("x", f"projects/{project}/zones/{zone}/disks/{name}")
+        users = list(users)
+        p.disks.append(
             {
                 "kind": "compute#disk",
                 "name": name,
@@ -241,6 +246,14 @@ class FakeGcp:
                 "creationTimestamp": rfc3339(created),
             }
         )
+        for vm in p.instances:
+            if vm["name"] in users and vm["zone"].endswith(f"/zones/{zone}"):
+                attached = vm.setdefault("disks", [])
+                attached.append(
+                    {"kind": "compute#attachedDisk", "type": "PERSISTENT", "mode": "READ_WRITE",
+                     "source": source, "deviceName": device_name or name,
+                     "index": len(attached), "boot": not attached}
+                )  # fmt: skip
 
     def add_snapshot(
         self, project: str, name: str, *, source_disk: str, disk_size_gb: int,

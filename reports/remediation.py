@@ -1038,6 +1038,38 @@ def _gcp_delete_disk(finding: Finding) -> Remediation:
     )
 
 
+def _gcp_pd_balanced(finding: Finding) -> Remediation:
+    """A Persistent Disk's type does not change in place: snapshot, a pd-balanced disk from
+    the snapshot, then the swap on the instance (named in the evidence)."""
+    path = _gcp_path(finding)
+    where = _gcp_where(path)
+    snapshot = _q(f"{path.name}-to-balanced"[:63])
+    balanced = f"{path.name}-balanced"[:63]
+    new_disk = _q(balanced)
+    instance = _text(_figures(finding).get("attached_to")).rsplit("/", 1)[-1]
+    return Remediation(
+        change=f"Replace pd-ssd disk {path.name} with a pd-balanced copy",
+        cli=AND.join(
+            (
+                f"gcloud compute snapshots create {snapshot} --source-disk {_q(path.name)} "
+                f"--source-disk-zone {_q(path.location)} --project {_q(path.project)}",
+                f"gcloud compute disks create {new_disk} --type pd-balanced "
+                f"--source-snapshot {snapshot}{where}",
+            )
+        ),
+        terraform='google_compute_disk.type = "pd-balanced"  # replaces the disk: restore '
+        "it from a snapshot first",
+        console_url=_gcp_console(
+            f"compute/disksDetail/zones/{quote(path.location, safe='')}/disks/"
+            f"{quote(path.name, safe='')}",
+            path,
+        ),
+        note=f"Then detach {path.name} from {instance or 'its instance'} and attach "
+        f"{balanced} under the same device name (a boot disk needs the VM "
+        "stopped); delete the pd-ssd disk once the workload is checked.",
+    )
+
+
 def _gcp_delete_snapshot(finding: Finding) -> Remediation:
     path = _gcp_path(finding)
     return Remediation(
@@ -1170,6 +1202,7 @@ GCP_BUILDERS: dict[str, Builder] = {
     "storage.stale-snapshot": _gcp_delete_snapshot,
     "network.unused-static-address": _gcp_release_address,
     "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
+    "storage.pd-ssd-to-pd-balanced": _gcp_pd_balanced,
     "commitments.gcp-cud-purchase": _gcp_buy_cud,
     "commitments.gcp-unused-cud": _gcp_review_cud,
     "rightsizing.google-recommender": _gcp_review_advice,

@@ -16,6 +16,13 @@ GetMetricData series:
 (https://cloud.google.com/monitoring/api/metrics_gcp_c and .../metrics_agent). Points are
 stamped with the start of their hour, as the AWS series are. ``CallCounter`` counts the
 requests (pages included) for the benchmark.
+
+Disk activity (``disk_activity``, asked only in a project with an attached pd-ssd disk):
+``compute.googleapis.com/instance/disk/{read,write}_{ops,bytes}_count``, one call each,
+filtered to ``storage_type`` pd-ssd. These are DELTA counts sampled every 60 s, so ALIGN_MAX
+over the hour is the busiest minute's count; divided by 60 it is that minute's rate. Read
+and write peaks are added (an upper bound on their joint peak: they may fall in different
+minutes), and the series, which name the instance and its device, are keyed to the disk.
 """
 
 from __future__ import annotations
@@ -60,6 +67,21 @@ QUERIES: tuple[Query, ...] = (
         "memory", "average", "agent.googleapis.com/memory/percent_used", "ALIGN_MEAN",
         extra_filter=' AND metric.labels.state = "used"',
     ),
+)  # fmt: skip
+MIB: Final = 1024.0 * 1024.0
+# Compute Engine samples the disk counters every 60 s (metrics_gcp_c: "Sampled every 60
+# seconds"): a minute's count over 60 is its mean rate per second.
+DISK_SAMPLE_SECONDS: Final = 60.0
+PD_SSD_FILTER: Final = ' AND metric.labels.storage_type = "pd-ssd"'
+DISK_QUERIES: tuple[Query, ...] = tuple(
+    Query(metric, "maximum", f"compute.googleapis.com/instance/disk/{kind}", "ALIGN_MAX",
+          scale, PD_SSD_FILTER)
+    for metric, scale, kinds in (
+        ("disk_ops", 1.0 / DISK_SAMPLE_SECONDS, ("read_ops_count", "write_ops_count")),
+        ("disk_throughput", 1.0 / DISK_SAMPLE_SECONDS / MIB,
+         ("read_bytes_count", "write_bytes_count")),
+    )
+    for kind in kinds
 )  # fmt: skip
 STORAGE_BYTES: Final = "storage.googleapis.com/storage/total_bytes"
 STORAGE_OBJECTS: Final = "storage.googleapis.com/storage/object_count"
@@ -176,6 +198,72 @@ def instance_utilization(
         }
     )
     return schema.conform("utilization", frame.filter(pl.col("value").is_not_nan()))
+
+
+def disk_activity(
+    client: Any,
+    project: str,
+    now: datetime,
+    lookback_days: int,
+    devices: pl.DataFrame,
+    counter: CallCounter | None = None,
+) -> pl.DataFrame:
+    """``utilization`` rows per pd-ssd disk and hour: ``disk_ops`` (peak IOPS) and
+    ``disk_throughput`` (peak MiB/s), read and write added; one call per metric type.
+
+    ``devices`` maps (``instance_id``, ``device_name``) to ``disk_id``; a series whose
+    device matches no attached disk is dropped (a local SSD reports too)."""
+    start, end = window(now, lookback_days)
+    rows: dict[str, list[Any]] = {k: [] for k in ("instance_id", "device_name", "metric", "ts")}
+    values: list[float] = []
+    for query in DISK_QUERIES:
+        found = _list(
+            client,
+            project,
+            f'metric.type = "{query.metric_type}" AND resource.type = "gce_instance"'
+            + query.extra_filter,
+            start,
+            end,
+            HOUR,
+            query.aligner,
+            counter,
+            query.metric_type,
+        )
+        for series in found:
+            labels = series.resource.labels
+            name = series.metric.labels.get("instance_name") or labels.get("instance_id", "")
+            owner, zone = labels.get("project_id", project), labels.get("zone", "")
+            count = len(series.points)
+            rows["instance_id"].extend([f"projects/{owner}/zones/{zone}/instances/{name}"] * count)
+            rows["device_name"].extend([series.metric.labels.get("device_name", "")] * count)
+            rows["metric"].extend([query.metric] * count)
+            rows["ts"].extend(p.interval.end_time.seconds - HOUR for p in series.points)
+            values.extend(_value(p) * query.scale for p in series.points)
+    frame = pl.DataFrame(
+        {
+            **{k: pl.Series(v, dtype=pl.String) for k, v in rows.items() if k != "ts"},
+            "ts": (pl.Series(rows["ts"], dtype=pl.Int64) * 1_000_000).cast(schema.UTC_TS),
+            "value": pl.Series(values, dtype=pl.Float64),
+        }
+    )
+    keyed = (
+        frame.filter(pl.col("value").is_not_nan())
+        .join(devices.select("instance_id", "device_name", "disk_id"),
+              on=["instance_id", "device_name"], how="inner")
+        .group_by("disk_id", "metric", "ts")
+        .agg(pl.col("value").sum())
+        .sort("disk_id", "metric", "ts")
+    )  # fmt: skip
+    return schema.conform(
+        "utilization",
+        keyed.select(
+            pl.col("disk_id").alias("resource_id"),
+            "metric",
+            pl.lit("maximum").alias("statistic"),
+            "ts",
+            "value",
+        ),
+    )
 
 
 BUCKET_STORAGE_SCHEMA: dict[str, pl.DataType] = {

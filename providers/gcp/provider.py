@@ -187,6 +187,27 @@ def scan_project(run: ProjectScan) -> Inventory:
         )
         if utilization is not None:
             inv.add("utilization", utilization)
+    # Disk I/O is asked only where a pd-ssd disk is attached: the pd-ssd -> pd-balanced
+    # policy is its one reader, and without such a disk the calls would find nothing.
+    ssd_ids = {str(d["resource_id"]) for d in disks or [] if d["volume_type"] == "pd-ssd"}
+    devices = pl.DataFrame(
+        [d for d in instances.devices if d["disk_id"] in ssd_ids],
+        schema={"instance_id": pl.String(), "device_name": pl.String(), "disk_id": pl.String()},
+    )
+    if devices.height:
+        activity = run.attempt(
+            "monitoring.timeSeries.list(disks)",
+            lambda: monitoring.disk_activity(
+                run.clients.monitoring(),
+                project,
+                run.request.context.now,
+                run.request.context.lookback_days,
+                devices,
+                run.counter,
+            ),
+        )
+        if activity is not None:
+            inv.add("utilization", activity)
     for region in sorted(set(compute["region"].to_list())):
         if region not in inv.regions:
             inv.regions.append(region)

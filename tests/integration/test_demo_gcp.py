@@ -79,6 +79,19 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     assert ("storage.gcs-bucket-without-lifecycle", "costscan-demo-assets") not in by_policy
     assert ("storage.gcs-bucket-without-lifecycle", "costscan-demo-ml") not in by_policy
 
+    # pd-ssd that pd-balanced serves: web-1-db's busiest minutes (at most 1,500 IOPS and
+    # 60 MiB/s) fit pd-balanced at 400 GB (5,400 IOPS, 252 MiB/s): 400 × ($0.17 − $0.10).
+    ssd = by_policy[("storage.pd-ssd-to-pd-balanced", "web-1-db")]
+    assert money(Decimal(str(ssd["monthly_savings"]))) == money(400 * Decimal("0.07"))  # $28.00
+    assert ssd["counted"] and ssd["category"] == "savings"
+    assert ssd["evidence"]["peak_iops"] <= 1500 and ssd["evidence"]["pd_balanced_iops"] == 5400
+    # dev-scratch reports no disk I/O: 100 × ($0.17 − $0.10) is possible, not counted.
+    scratch = by_policy[("storage.pd-ssd-to-pd-balanced", "dev-scratch")]
+    assert (scratch["category"], scratch["counted"]) == ("possible", False)
+    assert money(Decimal(str(scratch["monthly_savings"]))) == money(100 * Decimal("0.07"))
+    # The unattached pd-ssd is the unattached-volume policy's alone.
+    assert ("storage.pd-ssd-to-pd-balanced", "orphan-data") not in by_policy
+
     # Google Recommender beside each finding: its 30-day projection per 730-hour month.
     def advice(f: dict[str, Any]) -> tuple[object, object]:
         evidence = f["evidence"]  # the JSON report gives evidence as an object

@@ -174,14 +174,36 @@ def test_monitoring_is_one_call_per_metric_type_and_aligner_not_per_vm(fake: Fak
     provider = GcpProvider()
     provider.collect(ScanRequest(context=RunContext(now=NOW), projects=(DEMO_PROJECT,)))
     calls = [r for r in fake.requests if r.protocol == "grpc"]
-    # cpu mean and max, network in and out, memory; bucket bytes and objects: 7 calls for
-    # 6 instances and 3 buckets, all below one page.
-    assert len(calls) == 7
-    assert provider.counter.total == 7
+    # cpu mean and max, network in and out, memory; bucket bytes and objects; disk read and
+    # write ops and bytes (the project has attached pd-ssd disks): 11 calls for 6
+    # instances, 3 buckets and 2 pd-ssd disks, all below one page.
+    assert len(calls) == 11
+    assert provider.counter.total == 11
     assert all(
         'resource.type = "gce_instance"' in c.query or "gcs_bucket" in c.query for c in calls
     )
     assert not any("instance_name" in c.query or "instance_id" in c.query for c in calls)
+
+
+@pytest.mark.slow
+def test_disk_io_peaks_are_keyed_to_the_attached_pd_ssd_disk(fake: FakeGcp) -> None:
+    disk_rows = collect().frame("utilization").filter(pl.col("metric").str.starts_with("disk_"))
+    # The demo's web-1 reads its "db" device, the pd-ssd disk web-1-db: 14 × 24 hours of
+    # busiest minutes for each figure. dev-scratch reports nothing, and no other disk is asked.
+    web_db = "projects/costscan-demo/zones/us-central1-a/disks/web-1-db"
+    assert disk_rows["resource_id"].unique().to_list() == [web_db]
+    by_metric = disk_rows.group_by("metric").agg(pl.len(), pl.col("value").max())
+    peaks = dict(by_metric.select("metric", "value").iter_rows())
+    assert dict(by_metric.select("metric", "len").iter_rows()) == {
+        "disk_ops": 14 * 24,
+        "disk_throughput": 14 * 24,
+    }
+    # Read plus write, each minute's count over 60: at most 900 + 600 IOPS, 40 + 20 MiB/s.
+    assert 750 < peaks["disk_ops"] <= 1500
+    assert 30 < peaks["disk_throughput"] <= 60
+    calls = [r for r in fake.requests if "/disk/" in r.query]
+    assert len(calls) == 4
+    assert all('metric.labels.storage_type = "pd-ssd"' in c.query for c in calls)
 
 
 @pytest.mark.slow
@@ -272,6 +294,8 @@ def test_a_denied_api_run_exits_3_with_the_gap_in_the_report(fake: FakeGcp, tmp_
     assert collectors == {
         "monitoring.timeSeries.list(storage)",
         "monitoring.timeSeries.list(compute)",
+        # Disk I/O is read from Monitoring too (the project has attached pd-ssd disks).
+        "monitoring.timeSeries.list(disks)",
     }
     # Without utilization no idle finding, but the unattached disk is still found.
     policies = set(result.report.findings["policy_id"])

@@ -348,3 +348,19 @@ def test_google_advice_alone_is_described_by_its_recommender_id() -> None:
         "--location us-central1-a --project p"
     )
     assert "web; rm -rf" in fix.change
+
+
+def test_a_pd_balanced_move_snapshots_copies_and_names_the_instance_to_swap_on() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="storage.pd-ssd-to-pd-balanced",
+            resource_id="projects/demo-project/zones/us-central1-a/disks/web-1-db",
+            resource_name="web-1-db",
+            evidence={"attached_to": "projects/demo-project/zones/us-central1-a/instances/web-1"},
+        )
+    )
+    assert fix.cli is not None
+    assert "gcloud compute snapshots create web-1-db-to-balanced --source-disk web-1-db" in fix.cli
+    assert "gcloud compute disks create web-1-db-balanced --type pd-balanced" in fix.cli
+    assert "--source-snapshot web-1-db-to-balanced --zone us-central1-a" in fix.cli
+    assert fix.note is not None and "detach web-1-db from web-1" in fix.note
