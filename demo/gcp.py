@@ -14,6 +14,9 @@ meets, each the twin of one in the AWS demo:
   reports no disk I/O, so its move is only a possible saving;
 - a 2-year-old snapshot of a disk that is gone; a reserved static address nobody uses;
 - ``costscan-demo-logs-archive``: 2 TiB in Standard, no lifecycle rule, Autoclass off;
+- Cloud Logging: ``_Default`` (30 days) takes in 8 GiB a day, 240 GiB a month, and
+  ``app-archive`` (us-central1, 365 days, two years old) 2 GiB a day and holds 730 GiB:
+  the project bills 300 − 50 = 250 GiB of ingestion, and app-archive 670 GiB of retention;
 - a 1-year N2 commitment of 4 vCPUs and 16 GB, so part of the N2 usage is covered and
   savings on it are counted after the discount; a 1-year N2D commitment of 8 vCPUs and
   32 GB that nothing uses (waste);
@@ -48,6 +51,8 @@ NET_IN = "compute.googleapis.com/instance/network/received_bytes_count"
 NET_OUT = "compute.googleapis.com/instance/network/sent_bytes_count"
 MEMORY = "agent.googleapis.com/memory/percent_used"
 DISK_METRIC = "compute.googleapis.com/instance/disk/{}"
+LOG_INGESTED = "logging.googleapis.com/billing/log_bucket_bytes_ingested"
+LOG_STORED = "logging.googleapis.com/billing/bytes_stored"
 BUCKET_BYTES = "storage.googleapis.com/storage/total_bytes"
 BUCKET_OBJECTS = "storage.googleapis.com/storage/object_count"
 IDLE_VM = "google.compute.instance.IdleResourceRecommender"
@@ -269,7 +274,43 @@ def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
                                         {"ALIGN_MEAN": [(d, size) for d in days]}))  # fmt: skip
         fake.add_series(project, Series(BUCKET_OBJECTS, "gcs_bucket", resource, labels,
                                         {"ALIGN_MEAN": [(d, objects) for d in days]}))  # fmt: skip
+    seed_logging(fake, now)
     seed_recommendations(fake, now)
+
+
+def seed_logging(fake: FakeGcp, now: datetime) -> None:
+    """Log buckets and Cloud Logging's billing metrics for them: bytes taken in a day (one
+    series per resource type) and bytes stored."""
+    project = DEMO_PROJECT
+    fake.add_log_bucket(project, "_Required", retention_days=400, locked=True,
+                        created=now - timedelta(days=900))  # fmt: skip
+    fake.add_log_bucket(project, "_Default", created=now - timedelta(days=900))
+    fake.add_log_bucket(project, "app-archive", location="us-central1", retention_days=365,
+                        created=now - timedelta(days=730))  # fmt: skip
+    end = int(now.replace(minute=0, second=0, microsecond=0).timestamp())
+    days = [end - 86400 * back for back in range(LOOKBACK_DAYS * 2)]
+    daily = (
+        ("global", "_Default", "gce_instance", 6 * GIB),
+        ("global", "_Default", "k8s_container", 2 * GIB),
+        ("us-central1", "app-archive", "gce_instance", 2 * GIB),
+        ("global", "_Required", "audited_resource", 1 * GIB),
+    )
+    for location, bucket, resource_type, size in daily:
+        labels = {"log_bucket_location": location, "log_bucket_id": bucket,
+                  "resource_type": resource_type, "log_source": project}  # fmt: skip
+        fake.add_series(project, Series(LOG_INGESTED, "global", {"project_id": project}, labels,
+                                        {"ALIGN_SUM": [(d, size) for d in days]},
+                                        value_type="INT64"))  # fmt: skip
+    for location, bucket, size in (
+        ("global", "_Default", 240 * GIB),
+        ("us-central1", "app-archive", 730 * GIB),
+        ("global", "_Required", 400 * GIB),
+    ):
+        labels = {"log_bucket_location": location, "log_bucket_id": bucket,
+                  "data_type": "LOG_ENTRIES"}  # fmt: skip
+        fake.add_series(project, Series(LOG_STORED, "global", {"project_id": project}, labels,
+                                        {"ALIGN_MEAN": [(d, size) for d in days[:2]]},
+                                        value_type="INT64"))  # fmt: skip
 
 
 def seed_recommendations(fake: FakeGcp, now: datetime) -> None:

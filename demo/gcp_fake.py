@@ -12,6 +12,9 @@ Answers follow the shapes of Google's public API references:
   ``zones/Z`` or ``regions/R``), ``global/{snapshots,images,addresses}``; pages of
   ``maxResults`` (default 500) with ``nextPageToken``; the ``name eq "RE2"`` filter;
 - Resource Manager v3 ``projects:search``; Cloud Storage JSON API ``b?project=P``;
+- Cloud Logging v2 (https://cloud.google.com/logging/docs/reference/v2/rest/v2/
+  projects.locations.buckets/list) ``v2/projects/P/locations/L/buckets`` (``-``: every
+  location), pages of ``pageSize`` with ``nextPageToken``;
 - Recommender v1 (https://cloud.google.com/recommender/docs/reference/rest/v1/
   projects.locations.recommenders.recommendations/list)
   ``projects/P/locations/L/recommenders/R/recommendations``, pages of ``pageSize`` with
@@ -48,9 +51,13 @@ POINTS_PER_PAGE = 100_000
 COMPUTE_PREFIX = "/compute/v1/projects/"
 
 # api name (as ``deny`` takes it) for each REST route and the Monitoring RPC.
-APIS = ("compute", "storage", "cloudresourcemanager", "monitoring", "recommender", "cloudbilling")
+APIS = (
+    "compute", "storage", "cloudresourcemanager", "monitoring", "recommender", "cloudbilling",
+    "logging",
+)  # fmt: skip
 COMPUTE_ENGINE_SERVICE = "6F81-5844-456A"
 SKUS = re.compile(r"^/v1/services/([^/]+)/skus$")
+LOG_BUCKETS = re.compile(r"^/v2/projects/([^/]+)/locations/([^/]+)/buckets$")
 RECOMMENDATIONS = re.compile(
     r"^/v1/projects/([^/]+)/locations/([^/]+)/recommenders/([^/]+)/recommendations$"
 )
@@ -90,6 +97,7 @@ class Project:
     global_addresses: list[dict[str, Any]] = field(default_factory=list)
     commitments: list[dict[str, Any]] = field(default_factory=list)
     buckets: list[dict[str, Any]] = field(default_factory=list)
+    log_buckets: list[dict[str, Any]] = field(default_factory=list)
     machine_types: list[dict[str, Any]] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     # (location, recommender id) -> Recommendation resources, as the API returns them.
@@ -332,6 +340,24 @@ class FakeGcp:
             bucket["autoclass"] = {"enabled": True, "terminalStorageClass": "NEARLINE"}
         self.project(project).buckets.append(bucket)
 
+    def add_log_bucket(
+        self, project: str, bucket_id: str, *, location: str = "global", retention_days: int = 30,
+        created: datetime, locked: bool = False,
+    ) -> None:  # fmt: skip
+        """A LogBucket resource as the Logging API v2 returns it."""
+        self.project(project).log_buckets.append(
+            {
+                "name": f"projects/{project}/locations/{location}/buckets/{bucket_id}",
+                "description": f"{bucket_id} bucket",
+                "createTime": rfc3339(created).replace(".000-00:00", ".000000Z"),
+                "updateTime": rfc3339(created).replace(".000-00:00", ".000000Z"),
+                "retentionDays": retention_days,
+                "locked": locked,
+                "lifecycleState": "ACTIVE",
+                "analyticsEnabled": False,
+            }
+        )
+
     def add_recommendation(
         self, project: str, location: str, recommender: str, *, resource: str,
         monthly_cost: float, description: str, subtype: str, refreshed: datetime,
@@ -533,6 +559,18 @@ class FakeGcp:
             service = path.split("/")[3]
             skus = self.skus.get(service, [])
             return 200, _token_page(skus, params, "skus", self.page_size)
+        buckets = LOG_BUCKETS.match(path)
+        if buckets:
+            project, location = buckets.groups()
+            denial = self._denial(project, "logging")
+            if denial:
+                return denial[0], _error(*denial)
+            p = self.projects.get(project)
+            items = [
+                b for b in (p.log_buckets if p else [])
+                if location == "-" or f"/locations/{location}/" in b["name"]
+            ]  # fmt: skip
+            return 200, _token_page(items, params, "buckets", self.page_size)
         listed = RECOMMENDATIONS.match(path)
         if listed:
             project, location, recommender = listed.groups()

@@ -31,7 +31,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import DAYS_PER_MONTH
-from costscan.scanner.contracts.vocab import Change
+from costscan.scanner.contracts.vocab import Change, CloudProvider
 
 BYTES_PER_GB: Final = float(2**30)
 DAYS_PER_SCALED_MONTH: Final = 30.0  # ingested_bytes_30d is scaled to 30 days
@@ -234,6 +234,8 @@ def log_ingestion(inv: InventoryView, p: LogIngestionParams) -> pl.LazyFrame:
     ingestion_cost = _gb("ingested_bytes_30d") * pl.col("ingestion_price_per_gb")
     groups = (
         inv.lazy("log_groups")
+        # Cloud Logging's free 50 GiB a project: observability.gcp-log-ingestion prices it.
+        .filter(pl.col("provider") != CloudProvider.GCP.value)
         .filter(_gb("ingested_bytes_30d") >= p.min_ingested_gb_per_month)
         .filter(pl.col("ingestion_price_per_gb").is_not_null())
         .with_columns(ingestion_cost.alias("_ingestion_cost"))

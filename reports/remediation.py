@@ -1070,6 +1070,43 @@ def _gcp_pd_balanced(finding: Finding) -> Remediation:
     )
 
 
+def _log_bucket(finding: Finding) -> tuple[str, str, str]:
+    """(project, location, bucket id) of ``projects/P/locations/L/buckets/B``."""
+    parts = _text(finding.get("resource_id")).split("/")
+    if len(parts) >= 6 and parts[0] == "projects" and parts[2] == "locations":
+        return parts[1], parts[3], parts[5]
+    return _text(finding.get("account_id")), "global", parts[-1]
+
+
+def _gcp_log_retention(finding: Finding) -> Remediation:
+    project, location, bucket = _log_bucket(finding)
+    days = _number(_figures(finding).get("target_retention_days")) or 30
+    return Remediation(
+        change=f"Keep logs {round(days)} days in log bucket {bucket}",
+        cli=f"gcloud logging buckets update {_q(bucket)} --location {_q(location)} "
+        f"--retention-days {round(days)} --project {_q(project)}",
+        terraform=f"google_logging_project_bucket_config.retention_days = {round(days)}",
+        console_url=f"{GCP_CONSOLE}/logs/storage?project={quote(project, safe='')}",
+        note="Logs past the new retention are deleted: route what must be kept to a Cloud "
+        "Storage bucket first. A locked bucket's retention cannot be shortened.",
+    )
+
+
+def _gcp_log_ingestion(finding: Finding) -> Remediation:
+    project, _location, bucket = _log_bucket(finding)
+    # The _Default sink feeds the _Default bucket; another bucket's sinks are the user's own.
+    sink = "_Default" if bucket == "_Default" else "SINK"
+    return Remediation(
+        change=f"Exclude debug and per-request logs from log bucket {bucket}",
+        cli=f"gcloud logging sinks update {sink} --project {_q(project)} "
+        "--add-exclusion=name=costscan-drop-debug,filter='severity<=DEBUG'",
+        terraform='google_logging_project_sink.exclusions { filter = "severity<=DEBUG" }',
+        console_url=f"{GCP_CONSOLE}/logs/router?project={quote(project, safe='')}",
+        note="Check the filter in the Logs Explorer first: excluded entries are not stored."
+        + ("" if sink == "_Default" else " Replace SINK with the sink routing to the bucket."),
+    )
+
+
 def _gcp_delete_snapshot(finding: Finding) -> Remediation:
     path = _gcp_path(finding)
     return Remediation(
@@ -1203,6 +1240,8 @@ GCP_BUILDERS: dict[str, Builder] = {
     "network.unused-static-address": _gcp_release_address,
     "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
     "storage.pd-ssd-to-pd-balanced": _gcp_pd_balanced,
+    "observability.gcp-log-retention": _gcp_log_retention,
+    "observability.gcp-log-ingestion": _gcp_log_ingestion,
     "commitments.gcp-cud-purchase": _gcp_buy_cud,
     "commitments.gcp-unused-cud": _gcp_review_cud,
     "rightsizing.google-recommender": _gcp_review_advice,

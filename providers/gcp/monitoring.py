@@ -27,6 +27,7 @@ minutes), and the series, which name the instance and its device, are keyed to t
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -83,6 +84,8 @@ DISK_QUERIES: tuple[Query, ...] = tuple(
     )
     for kind in kinds
 )  # fmt: skip
+LOG_BUCKET_INGESTED: Final = "logging.googleapis.com/billing/log_bucket_bytes_ingested"
+LOG_BUCKET_STORED: Final = "logging.googleapis.com/billing/bytes_stored"
 STORAGE_BYTES: Final = "storage.googleapis.com/storage/total_bytes"
 STORAGE_OBJECTS: Final = "storage.googleapis.com/storage/object_count"
 
@@ -263,6 +266,71 @@ def disk_activity(
             "ts",
             "value",
         ),
+    )
+
+
+LOG_USAGE_SCHEMA: dict[str, pl.DataType] = {
+    "location": pl.String(),
+    "bucket_id": pl.String(),
+    "stored_bytes": pl.Float64(),
+    "ingested_bytes_30d": pl.Float64(),
+}
+
+
+def log_bucket_usage(
+    client: Any, project: str, now: datetime, lookback_days: int, counter: CallCounter | None = None
+) -> pl.DataFrame:
+    """Per log bucket (``log_bucket_location``, ``log_bucket_id``): bytes taken in over the
+    lookback, scaled to 30 days (``billing/log_bucket_bytes_ingested``, DELTA, summed by
+    day, every log source and resource type), and bytes stored on the latest day
+    (``billing/bytes_stored``, GAUGE, every data type). Two calls.
+
+    Both are Cloud Logging's own billing metrics (https://cloud.google.com/monitoring/api/
+    metrics_gcp_i_o#gcp-logging)."""
+    start, end = window(now, lookback_days)
+    ingested: dict[tuple[str, str], float] = {}
+    for series in _list(
+        client, project, f'metric.type = "{LOG_BUCKET_INGESTED}"', start, end, DAY,
+        "ALIGN_SUM", counter, LOG_BUCKET_INGESTED,
+    ):  # fmt: skip
+        labels = series.metric.labels
+        key = (labels.get("log_bucket_location", ""), labels.get("log_bucket_id", ""))
+        total = sum(v for p in series.points if not math.isnan(v := _value(p)))
+        ingested[key] = ingested.get(key, 0.0) + total
+    stored: dict[tuple[str, str], tuple[int, float]] = {}
+    for series in _list(
+        client, project, f'metric.type = "{LOG_BUCKET_STORED}"', now - timedelta(days=3), now,
+        DAY, "ALIGN_MEAN", counter, LOG_BUCKET_STORED,
+    ):  # fmt: skip
+        if not series.points:
+            continue
+        labels = series.metric.labels
+        key = (labels.get("log_bucket_location", ""), labels.get("log_bucket_id", ""))
+        latest = max(series.points, key=lambda p: p.interval.end_time.seconds)
+        day, value = latest.interval.end_time.seconds, _value(latest)
+        held_day, held = stored.get(key, (day, 0.0))
+        # Series of one bucket (one per data type) add up on the same latest day.
+        if day > held_day:
+            stored[key] = (day, value)
+        elif day == held_day:
+            stored[key] = (day, held + value)
+    scale = 30.0 / lookback_days
+    keys = sorted(set(ingested) | set(stored))
+    return pl.DataFrame(
+        [
+            {
+                "location": location,
+                "bucket_id": bucket,
+                "stored_bytes": stored[(location, bucket)][1]
+                if (location, bucket) in stored
+                else None,
+                "ingested_bytes_30d": ingested[(location, bucket)] * scale
+                if (location, bucket) in ingested
+                else None,
+            }
+            for location, bucket in keys
+        ],
+        schema=LOG_USAGE_SCHEMA,
     )
 
 

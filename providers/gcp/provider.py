@@ -5,9 +5,9 @@ Flow: credentials (Application Default Credentials, or anonymous against an endp
 override), the projects (``--project``, else Resource Manager's SearchProjects, under
 ``--organization`` when given), the price catalogue (bundled; with ``--live-pricing`` the
 Cloud Billing Catalog's, cached, bundled for what it lacks), then one thread per project
-running the Compute Engine, Recommender, Cloud Storage and Cloud Monitoring collectors. A collector
-that fails (an API disabled in a project, a role missing) leaves a ``CollectorError`` that
-names it, and the rest of the scan goes on.
+running the Compute Engine, Recommender, Cloud Storage, Cloud Logging and Cloud Monitoring
+collectors. A collector that fails (an API disabled in a project, a role missing) leaves a
+``CollectorError`` that names it, and the rest of the scan goes on.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from costscan.providers.gcp import cloud_logging, monitoring, recommender
 from costscan.providers.gcp import compute as gce
-from costscan.providers.gcp import monitoring, recommender
 from costscan.providers.gcp import storage as gcs
 from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
@@ -55,7 +55,10 @@ def _api_errors() -> tuple[type[BaseException], ...]:
     from google.api_core import exceptions as api_exceptions
     from google.auth import exceptions as auth_exceptions
 
+    from costscan.providers.gcp.clients import RestApiError
+
     return (
+        RestApiError,
         api_exceptions.GoogleAPIError,
         auth_exceptions.GoogleAuthError,
         requests.RequestException,
@@ -173,6 +176,25 @@ def scan_project(run: ProjectScan) -> Inventory:
         if stored is None:
             stored = monitoring.bucket_storage_empty()
         inv.add("buckets", gcs.buckets_frame(buckets, stored))
+
+    log_buckets = run.attempt(
+        "logging.buckets.list",
+        lambda: cloud_logging.list_log_buckets(run.clients.logging_api(), project),
+    )
+    if log_buckets:
+        usage = run.attempt(
+            "monitoring.timeSeries.list(logging)",
+            lambda: monitoring.log_bucket_usage(
+                run.clients.monitoring(),
+                project,
+                run.request.context.now,
+                run.request.context.lookback_days,
+                run.counter,
+            ),
+        )
+        if usage is None:
+            usage = pl.DataFrame(schema=monitoring.LOG_USAGE_SCHEMA)
+        inv.add("log_groups", cloud_logging.log_groups_frame(log_buckets, usage))
 
     if compute.height:
         utilization = run.attempt(

@@ -144,6 +144,7 @@ class ResourceType(StrEnum):
     STATIC_ADDRESS = "static_address"
     COMMITTED_USE_DISCOUNT = "committed_use_discount"
     GCS_BUCKET = "gcs_bucket"
+    LOG_BUCKET = "log_bucket"  # a Cloud Logging bucket
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     BILLED_SERVICE = "billed_service"
     BILLED_RESOURCE = "billed_resource"

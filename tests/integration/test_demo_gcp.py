@@ -92,6 +92,21 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     # The unattached pd-ssd is the unattached-volume policy's alone.
     assert ("storage.pd-ssd-to-pd-balanced", "orphan-data") not in by_policy
 
+    # Cloud Logging: app-archive keeps 365 days of 2 GiB a day, 730 GiB; 60 GiB are within
+    # the 30 days ingestion pays for, 670 GiB bill $0.01 a month each.
+    retention = by_policy[("observability.gcp-log-retention", "app-archive (us-central1)")]
+    assert money(Decimal(str(retention["monthly_savings"]))) == money(670 * Decimal("0.01"))
+    assert retention["counted"]
+    # _Default takes in 240 of the project's 300 GiB a month; 250 GiB bill past the free 50,
+    # 4/5 of them _Default's: $100.00, half of it an estimated (possible) saving.
+    ingestion = by_policy[("observability.gcp-log-ingestion", "_Default (global)")]
+    assert money(Decimal(str(ingestion["current_monthly_cost"]))) == money(
+        240 * Decimal(250) / 300 * Decimal("0.50")
+    )
+    assert money(Decimal(str(ingestion["monthly_savings"]))) == Decimal("50.00")
+    assert (ingestion["category"], ingestion["counted"]) == ("possible", False)
+    assert not any(n.startswith("_Required") for _p, n in by_policy)
+
     # Google Recommender beside each finding: its 30-day projection per 730-hour month.
     def advice(f: dict[str, Any]) -> tuple[object, object]:
         evidence = f["evidence"]  # the JSON report gives evidence as an object
@@ -134,4 +149,5 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
         "commitments.compute-commitment",
         "storage.bucket-without-lifecycle",
         "network.idle-elastic-ip",
+        "observability.log-ingestion",
     }

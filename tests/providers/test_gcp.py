@@ -175,12 +175,16 @@ def test_monitoring_is_one_call_per_metric_type_and_aligner_not_per_vm(fake: Fak
     provider.collect(ScanRequest(context=RunContext(now=NOW), projects=(DEMO_PROJECT,)))
     calls = [r for r in fake.requests if r.protocol == "grpc"]
     # cpu mean and max, network in and out, memory; bucket bytes and objects; disk read and
-    # write ops and bytes (the project has attached pd-ssd disks): 11 calls for 6
-    # instances, 3 buckets and 2 pd-ssd disks, all below one page.
-    assert len(calls) == 11
-    assert provider.counter.total == 11
+    # write ops and bytes (the project has attached pd-ssd disks); log bucket bytes taken
+    # in and stored: 13 calls for 6 instances, 3 buckets, 2 pd-ssd disks and 3 log
+    # buckets, all below one page.
+    assert len(calls) == 13
+    assert provider.counter.total == 13
     assert all(
-        'resource.type = "gce_instance"' in c.query or "gcs_bucket" in c.query for c in calls
+        'resource.type = "gce_instance"' in c.query
+        or "gcs_bucket" in c.query
+        or "logging.googleapis.com/billing/" in c.query
+        for c in calls
     )
     assert not any("instance_name" in c.query or "instance_id" in c.query for c in calls)
 
@@ -207,6 +211,32 @@ def test_disk_io_peaks_are_keyed_to_the_attached_pd_ssd_disk(fake: FakeGcp) -> N
 
 
 @pytest.mark.slow
+def test_log_buckets_carry_their_retention_and_bytes_but_required_is_free(fake: FakeGcp) -> None:
+    logs = collect().frame("log_groups").sort("resource_id")
+    gib = 1024**3
+    # _Required (free, fixed 400 days) is left out; 14 days of daily ingestion scaled to 30.
+    assert logs.select("resource_name", "retention_days").rows() == [
+        ("_Default (global)", 30),
+        ("app-archive (us-central1)", 365),
+    ]
+    assert (logs["stored_bytes"] / gib).to_list() == [240.0, 730.0]
+    assert (logs["ingested_bytes_30d"] / gib).to_list() == [240.0, 60.0]
+    assert logs["ingestion_price_per_gb"].to_list() == [0.50, 0.50]
+    assert logs["storage_price_per_gb_month"].to_list() == [0.01, 0.01]
+    listed = [r for r in fake.requests if r.path.endswith("/buckets")]
+    assert [r.path for r in listed] == ["/v2/projects/costscan-demo/locations/-/buckets"] * 2
+
+
+@pytest.mark.slow
+def test_a_disabled_logging_api_is_one_named_gap(fake: FakeGcp) -> None:
+    fake.deny(DEMO_PROJECT, "logging")
+    inv = collect()
+    assert [(e.collector, e.message[:3]) for e in inv.errors] == [("logging.buckets.list", "403")]
+    assert "disabled" in inv.errors[0].message
+    assert inv.frame("log_groups").height == 0
+
+
+@pytest.mark.slow
 def test_every_request_the_fake_receives_is_a_read(fake: FakeGcp) -> None:
     collect()
     assert fake.requests
@@ -216,6 +246,7 @@ def test_every_request_the_fake_receives_is_a_read(fake: FakeGcp) -> None:
     assert any(p.endswith("/recommendations") for p in paths)
     assert any(p.startswith("/compute/v1/") for p in paths)
     assert any(p.startswith("/storage/v1/") for p in paths)
+    assert any(p.startswith("/v2/projects/") and p.endswith("/buckets") for p in paths)
     assert {r.method for r in fake.requests if r.protocol == "grpc"} == {
         "/google.monitoring.v3.MetricService/ListTimeSeries"
     }
@@ -296,6 +327,7 @@ def test_a_denied_api_run_exits_3_with_the_gap_in_the_report(fake: FakeGcp, tmp_
         "monitoring.timeSeries.list(compute)",
         # Disk I/O is read from Monitoring too (the project has attached pd-ssd disks).
         "monitoring.timeSeries.list(disks)",
+        "monitoring.timeSeries.list(logging)",
     }
     # Without utilization no idle finding, but the unattached disk is still found.
     policies = set(result.report.findings["policy_id"])

@@ -364,3 +364,17 @@ def test_a_pd_balanced_move_snapshots_copies_and_names_the_instance_to_swap_on()
     assert "gcloud compute disks create web-1-db-balanced --type pd-balanced" in fix.cli
     assert "--source-snapshot web-1-db-to-balanced --zone us-central1-a" in fix.cli
     assert fix.note is not None and "detach web-1-db from web-1" in fix.note
+
+
+def test_a_gcp_log_retention_names_the_bucket_its_location_and_the_days() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="observability.gcp-log-retention",
+            resource_id="projects/demo-project/locations/us-central1/buckets/app-archive",
+            evidence={"target_retention_days": 30},
+        )
+    )
+    assert fix.cli == (
+        "gcloud logging buckets update app-archive --location us-central1 "
+        "--retention-days 30 --project demo-project"
+    )
