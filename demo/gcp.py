@@ -17,6 +17,9 @@ meets, each the twin of one in the AWS demo:
 - Cloud Logging: ``_Default`` (30 days) takes in 8 GiB a day, 240 GiB a month, and
   ``app-archive`` (us-central1, 365 days, two years old) 2 GiB a day and holds 730 GiB:
   the project bills 300 − 50 = 250 GiB of ingestion, and app-archive 670 GiB of retention;
+- Cloud Monitoring: ``custom.googleapis.com/checkout/latency`` written per user (500
+  ``user_id`` values × 2 ``status``: 1,000 series), and a small Prometheus counter (12
+  series) left alone;
 - a 1-year N2 commitment of 4 vCPUs and 16 GB, so part of the N2 usage is covered and
   savings on it are counted after the discount; a 1-year N2D commitment of 8 vCPUs and
   32 GB that nothing uses (waste);
@@ -53,6 +56,8 @@ MEMORY = "agent.googleapis.com/memory/percent_used"
 DISK_METRIC = "compute.googleapis.com/instance/disk/{}"
 LOG_INGESTED = "logging.googleapis.com/billing/log_bucket_bytes_ingested"
 LOG_STORED = "logging.googleapis.com/billing/bytes_stored"
+CHECKOUT_LATENCY = "custom.googleapis.com/checkout/latency"
+PROMETHEUS_REQUESTS = "prometheus.googleapis.com/http_requests_total/counter"
 BUCKET_BYTES = "storage.googleapis.com/storage/total_bytes"
 BUCKET_OBJECTS = "storage.googleapis.com/storage/object_count"
 IDLE_VM = "google.compute.instance.IdleResourceRecommender"
@@ -275,7 +280,26 @@ def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
         fake.add_series(project, Series(BUCKET_OBJECTS, "gcs_bucket", resource, labels,
                                         {"ALIGN_MEAN": [(d, objects) for d in days]}))  # fmt: skip
     seed_logging(fake, now)
+    seed_metrics(fake, now)
     seed_recommendations(fake, now)
+
+
+def seed_metrics(fake: FakeGcp, now: datetime) -> None:
+    """User-defined metrics, one point each in the last hour: a custom latency metric
+    labelled by user (high cardinality), and a Prometheus counter by method and code."""
+    project = DEMO_PROJECT
+    point = {"ALIGN_NONE": [(int(now.timestamp()) - 600, 1.0)]}
+    resource = {"project_id": project}
+    for user in range(500):
+        for status in ("ok", "error"):
+            labels = {"user_id": f"u{user:04d}", "status": status}
+            fake.add_series(project, Series(CHECKOUT_LATENCY, "global", resource, labels, point))
+    for method in ("GET", "POST", "PUT"):
+        for code in ("200", "301", "404", "500"):
+            labels = {"method": method, "code": code}
+            fake.add_series(
+                project, Series(PROMETHEUS_REQUESTS, "prometheus_target", resource, labels, point)
+            )
 
 
 def seed_logging(fake: FakeGcp, now: datetime) -> None:

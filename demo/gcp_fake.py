@@ -24,7 +24,8 @@ Answers follow the shapes of Google's public API references:
   same way;
 - Monitoring v3 ``ListTimeSeries`` with ``metric.type``, ``resource.type`` and
   ``metric.labels.KEY`` filters, answered from hourly values seeded per aligner, paged at
-  ``points_per_page`` points;
+  ``points_per_page`` points (the HEADERS view: labels only); ``ListMetricDescriptors``
+  with a ``starts_with`` filter, from the types of the seeded series;
 - errors as Google sends them: HTTP 403 with ``{"error": {"code", "message", "status",
   "errors": [{"reason"}]}}`` (``SERVICE_DISABLED``), gRPC ``PERMISSION_DENIED``.
 
@@ -621,6 +622,7 @@ class FakeGcp:
         from google.cloud import monitoring_v3
 
         request_type = monitoring_v3.ListTimeSeriesRequest
+        descriptors_type = monitoring_v3.ListMetricDescriptorsRequest
         handler = grpc.method_handlers_generic_handler(
             "google.monitoring.v3.MetricService",
             {
@@ -628,7 +630,12 @@ class FakeGcp:
                     self._list_time_series,
                     request_deserializer=lambda raw: request_type.pb().FromString(raw),
                     response_serializer=lambda message: message.SerializeToString(),
-                )
+                ),
+                "ListMetricDescriptors": grpc.unary_unary_rpc_method_handler(
+                    self._list_metric_descriptors,
+                    request_deserializer=lambda raw: descriptors_type.pb().FromString(raw),
+                    response_serializer=lambda message: message.SerializeToString(),
+                ),
             },
         )
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -636,6 +643,42 @@ class FakeGcp:
         port = self._grpc.add_insecure_port("127.0.0.1:0")
         self._grpc.start()
         self.grpc_target = f"127.0.0.1:{port}"
+
+    def _list_metric_descriptors(self, request: Any, context: Any) -> Any:
+        """User-defined metric descriptors: every type a seeded series of the project has,
+        under the ``metric.type = starts_with("PREFIX")`` filter, paged by ``page_size``."""
+        import grpc
+        from google.cloud import monitoring_v3
+
+        project_id = request.name.split("/", 1)[-1]
+        self._record(
+            Recorded("grpc", "/google.monitoring.v3.MetricService/ListMetricDescriptors",
+                     request.name, request.filter)
+        )  # fmt: skip
+        denial = self._denial(project_id, "monitoring")
+        if denial:
+            context.abort(getattr(grpc.StatusCode, denial[1]), denial[3])
+        prefix = re.search(r'starts_with\("([^"]*)"\)', request.filter)
+        p = self.projects.get(project_id)
+        labels: dict[str, set[str]] = defaultdict(set)
+        for series in p.series if p else []:
+            if prefix is None or series.metric_type.startswith(prefix.group(1)):
+                labels[series.metric_type].update(series.metric_labels)
+        types = sorted(labels)
+        size = request.page_size or self.page_size
+        offset = int(request.page_token or 0)
+        response = monitoring_v3.ListMetricDescriptorsResponse.pb()()
+        for metric_type in types[offset : offset + size]:
+            descriptor = response.metric_descriptors.add()
+            descriptor.name = f"projects/{project_id}/metricDescriptors/{metric_type}"
+            descriptor.type = metric_type
+            descriptor.metric_kind = 1  # GAUGE
+            descriptor.value_type = 3  # DOUBLE
+            for key in sorted(labels[metric_type]):
+                descriptor.labels.add().key = key
+        if offset + size < len(types):
+            response.next_page_token = str(offset + size)
+        return response
 
     def _list_time_series(self, request: Any, context: Any) -> Any:
         import grpc
@@ -664,9 +707,18 @@ class FakeGcp:
         response = monitoring_v3.ListTimeSeriesResponse.pb()()
         points = 0
         index = offset
+        headers = request.view == monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.HEADERS
+        if headers:
+            # Labels only, for the series with a point of any kind in the interval.
+            matching = [
+                s for s in matching
+                if any(start < t <= end for pts in s.points.values() for t, _v in pts)
+            ]  # fmt: skip
         while index < len(matching):
             series = matching[index]
             chosen = [(t, v) for t, v in series.points.get(aligner, []) if start < t <= end]
+            if headers:
+                chosen = []
             if points and points + len(chosen) > self.points_per_page:
                 break
             out = response.time_series.add()

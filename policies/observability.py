@@ -347,6 +347,11 @@ def metric_cardinality(inv: InventoryView, p: MetricCardinalityParams) -> pl.Laz
     with cost(n) = Σ_tiers price × (metrics of n in the tier). The 10-metric free tier is
     shared with detailed monitoring and left out.
 
+    On Google Cloud the rows are Cloud Monitoring's custom and Prometheus metric types (the
+    label with the most values is the dimension), priced per series-month from Google's
+    per-MiB and per-sample rates for a series written once a minute
+    (providers/pricing/gcp_observability.py).
+
     Sources: tiers $0.30 (first 10,000), $0.10 (next 240,000), $0.05 (next 750,000),
     $0.02 (over 1,000,000) per metric-month, https://aws.amazon.com/cloudwatch/pricing/;
     a metric is one name plus one set of dimension values
@@ -413,10 +418,17 @@ def metric_cardinality(inv: InventoryView, p: MetricCardinalityParams) -> pl.Laz
             pl.col("_series_after"),
         ),
         recommendation=pl.format(
-            "Drop the {} dimension from {} (or bucket it into a few values, or move it into "
-            "the log line with the Embedded Metric Format's non-dimension properties).",
+            "Drop the {} dimension from {} (or bucket it into a few values{}).",
             pl.col("_top_key"),
             pl.col("resource_name"),
+            pl.when(pl.col("provider") == CloudProvider.AWS.value)
+            .then(
+                pl.lit(
+                    ", or move it into the log line with the Embedded Metric Format's "
+                    "non-dimension properties"
+                )
+            )
+            .otherwise(pl.lit("")),
         ),
         current_monthly_cost=pl.col("_current"),
         monthly_savings=pl.col("_saving"),

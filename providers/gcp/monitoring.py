@@ -269,6 +269,69 @@ def disk_activity(
     )
 
 
+# User-defined metric domains Cloud Monitoring bills by volume: custom metrics (also
+# OpenTelemetry and agent-written ones land here as custom or workload) and Managed Service
+# for Prometheus (https://cloud.google.com/monitoring/api/metrics#metric-domains).
+CHARGEABLE_PREFIXES: Final = ("custom.googleapis.com/", "prometheus.googleapis.com/")
+
+
+@dataclass(frozen=True)
+class MetricCount:
+    """One user-defined metric type: its series active over the window and, per label
+    key, how many distinct values they hold."""
+
+    metric_type: str
+    series: int
+    distinct: dict[str, int]
+
+
+def metric_descriptors(client: Any, project: str, counter: CallCounter | None = None) -> list[str]:
+    """Types of the project's user-defined metrics (``ListMetricDescriptors``, one call per
+    chargeable prefix, all pages)."""
+    from google.cloud import monitoring_v3
+
+    found: list[str] = []
+    for prefix in CHARGEABLE_PREFIXES:
+        request = monitoring_v3.ListMetricDescriptorsRequest(
+            name=f"projects/{project}", filter=f'metric.type = starts_with("{prefix}")'
+        )
+        for page in client.list_metric_descriptors(request=request).pages:
+            if counter is not None:
+                counter.add(f"metricDescriptors:{prefix}")
+            found.extend(str(d.type) for d in type(page).pb(page).metric_descriptors)
+    return sorted(set(found))
+
+
+def metric_series_counts(
+    client: Any, project: str, now: datetime, metric_types: Sequence[str],
+    counter: CallCounter | None = None,
+) -> list[MetricCount]:  # fmt: skip
+    """Active series per metric type over the last day: one ``ListTimeSeries`` per type,
+    HEADERS view (labels only, no points), all pages."""
+    from google.cloud import monitoring_v3
+
+    start = now - timedelta(days=1)
+    counts = []
+    for metric_type in metric_types:
+        request = monitoring_v3.ListTimeSeriesRequest(
+            name=f"projects/{project}",
+            filter=f'metric.type = "{metric_type}"',
+            interval=monitoring_v3.TimeInterval(start_time=start, end_time=now),
+            view=monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.HEADERS,
+        )
+        values: dict[str, set[str]] = {}
+        series = 0
+        for page in client.list_time_series(request=request).pages:
+            if counter is not None:
+                counter.add(metric_type)
+            for header in type(page).pb(page).time_series:
+                series += 1
+                for key, value in header.metric.labels.items():
+                    values.setdefault(key, set()).add(value)
+        counts.append(MetricCount(metric_type, series, {k: len(v) for k, v in values.items()}))
+    return counts
+
+
 LOG_USAGE_SCHEMA: dict[str, pl.DataType] = {
     "location": pl.String(),
     "bucket_id": pl.String(),

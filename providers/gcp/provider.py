@@ -22,6 +22,7 @@ import polars as pl
 
 from costscan.providers.gcp import cloud_logging, monitoring, recommender
 from costscan.providers.gcp import compute as gce
+from costscan.providers.gcp import metrics as gcm
 from costscan.providers.gcp import storage as gcs
 from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
@@ -195,6 +196,21 @@ def scan_project(run: ProjectScan) -> Inventory:
         if usage is None:
             usage = pl.DataFrame(schema=monitoring.LOG_USAGE_SCHEMA)
         inv.add("log_groups", cloud_logging.log_groups_frame(log_buckets, usage))
+
+    metric_types = run.attempt(
+        "monitoring.metricDescriptors.list",
+        lambda: monitoring.metric_descriptors(run.clients.monitoring(), project, run.counter),
+    )
+    if metric_types:
+        counts = run.attempt(
+            "monitoring.timeSeries.list(metrics)",
+            lambda: monitoring.metric_series_counts(
+                run.clients.monitoring(), project, run.request.context.now, metric_types,
+                run.counter,
+            ),
+        )  # fmt: skip
+        if counts is not None:
+            inv.add("metric_series", gcm.metric_series_frame(project, counts))
 
     if compute.height:
         utilization = run.attempt(

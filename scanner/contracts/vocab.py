@@ -145,6 +145,7 @@ class ResourceType(StrEnum):
     COMMITTED_USE_DISCOUNT = "committed_use_discount"
     GCS_BUCKET = "gcs_bucket"
     LOG_BUCKET = "log_bucket"  # a Cloud Logging bucket
+    MONITORING_METRIC = "monitoring_metric"  # a Cloud Monitoring user-defined metric type
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     BILLED_SERVICE = "billed_service"
     BILLED_RESOURCE = "billed_resource"

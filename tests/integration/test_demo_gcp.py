@@ -106,6 +106,17 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     assert money(Decimal(str(ingestion["monthly_savings"]))) == Decimal("50.00")
     assert (ingestion["category"], ingestion["counted"]) == ("possible", False)
     assert not any(n.startswith("_Required") for _p, n in by_policy)
+    # checkout/latency: 1,000 series by user; dropping user_id leaves 2. The project's
+    # 1,012 user-defined series less the 449 the free 150 MiB covers bill $0.2580 a MiB at
+    # 43,800 × 8 bytes a series-month; after the drop, 14 series are all free.
+    cardinality = by_policy[
+        ("observability.metric-cardinality", "custom.googleapis.com/checkout/latency")
+    ]
+    mib_per_series = Decimal(43800 * 8) / Decimal(2**20)
+    assert money(Decimal(str(cardinality["monthly_savings"]))) == money(
+        (1012 - 449) * Decimal("0.2580") * mib_per_series
+    )  # $48.54
+    assert cardinality["counted"] and "Embedded Metric Format" not in cardinality["recommendation"]
 
     # Google Recommender beside each finding: its 30-day projection per 730-hour month.
     def advice(f: dict[str, Any]) -> tuple[object, object]:

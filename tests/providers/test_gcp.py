@@ -176,14 +176,17 @@ def test_monitoring_is_one_call_per_metric_type_and_aligner_not_per_vm(fake: Fak
     calls = [r for r in fake.requests if r.protocol == "grpc"]
     # cpu mean and max, network in and out, memory; bucket bytes and objects; disk read and
     # write ops and bytes (the project has attached pd-ssd disks); log bucket bytes taken
-    # in and stored: 13 calls for 6 instances, 3 buckets, 2 pd-ssd disks and 3 log
-    # buckets, all below one page.
-    assert len(calls) == 13
-    assert provider.counter.total == 13
+    # in and stored; custom and Prometheus metric descriptors, then one HEADERS call per
+    # user-defined metric type (2): 17 calls for 6 instances, 3 buckets, 2 pd-ssd disks,
+    # 3 log buckets and 1,012 user-defined series, all below one page.
+    assert len(calls) == 17
+    assert provider.counter.total == 17
     assert all(
         'resource.type = "gce_instance"' in c.query
         or "gcs_bucket" in c.query
         or "logging.googleapis.com/billing/" in c.query
+        or "starts_with(" in c.query
+        or c.query.startswith(('metric.type = "custom.', 'metric.type = "prometheus.'))
         for c in calls
     )
     assert not any("instance_name" in c.query or "instance_id" in c.query for c in calls)
@@ -228,6 +231,36 @@ def test_log_buckets_carry_their_retention_and_bytes_but_required_is_free(fake: 
 
 
 @pytest.mark.slow
+def test_user_defined_metrics_carry_series_counts_label_cardinality_and_tiers(
+    fake: FakeGcp,
+) -> None:
+    metrics = collect().frame("metric_series").sort("resource_name")
+    assert metrics.select("namespace", "metric_name", "custom", "series_count").rows() == [
+        ("custom.googleapis.com", "checkout/latency", True, 1000),
+        ("prometheus.googleapis.com", "http_requests_total/counter", True, 12),
+    ]
+    assert metrics["dimension_cardinality"].to_list()[0] == [
+        {"key": "status", "distinct_values": 2},
+        {"key": "user_id", "distinct_values": 500},
+    ]
+    # Custom metrics: 43,800 points a series-month × 8 bytes = 0.33417 MiB; the first 150
+    # MiB free (449 series), then $0.2580 a MiB.
+    mib = Decimal(43800 * 8) / Decimal(2**20)
+    tiers = metrics["price_tiers"].to_list()[0]
+    assert [t["first_metric"] for t in tiers] == [0, 449, 299_251, 748_128]
+    assert Decimal(str(tiers[1]["price"])).quantize(Decimal("1e-9")) == (
+        Decimal("0.2580") * mib
+    ).quantize(Decimal("1e-9"))
+    # Prometheus: 43,800 samples a series-month at $0.06 a million.
+    prometheus = metrics["price_tiers"].to_list()[1][0]
+    assert round(prometheus["price"], 9) == round(0.06 * 0.0438, 9)
+    assert {r.query for r in fake.requests if "starts_with(" in r.query} == {
+        'metric.type = starts_with("custom.googleapis.com/")',
+        'metric.type = starts_with("prometheus.googleapis.com/")',
+    }
+
+
+@pytest.mark.slow
 def test_a_disabled_logging_api_is_one_named_gap(fake: FakeGcp) -> None:
     fake.deny(DEMO_PROJECT, "logging")
     inv = collect()
@@ -248,7 +281,8 @@ def test_every_request_the_fake_receives_is_a_read(fake: FakeGcp) -> None:
     assert any(p.startswith("/storage/v1/") for p in paths)
     assert any(p.startswith("/v2/projects/") and p.endswith("/buckets") for p in paths)
     assert {r.method for r in fake.requests if r.protocol == "grpc"} == {
-        "/google.monitoring.v3.MetricService/ListTimeSeries"
+        "/google.monitoring.v3.MetricService/ListTimeSeries",
+        "/google.monitoring.v3.MetricService/ListMetricDescriptors",
     }
 
 
@@ -328,6 +362,7 @@ def test_a_denied_api_run_exits_3_with_the_gap_in_the_report(fake: FakeGcp, tmp_
         # Disk I/O is read from Monitoring too (the project has attached pd-ssd disks).
         "monitoring.timeSeries.list(disks)",
         "monitoring.timeSeries.list(logging)",
+        "monitoring.metricDescriptors.list",
     }
     # Without utilization no idle finding, but the unattached disk is still found.
     policies = set(result.report.findings["policy_id"])
