@@ -979,6 +979,26 @@ def _gcp_resize(finding: Finding) -> Remediation:
     )
 
 
+def _gcp_arm(finding: Finding) -> Remediation:
+    """An x86 VM cannot switch to an Arm machine type in place: its boot image is x86."""
+    path = _gcp_path(finding)
+    figures = _figures(finding)
+    current = _text(_dig(figures, "current", "instance_type"))
+    wanted = _text(_dig(figures, "candidate", "instance_type")) or "an Arm machine type"
+    return Remediation(
+        change=f"Rebuild {path.name} on {wanted} (Arm)"
+        + (f" instead of {current}" if current else ""),
+        cli=f"gcloud compute instances create {_q(path.name + '-arm')} --machine-type "
+        f"{_q(wanted)} --image-family IMAGE_FAMILY-arm64 --image-project IMAGE_PROJECT"
+        f"{_gcp_where(path)}",
+        terraform=f"google_compute_instance.machine_type = {json.dumps(wanted)}  "
+        "# with an arm64 boot image",
+        console_url=_gce_instance_console(path),
+        note="Needs arm64 builds of the software and an arm64 image (replace IMAGE_FAMILY "
+        "and IMAGE_PROJECT); move the traffic, then delete the x86 VM.",
+    )
+
+
 def _gcp_schedule(finding: Finding) -> Remediation:
     """An instance schedule (a resource policy) from the window the finding derived."""
     import re
@@ -1233,6 +1253,7 @@ GCP_BUILDERS: dict[str, Builder] = {
     "rightsizing.overprovisioned": _gcp_resize,
     "rightsizing.previous-generation": _gcp_resize,
     "rightsizing.underprovisioned": _gcp_resize,
+    "rightsizing.gcp-arm": _gcp_arm,
     "scheduling.offhours": _gcp_schedule,
     "storage.unattached-volume": _gcp_delete_disk,
     "storage.stopped-instance-volume": _gcp_delete_disk,

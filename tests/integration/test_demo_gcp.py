@@ -62,6 +62,14 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     assert oversized["monthly_savings"] < oversized["monthly_savings_before_discounts"]
     assert oversized["deferred_monthly_savings"] > 0
 
+    # The Arm twin of Graviton: t2a-standard-8 ($0.308/h) for n2-standard-8 at list; the
+    # resize to e2-highmem-2 saves more, so the Arm move is its alternative, not counted.
+    arm = by_policy[("rightsizing.gcp-arm", "api-oversized")]
+    assert money(Decimal(str(arm["monthly_savings_before_discounts"]))) == money(
+        (8 * N2_CORE + 32 * N2_RAM - Decimal("0.308")) * HOURS
+    )  # $58.74
+    assert not arm["counted"] and oversized["counted"]
+
     # Unattached disk: 500 GB pd-ssd at $0.17 per GB-month.
     disk = by_policy[("storage.unattached-volume", "orphan-data")]
     assert money(Decimal(str(disk["monthly_savings"]))) == money(500 * Decimal("0.17"))

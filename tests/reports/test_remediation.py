@@ -378,3 +378,20 @@ def test_a_gcp_log_retention_names_the_bucket_its_location_and_the_days() -> Non
         "gcloud logging buckets update app-archive --location us-central1 "
         "--retention-days 30 --project demo-project"
     )
+
+
+def test_a_gcp_arm_move_rebuilds_from_an_arm64_image_rather_than_switching_type() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="rightsizing.gcp-arm",
+            resource_id="projects/demo-project/zones/us-central1-a/instances/api",
+            resource_name="api",
+            evidence={
+                "current": {"instance_type": "n2-standard-8"},
+                "candidate": {"instance_type": "t2a-standard-8"},
+            },
+        )
+    )
+    assert fix.change == "Rebuild api on t2a-standard-8 (Arm) instead of n2-standard-8"
+    assert fix.cli is not None and "set-machine-type" not in fix.cli
+    assert "--machine-type t2a-standard-8" in fix.cli and "arm64" in fix.cli
