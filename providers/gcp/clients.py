@@ -3,9 +3,9 @@
 Every client the GCP provider makes goes through ``Clients``:
 
 - REST clients (Compute Engine, Cloud Storage, Resource Manager, Recommender, Cloud
-  Billing Catalog) send
-  through a requests session with ``ReadOnlyAdapter`` mounted, which refuses any HTTP
-  method but GET before a byte leaves the machine (every read these APIs offer is a GET);
+  Billing Catalog, and Cloud Logging through ``RestApi``) send through a requests session
+  with ``ReadOnlyAdapter`` mounted, which refuses any HTTP method but GET before a byte
+  leaves the machine (every read these APIs offer is a GET);
 - the Cloud Monitoring client (gRPC only) sends through a channel with
   ``ReadOnlyInterceptor``, which refuses any method not named ``Get*`` or ``List*``.
 

@@ -311,6 +311,21 @@ def test_guarded_recommender_client_refuses_to_change_a_recommendation(fake: Fak
     assert len(fake.requests) == before
 
 
+def test_logging_session_refuses_to_change_a_log_bucket(fake: FakeGcp) -> None:
+    from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
+
+    endpoints = Endpoints.from_env()
+    api = Clients(resolve_credentials(endpoints)[0], endpoints).logging_api()
+    before = len(fake.requests)
+    # UpdateBucket is a PATCH: refused before it leaves the machine.
+    with pytest.raises(ReadOnlyViolation, match="refused PATCH"):
+        api.session.patch(
+            f"{api.base_url}/v2/projects/p/locations/global/buckets/_Default",
+            json={"retentionDays": 1},
+        )
+    assert len(fake.requests) == before
+
+
 def test_read_only_channel_refuses_a_non_read_rpc(fake: FakeGcp) -> None:
     import grpc
 
