@@ -66,6 +66,7 @@ def gcp_log_retention(inv: InventoryView, p: GcpLogRetentionParams) -> pl.LazyFr
     """Cloud Logging buckets whose retention is longer than ``retention_days``.
 
     Cloud Logging bills storage only for logs older than 30 days, at $0.01 per GiB-month.
+    A locked bucket's retention cannot be shortened, so it is left alone.
     With ``daily`` the bucket's bytes taken in a day (its 30-day ingestion / 30; without
     it, stored bytes / min(retention, age in days), at lower confidence), the bytes
     billed for retention are ``max(0, stored − 30 × daily)`` now and
@@ -102,7 +103,12 @@ def gcp_log_retention(inv: InventoryView, p: GcpLogRetentionParams) -> pl.LazyFr
     price = pl.col("storage_price_per_gb_month")
     buckets = (
         _gcp_buckets(inv)
-        .filter((pl.col("retention_days") > p.retention_days) & (stored > 0) & price.is_not_null())
+        .filter(
+            (pl.col("retention_days") > p.retention_days)
+            & ~pl.col("retention_locked").fill_null(False)
+            & (stored > 0)
+            & price.is_not_null()
+        )
         .with_columns(daily.alias("_daily"), basis.alias("_basis"), age_days.alias("_age_days"))
         .filter(pl.col("_daily").is_not_null())
         .with_columns(billed_now.alias("_billed_now"), billed_after.alias("_billed_after"))

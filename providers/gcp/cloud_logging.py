@@ -29,6 +29,7 @@ COLUMNS: dict[str, pl.DataType] = {
     **{c: schema.LOG_GROUPS[c] for c in schema.IDENTITY_COLUMNS},
     "retention_days": pl.Int64(),
     "created": schema.UTC_TS,
+    "retention_locked": pl.Boolean(),
     "_location": pl.String(),
     "_bucket_id": pl.String(),
 }
@@ -56,6 +57,7 @@ def list_log_buckets(api: RestApi, project: str) -> list[dict[str, Any]]:
                 # Google's default, when a bucket names none, is 30 days.
                 "retention_days": int(bucket.get("retentionDays") or 30),
                 "created": bucket.get("createTime"),
+                "retention_locked": bool(bucket.get("locked", False)),
                 "_location": location,
                 "_bucket_id": bucket_id,
             }

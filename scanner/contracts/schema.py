@@ -151,6 +151,8 @@ LOG_GROUPS: Schema = _with_identity(
         # Appended for observability policies (issue 3).
         "created": UTC_TS,
         "log_class": pl.String(),  # STANDARD | INFREQUENT_ACCESS
+        # Cloud Logging: a locked bucket's retention cannot be shortened.
+        "retention_locked": pl.Boolean(),
         "ingestion_price_per_gb": pl.Float64(),  # USD per GB ingested
         "storage_price_per_gb_month": pl.Float64(),  # USD per GB-month archived (compressed)
         "price_region": pl.String(),  # region whose price was used (fallback: us-east-1)

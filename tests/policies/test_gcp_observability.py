@@ -73,8 +73,10 @@ def test_retention_without_ingestion_reads_the_daily_rate_from_what_is_stored() 
     assert row["confidence"] == 0.5
 
 
-def test_default_retention_and_aws_log_groups_are_left_alone() -> None:
+def test_default_retention_locked_buckets_and_aws_log_groups_are_left_alone() -> None:
+    locked = bucket("audit", retention=365, stored_gib=730, ingested_gib_30d=60)
     inv = inventory(
+        {**locked, "retention_locked": True},
         bucket("_Default", retention=30, stored_gib=240, ingested_gib_30d=240),
         bucket("cw", retention=365, stored_gib=730, ingested_gib_30d=60, provider="aws"),
     )

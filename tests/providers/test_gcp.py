@@ -226,6 +226,7 @@ def test_log_buckets_carry_their_retention_and_bytes_but_required_is_free(fake: 
     assert (logs["ingested_bytes_30d"] / gib).to_list() == [240.0, 60.0]
     assert logs["ingestion_price_per_gb"].to_list() == [0.50, 0.50]
     assert logs["storage_price_per_gb_month"].to_list() == [0.01, 0.01]
+    assert logs["retention_locked"].to_list() == [False, False]
     listed = [r for r in fake.requests if r.path.endswith("/buckets")]
     assert [r.path for r in listed] == ["/v2/projects/costscan-demo/locations/-/buckets"] * 2
 
