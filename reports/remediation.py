@@ -1127,6 +1127,29 @@ def _gcp_log_ingestion(finding: Finding) -> Remediation:
     )
 
 
+def _gcp_metric_cardinality(finding: Finding) -> Remediation:
+    """A Cloud Monitoring metric type: Prometheus labels drop at scrape time; a custom
+    metric's label is the writer's to drop."""
+    metric = _text(finding.get("resource_name"))
+    label = _text(_figures(finding).get("dimension")) or "the high-cardinality label"
+    project = _text(finding.get("account_id"))
+    prometheus = metric.startswith("prometheus.googleapis.com/")
+    return Remediation(
+        change=f"Drop the {label} label from metric {metric}",
+        cli=None,
+        terraform=(
+            "PodMonitoring.spec.endpoints[].metricRelabeling: "
+            f'[{{action: labeldrop, regex: "{label}"}}]'
+            if prometheus
+            else None
+        ),
+        console_url=f"{GCP_CONSOLE}/monitoring/metrics-explorer?project={quote(project, safe='')}",
+        note="Managed Prometheus drops it at scrape time (metricRelabeling)."
+        if prometheus
+        else "The label is written by the code that sends the metric: drop or bucket it there.",
+    )
+
+
 def _gcp_delete_snapshot(finding: Finding) -> Remediation:
     path = _gcp_path(finding)
     return Remediation(
@@ -1263,6 +1286,7 @@ GCP_BUILDERS: dict[str, Builder] = {
     "storage.pd-ssd-to-pd-balanced": _gcp_pd_balanced,
     "observability.gcp-log-retention": _gcp_log_retention,
     "observability.gcp-log-ingestion": _gcp_log_ingestion,
+    "observability.metric-cardinality": _gcp_metric_cardinality,
     "commitments.gcp-cud-purchase": _gcp_buy_cud,
     "commitments.gcp-unused-cud": _gcp_review_cud,
     "rightsizing.google-recommender": _gcp_review_advice,

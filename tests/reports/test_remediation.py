@@ -395,3 +395,25 @@ def test_a_gcp_arm_move_rebuilds_from_an_arm64_image_rather_than_switching_type(
     assert fix.change == "Rebuild api on t2a-standard-8 (Arm) instead of n2-standard-8"
     assert fix.cli is not None and "set-machine-type" not in fix.cli
     assert "--machine-type t2a-standard-8" in fix.cli and "arm64" in fix.cli
+
+
+def test_a_gcp_custom_metric_label_is_dropped_by_its_writer_a_prometheus_one_at_scrape() -> None:
+    custom = remediation(
+        gcp_finding(
+            policy_id="observability.metric-cardinality",
+            resource_name="custom.googleapis.com/checkout/latency",
+            evidence={"dimension": "user_id"},
+        )
+    )
+    assert (
+        custom.change == "Drop the user_id label from metric custom.googleapis.com/checkout/latency"
+    )
+    assert custom.console_url is not None and "metrics-explorer" in custom.console_url
+    prometheus = remediation(
+        gcp_finding(
+            policy_id="observability.metric-cardinality",
+            resource_name="prometheus.googleapis.com/http_requests_total/counter",
+            evidence={"dimension": "path"},
+        )
+    )
+    assert prometheus.terraform is not None and 'regex: "path"' in prometheus.terraform
