@@ -112,6 +112,8 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.STATIC_ADDRESS: "Compute Engine",
     ResourceType.COMMITTED_USE_DISCOUNT: "Compute Engine",
     ResourceType.GCS_BUCKET: "Cloud Storage",
+    ResourceType.LOG_BUCKET: "Cloud Logging",
+    ResourceType.MONITORING_METRIC: "Cloud Monitoring",
     ResourceType.AZURE_VM: "Virtual Machines",
     ResourceType.MANAGED_DISK: "Managed Disks",
     ResourceType.AZURE_SNAPSHOT: "Managed Disks",

@@ -301,8 +301,10 @@ def run(
     live_pricing: Annotated[
         bool,
         typer.Option(
-            help="Use live list prices (AWS Price List, Cloud Billing Catalog or Azure Retail "
-            "Prices API; cached) instead of bundled prices."
+            help=(
+                "Fetch prices live (cached): the AWS Price List API, the Cloud Billing "
+                "Catalog for GCP or the Azure Retail Prices API; bundled prices otherwise."
+            )
         ),
     ] = False,
     billing: Annotated[
