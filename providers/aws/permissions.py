@@ -28,6 +28,8 @@ IAM_ACTION_FOR = {
 
 IAM_ACTIONS: tuple[str, ...] = (
     "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribePolicies",
+    "autoscaling:DescribeScheduledActions",
     "ce:GetCostAndUsage",
     "ce:GetCostAndUsageWithResources",
     "ce:GetReservationCoverage",
@@ -52,6 +54,7 @@ IAM_ACTIONS: tuple[str, ...] = (
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
+    "lambda:ListFunctions",
     "logs:DescribeLogGroups",
     "organizations:ListAccounts",
     "pricing:GetProducts",

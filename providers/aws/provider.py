@@ -18,9 +18,11 @@ import polars as pl
 
 from costscan.providers.aws import commitments as commitment_collectors
 from costscan.providers.aws import compute as ec2_collectors
+from costscan.providers.aws import fleets as fleet_collectors
 from costscan.providers.aws import metrics
 from costscan.providers.aws import network as network_collectors
 from costscan.providers.aws import observability as observability_collectors
+from costscan.providers.aws import serverless as serverless_collectors
 from costscan.providers.aws import storage as storage_collectors
 from costscan.providers.aws.deadline import CollectorTimeout, run_with_deadline
 from costscan.providers.aws.scan import (
@@ -141,6 +143,8 @@ REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     storage_collectors.scan_storage_region,
     commitment_collectors.scan_commitments_region,
     observability_collectors.scan_observability_region,
+    fleet_collectors.scan_fleets_region,
+    serverless_collectors.scan_serverless_region,
 )
 ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_account,

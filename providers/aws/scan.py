@@ -131,6 +131,31 @@ COLLECTORS: dict[str, Collector] = {
     "cloudwatch.metric_series": Collector(
         "custom metric series and dimensions", ("metric_series",), ("cloudwatch_metric",)
     ),
+    # Demand matching (providers/aws/fleets.py, serverless.py)
+    "autoscaling.groups": Collector("Auto Scaling groups", ("fleets",), ("auto_scaling_group",)),
+    "autoscaling.scaling_policies": Collector(
+        "Auto Scaling policies", ("fleets",), ("auto_scaling_group",)
+    ),
+    "autoscaling.scheduled_actions": Collector(
+        "Auto Scaling scheduled actions", ("fleets",), ("auto_scaling_group",)
+    ),
+    "elbv2.target_group_owners": Collector(
+        "the load balancers in front of Auto Scaling groups", ("fleets",), ("auto_scaling_group",)
+    ),
+    "cloudwatch.demand_series": Collector(
+        "hourly Auto Scaling group CPU and capacity, load balancer latency and errors",
+        ("utilization",),
+        ("auto_scaling_group", "load_balancer"),
+    ),
+    "lambda.functions": Collector("Lambda functions", ("functions",), ("lambda_function",)),
+    "cloudwatch.lambda_insights_list": Collector(
+        "which Lambda functions publish Lambda Insights memory",
+        ("functions",),
+        ("lambda_function",),
+    ),
+    "cloudwatch.lambda_metrics": Collector(
+        "Lambda invocations, duration, errors and memory used", ("functions",), ("lambda_function",)
+    ),
 }
 
 

@@ -1,0 +1,649 @@
+"""Demand matching: capacity that follows the load, serverless sized to what it uses, and
+the services that are already slow.
+
+- ``rightsizing.lambda-memory``: a Lambda function configured with far more memory than it
+  uses. Lambda bills GB-seconds (memory × duration) and gives CPU in proportion to memory,
+  so a smaller size may run longer: both ends are priced (I/O-bound: same duration;
+  CPU-bound: duration grows as the CPU share shrinks), and only the CPU-bound figure
+  counts as a saving.
+- ``rightsizing.lambda-arm64``: an x86_64 function that would bill less on arm64
+  (Graviton).
+- ``rightsizing.fleet-demand-matching``: an Auto Scaling group held at a fixed size while
+  its load swings daily, priced hour by hour as the capacity above what target tracking
+  at 70% CPU would run.
+- ``rightsizing.fleet-bottleneck`` and ``rightsizing.load-balancer-bottleneck``: a group
+  whose CPU is above the 85% alert line, or a load balancer above the latency or error
+  alert lines: performance investments with a priced remedy, never savings; no shrink of
+  such a fleet is proposed.
+
+The performance lines are the seed's health table: latency under 200 ms healthy, above
+500 ms alert; errors under 1%, above 5% alert; utilization target 70%, alert 85%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from costscan.policies._compute import (
+    evidence,
+    findings,
+    money,
+    monthly,
+    num,
+    pct,
+    regional_price_confidence,
+    utilization_in_window,
+)
+from costscan.policies._discounts import (
+    after_discounts,
+    commitment_note,
+    discount_columns,
+    discount_evidence,
+)
+from costscan.scanner.contracts.inventory import InventoryView
+from costscan.scanner.contracts.registry import policy
+from costscan.scanner.contracts.units import HOURS_PER_MONTH
+from costscan.scanner.contracts.vocab import Category, Change
+
+# Lambda: "At 1,769 MB, a function has the equivalent of one vCPU"; CPU is allocated in
+# proportion to memory below it. Memory goes from 128 MB to 10,240 MB.
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory-console.html
+LAMBDA_MB_PER_VCPU: Final = 1769.0
+LAMBDA_MIN_MB: Final = 128.0
+LAMBDA_MEMORY_DOCS: Final = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html"
+MB_PER_GB: Final = 1024.0
+MS_PER_S: Final = 1000.0
+# Runtimes Lambda offers on x86_64 only (the Amazon Linux 1 generation).
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+X86_ONLY_RUNTIMES: Final = ("go1.x", "java8", "python3.7", "nodejs12.x", "dotnetcore3.1")
+
+# The seed's health table (DESIGN.md, performance investments).
+LATENCY_WATCH_MS: Final = 200.0
+LATENCY_ALERT_MS: Final = 500.0
+ERROR_WATCH_RATE: Final = 0.01
+ERROR_ALERT_RATE: Final = 0.05
+CPU_TARGET_PERCENT: Final = 70.0
+CPU_ALERT_PERCENT: Final = 85.0
+# The seed's trade-off table: a caching layer, 60% less load on what is behind it, for
+# about +$300 a month.
+CACHE_MONTHLY: Final = 300.0
+CACHE_GAIN: Final = 0.6
+
+
+def _monthly_factor() -> pl.Expr:
+    """Lookback figures to a 730-hour month."""
+    return pl.lit(HOURS_PER_MONTH) / pl.col("lookback_hours")
+
+
+# --------------------------------------------------------------------------- Lambda memory
+
+
+@dataclass(frozen=True)
+class LambdaMemoryParams:
+    # Compute Optimizer recommends Lambda memory only for functions invoked at least 50
+    # times in the last 14 days.
+    # https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html
+    min_invocations: float = 50.0
+    # Headroom above the largest memory used, then rounded up to a 64 MB step.
+    headroom_fraction: float = 0.2
+    step_mb: float = 64.0
+    # Flag only when the size would fall by at least this share.
+    min_reduction: float = 0.25
+    confidence: float = 0.75
+    fallback_price_factor: float = 0.8
+
+
+def _gb_seconds() -> pl.Expr:
+    return pl.col("duration_ms_sum") / MS_PER_S * pl.col("memory_mb") / MB_PER_GB
+
+
+@policy(
+    id="rightsizing.lambda-memory",
+    family="rightsizing",
+    action="resize",
+    title="Lambda function has more memory than it uses",
+    needs=("functions",),
+    effort_hours=0.5,
+    risk="medium",
+    performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
+    formula=(
+        "monthly_savings = GB-s × price × 730/lookback_h × (1 − target/memory × "
+        "min(memory, 1769)/min(target, 1769)); target = max(128, ceil(used_max × 1.2 / 64) × 64)"
+    ),
+)
+def lambda_memory(inv: InventoryView, p: LambdaMemoryParams) -> pl.LazyFrame:
+    """Lambda functions whose largest memory used (Lambda Insights) is far below their size.
+
+    Flagged: at least ``min_invocations`` invocations over the lookback, a known
+    ``used_memory_max``, and a target size (used × (1 + headroom), rounded up to 64 MB, at
+    least 128 MB) at least ``min_reduction`` below the configured memory. Functions whose
+    errors are above the 5% alert line are left alone (a shrink is never proposed for a
+    service at risk).
+
+    Formula, with GB-s = Duration sum / 1000 × memory / 1024 over the lookback and
+    f = 730 / lookback hours:
+
+    - duration cost now = GB-s × price_gb_second × f;
+    - I/O-bound (same duration) = duration cost × target / memory;
+    - CPU-bound (duration grows as the CPU share falls; Lambda gives one vCPU at 1,769 MB
+      and CPU in proportion below it) = duration cost × target / memory ×
+      min(memory, 1769) / min(target, 1769).
+
+    monthly_savings = duration cost − CPU-bound cost (the conservative end). When that is
+    zero or less but the I/O-bound end saves, the finding is ``possible`` at the I/O-bound
+    figure: measure the duration at the smaller size first. Requests cost the same.
+
+    Sources: AWS Compute Optimizer's Lambda memory recommendations (50 invocations in 14
+    days, https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html);
+    memory and CPU from https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html;
+    prices from https://aws.amazon.com/lambda/pricing/.
+    """
+    target = (
+        (pl.col("memory_used_mb_max") * (1.0 + p.headroom_fraction) / p.step_mb).ceil() * p.step_mb
+    ).clip(lower_bound=LAMBDA_MIN_MB)
+    cpu_ratio = pl.min_horizontal(pl.col("memory_mb"), pl.lit(LAMBDA_MB_PER_VCPU)) / (
+        pl.min_horizontal(pl.col("_target_mb"), pl.lit(LAMBDA_MB_PER_VCPU))
+    )
+    error_rate = pl.col("errors") / pl.col("invocations")
+    base = (
+        inv.lazy("functions")
+        .filter(
+            pl.col("memory_used_mb_max").is_not_null()
+            & (pl.col("invocations") >= p.min_invocations)
+            & (pl.col("duration_ms_sum") > 0)
+            & (pl.col("lookback_hours") > 0)
+            & (error_rate.fill_null(0.0) <= ERROR_ALERT_RATE)
+        )
+        .with_columns(target.alias("_target_mb"))
+        .filter(pl.col("_target_mb") <= pl.col("memory_mb") * (1.0 - p.min_reduction))
+        .with_columns(
+            (_gb_seconds() * pl.col("price_gb_second") * _monthly_factor()).alias("_duration"),
+            (
+                pl.col("invocations")
+                / 1e6
+                * pl.col("price_per_million_requests")
+                * _monthly_factor()
+            ).alias("_requests"),
+            cpu_ratio.alias("_cpu_ratio"),
+        )
+        .with_columns(
+            (pl.col("_duration") * pl.col("_target_mb") / pl.col("memory_mb")).alias("_io_cost"),
+        )
+        .with_columns(
+            (pl.col("_io_cost") * pl.col("_cpu_ratio")).alias("_cpu_cost"),
+        )
+        .with_columns(
+            (pl.col("_duration") - pl.col("_io_cost")).alias("_io_saving"),
+            (pl.col("_duration") - pl.col("_cpu_cost")).alias("_cpu_saving"),
+        )
+        .filter(pl.col("_io_saving") > 0)
+    )
+    counted = pl.col("_cpu_saving") > 0
+    # The worst-case longest run at the smaller size, against the timeout.
+    slowest = pl.col("duration_ms_max") * pl.col("_cpu_ratio")
+    return findings(
+        base,
+        detail=pl.format(
+            "{} has {} MB and used at most {} MB over {} invocations; at {} MB its duration "
+            "costs {} a month if I/O-bound (same duration) or {} if CPU-bound (about {}x "
+            "longer), against {} now.",
+            pl.col("resource_name"),
+            num(pl.col("memory_mb")),
+            num(pl.col("memory_used_mb_max")),
+            num(pl.col("invocations")),
+            num(pl.col("_target_mb")),
+            money(pl.col("_io_cost")),
+            money(pl.col("_cpu_cost")),
+            pl.col("_cpu_ratio").round(2),
+            money(pl.col("_duration")),
+        ),
+        recommendation=pl.when(counted)
+        .then(
+            pl.format(
+                "Set {} to {} MB (Lambda Power Tuning can confirm the duration).",
+                pl.col("resource_name"),
+                num(pl.col("_target_mb")),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "Measure {} at {} MB before changing it: it saves only if the run takes "
+                "less than {}x as long.",
+                pl.col("resource_name"),
+                num(pl.col("_target_mb")),
+                (pl.col("memory_mb") / pl.col("_target_mb")).round(2),
+            )
+        ),
+        current_monthly_cost=pl.col("_duration") + pl.col("_requests"),
+        monthly_savings=pl.when(counted)
+        .then(pl.col("_cpu_saving"))
+        .otherwise(pl.col("_io_saving")),
+        category=pl.when(counted)
+        .then(pl.lit(Category.SAVINGS.value))
+        .otherwise(pl.lit(Category.POSSIBLE.value)),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            memory_mb=pl.col("memory_mb"),
+            memory_used_mb_max=pl.col("memory_used_mb_max"),
+            memory_source=pl.col("memory_source"),
+            target_mb=pl.col("_target_mb"),
+            invocations=pl.col("invocations"),
+            duration_ms_sum=pl.col("duration_ms_sum"),
+            duration_ms_max=pl.col("duration_ms_max"),
+            worst_case_duration_ms_max=slowest,
+            timeout_seconds=pl.col("timeout_seconds"),
+            lookback_hours=pl.col("lookback_hours"),
+            gb_seconds=_gb_seconds(),
+            price_gb_second=pl.col("price_gb_second"),
+            price_per_million_requests=pl.col("price_per_million_requests"),
+            duration_monthly_now=pl.col("_duration"),
+            duration_monthly_io_bound=pl.col("_io_cost"),
+            duration_monthly_cpu_bound=pl.col("_cpu_cost"),
+            cpu_share_ratio=pl.col("_cpu_ratio"),
+            price_region=pl.col("price_region"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- Lambda arm64
+
+
+@dataclass(frozen=True)
+class LambdaArm64Params:
+    min_invocations: float = 50.0
+    confidence: float = 0.6
+    # A container image must be rebuilt for arm64: less certain than a zip of interpreted code.
+    confidence_image: float = 0.4
+    fallback_price_factor: float = 0.8
+
+
+@policy(
+    id="rightsizing.lambda-arm64",
+    family="rightsizing",
+    action="resize",
+    title="Lambda function can run on arm64 (Graviton)",
+    needs=("functions",),
+    effort_hours=2.0,
+    risk="medium",
+    performance="neutral",
+    change=Change.MIGRATE_TO_GRAVITON,
+    formula=(
+        "monthly_savings = duration_ms_sum / 1000 × memory_mb / 1024 × "
+        "(x86 GB-s price − arm64 GB-s price) × 730 / lookback_hours"
+    ),
+)
+def lambda_arm64(inv: InventoryView, p: LambdaArm64Params) -> pl.LazyFrame:
+    """x86_64 Lambda functions on a runtime that also runs on arm64, priced at the same
+    duration on Graviton's lower GB-second rate.
+
+    Flagged: an x86_64 function invoked at least ``min_invocations`` times over the
+    lookback, on a runtime Lambda offers for arm64 (the Amazon Linux 1 runtimes are x86
+    only), with a positive duration. AWS states up to 34% better price performance on
+    arm64; the saving here takes the duration as unchanged, so it is the price difference
+    alone. Native dependencies must be built for arm64: container images get a lower
+    confidence. It is a ``resize`` on the same function as the memory finding, so ranking
+    counts the better of the two and shows the other as its alternative.
+
+    Saving formula: monthly_savings = GB-s × (x86 price − arm64 price) × 730 / lookback
+    hours, GB-s = duration_ms_sum / 1000 × memory_mb / 1024.
+
+    Sources: AWS Compute Optimizer and Cost Optimization Hub recommend Graviton
+    migrations; runtimes from https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html;
+    prices from https://aws.amazon.com/lambda/pricing/.
+    """
+    base = (
+        inv.lazy("functions")
+        .filter(
+            (pl.col("architecture") == "x86_64")
+            & ~pl.col("runtime").fill_null("").is_in(list(X86_ONLY_RUNTIMES))
+            & (pl.col("invocations") >= p.min_invocations)
+            & (pl.col("duration_ms_sum") > 0)
+            & (pl.col("lookback_hours") > 0)
+        )
+        .with_columns(
+            (_gb_seconds() * pl.col("price_gb_second_x86_64") * _monthly_factor()).alias("_now"),
+            (_gb_seconds() * pl.col("price_gb_second_arm64") * _monthly_factor()).alias("_arm"),
+            (
+                pl.col("invocations")
+                / 1e6
+                * pl.col("price_per_million_requests")
+                * _monthly_factor()
+            ).alias("_requests"),
+        )
+        .filter(pl.col("_now") > pl.col("_arm"))
+    )
+    image = pl.col("package_type") == "Image"
+    return findings(
+        base,
+        detail=pl.format(
+            "{} runs on x86_64 ({}, {} MB): its duration costs {} a month; the same duration "
+            "on arm64 costs {}.",
+            pl.col("resource_name"),
+            pl.col("runtime").fill_null(pl.col("package_type")),
+            num(pl.col("memory_mb")),
+            money(pl.col("_now")),
+            money(pl.col("_arm")),
+        ),
+        recommendation=pl.when(image)
+        .then(
+            pl.format(
+                "Rebuild {}'s image for arm64 and switch its architecture.", pl.col("resource_name")
+            )
+        )
+        .otherwise(
+            pl.format(
+                "Switch {} to arm64 (rebuild any native dependencies) and compare its duration.",
+                pl.col("resource_name"),
+            )
+        ),
+        current_monthly_cost=pl.col("_now") + pl.col("_requests"),
+        monthly_savings=pl.col("_now") - pl.col("_arm"),
+        confidence=regional_price_confidence(
+            pl.when(image).then(pl.lit(p.confidence_image)).otherwise(pl.lit(p.confidence)),
+            p.fallback_price_factor,
+        ),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            memory_mb=pl.col("memory_mb"),
+            invocations=pl.col("invocations"),
+            duration_ms_sum=pl.col("duration_ms_sum"),
+            lookback_hours=pl.col("lookback_hours"),
+            gb_seconds=_gb_seconds(),
+            price_gb_second_x86_64=pl.col("price_gb_second_x86_64"),
+            price_gb_second_arm64=pl.col("price_gb_second_arm64"),
+            duration_monthly_x86_64=pl.col("_now"),
+            duration_monthly_arm64=pl.col("_arm"),
+            price_region=pl.col("price_region"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- fleets
+
+
+def _fleet_hours(inv: InventoryView) -> pl.LazyFrame:
+    """One row per group and hour with CPU: ``cpu`` (group average, percent) and ``n``
+    (in-service instances that hour, else the group's desired capacity)."""
+    window = utilization_in_window(inv)
+    cpu = (
+        window.filter((pl.col("metric") == "cpu") & (pl.col("statistic") == "average"))
+        .group_by("resource_id", "ts")
+        .agg(pl.col("value").mean().alias("cpu"))
+    )
+    capacity = (
+        window.filter((pl.col("metric") == "capacity") & (pl.col("statistic") == "average"))
+        .group_by("resource_id", "ts")
+        .agg(pl.col("value").mean().alias("_capacity"))
+    )
+    fleets = inv.lazy("fleets").select(
+        "resource_id", pl.col("desired_capacity").cast(pl.Float64).alias("_desired")
+    )
+    return (
+        cpu.join(fleets, on="resource_id", how="inner")
+        .join(capacity, on=["resource_id", "ts"], how="left")
+        .with_columns(pl.coalesce("_capacity", "_desired").alias("n"))
+        .filter(pl.col("n") > 0)
+        .drop("_capacity", "_desired")
+    )
+
+
+@dataclass(frozen=True)
+class FleetDemandParams:
+    # The seed's utilization target: target tracking holds the group's CPU at 70%.
+    target_cpu_percent: float = CPU_TARGET_PERCENT
+    # Never fewer than this many instances (two Availability Zones).
+    min_instances: int = 2
+    # "Swings daily": the mean of each day's highest minus lowest hourly CPU.
+    min_daily_swing_percent: float = 20.0
+    # The seed's alert line: a group this hot is a bottleneck, never shrunk.
+    alert_cpu_percent: float = CPU_ALERT_PERCENT
+    # Compute Optimizer needs 30 hours of metrics in 14 days.
+    min_hours: int = 30
+    confidence: float = 0.7
+
+
+@policy(
+    id="rightsizing.fleet-demand-matching",
+    family="rightsizing",
+    action="resize",
+    title="Auto Scaling group sized for its peak all day",
+    needs=("fleets", "utilization", "commitments"),
+    effort_hours=3.0,
+    risk="medium",
+    performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
+    formula=(
+        "monthly_savings = Σ_h max(n_h − max(min, ceil(n_h × cpu_h / 70)), 0) × hourly_price × "
+        "(1 − spot_share) × 730 / hours"
+    ),
+)
+def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFrame:
+    """A fixed-size Auto Scaling group whose load swings daily: the capacity above what
+    target tracking at 70% CPU would run, hour by hour.
+
+    Flagged: a group with no target tracking, step or predictive policy and no scheduled
+    action (all known), at least ``min_hours`` hours of group CPU, a mean daily CPU swing
+    of at least ``min_daily_swing_percent`` points, and a p95 CPU at or under the 85% alert
+    line (a hotter group is a bottleneck: ``rightsizing.fleet-bottleneck``). A steady group
+    is left to the commitment policies.
+
+    Formula, per hour h with n_h instances in service (GroupInServiceInstances, else the
+    desired capacity) at cpu_h average CPU: the same work at the target needs
+    needed_h = max(min_instances, ceil(n_h × cpu_h / target)) instances, never more than
+    n_h; saving_h = (n_h − needed_h) × hourly price. The monthly saving is Σ saving_h ×
+    730 / hours observed. Spot members are taken as costing nothing (the figure is
+    reduced by the spot share: count less), and existing commitments on the type apply
+    (savings after discounts).
+
+    Sources: target tracking at the seed's 70% utilization target; AWS Auto Scaling
+    target tracking (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html)
+    and Compute Optimizer's Auto Scaling group recommendations (30 hours of metrics,
+    https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html).
+    """
+    hours = _fleet_hours(inv).with_columns(
+        pl.max_horizontal(
+            pl.lit(float(p.min_instances)),
+            (pl.col("n") * pl.col("cpu") / p.target_cpu_percent).ceil(),
+        )
+        .clip(upper_bound=pl.col("n"))
+        .alias("needed")
+    )
+    daily = (
+        hours.group_by("resource_id", pl.col("ts").dt.date().alias("_day"))
+        .agg((pl.col("cpu").max() - pl.col("cpu").min()).alias("_swing"))
+        .group_by("resource_id")
+        .agg(pl.col("_swing").mean().alias("daily_swing"))
+    )
+    profile = hours.group_by("resource_id").agg(
+        pl.col("ts").n_unique().alias("hours"),
+        pl.col("cpu").quantile(0.95, interpolation="linear").alias("cpu_p95"),
+        pl.col("cpu").mean().alias("cpu_mean"),
+        pl.col("n").mean().alias("n_mean"),
+        pl.col("n").max().alias("n_max"),
+        pl.col("needed").mean().alias("needed_mean"),
+        pl.col("needed").min().alias("needed_min"),
+        pl.col("needed").max().alias("needed_max"),
+        (pl.col("n") - pl.col("needed")).sum().alias("surplus_instance_hours"),
+    )
+    fixed = (
+        (pl.col("target_tracking") == False)  # noqa: E712 - null (unknown) must not match
+        & (pl.col("step_scaling") == False)  # noqa: E712
+        & (pl.col("predictive_scaling") == False)  # noqa: E712
+        & (pl.col("scheduled_actions") == 0)
+    )
+    effective_price = pl.col("hourly_price") * (1.0 - pl.col("spot_share").fill_null(0.0))
+    before = pl.col("surplus_instance_hours") * effective_price * HOURS_PER_MONTH / pl.col("hours")
+    base = (
+        inv.lazy("fleets")
+        .filter(fixed & pl.col("hourly_price").is_not_null() & (pl.col("hourly_price") > 0))
+        .join(profile, on="resource_id", how="inner")
+        .join(daily, on="resource_id", how="inner")
+        .filter(
+            (pl.col("hours") >= p.min_hours)
+            & (pl.col("daily_swing") >= p.min_daily_swing_percent)
+            & (pl.col("cpu_p95") <= p.alert_cpu_percent)
+            & (pl.col("surplus_instance_hours") > 0)
+        )
+        .with_columns(before.alias("_before"))
+    )
+    current = pl.col("n_mean") * effective_price * HOURS_PER_MONTH
+    priced = after_discounts(inv, base, pl.col("_before"))
+    return findings(
+        priced,
+        detail=pl.format(
+            "{} runs {} × {} all day while its CPU swings {} points a day (mean {}, p95 {}); "
+            "target tracking at {} would run {} to {} instances ({} on average): {} "
+            "instance-hours fewer over {} h.",
+            pl.col("resource_name"),
+            num(pl.col("n_mean")),
+            pl.col("instance_type").fill_null("instances"),
+            num(pl.col("daily_swing")),
+            pct(pl.col("cpu_mean")),
+            pct(pl.col("cpu_p95")),
+            pct(pl.lit(p.target_cpu_percent)),
+            num(pl.col("needed_min")),
+            num(pl.col("needed_max")),
+            num(pl.col("needed_mean")),
+            num(pl.col("surplus_instance_hours")),
+            num(pl.col("hours")),
+        )
+        + commitment_note(),
+        recommendation=pl.format(
+            "Add a target tracking policy on ASGAverageCPUUtilization at {} to {} with "
+            "MinSize {} and MaxSize {} (it scales out above the target and in below it); "
+            "or scheduled actions for the daily cycle.",
+            num(pl.lit(p.target_cpu_percent)),
+            pl.col("resource_name"),
+            num(pl.col("needed_min")),
+            num(pl.col("n_max")),
+        ),
+        current_monthly_cost=current,
+        **discount_columns(pl.col("_before")),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        group_key=pl.format("asg:{}", pl.col("resource_name")),
+        evidence=evidence(
+            hours=pl.col("hours"),
+            target_cpu_percent=p.target_cpu_percent,
+            min_instances=p.min_instances,
+            instances_mean=pl.col("n_mean"),
+            instances_needed_mean=pl.col("needed_mean"),
+            surplus_instance_hours=pl.col("surplus_instance_hours"),
+            cpu_mean=pl.col("cpu_mean"),
+            cpu_p95=pl.col("cpu_p95"),
+            daily_swing_points=pl.col("daily_swing"),
+            instance_type=pl.col("instance_type"),
+            hourly_price=pl.col("hourly_price"),
+            spot_share=pl.col("spot_share"),
+            hours_per_month=HOURS_PER_MONTH,
+            discounts=discount_evidence(),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class FleetBottleneckParams:
+    alert_cpu_percent: float = CPU_ALERT_PERCENT
+    target_cpu_percent: float = CPU_TARGET_PERCENT
+    min_hours: int = 30
+    confidence: float = 0.75
+
+
+@policy(
+    id="rightsizing.fleet-bottleneck",
+    family="rightsizing",
+    action="bottleneck",
+    title="Auto Scaling group CPU above the alert line",
+    needs=("fleets", "utilization"),
+    effort_hours=1.0,
+    risk="low",
+    performance="improves",
+    change=Change.ADD_CAPACITY,
+    formula=(
+        "added_monthly_cost = (ceil(n × cpu_p95 / 70) − n) × hourly_price × 730; "
+        "monthly_savings = 0 (a bottleneck never counts as a saving)"
+    ),
+)
+def fleet_bottleneck(inv: InventoryView, p: FleetBottleneckParams) -> pl.LazyFrame:
+    """Auto Scaling groups whose p95 hourly CPU is above the seed's 85% alert line.
+
+    The remedy is more instances: enough that the p95 load sits at the 70% target,
+    extra = ceil(n × cpu_p95 / 70) − n (at least one), priced at the members' on-demand
+    rate. It is an investment, never a saving, and the demand-matching policy never
+    shrinks such a group.
+
+    Cost formula: added_monthly_cost = extra × hourly_price × 730; monthly_savings = 0;
+    performance_gain = 1 − 70 / cpu_p95 (the load per instance taken off).
+
+    Source: the seed's utilization alert line (85%) and target (70%), consistent with
+    AWS Compute Optimizer's default CPU headroom
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/rightsizing-preferences.html).
+    """
+    profile = (
+        _fleet_hours(inv)
+        .group_by("resource_id")
+        .agg(
+            pl.col("ts").n_unique().alias("hours"),
+            pl.col("cpu").quantile(0.95, interpolation="linear").alias("cpu_p95"),
+            pl.col("cpu").max().alias("cpu_max"),
+            pl.col("n").mean().alias("n_mean"),
+        )
+    )
+    base = (
+        inv.lazy("fleets")
+        .join(profile, on="resource_id", how="inner")
+        .filter((pl.col("hours") >= p.min_hours) & (pl.col("cpu_p95") > p.alert_cpu_percent))
+        .with_columns(
+            pl.max_horizontal(
+                pl.lit(1.0),
+                (pl.col("n_mean").round(0) * pl.col("cpu_p95") / p.target_cpu_percent).ceil()
+                - pl.col("n_mean").round(0),
+            ).alias("_extra")
+        )
+    )
+    added = pl.col("_extra") * monthly(pl.col("hourly_price").fill_null(0.0))
+    return findings(
+        base,
+        detail=pl.format(
+            "{} ({} × {}) has p95 CPU {} (max {}) over {} h, above the {} alert line.",
+            pl.col("resource_name"),
+            num(pl.col("n_mean")),
+            pl.col("instance_type").fill_null("instances"),
+            pct(pl.col("cpu_p95")),
+            pct(pl.col("cpu_max")),
+            num(pl.col("hours")),
+            pct(pl.lit(p.alert_cpu_percent)),
+        ),
+        recommendation=pl.format(
+            "Scale {} out by {} instance(s) (or target tracking at {} with a higher MaxSize); "
+            "it adds {} a month.",
+            pl.col("resource_name"),
+            num(pl.col("_extra")),
+            pct(pl.lit(p.target_cpu_percent)),
+            money(added),
+        ),
+        current_monthly_cost=pl.col("n_mean") * monthly(pl.col("hourly_price").fill_null(0.0)),
+        monthly_savings=pl.lit(0.0),
+        added_monthly_cost=added,
+        performance_gain=(1.0 - p.target_cpu_percent / pl.col("cpu_p95")).clip(lower_bound=0.0),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            hours=pl.col("hours"),
+            cpu_p95=pl.col("cpu_p95"),
+            cpu_max=pl.col("cpu_max"),
+            instances_mean=pl.col("n_mean"),
+            extra_instances=pl.col("_extra"),
+            instance_type=pl.col("instance_type"),
+            hourly_price=pl.col("hourly_price"),
+            alert_cpu_percent=p.alert_cpu_percent,
+            target_cpu_percent=p.target_cpu_percent,
+        ),
+    )

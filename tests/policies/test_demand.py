@@ -1,0 +1,265 @@
+"""Demand matching: Lambda memory and arm64, fixed Auto Scaling groups with a daily cycle,
+and the bottlenecks that are never shrunk. Every figure is worked by hand (or by an
+independent Decimal sum over the hours) in the test."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import pytest
+
+from costscan.scanner.contracts.inventory import Inventory, RunContext
+from tests.policies.runner import run_policy
+
+NOW = datetime(2024, 6, 17, tzinfo=UTC)
+DAYS = 14
+HOURS = DAYS * 24
+X86 = 0.0000166667  # https://aws.amazon.com/lambda/pricing/, us-east-1
+ARM = 0.0000133334
+M5_LARGE = 0.096  # https://aws.amazon.com/ec2/pricing/on-demand/, us-east-1
+
+
+def _inventory() -> Inventory:
+    return Inventory(provider="aws", context=RunContext(now=NOW, lookback_days=DAYS))
+
+
+def _function(name: str, **overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "provider": "aws",
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "resource_id": f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        "resource_name": name,
+        "resource_type": "lambda_function",
+        "runtime": "python3.12",
+        "architecture": "x86_64",
+        "memory_mb": 2048.0,
+        "timeout_seconds": 30.0,
+        "package_type": "Zip",
+        "lookback_hours": float(HOURS),
+        "invocations": 1_000_000.0,
+        "duration_ms_sum": 1_000_000 * 500.0,
+        "duration_ms_max": 900.0,
+        "errors": 0.0,
+        "throttles": 0.0,
+        "memory_used_mb_max": 300.0,
+        "memory_source": "lambda_insights",
+        "price_gb_second": X86,
+        "price_gb_second_x86_64": X86,
+        "price_gb_second_arm64": ARM,
+        "price_per_million_requests": 0.20,
+        "price_region": "us-east-1",
+        "price_source": "bundled",
+        "price_reference": "https://aws.amazon.com/lambda/pricing/",
+    }
+    row.update(overrides)
+    return row
+
+
+def _functions(*rows: dict[str, Any]) -> Inventory:
+    inv = _inventory()
+    inv.add("functions", pl.DataFrame(list(rows), infer_schema_length=None))
+    return inv
+
+
+def _by_name(found: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    return {r["resource_id"].rsplit(":", 1)[-1]: r for r in found.to_dicts()}
+
+
+# --------------------------------------------------------------------------- Lambda memory
+
+
+def test_oversized_lambda_saves_the_cpu_bound_figure() -> None:
+    # 2048 MB, at most 300 MB used: target ceil(300 × 1.2 / 64) × 64 = 384 MB.
+    # GB-s = 5e8 ms / 1000 × 2048 / 1024 = 1,000,000 over 336 h.
+    # Now: 1e6 × X86 × 730/336. CPU-bound at 384 MB: × 384/2048 × 1769/384 = × 1769/2048.
+    found = run_policy("rightsizing.lambda-memory", _functions(_function("big")))
+    (row,) = found.to_dicts()
+    now = Decimal(1_000_000) * Decimal(str(X86)) * Decimal(730) / Decimal(336)
+    expected = now * (1 - Decimal(1769) / Decimal(2048))
+    assert row["category"] == "savings"
+    assert row["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
+    assert float(expected) == pytest.approx(4.9329, abs=1e-3)
+    requests = Decimal("1") * Decimal("0.20") * Decimal(730) / Decimal(336)
+    assert row["current_monthly_cost"] == pytest.approx(float(now + requests), rel=1e-9)
+    figures = json.loads(row["evidence"])
+    assert figures["target_mb"] == 384
+    assert figures["duration_monthly_io_bound"] == pytest.approx(float(now * 384 / 2048))
+    assert "384 MB" in row["recommendation"]
+
+
+def test_lambda_whose_cpu_bound_size_saves_nothing_is_only_possible() -> None:
+    # 1024 MB, 200 MB used: target 256 MB. CPU-bound: 256/1024 × 1024/256 = 1 (no saving);
+    # I/O-bound: 3/4 of the duration cost, a possible saving to measure first.
+    fn = _function("small", memory_mb=1024.0, memory_used_mb_max=200.0)
+    (row,) = run_policy("rightsizing.lambda-memory", _functions(fn)).to_dicts()
+    gb_s = Decimal(500_000) * Decimal(1024) / Decimal(1024)
+    io_saving = gb_s * Decimal(str(X86)) * Decimal(730) / Decimal(336) * Decimal("0.75")
+    assert row["category"] == "possible"
+    assert row["monthly_savings"] == pytest.approx(float(io_saving), rel=1e-9)
+    assert "Measure" in row["recommendation"]
+
+
+@pytest.mark.parametrize(
+    ("why", "overrides"),
+    [
+        ("no memory data", {"memory_used_mb_max": None, "memory_source": "none"}),
+        ("too few invocations", {"invocations": 49.0, "duration_ms_sum": 49 * 500.0}),
+        ("errors above the 5% alert line", {"errors": 60_000.0}),
+        ("already close to what it uses", {"memory_used_mb_max": 1500.0}),
+    ],
+)
+def test_lambda_memory_leaves_alone(why: str, overrides: dict[str, Any]) -> None:
+    found = run_policy("rightsizing.lambda-memory", _functions(_function("f", **overrides)))
+    assert found.height == 0, why
+
+
+# --------------------------------------------------------------------------- Lambda arm64
+
+
+def test_x86_lambda_on_arm64_saves_the_price_difference() -> None:
+    inv = _functions(
+        _function("big"),
+        _function("old", runtime="go1.x"),
+        _function("graviton", architecture="arm64", price_gb_second=ARM),
+        _function("idle", invocations=0.0, duration_ms_sum=0.0),
+    )
+    found = _by_name(run_policy("rightsizing.lambda-arm64", inv))
+    assert set(found) == {"big"}
+    # 1,000,000 GB-s × (0.0000166667 − 0.0000133334) × 730/336 = 7.2421...
+    expected = (
+        Decimal(1_000_000) * (Decimal(str(X86)) - Decimal(str(ARM))) * Decimal(730) / Decimal(336)
+    )
+    assert found["big"]["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
+    assert float(expected) == pytest.approx(7.2421, abs=1e-3)
+
+
+def test_memory_and_arm64_on_one_function_are_alternatives() -> None:
+    from costscan.reports.ranking import rank
+    from costscan.scanner.contracts import schema
+
+    inv = _functions(_function("big"))
+    both = pl.concat(
+        [
+            run_policy("rightsizing.lambda-memory", inv),
+            run_policy("rightsizing.lambda-arm64", inv),
+        ]
+    )
+    ranked = rank(schema.conform_findings(both.lazy()).collect(), hourly_rate=0.0)
+    counted = ranked.findings.filter(pl.col("counted"))
+    # Both are resizes of one function: the larger (arm64, 7.24) counts, memory (4.93) is
+    # its alternative, so the function is never counted twice.
+    assert counted["policy_id"].to_list() == ["rightsizing.lambda-arm64"]
+
+
+# --------------------------------------------------------------------------- fleets
+
+
+def _fleet(name: str, **overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "provider": "aws",
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "resource_id": name,
+        "resource_name": name,
+        "resource_type": "auto_scaling_group",
+        "min_size": 10,
+        "max_size": 10,
+        "desired_capacity": 10,
+        "instances": 10,
+        "instance_type": "m5.large",
+        "instance_types": "m5.large",
+        "mixed_instances": False,
+        "spot_share": 0.0,
+        "scaling_policies": "",
+        "target_tracking": False,
+        "step_scaling": False,
+        "predictive_scaling": False,
+        "scheduled_actions": 0,
+        "hourly_price": M5_LARGE,
+        "price_source": "bundled",
+    }
+    row.update(overrides)
+    return row
+
+
+def _hours() -> list[datetime]:
+    start = NOW - timedelta(hours=HOURS)
+    return [start + timedelta(hours=h) for h in range(HOURS)]
+
+
+def _daily_cycle(hour: int) -> float:
+    """Busy 08:00-19:59 UTC at 60% CPU, quiet at 12% the rest of the day."""
+    return 60.0 if 8 <= hour < 20 else 12.0
+
+
+def _fleet_inventory(fleets: list[dict[str, Any]], cpu: dict[str, Any]) -> Inventory:
+    inv = _inventory()
+    inv.add("fleets", pl.DataFrame(fleets, infer_schema_length=None))
+    rows = [
+        {"resource_id": name, "metric": "cpu", "statistic": "average", "ts": ts, "value": curve(ts)}
+        for name, curve in cpu.items()
+        for ts in _hours()
+    ]
+    inv.add("utilization", pl.DataFrame(rows))
+    return inv
+
+
+def test_fixed_group_with_a_daily_cycle_saves_the_area_above_target_tracking() -> None:
+    inv = _fleet_inventory(
+        [
+            _fleet("web"),
+            _fleet("steady"),
+            _fleet("tracked", target_tracking=True, scaling_policies="TargetTrackingScaling"),
+            _fleet("unknown-policies", target_tracking=None, step_scaling=None),
+        ],
+        {
+            "web": lambda ts: _daily_cycle(ts.hour),
+            "steady": lambda ts: 50.0,
+            "tracked": lambda ts: _daily_cycle(ts.hour),
+            "unknown-policies": lambda ts: _daily_cycle(ts.hour),
+        },
+    )
+    found = run_policy("rightsizing.fleet-demand-matching", inv)
+    assert found["resource_id"].to_list() == ["web"]
+    (row,) = found.to_dicts()
+
+    # The worked example, hour by hour: 10 instances all day; the same work at 70% needs
+    # max(2, ceil(10 × cpu / 70)): busy hours ceil(8.57) = 9, quiet hours max(2, ceil(1.71)) = 2.
+    surplus = Decimal(0)
+    for ts in _hours():
+        needed = max(2, math.ceil(10 * _daily_cycle(ts.hour) / 70))
+        surplus += Decimal(10 - needed)
+    assert surplus == 14 * (12 * 1 + 12 * 8)  # 1,512 instance-hours
+    expected = surplus * Decimal(str(M5_LARGE)) * Decimal(730) / Decimal(HOURS)
+    assert float(expected) == pytest.approx(315.36)
+    assert row["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
+    assert row["current_monthly_cost"] == pytest.approx(10 * M5_LARGE * 730)
+    assert row["category"] == "savings"
+    assert "MinSize 2 and MaxSize 10" in row["recommendation"]
+
+
+def test_spot_share_counts_less() -> None:
+    inv = _fleet_inventory(
+        [_fleet("web", spot_share=0.5)], {"web": lambda ts: _daily_cycle(ts.hour)}
+    )
+    (row,) = run_policy("rightsizing.fleet-demand-matching", inv).to_dicts()
+    assert row["monthly_savings"] == pytest.approx(315.36 / 2)
+
+
+def test_hot_group_is_a_bottleneck_and_never_shrunk() -> None:
+    # 4 instances at 90% with a daily dip to 20%: p95 90 > 85, so no demand-matching shrink.
+    hot = _fleet("hot", min_size=4, max_size=4, desired_capacity=4, instances=4)
+    inv = _fleet_inventory([hot], {"hot": lambda ts: 90.0 if ts.hour >= 4 else 20.0})
+    assert run_policy("rightsizing.fleet-demand-matching", inv).height == 0
+    (row,) = run_policy("rightsizing.fleet-bottleneck", inv).to_dicts()
+    # extra = ceil(4 × 90 / 70) − 4 = ceil(5.14) − 4 = 2 instances; 2 × 0.096 × 730 = 140.16.
+    assert row["category"] == "investment"
+    assert row["monthly_savings"] == 0.0
+    assert row["added_monthly_cost"] == pytest.approx(140.16)
+    assert row["performance_gain"] == pytest.approx(1 - 70 / 90)
