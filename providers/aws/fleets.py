@@ -4,8 +4,9 @@ load balancers' performance series. Reads only.
 ``scan_fleets_region`` (once per account and region, after the EC2 and network
 collectors, whose answers it reuses):
 
-- Auto Scaling DescribeAutoScalingGroups, DescribePolicies and DescribeScheduledActions
-  (every page) -> ``fleets``: sizes, policy types, mixed instances, spot share, the
+- Auto Scaling DescribePolicies and DescribeScheduledActions
+  (every page), over the groups the EC2 collector described (DescribeAutoScalingGroups,
+  once) -> ``fleets``: sizes, policy types, mixed instances, spot share, the
   target groups and load balancers in front, and one member's on-demand price (the
   members' mean, from the ``compute`` frame the EC2 collector priced).
 - elbv2 DescribeTargetGroups, only when a group names target groups, to find the load
@@ -56,8 +57,10 @@ STEP_TYPES = ("StepScaling", "SimpleScaling")
 
 def scan_fleets_region(run: RegionScan) -> None:
     """Auto Scaling groups and load balancer performance of one region."""
+    # The EC2 collector described the groups (only where instances run: a group with none
+    # has nothing to match); its failure is already recorded once.
+    groups: list[dict[str, Any]] = run.collected.get("autoscaling.group_membership") or []
     autoscaling = run.client("autoscaling")
-    groups = run.attempt("autoscaling.groups", lambda: describe_groups(autoscaling))
     balancers = [
         b
         for b in run.collected.get("elbv2.load_balancers") or []
@@ -112,6 +115,17 @@ def _paged(client: Any, operation: str, key: str) -> list[dict[str, Any]]:
 
 def describe_groups(autoscaling: Any) -> list[dict[str, Any]]:
     return _paged(autoscaling, "describe_auto_scaling_groups", "AutoScalingGroups")
+
+
+def membership(groups: Sequence[Mapping[str, Any]] | None) -> dict[str, str] | None:
+    """Instance id -> the name of the Auto Scaling group that owns it."""
+    if groups is None:
+        return None
+    return {
+        str(instance["InstanceId"]): str(group["AutoScalingGroupName"])
+        for group in groups
+        for instance in group.get("Instances") or []
+    }
 
 
 def describe_policies(autoscaling: Any) -> list[dict[str, Any]]:

@@ -81,11 +81,15 @@ def _scan_region(run: RegionScan) -> Inventory:
     autoscaling = run.client("autoscaling")
     groups = run.attempt(
         "autoscaling.group_membership",
-        lambda: ec2_collectors.autoscaling_members(autoscaling),
+        # The groups themselves, kept for the fleets collector (providers/aws/fleets.py).
+        lambda: fleet_collectors.describe_groups(autoscaling),
         resources=[str(i.get("InstanceId")) for i in instances],
     )
     compute, tags = ec2_collectors.instance_frames(
-        instances, account_id=run.account.account_id, region=run.region, groups=groups
+        instances,
+        account_id=run.account.account_id,
+        region=run.region,
+        groups=fleet_collectors.membership(groups),
     )
     compute = ec2_collectors.price_instances(compute, prices, facts)
     inv.add("compute", compute)

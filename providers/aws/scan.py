@@ -54,7 +54,9 @@ COLLECTORS: dict[str, Collector] = {
     # Compute
     "ec2.instances": Collector("EC2 instances", ("compute", "tags", "utilization"), _INSTANCE),
     "ec2.instance_type_facts": Collector("instance type facts and prices", ("prices",), _INSTANCE),
-    "autoscaling.group_membership": Collector("which instances Auto Scaling groups own"),
+    "autoscaling.group_membership": Collector(
+        "Auto Scaling groups and the instances they own", ("fleets",), ("auto_scaling_group",)
+    ),
     "ec2.spot_prices": Collector("spot prices", ("spot_prices",), _INSTANCE),
     "cloudwatch.memory_metric_list": Collector("which instances publish memory metrics"),
     "cloudwatch.instance_utilization": Collector(
@@ -132,7 +134,6 @@ COLLECTORS: dict[str, Collector] = {
         "custom metric series and dimensions", ("metric_series",), ("cloudwatch_metric",)
     ),
     # Demand matching (providers/aws/fleets.py, serverless.py)
-    "autoscaling.groups": Collector("Auto Scaling groups", ("fleets",), ("auto_scaling_group",)),
     "autoscaling.scaling_policies": Collector(
         "Auto Scaling policies", ("fleets",), ("auto_scaling_group",)
     ),
