@@ -394,6 +394,17 @@ def _fleet_hours(inv: InventoryView) -> pl.LazyFrame:
     )
 
 
+def _slow_groups(inv: InventoryView) -> pl.LazyFrame:
+    """Groups behind a load balancer over the latency or error alert line: never shrunk."""
+    at_alert = _lb_profile(inv).filter(_at_alert()).select(pl.col("resource_id").alias("_lb"))
+    return (
+        _groups_behind(inv)
+        .join(at_alert, on="_lb", how="semi")
+        .select(pl.col("group").alias("resource_id"))
+        .unique()
+    )
+
+
 @dataclass(frozen=True)
 class FleetDemandParams:
     # The seed's utilization target: target tracking holds the group's CPU at 70%.
@@ -430,8 +441,10 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
 
     Flagged: a group with no target tracking, step or predictive policy and no scheduled
     action (all known), at least ``min_hours`` hours of group CPU, a mean daily CPU swing
-    of at least ``min_daily_swing_percent`` points, and a p95 CPU at or under the 85% alert
-    line (a hotter group is a bottleneck: ``rightsizing.fleet-bottleneck``). A steady group
+    of at least ``min_daily_swing_percent`` points, a p95 CPU at or under the 85% alert
+    line (a hotter group is a bottleneck: ``rightsizing.fleet-bottleneck``), and no load
+    balancer in front of it over the latency or error alert line (a slow service is never
+    shrunk: ``rightsizing.load-balancer-bottleneck``). A steady group
     is left to the commitment policies.
 
     Formula, per hour h with n_h instances in service (GroupInServiceInstances, else the
@@ -491,6 +504,7 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
             & (pl.col("cpu_p95") <= p.alert_cpu_percent)
             & (pl.col("surplus_instance_hours") > 0)
         )
+        .join(_slow_groups(inv), on="resource_id", how="anti")
         .with_columns(before.alias("_before"))
     )
     current = pl.col("n_mean") * effective_price * HOURS_PER_MONTH
@@ -645,5 +659,250 @@ def fleet_bottleneck(inv: InventoryView, p: FleetBottleneckParams) -> pl.LazyFra
             hourly_price=pl.col("hourly_price"),
             alert_cpu_percent=p.alert_cpu_percent,
             target_cpu_percent=p.target_cpu_percent,
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- load balancers
+
+
+def _lb_profile(inv: InventoryView) -> pl.LazyFrame:
+    """Per load balancer with latency data: hours, p95/p99 of the hourly average latency
+    (ms), the highest hourly maximum, requests and 5XX over the lookback, the error rate."""
+    window = utilization_in_window(inv)
+    latency = (
+        window.filter((pl.col("metric") == "latency") & (pl.col("statistic") == "average"))
+        .group_by("resource_id", "ts")
+        .agg(pl.col("value").mean())
+        .group_by("resource_id")
+        .agg(
+            pl.col("ts").n_unique().alias("latency_hours"),
+            pl.col("value").quantile(0.95, interpolation="linear").alias("latency_p95_ms"),
+            pl.col("value").quantile(0.99, interpolation="linear").alias("latency_p99_ms"),
+        )
+    )
+    peak = (
+        window.filter((pl.col("metric") == "latency") & (pl.col("statistic") == "maximum"))
+        .group_by("resource_id")
+        .agg(pl.col("value").max().alias("latency_max_ms"))
+    )
+    counts = (
+        window.filter(pl.col("metric").is_in(["requests", "errors_5xx"]))
+        .group_by("resource_id")
+        .agg(
+            pl.col("value").filter(pl.col("metric") == "requests").sum().alias("lb_requests"),
+            pl.col("value").filter(pl.col("metric") == "errors_5xx").sum().alias("errors_5xx"),
+        )
+    )
+    return (
+        latency.join(peak, on="resource_id", how="left")
+        .join(counts, on="resource_id", how="left")
+        .with_columns(
+            pl.col("lb_requests").fill_null(0.0),
+            pl.col("errors_5xx").fill_null(0.0),
+        )
+        .with_columns(
+            pl.when(pl.col("lb_requests") > 0)
+            .then(pl.col("errors_5xx") / pl.col("lb_requests"))
+            .otherwise(0.0)
+            .alias("error_rate")
+        )
+    )
+
+
+def _at_alert() -> pl.Expr:
+    return (pl.col("latency_p95_ms") > LATENCY_ALERT_MS) | (pl.col("error_rate") > ERROR_ALERT_RATE)
+
+
+def _at_watch() -> pl.Expr:
+    return (pl.col("latency_p95_ms") > LATENCY_WATCH_MS) | (pl.col("error_rate") > ERROR_WATCH_RATE)
+
+
+def _groups_behind(inv: InventoryView) -> pl.LazyFrame:
+    """(load balancer ARN, group) pairs, with the group's size, price and CPU p95."""
+    cpu = (
+        _fleet_hours(inv)
+        .group_by("resource_id")
+        .agg(
+            pl.col("cpu").quantile(0.95, interpolation="linear").alias("group_cpu_p95"),
+            pl.col("n").mean().alias("group_instances"),
+        )
+    )
+    return (
+        inv.lazy("fleets")
+        .filter(pl.col("load_balancers").is_not_null())
+        .select(
+            pl.col("resource_id").alias("group"),
+            pl.col("load_balancers").str.split(",").alias("_lb"),
+            pl.col("hourly_price").alias("group_hourly_price"),
+            pl.col("instance_type").alias("group_instance_type"),
+            pl.col("price_source").alias("group_price_source"),
+        )
+        .explode("_lb")
+        .join(cpu, left_on="group", right_on="resource_id", how="left")
+    )
+
+
+@dataclass(frozen=True)
+class LoadBalancerBottleneckParams:
+    # Hours of latency data needed, and traffic enough for an error rate to mean something.
+    min_hours: int = 30
+    min_requests: float = 1000.0
+    target_cpu_percent: float = CPU_TARGET_PERCENT
+    cache_monthly: float = CACHE_MONTHLY
+    cache_gain: float = CACHE_GAIN
+    confidence: float = 0.7
+
+
+@policy(
+    id="rightsizing.load-balancer-bottleneck",
+    family="rightsizing",
+    action="bottleneck",
+    title="Service behind a load balancer is slow or failing",
+    needs=("network_idle", "utilization", "fleets"),
+    effort_hours=4.0,
+    risk="low",
+    performance="improves",
+    change=Change.ADD_CAPACITY,
+    formula=(
+        "added_monthly_cost = (ceil(n × cpu_p95 / 70) − n) × hourly_price × 730 when the "
+        "targets' CPU is above 70%, else a caching layer at 300; monthly_savings = 0"
+    ),
+)
+def load_balancer_bottleneck(inv: InventoryView, p: LoadBalancerBottleneckParams) -> pl.LazyFrame:
+    """Application load balancers whose targets answer slowly or fail: performance at risk.
+
+    Alert (a bottleneck, an investment): p95 of the hourly average TargetResponseTime above
+    500 ms, or 5XX responses (target and load balancer) above 5% of requests. Watch (a
+    review, no money claimed): above 200 ms or 1%. Needs ``min_hours`` hours of latency and
+    ``min_requests`` requests over the lookback.
+
+    The remedy is priced from what is behind it: when an Auto Scaling group behind the load
+    balancer runs its p95 CPU above the 70% target, scale it out by
+    extra = max(1, ceil(n × cpu_p95 / 70) − n) instances (added_monthly_cost = extra ×
+    hourly price × 730, performance_gain = 1 − 70 / cpu_p95); otherwise the time is spent
+    behind the targets (a database, a dependency), and the remedy is the seed's caching
+    layer (added_monthly_cost = 300, 60% less load on what is behind it). monthly_savings
+    is always 0, and the demand-matching policy never shrinks a group behind a load
+    balancer at alert.
+
+    Sources: the seed's performance table (latency under 200 ms, alert above 500 ms;
+    errors under 1%, alert above 5%; utilization target 70%), in line with the
+    AWS Well-Architected performance pillar; metrics from
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html.
+    """
+    behind = _groups_behind(inv)
+    hot_group = (
+        behind.filter(pl.col("group_cpu_p95") > p.target_cpu_percent)
+        .with_columns(
+            pl.max_horizontal(
+                pl.lit(1.0),
+                (
+                    pl.col("group_instances").round(0)
+                    * pl.col("group_cpu_p95")
+                    / p.target_cpu_percent
+                ).ceil()
+                - pl.col("group_instances").round(0),
+            ).alias("_extra")
+        )
+        .sort("group_cpu_p95", descending=True)
+        .unique(subset=["_lb"], keep="first", maintain_order=True)
+    )
+    any_group = behind.group_by("_lb").agg(
+        pl.col("group").sort().str.join(",").alias("groups"),
+        pl.col("group_cpu_p95").max().alias("groups_cpu_p95"),
+    )
+    base = (
+        inv.lazy("network_idle")
+        .filter((pl.col("kind") == "load_balancer") & (pl.col("subtype") == "application"))
+        .join(_lb_profile(inv), on="resource_id", how="inner")
+        .filter(
+            (pl.col("latency_hours") >= p.min_hours)
+            & (pl.col("lb_requests") >= p.min_requests)
+            & _at_watch()
+        )
+        .join(hot_group, left_on="resource_id", right_on="_lb", how="left")
+        .join(any_group, left_on="resource_id", right_on="_lb", how="left")
+    )
+    scale_out = pl.col("_extra").is_not_null()
+    alert = _at_alert()
+    remedy_cost = (
+        pl.when(scale_out)
+        .then(pl.col("_extra") * monthly(pl.col("group_hourly_price").fill_null(0.0)))
+        .otherwise(pl.lit(p.cache_monthly))
+    )
+    level = pl.when(alert).then(pl.lit("alert")).otherwise(pl.lit("watch"))
+    return findings(
+        base,
+        detail=pl.format(
+            "{} ({} line): p95 response time {} ms (p99 {}, max {}) and {} of {} requests "
+            "failed with 5XX ({}) over {} h; healthy lines are 200 ms and 1%, alert 500 ms "
+            "and 5%.",
+            pl.col("resource_name"),
+            level,
+            num(pl.col("latency_p95_ms")),
+            num(pl.col("latency_p99_ms")),
+            num(pl.col("latency_max_ms").fill_null(pl.col("latency_p99_ms"))),
+            num(pl.col("errors_5xx")),
+            num(pl.col("lb_requests")),
+            pct(pl.col("error_rate") * 100.0),
+            num(pl.col("latency_hours")),
+        ),
+        recommendation=pl.when(scale_out)
+        .then(
+            pl.format(
+                "Scale {} out by {} instance(s): its p95 CPU is {} (target {}); it adds {} a "
+                "month. Do not shrink it while {} is slow.",
+                pl.col("group"),
+                num(pl.col("_extra")),
+                pct(pl.col("group_cpu_p95")),
+                pct(pl.lit(p.target_cpu_percent)),
+                money(remedy_cost),
+                pl.col("resource_name"),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "The targets are not CPU-bound ({}): the time goes behind them. Put a cache "
+                "in front of the slow dependency (about {} a month, the seed's caching "
+                "layer) or a CDN in front of {}; find the slow calls first.",
+                pl.when(pl.col("groups").is_not_null())
+                .then(pl.format("{} p95 CPU {}", pl.col("groups"), pct(pl.col("groups_cpu_p95"))))
+                .otherwise(pl.lit("no Auto Scaling group behind it is known")),
+                money(pl.lit(p.cache_monthly)),
+                pl.col("resource_name"),
+            )
+        ),
+        current_monthly_cost=monthly(pl.col("hourly_price").fill_null(0.0)),
+        monthly_savings=pl.lit(0.0),
+        added_monthly_cost=pl.when(alert).then(remedy_cost).otherwise(pl.lit(0.0)),
+        category=pl.when(alert)
+        .then(pl.lit(Category.INVESTMENT.value))
+        .otherwise(pl.lit(Category.REVIEW.value)),
+        performance_gain=pl.when(scale_out)
+        .then((1.0 - p.target_cpu_percent / pl.col("group_cpu_p95")).clip(lower_bound=0.0))
+        .otherwise(pl.lit(p.cache_gain)),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.when(scale_out)
+        .then(pl.col("group_price_source"))
+        .otherwise(pl.lit("bundled")),
+        evidence=evidence(
+            level=level,
+            latency_p95_ms=pl.col("latency_p95_ms"),
+            latency_p99_ms=pl.col("latency_p99_ms"),
+            latency_max_ms=pl.col("latency_max_ms"),
+            requests=pl.col("lb_requests"),
+            errors_5xx=pl.col("errors_5xx"),
+            error_rate=pl.col("error_rate"),
+            hours=pl.col("latency_hours"),
+            latency_watch_ms=LATENCY_WATCH_MS,
+            latency_alert_ms=LATENCY_ALERT_MS,
+            error_watch_rate=ERROR_WATCH_RATE,
+            error_alert_rate=ERROR_ALERT_RATE,
+            group=pl.col("group"),
+            group_cpu_p95=pl.col("group_cpu_p95"),
+            extra_instances=pl.col("_extra"),
+            group_hourly_price=pl.col("group_hourly_price"),
+            remedy_monthly=remedy_cost,
         ),
     )

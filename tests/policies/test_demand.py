@@ -263,3 +263,98 @@ def test_hot_group_is_a_bottleneck_and_never_shrunk() -> None:
     assert row["monthly_savings"] == 0.0
     assert row["added_monthly_cost"] == pytest.approx(140.16)
     assert row["performance_gain"] == pytest.approx(1 - 70 / 90)
+
+
+# --------------------------------------------------------------------------- load balancers
+
+ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/{}/50dc6c495c0c9188"
+
+
+def _balancer(name: str) -> dict[str, Any]:
+    return {
+        "provider": "aws",
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "resource_id": ALB.format(name),
+        "resource_name": name,
+        "resource_type": "load_balancer",
+        "kind": "load_balancer",
+        "subtype": "application",
+        "attached": True,
+        "hourly_price": 0.0225,
+    }
+
+
+def _lb_rows(name: str, latency_ms: float, requests: float, errors: float) -> list[dict[str, Any]]:
+    rows = []
+    for ts in _hours():
+        for metric, statistic, value in (
+            ("latency", "average", latency_ms),
+            ("latency", "maximum", latency_ms * 3),
+            ("requests", "sum", requests),
+            ("errors_5xx", "sum", errors),
+        ):
+            rows.append(
+                {
+                    "resource_id": ALB.format(name),
+                    "metric": metric,
+                    "statistic": statistic,
+                    "ts": ts,
+                    "value": value,
+                }
+            )
+    return rows
+
+
+def _lb_inventory(
+    balancers: dict[str, tuple[float, float, float]],
+    fleets: list[dict[str, Any]],
+    cpu: dict[str, Any],
+) -> Inventory:
+    inv = _fleet_inventory(fleets, cpu)
+    inv.add("network_idle", pl.DataFrame([_balancer(name) for name in balancers]))
+    rows = [r for name, figures in balancers.items() for r in _lb_rows(name, *figures)]
+    inv.add("utilization", pl.DataFrame(rows))
+    return inv
+
+
+def test_slow_erroring_service_is_a_bottleneck_and_its_fleet_is_never_shrunk() -> None:
+    # "shop": 600 ms and 6% 5XX, alert on both; the fixed group behind it has a daily cycle
+    # peaking at 60% CPU (under the 70% target), so the remedy is the caching layer.
+    # "api": 250 ms and 0.5% errors: watch (a review, no money). "fast": healthy.
+    inv = _lb_inventory(
+        {"shop": (600.0, 1000.0, 60.0), "api": (250.0, 1000.0, 5.0), "fast": (80.0, 1000.0, 0.0)},
+        [_fleet("web", load_balancers=ALB.format("shop"))],
+        {"web": lambda ts: _daily_cycle(ts.hour)},
+    )
+    assert run_policy("rightsizing.fleet-demand-matching", inv).height == 0
+    found = {
+        r["resource_name"]: r
+        for r in run_policy("rightsizing.load-balancer-bottleneck", inv).to_dicts()
+    }
+    assert set(found) == {"shop", "api"}
+    shop, api = found["shop"], found["api"]
+    assert shop["category"] == "investment" and shop["monthly_savings"] == 0.0
+    assert shop["added_monthly_cost"] == 300.0
+    assert shop["performance_gain"] == pytest.approx(0.6)
+    figures = json.loads(shop["evidence"])
+    assert figures["level"] == "alert"
+    assert figures["latency_p95_ms"] == pytest.approx(600.0)
+    assert figures["error_rate"] == pytest.approx(60 / 1000)
+    assert "not CPU-bound" in shop["recommendation"]
+    assert api["category"] == "review" and api["added_monthly_cost"] == 0.0
+
+
+def test_slow_service_on_a_hot_group_is_priced_as_a_scale_out() -> None:
+    # 4 instances at 80% p95 behind a 700 ms ALB: extra = ceil(4 × 80 / 70) − 4 = 1 instance,
+    # 1 × 0.096 × 730 = 70.08 a month.
+    hot = _fleet("hot", min_size=4, max_size=4, desired_capacity=4, instances=4)
+    inv = _lb_inventory(
+        {"shop": (700.0, 1000.0, 0.0)},
+        [{**hot, "load_balancers": ALB.format("shop")}],
+        {"hot": lambda ts: 80.0},
+    )
+    (row,) = run_policy("rightsizing.load-balancer-bottleneck", inv).to_dicts()
+    assert row["added_monthly_cost"] == pytest.approx(70.08)
+    assert row["performance_gain"] == pytest.approx(1 - 70 / 80)
+    assert "Scale hot out by 1" in row["recommendation"]
