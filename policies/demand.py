@@ -415,6 +415,10 @@ class FleetDemandParams:
     min_daily_swing_percent: float = 20.0
     # The seed's alert line: a group this hot is a bottleneck, never shrunk.
     alert_cpu_percent: float = CPU_ALERT_PERCENT
+    # "Sized for its peak": the peak (p99) needs the size. At or below half the target, a
+    # type half the size serves the peak, which is rightsizing.overprovisioned's finding on
+    # the members (p99 on the smaller type at most 70%); counting both would count twice.
+    min_peak_cpu_percent: float = CPU_TARGET_PERCENT / 2
     # Compute Optimizer needs 30 hours of metrics in 14 days.
     min_hours: int = 30
     confidence: float = 0.7
@@ -442,7 +446,9 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
     Flagged: a group with no target tracking, step or predictive policy and no scheduled
     action (all known), at least ``min_hours`` hours of group CPU, a mean daily CPU swing
     of at least ``min_daily_swing_percent`` points, a p95 CPU at or under the 85% alert
-    line (a hotter group is a bottleneck: ``rightsizing.fleet-bottleneck``), and no load
+    line (a hotter group is a bottleneck: ``rightsizing.fleet-bottleneck``), a p99 CPU
+    above ``min_peak_cpu_percent`` (below it a smaller type serves the peak: the members'
+    rightsizing finding, not this one, so the two never count the same hours), and no load
     balancer in front of it over the latency or error alert line (a slow service is never
     shrunk: ``rightsizing.load-balancer-bottleneck``). A steady group
     is left to the commitment policies.
@@ -477,6 +483,7 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
     profile = hours.group_by("resource_id").agg(
         pl.col("ts").n_unique().alias("hours"),
         pl.col("cpu").quantile(0.95, interpolation="linear").alias("cpu_p95"),
+        pl.col("cpu").quantile(0.99, interpolation="linear").alias("cpu_p99"),
         pl.col("cpu").mean().alias("cpu_mean"),
         pl.col("n").mean().alias("n_mean"),
         pl.col("n").max().alias("n_max"),
@@ -502,6 +509,7 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
             (pl.col("hours") >= p.min_hours)
             & (pl.col("daily_swing") >= p.min_daily_swing_percent)
             & (pl.col("cpu_p95") <= p.alert_cpu_percent)
+            & (pl.col("cpu_p99") > p.min_peak_cpu_percent)
             & (pl.col("surplus_instance_hours") > 0)
         )
         .join(_slow_groups(inv), on="resource_id", how="anti")

@@ -358,3 +358,9 @@ def test_slow_service_on_a_hot_group_is_priced_as_a_scale_out() -> None:
     assert row["added_monthly_cost"] == pytest.approx(70.08)
     assert row["performance_gain"] == pytest.approx(1 - 70 / 80)
     assert "Scale hot out by 1" in row["recommendation"]
+
+
+def test_group_whose_peak_fits_a_smaller_type_is_left_to_rightsizing() -> None:
+    # Peak 30% ≤ 35%: half-size members would serve it (rightsizing.overprovisioned's case).
+    inv = _fleet_inventory([_fleet("web")], {"web": lambda ts: 30.0 if 8 <= ts.hour < 20 else 5.0})
+    assert run_policy("rightsizing.fleet-demand-matching", inv).height == 0
