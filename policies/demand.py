@@ -30,6 +30,7 @@ import polars as pl
 from costscan.policies._compute import (
     evidence,
     findings,
+    instance_types,
     money,
     monthly,
     num,
@@ -394,6 +395,35 @@ def _fleet_hours(inv: InventoryView) -> pl.LazyFrame:
     )
 
 
+def _like_prices(inv: InventoryView) -> pl.LazyFrame:
+    """Per (provider, region, instance_type): the cheapest current, non-burstable type of
+    the same class with the same vCPUs and at least the memory (``_like_price``,
+    ``_like_type``)."""
+    types = instance_types(inv).filter(
+        pl.col("hourly_price").is_not_null()
+        & (pl.col("hourly_price") > 0)
+        & ~pl.col("burstable")
+        & pl.col("current_generation")
+    )
+    like = types.select(
+        "provider",
+        "region",
+        "instance_class",
+        "vcpus",
+        pl.col("memory_gib").alias("_like_memory"),
+        pl.col("hourly_price").alias("_like_price"),
+        pl.col("instance_type").alias("_like_type"),
+    )
+    return (
+        types.select("provider", "region", "instance_type", "instance_class", "vcpus", "memory_gib")
+        .join(like, on=["provider", "region", "instance_class", "vcpus"], how="inner")
+        .filter(pl.col("_like_memory") >= pl.col("memory_gib"))
+        .sort("_like_price", "_like_type")
+        .unique(subset=["provider", "region", "instance_type"], keep="first", maintain_order=True)
+        .select("provider", "region", "instance_type", "_like_price", "_like_type")
+    )
+
+
 def _slow_groups(inv: InventoryView) -> pl.LazyFrame:
     """Groups behind a load balancer over the latency or error alert line: never shrunk."""
     at_alert = _lb_profile(inv).filter(_at_alert()).select(pl.col("resource_id").alias("_lb"))
@@ -429,14 +459,14 @@ class FleetDemandParams:
     family="rightsizing",
     action="resize",
     title="Auto Scaling group sized for its peak all day",
-    needs=("fleets", "utilization", "commitments"),
+    needs=("fleets", "utilization", "commitments", "prices"),
     effort_hours=3.0,
     risk="medium",
     performance="neutral",
     change=Change.CONFIGURE_SERVICE,
     formula=(
-        "monthly_savings = Σ_h max(n_h − max(min, ceil(n_h × cpu_h / 70)), 0) × hourly_price × "
-        "(1 − spot_share) × 730 / hours"
+        "monthly_savings = Σ_h max(n_h − max(min, ceil(n_h × cpu_h / 70)), 0) × "
+        "min(hourly_price, cheapest like type) × (1 − spot_share) × 730 / hours"
     ),
 )
 def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFrame:
@@ -457,9 +487,11 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
     desired capacity) at cpu_h average CPU: the same work at the target needs
     needed_h = max(min_instances, ceil(n_h × cpu_h / target)) instances, never more than
     n_h; saving_h = (n_h − needed_h) × hourly price. The monthly saving is Σ saving_h ×
-    730 / hours observed. Spot members are taken as costing nothing (the figure is
-    reduced by the spot share: count less), and existing commitments on the type apply
-    (savings after discounts).
+    730 / hours observed. The hourly price is the members' on-demand price, or the
+    cheapest like type's (same class and vCPUs, at least the memory) where lower, since a
+    type move on the members is its own finding and stacks only on what it leaves. Spot
+    members are taken as costing nothing (the figure is reduced by the spot share: count
+    less), and existing commitments on the type apply (savings after discounts).
 
     Sources: target tracking at the seed's 70% utilization target; AWS Auto Scaling
     target tracking (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html)
@@ -498,7 +530,12 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
         & (pl.col("predictive_scaling") == False)  # noqa: E712
         & (pl.col("scheduled_actions") == 0)
     )
-    effective_price = pl.col("hourly_price") * (1.0 - pl.col("spot_share").fill_null(0.0))
+    # The surplus is priced at the cheapest like type (same class and vCPUs, at least the
+    # memory, not burstable) where that is below the members' price: a type move (Graviton,
+    # a newer generation) on the members is its own finding, and the two stack only on
+    # what the move leaves, so neither counts the same dollars twice.
+    stack_price = pl.min_horizontal(pl.col("hourly_price"), pl.col("_like_price"))
+    effective_price = stack_price * (1.0 - pl.col("spot_share").fill_null(0.0))
     before = pl.col("surplus_instance_hours") * effective_price * HOURS_PER_MONTH / pl.col("hours")
     base = (
         inv.lazy("fleets")
@@ -513,9 +550,15 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
             & (pl.col("surplus_instance_hours") > 0)
         )
         .join(_slow_groups(inv), on="resource_id", how="anti")
+        .join(_like_prices(inv), on=["provider", "region", "instance_type"], how="left")
         .with_columns(before.alias("_before"))
     )
-    current = pl.col("n_mean") * effective_price * HOURS_PER_MONTH
+    current = (
+        pl.col("n_mean")
+        * pl.col("hourly_price")
+        * (1.0 - pl.col("spot_share").fill_null(0.0))
+        * HOURS_PER_MONTH
+    )
     priced = after_discounts(inv, base, pl.col("_before"))
     return findings(
         priced,
@@ -563,6 +606,8 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
             daily_swing_points=pl.col("daily_swing"),
             instance_type=pl.col("instance_type"),
             hourly_price=pl.col("hourly_price"),
+            surplus_hourly_price=stack_price,
+            cheapest_like_type=pl.col("_like_type"),
             spot_share=pl.col("spot_share"),
             hours_per_month=HOURS_PER_MONTH,
             discounts=discount_evidence(),

@@ -364,3 +364,44 @@ def test_group_whose_peak_fits_a_smaller_type_is_left_to_rightsizing() -> None:
     # Peak 30% ≤ 35%: half-size members would serve it (rightsizing.overprovisioned's case).
     inv = _fleet_inventory([_fleet("web")], {"web": lambda ts: 30.0 if 8 <= ts.hour < 20 else 5.0})
     assert run_policy("rightsizing.fleet-demand-matching", inv).height == 0
+
+
+def test_surplus_is_priced_at_the_cheapest_like_type_so_a_type_move_never_counts_twice() -> None:
+    inv = _fleet_inventory([_fleet("web")], {"web": lambda ts: _daily_cycle(ts.hour)})
+
+    def price(instance_type: str, vcpus: float, memory: float, hourly: float, **kw: Any) -> dict:
+        family, size = instance_type.split(".")
+        return {
+            "provider": "aws",
+            "region": "us-east-1",
+            "instance_type": instance_type,
+            "family": family,
+            "size": size,
+            "current_generation": True,
+            "vcpus": vcpus,
+            "memory_gib": memory,
+            "architecture": kw.get("arch", "x86_64"),
+            "burstable": kw.get("burstable", False),
+            "hourly_price": hourly,
+            "source": "bundled",
+        }
+
+    inv.add(
+        "prices",
+        pl.DataFrame(
+            [
+                price("m5.large", 2, 8, 0.096),
+                price("m6g.large", 2, 8, 0.077, arch="arm64"),
+                price("m7g.large", 2, 8, 0.0816, arch="arm64"),
+                price("t4g.large", 2, 8, 0.0672, arch="arm64", burstable=True),  # burstable
+                price("c5.large", 2, 4, 0.085),  # another class, less memory
+            ]
+        ),
+    )
+    (row,) = run_policy("rightsizing.fleet-demand-matching", inv).to_dicts()
+    # The same 1,512 surplus instance-hours, at m6g.large's $0.077: after a Graviton move
+    # of the members (its own finding, 10 × (0.096 − 0.077) × 730), this is what is left.
+    expected = Decimal(1512) * Decimal("0.077") * Decimal(730) / Decimal(HOURS)
+    assert row["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
+    assert json.loads(row["evidence"])["cheapest_like_type"] == "m6g.large"
+    assert row["current_monthly_cost"] == pytest.approx(10 * M5_LARGE * 730)
