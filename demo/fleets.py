@@ -40,6 +40,8 @@ OVERSIZED_FUNCTION = "thumbnailer"
 FUNCTION_MEMORY_MB = 3008
 INVOCATIONS_PER_HOUR = 3000
 DURATION_MS = 1200.0
+# Instances the groups here run (the seed's instance count does not include them).
+SEEDED_INSTANCES = DEMAND_GROUP_SIZE + SLOW_GROUP_SIZE
 
 
 def _busy(hour: int) -> bool:
