@@ -959,3 +959,157 @@ def load_balancer_bottleneck(inv: InventoryView, p: LoadBalancerBottleneckParams
             remedy_monthly=remedy_cost,
         ),
     )
+
+
+# --------------------------------------------------------------------------- Fargate
+
+
+def _fargate_sizes() -> pl.LazyFrame:
+    """Every Fargate (Linux) task size: CPU units and memory MiB.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html"""
+    ranges = (
+        (256, (512, 1024, 2048)),
+        (512, tuple(range(1024, 4096 + 1, 1024))),
+        (1024, tuple(range(2048, 8192 + 1, 1024))),
+        (2048, tuple(range(4096, 16384 + 1, 1024))),
+        (4096, tuple(range(8192, 30720 + 1, 1024))),
+        (8192, tuple(range(16384, 61440 + 1, 4096))),
+        (16384, tuple(range(32768, 122880 + 1, 8192))),
+    )
+    pairs = [(float(cpu), float(memory)) for cpu, memories in ranges for memory in memories]
+    return pl.LazyFrame(
+        {"cand_cpu": [c for c, _ in pairs], "cand_memory": [m for _, m in pairs]},
+        schema={"cand_cpu": pl.Float64, "cand_memory": pl.Float64},
+    )
+
+
+@dataclass(frozen=True)
+class FargateTaskParams:
+    # The seed's utilization target: the new size runs the p95 CPU at 70%.
+    target_cpu_percent: float = CPU_TARGET_PERCENT
+    # Memory is sized from its maximum (a task over its memory is stopped), plus headroom:
+    # Compute Optimizer's default memory headroom is 20%.
+    memory_headroom_fraction: float = 0.2
+    alert_cpu_percent: float = CPU_ALERT_PERCENT
+    min_hours: int = 30
+    confidence: float = 0.7
+    fallback_price_factor: float = 0.8
+
+
+@policy(
+    id="rightsizing.fargate-task",
+    family="rightsizing",
+    action="resize",
+    title="Fargate task larger than its service uses",
+    needs=("services",),
+    effort_hours=1.0,
+    risk="medium",
+    performance="neutral",
+    change=Change.RIGHTSIZE_INSTANCE,
+    formula=(
+        "monthly_savings = desired_count × 730 × ((cpu − new_cpu) / 1024 × vCPU-hour + "
+        "(memory − new_memory) / 1024 × GB-hour)"
+    ),
+)
+def fargate_task(inv: InventoryView, p: FargateTaskParams) -> pl.LazyFrame:
+    """Fargate services whose tasks reserve far more CPU or memory than Container Insights
+    shows them using: the smallest valid Fargate size that holds the p95 CPU at the 70%
+    target and the largest memory used with 20% headroom.
+
+    Flagged: a service on Fargate (launch type or capacity provider) with at least
+    ``min_hours`` hours of Container Insights, its maximum CPU at or under the 85% alert line
+    (a hotter service is not shrunk), and a cheaper valid size with
+    new_cpu ≥ cpu × cpu_p95 / 70 and new_memory ≥ memory × memory_max × 1.2.
+
+    Saving formula: monthly_savings = desired_count × 730 × ((cpu − new_cpu) / 1024 ×
+    price per vCPU-hour + (memory − new_memory) / 1024 × price per GB-hour).
+
+    Sources: AWS Compute Optimizer's ECS on Fargate recommendations (CPU and memory from
+    the last 14 days, https://docs.aws.amazon.com/compute-optimizer/latest/ug/view-ecs-recommendations.html);
+    sizes from https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html;
+    prices from https://aws.amazon.com/fargate/pricing/.
+    """
+    on_fargate = (pl.col("launch_type") == "FARGATE") | pl.col("capacity_providers").fill_null(
+        ""
+    ).str.contains("FARGATE")
+    hourly = pl.col("task_cpu_units") / 1024.0 * pl.col("price_vcpu_hour") + pl.col(
+        "task_memory_mb"
+    ) / 1024.0 * pl.col("price_gb_hour")
+    cand_hourly = pl.col("cand_cpu") / 1024.0 * pl.col("price_vcpu_hour") + pl.col(
+        "cand_memory"
+    ) / 1024.0 * pl.col("price_gb_hour")
+    needed_cpu = pl.col("task_cpu_units") * pl.col("cpu_p95") / p.target_cpu_percent
+    needed_memory = (
+        pl.col("task_memory_mb") * pl.col("memory_max") / 100.0 * (1.0 + p.memory_headroom_fraction)
+    )
+    base = (
+        inv.lazy("services")
+        .filter(
+            on_fargate
+            & (pl.col("metric_hours") >= p.min_hours)
+            & (pl.col("cpu_max") <= p.alert_cpu_percent)
+            & pl.col("memory_max").is_not_null()
+            & pl.col("task_cpu_units").is_not_null()
+            & pl.col("task_memory_mb").is_not_null()
+            & (pl.col("desired_count") > 0)
+        )
+        .with_columns(
+            hourly.alias("_hourly"),
+            needed_cpu.alias("_needed_cpu"),
+            needed_memory.alias("_needed_memory"),
+        )
+        .join(_fargate_sizes(), how="cross")
+        .filter(
+            (pl.col("cand_cpu") >= pl.col("_needed_cpu"))
+            & (pl.col("cand_memory") >= pl.col("_needed_memory"))
+        )
+        .with_columns(cand_hourly.alias("_cand_hourly"))
+        .sort("_cand_hourly", "cand_cpu", "cand_memory")
+        .unique(subset=["resource_id"], keep="first", maintain_order=True)
+        .filter(pl.col("_cand_hourly") < pl.col("_hourly") - 1e-9)
+    )
+    tasks = pl.col("desired_count").cast(pl.Float64)
+    return findings(
+        base,
+        detail=pl.format(
+            "{} runs {} tasks of {} CPU units and {} MiB; Container Insights shows p95 CPU "
+            "{} and at most {} memory of that over {} h.",
+            pl.col("resource_name"),
+            num(tasks),
+            num(pl.col("task_cpu_units")),
+            num(pl.col("task_memory_mb")),
+            pct(pl.col("cpu_p95")),
+            pct(pl.col("memory_max")),
+            num(pl.col("metric_hours")),
+        ),
+        recommendation=pl.format(
+            "Register a task definition for {} with {} CPU units and {} MiB and update the "
+            "service; it saves {} a month.",
+            pl.col("resource_name"),
+            num(pl.col("cand_cpu")),
+            num(pl.col("cand_memory")),
+            money(tasks * monthly(pl.col("_hourly") - pl.col("_cand_hourly"))),
+        ),
+        current_monthly_cost=tasks * monthly(pl.col("_hourly")),
+        monthly_savings=tasks * monthly(pl.col("_hourly") - pl.col("_cand_hourly")),
+        confidence=regional_price_confidence(p.confidence, p.fallback_price_factor),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            tasks=tasks,
+            task_cpu_units=pl.col("task_cpu_units"),
+            task_memory_mb=pl.col("task_memory_mb"),
+            cpu_p95=pl.col("cpu_p95"),
+            cpu_max=pl.col("cpu_max"),
+            memory_max=pl.col("memory_max"),
+            needed_cpu_units=pl.col("_needed_cpu"),
+            needed_memory_mb=pl.col("_needed_memory"),
+            new_cpu_units=pl.col("cand_cpu"),
+            new_memory_mb=pl.col("cand_memory"),
+            price_vcpu_hour=pl.col("price_vcpu_hour"),
+            price_gb_hour=pl.col("price_gb_hour"),
+            task_hourly_now=pl.col("_hourly"),
+            task_hourly_new=pl.col("_cand_hourly"),
+            price_region=pl.col("price_region"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )

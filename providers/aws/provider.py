@@ -149,6 +149,7 @@ REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     observability_collectors.scan_observability_region,
     fleet_collectors.scan_fleets_region,
     serverless_collectors.scan_serverless_region,
+    serverless_collectors.scan_containers_region,
 )
 ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_account,

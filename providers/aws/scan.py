@@ -154,6 +154,16 @@ COLLECTORS: dict[str, Collector] = {
         ("functions",),
         ("lambda_function",),
     ),
+    "ecs.services": Collector("ECS services", ("services",), ("ecs_service",)),
+    "ecs.task_definitions": Collector(
+        "ECS task sizes (task definitions)", ("services",), ("ecs_service",)
+    ),
+    "cloudwatch.container_insights_list": Collector(
+        "which ECS services publish Container Insights", ("services",), ("ecs_service",)
+    ),
+    "cloudwatch.container_utilization": Collector(
+        "ECS service CPU and memory use (Container Insights)", ("services",), ("ecs_service",)
+    ),
     "cloudwatch.lambda_metrics": Collector(
         "Lambda invocations, duration, errors and memory used", ("functions",), ("lambda_function",)
     ),

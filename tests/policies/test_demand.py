@@ -405,3 +405,65 @@ def test_surplus_is_priced_at_the_cheapest_like_type_so_a_type_move_never_counts
     assert row["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
     assert json.loads(row["evidence"])["cheapest_like_type"] == "m6g.large"
     assert row["current_monthly_cost"] == pytest.approx(10 * M5_LARGE * 730)
+
+
+# --------------------------------------------------------------------------- Fargate
+
+FARGATE_VCPU = 0.04048  # https://aws.amazon.com/fargate/pricing/, us-east-1, Linux x86
+FARGATE_GB = 0.004445
+
+
+def _service(name: str, **overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "provider": "aws",
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "resource_id": f"arn:aws:ecs:us-east-1:123456789012:service/main/{name}",
+        "resource_name": name,
+        "resource_type": "ecs_service",
+        "cluster": "main",
+        "launch_type": "FARGATE",
+        "task_cpu_units": 2048.0,
+        "task_memory_mb": 8192.0,
+        "architecture": "X86_64",
+        "desired_count": 4,
+        "running_count": 4,
+        "cpu_p95": 20.0,
+        "cpu_max": 30.0,
+        "memory_p95": 22.0,
+        "memory_max": 25.0,
+        "metric_hours": float(HOURS),
+        "price_vcpu_hour": FARGATE_VCPU,
+        "price_gb_hour": FARGATE_GB,
+        "price_region": "us-east-1",
+        "price_source": "bundled",
+    }
+    row.update(overrides)
+    return row
+
+
+def test_oversized_fargate_service_moves_to_the_smallest_size_that_holds_its_load() -> None:
+    inv = _inventory()
+    inv.add(
+        "services",
+        pl.DataFrame(
+            [
+                _service("api"),
+                _service("on-ec2", launch_type="EC2"),
+                _service("hot", cpu_max=90.0),
+                _service("no-insights", cpu_p95=None, cpu_max=None, metric_hours=None),
+            ],
+            infer_schema_length=None,
+        ),
+    )
+    found = {r["resource_name"]: r for r in run_policy("rightsizing.fargate-task", inv).to_dicts()}
+    assert set(found) == {"api"}
+    # CPU: 2048 × 20 / 70 = 585 units -> 1024; memory: 8192 × 25% × 1.2 = 2,458 MiB -> 3072
+    # (1024-unit tasks take 2-8 GiB in 1 GiB steps). Per task-hour: 2 × 0.04048 + 8 ×
+    # 0.004445 = 0.11652 now, 1 × 0.04048 + 3 × 0.004445 = 0.053815 after.
+    now = 2 * Decimal(str(FARGATE_VCPU)) + 8 * Decimal(str(FARGATE_GB))
+    after = 1 * Decimal(str(FARGATE_VCPU)) + 3 * Decimal(str(FARGATE_GB))
+    expected = (now - after) * 4 * 730
+    assert found["api"]["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
+    assert float(expected) == pytest.approx(183.0986, abs=1e-3)
+    assert "1024 CPU units and 3072 MiB" in found["api"]["recommendation"]

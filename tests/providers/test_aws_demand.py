@@ -125,6 +125,36 @@ def _group(endpoint_url: str) -> tuple[str, str]:
     return "web", alb_arn
 
 
+def _service(endpoint_url: str) -> str:
+    """A Fargate service of 4 tasks of 2048 CPU units and 8 GiB; its ARN."""
+    ec2 = _client("ec2", endpoint_url)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="api", Description="api", VpcId=vpc)["GroupId"]
+    ecs = _client("ecs", endpoint_url)
+    ecs.create_cluster(clusterName="main")
+    ecs.register_task_definition(
+        family="api",
+        cpu="2048",
+        memory="8192",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        containerDefinitions=[{"name": "api", "image": "api:1", "essential": True}],
+        runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+    )
+    answer = ecs.create_service(
+        cluster="main",
+        serviceName="api",
+        taskDefinition="api",
+        desiredCount=4,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
+        },
+    )
+    return str(answer["service"]["serviceArn"])
+
+
 @pytest.fixture
 def seeded(moto: RecordingMotoServer) -> dict[str, str]:
     endpoint_url = moto.endpoint_url
@@ -149,8 +179,15 @@ def seeded(moto: RecordingMotoServer) -> dict[str, str]:
         {"function_name": "resize-images"},
         [250.0 if h % 2 else 300.0 for h in range(len(hours))],
     )
+    service = _service(endpoint_url)
+    insights = {"ClusterName": "main", "ServiceName": "api"}
+    # 4 tasks × 2048 units reserved, 400 used (19.5%); 4 × 8192 MiB reserved, 6144 used (18.75%).
+    _put(cw, "ECS/ContainerInsights", "CpuReserved", insights, [8192.0] * len(hours))
+    _put(cw, "ECS/ContainerInsights", "CpuUtilized", insights, [1600.0] * len(hours))
+    _put(cw, "ECS/ContainerInsights", "MemoryReserved", insights, [32768.0] * len(hours))
+    _put(cw, "ECS/ContainerInsights", "MemoryUtilized", insights, [6144.0] * len(hours))
     moto.clear_log()
-    return {"group": group, "alb": alb_arn}
+    return {"group": group, "alb": alb_arn, "service": service}
 
 
 def test_fleets_functions_and_demand_series_are_collected_with_reads_only(
@@ -206,6 +243,16 @@ def test_fleets_functions_and_demand_series_are_collected_with_reads_only(
     # Not invoked: zero invocations, memory unknown.
     assert quiet["invocations"] == 0.0 and quiet["memory_used_mb_max"] is None
     assert quiet["price_gb_second"] == pytest.approx(0.0000133334)
+
+    (service,) = inv.frame("services").to_dicts()
+    assert service["resource_id"] == seeded["service"]
+    assert (service["cluster"], service["launch_type"]) == ("main", "FARGATE")
+    assert (service["task_cpu_units"], service["task_memory_mb"]) == (2048.0, 8192.0)
+    assert service["desired_count"] == 4 and service["architecture"] == "X86_64"
+    assert service["cpu_p95"] == pytest.approx(1600 / 8192 * 100)
+    assert service["memory_max"] == pytest.approx(6144 / 32768 * 100)
+    assert service["metric_hours"] == LOOKBACK_DAYS * 24
+    assert service["price_vcpu_hour"] == pytest.approx(0.04048)
 
     sent = moto.operations()
     assert [r for r in sent if not request_is_read(r)] == []
