@@ -10,6 +10,9 @@
 - ``checkout-alb`` in front of ``checkout-asg`` (three m5.large, CPU flat around 40%):
   target response time around 650 ms and 6.7% 5XX, over both alert lines while its
   targets are not CPU-bound: a bottleneck whose remedy is the caching layer.
+- ``pdf-export``: a Fargate service of three tasks of 4 vCPU and 16 GiB whose Container
+  Insights show 12-16% of the CPU and 20% of the memory in use: 1 vCPU and 4 GiB hold
+  its p95 CPU at 70% and its memory with 20% headroom.
 - ``thumbnailer``: a Lambda function with 3,008 MB on x86_64 whose Lambda Insights
   ``used_memory_max`` stays under 420 MB, invoked 3,000 times an hour for 1.2 s each.
 
@@ -40,6 +43,10 @@ OVERSIZED_FUNCTION = "thumbnailer"
 FUNCTION_MEMORY_MB = 3008
 INVOCATIONS_PER_HOUR = 3000
 DURATION_MS = 1200.0
+FARGATE_SERVICE = "pdf-export"
+FARGATE_CPU_UNITS = 4096
+FARGATE_MEMORY_MB = 16384
+FARGATE_TASKS = 3
 # Instances the groups here run (the seed's instance count does not include them).
 SEEDED_INSTANCES = DEMAND_GROUP_SIZE + SLOW_GROUP_SIZE
 
@@ -106,6 +113,34 @@ def seed_fleets(endpoint_url: str, now: datetime, regions: Sequence[str]) -> Non
     )
     _put(cloudwatch, "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", lb, hours, [10.0] * len(hours))
 
+    # The over-sized Fargate service.
+    _fargate_service(
+        boto3.client("ecs", region_name=region, endpoint_url=endpoint_url), ec2, vpc, subnets
+    )
+    insights = {"ClusterName": "batch", "ServiceName": FARGATE_SERVICE}
+    cpu_reserved = float(FARGATE_CPU_UNITS * FARGATE_TASKS)
+    memory_reserved = float(FARGATE_MEMORY_MB * FARGATE_TASKS)
+    _put(
+        cloudwatch,
+        "ECS/ContainerInsights",
+        "CpuReserved",
+        insights,
+        hours,
+        [cpu_reserved] * len(hours),
+    )
+    cpu_used = [cpu_reserved * rng.uniform(0.12, 0.16) for _ in hours]
+    _put(cloudwatch, "ECS/ContainerInsights", "CpuUtilized", insights, hours, cpu_used)
+    _put(
+        cloudwatch,
+        "ECS/ContainerInsights",
+        "MemoryReserved",
+        insights,
+        hours,
+        [memory_reserved] * len(hours),
+    )
+    memory_used = [memory_reserved * 0.20] * len(hours)
+    _put(cloudwatch, "ECS/ContainerInsights", "MemoryUtilized", insights, hours, memory_used)
+
     # The over-sized Lambda function.
     _function(
         boto3.client("lambda", region_name=region, endpoint_url=endpoint_url), endpoint_url, region
@@ -165,6 +200,32 @@ def _group(
         DesiredCapacity=size,
         VPCZoneIdentifier=",".join(subnets),
         TargetGroupARNs=targets,
+    )
+
+
+def _fargate_service(ecs: Any, ec2: Any, vpc: str, subnets: list[str]) -> None:
+    group = ec2.create_security_group(
+        GroupName=f"{FARGATE_SERVICE}-sg", Description="pdf export tasks", VpcId=vpc
+    )["GroupId"]
+    ecs.create_cluster(clusterName="batch")
+    ecs.register_task_definition(
+        family=FARGATE_SERVICE,
+        cpu=str(FARGATE_CPU_UNITS),
+        memory=str(FARGATE_MEMORY_MB),
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        containerDefinitions=[{"name": "export", "image": "pdf-export:7", "essential": True}],
+        runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
+    )
+    ecs.create_service(
+        cluster="batch",
+        serviceName=FARGATE_SERVICE,
+        taskDefinition=FARGATE_SERVICE,
+        desiredCount=FARGATE_TASKS,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}
+        },
     )
 
 

@@ -15,6 +15,8 @@ from costscan.demo.fleets import (
     DEMAND_GROUP,
     DEMAND_GROUP_SIZE,
     DURATION_MS,
+    FARGATE_SERVICE,
+    FARGATE_TASKS,
     FUNCTION_MEMORY_MB,
     INVOCATIONS_PER_HOUR,
     OVERSIZED_FUNCTION,
@@ -101,3 +103,14 @@ def test_oversized_lambda_is_priced_at_its_cpu_bound_figure(ranked: Ranked) -> N
     assert row["monthly_savings"] == pytest.approx(float(expected), abs=0.005)  # cents
     arm = _row(ranked.findings, "rightsizing.lambda-arm64", OVERSIZED_FUNCTION)
     assert arm["counted"] is False  # an alternative resize of the same function
+
+
+def test_oversized_fargate_service_is_found_and_priced(ranked: Ranked) -> None:
+    row = _row(ranked.findings, "rightsizing.fargate-task", FARGATE_SERVICE)
+    # 4 vCPU / 16 GiB -> 1 vCPU / 4 GiB (p95 CPU under 16% of 4096 units needs < 936 at
+    # 70%; memory 20% × 16 GiB × 1.2 = 3.84 GiB): https://aws.amazon.com/fargate/pricing/.
+    vcpu, gb = Decimal("0.04048"), Decimal("0.004445")
+    worked = ((4 * vcpu + 16 * gb) - (1 * vcpu + 4 * gb)) * FARGATE_TASKS * 730
+    assert float(worked) == pytest.approx(382.77, abs=0.01)
+    assert row["counted"] is True
+    assert row["monthly_savings"] == pytest.approx(float(worked), abs=0.005)
