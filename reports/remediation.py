@@ -1230,6 +1230,16 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+def _demand_builders() -> dict[str, Builder]:
+    # Their own module (reports/remediation_demand.py), which reads this one's helpers.
+    from costscan.reports.remediation_demand import builders
+
+    return builders()
+
+
+BUILDERS.update(_demand_builders())
+
+
 def remediation(finding: Finding, *, members_shown: int = LOOP_MEMBERS) -> Remediation:
     """What to do about ``finding`` (a finding record: evidence and members parsed or as
     JSON text). AWS findings from the policies costscan ships get commands; others get the
