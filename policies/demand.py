@@ -425,8 +425,19 @@ def _like_prices(inv: InventoryView) -> pl.LazyFrame:
 
 
 def _slow_groups(inv: InventoryView) -> pl.LazyFrame:
-    """Groups behind a load balancer over the latency or error alert line: never shrunk."""
-    at_alert = _lb_profile(inv).filter(_at_alert()).select(pl.col("resource_id").alias("_lb"))
+    """Groups behind a load balancer over the latency or error alert line (with the data
+    ``rightsizing.load-balancer-bottleneck`` needs to say so): never shrunk, and their
+    remedy is that finding's."""
+    enough = LoadBalancerBottleneckParams()
+    at_alert = (
+        _lb_profile(inv)
+        .filter(
+            _at_alert()
+            & (pl.col("latency_hours") >= enough.min_hours)
+            & (pl.col("lb_requests") >= enough.min_requests)
+        )
+        .select(pl.col("resource_id").alias("_lb"))
+    )
     return (
         _groups_behind(inv)
         .join(at_alert, on="_lb", how="semi")
@@ -646,7 +657,8 @@ def fleet_bottleneck(inv: InventoryView, p: FleetBottleneckParams) -> pl.LazyFra
     The remedy is more instances: enough that the p95 load sits at the 70% target,
     extra = ceil(n × cpu_p95 / 70) − n (at least one), priced at the members' on-demand
     rate. It is an investment, never a saving, and the demand-matching policy never
-    shrinks such a group.
+    shrinks such a group. A group behind a load balancer at its alert line is left to
+    ``rightsizing.load-balancer-bottleneck``, which prices the same scale-out once.
 
     Cost formula: added_monthly_cost = extra × hourly_price × 730; monthly_savings = 0;
     performance_gain = 1 − 70 / cpu_p95 (the load per instance taken off).
@@ -669,6 +681,8 @@ def fleet_bottleneck(inv: InventoryView, p: FleetBottleneckParams) -> pl.LazyFra
         inv.lazy("fleets")
         .join(profile, on="resource_id", how="inner")
         .filter((pl.col("hours") >= p.min_hours) & (pl.col("cpu_p95") > p.alert_cpu_percent))
+        # Behind a load balancer at alert, that finding prices this group's scale-out.
+        .join(_slow_groups(inv), on="resource_id", how="anti")
         .with_columns(
             pl.max_horizontal(
                 pl.lit(1.0),

@@ -467,3 +467,16 @@ def test_oversized_fargate_service_moves_to_the_smallest_size_that_holds_its_loa
     assert found["api"]["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
     assert float(expected) == pytest.approx(183.0986, abs=1e-3)
     assert "1024 CPU units and 3072 MiB" in found["api"]["recommendation"]
+
+
+def test_hot_group_behind_a_slow_balancer_is_one_investment_not_two() -> None:
+    hot = _fleet("hot", min_size=4, max_size=4, desired_capacity=4, instances=4)
+    inv = _lb_inventory(
+        {"shop": (700.0, 1000.0, 0.0)},
+        [{**hot, "load_balancers": ALB.format("shop")}],
+        {"hot": lambda ts: 90.0},
+    )
+    assert run_policy("rightsizing.fleet-bottleneck", inv).height == 0
+    (row,) = run_policy("rightsizing.load-balancer-bottleneck", inv).to_dicts()
+    # ceil(4 × 90 / 70) − 4 = 2 instances, 2 × 0.096 × 730.
+    assert row["added_monthly_cost"] == pytest.approx(140.16)
