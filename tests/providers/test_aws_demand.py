@@ -164,6 +164,12 @@ def seeded(moto: RecordingMotoServer) -> dict[str, str]:
     cw = metric_client(endpoint_url, REGION)
     hours = _hours()
     _put(cw, "AWS/EC2", "CPUUtilization", {"AutoScalingGroupName": group}, [55.0] * len(hours))
+    # Group metrics collection on: in-service capacity is read hour by hour.
+    _client("autoscaling", endpoint_url).enable_metrics_collection(
+        AutoScalingGroupName=group, Granularity="1Minute", Metrics=["GroupInServiceInstances"]
+    )
+    in_service = {"AutoScalingGroupName": group}
+    _put(cw, "AWS/AutoScaling", "GroupInServiceInstances", in_service, [3.0] * len(hours))
     lb_dim = {"LoadBalancer": alb_arn.split(":loadbalancer/", 1)[1]}
     _put(cw, "AWS/ApplicationELB", "TargetResponseTime", lb_dim, [0.6] * len(hours))
     _put(cw, "AWS/ApplicationELB", "RequestCount", lb_dim, [1000.0] * len(hours))
@@ -219,6 +225,9 @@ def test_fleets_functions_and_demand_series_are_collected_with_reads_only(
     group_cpu = series.filter((pl.col("resource_id") == "web") & (pl.col("metric") == "cpu"))
     assert group_cpu.height == LOOKBACK_DAYS * 24
     assert set(group_cpu["value"]) == {55.0}
+    capacity = series.filter(pl.col("metric") == "capacity")
+    assert set(capacity["resource_id"]) == {"web"}  # only the group that collects it
+    assert capacity.height == LOOKBACK_DAYS * 24 and set(capacity["value"]) == {3.0}
     latency = series.filter(
         (pl.col("resource_id") == seeded["alb"])
         & (pl.col("metric") == "latency")
