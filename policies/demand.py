@@ -1130,3 +1130,169 @@ def fargate_task(inv: InventoryView, p: FargateTaskParams) -> pl.LazyFrame:
             price_reference=pl.col("price_reference"),
         ),
     )
+
+
+# --------------------------------------------------------------------------- high minimum
+
+
+@dataclass(frozen=True)
+class FleetMinimumParams:
+    target_cpu_percent: float = CPU_TARGET_PERCENT
+    min_instances: int = 2
+    # The new minimum covers the demand of all but the quietest tenth of the hours at the
+    # floor; target tracking adds capacity above it as before.
+    minimum_percentile: float = 0.1
+    alert_cpu_percent: float = CPU_ALERT_PERCENT
+    min_hours: int = 30
+    confidence: float = 0.7
+
+
+@policy(
+    id="rightsizing.fleet-high-minimum",
+    family="rightsizing",
+    action="resize",
+    title="Auto Scaling group never scales below a high minimum",
+    needs=("fleets", "utilization", "commitments", "prices"),
+    effort_hours=1.0,
+    risk="medium",
+    performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
+    formula=(
+        "monthly_savings = Σ_h [n_h ≤ min_size] × max(n_h − max(new_min, ceil(n_h × cpu_h / 70)), "
+        "0) × min(hourly_price, cheapest like type) × 730 / hours"
+    ),
+)
+def fleet_high_minimum(inv: InventoryView, p: FleetMinimumParams) -> pl.LazyFrame:
+    """A group that scales (target tracking, step or predictive) but sits at a minimum far
+    above what its load needs: the hours at the floor priced against a lower minimum.
+
+    Flagged: a scaling group with group metrics collection (its in-service capacity hour by
+    hour), at least ``min_hours`` hours, a p95 CPU at or under the 85% alert line, no load
+    balancer in front of it at alert, and hours at its minimum whose load at the 70% target
+    needs fewer instances. The new minimum is the ``minimum_percentile`` of the instances
+    those hours need (at least ``min_instances``): target tracking still adds capacity
+    above it.
+
+    Formula, per hour h at the floor (n_h ≤ min_size): needed_h = max(new_min,
+    ceil(n_h × cpu_h / 70)); saving_h = (n_h − needed_h) × hourly price (the cheapest like
+    type's where lower, as for ``rightsizing.fleet-demand-matching``). monthly_savings =
+    Σ saving_h × 730 / hours observed, after existing commitments.
+
+    Sources: the seed's 70% utilization target and AWS Auto Scaling's guidance on minimum
+    capacity (https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-capacity-limits.html);
+    Compute Optimizer's 30-hour minimum (https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html).
+    """
+    window = utilization_in_window(inv)
+    measured = (
+        window.filter((pl.col("metric") == "capacity") & (pl.col("statistic") == "average"))
+        .select("resource_id", "ts")
+        .unique()
+    )
+    hours = (
+        _fleet_hours(inv)
+        .join(measured, on=["resource_id", "ts"], how="semi")
+        .join(
+            inv.lazy("fleets").select("resource_id", pl.col("min_size").cast(pl.Float64)),
+            on="resource_id",
+        )
+        .with_columns(
+            (pl.col("n") * pl.col("cpu") / p.target_cpu_percent).ceil().alias("_load"),
+            (pl.col("n") <= pl.col("min_size")).alias("_at_floor"),
+        )
+    )
+    floors = (
+        hours.filter(pl.col("_at_floor"))
+        .group_by("resource_id")
+        .agg(
+            pl.max_horizontal(
+                pl.lit(float(p.min_instances)),
+                pl.col("_load").quantile(p.minimum_percentile, interpolation="higher"),
+            )
+            .first()
+            .alias("new_min")
+        )
+    )
+    per_hour = hours.join(floors, on="resource_id", how="inner").with_columns(
+        pl.when(pl.col("_at_floor"))
+        .then(
+            (pl.col("n") - pl.max_horizontal(pl.col("new_min"), pl.col("_load"))).clip(
+                lower_bound=0.0
+            )
+        )
+        .otherwise(0.0)
+        .alias("_surplus")
+    )
+    profile = per_hour.group_by("resource_id").agg(
+        pl.col("ts").n_unique().alias("hours"),
+        pl.col("cpu").quantile(0.95, interpolation="linear").alias("cpu_p95"),
+        pl.col("_at_floor").sum().alias("hours_at_floor"),
+        pl.col("new_min").first(),
+        pl.col("_surplus").sum().alias("surplus_instance_hours"),
+        pl.col("n").mean().alias("n_mean"),
+    )
+    scales = (
+        pl.col("target_tracking").fill_null(False)
+        | pl.col("step_scaling").fill_null(False)
+        | pl.col("predictive_scaling").fill_null(False)
+    )
+    stack_price = pl.min_horizontal(pl.col("hourly_price"), pl.col("_like_price"))
+    effective_price = stack_price * (1.0 - pl.col("spot_share").fill_null(0.0))
+    before = pl.col("surplus_instance_hours") * effective_price * HOURS_PER_MONTH / pl.col("hours")
+    base = (
+        inv.lazy("fleets")
+        .filter(scales & pl.col("hourly_price").is_not_null() & (pl.col("hourly_price") > 0))
+        .join(profile, on="resource_id", how="inner")
+        .filter(
+            (pl.col("hours") >= p.min_hours)
+            & (pl.col("cpu_p95") <= p.alert_cpu_percent)
+            & (pl.col("new_min") < pl.col("min_size"))
+            & (pl.col("surplus_instance_hours") > 0)
+        )
+        .join(_slow_groups(inv), on="resource_id", how="anti")
+        .join(_like_prices(inv), on=["provider", "region", "instance_type"], how="left")
+        .with_columns(before.alias("_before"))
+    )
+    priced = after_discounts(inv, base, pl.col("_before"))
+    return findings(
+        priced,
+        detail=pl.format(
+            "{} scales but spent {} of {} h at its minimum of {} while the load there needed "
+            "as few as {} instances at {}: {} instance-hours above it.",
+            pl.col("resource_name"),
+            num(pl.col("hours_at_floor")),
+            num(pl.col("hours")),
+            num(pl.col("min_size")),
+            num(pl.col("new_min")),
+            pct(pl.lit(p.target_cpu_percent)),
+            num(pl.col("surplus_instance_hours")),
+        )
+        + commitment_note(),
+        recommendation=pl.format(
+            "Lower {}'s MinSize from {} to {}; its scaling policy adds capacity above it.",
+            pl.col("resource_name"),
+            num(pl.col("min_size")),
+            num(pl.col("new_min")),
+        ),
+        current_monthly_cost=pl.col("n_mean")
+        * pl.col("hourly_price")
+        * (1.0 - pl.col("spot_share").fill_null(0.0))
+        * HOURS_PER_MONTH,
+        **discount_columns(pl.col("_before")),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        group_key=pl.format("asg:{}", pl.col("resource_name")),
+        evidence=evidence(
+            hours=pl.col("hours"),
+            hours_at_minimum=pl.col("hours_at_floor"),
+            min_size=pl.col("min_size"),
+            recommended_min_size=pl.col("new_min"),
+            surplus_instance_hours=pl.col("surplus_instance_hours"),
+            cpu_p95=pl.col("cpu_p95"),
+            instance_type=pl.col("instance_type"),
+            hourly_price=pl.col("hourly_price"),
+            surplus_hourly_price=stack_price,
+            spot_share=pl.col("spot_share"),
+            hours_per_month=HOURS_PER_MONTH,
+            discounts=discount_evidence(),
+        ),
+    )

@@ -93,6 +93,20 @@ def _target_tracking(finding: Finding) -> Remediation:
     )
 
 
+def _lower_minimum(finding: Finding) -> Remediation:
+    name = _name(finding)
+    low = _int_text(_figures(finding).get("recommended_min_size")) or "<min>"
+    return Remediation(
+        change=f"Lower Auto Scaling group {name}'s minimum to {low}",
+        cli=(
+            f"aws autoscaling update-auto-scaling-group --auto-scaling-group-name {_q(name)} "
+            f"--min-size {low}{_region_flag(finding)}"
+        ),
+        terraform=f"aws_autoscaling_group.min_size = {low}",
+        console_url=_console(finding, "ec2", "AutoScalingGroupDetails:id=" + quote(name, safe="")),
+    )
+
+
 def _scale_out(finding: Finding) -> Remediation:
     name = _name(finding)
     figures = _figures(finding)
@@ -168,6 +182,7 @@ def builders() -> dict[str, Callable[[Finding], Remediation]]:
         "rightsizing.lambda-memory": _lambda_memory,
         "rightsizing.lambda-arm64": _lambda_arm64,
         "rightsizing.fleet-demand-matching": _target_tracking,
+        "rightsizing.fleet-high-minimum": _lower_minimum,
         "rightsizing.fleet-bottleneck": _scale_out,
         "rightsizing.load-balancer-bottleneck": _slow_service,
         "rightsizing.fargate-task": _fargate_task,

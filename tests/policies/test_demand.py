@@ -480,3 +480,49 @@ def test_hot_group_behind_a_slow_balancer_is_one_investment_not_two() -> None:
     (row,) = run_policy("rightsizing.load-balancer-bottleneck", inv).to_dicts()
     # ceil(4 × 90 / 70) − 4 = 2 instances, 2 × 0.096 × 730.
     assert row["added_monthly_cost"] == pytest.approx(140.16)
+
+
+def _with_capacity(inv: Inventory, name: str, capacity: Any) -> Inventory:
+    rows = [
+        {
+            "resource_id": name,
+            "metric": "capacity",
+            "statistic": "average",
+            "ts": ts,
+            "value": capacity(ts),
+        }
+        for ts in _hours()
+    ]
+    inv.add("utilization", pl.DataFrame(rows))
+    return inv
+
+
+def test_scaling_group_held_at_a_high_minimum_gets_a_lower_one() -> None:
+    tracked = _fleet(
+        "api",
+        min_size=8,
+        max_size=20,
+        desired_capacity=8,
+        instances=8,
+        target_tracking=True,
+        scaling_policies="TargetTrackingScaling",
+    )
+    inv = _fleet_inventory([tracked], {"api": lambda ts: 20.0})
+    inv = _with_capacity(inv, "api", lambda ts: 8.0)
+    # Every hour at the floor of 8 with load for ceil(8 × 20 / 70) = 3: new minimum 3,
+    # 5 surplus instances all day: 5 × 0.096 × 730 = 350.40 a month.
+    (row,) = run_policy("rightsizing.fleet-high-minimum", inv).to_dicts()
+    assert row["monthly_savings"] == pytest.approx(350.40)
+    assert "MinSize from 8 to 3" in row["recommendation"]
+    # The fixed-group policy leaves a scaling group alone.
+    assert run_policy("rightsizing.fleet-demand-matching", inv).height == 0
+
+
+def test_scaling_group_above_its_minimum_or_without_capacity_data_is_left_alone() -> None:
+    tracked = _fleet("api", min_size=8, max_size=20, target_tracking=True)
+    busy = _with_capacity(
+        _fleet_inventory([tracked], {"api": lambda ts: 20.0}), "api", lambda ts: 12.0
+    )
+    assert run_policy("rightsizing.fleet-high-minimum", busy).height == 0
+    unmeasured = _fleet_inventory([tracked], {"api": lambda ts: 20.0})
+    assert run_policy("rightsizing.fleet-high-minimum", unmeasured).height == 0
