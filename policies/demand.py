@@ -1296,3 +1296,103 @@ def fleet_high_minimum(inv: InventoryView, p: FleetMinimumParams) -> pl.LazyFram
             discounts=discount_evidence(),
         ),
     )
+
+
+# --------------------------------------------------------------------------- Fargate Spot
+
+
+@dataclass(frozen=True)
+class FargateSpotParams:
+    # One task stays on regular Fargate (the capacity provider strategy's base), so an
+    # interruption never takes the whole service down; services of one task are left alone.
+    on_demand_base_tasks: int = 1
+    # Interruption tolerance is the owner's call: below the confidence floor, a possible
+    # saving until they say the service tolerates a two-minute warning.
+    confidence: float = 0.4
+
+
+@policy(
+    id="commitments.fargate-spot",
+    family="commitments",
+    action="commit",
+    title="Fargate service could run most tasks on Fargate Spot",
+    needs=("services",),
+    effort_hours=2.0,
+    risk="high",
+    performance="risk",
+    change=Change.MOVE_TO_SPOT,
+    formula=(
+        "monthly_savings = (desired_count − base) × 730 × (cpu/1024 × (vCPU-hour − spot "
+        "vCPU-hour) + memory/1024 × (GB-hour − spot GB-hour))"
+    ),
+)
+def fargate_spot(inv: InventoryView, p: FargateSpotParams) -> pl.LazyFrame:
+    """Fargate services of several tasks that use no Fargate Spot: all but a base of tasks
+    could run on FARGATE_SPOT, if the service tolerates interruption.
+
+    Flagged: a service on Fargate (launch type FARGATE, or capacity providers without
+    FARGATE_SPOT) with more than ``on_demand_base_tasks`` desired tasks, x86_64 (Fargate
+    Spot runs Linux x86 tasks only).
+
+    Saving formula: monthly_savings = (desired_count − base) × 730 × (cpu / 1024 ×
+    (vCPU-hour − spot vCPU-hour) + memory / 1024 × (GB-hour − spot GB-hour)). The spot
+    rates are AWS's stated ceiling ("up to a 70% discount"), so the figure is the most
+    it saves, and with the confidence below the floor it is counted as possible, never
+    as savings.
+
+    Sources: https://aws.amazon.com/fargate/pricing/ (Fargate Spot) and
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+    (two-minute interruption notice, Linux x86 only); AWS Compute Optimizer and the
+    Well-Architected cost pillar recommend Spot for interruption-tolerant work.
+    """
+    on_fargate = (pl.col("launch_type") == "FARGATE") | pl.col("capacity_providers").fill_null(
+        ""
+    ).str.contains("FARGATE")
+    uses_spot = pl.col("capacity_providers").fill_null("").str.contains("FARGATE_SPOT")
+    moved = pl.col("desired_count").cast(pl.Float64) - float(p.on_demand_base_tasks)
+    task_hourly = pl.col("task_cpu_units") / 1024.0 * pl.col("price_vcpu_hour") + pl.col(
+        "task_memory_mb"
+    ) / 1024.0 * pl.col("price_gb_hour")
+    spot_hourly = pl.col("task_cpu_units") / 1024.0 * pl.col("price_spot_vcpu_hour") + pl.col(
+        "task_memory_mb"
+    ) / 1024.0 * pl.col("price_spot_gb_hour")
+    base = inv.lazy("services").filter(
+        on_fargate
+        & ~uses_spot
+        & (pl.col("architecture").fill_null("X86_64") == "X86_64")
+        & (moved > 0)
+        & pl.col("task_cpu_units").is_not_null()
+        & pl.col("task_memory_mb").is_not_null()
+    )
+    saving = moved * monthly(task_hourly - spot_hourly)
+    return findings(
+        base,
+        detail=pl.format(
+            "{} runs {} Fargate tasks on demand ({} a month); {} of them on Fargate Spot "
+            "would cost up to {} less, if the service tolerates a two-minute interruption.",
+            pl.col("resource_name"),
+            num(pl.col("desired_count").cast(pl.Float64)),
+            money(pl.col("desired_count").cast(pl.Float64) * monthly(task_hourly)),
+            num(moved),
+            money(saving),
+        ),
+        recommendation=pl.format(
+            "Give {} a capacity provider strategy of FARGATE (base {}) and FARGATE_SPOT "
+            "(weight 1) if it is stateless and handles SIGTERM.",
+            pl.col("resource_name"),
+            pl.lit(p.on_demand_base_tasks),
+        ),
+        current_monthly_cost=pl.col("desired_count").cast(pl.Float64) * monthly(task_hourly),
+        monthly_savings=saving,
+        category=pl.lit(Category.POSSIBLE.value),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            tasks=pl.col("desired_count"),
+            tasks_on_spot=moved,
+            task_hourly=task_hourly,
+            task_hourly_spot=spot_hourly,
+            spot_discount="up to 70% (AWS's stated ceiling)",
+            price_reference=pl.col("price_reference"),
+        ),
+    )

@@ -177,6 +177,32 @@ def _fargate_task(finding: Finding) -> Remediation:
     )
 
 
+def _fargate_spot(finding: Finding) -> Remediation:
+    arn = _text(finding.get("resource_id"))
+    parts = arn.split("/")
+    cluster = parts[-2] if len(parts) >= 3 else "<cluster>"
+    service = _name(finding)
+    strategy = "capacityProvider=FARGATE,base=1,weight=0 capacityProvider=FARGATE_SPOT,weight=1"
+    region = _region(finding) or "us-east-1"
+    r = quote(region, safe="")
+    return Remediation(
+        change=f"Run ECS service {service} mostly on Fargate Spot (one task on Fargate)",
+        cli=(
+            f"aws ecs update-service --cluster {_q(cluster)} --service {_q(service)} "
+            f"--capacity-provider-strategy {strategy} --force-new-deployment"
+            f"{_region_flag(finding)}"
+        ),
+        terraform=(
+            'aws_ecs_service.capacity_provider_strategy { capacity_provider = "FARGATE_SPOT" }'
+        ),
+        console_url=(
+            f"https://{r}.{AWS_CONSOLE}/ecs/v2/clusters/{quote(cluster, safe='')}/services/"
+            f"{quote(service, safe='')}?region={r}"
+        ),
+        note="Only for services that tolerate a two-minute interruption notice.",
+    )
+
+
 def builders() -> dict[str, Callable[[Finding], Remediation]]:
     found: dict[str, Builder] = {
         "rightsizing.lambda-memory": _lambda_memory,
@@ -186,5 +212,6 @@ def builders() -> dict[str, Callable[[Finding], Remediation]]:
         "rightsizing.fleet-bottleneck": _scale_out,
         "rightsizing.load-balancer-bottleneck": _slow_service,
         "rightsizing.fargate-task": _fargate_task,
+        "commitments.fargate-spot": _fargate_spot,
     }
     return found

@@ -526,3 +526,25 @@ def test_scaling_group_above_its_minimum_or_without_capacity_data_is_left_alone(
     assert run_policy("rightsizing.fleet-high-minimum", busy).height == 0
     unmeasured = _fleet_inventory([tracked], {"api": lambda ts: 20.0})
     assert run_policy("rightsizing.fleet-high-minimum", unmeasured).height == 0
+
+
+def test_fargate_service_of_several_tasks_could_mostly_run_on_spot_as_a_possible_saving() -> None:
+    spot = {"price_spot_vcpu_hour": FARGATE_VCPU * 0.3, "price_spot_gb_hour": FARGATE_GB * 0.3}
+    inv = _inventory()
+    inv.add(
+        "services",
+        pl.DataFrame(
+            [
+                _service("api", **spot),
+                _service("single", desired_count=1, **spot),
+                _service("already", capacity_providers="FARGATE,FARGATE_SPOT", **spot),
+            ],
+            infer_schema_length=None,
+        ),
+    )
+    (row,) = run_policy("commitments.fargate-spot", inv).to_dicts()
+    # 3 of 4 tasks move; per task-hour 0.11652 × 70% off: 3 × 0.11652 × 0.7 × 730.
+    task = 2 * Decimal(str(FARGATE_VCPU)) + 8 * Decimal(str(FARGATE_GB))
+    expected = 3 * task * Decimal("0.7") * 730
+    assert row["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
+    assert row["category"] == "possible" and row["resource_name"] == "api"
