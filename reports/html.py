@@ -115,6 +115,8 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     ResourceType.STATIC_ADDRESS: "Compute Engine",
     ResourceType.COMMITTED_USE_DISCOUNT: "Compute Engine",
     ResourceType.GCS_BUCKET: "Cloud Storage",
+    ResourceType.LOG_BUCKET: "Cloud Logging",
+    ResourceType.MONITORING_METRIC: "Cloud Monitoring",
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     ResourceType.BILLED_SERVICE: "Billed services",
     ResourceType.BILLED_RESOURCE: "Billed resources",

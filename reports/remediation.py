@@ -982,6 +982,26 @@ def _gcp_resize(finding: Finding) -> Remediation:
     )
 
 
+def _gcp_arm(finding: Finding) -> Remediation:
+    """An x86 VM cannot switch to an Arm machine type in place: its boot image is x86."""
+    path = _gcp_path(finding)
+    figures = _figures(finding)
+    current = _text(_dig(figures, "current", "instance_type"))
+    wanted = _text(_dig(figures, "candidate", "instance_type")) or "an Arm machine type"
+    return Remediation(
+        change=f"Rebuild {path.name} on {wanted} (Arm)"
+        + (f" instead of {current}" if current else ""),
+        cli=f"gcloud compute instances create {_q(path.name + '-arm')} --machine-type "
+        f"{_q(wanted)} --image-family IMAGE_FAMILY-arm64 --image-project IMAGE_PROJECT"
+        f"{_gcp_where(path)}",
+        terraform=f"google_compute_instance.machine_type = {json.dumps(wanted)}  "
+        "# with an arm64 boot image",
+        console_url=_gce_instance_console(path),
+        note="Needs arm64 builds of the software and an arm64 image (replace IMAGE_FAMILY "
+        "and IMAGE_PROJECT); move the traffic, then delete the x86 VM.",
+    )
+
+
 def _gcp_schedule(finding: Finding) -> Remediation:
     """An instance schedule (a resource policy) from the window the finding derived."""
     import re
@@ -1038,6 +1058,98 @@ def _gcp_delete_disk(finding: Finding) -> Remediation:
             path,
         ),
         note="A deleted disk does not come back; the snapshot does.",
+    )
+
+
+def _gcp_pd_balanced(finding: Finding) -> Remediation:
+    """A Persistent Disk's type does not change in place: snapshot, a pd-balanced disk from
+    the snapshot, then the swap on the instance (named in the evidence)."""
+    path = _gcp_path(finding)
+    where = _gcp_where(path)
+    snapshot = _q(f"{path.name}-to-balanced"[:63])
+    balanced = f"{path.name}-balanced"[:63]
+    new_disk = _q(balanced)
+    instance = _text(_figures(finding).get("attached_to")).rsplit("/", 1)[-1]
+    return Remediation(
+        change=f"Replace pd-ssd disk {path.name} with a pd-balanced copy",
+        cli=AND.join(
+            (
+                f"gcloud compute snapshots create {snapshot} --source-disk {_q(path.name)} "
+                f"--source-disk-zone {_q(path.location)} --project {_q(path.project)}",
+                f"gcloud compute disks create {new_disk} --type pd-balanced "
+                f"--source-snapshot {snapshot}{where}",
+            )
+        ),
+        terraform='google_compute_disk.type = "pd-balanced"  # replaces the disk: restore '
+        "it from a snapshot first",
+        console_url=_gcp_console(
+            f"compute/disksDetail/zones/{quote(path.location, safe='')}/disks/"
+            f"{quote(path.name, safe='')}",
+            path,
+        ),
+        note=f"Then detach {path.name} from {instance or 'its instance'} and attach "
+        f"{balanced} under the same device name (a boot disk needs the VM "
+        "stopped); delete the pd-ssd disk once the workload is checked.",
+    )
+
+
+def _log_bucket(finding: Finding) -> tuple[str, str, str]:
+    """(project, location, bucket id) of ``projects/P/locations/L/buckets/B``."""
+    parts = _text(finding.get("resource_id")).split("/")
+    if len(parts) >= 6 and parts[0] == "projects" and parts[2] == "locations":
+        return parts[1], parts[3], parts[5]
+    return _text(finding.get("account_id")), "global", parts[-1]
+
+
+def _gcp_log_retention(finding: Finding) -> Remediation:
+    project, location, bucket = _log_bucket(finding)
+    days = _number(_figures(finding).get("target_retention_days")) or 30
+    return Remediation(
+        change=f"Keep logs {round(days)} days in log bucket {bucket}",
+        cli=f"gcloud logging buckets update {_q(bucket)} --location {_q(location)} "
+        f"--retention-days {round(days)} --project {_q(project)}",
+        terraform=f"google_logging_project_bucket_config.retention_days = {round(days)}",
+        console_url=f"{GCP_CONSOLE}/logs/storage?project={quote(project, safe='')}",
+        note="Logs past the new retention are deleted: route what must be kept to a Cloud "
+        "Storage bucket first. A locked bucket's retention cannot be shortened.",
+    )
+
+
+def _gcp_log_ingestion(finding: Finding) -> Remediation:
+    project, _location, bucket = _log_bucket(finding)
+    # The _Default sink feeds the _Default bucket; another bucket's sinks are the user's own.
+    sink = "_Default" if bucket == "_Default" else "SINK"
+    return Remediation(
+        change=f"Exclude debug and per-request logs from log bucket {bucket}",
+        cli=f"gcloud logging sinks update {sink} --project {_q(project)} "
+        "--add-exclusion=name=costscan-drop-debug,filter='severity<=DEBUG'",
+        terraform='google_logging_project_sink.exclusions { filter = "severity<=DEBUG" }',
+        console_url=f"{GCP_CONSOLE}/logs/router?project={quote(project, safe='')}",
+        note="Check the filter in the Logs Explorer first: excluded entries are not stored."
+        + ("" if sink == "_Default" else " Replace SINK with the sink routing to the bucket."),
+    )
+
+
+def _gcp_metric_cardinality(finding: Finding) -> Remediation:
+    """A Cloud Monitoring metric type: Prometheus labels drop at scrape time; a custom
+    metric's label is the writer's to drop."""
+    metric = _text(finding.get("resource_name"))
+    label = _text(_figures(finding).get("dimension")) or "the high-cardinality label"
+    project = _text(finding.get("account_id"))
+    prometheus = metric.startswith("prometheus.googleapis.com/")
+    return Remediation(
+        change=f"Drop the {label} label from metric {metric}",
+        cli=None,
+        terraform=(
+            "PodMonitoring.spec.endpoints[].metricRelabeling: "
+            f'[{{action: labeldrop, regex: "{label}"}}]'
+            if prometheus
+            else None
+        ),
+        console_url=f"{GCP_CONSOLE}/monitoring/metrics-explorer?project={quote(project, safe='')}",
+        note="Managed Prometheus drops it at scrape time (metricRelabeling)."
+        if prometheus
+        else "The label is written by the code that sends the metric: drop or bucket it there.",
     )
 
 
@@ -1167,12 +1279,17 @@ GCP_BUILDERS: dict[str, Builder] = {
     "rightsizing.overprovisioned": _gcp_resize,
     "rightsizing.previous-generation": _gcp_resize,
     "rightsizing.underprovisioned": _gcp_resize,
+    "rightsizing.gcp-arm": _gcp_arm,
     "scheduling.offhours": _gcp_schedule,
     "storage.unattached-volume": _gcp_delete_disk,
     "storage.stopped-instance-volume": _gcp_delete_disk,
     "storage.stale-snapshot": _gcp_delete_snapshot,
     "network.unused-static-address": _gcp_release_address,
     "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
+    "storage.pd-ssd-to-pd-balanced": _gcp_pd_balanced,
+    "observability.gcp-log-retention": _gcp_log_retention,
+    "observability.gcp-log-ingestion": _gcp_log_ingestion,
+    "observability.metric-cardinality": _gcp_metric_cardinality,
     "commitments.gcp-cud-purchase": _gcp_buy_cud,
     "commitments.gcp-unused-cud": _gcp_review_cud,
     "rightsizing.google-recommender": _gcp_review_advice,

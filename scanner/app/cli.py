@@ -285,7 +285,13 @@ def run(
         typer.Option(help="Exit 1 (after writing reports) when monthly savings exceed this."),
     ] = None,
     live_pricing: Annotated[
-        bool, typer.Option(help="Use the AWS Price List API (cached) instead of bundled prices.")
+        bool,
+        typer.Option(
+            help=(
+                "Fetch prices live (cached): the AWS Price List API, or the Cloud Billing "
+                "Catalog for GCP; bundled prices otherwise."
+            )
+        ),
     ] = False,
     billing: Annotated[
         list[str] | None,

@@ -54,7 +54,8 @@ COMPUTE: Schema = _with_identity(
 # One row per resource, metric, statistic and hour, so policies see daily and weekly shape.
 UTILIZATION: Schema = {
     "resource_id": pl.String(),
-    "metric": pl.String(),  # cpu | memory | network_in | network_out | disk_ops
+    # cpu | memory | network_in | network_out | disk_ops (IOPS) | disk_throughput (MiB/s)
+    "metric": pl.String(),
     "statistic": pl.String(),  # average | maximum | sum (network: bytes in the hour)
     "ts": UTC_TS,
     "value": pl.Float64(),  # percent for cpu/memory, bytes per hour for network
@@ -93,6 +94,8 @@ VOLUMES: Schema = _with_identity(
         "price_snapshot_gb_month": pl.Float64(),
         "price_region": pl.String(),  # region whose prices were used (fallback shows here)
         "price_reference": pl.String(),
+        # Compute Engine: pd-balanced per GB-month, the pd-ssd disk's cheaper alternative.
+        "price_pd_balanced_gb_month": pl.Float64(),
     }
 )
 
@@ -148,6 +151,8 @@ LOG_GROUPS: Schema = _with_identity(
         # Appended for observability policies (issue 3).
         "created": UTC_TS,
         "log_class": pl.String(),  # STANDARD | INFREQUENT_ACCESS
+        # Cloud Logging: a locked bucket's retention cannot be shortened.
+        "retention_locked": pl.Boolean(),
         "ingestion_price_per_gb": pl.Float64(),  # USD per GB ingested
         "storage_price_per_gb_month": pl.Float64(),  # USD per GB-month archived (compressed)
         "price_region": pl.String(),  # region whose price was used (fallback: us-east-1)

@@ -348,3 +348,72 @@ def test_google_advice_alone_is_described_by_its_recommender_id() -> None:
         "--location us-central1-a --project p"
     )
     assert "web; rm -rf" in fix.change
+
+
+def test_a_pd_balanced_move_snapshots_copies_and_names_the_instance_to_swap_on() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="storage.pd-ssd-to-pd-balanced",
+            resource_id="projects/demo-project/zones/us-central1-a/disks/web-1-db",
+            resource_name="web-1-db",
+            evidence={"attached_to": "projects/demo-project/zones/us-central1-a/instances/web-1"},
+        )
+    )
+    assert fix.cli is not None
+    assert "gcloud compute snapshots create web-1-db-to-balanced --source-disk web-1-db" in fix.cli
+    assert "gcloud compute disks create web-1-db-balanced --type pd-balanced" in fix.cli
+    assert "--source-snapshot web-1-db-to-balanced --zone us-central1-a" in fix.cli
+    assert fix.note is not None and "detach web-1-db from web-1" in fix.note
+
+
+def test_a_gcp_log_retention_names_the_bucket_its_location_and_the_days() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="observability.gcp-log-retention",
+            resource_id="projects/demo-project/locations/us-central1/buckets/app-archive",
+            evidence={"target_retention_days": 30},
+        )
+    )
+    assert fix.cli == (
+        "gcloud logging buckets update app-archive --location us-central1 "
+        "--retention-days 30 --project demo-project"
+    )
+
+
+def test_a_gcp_arm_move_rebuilds_from_an_arm64_image_rather_than_switching_type() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="rightsizing.gcp-arm",
+            resource_id="projects/demo-project/zones/us-central1-a/instances/api",
+            resource_name="api",
+            evidence={
+                "current": {"instance_type": "n2-standard-8"},
+                "candidate": {"instance_type": "t2a-standard-8"},
+            },
+        )
+    )
+    assert fix.change == "Rebuild api on t2a-standard-8 (Arm) instead of n2-standard-8"
+    assert fix.cli is not None and "set-machine-type" not in fix.cli
+    assert "--machine-type t2a-standard-8" in fix.cli and "arm64" in fix.cli
+
+
+def test_a_gcp_custom_metric_label_is_dropped_by_its_writer_a_prometheus_one_at_scrape() -> None:
+    custom = remediation(
+        gcp_finding(
+            policy_id="observability.metric-cardinality",
+            resource_name="custom.googleapis.com/checkout/latency",
+            evidence={"dimension": "user_id"},
+        )
+    )
+    assert (
+        custom.change == "Drop the user_id label from metric custom.googleapis.com/checkout/latency"
+    )
+    assert custom.console_url is not None and "metrics-explorer" in custom.console_url
+    prometheus = remediation(
+        gcp_finding(
+            policy_id="observability.metric-cardinality",
+            resource_name="prometheus.googleapis.com/http_requests_total/counter",
+            evidence={"dimension": "path"},
+        )
+    )
+    assert prometheus.terraform is not None and 'regex: "path"' in prometheus.terraform
