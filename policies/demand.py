@@ -79,6 +79,84 @@ def _monthly_factor() -> pl.Expr:
     return pl.lit(HOURS_PER_MONTH) / pl.col("lookback_hours")
 
 
+# --------------------------------------------------------------------------- AWS's own advice
+
+# Compute Optimizer recommenders (providers/aws/advice.py), and why its figure differs from
+# costscan's, in one line per policy.
+CO_LAMBDA: Final = "aws.compute-optimizer.lambda"
+CO_AUTO_SCALING: Final = "aws.compute-optimizer.auto-scaling-group"
+CO_ECS: Final = "aws.compute-optimizer.ecs-service"
+CO_REASONS: Final = {
+    CO_LAMBDA: (
+        "Compute Optimizer projects the duration at its size from its own model and 14 days "
+        "of data; costscan counts the CPU-bound end and sizes from Lambda Insights' largest "
+        "memory used plus 20%"
+    ),
+    CO_AUTO_SCALING: (
+        "Compute Optimizer changes the instance type for the group's peak; costscan changes "
+        "how many instances run, hour by hour (the two stack)"
+    ),
+    CO_ECS: (
+        "Compute Optimizer applies its own headroom to its lookback's utilization; costscan "
+        "holds p95 CPU at 70% and the largest memory used plus 20%"
+    ),
+}
+
+
+def _aws_advice(inv: InventoryView, recommender: str) -> pl.LazyFrame:
+    """Compute Optimizer's advice per resource: what it recommends and its monthly figure."""
+    return (
+        inv.lazy("provider_advice")
+        .filter((pl.col("provider") == "aws") & (pl.col("recommender") == recommender))
+        .group_by("provider", "account_id", "resource_id")
+        .agg(
+            pl.col("description").first().alias("_co_description"),
+            pl.col("target").first().alias("_co_target"),
+            pl.col("monthly_savings").first().alias("_co_saving"),
+            pl.col("currency").first().alias("_co_currency"),
+            pl.col("state").first().alias("_co_finding"),
+        )
+    )
+
+
+def _with_aws_advice(inv: InventoryView, frame: pl.LazyFrame, recommender: str) -> pl.LazyFrame:
+    return frame.join(
+        _aws_advice(inv, recommender), on=["provider", "account_id", "resource_id"], how="left"
+    )
+
+
+def _aws_sentence(recommender: str, ours: pl.Expr) -> pl.Expr:
+    """ " AWS Compute Optimizer: ... (it projects $X a month; costscan $Y): why.", or ""."""
+    return (
+        pl.when(pl.col("_co_description").is_not_null())
+        .then(
+            pl.format(
+                " AWS Compute Optimizer advises: {} (it projects {} a month, costscan {}); "
+                "they differ because {}.",
+                pl.col("_co_description"),
+                money(pl.col("_co_saving").fill_null(0.0)),
+                money(ours),
+                pl.lit(CO_REASONS[recommender]),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+
+
+def _aws_evidence(recommender: str) -> pl.Expr:
+    return pl.struct(
+        source=pl.lit("AWS Compute Optimizer"),
+        finding=pl.col("_co_finding"),
+        recommendation=pl.col("_co_description"),
+        target=pl.col("_co_target"),
+        monthly_savings=pl.col("_co_saving"),
+        currency=pl.col("_co_currency"),
+        why_they_differ=pl.when(pl.col("_co_description").is_not_null()).then(
+            pl.lit(CO_REASONS[recommender])
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- Lambda memory
 
 
@@ -106,7 +184,7 @@ def _gb_seconds() -> pl.Expr:
     family="rightsizing",
     action="resize",
     title="Lambda function has more memory than it uses",
-    needs=("functions",),
+    needs=("functions", "provider_advice"),
     effort_hours=0.5,
     risk="medium",
     performance="neutral",
@@ -137,6 +215,9 @@ def lambda_memory(inv: InventoryView, p: LambdaMemoryParams) -> pl.LazyFrame:
     monthly_savings = duration cost − CPU-bound cost (the conservative end). When that is
     zero or less but the I/O-bound end saves, the finding is ``possible`` at the I/O-bound
     figure: measure the duration at the smaller size first. Requests cost the same.
+
+    Where Compute Optimizer advises on the same function, its recommendation and figure
+    are shown beside costscan's, with why they differ; they never change what counts.
 
     Sources: AWS Compute Optimizer's Lambda memory recommendations (50 invocations in 14
     days, https://docs.aws.amazon.com/compute-optimizer/latest/ug/requirements.html);
@@ -183,6 +264,7 @@ def lambda_memory(inv: InventoryView, p: LambdaMemoryParams) -> pl.LazyFrame:
         )
         .filter(pl.col("_io_saving") > 0)
     )
+    base = _with_aws_advice(inv, base, CO_LAMBDA)
     counted = pl.col("_cpu_saving") > 0
     # The worst-case longest run at the smaller size, against the timeout.
     slowest = pl.col("duration_ms_max") * pl.col("_cpu_ratio")
@@ -201,6 +283,10 @@ def lambda_memory(inv: InventoryView, p: LambdaMemoryParams) -> pl.LazyFrame:
             money(pl.col("_cpu_cost")),
             pl.col("_cpu_ratio").round(2),
             money(pl.col("_duration")),
+        )
+        + _aws_sentence(
+            CO_LAMBDA,
+            pl.when(counted).then(pl.col("_cpu_saving")).otherwise(pl.col("_io_saving")),
         ),
         recommendation=pl.when(counted)
         .then(
@@ -248,6 +334,7 @@ def lambda_memory(inv: InventoryView, p: LambdaMemoryParams) -> pl.LazyFrame:
             cpu_share_ratio=pl.col("_cpu_ratio"),
             price_region=pl.col("price_region"),
             price_reference=pl.col("price_reference"),
+            aws_compute_optimizer=_aws_evidence(CO_LAMBDA),
         ),
     )
 
@@ -470,7 +557,7 @@ class FleetDemandParams:
     family="rightsizing",
     action="resize",
     title="Auto Scaling group sized for its peak all day",
-    needs=("fleets", "utilization", "commitments", "prices"),
+    needs=("fleets", "utilization", "commitments", "prices", "provider_advice"),
     effort_hours=3.0,
     risk="medium",
     performance="neutral",
@@ -570,7 +657,7 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
         * (1.0 - pl.col("spot_share").fill_null(0.0))
         * HOURS_PER_MONTH
     )
-    priced = after_discounts(inv, base, pl.col("_before"))
+    priced = _with_aws_advice(inv, after_discounts(inv, base, pl.col("_before")), CO_AUTO_SCALING)
     return findings(
         priced,
         detail=pl.format(
@@ -590,7 +677,8 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
             num(pl.col("surplus_instance_hours")),
             num(pl.col("hours")),
         )
-        + commitment_note(),
+        + commitment_note()
+        + _aws_sentence(CO_AUTO_SCALING, pl.col("_saving_now")),
         recommendation=pl.format(
             "Add a target tracking policy on ASGAverageCPUUtilization at {} to {} with "
             "MinSize {} and MaxSize {} (it scales out above the target and in below it); "
@@ -624,6 +712,7 @@ def fleet_demand_matching(inv: InventoryView, p: FleetDemandParams) -> pl.LazyFr
             spot_share=pl.col("spot_share"),
             hours_per_month=HOURS_PER_MONTH,
             discounts=discount_evidence(),
+            aws_compute_optimizer=_aws_evidence(CO_AUTO_SCALING),
         ),
     )
 
@@ -1018,7 +1107,7 @@ class FargateTaskParams:
     family="rightsizing",
     action="resize",
     title="Fargate task larger than its service uses",
-    needs=("services",),
+    needs=("services", "provider_advice"),
     effort_hours=1.0,
     risk="medium",
     performance="neutral",
@@ -1085,6 +1174,7 @@ def fargate_task(inv: InventoryView, p: FargateTaskParams) -> pl.LazyFrame:
         .unique(subset=["resource_id"], keep="first", maintain_order=True)
         .filter(pl.col("_cand_hourly") < pl.col("_hourly") - 1e-9)
     )
+    base = _with_aws_advice(inv, base, CO_ECS)
     tasks = pl.col("desired_count").cast(pl.Float64)
     return findings(
         base,
@@ -1098,7 +1188,8 @@ def fargate_task(inv: InventoryView, p: FargateTaskParams) -> pl.LazyFrame:
             pct(pl.col("cpu_p95")),
             pct(pl.col("memory_max")),
             num(pl.col("metric_hours")),
-        ),
+        )
+        + _aws_sentence(CO_ECS, tasks * monthly(pl.col("_hourly") - pl.col("_cand_hourly"))),
         recommendation=pl.format(
             "Register a task definition for {} with {} CPU units and {} MiB and update the "
             "service; it saves {} a month.",
@@ -1128,6 +1219,7 @@ def fargate_task(inv: InventoryView, p: FargateTaskParams) -> pl.LazyFrame:
             task_hourly_new=pl.col("_cand_hourly"),
             price_region=pl.col("price_region"),
             price_reference=pl.col("price_reference"),
+            aws_compute_optimizer=_aws_evidence(CO_ECS),
         ),
     )
 
@@ -1394,5 +1486,99 @@ def fargate_spot(inv: InventoryView, p: FargateSpotParams) -> pl.LazyFrame:
             task_hourly_spot=spot_hourly,
             spot_discount="up to 70% (AWS's stated ceiling)",
             price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- AWS-only advice
+
+
+@dataclass(frozen=True)
+class AwsAdviceParams:
+    confidence: float = 0.5
+
+
+@policy(
+    id="rightsizing.aws-compute-optimizer",
+    family="rightsizing",
+    action="investigate",
+    title="AWS Compute Optimizer advises a change costscan does not",
+    needs=(
+        "provider_advice",
+        "functions",
+        "fleets",
+        "utilization",
+        "commitments",
+        "prices",
+        "services",
+    ),
+    effort_hours=0.5,
+    risk="low",
+    performance="neutral",
+    change=Change.INVESTIGATE,
+    formula="monthly_savings = 0 (AWS Compute Optimizer's estimate is shown, not counted)",
+)
+def aws_compute_optimizer(inv: InventoryView, p: AwsAdviceParams) -> pl.LazyFrame:
+    """Lambda functions, Auto Scaling groups and ECS services that AWS Compute Optimizer
+    advises resizing and no costscan demand policy flags (run at its default parameters):
+    listed for review, so a disagreement either way is visible.
+
+    Formula: monthly_savings = 0 (a review); Compute Optimizer's estimated monthly savings
+    (after discounts where it computed them) is in the evidence. Resources costscan does
+    flag carry Compute Optimizer's figure in their own finding instead.
+
+    Source: AWS Compute Optimizer
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/what-is-compute-optimizer.html).
+    """
+    keys = ["provider", "account_id", "resource_id"]
+    flagged = pl.concat(
+        [
+            # arm64 is another change than Compute Optimizer's memory size: not an answer.
+            lambda_memory(inv, LambdaMemoryParams()).select(keys),
+            fleet_demand_matching(inv, FleetDemandParams()).select(keys),
+            fleet_high_minimum(inv, FleetMinimumParams()).select(keys),
+            fargate_task(inv, FargateTaskParams()).select(keys),
+        ]
+    ).unique()
+    advice = (
+        inv.lazy("provider_advice")
+        .filter(
+            (pl.col("provider") == "aws")
+            & pl.col("recommender").is_in([CO_LAMBDA, CO_AUTO_SCALING, CO_ECS])
+        )
+        .join(flagged, on=keys, how="anti")
+    )
+    aws = pl.col("monthly_savings")
+    return findings(
+        advice,
+        detail=pl.format(
+            "AWS Compute Optimizer ({}) advises: {}{}. costscan's demand policies do not flag "
+            "this resource.",
+            pl.col("state").fill_null("NotOptimized"),
+            pl.col("description").fill_null(pl.col("kind")),
+            pl.when(aws.is_not_null())
+            .then(pl.format(" (it projects {} a month)", money(aws)))
+            .otherwise(pl.lit("")),
+        ),
+        recommendation=pl.format(
+            "Review Compute Optimizer's recommendation for {} against its use; costscan counts "
+            "no saving for it.",
+            pl.col("resource_name"),
+        ),
+        current_monthly_cost=pl.lit(None, dtype=pl.Float64),
+        monthly_savings=pl.lit(0.0),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.lit("none"),
+        evidence=evidence(
+            provider_advice=pl.struct(
+                source=pl.lit("AWS Compute Optimizer"),
+                verdict=pl.lit("only_aws"),
+                recommender=pl.col("recommender"),
+                finding=pl.col("state"),
+                recommendation=pl.col("description"),
+                target=pl.col("target"),
+                currency=pl.col("currency"),
+            ),
+            provider_advice_monthly_savings=aws,
         ),
     )

@@ -57,7 +57,9 @@ def _amount(value: pl.Expr) -> pl.Expr:
 
 def _advice(inv: InventoryView, p: GoogleAdviceParams, kinds: tuple[str, ...]) -> pl.LazyFrame:
     google = pl.col("monthly_savings")
-    rows = inv.lazy("provider_advice").filter(pl.col("kind").is_in(list(kinds)))
+    rows = inv.lazy("provider_advice").filter(
+        (pl.col("provider") == CloudProvider.GCP.value) & pl.col("kind").is_in(list(kinds))
+    )
     saving = pl.when(google.is_not_null()).then(
         pl.format(" Google projects {} {} a month.", _amount(google), pl.col("currency"))
     )

@@ -203,6 +203,14 @@ def _fargate_spot(finding: Finding) -> Remediation:
     )
 
 
+def _review_aws_advice(finding: Finding) -> Remediation:
+    return Remediation(
+        change=f"Review AWS Compute Optimizer's advice for {_name(finding)}",
+        console_url=_console(finding, "compute-optimizer", "/dashboard"),
+        note=_text(finding.get("detail")) or None,
+    )
+
+
 def builders() -> dict[str, Callable[[Finding], Remediation]]:
     found: dict[str, Builder] = {
         "rightsizing.lambda-memory": _lambda_memory,
@@ -213,5 +221,6 @@ def builders() -> dict[str, Callable[[Finding], Remediation]]:
         "rightsizing.load-balancer-bottleneck": _slow_service,
         "rightsizing.fargate-task": _fargate_task,
         "commitments.fargate-spot": _fargate_spot,
+        "rightsizing.aws-compute-optimizer": _review_aws_advice,
     }
     return found

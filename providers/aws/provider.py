@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
+from costscan.providers.aws import advice as advice_collectors
 from costscan.providers.aws import commitments as commitment_collectors
 from costscan.providers.aws import compute as ec2_collectors
 from costscan.providers.aws import fleets as fleet_collectors
@@ -150,6 +151,7 @@ REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     fleet_collectors.scan_fleets_region,
     serverless_collectors.scan_serverless_region,
     serverless_collectors.scan_containers_region,
+    advice_collectors.scan_advice_region,
 )
 ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_account,

@@ -154,6 +154,17 @@ COLLECTORS: dict[str, Collector] = {
         ("functions",),
         ("lambda_function",),
     ),
+    "computeoptimizer.lambda": Collector(
+        "AWS Compute Optimizer's Lambda advice", ("provider_advice",), ("lambda_function",)
+    ),
+    "computeoptimizer.auto_scaling_groups": Collector(
+        "AWS Compute Optimizer's Auto Scaling group advice",
+        ("provider_advice",),
+        ("auto_scaling_group",),
+    ),
+    "computeoptimizer.ecs_services": Collector(
+        "AWS Compute Optimizer's ECS service advice", ("provider_advice",), ("ecs_service",)
+    ),
     "ecs.services": Collector("ECS services", ("services",), ("ecs_service",)),
     "ecs.task_definitions": Collector(
         "ECS task sizes (task definitions)", ("services",), ("ecs_service",)

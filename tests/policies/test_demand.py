@@ -548,3 +548,65 @@ def test_fargate_service_of_several_tasks_could_mostly_run_on_spot_as_a_possible
     expected = 3 * task * Decimal("0.7") * 730
     assert row["monthly_savings"] == pytest.approx(float(expected), rel=1e-9)
     assert row["category"] == "possible" and row["resource_name"] == "api"
+
+
+# --------------------------------------------------------------------------- AWS's own advice
+
+
+def _advice(resource_id: str, recommender: str, description: str, saving: float) -> dict:
+    return {
+        "provider": "aws",
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "resource_id": resource_id,
+        "resource_name": resource_id.rsplit(":", 1)[-1],
+        "resource_type": "lambda_function",
+        "recommender": recommender,
+        "recommendation": f"{recommender}:{resource_id}",
+        "kind": "resize",
+        "description": description,
+        "monthly_savings": saving,
+        "currency": "USD",
+        "target": "512 MB",
+        "state": "NotOptimized",
+    }
+
+
+def test_lambda_finding_shows_compute_optimizers_figure_and_why_they_differ() -> None:
+    big = _function("big")
+    other = _function("other", memory_mb=1024.0, memory_used_mb_max=900.0)  # not flagged
+    inv = _functions(big, other)
+    lam = "aws.compute-optimizer.lambda"
+    inv.add(
+        "provider_advice",
+        pl.DataFrame(
+            [
+                _advice(big["resource_id"], lam, "set memory from 2048 MB to 512 MB", 6.0),
+                _advice(other["resource_id"], lam, "set memory from 1024 MB to 768 MB", 2.5),
+            ]
+        ),
+    )
+    (row,) = run_policy("rightsizing.lambda-memory", inv).to_dicts()
+    assert (
+        "AWS Compute Optimizer advises: set memory from 2048 MB to 512 MB (it projects $6.00 a "
+        "month, costscan $4.93); they differ because" in row["detail"]
+    )
+    figures = json.loads(row["evidence"])["aws_compute_optimizer"]
+    assert figures["monthly_savings"] == 6.0 and figures["target"] == "512 MB"
+    assert figures["why_they_differ"].startswith("Compute Optimizer projects the duration")
+    # Our own figure is unchanged by AWS's.
+    assert row["monthly_savings"] == pytest.approx(4.9329, abs=1e-3)
+
+    # What AWS flags and costscan does not is listed for review, never counted.
+    (only_aws,) = run_policy("rightsizing.aws-compute-optimizer", inv).to_dicts()
+    assert only_aws["resource_id"] == other["resource_id"]
+    assert only_aws["category"] == "review" and only_aws["monthly_savings"] == 0.0
+    assert "(it projects $2.50 a month)" in only_aws["detail"]
+    # Google's advice policies never list AWS's advice.
+    assert run_policy("rightsizing.google-recommender", inv).height == 0
+
+
+def test_a_finding_without_aws_advice_says_nothing_about_it() -> None:
+    (row,) = run_policy("rightsizing.lambda-memory", _functions(_function("big"))).to_dicts()
+    assert "Compute Optimizer" not in row["detail"]
+    assert json.loads(row["evidence"])["aws_compute_optimizer"]["recommendation"] is None
