@@ -269,3 +269,78 @@ def test_fleets_functions_and_demand_series_are_collected_with_reads_only(
     # Every call the scan made is in the documented least-privilege policy.
     assert {iam_action(service, op) for service, op in recorder.calls} <= set(IAM_ACTIONS)
     assert sum(r.operation == "DescribeAutoScalingGroups" for r in sent) == 1
+
+
+def _scan(moto: RecordingMotoServer) -> Any:
+    request = ScanRequest(
+        context=RunContext(now=NOW, lookback_days=LOOKBACK_DAYS),
+        regions=(REGION,),
+        endpoint_url=moto.endpoint_url,
+    )
+    return AwsProvider(max_attempts=1).collect(request)
+
+
+def test_compute_optimizer_advice_is_read_beside_the_resources_it_names(
+    moto: RecordingMotoServer, seeded: dict[str, str]
+) -> None:
+    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:resize-images"
+    saving = {"estimatedMonthlySavings": {"currency": "USD", "value": 4.25}}
+    moto.gaps.answer(
+        "compute-optimizer",
+        "GetLambdaFunctionRecommendations",
+        {
+            "lambdaFunctionRecommendations": [
+                {
+                    "functionArn": f"{function_arn}:$LATEST",
+                    "accountId": "123456789012",
+                    "currentMemorySize": 2048,
+                    "finding": "NotOptimized",
+                    "memorySizeRecommendationOptions": [
+                        {"rank": 2, "memorySize": 768},
+                        {"rank": 1, "memorySize": 512, "savingsOpportunityAfterDiscounts": saving},
+                    ],
+                }
+            ]
+        },
+    )
+    moto.gaps.answer(
+        "compute-optimizer",
+        "GetECSServiceRecommendations",
+        {
+            "ecsServiceRecommendations": [
+                {
+                    "serviceArn": seeded["service"],
+                    "accountId": "123456789012",
+                    "finding": "Overprovisioned",
+                    "currentServiceConfiguration": {"cpu": 2048, "memory": 8192},
+                    "serviceRecommendationOptions": [{"cpu": 1024, "memory": 4096}],
+                }
+            ]
+        },
+    )
+    inv = _scan(moto)
+    assert inv.errors == []
+    advice = {r["recommender"]: r for r in inv.frame("provider_advice").to_dicts()}
+    lam = advice["aws.compute-optimizer.lambda"]
+    # The version is dropped, so the advice meets the function ListFunctions names.
+    assert lam["resource_id"] == function_arn
+    assert (lam["target"], lam["monthly_savings"], lam["currency"]) == ("512 MB", 4.25, "USD")
+    ecs = advice["aws.compute-optimizer.ecs-service"]
+    assert ecs["resource_id"] == seeded["service"] and ecs["monthly_savings"] is None
+    assert ecs["target"] == "1024 CPU units, 4096 MiB"
+    assert ("compute-optimizer", "GetAutoScalingGroupRecommendations") in moto.gaps.operations()
+
+
+def test_an_account_not_opted_in_to_compute_optimizer_has_no_advice_and_no_error(
+    moto: RecordingMotoServer, seeded: dict[str, str]
+) -> None:
+    for operation in (
+        "GetLambdaFunctionRecommendations",
+        "GetAutoScalingGroupRecommendations",
+        "GetECSServiceRecommendations",
+    ):
+        moto.gaps.fail("compute-optimizer", operation, status=400, code="OptInRequiredException")
+    inv = _scan(moto)
+    assert inv.errors == []
+    assert inv.frame("provider_advice").height == 0
+    assert inv.frame("functions").height == 2  # the rest of the scan is whole
