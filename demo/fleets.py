@@ -16,6 +16,11 @@
 - ``thumbnailer``: a Lambda function with 3,008 MB on x86_64 whose Lambda Insights
   ``used_memory_max`` stays under 420 MB, invoked 3,000 times an hour for 1.2 s each.
 
+AWS Compute Optimizer (which moto lacks) answers through the demo's local layer, in its
+documented shapes: it advises on the function, the Fargate service and the fixed group
+(each finding shows its figure beside costscan's), and on ``web-stateless-asg``, which no
+demand policy flags (listed for review).
+
 Group and load balancer series are published under their own dimensions (the group's
 members publish nothing themselves, so no instance policy sees them). Everything here is
 a seeded fact of the demo's moto account, deterministic from ``DEMO_SEED``.
@@ -170,6 +175,8 @@ def seed_fleets(endpoint_url: str, now: datetime, regions: Sequence[str]) -> Non
             for _ in hours
         ],
     )
+    _advise(endpoint_url, region, alb_arn.split(":")[4])
+
     used = [rng.uniform(360.0, 420.0) for _ in hours]
     _put(
         cloudwatch,
@@ -178,6 +185,97 @@ def seed_fleets(endpoint_url: str, now: datetime, regions: Sequence[str]) -> Non
         {"function_name": OVERSIZED_FUNCTION},
         hours,
         used,
+    )
+
+
+def _advise(endpoint_url: str, region: str, account_id: str) -> None:
+    """Compute Optimizer's advice, answered by the demo server's local layer (when it runs
+    in this process)."""
+    from costscan.demo.account import ASG_NAME, gaps_for
+
+    gaps = gaps_for(endpoint_url)
+    if gaps is None:
+        return
+
+    def saving(value: float) -> dict[str, Any]:
+        return {"estimatedMonthlySavings": {"currency": "USD", "value": value}}
+
+    arn = f"arn:aws:lambda:{region}:{account_id}:function:{OVERSIZED_FUNCTION}"
+    gaps.answer(
+        "compute-optimizer",
+        "GetLambdaFunctionRecommendations",
+        {
+            "lambdaFunctionRecommendations": [
+                {
+                    "functionArn": f"{arn}:$LATEST",
+                    "accountId": account_id,
+                    "currentMemorySize": FUNCTION_MEMORY_MB,
+                    "finding": "NotOptimized",
+                    "lookbackPeriodInDays": 14.0,
+                    "memorySizeRecommendationOptions": [
+                        {"rank": 1, "memorySize": 1024, "savingsOpportunity": saving(34.9)}
+                    ],
+                }
+            ]
+        },
+        region=region,
+    )
+    service = f"arn:aws:ecs:{region}:{account_id}:service/batch/{FARGATE_SERVICE}"
+    gaps.answer(
+        "compute-optimizer",
+        "GetECSServiceRecommendations",
+        {
+            "ecsServiceRecommendations": [
+                {
+                    "serviceArn": service,
+                    "accountId": account_id,
+                    "finding": "Overprovisioned",
+                    "currentServiceConfiguration": {
+                        "cpu": FARGATE_CPU_UNITS,
+                        "memory": FARGATE_MEMORY_MB,
+                    },
+                    "serviceRecommendationOptions": [
+                        {"cpu": 1024, "memory": 6144, "savingsOpportunity": saving(361.5)}
+                    ],
+                }
+            ]
+        },
+        region=region,
+    )
+    gaps.answer(
+        "compute-optimizer",
+        "GetAutoScalingGroupRecommendations",
+        {
+            "autoScalingGroupRecommendations": [
+                {
+                    "accountId": account_id,
+                    "autoScalingGroupName": DEMAND_GROUP,
+                    "finding": "Overprovisioned",
+                    "currentConfiguration": {"instanceType": DEMAND_GROUP_TYPE},
+                    "recommendationOptions": [
+                        {
+                            "rank": 1,
+                            "configuration": {"instanceType": "m6g.large"},
+                            "savingsOpportunity": saving(420.48),
+                        }
+                    ],
+                },
+                {
+                    "accountId": account_id,
+                    "autoScalingGroupName": ASG_NAME,
+                    "finding": "Overprovisioned",
+                    "currentConfiguration": {"instanceType": "m5.large"},
+                    "recommendationOptions": [
+                        {
+                            "rank": 1,
+                            "configuration": {"instanceType": "t3.large"},
+                            "savingsOpportunity": saving(38.54),
+                        }
+                    ],
+                },
+            ]
+        },
+        region=region,
     )
 
 

@@ -114,3 +114,20 @@ def test_oversized_fargate_service_is_found_and_priced(ranked: Ranked) -> None:
     assert float(worked) == pytest.approx(382.77, abs=0.01)
     assert row["counted"] is True
     assert row["monthly_savings"] == pytest.approx(float(worked), abs=0.005)
+
+
+def test_findings_aws_also_covers_show_its_figure_and_why_they_differ(ranked: Ranked) -> None:
+    from costscan.demo.account import ASG_NAME
+
+    for policy_id, name, figure in (
+        ("rightsizing.lambda-memory", OVERSIZED_FUNCTION, "$34.90"),
+        ("rightsizing.fargate-task", FARGATE_SERVICE, "$361.50"),
+        ("rightsizing.fleet-demand-matching", DEMAND_GROUP, "$420.48"),
+    ):
+        row = _row(ranked.findings, policy_id, name)
+        assert "AWS Compute Optimizer advises: " in str(row["detail"]), policy_id
+        assert f"(it projects {figure} a month" in str(row["detail"]), policy_id
+        assert "they differ because" in str(row["detail"])
+    # The group AWS flags and costscan's demand policies do not: listed, never counted.
+    only_aws = _row(ranked.findings, "rightsizing.aws-compute-optimizer", ASG_NAME)
+    assert only_aws["category"] == "review" and only_aws["counted"] is False
