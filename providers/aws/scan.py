@@ -154,17 +154,13 @@ COLLECTORS: dict[str, Collector] = {
         ("functions",),
         ("lambda_function",),
     ),
-    "computeoptimizer.lambda": Collector(
-        "AWS Compute Optimizer's Lambda advice", ("provider_advice",), ("lambda_function",)
-    ),
+    # AWS's advice is a cross-check beside the findings, not data a figure rests on: its
+    # failure is reported but withholds nothing (no frames declared).
+    "computeoptimizer.lambda": Collector("AWS Compute Optimizer's Lambda advice"),
     "computeoptimizer.auto_scaling_groups": Collector(
-        "AWS Compute Optimizer's Auto Scaling group advice",
-        ("provider_advice",),
-        ("auto_scaling_group",),
+        "AWS Compute Optimizer's Auto Scaling group advice"
     ),
-    "computeoptimizer.ecs_services": Collector(
-        "AWS Compute Optimizer's ECS service advice", ("provider_advice",), ("ecs_service",)
-    ),
+    "computeoptimizer.ecs_services": Collector("AWS Compute Optimizer's ECS service advice"),
     "ecs.services": Collector("ECS services", ("services",), ("ecs_service",)),
     "ecs.task_definitions": Collector(
         "ECS task sizes (task definitions)", ("services",), ("ecs_service",)

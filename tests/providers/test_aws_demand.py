@@ -344,3 +344,12 @@ def test_an_account_not_opted_in_to_compute_optimizer_has_no_advice_and_no_error
     assert inv.errors == []
     assert inv.frame("provider_advice").height == 0
     assert inv.frame("functions").height == 2  # the rest of the scan is whole
+
+
+def test_a_failed_compute_optimizer_read_withholds_no_finding() -> None:
+    from costscan.providers.aws.scan import collector_error
+    from costscan.scanner.app.catalog import all_policies
+    from costscan.scanner.pipeline import gaps
+
+    failed = collector_error("computeoptimizer.lambda", "123456789012", REGION, "AccessDenied")
+    assert gaps.rules_for([failed], all_policies()) == []
