@@ -57,9 +57,9 @@ def _amount(value: pl.Expr) -> pl.Expr:
 
 def _advice(inv: InventoryView, p: GoogleAdviceParams, kinds: tuple[str, ...]) -> pl.LazyFrame:
     google = pl.col("monthly_savings")
-    # Google's advice only: Azure Advisor's rows are read by policies/azure.py.
+    # Google's advice only: Azure Advisor's and AWS Compute Optimizer's rows share the frame.
     rows = inv.lazy("provider_advice").filter(
-        (pl.col("provider") == "gcp") & pl.col("kind").is_in(list(kinds))
+        (pl.col("provider") == CloudProvider.GCP.value) & pl.col("kind").is_in(list(kinds))
     )
     saving = pl.when(google.is_not_null()).then(
         pl.format(" Google projects {} {} a month.", _amount(google), pl.col("currency"))

@@ -151,6 +151,9 @@ _NOUNS: dict[str, str] = {
     "log_group": "log groups",
     "elastic_ip": "Elastic IPs",
     "load_balancer": "load balancers",
+    "auto_scaling_group": "Auto Scaling groups",
+    "lambda_function": "Lambda functions",
+    "ecs_service": "ECS services",
     "nat_gateway": "NAT gateways",
     "gce_instance": "VMs",
     "persistent_disk": "disks",
@@ -1537,6 +1540,16 @@ BUILDERS: dict[str, Builder] = {
     "network.unused-static-address": _gcp_release_address,
     "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
 }
+
+
+def _demand_builders() -> dict[str, Builder]:
+    # Their own module (reports/remediation_demand.py), which reads this one's helpers.
+    from costscan.reports.remediation_demand import builders
+
+    return builders()
+
+
+BUILDERS.update(_demand_builders())
 
 
 def remediation(finding: Finding, *, members_shown: int = LOOP_MEMBERS) -> Remediation:

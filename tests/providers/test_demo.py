@@ -76,7 +76,13 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
     assert inv.errors == []
     assert inv.rejections == []
     assert seed.skipped_families == ()
-    assert set(seed.seeded_families) == {"storage", "network", "observability", "commitments"}
+    assert set(seed.seeded_families) == {
+        "storage",
+        "network",
+        "observability",
+        "demand",
+        "commitments",
+    }
     assert 200 <= seed.instance_count <= 400
     assert 20 <= len(seed.with_metrics) <= 40
     compute = inv.frame("compute")
@@ -85,10 +91,16 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
     mine = compute.filter(pl.col("resource_id").is_in(list(seed.instance_region)))
     assert dict(mine.select("resource_id", "region").iter_rows()) == dict(seed.instance_region)
     assert dict(mine.select("resource_id", "instance_type").iter_rows()) == dict(seed.instance_type)
-    assert seed.instance_count <= compute.height <= seed.instance_count + 5
+    # The demand seed's Auto Scaling groups own instances of their own (demo/fleets.py).
+    from costscan.demo.fleets import SEEDED_INSTANCES
+
+    extra = 5 + SEEDED_INSTANCES
+    assert seed.instance_count <= compute.height <= seed.instance_count + extra
     # Only the metric-bearing instances have utilization, 14 days of hourly points each.
     util = inv.frame("utilization")
-    assert set(util["resource_id"]) == set(seed.with_metrics)
+    # Auto Scaling group and load balancer series (demo/fleets.py) sit beside the instances'.
+    instance_util = util.filter(pl.col("resource_id").is_in(compute["resource_id"].to_list()))
+    assert set(instance_util["resource_id"]) == set(seed.with_metrics)
     per_series = util.group_by("resource_id", "metric", "statistic").len()
     assert set(per_series["len"]) == {seed.metrics_hours}
     assert set(util.filter(pl.col("metric") == "memory")["resource_id"]) == set(seed.with_memory)
