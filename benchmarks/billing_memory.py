@@ -1,0 +1,161 @@
+"""Billing memory growth: the whole ``costscan run`` over ever larger FOCUS exports.
+
+Writes (once, cached under benchmarks/out/) synthetic FOCUS Parquet exports of each size
+(benchmarks/focus_synth.py, a million rows at a time, so the generator holds one chunk):
+by default 50,000 resources over one month of hourly charges, the shape of issue 19. Each
+size then runs ``costscan run --provider focus --billing FILE --format json`` in its own
+process (read, rollup, every billing policy, ranking, the report written), and its wall
+time and peak resident memory (the child's own ru_maxrss, from wait4) are printed side by
+side with:
+
+- the slope between consecutive sizes: MB and seconds per 10 million more rows;
+- the ratio of peaks where one size is 4x another (flat memory: near 1), and of times
+  (linear time: at most 4).
+
+Targets (issue 19): peak under 3 GB at every size, the 4x peak ratio near 1, time no
+worse than linear. The table is also written to benchmarks/out/billing-memory-latest.txt.
+
+    python benchmarks/billing_memory.py                    # 5, 20 and 40 million rows
+    python benchmarks/billing_memory.py --sizes 10,40,100  # millions of rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+TARGET_MB = 3 * 1024
+
+
+@dataclass(frozen=True)
+class Run:
+    rows: int
+    seconds: float
+    peak_mb: float
+    exit_code: int
+
+
+def export_for(rows: int, resources: int, days: int) -> Path:
+    """The cached synthetic export of ``rows`` rows, written first if missing."""
+    path = OUT / f"focus-{resources // 1000}k-{days}d-{rows // 1_000_000}m.parquet"
+    if not path.exists():
+        print(f"writing {path.name} ...", file=sys.stderr, flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "focus_synth.py"),
+                "--rows",
+                str(rows),
+                "--resources",
+                str(resources),
+                "--days",
+                str(days),
+                "--out",
+                str(path),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return path
+
+
+def costscan_command() -> list[str]:
+    found = shutil.which("costscan", path=str(Path(sys.executable).parent))
+    if found:
+        return [found]
+    return [sys.executable, "-m", "costscan"]
+
+
+def measure(path: Path, rows: int) -> Run:
+    """One ``costscan run`` over ``path`` in a child process: wall time, its peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="costscan-bench-") as reports:
+        command = [
+            *costscan_command(),
+            "run",
+            "--provider",
+            "focus",
+            "--billing",
+            str(path),
+            "--format",
+            "json",
+            "--output-dir",
+            reports,
+        ]
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the largest of all).
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+    return Run(rows, seconds, usage.ru_maxrss / 1024, child.returncode)
+
+
+def table(runs: list[Run]) -> str:
+    lines = [
+        "| rows | seconds | peak MB | MB per 10M more rows | s per 10M more rows |",
+        "|--:|--:|--:|--:|--:|",
+    ]
+    previous: Run | None = None
+    for run in runs:
+        mb_slope = s_slope = ""
+        if previous is not None and run.rows > previous.rows:
+            per = 10_000_000 / (run.rows - previous.rows)
+            mb_slope = f"{(run.peak_mb - previous.peak_mb) * per:+,.0f}"
+            s_slope = f"{(run.seconds - previous.seconds) * per:+.1f}"
+        failed = "" if run.exit_code == 0 else f" (exit {run.exit_code})"
+        lines.append(
+            f"| {run.rows / 1e6:g}M{failed} | {run.seconds:.1f} | {run.peak_mb:,.0f} | "
+            f"{mb_slope} | {s_slope} |"
+        )
+        previous = run
+    by_rows = {run.rows: run for run in runs}
+    for run in runs:
+        four = by_rows.get(run.rows * 4)
+        if four is not None:
+            lines.append(
+                f"4x rows ({run.rows / 1e6:g}M -> {four.rows / 1e6:g}M): peak x"
+                f"{four.peak_mb / run.peak_mb:.2f}, time x{four.seconds / run.seconds:.2f}"
+            )
+    worst = max(runs, key=lambda r: r.peak_mb)
+    verdict = "met" if worst.peak_mb < TARGET_MB else "NOT met"
+    lines.append(
+        f"largest peak {worst.peak_mb:,.0f} MB at {worst.rows / 1e6:g}M rows: under 3 GB {verdict}"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--sizes", default="5,20,40", help="millions of rows, comma-separated")
+    parser.add_argument("--resources", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=30)
+    args = parser.parse_args()
+    sizes = sorted({int(float(s) * 1_000_000) for s in args.sizes.split(",") if s.strip()})
+    paths = {rows: export_for(rows, args.resources, args.days) for rows in sizes}
+    runs = []
+    for rows in sizes:
+        run = measure(paths[rows], rows)
+        print(f"{rows / 1e6:g}M rows: {run.seconds:.1f} s, {run.peak_mb:,.0f} MB", flush=True)
+        runs.append(run)
+    load = os.getloadavg()[0]
+    header = (
+        f"costscan run --provider focus --billing FILE --format json; {args.resources:,} "
+        f"resources, {args.days} days hourly; {os.cpu_count()} cores, load {load:.1f}"
+    )
+    text = f"{header}\n\n{table(runs)}\n"
+    print("\n" + text)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "billing-memory-latest.txt").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
