@@ -367,6 +367,12 @@ def build(
         )
     first_rows = sums_frame.group_by("group_key").agg(pl.col(_ROW).min())[_ROW]
     total_rows = int(sums_frame["line_items"].sum() or 0)
+    # Put in charge order before the key strings join: sorting the narrow day sums copies
+    # a few columns, sorting the joined frame would copy its sixteen strings per row too.
+    # Rebinding lets the unsorted sums go before the join allocates the daily frame.
+    sums_frame = sums_frame.drop("_cell", "_group_key_max", strict=False).sort(
+        "first_start", _ROW, nulls_last=True
+    )
     names = pl.concat(
         [
             billing.slice(offset, length)
@@ -384,12 +390,8 @@ def build(
             f"billing rollup: {first_rows.len() - names.height} of {first_rows.len()} key "
             "tuples were not found again in the second read"
         )
-    # Put in charge order before the key strings join: sorting the narrow day sums copies
-    # a few columns, sorting the joined frame would copy its sixteen strings per row too.
-    daily = (
-        sums_frame.sort("first_start", _ROW, nulls_last=True)
-        .join(names, on="group_key", how="inner", maintain_order="left")
-        .with_columns((pl.col("day_index") * DAY_US).cast(schema.UTC_TS).alias("day"))
+    daily = sums_frame.join(names, on="group_key", how="inner", maintain_order="left").with_columns(
+        (pl.col("day_index") * DAY_US).cast(schema.UTC_TS).alias("day")
     )
     return BillingRollup(
         daily=_numbered(daily, schema.BILLING_DAILY),
