@@ -12,11 +12,17 @@ side with:
 - the ratio of peaks where one size is 4x another (flat memory: near 1), and of times
   (linear time: at most 4).
 
+A size ``AxN`` is N copies of the A-million-row export (hard links in one folder): N
+times the rows over the same resources and days, so the rollup's cells do not grow and
+the ratio to A's run is the cost of rows alone. Single exports of growing size fill
+more cells too (50,000 resources x 30 days is filled only slowly by random line items).
+
 Targets (issue 19): peak under 3 GB at every size, the 4x peak ratio near 1, time no
 worse than linear. The table is also written to benchmarks/out/billing-memory-latest.txt.
 
     python benchmarks/billing_memory.py                    # 5, 20 and 40 million rows
     python benchmarks/billing_memory.py --sizes 10,40,100  # millions of rows
+    python benchmarks/billing_memory.py --sizes 10,10x4    # one export, four times
 
 Above 40 million rows the export is a folder of several files (``several_files``).
 """
@@ -42,19 +48,56 @@ ONE_FILE = 40_000_000
 
 
 @dataclass(frozen=True)
-class Run:
+class Size:
+    """``rows`` line items in one export (``copies`` 1) or ``copies`` copies of one."""
+
     rows: int
+    copies: int = 1
+
+    @property
+    def total(self) -> int:
+        return self.rows * self.copies
+
+    @property
+    def label(self) -> str:
+        one = f"{self.rows / 1e6:g}M"
+        return one if self.copies == 1 else f"{self.total / 1e6:g}M ({one} x{self.copies})"
+
+    @staticmethod
+    def parse(text: str) -> Size:
+        rows, _x, copies = text.strip().lower().partition("x")
+        return Size(int(float(rows) * 1_000_000), int(copies) if copies else 1)
+
+
+@dataclass(frozen=True)
+class Run:
+    size: Size
     seconds: float
     peak_mb: float
     exit_code: int
 
+    @property
+    def rows(self) -> int:
+        return self.size.total
 
-def export_for(rows: int, resources: int, days: int) -> Path:
-    """The cached synthetic export of ``rows`` rows: one file up to ``ONE_FILE`` rows, else
-    a folder of several (``several_files``)."""
-    if rows > ONE_FILE:
-        return several_files(rows, resources, days)
-    return one_file(rows, resources, days)
+
+def export_for(size: Size, resources: int, days: int) -> Path:
+    """The cached synthetic export of ``size``: one file up to ``ONE_FILE`` rows, else a
+    folder of several (``several_files``); copies are hard links in a folder."""
+    if size.copies > 1:
+        source = export_for(Size(size.rows), resources, days)
+        folder = OUT / f"{source.name.removesuffix('.parquet')}-x{size.copies}"
+        if not folder.exists():
+            partial = folder.with_suffix(".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            for n in range(size.copies):
+                os.link(source, partial / f"copy-{n:02d}.parquet")
+            partial.replace(folder)
+        return folder
+    if size.rows > ONE_FILE:
+        return several_files(size.rows, resources, days)
+    return one_file(size.rows, resources, days)
 
 
 def several_files(rows: int, resources: int, days: int) -> Path:
@@ -108,7 +151,7 @@ def costscan_command() -> list[str]:
     return [sys.executable, "-m", "costscan"]
 
 
-def measure(path: Path, rows: int) -> Run:
+def measure(path: Path, size: Size) -> Run:
     """One ``costscan run`` over ``path`` in a child process: wall time, its peak RSS."""
     with tempfile.TemporaryDirectory(prefix="costscan-bench-") as reports:
         command = [
@@ -129,7 +172,7 @@ def measure(path: Path, rows: int) -> Run:
         _pid, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
-    return Run(rows, seconds, usage.ru_maxrss / 1024, child.returncode)
+    return Run(size, seconds, usage.ru_maxrss / 1024, child.returncode)
 
 
 def table(runs: list[Run]) -> str:
@@ -140,44 +183,52 @@ def table(runs: list[Run]) -> str:
     previous: Run | None = None
     for run in runs:
         mb_slope = s_slope = ""
-        if previous is not None and run.rows > previous.rows:
+        # Slopes between one export and the next larger one; copies are compared below.
+        if run.size.copies == 1 and previous is not None and run.rows > previous.rows:
             per = 10_000_000 / (run.rows - previous.rows)
             mb_slope = f"{(run.peak_mb - previous.peak_mb) * per:+,.0f}"
             s_slope = f"{(run.seconds - previous.seconds) * per:+.1f}"
         failed = "" if run.exit_code == 0 else f" (exit {run.exit_code})"
         lines.append(
-            f"| {run.rows / 1e6:g}M{failed} | {run.seconds:.1f} | {run.peak_mb:,.0f} | "
+            f"| {run.size.label}{failed} | {run.seconds:.1f} | {run.peak_mb:,.0f} | "
             f"{mb_slope} | {s_slope} |"
         )
-        previous = run
-    by_rows = {run.rows: run for run in runs}
+        if run.size.copies == 1:
+            previous = run
+    single = {run.size.rows: run for run in runs if run.size.copies == 1}
     for run in runs:
-        four = by_rows.get(run.rows * 4)
-        if four is not None:
+        base = single.get(run.rows // 4) if run.rows % 4 == 0 else None
+        if base is not None and base is not run:
+            what = "same cells" if run.size.copies > 1 else "more cells"
             lines.append(
-                f"4x rows ({run.rows / 1e6:g}M -> {four.rows / 1e6:g}M): peak x"
-                f"{four.peak_mb / run.peak_mb:.2f}, time x{four.seconds / run.seconds:.2f}"
+                f"4x rows ({base.size.label} -> {run.size.label}, {what}): peak x"
+                f"{run.peak_mb / base.peak_mb:.2f}, time x{run.seconds / base.seconds:.2f}"
             )
     worst = max(runs, key=lambda r: r.peak_mb)
     verdict = "met" if worst.peak_mb < TARGET_MB else "NOT met"
     lines.append(
-        f"largest peak {worst.peak_mb:,.0f} MB at {worst.rows / 1e6:g}M rows: under 3 GB {verdict}"
+        f"largest peak {worst.peak_mb:,.0f} MB at {worst.size.label}: under 3 GB {verdict}"
     )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--sizes", default="5,20,40", help="millions of rows, comma-separated")
+    parser.add_argument(
+        "--sizes", default="5,20,40", help="millions of rows, comma-separated; AxN: N copies of A"
+    )
     parser.add_argument("--resources", type=int, default=50_000)
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
-    sizes = sorted({int(float(s) * 1_000_000) for s in args.sizes.split(",") if s.strip()})
-    paths = {rows: export_for(rows, args.resources, args.days) for rows in sizes}
+    sizes = sorted(
+        {Size.parse(s) for s in args.sizes.split(",") if s.strip()},
+        key=lambda s: (s.total, s.copies),
+    )
+    paths = {size: export_for(size, args.resources, args.days) for size in sizes}
     runs = []
-    for rows in sizes:
-        run = measure(paths[rows], rows)
-        print(f"{rows / 1e6:g}M rows: {run.seconds:.1f} s, {run.peak_mb:,.0f} MB", flush=True)
+    for size in sizes:
+        run = measure(paths[size], size)
+        print(f"{size.label}: {run.seconds:.1f} s, {run.peak_mb:,.0f} MB", flush=True)
         runs.append(run)
     load = os.getloadavg()[0]
     header = (
