@@ -49,9 +49,10 @@ streaming group-by, the whole run grew with the rows (1.3 GB at 5 million rows, 
 at 20 million, 2.6 GB at 40 million on benchmarks/billing_memory.py's 50,000 resources
 over one month): the group-by's state is several times the groups it returns, a longer
 export holds more groups in one pass, and what the allocator kept from it stayed
-resident under the next step. In parts: 1.0, 1.35 and 1.5 GB, and 1.5 GB at 100 million. A cell split across parts or files is summed from its pieces,
-which differ from one sum over its line items only in the last bits of a float (far
-below a cent; tests/scanner/test_billing_rollup_parts.py holds the parts to the whole).
+resident under the next step. In parts: 1.0, 1.35 and 1.5 GB, and 1.5 GB at 100
+million. A cell split across parts or files is summed from its pieces, which differ from
+one sum over its line items only in the last bits of a float (far below a cent;
+tests/scanner/test_billing_rollup_parts.py holds the parts to the whole).
 The other three stage-1 results hold a few rows per commitment and currency (and the
 rare irregular starts), so they are read whole; the spend totals stay one sum over the
 line items.
