@@ -219,6 +219,19 @@ def _row_ranges(rows: pl.Series, total_rows: int) -> list[tuple[int, int]]:
     return [(start * block, (end - start) * block) for start, end in ranges]
 
 
+def _in_pieces(heights: Sequence[int], offset: int, length: int) -> list[tuple[int, int, int, int]]:
+    """The rows ``offset`` to ``offset + length`` of pieces of ``heights`` rows laid end to
+    end, as (piece, start in it, rows, row number of the first): one per piece they touch."""
+    found = []
+    base = 0
+    for index, height in enumerate(heights):
+        low, high = max(offset, base), min(offset + length, base + height)
+        if low < high:
+            found.append((index, low - base, high - low, low))
+        base += height
+    return found
+
+
 def _day_sums(indexed: pl.LazyFrame, *, by_pair: bool) -> pl.LazyFrame:
     """Stage 1's group-by: the line items (with their row numbers) summed per key tuple and
     day, with ``group_key`` and ``day_index`` as columns.
@@ -375,13 +388,22 @@ def build(
     sums_frame = sums_frame.drop("_cell", "_group_key_max", strict=False).sort(
         "first_start", _ROW, nulls_last=True
     )
+    # Each range is read from the files it covers: a slice of the files' concatenation
+    # would read every file before it again (polars slices a union after reading it).
+    heights = (
+        [int(p.select(pl.len()).collect().item()) for p in parts_of]
+        if len(parts_of) > 1
+        else [total_rows]
+    )
     names = pl.concat(
         [
-            billing.slice(offset, length)
-            .with_row_index(_ROW, offset=offset)
+            parts_of[index]
+            .slice(start, rows)
+            .with_row_index(_ROW, offset=first)
             .filter(pl.col(_ROW).is_in(first_rows.implode()))
             .select(group_key(), *ROLLUP_KEYS)
             for offset, length in _row_ranges(first_rows, total_rows)
+            for index, start, rows, first in _in_pieces(heights, offset, length)
         ]
         or [billing.select(group_key(), *ROLLUP_KEYS).clear()],
         how="vertical",

@@ -148,3 +148,18 @@ def test_rates_convert_each_part(tmp_path: Path) -> None:
     want = billing_rollup.build(read_billing([str(whole)]).scan, rates=rates, part_rows=10**9)
     assert_same_rollup(got, want)
     assert set(got.daily["BillingCurrency"].to_list()) == {"USD"}
+
+
+def test_a_range_of_rows_is_read_from_each_file_it_covers() -> None:
+    heights = [1_100, 1_200, 700]
+    assert billing_rollup._in_pieces(heights, 0, 65_536) == [
+        (0, 0, 1_100, 0),
+        (1, 0, 1_200, 1_100),
+        (2, 0, 700, 2_300),
+    ]
+    assert billing_rollup._in_pieces(heights, 1_000, 200) == [
+        (0, 1_000, 100, 1_000),
+        (1, 0, 100, 1_100),
+    ]
+    assert billing_rollup._in_pieces(heights, 2_400, 100) == [(2, 100, 100, 2_400)]
+    assert billing_rollup._in_pieces(heights, 3_000, 10) == []
