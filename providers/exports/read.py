@@ -64,8 +64,8 @@ NULL_TEXT = ["NULL"]  # the FOCUS sample (and Athena/BigQuery CSV extracts) writ
 # Past this many line items in one run, the run says the push-down source is the better
 # tool (it still runs). Memory stays flat past it (the rollup is built in parts,
 # scanner/pipeline/billing_rollup.py); time does not: benchmarks/billing_memory.py
-# measured 3.5 to 5 s per million rows of the whole command on 2 busy cores (100 million:
-# 465 s), minutes of one machine for what the engine the export already sits in
+# measured 2.5 to 5 s per million rows of the whole command on 2 busy cores (100 million:
+# 249 s), minutes of one machine for what the engine the export already sits in
 # aggregates in seconds (README, "Billing memory").
 LOCAL_ROWS = 100_000_000
 
