@@ -103,7 +103,7 @@ def resources(count: int, rng: np.random.Generator) -> pl.DataFrame:
             "committed": committed & np.isin(category, list(COMPUTE_LIKE)),
             "sku": [f"SKU{n % 900:04d}" for n in range(count)],
         }
-    )
+    ).with_columns((pl.col("ServiceName") + " usage").alias("usage_description"))
 
 
 def chunk(
@@ -113,21 +113,26 @@ def chunk(
     *,
     first_row: int = 0,
     always_on: int = 0,
+    hours: int = HOURS,
 ) -> pl.DataFrame:
     """``rows`` line items, from global row ``first_row`` on.
 
-    The first ``always_on × HOURS`` rows of the file bill resources 0 .. always_on - 1 once
-    every hour of the two months (standing hourly charges, as load balancers, NAT gateways,
+    The first ``always_on × hours`` rows of the file bill resources 0 .. always_on - 1 once
+    every hour of the period (standing hourly charges, as load balancers, NAT gateways,
     databases and streams have); the rest are drawn at random over all resources and hours.
+
+    String columns are chosen with polars expressions, not ``np.where``: numpy would build
+    fixed-width unicode arrays (4 bytes a character) and convert them back, which was a
+    third of the time per chunk.
     """
     index = np.arange(first_row, first_row + rows, dtype=np.int64)
     steady = index < always_on * HOURS
     pick = np.where(steady, index % max(always_on, 1), rng.integers(0, res.height, rows))
-    hour = np.where(steady, index // max(always_on, 1), rng.integers(0, HOURS, rows))
+    hour = np.where(steady, index // max(always_on, 1), rng.integers(0, hours, rows))
     base = res[pick]
     noise = rng.lognormal(mean=0.0, sigma=0.25, size=rows)
     # A late-October jump for a few resources, so week-over-week anomalies exist.
-    spike = (hour > HOURS - 10 * 24) & (pick % 97 == 0)
+    spike = (hour > hours - 10 * 24) & (pick % 97 == 0)
     list_cost = base["scale"].to_numpy() * noise * np.where(spike, 6.0, 1.0)
     committed = base["committed"].to_numpy()
     effective = np.where(committed, list_cost * 0.62, list_cost)
@@ -142,12 +147,15 @@ def chunk(
     # "AWS Data Transfer" rows are internet egress, described as AWS's CUR describes it,
     # so network.billing-cdn-egress has sources to price.
     egress = (base["ServiceName"] == "AWS Data Transfer").to_numpy()
-    commitment_id = np.where(
-        committed,
-        np.where(sp, "arn:aws:savingsplans::999900000001:savingsplan/sp-01", "ri-0007"),
-        "",
-    )
-    return pl.DataFrame(
+    flags = pl.DataFrame({"_committed": committed, "_sp": sp, "_unused": unused, "_egress": egress})
+
+    def when_committed(if_sp: str, otherwise: str) -> pl.Expr:
+        # null where not committed: FOCUS leaves a line item's commitment columns empty
+        return pl.when(pl.col("_committed")).then(
+            pl.when(pl.col("_sp")).then(pl.lit(if_sp)).otherwise(pl.lit(otherwise))
+        )
+
+    frame = pl.DataFrame(
         {
             "BilledCost": billed,
             "EffectiveCost": effective,
@@ -167,27 +175,21 @@ def chunk(
             "RegionId": base["RegionId"],
             "ChargeCategory": "Usage",
             "ChargeClass": None,
-            "ChargeDescription": np.where(
-                egress,
-                "$0.09 per GB - first 10 TB / month data transfer out beyond the global free tier",
-                (base["ServiceName"] + " usage").to_numpy(),
-            ),
+            "ChargeDescription": base["usage_description"],
             "ChargePeriodStart": start_ts,
             "ChargePeriodEnd": start_ts.dt.offset_by("1h"),
             "BillingPeriodStart": start_ts.dt.truncate("1mo"),
             "BillingPeriodEnd": start_ts.dt.truncate("1mo").dt.offset_by("1mo"),
-            "PricingCategory": np.where(committed, "Committed", "Standard"),
+            "PricingCategory": "Standard",
             "PricingQuantity": usage,
             "PricingUnit": base["PricingUnit"],
             "ConsumedQuantity": usage,
             "ConsumedUnit": base["PricingUnit"],
-            "CommitmentDiscountId": commitment_id,
-            "CommitmentDiscountType": np.where(
-                committed, np.where(sp, "Savings Plan", "Reserved Instance"), ""
-            ),
-            "CommitmentDiscountCategory": np.where(committed, np.where(sp, "Spend", "Usage"), ""),
-            "CommitmentDiscountStatus": np.where(committed, np.where(unused, "Unused", "Used"), ""),
-            "SkuId": np.where(egress, "USE1-DataTransfer-Out-Bytes", base["sku"].to_numpy()),
+            "CommitmentDiscountId": None,
+            "CommitmentDiscountType": None,
+            "CommitmentDiscountCategory": None,
+            "CommitmentDiscountStatus": None,
+            "SkuId": base["sku"],
             "Tags": base["Tags"],
             "BillingCurrency": "USD",
             "InvoiceId": "INV-2024",
@@ -195,8 +197,38 @@ def chunk(
         strict=False,
     ).with_columns(
         pl.col(pl.Null).cast(pl.String),
-        # numpy has no null string: "" marks "no commitment" until here.
-        pl.col("^CommitmentDiscount.*$").replace("", None),
+    )
+    committed_on = pl.col("_committed")
+    return (
+        pl.concat([frame, flags], how="horizontal")
+        .with_columns(
+            pl.when(pl.col("_egress"))
+            .then(
+                pl.lit(
+                    "$0.09 per GB - first 10 TB / month data transfer out beyond the global "
+                    "free tier"
+                )
+            )
+            .otherwise(pl.col("ChargeDescription"))
+            .alias("ChargeDescription"),
+            pl.when(committed_on)
+            .then(pl.lit("Committed"))
+            .otherwise(pl.lit("Standard"))
+            .alias("PricingCategory"),
+            when_committed("arn:aws:savingsplans::999900000001:savingsplan/sp-01", "ri-0007").alias(
+                "CommitmentDiscountId"
+            ),
+            when_committed("Savings Plan", "Reserved Instance").alias("CommitmentDiscountType"),
+            when_committed("Spend", "Usage").alias("CommitmentDiscountCategory"),
+            pl.when(committed_on)
+            .then(pl.when(pl.col("_unused")).then(pl.lit("Unused")).otherwise(pl.lit("Used")))
+            .alias("CommitmentDiscountStatus"),
+            pl.when(pl.col("_egress"))
+            .then(pl.lit("USE1-DataTransfer-Out-Bytes"))
+            .otherwise(pl.col("SkuId"))
+            .alias("SkuId"),
+        )
+        .drop("_committed", "_sp", "_unused", "_egress")
     )
 
 
@@ -204,13 +236,16 @@ def chunk(
 ALWAYS_ON_SHARE = 0.3
 
 
-def generate(path: Path, rows: int, seed: int = 7, resource_count: int = 6000) -> Path:
-    """Write ``rows`` synthetic FOCUS rows to ``path`` (Parquet), a million at a time."""
+def generate(
+    path: Path, rows: int, seed: int = 7, resource_count: int = 6000, hours: int = HOURS
+) -> Path:
+    """Write ``rows`` synthetic FOCUS rows over ``hours`` hours from START to ``path``
+    (Parquet), a million at a time: the generator holds one chunk, never the file."""
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
     res = resources(resource_count, rng)
-    always_on = min(resource_count, int(rows * ALWAYS_ON_SHARE) // HOURS)
+    always_on = min(resource_count, int(rows * ALWAYS_ON_SHARE) // hours)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     writer = None
@@ -218,7 +253,9 @@ def generate(path: Path, rows: int, seed: int = 7, resource_count: int = 6000) -
         written = 0
         while written < rows:
             size = min(1_000_000, rows - written)
-            table = chunk(res, size, rng, first_row=written, always_on=always_on).to_arrow()
+            table = chunk(
+                res, size, rng, first_row=written, always_on=always_on, hours=hours
+            ).to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(partial, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=250_000)
@@ -235,8 +272,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/focus-synthetic.parquet"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--resources", type=int, default=6000)
+    parser.add_argument("--days", type=int, default=HOURS // 24, help="charge period length")
     args = parser.parse_args()
-    generate(args.out, args.rows, args.seed)
+    generate(args.out, args.rows, args.seed, args.resources, args.days * 24)
     print(args.out)
 
 

@@ -32,6 +32,7 @@ import csv
 import glob
 import gzip
 import io
+import logging
 import shutil
 import tempfile
 import uuid
@@ -60,6 +61,15 @@ MAX_BAD_SHARE = 0.01
 LAYOUT_SAMPLE_ROWS = 10_000
 _GZ_SAMPLE_BYTES = 8 << 20
 NULL_TEXT = ["NULL"]  # the FOCUS sample (and Athena/BigQuery CSV extracts) write null so
+# Past this many line items in one run, the run says the push-down source is the better
+# tool (it still runs). Memory stays flat past it (the rollup is built in parts,
+# scanner/pipeline/billing_rollup.py); time does not: benchmarks/billing_memory.py
+# measured 2.5 to 5 s per million rows of the whole command on 2 busy cores (100 million:
+# 249 s), minutes of one machine for what the engine the export already sits in
+# aggregates in seconds (README, "Billing memory").
+LOCAL_ROWS = 100_000_000
+
+_log = logging.getLogger("costscan")
 
 
 # What a read of export files gives the pipeline (its type is a contract).
@@ -89,6 +99,11 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
     warnings = list(found.warnings)
     for item in prepared:
         warnings.extend(f"{item.path}: {note}" for note in item.mapped.notes)
+    too_large = local_size_note(sum(read.rows_read for read in reads))
+    if too_large is not None:
+        # Said now, on stderr, as well as in the report: the run has minutes ahead of it.
+        _log.warning("costscan: %s", too_large)
+        warnings.append(too_large)
     return BillingRead(
         scan=scan,
         rejections=rejections,
@@ -98,6 +113,18 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
         reads=reads,
         skipped=list(found.skipped),
         warnings=warnings,
+    )
+
+
+def local_size_note(rows: int) -> str | None:
+    """One line when ``rows`` line items are past what one machine reads well
+    (``LOCAL_ROWS``), naming the push-down source; None below it."""
+    if rows <= LOCAL_ROWS:
+        return None
+    return (
+        f"{rows:,} billing line items, past the {LOCAL_ROWS:,} one machine reads well: "
+        "this run takes minutes; the push-down source (--billing athena://DATABASE.TABLE or "
+        "bigquery://PROJECT.DATASET.TABLE) aggregates in the engine the export lives in"
     )
 
 

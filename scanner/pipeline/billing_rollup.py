@@ -39,6 +39,24 @@ Stage 1's four results are separate scans (they share no plan), which costs litt
 Parquet, the one format they read: text exports are staged as Parquet first
 (providers/exports/read.py).
 
+Memory. The day sums are built in parts (``_day_sums_in_parts``): at most ``PART_ROWS``
+line items at a time, each file on its own, each part grouped per cell, and the part's
+sums folded into the running total at once (sums add, minima and maxima take the least
+and the greatest, hour masks OR, the first row number is the least). So the largest
+thing held is the total, one row per key tuple and day, plus one part's group-by: peak
+memory follows resources x days, not line items. Built over the whole export in one
+streaming group-by, the whole run grew with the rows (1.3 GB at 5 million rows, 1.9 GB
+at 20 million, 2.6 GB at 40 million on benchmarks/billing_memory.py's 50,000 resources
+over one month): the group-by's state is several times the groups it returns, a longer
+export holds more groups in one pass, and what the allocator kept from it stayed
+resident under the next step. In parts: 1.0, 1.35 and 1.5 GB, and 1.5 GB at 100
+million. A cell split across parts or files is summed from its pieces, which differ from
+one sum over its line items only in the last bits of a float (far below a cent;
+tests/scanner/test_billing_rollup_parts.py holds the parts to the whole).
+The other three stage-1 results hold a few rows per commitment and currency (and the
+rare irregular starts), so they are read whole; the spend totals stay one sum over the
+line items.
+
 Two different key tuples merge only if their 64-bit fingerprints collide: with n distinct
 tuples the odds are about n^2 / 2^65 (1e-12 for 6,000 tuples, 3e-8 for a million).
 
@@ -171,6 +189,11 @@ def spend_by_currency(totals: pl.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
+# Line items per part of the day sums (module docstring, "Memory"): eight of the
+# benchmark's 250,000-row Parquet row groups. Peak memory rises with it (each part's
+# group-by holds its cells); more, smaller parts cost a fold of the total each.
+PART_ROWS: Final = 2_000_000
+
 # The second read visits at most this many ranges of rows.
 _MAX_RANGES: Final = 64
 _MIN_RANGE_ROWS: Final = 65_536
@@ -194,6 +217,19 @@ def _row_ranges(rows: pl.Series, total_rows: int) -> list[tuple[int, int]]:
         else:
             ranges.append([index, index + 1])
     return [(start * block, (end - start) * block) for start, end in ranges]
+
+
+def _in_pieces(heights: Sequence[int], offset: int, length: int) -> list[tuple[int, int, int, int]]:
+    """The rows ``offset`` to ``offset + length`` of pieces of ``heights`` rows laid end to
+    end, as (piece, start in it, rows, row number of the first): one per piece they touch."""
+    found = []
+    base = 0
+    for index, height in enumerate(heights):
+        low, high = max(offset, base), min(offset + length, base + height)
+        if low < high:
+            found.append((index, low - base, high - low, low))
+        base += height
+    return found
 
 
 def _day_sums(indexed: pl.LazyFrame, *, by_pair: bool) -> pl.LazyFrame:
@@ -243,40 +279,131 @@ def _day_sums(indexed: pl.LazyFrame, *, by_pair: bool) -> pl.LazyFrame:
     )
 
 
+_SUMMED: Final = ("cost", "effective_cost", "billed_cost", "quantity", "line_items")
+
+
+def _folded(parts: pl.DataFrame, *, by_pair: bool) -> pl.DataFrame:
+    """Day sums of several parts (``_day_sums``' columns, a cell in more than one row)
+    as one row per cell: what ``_day_sums`` gives over the parts' line items at once."""
+    figures = [
+        *[pl.col(c).sum() for c in _SUMMED],
+        pl.col("first_start").min(),
+        pl.col("last_end").max(),
+        pl.col("period_length").max(),
+        pl.col("hour_mask").bitwise_or(),
+        pl.col(_ROW).min(),
+    ]
+    if by_pair:
+        return parts.group_by("group_key", "day_index").agg(figures).select(parts.columns)
+    return (
+        parts.group_by("_cell")
+        .agg(*figures, pl.col("group_key").min(), pl.col("_group_key_max").max())
+        .with_columns((pl.col("first_start").dt.epoch("us") // DAY_US).alias("day_index"))
+        .select(parts.columns)
+    )
+
+
+def _day_sums_in_parts(
+    pieces: Sequence[pl.LazyFrame],
+    *,
+    by_pair: bool,
+    part_rows: int,
+    engine: Any,
+    optimizations: pl.QueryOptFlags,
+) -> pl.DataFrame:
+    """``_day_sums`` over the line items of ``pieces`` (one after the other, row numbers
+    running on), read ``part_rows`` at a time and folded into a running total.
+
+    Each piece (a file) is sliced on its own: a slice of one Parquet scan reads only the
+    row groups it covers, where a slice of several files' concatenation may read the
+    files before it again. The total is folded after every part, never at the end, so
+    it stays one row per cell however many parts there are.
+    """
+    total: pl.DataFrame | None = None
+    offset = 0
+    for piece in pieces:
+        height = int(piece.select(pl.len()).collect().item())
+        for start in range(0, height, part_rows):
+            part = piece.slice(start, part_rows).with_row_index(_ROW, offset=offset + start)
+            sums = _day_sums(part, by_pair=by_pair).collect(
+                engine=engine, optimizations=optimizations
+            )
+            total = sums if total is None else _folded(pl.concat([total, sums]), by_pair=by_pair)
+        offset += height
+    if total is None:
+        empty = pieces[0].clear() if pieces else schema.empty_lazy(schema.BILLING)
+        return _day_sums(empty.with_row_index(_ROW), by_pair=by_pair).collect()
+    return total
+
+
 def build(
-    billing: pl.LazyFrame, *, streaming: bool = True, rates: Mapping[str, float] | None = None
+    billing: pl.LazyFrame,
+    *,
+    streaming: bool = True,
+    rates: Mapping[str, float] | None = None,
+    pieces: Sequence[pl.LazyFrame] | None = None,
+    part_rows: int | None = None,
 ) -> BillingRollup:
     """Reduce ``billing`` (line items in schema.BILLING) to its rollup, reading it twice.
 
     ``streaming`` runs polars' streaming engine, which keeps memory flat over large scans;
     the scans are collected without common-subplan elimination, which would hold every
     column of the export in memory to share one read. ``rates`` converts currencies into
-    USD (module docstring).
+    USD (module docstring). ``pieces``, when given, are the frames ``billing`` concatenates
+    (one per file, in its order): the day sums slice each on its own. ``part_rows``
+    (default ``PART_ROWS``) is the line items per part of the day sums.
     """
     engine: Any = "streaming" if streaming else "auto"
     optimizations = pl.QueryOptFlags(comm_subplan_elim=False)
     raw = billing
     billing = converted(raw, rates or {})
-    indexed = billing.with_row_index(_ROW)
+    parts_of = [converted(p, rates or {}) for p in pieces] if pieces else [billing]
+    rows_per_part = max(1, part_rows if part_rows is not None else PART_ROWS)
     irregular = billing.filter(irregular_start()).select(group_key(), "ChargePeriodStart").unique()
-    sums_frame, irregular_frame, commitments, totals = pl.collect_all(
-        [_day_sums(indexed, by_pair=False), irregular, _commitments(billing), spend_query(raw)],
+    irregular_frame, commitments, totals = pl.collect_all(
+        [irregular, _commitments(billing), spend_query(raw)],
+        engine=engine,
+        optimizations=optimizations,
+    )
+    sums_frame = _day_sums_in_parts(
+        parts_of,
+        by_pair=False,
+        part_rows=rows_per_part,
         engine=engine,
         optimizations=optimizations,
     )
     if (sums_frame["group_key"] != sums_frame["_group_key_max"]).any():
-        sums_frame = _day_sums(indexed, by_pair=True).collect(
-            engine=engine, optimizations=optimizations
+        sums_frame = _day_sums_in_parts(
+            parts_of,
+            by_pair=True,
+            part_rows=rows_per_part,
+            engine=engine,
+            optimizations=optimizations,
         )
     first_rows = sums_frame.group_by("group_key").agg(pl.col(_ROW).min())[_ROW]
     total_rows = int(sums_frame["line_items"].sum() or 0)
+    # Put in charge order before the key strings join: sorting the narrow day sums copies
+    # a few columns, sorting the joined frame would copy its sixteen strings per row too.
+    # Rebinding lets the unsorted sums go before the join allocates the daily frame.
+    sums_frame = sums_frame.drop("_cell", "_group_key_max", strict=False).sort(
+        "first_start", _ROW, nulls_last=True
+    )
+    # Each range is read from the files it covers: a slice of the files' concatenation
+    # would read every file before it again (polars slices a union after reading it).
+    heights = (
+        [int(p.select(pl.len()).collect().item()) for p in parts_of]
+        if len(parts_of) > 1
+        else [total_rows]
+    )
     names = pl.concat(
         [
-            billing.slice(offset, length)
-            .with_row_index(_ROW, offset=offset)
+            parts_of[index]
+            .slice(start, rows)
+            .with_row_index(_ROW, offset=first)
             .filter(pl.col(_ROW).is_in(first_rows.implode()))
             .select(group_key(), *ROLLUP_KEYS)
             for offset, length in _row_ranges(first_rows, total_rows)
+            for index, start, rows, first in _in_pieces(heights, offset, length)
         ]
         or [billing.select(group_key(), *ROLLUP_KEYS).clear()],
         how="vertical",
@@ -287,11 +414,11 @@ def build(
             f"billing rollup: {first_rows.len() - names.height} of {first_rows.len()} key "
             "tuples were not found again in the second read"
         )
-    daily = sums_frame.join(names, on="group_key", how="inner").with_columns(
+    daily = sums_frame.join(names, on="group_key", how="inner", maintain_order="left").with_columns(
         (pl.col("day_index") * DAY_US).cast(schema.UTC_TS).alias("day")
     )
     return BillingRollup(
-        daily=_in_charge_order(daily, schema.BILLING_DAILY, _ROW),
+        daily=_numbered(daily, schema.BILLING_DAILY),
         irregular_starts=_conformed(irregular_frame, schema.BILLING_IRREGULAR_STARTS),
         commitments=_in_charge_order(
             commitments,
@@ -316,10 +443,13 @@ def _conformed(frame: pl.DataFrame, columns: schema.Schema) -> pl.DataFrame:
 def _in_charge_order(frame: pl.DataFrame, columns: schema.Schema, *ties: str) -> pl.DataFrame:
     """``frame`` numbered by first charge, then by ``ties`` (unique per row; rows without
     a ChargePeriodStart sort last), as ``columns``."""
-    numbered = (
-        frame.sort("first_start", *ties, nulls_last=True)
-        .with_row_index("charge_order")
-        .with_columns(pl.col("charge_order").cast(pl.Int64))
+    return _numbered(frame.sort("first_start", *ties, nulls_last=True), columns)
+
+
+def _numbered(ordered: pl.DataFrame, columns: schema.Schema) -> pl.DataFrame:
+    """``ordered`` (already in charge order) with its ``charge_order``, as ``columns``."""
+    numbered = ordered.with_row_index("charge_order").with_columns(
+        pl.col("charge_order").cast(pl.Int64)
     )
     return _conformed(numbered, columns)
 
@@ -356,7 +486,17 @@ def _commitments(billing: pl.LazyFrame) -> pl.LazyFrame:
 def rollup_of(source: BillingSource, rates: Mapping[str, float] | None = None) -> BillingRollup:
     """The billing rollup of ``source``: the files' one full read after staging. A file
     that fails half-way through is bad input (exit 2, one line naming the files)."""
-    return _built(source.scan, source.files, streaming=True, rates=rates)
+    return _built(source.scan, source.files, streaming=True, rates=rates, pieces=_pieces(source))
+
+
+def _pieces(source: BillingSource) -> list[pl.LazyFrame] | None:
+    """The files' own scans, in the order ``source.scan`` concatenates them, when every
+    file read has one (else None: the day sums slice ``source.scan`` itself)."""
+    scans = [read.scan for read in source.reads]
+    if len(scans) < 2 or len(scans) != len(source.files):
+        return None
+    pieces = [scan for scan in scans if scan is not None]
+    return pieces if len(pieces) == len(scans) else None
 
 
 def attach(
@@ -398,9 +538,10 @@ def _built(
     *,
     streaming: bool,
     rates: Mapping[str, float] | None = None,
+    pieces: Sequence[pl.LazyFrame] | None = None,
 ) -> BillingRollup:
     try:
-        return build(scan, streaming=streaming, rates=rates)
+        return build(scan, streaming=streaming, rates=rates, pieces=pieces)
     except pl.exceptions.PolarsError as exc:
         where = ", ".join(files) or "the billing data"
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
