@@ -118,13 +118,14 @@ def read_billing(paths: Sequence[str], billing_format: str | None = None) -> Bil
 
 def local_size_note(rows: int) -> str | None:
     """One line when ``rows`` line items are past what one machine reads well
-    (``LOCAL_ROWS``), naming the push-down source; None below it."""
+    (``LOCAL_ROWS``), naming the push-down alternative; None below it."""
     if rows <= LOCAL_ROWS:
         return None
     return (
         f"{rows:,} billing line items, past the {LOCAL_ROWS:,} one machine reads well: "
-        "this run takes minutes; the push-down source (--billing athena://DATABASE.TABLE or "
-        "bigquery://PROJECT.DATASET.TABLE) aggregates in the engine the export lives in"
+        "this run takes minutes; aggregating where the export lives (push-down: Athena for "
+        "CUR and FOCUS in S3, BigQuery for GCP) and reading the daily result here, or one run "
+        "per billing account, keeps it short"
     )
 
 

@@ -35,7 +35,7 @@ def test_past_the_local_size_one_line_names_the_push_down_source(
     said = [w for w in source.warnings if "push-down" in w]
     assert len(said) == 1 and "\n" not in said[0]
     assert said[0].startswith("80 billing line items, past the 60")
-    assert "athena://" in said[0] and "bigquery://" in said[0]
+    assert "Athena" in said[0] and "BigQuery" in said[0]
     assert [r.getMessage() for r in caplog.records] == [f"costscan: {said[0]}"]
     # It runs all the same.
     rollup = billing_rollup.rollup_of(source)
