@@ -1063,6 +1063,7 @@ OTHER_FAMILY_SEEDERS: tuple[tuple[str, str, str], ...] = (
     ("storage", "costscan.demo.storage", "seed_storage"),
     ("network", "costscan.demo.network", "seed_network"),
     ("observability", "costscan.demo.observability", "seed_observability"),
+    ("databases", "costscan.demo.databases", "seed_databases"),
 )
 
 

@@ -55,6 +55,7 @@ IAM_ACTIONS: tuple[str, ...] = (
     "logs:DescribeLogGroups",
     "organizations:ListAccounts",
     "pricing:GetProducts",
+    "rds:DescribeDBInstances",
     "s3:GetBucketLocation",
     "s3:GetIntelligentTieringConfiguration",
     "s3:GetLifecycleConfiguration",

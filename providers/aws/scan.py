@@ -123,6 +123,11 @@ COLLECTORS: dict[str, Collector] = {
     "ce.savings_plans_utilization": Collector("savings plan utilization", ("commitments",)),
     "ce.reservation_coverage": Collector("reserved instance coverage", ("commitments",)),
     "ce.savings_plans_coverage": Collector("savings plan coverage", ("commitments",)),
+    # Databases
+    "rds.db_instances": Collector("RDS and Aurora DB instances", ("databases",), ("rds_instance",)),
+    "cloudwatch.database_utilization": Collector(
+        "RDS CPU, connections, IOPS and latency", ("databases", "utilization"), ("rds_instance",)
+    ),
     # Observability
     "logs.log_groups": Collector("CloudWatch Logs log groups", ("log_groups",), ("log_group",)),
     "cloudwatch.log_ingestion": Collector(

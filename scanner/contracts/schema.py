@@ -255,6 +255,48 @@ COMMITMENTS: Schema = _with_identity(
     }
 )
 
+# One row per RDS DB instance (Aurora cluster members included), with the unit list prices
+# its policies need, so the database policies price every alternative from the same
+# catalogue as the current cost (providers/pricing/aws_data.py fills them; null: unpriced).
+DATABASES: Schema = _with_identity(
+    {
+        "engine": pl.String(),  # mysql | postgres | mariadb | aurora-mysql | aurora-postgresql ...
+        "engine_version": pl.String(),
+        "instance_class": pl.String(),  # db.m5.large
+        "vcpus": pl.Float64(),
+        "memory_gib": pl.Float64(),
+        "status": pl.String(),  # available | stopped | ...
+        "multi_az": pl.Boolean(),
+        "storage_type": pl.String(),  # gp2 | gp3 | io1 | io2 | standard | aurora
+        "allocated_gb": pl.Float64(),
+        "iops": pl.Float64(),  # provisioned IOPS (io1/io2, gp3 above its baseline); null: none
+        "cluster_id": pl.String(),  # Aurora: the DB cluster it belongs to
+        "replica_of": pl.String(),  # a read replica's source instance
+        "read_replicas": pl.Int64(),  # read replicas of this instance
+        "created": UTC_TS,
+        # Monthly list cost: instance hours (× 2 Multi-AZ) + storage + IOPS + Extended Support.
+        "monthly_price": pl.Float64(),
+        "hourly_price": pl.Float64(),  # one instance (Single-AZ), on demand, USD/h
+        "storage_monthly": pl.Float64(),  # storage and provisioned IOPS, both AZs
+        "price_storage_gb_month": pl.Float64(),  # this storage type, Single-AZ
+        "price_iops_month": pl.Float64(),  # this storage type's provisioned IOPS; 0 when none
+        "price_gp3_gb_month": pl.Float64(),
+        "price_gp3_iops_month": pl.Float64(),  # gp3 IOPS above its included baseline
+        "price_snapshot_gb_month": pl.Float64(),  # manual snapshot (backup) storage
+        "smaller_class": pl.String(),  # the next size down in the class family, priced
+        "smaller_hourly_price": pl.Float64(),
+        "larger_class": pl.String(),  # the next size up
+        "larger_hourly_price": pl.Float64(),
+        "larger_vcpus": pl.Float64(),
+        "extended_support": pl.Boolean(),  # the major version is past standard support
+        "standard_support_end": pl.Date(),
+        "extended_support_vcpu_hour": pl.Float64(),  # its rate at the run's date, USD
+        "price_source": pl.String(),  # bundled | none
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
 # Instance type facts joined with a price, one row per type and region.
 PRICES: Schema = {
     "provider": pl.String(),
@@ -435,6 +477,7 @@ FRAMES: dict[str, Schema] = {
     "distributions": DISTRIBUTIONS,
     "network_idle": NETWORK_IDLE,
     "commitments": COMMITMENTS,
+    "databases": DATABASES,
     "provider_advice": PROVIDER_ADVICE,
     "prices": PRICES,
     "spot_prices": SPOT_PRICES,

@@ -136,6 +136,7 @@ class ResourceType(StrEnum):
     CLOUDFRONT_DISTRIBUTION = "cloudfront_distribution"
     DATA_TRANSFER = "data_transfer"
     DATA_TRANSFER_SOURCE = "data_transfer_source"
+    RDS_INSTANCE = "rds_instance"  # an RDS DB instance, Aurora cluster members included
     # Google Cloud (providers/gcp).
     GCE_INSTANCE = "gce_instance"
     PERSISTENT_DISK = "persistent_disk"

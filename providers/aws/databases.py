@@ -1,0 +1,156 @@
+"""Database collectors: RDS DB instances (Aurora cluster members included) per region.
+
+- ``rds.db_instances``: DescribeDBInstances, all pages: class, engine and version,
+  Multi-AZ, storage type, size and provisioned IOPS, the Aurora cluster, read replicas and
+  tags (the answer carries ``TagList``, so no ListTagsForResource call per database).
+- ``cloudwatch.database_utilization``: the hourly ``AWS/RDS`` series of every database
+  in one batched GetMetricData path (``metrics.fetch_series``: at most 500 queries a call,
+  so N databases cost ceil(11 N / 500) calls, never one per database), into the shared
+  ``utilization`` frame under the metric names in ``RDS_SERIES``.
+
+Prices come from ``providers.pricing.aws_data`` and travel on the rows. Every call is a
+read (Describe, Get).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from costscan.providers.aws.metrics import SeriesQuery, fetch_series, lookback_window
+from costscan.providers.aws.scan import RegionScan
+from costscan.providers.pricing.aws_data import price_databases
+from costscan.scanner.contracts import schema
+
+RDS_NAMESPACE = "AWS/RDS"
+# (our metric, our statistic, CloudWatch metric, CloudWatch statistic) for every database.
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html
+RDS_SERIES: tuple[tuple[str, str, str, str], ...] = (
+    ("cpu", "average", "CPUUtilization", "Average"),
+    ("cpu", "maximum", "CPUUtilization", "Maximum"),
+    ("db_connections", "average", "DatabaseConnections", "Average"),
+    ("db_connections", "maximum", "DatabaseConnections", "Maximum"),
+    ("freeable_memory", "average", "FreeableMemory", "Average"),
+    ("read_iops", "average", "ReadIOPS", "Average"),
+    ("write_iops", "average", "WriteIOPS", "Average"),
+    ("read_latency", "average", "ReadLatency", "Average"),
+    ("read_latency", "maximum", "ReadLatency", "Maximum"),
+    ("write_latency", "average", "WriteLatency", "Average"),
+    ("replica_lag", "maximum", "ReplicaLag", "Maximum"),
+)
+
+
+def scan_databases_region(run: RegionScan) -> None:
+    """Collect the ``databases`` frame, its tags and its utilization for one region."""
+    rds = run.client("rds")
+    described = run.attempt("rds.db_instances", lambda: describe_db_instances(rds))
+    if not described:
+        return
+    context = run.request.context
+    frame, tags = database_frames(
+        described, account_id=run.account.account_id, region=run.region, now=context.now
+    )
+    run.inventory.add("databases", frame)
+    run.inventory.add("tags", tags)
+    ids = frame["resource_id"].to_list()
+    start, end = lookback_window(context.now, context.lookback_days)
+    utilization = run.attempt(
+        "cloudwatch.database_utilization",
+        lambda: fetch_series(run.client("cloudwatch"), plan_queries(ids), start, end),
+        resources=ids,
+    )
+    if utilization is not None:
+        run.inventory.add("utilization", utilization)
+
+
+def describe_db_instances(rds: Any) -> list[dict[str, Any]]:
+    """Every DB instance in the region, all pages."""
+    found: list[dict[str, Any]] = []
+    for page in rds.get_paginator("describe_db_instances").paginate():
+        found.extend(page.get("DBInstances", []))
+    return found
+
+
+def plan_queries(db_ids: Iterable[str]) -> list[SeriesQuery]:
+    """The ``RDS_SERIES`` of every database, by its DBInstanceIdentifier."""
+    return [
+        SeriesQuery(
+            db,
+            metric,
+            statistic,
+            RDS_NAMESPACE,
+            name,
+            stat,
+            (("DBInstanceIdentifier", db),),
+        )
+        for db in db_ids
+        for metric, statistic, name, stat in RDS_SERIES
+    ]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def database_frames(
+    instances: Sequence[Mapping[str, Any]], *, account_id: str, region: str, now: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The priced ``databases`` frame and the ``tags`` frame of DescribeDBInstances output."""
+    rows = []
+    tag_rows = []
+    for db in instances:
+        ident = str(db["DBInstanceIdentifier"])
+        engine = str(db.get("Engine") or "")
+        aurora = engine.startswith("aurora")
+        rows.append(
+            {
+                "provider": "aws",
+                "account_id": account_id,
+                "region": region,
+                "resource_id": ident,
+                "resource_name": ident,
+                "resource_type": "rds_instance",
+                "engine": engine,
+                "engine_version": db.get("EngineVersion"),
+                "instance_class": db.get("DBInstanceClass"),
+                "status": db.get("DBInstanceStatus"),
+                # An Aurora cluster's instances are each billed once: the cluster, not
+                # the instance, replicates across zones.
+                "multi_az": bool(db.get("MultiAZ")) and not aurora,
+                "storage_type": "aurora" if aurora else db.get("StorageType"),
+                "allocated_gb": _float(db.get("AllocatedStorage")),
+                "iops": _float(db.get("Iops"))
+                if db.get("StorageType") in ("io1", "io2", "gp3")
+                else None,
+                "cluster_id": db.get("DBClusterIdentifier"),
+                "replica_of": db.get("ReadReplicaSourceDBInstanceIdentifier"),
+                "read_replicas": len(db.get("ReadReplicaDBInstanceIdentifiers") or ()),
+                "created": _utc(db.get("InstanceCreateTime")),
+            }
+        )
+        for tag in db.get("TagList") or ():
+            if "Key" in tag:
+                tag_rows.append(
+                    {"resource_id": ident, "key": tag["Key"], "value": tag.get("Value")}
+                )
+    base = pl.DataFrame(
+        rows,
+        schema={
+            name: dtype
+            for name, dtype in schema.DATABASES.items()
+            if name in (rows[0] if rows else {})
+        }
+        or None,
+    )
+    priced = price_databases(base, now.astimezone(UTC).date()) if rows else base
+    tags = pl.DataFrame(tag_rows, schema=dict(schema.TAGS))
+    return schema.conform("databases", priced), tags
