@@ -19,6 +19,7 @@ from costscan.demo.account import (
     metric_client,
     publish_hourly_metrics,
 )
+from costscan.demo.databases import DATABASE_CASES
 from costscan.providers.aws import AwsProvider
 from costscan.providers.interface import ScanRequest
 from costscan.reports.ranking import rank
@@ -76,7 +77,13 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
     assert inv.errors == []
     assert inv.rejections == []
     assert seed.skipped_families == ()
-    assert set(seed.seeded_families) == {"storage", "network", "observability", "commitments"}
+    assert set(seed.seeded_families) == {
+        "storage",
+        "network",
+        "observability",
+        "databases",
+        "commitments",
+    }
     assert 200 <= seed.instance_count <= 400
     assert 20 <= len(seed.with_metrics) <= 40
     compute = inv.frame("compute")
@@ -86,9 +93,10 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
     assert dict(mine.select("resource_id", "region").iter_rows()) == dict(seed.instance_region)
     assert dict(mine.select("resource_id", "instance_type").iter_rows()) == dict(seed.instance_type)
     assert seed.instance_count <= compute.height <= seed.instance_count + 5
-    # Only the metric-bearing instances have utilization, 14 days of hourly points each.
+    # Only the metric-bearing instances and the demo's databases have utilization, 14 days
+    # of hourly points each.
     util = inv.frame("utilization")
-    assert set(util["resource_id"]) == set(seed.with_metrics)
+    assert set(util["resource_id"]) == set(seed.with_metrics) | set(DATABASE_CASES)
     per_series = util.group_by("resource_id", "metric", "statistic").len()
     assert set(per_series["len"]) == {seed.metrics_hours}
     assert set(util.filter(pl.col("metric") == "memory")["resource_id"]) == set(seed.with_memory)
@@ -235,6 +243,38 @@ def test_demo_findings_cover_all_six_families(demo: DemoScan, ranked: pl.DataFra
     assert categories["commitments.expiring"] == "cost_avoidance"
     assert categories["commitments.underused"] == "waste"
     assert categories["storage.bucket-without-lifecycle"] == "possible"
+
+
+def test_demo_databases_are_priced_by_hand(demo: DemoScan, ranked: pl.DataFrame) -> None:
+    """Each planted database case (demo/databases.py) over 14 days, at the bundled
+    us-east-1 list prices (https://aws.amazon.com/rds/pricing/)."""
+    counted = ranked.filter(pl.col("counted") & pl.col("resource_id").is_in(list(DATABASE_CASES)))
+    found = {
+        (r["policy_id"], r["resource_id"]): r["net_monthly_savings"] for r in counted.to_dicts()
+    }
+    assert found == pytest.approx(
+        {
+            # db.m5.large MySQL 0.171 × 730 + 50 GB gp2 × 0.115, less a 50 GB snapshot × 0.095.
+            ("rightsizing.idle-database", "legacy-audit-db"): 124.83 + 5.75 - 4.75,
+            # The standby: db.r5.xlarge 0.48 × 730 + 200 GB × 0.115.
+            ("rightsizing.multi-az-nonprod", "staging-orders-db"): 350.40 + 23.00,
+            # PostgreSQL 11, Extended Support year 3: 2 vCPU × 0.200 × 730.
+            ("rightsizing.database-extended-support", "reports-db"): 292.00,
+            # db.r5.2xlarge 1.00 -> db.r5.xlarge 0.50 (PostgreSQL): 0.50 × 730.
+            ("rightsizing.oversized-database", "analytics-db"): 365.00,
+            # io1 1,000 × 0.125 + 20,000 × 0.10 -> gp3 1,000 × 0.115 + 8,000 × 0.02.
+            ("storage.database-io1-to-gp3", "ledger-db"): 2125.00 - 275.00,
+        },
+        abs=0.01,
+    )
+    bottlenecks = rank(
+        run_policies(demo.inventory, Config()), hourly_rate=Config().engineer_hourly_rate
+    ).bottlenecks
+    hot = bottlenecks.filter(pl.col("resource_id") == "checkout-db")
+    assert hot["policy_id"].to_list() == ["rightsizing.database-bottleneck"]
+    assert hot["category"].item() == "investment"
+    # A db.m5.large read replica with 100 GB gp3: 0.171 × 730 + 100 × 0.115.
+    assert hot["added_monthly_cost"].item() == pytest.approx(124.83 + 11.50, abs=0.005)
 
 
 def test_demo_commitments_are_priced_by_their_formulas(
