@@ -3,10 +3,10 @@
 - ``rds.db_instances``: DescribeDBInstances, all pages: class, engine and version,
   Multi-AZ, storage type, size and provisioned IOPS, the Aurora cluster, read replicas and
   tags (the answer carries ``TagList``, so no ListTagsForResource call per database).
-- ``cloudwatch.database_utilization``: the hourly ``AWS/RDS`` series of every database
-  in one batched GetMetricData path (``metrics.fetch_series``: at most 500 queries a call,
-  so N databases cost ceil(11 N / 500) calls, never one per database), into the shared
-  ``utilization`` frame under the metric names in ``RDS_SERIES``.
+- Utilization: ``plan_queries`` names the hourly ``AWS/RDS`` series of every database,
+  fetched with the other data services' series in one batched path
+  (``data_services.scan_data_services_region``), into the shared ``utilization`` frame
+  under the metric names in ``RDS_SERIES``.
 
 Prices come from ``providers.pricing.aws_data`` and travel on the rows. Every call is a
 read (Describe, Get).
@@ -20,8 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from costscan.providers.aws.metrics import SeriesQuery, fetch_series, lookback_window
-from costscan.providers.aws.scan import RegionScan
+from costscan.providers.aws.metrics import SeriesQuery
 from costscan.providers.pricing.aws_data import price_databases
 from costscan.scanner.contracts import schema
 
@@ -41,29 +40,6 @@ RDS_SERIES: tuple[tuple[str, str, str, str], ...] = (
     ("write_latency", "average", "WriteLatency", "Average"),
     ("replica_lag", "maximum", "ReplicaLag", "Maximum"),
 )
-
-
-def scan_databases_region(run: RegionScan) -> None:
-    """Collect the ``databases`` frame, its tags and its utilization for one region."""
-    rds = run.client("rds")
-    described = run.attempt("rds.db_instances", lambda: describe_db_instances(rds))
-    if not described:
-        return
-    context = run.request.context
-    frame, tags = database_frames(
-        described, account_id=run.account.account_id, region=run.region, now=context.now
-    )
-    run.inventory.add("databases", frame)
-    run.inventory.add("tags", tags)
-    ids = frame["resource_id"].to_list()
-    start, end = lookback_window(context.now, context.lookback_days)
-    utilization = run.attempt(
-        "cloudwatch.database_utilization",
-        lambda: fetch_series(run.client("cloudwatch"), plan_queries(ids), start, end),
-        resources=ids,
-    )
-    if utilization is not None:
-        run.inventory.add("utilization", utilization)
 
 
 def describe_db_instances(rds: Any) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ IAM_ACTION_FOR = {
 }
 
 IAM_ACTIONS: tuple[str, ...] = (
+    "application-autoscaling:DescribeScalableTargets",
     "autoscaling:DescribeAutoScalingGroups",
     "ce:GetCostAndUsage",
     "ce:GetCostAndUsageWithResources",
@@ -38,6 +39,9 @@ IAM_ACTIONS: tuple[str, ...] = (
     "cloudfront:ListDistributions",
     "cloudwatch:GetMetricData",
     "cloudwatch:ListMetrics",
+    "dynamodb:DescribeTable",
+    "dynamodb:ListTables",
+    "dynamodb:ListTagsOfResource",
     "ec2:DescribeAddresses",
     "ec2:DescribeImages",
     "ec2:DescribeInstanceTypes",
@@ -49,6 +53,8 @@ IAM_ACTIONS: tuple[str, ...] = (
     "ec2:DescribeSpotPriceHistory",
     "ec2:DescribeVolumes",
     "ec2:DescribeVpcEndpoints",
+    "elasticache:DescribeCacheClusters",
+    "elasticache:ListTagsForResource",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",

@@ -18,7 +18,7 @@ import polars as pl
 
 from costscan.providers.aws import commitments as commitment_collectors
 from costscan.providers.aws import compute as ec2_collectors
-from costscan.providers.aws import databases as database_collectors
+from costscan.providers.aws import data_services as data_service_collectors
 from costscan.providers.aws import metrics
 from costscan.providers.aws import network as network_collectors
 from costscan.providers.aws import observability as observability_collectors
@@ -142,7 +142,7 @@ REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     storage_collectors.scan_storage_region,
     commitment_collectors.scan_commitments_region,
     observability_collectors.scan_observability_region,
-    database_collectors.scan_databases_region,
+    data_service_collectors.scan_data_services_region,
 )
 ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_account,

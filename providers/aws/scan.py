@@ -125,8 +125,20 @@ COLLECTORS: dict[str, Collector] = {
     "ce.savings_plans_coverage": Collector("savings plan coverage", ("commitments",)),
     # Databases
     "rds.db_instances": Collector("RDS and Aurora DB instances", ("databases",), ("rds_instance",)),
-    "cloudwatch.database_utilization": Collector(
-        "RDS CPU, connections, IOPS and latency", ("databases", "utilization"), ("rds_instance",)
+    "elasticache.cache_clusters": Collector(
+        "ElastiCache clusters and their tags", ("caches",), ("elasticache_cluster",)
+    ),
+    "dynamodb.tables": Collector(
+        "DynamoDB tables, their capacity and tags", ("dynamodb_tables",), ("dynamodb_table",)
+    ),
+    "application-autoscaling.dynamodb_targets": Collector(
+        "which DynamoDB tables auto scale", ("dynamodb_tables",), ("dynamodb_table",)
+    ),
+    "cloudwatch.data_service_utilization": Collector(
+        "database, cache and table utilization (CPU, connections, IOPS, latency, memory, "
+        "hits, evictions, consumed capacity, throttles)",
+        ("utilization", "dynamodb_tables"),
+        ("rds_instance", "elasticache_cluster", "dynamodb_table"),
     ),
     # Observability
     "logs.log_groups": Collector("CloudWatch Logs log groups", ("log_groups",), ("log_group",)),

@@ -278,3 +278,211 @@ def price_databases(frame: pl.DataFrame, today: date) -> pl.DataFrame:
         pl.when(has_price).then(pl.col("_reference")).alias("price_reference"),
     )
     return priced.select([c for c in priced.columns if not c.startswith(("_", "rds."))])
+
+
+# --------------------------------------------------------------------------- ElastiCache
+
+CACHE_FILE = DATA_DIR / "aws_elasticache_prices.csv"
+DYNAMODB_FILE = DATA_DIR / "aws_dynamodb_prices.csv"
+# Valkey node-based clusters are priced 20% below Redis OSS on the same node type.
+# https://aws.amazon.com/elasticache/pricing/
+VALKEY_PRICE_FACTOR = 0.8
+
+
+@functools.lru_cache(maxsize=1)
+def cache_catalog() -> pl.DataFrame:
+    """region, engine, node_type, vcpus, memory_gib, hourly_price, reference, as_of,
+    family and size_rank; Valkey rows derived from Redis OSS's at ``VALKEY_PRICE_FACTOR``."""
+    frame = pl.read_csv(
+        CACHE_FILE,
+        schema={
+            "region": pl.String,
+            "engine": pl.String,
+            "node_type": pl.String,
+            "vcpus": pl.Float64,
+            "memory_gib": pl.Float64,
+            "hourly_price": pl.Float64,
+            "reference": pl.String,
+            "as_of": pl.String,
+        },
+    )
+    valkey = frame.filter(pl.col("engine") == "redis").with_columns(
+        pl.lit("valkey").alias("engine"),
+        (pl.col("hourly_price") * VALKEY_PRICE_FACTOR).round(6).alias("hourly_price"),
+        (pl.col("reference") + " × 0.8 for Valkey").alias("reference"),
+    )
+    parts = pl.col("node_type").str.split(".")
+    return pl.concat([frame, valkey]).with_columns(
+        parts.list.get(1).alias("family"),
+        parts.list.get(2)
+        .replace_strict(
+            {s: i for i, s in enumerate(SIZE_ORDER)}, default=None, return_dtype=pl.Int64
+        )
+        .alias("size_rank"),
+    )
+
+
+def price_caches(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (the ``caches`` columns before prices) with node prices, the monthly price
+    (nodes × hourly × 730) and the next node size down and up in its family."""
+    catalog = cache_catalog()
+    base = frame.with_columns(
+        pl.col("node_type").str.split(".").list.get(1, null_on_oob=True).alias("_family")
+    )
+    own = catalog.select(
+        "region",
+        "engine",
+        "node_type",
+        pl.col("vcpus").alias("_vcpus"),
+        pl.col("memory_gib").alias("_memory"),
+        pl.col("hourly_price").alias("_hourly"),
+        pl.col("reference").alias("_reference"),
+        pl.col("size_rank").alias("_rank"),
+    )
+    priced = base.drop("vcpus", "memory_gib", "hourly_price", strict=False).join(
+        own, on=["region", "engine", "node_type"], how="left"
+    )
+    neighbours = catalog.select(
+        "region",
+        "engine",
+        pl.col("family").alias("_family"),
+        pl.col("node_type").alias("_cand"),
+        pl.col("hourly_price").alias("_cand_hourly"),
+        pl.col("memory_gib").alias("_cand_memory"),
+        pl.col("size_rank").alias("_cand_rank"),
+    )
+    keys = ["region", "engine", "_family"]
+    pairs = priced.select("resource_id", *keys, "_rank").join(neighbours, on=keys, how="inner")
+    smaller = (
+        pairs.filter(pl.col("_cand_rank") < pl.col("_rank"))
+        .sort("_cand_rank", descending=True)
+        .unique("resource_id", keep="first", maintain_order=True)
+        .select(
+            "resource_id",
+            pl.col("_cand").alias("smaller_node_type"),
+            pl.col("_cand_hourly").alias("smaller_hourly_price"),
+            pl.col("_cand_memory").alias("smaller_memory_gib"),
+        )
+    )
+    larger = (
+        pairs.filter(pl.col("_cand_rank") > pl.col("_rank"))
+        .sort("_cand_rank")
+        .unique("resource_id", keep="first", maintain_order=True)
+        .select(
+            "resource_id",
+            pl.col("_cand").alias("larger_node_type"),
+            pl.col("_cand_hourly").alias("larger_hourly_price"),
+            pl.col("_cand_memory").alias("larger_memory_gib"),
+        )
+    )
+    has_price = pl.col("_hourly").is_not_null()
+    priced = (
+        priced.join(smaller, on="resource_id", how="left")
+        .join(larger, on="resource_id", how="left")
+        .with_columns(
+            pl.col("_vcpus").alias("vcpus"),
+            pl.col("_memory").alias("memory_gib"),
+            pl.col("_hourly").alias("hourly_price"),
+            (pl.col("_hourly") * pl.col("nodes") * HOURS_PER_MONTH).alias("monthly_price"),
+            pl.when(has_price)
+            .then(pl.lit("bundled"))
+            .otherwise(pl.lit("none"))
+            .alias("price_source"),
+            pl.when(has_price).then(pl.col("region")).alias("price_region"),
+            pl.when(has_price).then(pl.col("_reference")).alias("price_reference"),
+        )
+    )
+    return priced.select([c for c in priced.columns if not c.startswith("_")])
+
+
+# --------------------------------------------------------------------------- DynamoDB
+
+# dynamodb_tables column -> price item.
+_TABLE_PRICE_ITEMS = {
+    "price_std_rcu_hour": "dynamodb.standard.rcu",
+    "price_std_wcu_hour": "dynamodb.standard.wcu",
+    "price_std_read_million": "dynamodb.standard.read",
+    "price_std_write_million": "dynamodb.standard.write",
+    "price_std_gb_month": "dynamodb.standard.storage",
+    "price_ia_rcu_hour": "dynamodb.standard_ia.rcu",
+    "price_ia_wcu_hour": "dynamodb.standard_ia.wcu",
+    "price_ia_read_million": "dynamodb.standard_ia.read",
+    "price_ia_write_million": "dynamodb.standard_ia.write",
+    "price_ia_gb_month": "dynamodb.standard_ia.storage",
+}
+STANDARD_IA = "STANDARD_INFREQUENT_ACCESS"
+ON_DEMAND = "PAY_PER_REQUEST"
+
+
+@functools.lru_cache(maxsize=1)
+def dynamodb_prices() -> pl.DataFrame:
+    """region, one column per ``_TABLE_PRICE_ITEMS`` price, price_reference."""
+    units = pl.read_csv(
+        DYNAMODB_FILE,
+        schema={
+            "region": pl.String,
+            "item": pl.String,
+            "unit": pl.String,
+            "price": pl.Float64,
+            "reference": pl.String,
+            "as_of": pl.String,
+        },
+    )
+    wide = units.pivot(on="item", index="region", values="price")
+    return wide.select(
+        "region",
+        *[pl.col(item).alias(column) for column, item in _TABLE_PRICE_ITEMS.items()],
+    ).with_columns(pl.lit("https://aws.amazon.com/dynamodb/pricing/").alias("_reference"))
+
+
+def price_tables(frame: pl.DataFrame, consumed: pl.DataFrame | None) -> pl.DataFrame:
+    """``frame`` (the ``dynamodb_tables`` columns before prices) with unit prices and the
+    monthly price.
+
+    ``consumed``: resource_id, read_units_month, write_units_month (consumed capacity
+    units scaled to 730 hours), which prices an on-demand table's throughput; None (its
+    metrics were not read) leaves an on-demand table's monthly price null. monthly_price =
+    throughput (provisioned: (RCU × per RCU-hour + WCU × per WCU-hour) × 730; on demand:
+    consumed units / 10^6 × per million) + storage_gb × per GB-month, at the table
+    class's prices.
+    """
+    priced = frame.drop(*_TABLE_PRICE_ITEMS, strict=False).join(
+        dynamodb_prices(), on="region", how="left"
+    )
+    if consumed is not None:
+        priced = priced.join(consumed, on="resource_id", how="left")
+    else:
+        priced = priced.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("read_units_month"),
+            pl.lit(None, dtype=pl.Float64).alias("write_units_month"),
+        )
+    ia = pl.col("table_class") == STANDARD_IA
+
+    def price(kind: str) -> pl.Expr:
+        return pl.when(ia).then(pl.col(f"price_ia_{kind}")).otherwise(pl.col(f"price_std_{kind}"))
+
+    provisioned = (
+        pl.col("read_capacity").fill_null(0.0) * price("rcu_hour")
+        + pl.col("write_capacity").fill_null(0.0) * price("wcu_hour")
+    ) * HOURS_PER_MONTH
+    on_demand = (
+        pl.col("read_units_month") * price("read_million")
+        + pl.col("write_units_month") * price("write_million")
+    ) / 1e6
+    throughput = pl.when(pl.col("billing_mode") == ON_DEMAND).then(on_demand).otherwise(provisioned)
+    has_price = pl.col("price_std_rcu_hour").is_not_null()
+    priced = priced.with_columns(
+        (throughput + pl.col("storage_gb").fill_null(0.0) * price("gb_month")).alias(
+            "monthly_price"
+        ),
+        pl.when(has_price).then(pl.lit("bundled")).otherwise(pl.lit("none")).alias("price_source"),
+        pl.when(has_price).then(pl.col("region")).alias("price_region"),
+        pl.when(has_price).then(pl.col("_reference")).alias("price_reference"),
+    )
+    return priced.select(
+        [
+            c
+            for c in priced.columns
+            if not c.startswith("_") and c not in ("read_units_month", "write_units_month")
+        ]
+    )

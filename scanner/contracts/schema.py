@@ -297,6 +297,64 @@ DATABASES: Schema = _with_identity(
     }
 )
 
+# One row per ElastiCache cluster (a Memcached cluster, or one Redis/Valkey node group
+# member cluster), priced per node from providers/pricing/aws_data.py.
+CACHES: Schema = _with_identity(
+    {
+        "engine": pl.String(),  # redis | valkey | memcached
+        "engine_version": pl.String(),
+        "node_type": pl.String(),  # cache.r6g.large
+        "nodes": pl.Int64(),
+        "vcpus": pl.Float64(),  # per node
+        "memory_gib": pl.Float64(),  # per node
+        "status": pl.String(),
+        "replication_group": pl.String(),
+        "created": UTC_TS,
+        "hourly_price": pl.Float64(),  # one node, on demand, USD/h
+        "monthly_price": pl.Float64(),  # nodes × hourly × 730
+        "smaller_node_type": pl.String(),
+        "smaller_hourly_price": pl.Float64(),
+        "smaller_memory_gib": pl.Float64(),
+        "larger_node_type": pl.String(),
+        "larger_hourly_price": pl.Float64(),
+        "larger_memory_gib": pl.Float64(),
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+# One row per DynamoDB table, with its capacity and storage prices in both table classes.
+DYNAMODB_TABLES: Schema = _with_identity(
+    {
+        "billing_mode": pl.String(),  # PROVISIONED | PAY_PER_REQUEST
+        "table_class": pl.String(),  # STANDARD | STANDARD_INFREQUENT_ACCESS
+        "read_capacity": pl.Float64(),  # provisioned RCU, table and its global indexes
+        "write_capacity": pl.Float64(),
+        "autoscaling": pl.Boolean(),  # an Application Auto Scaling target is registered
+        "storage_gb": pl.Float64(),  # TableSizeBytes / 2^30 (indexes included)
+        "items": pl.Int64(),
+        "status": pl.String(),
+        "created": UTC_TS,
+        "monthly_price": pl.Float64(),  # throughput (provisioned; on demand: consumed) + storage
+        # Unit list prices, Standard (std) and Standard-IA (ia): USD per RCU-hour and
+        # WCU-hour, per million read and write request units, per GB-month.
+        "price_std_rcu_hour": pl.Float64(),
+        "price_std_wcu_hour": pl.Float64(),
+        "price_std_read_million": pl.Float64(),
+        "price_std_write_million": pl.Float64(),
+        "price_std_gb_month": pl.Float64(),
+        "price_ia_rcu_hour": pl.Float64(),
+        "price_ia_wcu_hour": pl.Float64(),
+        "price_ia_read_million": pl.Float64(),
+        "price_ia_write_million": pl.Float64(),
+        "price_ia_gb_month": pl.Float64(),
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
 # Instance type facts joined with a price, one row per type and region.
 PRICES: Schema = {
     "provider": pl.String(),
@@ -478,6 +536,8 @@ FRAMES: dict[str, Schema] = {
     "network_idle": NETWORK_IDLE,
     "commitments": COMMITMENTS,
     "databases": DATABASES,
+    "caches": CACHES,
+    "dynamodb_tables": DYNAMODB_TABLES,
     "provider_advice": PROVIDER_ADVICE,
     "prices": PRICES,
     "spot_prices": SPOT_PRICES,

@@ -137,6 +137,8 @@ class ResourceType(StrEnum):
     DATA_TRANSFER = "data_transfer"
     DATA_TRANSFER_SOURCE = "data_transfer_source"
     RDS_INSTANCE = "rds_instance"  # an RDS DB instance, Aurora cluster members included
+    ELASTICACHE_CLUSTER = "elasticache_cluster"
+    DYNAMODB_TABLE = "dynamodb_table"
     # Google Cloud (providers/gcp).
     GCE_INSTANCE = "gce_instance"
     PERSISTENT_DISK = "persistent_disk"

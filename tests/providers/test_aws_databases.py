@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from costscan.demo.databases import DATABASE_CASES, seed_databases
-from costscan.providers.aws import AwsProvider, databases, provider
+from costscan.providers.aws import AwsProvider, data_services, provider
 from costscan.providers.aws.databases import RDS_SERIES
 from costscan.providers.aws.metrics import MAX_QUERIES_PER_CALL
 from costscan.providers.aws.permissions import IAM_ACTIONS, iam_action
@@ -36,7 +36,7 @@ def scanned(
     moto: RecordingMotoServer, endpoint_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Inventory, CallRecorder]:
     # Only this area's collectors: the other families' are tested on their own.
-    monkeypatch.setattr(provider, "REGIONAL_COLLECTORS", (databases.scan_databases_region,))
+    monkeypatch.setattr(provider, "REGIONAL_COLLECTORS", (data_services.scan_data_services_region,))
     monkeypatch.setattr(provider, "ACCOUNT_COLLECTORS", ())
     now = datetime.now(UTC)
     seed_databases(endpoint_url, now, [REGION], hours=HOURS)
