@@ -1064,6 +1064,7 @@ OTHER_FAMILY_SEEDERS: tuple[tuple[str, str, str], ...] = (
     ("network", "costscan.demo.network", "seed_network"),
     ("observability", "costscan.demo.observability", "seed_observability"),
     ("databases", "costscan.demo.databases", "seed_databases"),
+    ("data services", "costscan.demo.data_services", "seed_data_services"),
 )
 
 

@@ -1,0 +1,193 @@
+"""Cache and DynamoDB seeding for the offline demo account, with planted waste.
+
+``seed_data_services`` makes, in the first of ``regions`` (us-east-1, whose prices are
+bundled), and publishes hourly metrics for each over the lookback:
+
+- ``old-sessions-cache``: Redis, one cache.m5.large, no hits, misses or connections (idle);
+- ``catalog-cache``: Redis, one cache.r5.2xlarge, CPU 5%, memory 15% (one size down);
+- ``feed-cache``: Redis, one cache.m5.large, memory 92%, evictions every hour and a 60%
+  hit rate (the bottleneck: the next node size);
+- ``clickstream-events``: a DynamoDB table provisioned at 2,000 RCU / 1,000 WCU consuming a
+  steady 50 / 30 per second (provisioned far above use);
+- ``audit-archive``: 100 RCU / 50 WCU, consuming 60 / 35 per second, holding 2,000 GB in
+  the Standard class (Standard-IA);
+- ``orders-hot``: 100 RCU / 100 WCU, consuming 80 / 95 per second and throttled every hour
+  (the bottleneck: more provisioned capacity).
+
+moto reports every table's size as 0 bytes (its DescribeTable hard-codes TableSizeBytes),
+so the demo's local layer (``MissingApis``, the same that answers Cost Explorer) answers
+DescribeTable for the demo's tables with the sizes in ``TABLE_CASES``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from costscan.demo.account import (
+    LOOKBACK_DAYS,
+    _put_all,
+    _statistic_set,
+    gaps_for,
+    metric_client,
+)
+
+if TYPE_CHECKING:
+    from costscan.demo.gaps import MissingApis
+
+SEED = 20240617
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class CacheCase:
+    name: str
+    node_type: str
+    nodes: int
+    cpu: float
+    memory: float  # DatabaseMemoryUsagePercentage
+    hits: float  # per hour
+    misses: float
+    evictions: float
+    connections: float
+
+
+@dataclass(frozen=True)
+class TableCase:
+    name: str
+    read_capacity: int
+    write_capacity: int
+    consumed_read: float  # units per second, steady
+    consumed_write: float
+    storage_gb: float
+    throttles_per_hour: float = 0.0
+
+
+CACHE_CASES: dict[str, CacheCase] = {
+    case.name: case
+    for case in (
+        CacheCase("old-sessions-cache", "cache.m5.large", 1, 1.0, 3.0, 0.0, 0.0, 0.0, 0.0),
+        CacheCase("catalog-cache", "cache.r5.2xlarge", 1, 5.0, 15.0, 90_000.0, 5_000.0, 0.0, 40.0),
+        CacheCase("feed-cache", "cache.m5.large", 1, 45.0, 92.0, 60_000.0, 40_000.0, 500.0, 80.0),
+    )
+}
+TABLE_CASES: dict[str, TableCase] = {
+    case.name: case
+    for case in (
+        TableCase("clickstream-events", 2000, 1000, 50.0, 30.0, 10.0),
+        TableCase("audit-archive", 100, 50, 60.0, 35.0, 2000.0),
+        TableCase("orders-hot", 100, 100, 80.0, 95.0, 20.0, throttles_per_hour=200.0),
+    )
+}
+
+
+def seed_data_services(
+    endpoint_url: str,
+    now: datetime,
+    regions: Sequence[str],
+    *,
+    hours: int | None = None,
+    gaps: MissingApis | None = None,
+) -> None:
+    """Seed ``CACHE_CASES`` and ``TABLE_CASES`` and ``hours`` (default: the demo's
+    lookback) of their metrics ending at ``now``'s hour. ``gaps`` (default: the in-process
+    demo server's) answers DescribeTable with the tables' sizes."""
+    import boto3
+
+    region = regions[0] if regions else "us-east-1"
+    cloudwatch = metric_client(endpoint_url, region)
+    rng = random.Random(SEED)
+    span = hours if hours is not None else LOOKBACK_DAYS * 24
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=span)
+
+    elasticache = boto3.client("elasticache", region_name=region, endpoint_url=endpoint_url)
+    for cache in CACHE_CASES.values():
+        elasticache.create_cache_cluster(
+            CacheClusterId=cache.name,
+            Engine="redis",
+            CacheNodeType=cache.node_type,
+            NumCacheNodes=cache.nodes,
+            Tags=[
+                {"Key": "Name", "Value": cache.name},
+                {"Key": "environment", "Value": "production"},
+            ],
+        )
+        for node in range(1, cache.nodes + 1):
+            _put_all(
+                cloudwatch, "AWS/ElastiCache", _cache_series(cache, f"{node:04d}", rng, start, span)
+            )
+
+    dynamodb = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
+    described: dict[str, dict[str, Any]] = {}
+    for table in TABLE_CASES.values():
+        dynamodb.create_table(
+            TableName=table.name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={
+                "ReadCapacityUnits": table.read_capacity,
+                "WriteCapacityUnits": table.write_capacity,
+            },
+            Tags=[{"Key": "environment", "Value": "production"}],
+        )
+        description = dict(dynamodb.describe_table(TableName=table.name)["Table"])
+        description["TableSizeBytes"] = int(table.storage_gb * GIB)
+        described[table.name] = {k: v for k, v in description.items() if v is not None}
+        _put_all(cloudwatch, "AWS/DynamoDB", _table_series(table, start, span))
+
+    layer = gaps if gaps is not None else gaps_for(endpoint_url)
+    if layer is not None:
+
+        def describe_table(params: dict[str, Any]) -> dict[str, Any]:
+            return {"Table": described[str(params.get("TableName"))]}
+
+        layer.answer("dynamodb", "DescribeTable", describe_table)
+
+
+def _cache_series(
+    cache: CacheCase, node: str, rng: random.Random, start: datetime, hours: int
+) -> list[dict[str, Any]]:
+    dims = [
+        {"Name": "CacheClusterId", "Value": cache.name},
+        {"Name": "CacheNodeId", "Value": node},
+    ]
+    data: list[dict[str, Any]] = []
+    for i in range(hours):
+        ts = start + timedelta(hours=i)
+        cpu = max(0.0, cache.cpu + rng.uniform(-0.5, 0.5))
+        memory = min(100.0, max(0.0, cache.memory + rng.uniform(-1.0, 1.0)))
+        for name, stats in (
+            ("CPUUtilization", _statistic_set(cpu, cpu + 2.0)),
+            ("EngineCPUUtilization", _statistic_set(cpu, cpu + 2.0)),
+            ("DatabaseMemoryUsagePercentage", _statistic_set(memory, min(100.0, memory + 1.0))),
+            ("CurrConnections", _statistic_set(cache.connections, cache.connections)),
+        ):
+            data.append(
+                {"MetricName": name, "Dimensions": dims, "Timestamp": ts, "StatisticValues": stats}
+            )
+        for name, value in (
+            ("CacheHits", cache.hits),
+            ("CacheMisses", cache.misses),
+            ("Evictions", cache.evictions),
+        ):
+            data.append({"MetricName": name, "Dimensions": dims, "Timestamp": ts, "Value": value})
+    return data
+
+
+def _table_series(table: TableCase, start: datetime, hours: int) -> list[dict[str, Any]]:
+    dims = [{"Name": "TableName", "Value": table.name}]
+    data: list[dict[str, Any]] = []
+    for i in range(hours):
+        ts = start + timedelta(hours=i)
+        for name, value in (
+            ("ConsumedReadCapacityUnits", table.consumed_read * 3600.0),
+            ("ConsumedWriteCapacityUnits", table.consumed_write * 3600.0),
+            ("WriteThrottleEvents", table.throttles_per_hour),
+        ):
+            data.append({"MetricName": name, "Dimensions": dims, "Timestamp": ts, "Value": value})
+    return data
