@@ -204,7 +204,7 @@ def oversized_cache(inv: InventoryView, p: OversizedCacheParams) -> pl.LazyFrame
     (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/nodes-select-size.html);
     prices from https://aws.amazon.com/elasticache/pricing/.
     """
-    memory = _profile(inv, "memory", "mem")
+    memory = _profile(inv, "cache_memory", "mem")
     cpu = _profile(inv, "cpu", "cpu")
     scale = pl.col("memory_gib") / pl.col("smaller_memory_gib")
     saving = (
@@ -303,7 +303,7 @@ def cache_bottleneck(inv: InventoryView, p: CacheBottleneckParams) -> pl.LazyFra
     (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.WhichShouldIMonitor.html);
     prices from https://aws.amazon.com/elasticache/pricing/.
     """
-    memory = _profile(inv, "memory", "mem")
+    memory = _profile(inv, "cache_memory", "mem")
     engine = _profile(inv, "engine_cpu", "ecpu").select("resource_id", "ecpu_p95")
     hits = _sums(inv, "cache_hits", "hits").select("resource_id", "hits_total")
     misses = _sums(inv, "cache_misses", "misses").select("resource_id", "misses_total")

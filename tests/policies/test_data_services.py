@@ -141,9 +141,9 @@ def test_oversized_cache_moves_down_when_memory_fits() -> None:
     }
     inv = inventory(
         caches=[cache("roomy", **big), cache("snug", **big)],
-        utilization=series("roomy", "memory", 16.0, "maximum")
+        utilization=series("roomy", "cache_memory", 16.0, "maximum")
         + series("roomy", "cpu", 5.0, "average")
-        + series("snug", "memory", 40.0, "maximum")
+        + series("snug", "cache_memory", 40.0, "maximum")
         + series("snug", "cpu", 5.0, "average"),
     )
     out = run_policy("rightsizing.oversized-cache", inv)
@@ -155,11 +155,11 @@ def test_evicting_cache_is_a_bottleneck_priced_at_the_next_node() -> None:
     # cache.m5.large -> cache.m5.xlarge: (0.311 - 0.156) × 730 = 113.15.
     inv = inventory(
         caches=[cache("evicting"), cache("healthy")],
-        utilization=series("evicting", "memory", 92.0, "average")
+        utilization=series("evicting", "cache_memory", 92.0, "average")
         + series("evicting", "evictions", 500.0)
         + series("evicting", "cache_hits", 60.0)
         + series("evicting", "cache_misses", 40.0)
-        + series("healthy", "memory", 50.0, "average")
+        + series("healthy", "cache_memory", 50.0, "average")
         + series("healthy", "evictions", 0.0)
         + series("healthy", "cache_hits", 95.0)
         + series("healthy", "cache_misses", 5.0),

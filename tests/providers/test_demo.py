@@ -19,6 +19,7 @@ from costscan.demo.account import (
     metric_client,
     publish_hourly_metrics,
 )
+from costscan.demo.data_services import CACHE_CASES, TABLE_CASES
 from costscan.demo.databases import DATABASE_CASES
 from costscan.providers.aws import AwsProvider
 from costscan.providers.interface import ScanRequest
@@ -82,6 +83,7 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
         "network",
         "observability",
         "databases",
+        "data services",
         "commitments",
     }
     assert 200 <= seed.instance_count <= 400
@@ -93,10 +95,11 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
     assert dict(mine.select("resource_id", "region").iter_rows()) == dict(seed.instance_region)
     assert dict(mine.select("resource_id", "instance_type").iter_rows()) == dict(seed.instance_type)
     assert seed.instance_count <= compute.height <= seed.instance_count + 5
-    # Only the metric-bearing instances and the demo's databases have utilization, 14 days
-    # of hourly points each.
+    # Only the metric-bearing instances and the demo's databases, caches and tables have
+    # utilization, 14 days of hourly points each.
     util = inv.frame("utilization")
-    assert set(util["resource_id"]) == set(seed.with_metrics) | set(DATABASE_CASES)
+    data_services = set(DATABASE_CASES) | set(CACHE_CASES) | set(TABLE_CASES)
+    assert set(util["resource_id"]) == set(seed.with_metrics) | data_services
     per_series = util.group_by("resource_id", "metric", "statistic").len()
     assert set(per_series["len"]) == {seed.metrics_hours}
     assert set(util.filter(pl.col("metric") == "memory")["resource_id"]) == set(seed.with_memory)
@@ -275,6 +278,39 @@ def test_demo_databases_are_priced_by_hand(demo: DemoScan, ranked: pl.DataFrame)
     assert hot["category"].item() == "investment"
     # A db.m5.large read replica with 100 GB gp3: 0.171 × 730 + 100 × 0.115.
     assert hot["added_monthly_cost"].item() == pytest.approx(124.83 + 11.50, abs=0.005)
+
+
+def test_demo_caches_and_tables_are_priced_by_hand(demo: DemoScan, ranked: pl.DataFrame) -> None:
+    """Each planted cache and table case (demo/data_services.py) over 14 days, at the
+    bundled us-east-1 list prices (https://aws.amazon.com/elasticache/pricing/,
+    https://aws.amazon.com/dynamodb/pricing/)."""
+    mine = set(CACHE_CASES) | set(TABLE_CASES)
+    counted = ranked.filter(pl.col("counted") & pl.col("resource_id").is_in(sorted(mine)))
+    found = {
+        (r["policy_id"], r["resource_id"]): r["net_monthly_savings"] for r in counted.to_dicts()
+    }
+    assert found == pytest.approx(
+        {
+            # One cache.m5.large: 0.156 × 730.
+            ("rightsizing.idle-cache", "old-sessions-cache"): 113.88,
+            # cache.r5.2xlarge 0.862 -> cache.r5.xlarge 0.431: 0.431 × 730.
+            ("rightsizing.oversized-cache", "catalog-cache"): 314.63,
+            # (2,000 × 0.00013 + 1,000 × 0.00065) × 730 = 664.30 -> 72 RCU / 43 WCU:
+            # (72 × 0.00013 + 43 × 0.00065) × 730 = 27.2363.
+            ("rightsizing.dynamodb-capacity", "clickstream-events"): 664.30 - 27.2363,
+            # 33.215 + 2,000 × 0.25 -> 33.215 × 1.25 + 2,000 × 0.10.
+            ("storage.dynamodb-standard-ia", "audit-archive"): 533.215 - 241.51875,
+        },
+        abs=0.01,
+    )
+    bottlenecks = rank(
+        run_policies(demo.inventory, Config()), hourly_rate=Config().engineer_hourly_rate
+    ).bottlenecks
+    added = dict(bottlenecks.select("resource_id", "added_monthly_cost").iter_rows())
+    # cache.m5.large -> cache.m5.xlarge: (0.311 - 0.156) × 730.
+    assert added["feed-cache"] == pytest.approx(113.15, abs=0.005)
+    # 100 RCU / 100 WCU -> 115 / 136: (115 × 0.00013 + 136 × 0.00065) × 730 - 56.94.
+    assert added["orders-hot"] == pytest.approx(75.4455 - 56.94, abs=0.005)
 
 
 def test_demo_commitments_are_priced_by_their_formulas(
