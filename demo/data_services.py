@@ -12,11 +12,13 @@ bundled), and publishes hourly metrics for each over the lookback:
 - ``audit-archive``: 100 RCU / 50 WCU, consuming 60 / 35 per second, holding 2,000 GB in
   the Standard class (Standard-IA);
 - ``orders-hot``: 100 RCU / 100 WCU, consuming 80 / 95 per second and throttled every hour
-  (the bottleneck: more provisioned capacity).
+  (the bottleneck: more provisioned capacity);
+- an EFS file system ``shared-home`` holding 2,000 GB in Standard with no lifecycle policy.
 
 moto reports every table's size as 0 bytes (its DescribeTable hard-codes TableSizeBytes),
 so the demo's local layer (``MissingApis``, the same that answers Cost Explorer) answers
-DescribeTable for the demo's tables with the sizes in ``TABLE_CASES``.
+DescribeTable for the demo's tables with the sizes in ``TABLE_CASES``; likewise
+DescribeFileSystems (moto's EFS sizes are 0 bytes too) with ``EFS_STANDARD_GB``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 
 SEED = 20240617
 GIB = 1024**3
+EFS_NAME = "shared-home"
+EFS_STANDARD_GB = 2000.0
 
 
 @dataclass(frozen=True)
@@ -140,13 +144,26 @@ def seed_data_services(
         described[table.name] = {k: v for k, v in description.items() if v is not None}
         _put_all(cloudwatch, "AWS/DynamoDB", _table_series(table, start, span))
 
+    efs = boto3.client("efs", region_name=region, endpoint_url=endpoint_url)
+    file_system = efs.create_file_system(
+        CreationToken=EFS_NAME,
+        PerformanceMode="generalPurpose",
+        Tags=[{"Key": "Name", "Value": EFS_NAME}, {"Key": "environment", "Value": "production"}],
+    )
+    file_system.pop("ResponseMetadata", None)
+    size = int(EFS_STANDARD_GB * GIB)
+    file_system["SizeInBytes"] = {"Value": size, "ValueInStandard": size, "ValueInIA": 0}
+    file_system["NumberOfMountTargets"] = 0
+
     layer = gaps if gaps is not None else gaps_for(endpoint_url)
     if layer is not None:
 
         def describe_table(params: dict[str, Any]) -> dict[str, Any]:
             return {"Table": described[str(params.get("TableName"))]}
 
-        layer.answer("dynamodb", "DescribeTable", describe_table)
+        # In the seeded region only: elsewhere moto answers (no tables, no file systems).
+        layer.answer("dynamodb", "DescribeTable", describe_table, region=region)
+        layer.answer("efs", "DescribeFileSystems", {"FileSystems": [file_system]}, region=region)
 
 
 def _cache_series(

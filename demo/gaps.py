@@ -56,6 +56,11 @@ MISSING_FROM_MOTO: tuple[tuple[str, str], ...] = (
 )
 
 
+# SigV4 signing names that differ from botocore's service name (EFS signs as
+# "elasticfilesystem"), so an answer registered under the service name is found.
+SIGNING_NAMES: dict[str, str] = {"elasticfilesystem": "efs"}
+
+
 @dataclass(frozen=True)
 class Call:
     """One request answered here (not by the application behind)."""
@@ -168,6 +173,7 @@ class MissingApis:
 
         def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             service, region = signing_scope(environ.get("HTTP_AUTHORIZATION", ""))
+            service = SIGNING_NAMES.get(service, service)
             if not service or service not in self._services():
                 return app(environ, start_response)
             length = int(environ.get("CONTENT_LENGTH") or 0)

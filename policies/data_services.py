@@ -786,3 +786,95 @@ def dynamodb_throttling(inv: InventoryView, p: ThrottlingParams) -> pl.LazyFrame
             price_reference=pl.col("price_reference"),
         ),
     )
+
+
+# --------------------------------------------------------------------------- EFS
+
+
+@dataclass(frozen=True)
+class EfsLifecycleParams:
+    # The share of a file system's data assumed cold enough for Infrequent Access: AWS's
+    # own EFS pricing example assumes 80% of files are infrequently accessed. It is an
+    # assumption (no access data is read), so the confidence sits under the default
+    # floor and the finding is a possible saving.
+    cold_share: float = 0.8
+    min_standard_gb: float = 100.0
+    confidence: float = 0.4
+
+
+@policy(
+    id="storage.efs-without-lifecycle",
+    family="storage",
+    action="configure",
+    title="EFS file system without a lifecycle policy to Infrequent Access",
+    needs=("file_systems",),
+    effort_hours=0.5,
+    risk="low",
+    performance="neutral",
+    change=Change.CONFIGURE_SERVICE,
+    formula="monthly_savings = standard_gb × cold_share × (Standard - IA per-GB); "
+    "upfront_cost = standard_gb × cold_share × tiering per-GB",
+)
+def efs_without_lifecycle(inv: InventoryView, p: EfsLifecycleParams) -> pl.LazyFrame:
+    """EFS file systems that keep every file in Standard: no transition to Infrequent Access.
+
+    Flagged: a priced file system with no TransitionToIA lifecycle policy and at least
+    ``min_standard_gb`` in Standard.
+
+    Saving formula: monthly_savings = standard_gb × cold_share × (Standard − Infrequent
+    Access per-GB); upfront_cost = standard_gb × cold_share × the per-GB tiering charge.
+    Reads from Infrequent Access are charged per GB and are not priced (no access data is
+    read), which is why the share is an assumption and the finding a possible saving.
+
+    Sources: EFS lifecycle management
+    (https://docs.aws.amazon.com/efs/latest/ug/lifecycle-management-efs.html); the 80%
+    infrequently accessed share and prices from https://aws.amazon.com/efs/pricing/.
+    """
+    cold = pl.col("standard_gb") * p.cold_share
+    flagged = (
+        inv.lazy("file_systems")
+        .filter(
+            (pl.col("price_source") != "none")
+            & ~pl.col("has_lifecycle").fill_null(False)
+            & (pl.col("standard_gb") >= p.min_standard_gb)
+        )
+        .with_columns(
+            (cold * (pl.col("price_standard_gb_month") - pl.col("price_ia_gb_month"))).alias(
+                "_saving"
+            ),
+            (cold * pl.col("price_tiering_gb")).alias("_upfront"),
+        )
+        .filter(pl.col("_saving") > 0)
+    )
+    return findings(
+        flagged,
+        detail=pl.format(
+            "{} keeps {} GB in Standard ({} a month) with no lifecycle policy; if {} of it "
+            "is cold, Infrequent Access saves {} a month.",
+            pl.col("resource_id"),
+            num(pl.col("standard_gb")),
+            money(pl.col("standard_gb") * pl.col("price_standard_gb_month")),
+            pct(pl.lit(p.cold_share * 100.0)),
+            money(pl.col("_saving")),
+        ),
+        recommendation=pl.format(
+            "Set a lifecycle policy on {}: TransitionToIA after 30 days, and back to Standard "
+            "on first access.",
+            pl.col("resource_id"),
+        ),
+        current_monthly_cost=pl.col("monthly_price"),
+        monthly_savings=pl.col("_saving"),
+        upfront_cost=pl.col("_upfront"),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            standard_gb=pl.col("standard_gb"),
+            ia_gb=pl.col("ia_gb"),
+            assumed_cold_share=p.cold_share,
+            price_standard_gb_month=pl.col("price_standard_gb_month"),
+            price_ia_gb_month=pl.col("price_ia_gb_month"),
+            price_tiering_gb=pl.col("price_tiering_gb"),
+            throughput_mode=pl.col("throughput_mode"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )

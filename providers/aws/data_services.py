@@ -12,7 +12,12 @@ DynamoDB (this module): ListTables, DescribeTable per table (capacity, class, si
 ListTagsOfResource per table, and Application Auto Scaling's DescribeScalableTargets
 once per region (which tables scale their capacity). Consumed capacity comes from the
 ``AWS/DynamoDB`` Consumed{Read,Write}CapacityUnits hourly sums and prices an on-demand
-table's throughput. Every call is a read (Describe, List, Get).
+table's throughput.
+
+EFS (this module): DescribeFileSystems (all pages: size by storage class, throughput mode,
+tags) and DescribeLifecycleConfiguration per file system.
+
+Every call is a read (Describe, List, Get).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from costscan.providers.aws import caches as cache_collectors
 from costscan.providers.aws import databases as database_collectors
 from costscan.providers.aws.metrics import SeriesQuery, fetch_series, lookback_window
 from costscan.providers.aws.scan import RegionScan
-from costscan.providers.pricing.aws_data import price_tables
+from costscan.providers.pricing.aws_data import price_file_systems, price_tables
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.units import BYTES_PER_GIB, HOURS_PER_MONTH
 
@@ -100,6 +105,12 @@ def scan_data_services_region(run: RegionScan) -> None:
         )
         frame, tags = table_frames(tables, scaled, consumed, account_id=account, region=region)
         run.inventory.add("dynamodb_tables", frame)
+        run.inventory.add("tags", tags)
+
+    file_systems = run.attempt("efs.file_systems", lambda: describe_file_systems(run.client("efs")))
+    if file_systems:
+        frame, tags = file_system_frames(file_systems, account_id=account, region=region)
+        run.inventory.add("file_systems", frame)
         run.inventory.add("tags", tags)
 
 
@@ -224,5 +235,68 @@ def table_frames(
     base = pl.DataFrame(rows, schema={k: schema.DYNAMODB_TABLES[k] for k in rows[0]})
     priced = price_tables(base, consumed)
     return schema.conform("dynamodb_tables", priced), pl.DataFrame(
+        tag_rows, schema=dict(schema.TAGS)
+    )
+
+
+# --------------------------------------------------------------------------- EFS
+
+
+def describe_file_systems(efs: Any) -> list[dict[str, Any]]:
+    """Every file system in the region, all pages, each with its lifecycle policies under
+    ``LifecyclePolicies``."""
+    found: list[dict[str, Any]] = []
+    for page in efs.get_paginator("describe_file_systems").paginate():
+        found.extend(page.get("FileSystems", []))
+    for fs in found:
+        answer = efs.describe_lifecycle_configuration(FileSystemId=fs["FileSystemId"])
+        fs["LifecyclePolicies"] = answer.get("LifecyclePolicies", [])
+    return found
+
+
+def file_system_frames(
+    file_systems: Sequence[Mapping[str, Any]], *, account_id: str, region: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The priced ``file_systems`` frame and the ``tags`` frame."""
+    rows = []
+    tag_rows = []
+    for fs in file_systems:
+        ident = str(fs["FileSystemId"])
+        size = fs.get("SizeInBytes") or {}
+        total = float(size.get("Value") or 0)
+        ia = float(size.get("ValueInIA") or 0)
+        archive = float(size.get("ValueInArchive") or 0)
+        standard = float(size.get("ValueInStandard") or max(total - ia - archive, 0.0))
+        lifecycle = list(fs.get("LifecyclePolicies") or ())
+        rows.append(
+            {
+                "provider": "aws",
+                "account_id": account_id,
+                "region": region,
+                "resource_id": ident,
+                "resource_name": fs.get("Name") or ident,
+                "resource_type": "efs_file_system",
+                "throughput_mode": fs.get("ThroughputMode"),
+                "provisioned_mibps": fs.get("ProvisionedThroughputInMibps"),
+                "standard_gb": standard / BYTES_PER_GIB,
+                "ia_gb": ia / BYTES_PER_GIB,
+                "archive_gb": archive / BYTES_PER_GIB,
+                "has_lifecycle": any("TransitionToIA" in policy for policy in lifecycle),
+                "lifecycle_summary": ", ".join(
+                    f"{key}={value}" for policy in lifecycle for key, value in policy.items()
+                )
+                or None,
+                "created": _utc(fs.get("CreationTime")),
+            }
+        )
+        for tag in fs.get("Tags") or ():
+            if "Key" in tag:
+                tag_rows.append(
+                    {"resource_id": ident, "key": tag["Key"], "value": tag.get("Value")}
+                )
+    if not rows:
+        return schema.empty(schema.FILE_SYSTEMS), schema.empty(schema.TAGS)
+    base = pl.DataFrame(rows, schema={k: schema.FILE_SYSTEMS[k] for k in rows[0]})
+    return schema.conform("file_systems", price_file_systems(base)), pl.DataFrame(
         tag_rows, schema=dict(schema.TAGS)
     )

@@ -12,6 +12,7 @@ import json
 
 # botocore service name -> IAM service prefix, where they differ.
 IAM_PREFIX = {
+    "efs": "elasticfilesystem",
     "elbv2": "elasticloadbalancing",
     "monitoring": "cloudwatch",
 }
@@ -54,6 +55,8 @@ IAM_ACTIONS: tuple[str, ...] = (
     "ec2:DescribeVolumes",
     "ec2:DescribeVpcEndpoints",
     "elasticache:DescribeCacheClusters",
+    "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:DescribeLifecycleConfiguration",
     "elasticache:ListTagsForResource",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeTargetGroups",

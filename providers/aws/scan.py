@@ -134,6 +134,11 @@ COLLECTORS: dict[str, Collector] = {
     "application-autoscaling.dynamodb_targets": Collector(
         "which DynamoDB tables auto scale", ("dynamodb_tables",), ("dynamodb_table",)
     ),
+    "efs.file_systems": Collector(
+        "EFS file systems, their size by class and lifecycle",
+        ("file_systems",),
+        ("efs_file_system",),
+    ),
     "cloudwatch.data_service_utilization": Collector(
         "database, cache and table utilization (CPU, connections, IOPS, latency, memory, "
         "hits, evictions, consumed capacity, throttles)",

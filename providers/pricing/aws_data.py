@@ -486,3 +486,53 @@ def price_tables(frame: pl.DataFrame, consumed: pl.DataFrame | None) -> pl.DataF
             if not c.startswith("_") and c not in ("read_units_month", "write_units_month")
         ]
     )
+
+
+# --------------------------------------------------------------------------- EFS
+
+EFS_FILE = DATA_DIR / "aws_efs_prices.csv"
+# file_systems column -> price item.
+_EFS_PRICE_ITEMS = {
+    "price_standard_gb_month": "efs.standard.storage",
+    "price_ia_gb_month": "efs.ia.storage",
+    "price_archive_gb_month": "efs.archive.storage",
+    "price_tiering_gb": "efs.tiering",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def efs_prices() -> pl.DataFrame:
+    """region, one column per ``_EFS_PRICE_ITEMS`` price, and the reference."""
+    units = pl.read_csv(
+        EFS_FILE,
+        schema={
+            "region": pl.String,
+            "item": pl.String,
+            "unit": pl.String,
+            "price": pl.Float64,
+            "reference": pl.String,
+            "as_of": pl.String,
+        },
+    )
+    wide = units.pivot(on="item", index="region", values="price")
+    return wide.select(
+        "region", *[pl.col(item).alias(column) for column, item in _EFS_PRICE_ITEMS.items()]
+    ).with_columns(pl.lit("https://aws.amazon.com/efs/pricing/").alias("_reference"))
+
+
+def price_file_systems(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (the ``file_systems`` columns before prices) with per-GB prices and
+    monthly_price = standard_gb × Standard + ia_gb × IA + archive_gb × Archive."""
+    priced = frame.drop(*_EFS_PRICE_ITEMS, strict=False).join(efs_prices(), on="region", how="left")
+    has_price = pl.col("price_standard_gb_month").is_not_null()
+    priced = priced.with_columns(
+        (
+            pl.col("standard_gb").fill_null(0.0) * pl.col("price_standard_gb_month")
+            + pl.col("ia_gb").fill_null(0.0) * pl.col("price_ia_gb_month")
+            + pl.col("archive_gb").fill_null(0.0) * pl.col("price_archive_gb_month")
+        ).alias("monthly_price"),
+        pl.when(has_price).then(pl.lit("bundled")).otherwise(pl.lit("none")).alias("price_source"),
+        pl.when(has_price).then(pl.col("region")).alias("price_region"),
+        pl.when(has_price).then(pl.col("_reference")).alias("price_reference"),
+    )
+    return priced.select([c for c in priced.columns if not c.startswith("_")])

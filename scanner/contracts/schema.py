@@ -355,6 +355,28 @@ DYNAMODB_TABLES: Schema = _with_identity(
     }
 )
 
+# One row per EFS file system, with its storage by class and its lifecycle.
+FILE_SYSTEMS: Schema = _with_identity(
+    {
+        "throughput_mode": pl.String(),  # bursting | elastic | provisioned
+        "provisioned_mibps": pl.Float64(),
+        "standard_gb": pl.Float64(),
+        "ia_gb": pl.Float64(),
+        "archive_gb": pl.Float64(),
+        "has_lifecycle": pl.Boolean(),  # a TransitionToIA policy is set
+        "lifecycle_summary": pl.String(),  # the policies, as AWS names them
+        "created": UTC_TS,
+        "monthly_price": pl.Float64(),  # storage by class at its per-GB price
+        "price_standard_gb_month": pl.Float64(),
+        "price_ia_gb_month": pl.Float64(),
+        "price_archive_gb_month": pl.Float64(),
+        "price_tiering_gb": pl.Float64(),  # per GB moved to Infrequent Access
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
 # Instance type facts joined with a price, one row per type and region.
 PRICES: Schema = {
     "provider": pl.String(),
@@ -538,6 +560,7 @@ FRAMES: dict[str, Schema] = {
     "databases": DATABASES,
     "caches": CACHES,
     "dynamodb_tables": DYNAMODB_TABLES,
+    "file_systems": FILE_SYSTEMS,
     "provider_advice": PROVIDER_ADVICE,
     "prices": PRICES,
     "spot_prices": SPOT_PRICES,

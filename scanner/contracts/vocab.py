@@ -139,6 +139,7 @@ class ResourceType(StrEnum):
     RDS_INSTANCE = "rds_instance"  # an RDS DB instance, Aurora cluster members included
     ELASTICACHE_CLUSTER = "elasticache_cluster"
     DYNAMODB_TABLE = "dynamodb_table"
+    EFS_FILE_SYSTEM = "efs_file_system"
     # Google Cloud (providers/gcp).
     GCE_INSTANCE = "gce_instance"
     PERSISTENT_DISK = "persistent_disk"

@@ -234,3 +234,29 @@ def test_throttled_table_is_a_bottleneck_priced_at_the_raised_capacity() -> None
     assert out["performance_gain"].item() == pytest.approx(1 - 100 / 136)
     # A throttled table gets no capacity saving finding.
     assert run_policy("rightsizing.dynamodb-capacity", inv).height == 0
+
+
+def test_efs_without_lifecycle_is_a_possible_saving_on_its_assumed_cold_share() -> None:
+    # 2,000 GB in Standard, 80% assumed cold: 1,600 × (0.30 - 0.016) = 454.40 a month, and
+    # 1,600 × 0.01 = 16.00 once to tier it. The file system with a policy is left alone.
+    def fs(name: str, lifecycle: bool) -> dict[str, Any]:
+        return {
+            **_identity(name, "efs_file_system"),
+            "standard_gb": 2000.0,
+            "ia_gb": 0.0,
+            "archive_gb": 0.0,
+            "has_lifecycle": lifecycle,
+            "monthly_price": 600.0,
+            "price_standard_gb_month": 0.30,
+            "price_ia_gb_month": 0.016,
+            "price_archive_gb_month": 0.008,
+            "price_tiering_gb": 0.01,
+        }
+
+    inv = Inventory(provider="aws", context=RunContext(now=NOW, lookback_days=2))
+    inv.add("file_systems", pl.DataFrame([fs("fs-plain", False), fs("fs-tiered", True)]))
+    out = run_policy("storage.efs-without-lifecycle", inv)
+    assert out["resource_id"].to_list() == ["fs-plain"]
+    assert out["monthly_savings"].item() == pytest.approx(454.40, abs=0.005)
+    assert out["upfront_cost"].item() == pytest.approx(16.00, abs=0.005)
+    assert out["confidence"].item() < 0.5  # under the default floor: a possible saving

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from costscan.demo.data_services import CACHE_CASES, TABLE_CASES, seed_data_services
+from costscan.demo.data_services import CACHE_CASES, EFS_NAME, TABLE_CASES, seed_data_services
 from costscan.demo.databases import DATABASE_CASES, seed_databases
 from costscan.providers.aws import AwsProvider, data_services, provider
 from costscan.providers.aws.caches import CACHE_SERIES
@@ -31,7 +31,7 @@ from tests.read_only import CallRecorder, request_is_read
 
 REGION = "us-east-1"
 HOURS = 48
-FRAMES = ("caches", "dynamodb_tables")
+FRAMES = ("caches", "dynamodb_tables", "file_systems")
 
 
 @pytest.fixture
@@ -111,6 +111,14 @@ def test_each_planted_cache_and_table_case_is_found_and_priced(
         },
         abs=0.01,
     )
+    # The file system without a lifecycle: 2,000 GB × an assumed 80% cold × (0.30 - 0.016),
+    # a possible saving (the cold share is an assumption).
+    (efs,) = ranked.findings.filter(
+        pl.col("policy_id") == "storage.efs-without-lifecycle"
+    ).to_dicts()
+    assert efs["resource_name"] == EFS_NAME
+    assert efs["monthly_savings"] == pytest.approx(454.40, abs=0.005)
+    assert efs["category"] == "possible" and not efs["counted"]
     bottlenecks = {r["resource_id"]: r for r in ranked.bottlenecks.to_dicts()}
     # cache.m5.large -> cache.m5.xlarge: (0.311 - 0.156) × 730.
     assert bottlenecks["feed-cache"]["added_monthly_cost"] == pytest.approx(113.15, abs=0.005)

@@ -309,6 +309,10 @@ def test_demo_caches_and_tables_are_priced_by_hand(demo: DemoScan, ranked: pl.Da
     added = dict(bottlenecks.select("resource_id", "added_monthly_cost").iter_rows())
     # cache.m5.large -> cache.m5.xlarge: (0.311 - 0.156) × 730.
     assert added["feed-cache"] == pytest.approx(113.15, abs=0.005)
+    # EFS without lifecycle: 2,000 GB × an assumed 80% cold × (0.30 - 0.016), possible.
+    efs = ranked.filter(pl.col("policy_id") == "storage.efs-without-lifecycle")
+    assert efs["monthly_savings"].to_list() == pytest.approx([454.40], abs=0.005)
+    assert efs["category"].to_list() == ["possible"]
     # 100 RCU / 100 WCU -> 115 / 136: (115 × 0.00013 + 136 × 0.00065) × 730 - 56.94.
     assert added["orders-hot"] == pytest.approx(75.4455 - 56.94, abs=0.005)
 
