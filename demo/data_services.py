@@ -13,7 +13,12 @@ bundled), and publishes hourly metrics for each over the lookback:
   the Standard class (Standard-IA);
 - ``orders-hot``: 100 RCU / 100 WCU, consuming 80 / 95 per second and throttled every hour
   (the bottleneck: more provisioned capacity);
-- an EFS file system ``shared-home`` holding 2,000 GB in Standard with no lifecycle policy.
+- an EFS file system ``shared-home`` holding 2,000 GB in Standard with no lifecycle policy;
+- ``legacy-logs``: an OpenSearch domain of two r6g.large.search on 100 GB gp2 each, with
+  no search and no indexing (idle);
+- ``app-search``: three m6g.large.search at 90% JVM memory pressure (the bottleneck: the
+  next node size);
+- ``old-bi-warehouse``: a Redshift cluster of two dc2.large nodes, no connections (idle).
 
 moto reports every table's size as 0 bytes (its DescribeTable hard-codes TableSizeBytes),
 so the demo's local layer (``MissingApis``, the same that answers Cost Explorer) answers
@@ -44,6 +49,9 @@ SEED = 20240617
 GIB = 1024**3
 EFS_NAME = "shared-home"
 EFS_STANDARD_GB = 2000.0
+IDLE_DOMAIN = "legacy-logs"
+HOT_DOMAIN = "app-search"
+IDLE_WAREHOUSE = "old-bi-warehouse"
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,47 @@ def seed_data_services(
     file_system["SizeInBytes"] = {"Value": size, "ValueInStandard": size, "ValueInIA": 0}
     file_system["NumberOfMountTargets"] = 0
 
+    account = boto3.client("sts", region_name=region, endpoint_url=endpoint_url)
+    account_id = account.get_caller_identity()["Account"]
+    opensearch = boto3.client("opensearch", region_name=region, endpoint_url=endpoint_url)
+    for domain, search_node, count, volume, volume_gb, jvm, searches in (
+        (IDLE_DOMAIN, "r6g.large.search", 2, "gp2", 100, 20.0, 0.0),
+        (HOT_DOMAIN, "m6g.large.search", 3, "gp3", 200, 90.0, 40.0),
+    ):
+        opensearch.create_domain(
+            DomainName=domain,
+            EngineVersion="OpenSearch_2.11",
+            ClusterConfig={"InstanceType": search_node, "InstanceCount": count},
+            EBSOptions={"EBSEnabled": True, "VolumeType": volume, "VolumeSize": volume_gb},
+            TagList=[{"Key": "environment", "Value": "production"}],
+        )
+        _put_all(
+            cloudwatch,
+            "AWS/ES",
+            _search_series(domain, account_id, jvm, searches, rng, start, span),
+        )
+    redshift = boto3.client("redshift", region_name=region, endpoint_url=endpoint_url)
+    redshift.create_cluster(
+        ClusterIdentifier=IDLE_WAREHOUSE,
+        NodeType="dc2.large",
+        NumberOfNodes=2,
+        ClusterType="multi-node",
+        MasterUsername="admin",
+        MasterUserPassword="Demo-password-1",
+        Tags=[{"Key": "environment", "Value": "production"}],
+    )
+    dims = [{"Name": "ClusterIdentifier", "Value": IDLE_WAREHOUSE}]
+    _put_all(
+        cloudwatch,
+        "AWS/Redshift",
+        [
+            {"MetricName": name, "Dimensions": dims, "Timestamp": start + timedelta(hours=i),
+             "StatisticValues": _statistic_set(value, value)}
+            for i in range(span)
+            for name, value in (("CPUUtilization", 1.0), ("DatabaseConnections", 0.0))
+        ],
+    )  # fmt: skip
+
     layer = gaps if gaps is not None else gaps_for(endpoint_url)
     if layer is not None:
 
@@ -207,4 +256,36 @@ def _table_series(table: TableCase, start: datetime, hours: int) -> list[dict[st
             ("WriteThrottleEvents", table.throttles_per_hour),
         ):
             data.append({"MetricName": name, "Dimensions": dims, "Timestamp": ts, "Value": value})
+    return data
+
+
+def _search_series(
+    domain: str,
+    account_id: str,
+    jvm: float,
+    searches: float,
+    rng: random.Random,
+    start: datetime,
+    hours: int,
+) -> list[dict[str, Any]]:
+    dims = [{"Name": "DomainName", "Value": domain}, {"Name": "ClientId", "Value": account_id}]
+    data: list[dict[str, Any]] = []
+    for i in range(hours):
+        ts = start + timedelta(hours=i)
+        pressure = min(100.0, max(0.0, jvm + rng.uniform(-1.0, 1.0)))
+        for name, average, maximum in (
+            ("CPUUtilization", 20.0, 25.0),
+            ("JVMMemoryPressure", pressure, min(100.0, pressure + 2.0)),
+            ("SearchRate", searches, searches),
+            ("IndexingRate", searches / 2.0, searches / 2.0),
+            ("SearchLatency", 40.0, 60.0),
+        ):
+            data.append(
+                {
+                    "MetricName": name,
+                    "Dimensions": dims,
+                    "Timestamp": ts,
+                    "StatisticValues": _statistic_set(average, maximum),
+                }
+            )
     return data

@@ -878,3 +878,331 @@ def efs_without_lifecycle(inv: InventoryView, p: EfsLifecycleParams) -> pl.LazyF
             price_reference=pl.col("price_reference"),
         ),
     )
+
+
+# --------------------------------------------------------------------------- OpenSearch
+
+
+@dataclass(frozen=True)
+class IdleSearchDomainParams:
+    min_hours: int = MIN_HOURS
+    confidence: float = 0.85
+
+
+@policy(
+    id="rightsizing.idle-search-domain",
+    family="rightsizing",
+    action="remove",
+    title="Idle OpenSearch domain: no searches and no indexing in the lookback",
+    needs=("search_domains", "utilization"),
+    effort_hours=1.0,
+    risk="medium",
+    performance="neutral",
+    change=Change.STOP_OR_TERMINATE,
+    formula="monthly_savings = (data nodes × hourly + masters × master hourly) × 730 + "
+    "data nodes × volume_gb × EBS per-GB",
+)
+def idle_search_domain(inv: InventoryView, p: IdleSearchDomainParams) -> pl.LazyFrame:
+    """OpenSearch domains nobody searches or writes to.
+
+    Flagged: a priced domain whose hourly maximum SearchRate and IndexingRate are zero
+    over at least ``min_hours`` hours of data.
+
+    Saving formula: monthly_savings = its monthly price: (data nodes × hourly + dedicated
+    masters × their hourly) × 730 + data nodes × EBS GB × per GB-month. UltraWarm nodes
+    are not priced (they would add to the saving). Take a manual snapshot to S3 first.
+
+    Sources: AWS Well-Architected COST04-BP02, decommission resources no longer used
+    (https://docs.aws.amazon.com/wellarchitected/latest/framework/cost_decomissioning_resources_implement_process.html);
+    the metrics
+    (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-cloudwatchmetrics.html);
+    prices from https://aws.amazon.com/opensearch-service/pricing/.
+    """
+    searches = _profile(inv, "search_rate", "search").select(
+        "resource_id", "search_hours", "search_max"
+    )
+    indexing = _profile(inv, "indexing_rate", "index").select("resource_id", "index_max")
+    flagged = (
+        inv.lazy("search_domains")
+        .filter((pl.col("price_source") != "none") & pl.col("monthly_price").is_not_null())
+        .join(searches, on="resource_id", how="inner")
+        .join(indexing, on="resource_id", how="inner")
+        .filter(
+            (pl.col("search_max") <= 0)
+            & (pl.col("index_max") <= 0)
+            & (pl.col("search_hours") >= p.min_hours)
+        )
+    )
+    return findings(
+        flagged,
+        detail=pl.format(
+            "{} ({} × {}) served no search and indexed nothing in {} h; it costs {} a month.",
+            pl.col("resource_id"),
+            pl.col("instance_count"),
+            pl.col("instance_type"),
+            num(pl.col("search_hours")),
+            money(pl.col("monthly_price")),
+        ),
+        recommendation=pl.format(
+            "Take a manual snapshot of {} to S3, then delete the domain.", pl.col("resource_id")
+        ),
+        current_monthly_cost=pl.col("monthly_price"),
+        monthly_savings=pl.col("monthly_price"),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            instance_type=pl.col("instance_type"),
+            instance_count=pl.col("instance_count"),
+            hourly_price=pl.col("hourly_price"),
+            master_type=pl.col("master_type"),
+            master_count=pl.col("master_count"),
+            volume_type=pl.col("volume_type"),
+            volume_gb=pl.col("volume_gb"),
+            price_volume_gb_month=pl.col("price_volume_gb_month"),
+            hours_of_data=pl.col("search_hours"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SearchGp2Params:
+    confidence: float = 0.9
+
+
+@policy(
+    id="storage.search-domain-gp2-to-gp3",
+    family="storage",
+    action="configure",
+    title="OpenSearch domain on gp2 EBS can move to gp3",
+    needs=("search_domains",),
+    effort_hours=0.5,
+    risk="low",
+    performance="improves",
+    change=Change.UPGRADE_VOLUME,
+    formula="monthly_savings = data nodes × volume_gb × (gp2 - gp3 per-GB)",
+)
+def search_domain_gp2_to_gp3(inv: InventoryView, p: SearchGp2Params) -> pl.LazyFrame:
+    """OpenSearch domains whose data nodes use gp2 volumes: gp3 costs less per GB and
+    includes 3,000 IOPS and 125 MiB/s whatever the size.
+
+    Saving formula: monthly_savings = data nodes × volume_gb × (gp2 − gp3 per GB-month).
+
+    Sources: OpenSearch EBS volume types
+    (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource);
+    prices from https://aws.amazon.com/opensearch-service/pricing/.
+    """
+    saving = (
+        pl.col("instance_count")
+        * pl.col("volume_gb")
+        * (pl.col("price_volume_gb_month") - pl.col("price_gp3_gb_month"))
+    )
+    flagged = (
+        inv.lazy("search_domains")
+        .filter((pl.col("volume_type") == "gp2") & (pl.col("price_source") != "none"))
+        .with_columns(saving.alias("_saving"))
+        .filter(pl.col("_saving") > 0)
+    )
+    return findings(
+        flagged,
+        detail=pl.format(
+            "{} stores {} × {} GB on gp2; gp3 saves {} a month.",
+            pl.col("resource_id"),
+            pl.col("instance_count"),
+            num(pl.col("volume_gb")),
+            money(pl.col("_saving")),
+        ),
+        recommendation=pl.format(
+            "Change {}'s EBS volume type to gp3 (a blue/green configuration change).",
+            pl.col("resource_id"),
+        ),
+        current_monthly_cost=pl.col("monthly_price"),
+        monthly_savings=pl.col("_saving"),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            instance_count=pl.col("instance_count"),
+            volume_gb=pl.col("volume_gb"),
+            gp2_price_gb_month=pl.col("price_volume_gb_month"),
+            gp3_price_gb_month=pl.col("price_gp3_gb_month"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SearchBottleneckParams:
+    # The seed's alert line; AWS's own alarm for JVMMemoryPressure is at 80% maximum.
+    alert_percent: float = 85.0
+    min_hours: int = MIN_HOURS
+    confidence: float = 0.8
+
+
+@policy(
+    id="rightsizing.search-domain-bottleneck",
+    family="rightsizing",
+    action="bottleneck",
+    title="OpenSearch domain above the alert line: JVM memory pressure or CPU",
+    needs=("search_domains", "utilization"),
+    effort_hours=2.0,
+    risk="low",
+    performance="improves",
+    change=Change.ADD_CAPACITY,
+    formula="added_monthly_cost = data nodes × (larger_hourly_price - hourly_price) × 730; "
+    "monthly_savings = 0",
+)
+def search_domain_bottleneck(inv: InventoryView, p: SearchBottleneckParams) -> pl.LazyFrame:
+    """OpenSearch domains whose p95 JVM memory pressure or CPU is above the alert line.
+
+    Remedy and its cost: the next data node size up: added_monthly_cost = data nodes ×
+    (larger − current hourly) × 730; performance_gain = 1 − hourly / larger hourly (the
+    share of the node's capacity added, as its price doubles with its size).
+    monthly_savings = 0: an investment.
+
+    Sources: the 85% alert line is the seed's; recommended alarms
+    (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/cloudwatch-alarms.html);
+    prices from https://aws.amazon.com/opensearch-service/pricing/.
+    """
+    jvm = _profile(inv, "jvm_memory_pressure", "jvm").select("resource_id", "jvm_hours", "jvm_p95")
+    cpu = _profile(inv, "cpu", "cpu").select("resource_id", "cpu_p95")
+    hot = (
+        inv.lazy("search_domains")
+        .filter(pl.col("price_source") != "none")
+        .join(jvm, on="resource_id", how="inner")
+        .join(cpu, on="resource_id", how="left")
+        .filter(
+            (pl.col("jvm_hours") >= p.min_hours)
+            & (
+                (pl.col("jvm_p95") > p.alert_percent)
+                | (pl.col("cpu_p95").fill_null(0.0) > p.alert_percent)
+            )
+        )
+    )
+    has_larger = pl.col("larger_instance_type").is_not_null()
+    added = (
+        pl.col("instance_count")
+        * (pl.col("larger_hourly_price") - pl.col("hourly_price"))
+        * HOURS_PER_MONTH
+    )
+    return findings(
+        hot,
+        detail=pl.format(
+            "{} ({} × {}) p95 JVM memory pressure {}, p95 CPU {} over {} h.",
+            pl.col("resource_id"),
+            pl.col("instance_count"),
+            pl.col("instance_type"),
+            pct(pl.col("jvm_p95")),
+            pct(pl.col("cpu_p95").fill_null(0.0)),
+            num(pl.col("jvm_hours")),
+        ),
+        recommendation=pl.when(has_larger)
+        .then(
+            pl.format(
+                "Move {}'s data nodes up to {}; it adds {} a month.",
+                pl.col("resource_id"),
+                pl.col("larger_instance_type"),
+                money(added),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "No larger {} is priced; add data nodes to {}.",
+                pl.col("instance_type"),
+                pl.col("resource_id"),
+            )
+        ),
+        current_monthly_cost=pl.col("monthly_price"),
+        monthly_savings=pl.lit(0.0),
+        added_monthly_cost=pl.when(has_larger).then(added).otherwise(0.0),
+        performance_gain=pl.when(has_larger)
+        .then(1.0 - pl.col("hourly_price") / pl.col("larger_hourly_price"))
+        .clip(lower_bound=0.0),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            instance_type=pl.col("instance_type"),
+            instance_count=pl.col("instance_count"),
+            hourly_price=pl.col("hourly_price"),
+            jvm_memory_pressure_p95=pl.col("jvm_p95"),
+            cpu_p95=pl.col("cpu_p95"),
+            larger_instance_type=pl.col("larger_instance_type"),
+            larger_hourly_price=pl.col("larger_hourly_price"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- Redshift
+
+
+@dataclass(frozen=True)
+class IdleWarehouseParams:
+    min_hours: int = MIN_HOURS
+    confidence: float = 0.85
+
+
+@policy(
+    id="rightsizing.idle-warehouse",
+    family="rightsizing",
+    action="remove",
+    title="Idle Redshift cluster: no connections in the lookback",
+    needs=("warehouses", "utilization"),
+    effort_hours=1.0,
+    risk="medium",
+    performance="neutral",
+    change=Change.STOP_OR_TERMINATE,
+    formula="monthly_savings = nodes × hourly_price × 730",
+)
+def idle_warehouse(inv: InventoryView, p: IdleWarehouseParams) -> pl.LazyFrame:
+    """Redshift clusters with no connection at all: pause them (or move to Serverless).
+
+    Flagged: an available, priced provisioned cluster whose hourly DatabaseConnections
+    maximum is zero over at least ``min_hours`` hours of data.
+
+    Saving formula: monthly_savings = nodes × hourly node price × 730: a paused cluster
+    bills no node hours (RA3 managed storage and backups still bill, and are not counted).
+
+    Sources: pausing and resuming clusters
+    (https://docs.aws.amazon.com/redshift/latest/mgmt/rs-mgmt-pause-resume-cluster.html);
+    prices from https://aws.amazon.com/redshift/pricing/.
+    """
+    connections = _profile(inv, "db_connections", "conn").select(
+        "resource_id", "conn_hours", "conn_max"
+    )
+    flagged = (
+        inv.lazy("warehouses")
+        .filter(
+            (pl.col("status").fill_null("available") == "available")
+            & (pl.col("price_source") != "none")
+            & (pl.col("monthly_price") > 0)
+        )
+        .join(connections, on="resource_id", how="inner")
+        .filter((pl.col("conn_max") <= 0) & (pl.col("conn_hours") >= p.min_hours))
+    )
+    return findings(
+        flagged,
+        detail=pl.format(
+            "{} ({} × {}) had no connection in {} h; its nodes cost {} a month.",
+            pl.col("resource_id"),
+            pl.col("nodes"),
+            pl.col("node_type"),
+            num(pl.col("conn_hours")),
+            money(pl.col("monthly_price")),
+        ),
+        recommendation=pl.format(
+            "Pause {} (resume it when needed), or move its occasional queries to Redshift "
+            "Serverless.",
+            pl.col("resource_id"),
+        ),
+        current_monthly_cost=pl.col("monthly_price"),
+        monthly_savings=pl.col("monthly_price"),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            node_type=pl.col("node_type"),
+            nodes=pl.col("nodes"),
+            hourly_price=pl.col("hourly_price"),
+            hours_of_data=pl.col("conn_hours"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )

@@ -1,5 +1,5 @@
-"""Data services per region: RDS, ElastiCache and DynamoDB, and their utilization in one
-batched GetMetricData path.
+"""Data services per region: RDS, ElastiCache, DynamoDB, OpenSearch, Redshift and EFS, and
+their utilization in one batched GetMetricData path.
 
 ``scan_data_services_region`` describes each service in its own collector (a failure
 costs only that service), then fetches the hourly series of every database, cache node
@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 
+from costscan.providers.aws import analytics as analytics_collectors
 from costscan.providers.aws import caches as cache_collectors
 from costscan.providers.aws import databases as database_collectors
 from costscan.providers.aws.metrics import SeriesQuery, fetch_series, lookback_window
@@ -58,6 +59,14 @@ def scan_data_services_region(run: RegionScan) -> None:
         lambda: cache_collectors.describe_cache_clusters(run.client("elasticache")),
     )
     tables = run.attempt("dynamodb.tables", lambda: describe_tables(run.client("dynamodb")))
+    domains = run.attempt(
+        "opensearch.domains",
+        lambda: analytics_collectors.describe_domains(run.client("opensearch")),
+    )
+    warehouses = run.attempt(
+        "redshift.clusters",
+        lambda: analytics_collectors.describe_clusters(run.client("redshift")),
+    )
     scaled: set[str] | None = set()
     if tables:
         scaled = run.attempt(
@@ -76,6 +85,12 @@ def scan_data_services_region(run: RegionScan) -> None:
     if tables:
         plan += table_queries(str(t["TableName"]) for t in tables)
         ids += [str(t["TableName"]) for t in tables]
+    if domains:
+        plan += analytics_collectors.search_queries(domains, account)
+        ids += [str(d["DomainName"]) for d in domains]
+    if warehouses:
+        plan += analytics_collectors.warehouse_queries(warehouses)
+        ids += [str(c["ClusterIdentifier"]) for c in warehouses]
     utilization = None
     if plan:
         start, end = lookback_window(context.now, context.lookback_days)
@@ -105,6 +120,19 @@ def scan_data_services_region(run: RegionScan) -> None:
         )
         frame, tags = table_frames(tables, scaled, consumed, account_id=account, region=region)
         run.inventory.add("dynamodb_tables", frame)
+        run.inventory.add("tags", tags)
+
+    if domains:
+        frame, tags = analytics_collectors.search_domain_frames(
+            domains, account_id=account, region=region
+        )
+        run.inventory.add("search_domains", frame)
+        run.inventory.add("tags", tags)
+    if warehouses:
+        frame, tags = analytics_collectors.warehouse_frames(
+            warehouses, account_id=account, region=region
+        )
+        run.inventory.add("warehouses", frame)
         run.inventory.add("tags", tags)
 
     file_systems = run.attempt("efs.file_systems", lambda: describe_file_systems(run.client("efs")))

@@ -14,6 +14,7 @@ import json
 IAM_PREFIX = {
     "efs": "elasticfilesystem",
     "elbv2": "elasticloadbalancing",
+    "opensearch": "es",
     "monitoring": "cloudwatch",
 }
 
@@ -61,10 +62,14 @@ IAM_ACTIONS: tuple[str, ...] = (
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
+    "es:DescribeDomains",
+    "es:ListDomainNames",
+    "es:ListTags",
     "logs:DescribeLogGroups",
     "organizations:ListAccounts",
     "pricing:GetProducts",
     "rds:DescribeDBInstances",
+    "redshift:DescribeClusters",
     "s3:GetBucketLocation",
     "s3:GetIntelligentTieringConfiguration",
     "s3:GetLifecycleConfiguration",

@@ -139,11 +139,21 @@ COLLECTORS: dict[str, Collector] = {
         ("file_systems",),
         ("efs_file_system",),
     ),
+    "opensearch.domains": Collector(
+        "OpenSearch Service domains", ("search_domains",), ("opensearch_domain",)
+    ),
+    "redshift.clusters": Collector("Redshift clusters", ("warehouses",), ("redshift_cluster",)),
     "cloudwatch.data_service_utilization": Collector(
-        "database, cache and table utilization (CPU, connections, IOPS, latency, memory, "
-        "hits, evictions, consumed capacity, throttles)",
+        "database, cache, table, search domain and warehouse utilization (CPU, connections, "
+        "IOPS, latency, memory, hits, evictions, consumed capacity, throttles, JVM pressure)",
         ("utilization", "dynamodb_tables"),
-        ("rds_instance", "elasticache_cluster", "dynamodb_table"),
+        (
+            "rds_instance",
+            "elasticache_cluster",
+            "dynamodb_table",
+            "opensearch_domain",
+            "redshift_cluster",
+        ),
     ),
     # Observability
     "logs.log_groups": Collector("CloudWatch Logs log groups", ("log_groups",), ("log_group",)),

@@ -536,3 +536,150 @@ def price_file_systems(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(has_price).then(pl.col("_reference")).alias("price_reference"),
     )
     return priced.select([c for c in priced.columns if not c.startswith("_")])
+
+
+# --------------------------------------------------------------------------- analytics
+
+ANALYTICS_FILE = DATA_DIR / "aws_analytics_prices.csv"
+OPENSEARCH_INSTANCE = "opensearch.instance."
+REDSHIFT_NODE = "redshift.node."
+
+
+@functools.lru_cache(maxsize=1)
+def analytics_prices() -> pl.DataFrame:
+    """region, item, unit, price, reference, as_of."""
+    return pl.read_csv(
+        ANALYTICS_FILE,
+        schema={
+            "region": pl.String,
+            "item": pl.String,
+            "unit": pl.String,
+            "price": pl.Float64,
+            "reference": pl.String,
+            "as_of": pl.String,
+        },
+    )
+
+
+def _search_instances() -> pl.DataFrame:
+    """region, instance_type, hourly, family, size_rank of the bundled OpenSearch types."""
+    rows = analytics_prices().filter(pl.col("item").str.starts_with(OPENSEARCH_INSTANCE))
+    kind = pl.col("item").str.strip_prefix(OPENSEARCH_INSTANCE)
+    parts = kind.str.split(".")
+    return rows.select(
+        "region",
+        kind.alias("instance_type"),
+        pl.col("price").alias("hourly"),
+        pl.col("reference"),
+        parts.list.get(0).alias("family"),
+        parts.list.get(1)
+        .replace_strict(
+            {s: i for i, s in enumerate(SIZE_ORDER)}, default=None, return_dtype=pl.Int64
+        )
+        .alias("size_rank"),
+    )
+
+
+def price_search_domains(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (the ``search_domains`` columns before prices) with node and EBS prices,
+    the next data node size up, and monthly_price = (data nodes × hourly + masters ×
+    master hourly) × 730 + data nodes × volume_gb × per GB-month. UltraWarm is unpriced."""
+    types = _search_instances()
+    units = analytics_prices()
+    own = types.select(
+        "region",
+        "instance_type",
+        pl.col("hourly").alias("_hourly"),
+        pl.col("reference").alias("_reference"),
+        pl.col("family").alias("_family"),
+        pl.col("size_rank").alias("_rank"),
+    )
+    masters = types.select(
+        "region", pl.col("instance_type").alias("master_type"), pl.col("hourly").alias("_master")
+    )
+    storage = units.filter(pl.col("item").str.starts_with("opensearch.storage.")).select(
+        "region",
+        pl.col("item").str.strip_prefix("opensearch.storage.").alias("volume_type"),
+        pl.col("price").alias("_volume_price"),
+    )
+    gp3 = storage.filter(pl.col("volume_type") == "gp3").select(
+        "region", pl.col("_volume_price").alias("_gp3")
+    )
+    priced = (
+        frame.drop("hourly_price", "master_hourly_price", strict=False)
+        .join(own, on=["region", "instance_type"], how="left")
+        .join(masters, on=["region", "master_type"], how="left")
+        .join(storage, on=["region", "volume_type"], how="left")
+        .join(gp3, on="region", how="left")
+    )
+    larger = (
+        priced.select("resource_id", "region", "_family", "_rank")
+        .join(
+            types.select(
+                "region",
+                pl.col("family").alias("_family"),
+                pl.col("instance_type").alias("larger_instance_type"),
+                pl.col("hourly").alias("larger_hourly_price"),
+                pl.col("size_rank").alias("_cand_rank"),
+            ),
+            on=["region", "_family"],
+            how="inner",
+        )
+        .filter(pl.col("_cand_rank") > pl.col("_rank"))
+        .sort("_cand_rank")
+        .unique("resource_id", keep="first", maintain_order=True)
+        .select("resource_id", "larger_instance_type", "larger_hourly_price")
+    )
+    has_price = pl.col("_hourly").is_not_null()
+    priced = priced.join(larger, on="resource_id", how="left").with_columns(
+        pl.col("_hourly").alias("hourly_price"),
+        pl.col("_master").alias("master_hourly_price"),
+        pl.col("_volume_price").alias("price_volume_gb_month"),
+        pl.col("_gp3").alias("price_gp3_gb_month"),
+        (
+            (
+                pl.col("instance_count") * pl.col("_hourly")
+                + pl.col("master_count").fill_null(0) * pl.col("_master").fill_null(0.0)
+            )
+            * HOURS_PER_MONTH
+            + pl.col("instance_count")
+            * pl.col("volume_gb").fill_null(0.0)
+            * pl.col("_volume_price").fill_null(0.0)
+        ).alias("monthly_price"),
+        pl.when(has_price).then(pl.lit("bundled")).otherwise(pl.lit("none")).alias("price_source"),
+        pl.when(has_price).then(pl.col("region")).alias("price_region"),
+        pl.when(has_price).then(pl.col("_reference")).alias("price_reference"),
+    )
+    return priced.select([c for c in priced.columns if not c.startswith("_")])
+
+
+def price_warehouses(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (the ``warehouses`` columns before prices) with the node price and
+    monthly_price = nodes × hourly × 730 (a paused cluster bills no node hours)."""
+    nodes = analytics_prices().filter(pl.col("item").str.starts_with(REDSHIFT_NODE))
+    own = nodes.select(
+        "region",
+        pl.col("item").str.strip_prefix(REDSHIFT_NODE).alias("node_type"),
+        pl.col("price").alias("_hourly"),
+        pl.col("reference").alias("_reference"),
+    )
+    has_price = pl.col("_hourly").is_not_null()
+    running = pl.col("status").fill_null("available") != "paused"
+    priced = (
+        frame.drop("hourly_price", strict=False)
+        .join(own, on=["region", "node_type"], how="left")
+        .with_columns(
+            pl.col("_hourly").alias("hourly_price"),
+            pl.when(running)
+            .then(pl.col("nodes") * pl.col("_hourly") * HOURS_PER_MONTH)
+            .otherwise(0.0)
+            .alias("monthly_price"),
+            pl.when(has_price)
+            .then(pl.lit("bundled"))
+            .otherwise(pl.lit("none"))
+            .alias("price_source"),
+            pl.when(has_price).then(pl.col("region")).alias("price_region"),
+            pl.when(has_price).then(pl.col("_reference")).alias("price_reference"),
+        )
+    )
+    return priced.select([c for c in priced.columns if not c.startswith("_")])

@@ -377,6 +377,46 @@ FILE_SYSTEMS: Schema = _with_identity(
     }
 )
 
+# One row per OpenSearch Service domain: its data nodes, dedicated masters and EBS.
+SEARCH_DOMAINS: Schema = _with_identity(
+    {
+        "engine_version": pl.String(),
+        "instance_type": pl.String(),  # r6g.large.search
+        "instance_count": pl.Int64(),
+        "master_type": pl.String(),
+        "master_count": pl.Int64(),
+        "warm_type": pl.String(),  # UltraWarm nodes (unpriced)
+        "warm_count": pl.Int64(),
+        "volume_type": pl.String(),  # gp2 | gp3 | io1 | null (no EBS)
+        "volume_gb": pl.Float64(),  # per data node
+        "hourly_price": pl.Float64(),  # one data node
+        "master_hourly_price": pl.Float64(),
+        "larger_instance_type": pl.String(),  # the next size up in the family, priced
+        "larger_hourly_price": pl.Float64(),
+        "price_volume_gb_month": pl.Float64(),
+        "price_gp3_gb_month": pl.Float64(),
+        "monthly_price": pl.Float64(),  # (data + master nodes) × hourly × 730 + EBS
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+# One row per Redshift provisioned cluster.
+WAREHOUSES: Schema = _with_identity(
+    {
+        "node_type": pl.String(),
+        "nodes": pl.Int64(),
+        "status": pl.String(),  # available | paused | ...
+        "created": UTC_TS,
+        "hourly_price": pl.Float64(),  # one node, on demand
+        "monthly_price": pl.Float64(),  # nodes × hourly × 730 (RA3 managed storage apart)
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
 # Instance type facts joined with a price, one row per type and region.
 PRICES: Schema = {
     "provider": pl.String(),
@@ -561,6 +601,8 @@ FRAMES: dict[str, Schema] = {
     "caches": CACHES,
     "dynamodb_tables": DYNAMODB_TABLES,
     "file_systems": FILE_SYSTEMS,
+    "search_domains": SEARCH_DOMAINS,
+    "warehouses": WAREHOUSES,
     "provider_advice": PROVIDER_ADVICE,
     "prices": PRICES,
     "spot_prices": SPOT_PRICES,

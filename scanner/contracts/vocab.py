@@ -140,6 +140,8 @@ class ResourceType(StrEnum):
     ELASTICACHE_CLUSTER = "elasticache_cluster"
     DYNAMODB_TABLE = "dynamodb_table"
     EFS_FILE_SYSTEM = "efs_file_system"
+    OPENSEARCH_DOMAIN = "opensearch_domain"
+    REDSHIFT_CLUSTER = "redshift_cluster"
     # Google Cloud (providers/gcp).
     GCE_INSTANCE = "gce_instance"
     PERSISTENT_DISK = "persistent_disk"

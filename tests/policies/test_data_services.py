@@ -260,3 +260,91 @@ def test_efs_without_lifecycle_is_a_possible_saving_on_its_assumed_cold_share() 
     assert out["monthly_savings"].item() == pytest.approx(454.40, abs=0.005)
     assert out["upfront_cost"].item() == pytest.approx(16.00, abs=0.005)
     assert out["confidence"].item() < 0.5  # under the default floor: a possible saving
+
+
+def _domain(name: str, **fields: Any) -> dict[str, Any]:
+    row = {
+        **_identity(name, "opensearch_domain"),
+        "instance_type": "r6g.large.search",
+        "instance_count": 2,
+        "master_count": 0,
+        "volume_type": "gp2",
+        "volume_gb": 100.0,
+        "hourly_price": 0.167,
+        "larger_instance_type": "r6g.xlarge.search",
+        "larger_hourly_price": 0.335,
+        "price_volume_gb_month": 0.135,
+        "price_gp3_gb_month": 0.122,
+        # 2 × 0.167 × 730 + 2 × 100 × 0.135 = 243.82 + 27.00.
+        "monthly_price": 270.82,
+    }
+    row.update(fields)
+    return row
+
+
+def test_idle_search_domain_saves_its_nodes_and_volumes_and_gp2_moves_to_gp3() -> None:
+    inv = Inventory(provider="aws", context=RunContext(now=NOW, lookback_days=2))
+    inv.add("search_domains", pl.DataFrame([_domain("quiet"), _domain("busy")]))
+    inv.add(
+        "utilization",
+        pl.DataFrame(
+            series("quiet", "search_rate", 0.0, "maximum")
+            + series("quiet", "indexing_rate", 0.0, "maximum")
+            + series("busy", "search_rate", 12.0, "maximum")
+            + series("busy", "indexing_rate", 0.0, "maximum")
+        ),
+    )
+    idle = run_policy("rightsizing.idle-search-domain", inv)
+    assert idle["resource_id"].to_list() == ["quiet"]
+    assert idle["monthly_savings"].item() == pytest.approx(270.82, abs=0.005)
+    # 2 × 100 GB × (0.135 - 0.122) = 2.60 on each gp2 domain.
+    gp3 = run_policy("storage.search-domain-gp2-to-gp3", inv)
+    assert gp3["monthly_savings"].to_list() == pytest.approx([2.60, 2.60], abs=0.005)
+
+
+def test_search_domain_under_jvm_pressure_is_priced_at_the_next_node() -> None:
+    # 2 × (0.335 - 0.167) × 730 = 245.28.
+    inv = Inventory(provider="aws", context=RunContext(now=NOW, lookback_days=2))
+    inv.add("search_domains", pl.DataFrame([_domain("pressed"), _domain("calm")]))
+    inv.add(
+        "utilization",
+        pl.DataFrame(
+            series("pressed", "jvm_memory_pressure", 91.0, "average")
+            + series("calm", "jvm_memory_pressure", 50.0, "average")
+        ),
+    )
+    out = run_policy("rightsizing.search-domain-bottleneck", inv)
+    assert out["resource_id"].to_list() == ["pressed"]
+    assert out["added_monthly_cost"].item() == pytest.approx(245.28, abs=0.005)
+    assert out["category"].item() == "investment"
+
+
+def test_idle_warehouse_saves_its_node_hours() -> None:
+    # Two dc2.large at $0.25/h: 2 × 0.25 × 730 = 365.00; a paused twin bills nothing.
+    def warehouse(name: str, status: str, monthly: float) -> dict[str, Any]:
+        return {
+            **_identity(name, "redshift_cluster"),
+            "node_type": "dc2.large",
+            "nodes": 2,
+            "status": status,
+            "hourly_price": 0.25,
+            "monthly_price": monthly,
+        }
+
+    inv = Inventory(provider="aws", context=RunContext(now=NOW, lookback_days=2))
+    inv.add(
+        "warehouses",
+        pl.DataFrame(
+            [warehouse("idle-bi", "available", 365.0), warehouse("paused", "paused", 0.0)]
+        ),
+    )
+    inv.add(
+        "utilization",
+        pl.DataFrame(
+            series("idle-bi", "db_connections", 0.0, "maximum")
+            + series("paused", "db_connections", 0.0, "maximum")
+        ),
+    )
+    out = run_policy("rightsizing.idle-warehouse", inv)
+    assert out["resource_id"].to_list() == ["idle-bi"]
+    assert out["monthly_savings"].item() == pytest.approx(365.00, abs=0.005)

@@ -17,6 +17,7 @@ import pytest
 from costscan.demo.data_services import CACHE_CASES, EFS_NAME, TABLE_CASES, seed_data_services
 from costscan.demo.databases import DATABASE_CASES, seed_databases
 from costscan.providers.aws import AwsProvider, data_services, provider
+from costscan.providers.aws.analytics import SEARCH_SERIES, WAREHOUSE_SERIES
 from costscan.providers.aws.caches import CACHE_SERIES
 from costscan.providers.aws.data_services import TABLE_SERIES
 from costscan.providers.aws.databases import RDS_SERIES
@@ -31,7 +32,7 @@ from tests.read_only import CallRecorder, request_is_read
 
 REGION = "us-east-1"
 HOURS = 48
-FRAMES = ("caches", "dynamodb_tables", "file_systems")
+FRAMES = ("caches", "dynamodb_tables", "file_systems", "search_domains", "warehouses")
 
 
 @pytest.fixture
@@ -74,6 +75,8 @@ def test_collects_caches_and_tables_in_one_metric_batch(
         len(DATABASE_CASES) * len(RDS_SERIES)
         + sum(c.nodes for c in CACHE_CASES.values()) * len(CACHE_SERIES)
         + len(TABLE_CASES) * len(TABLE_SERIES)
+        + 2 * len(SEARCH_SERIES)
+        + len(WAREHOUSE_SERIES)
     )
     calls = [
         o for o in moto.operations() if o.service == "monitoring" and o.operation == "GetMetricData"
@@ -108,6 +111,11 @@ def test_each_planted_cache_and_table_case_is_found_and_priced(
             ("rightsizing.dynamodb-capacity", "clickstream-events"): 664.30 - 27.2363,
             # (33.215 + 500) - (33.215 × 1.25 + 200).
             ("storage.dynamodb-standard-ia", "audit-archive"): 533.215 - 241.51875,
+            # Two r6g.large.search: 2 × 0.167 × 730 + 2 × 100 GB gp2 × 0.135 (its gp2 -> gp3
+            # move is the removal's alternative).
+            ("rightsizing.idle-search-domain", "legacy-logs"): 243.82 + 27.00,
+            # Two dc2.large: 2 × 0.25 × 730.
+            ("rightsizing.idle-warehouse", "old-bi-warehouse"): 365.00,
         },
         abs=0.01,
     )
@@ -123,6 +131,8 @@ def test_each_planted_cache_and_table_case_is_found_and_priced(
     # cache.m5.large -> cache.m5.xlarge: (0.311 - 0.156) × 730.
     assert bottlenecks["feed-cache"]["added_monthly_cost"] == pytest.approx(113.15, abs=0.005)
     # 100 / 100 -> 115 RCU / 136 WCU: (115 × 0.00013 + 136 × 0.00065) × 730 - 56.94.
+    # Three m6g.large.search -> m6g.xlarge.search: 3 × (0.256 - 0.128) × 730.
+    assert bottlenecks["app-search"]["added_monthly_cost"] == pytest.approx(280.32, abs=0.005)
     hot = bottlenecks["orders-hot"]
     assert hot["added_monthly_cost"] == pytest.approx(75.4455 - 56.94, abs=0.005)
     assert json.loads(hot["evidence"])["remedy"] == "raise_capacity"

@@ -99,6 +99,7 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
     # utilization, 14 days of hourly points each.
     util = inv.frame("utilization")
     data_services = set(DATABASE_CASES) | set(CACHE_CASES) | set(TABLE_CASES)
+    data_services |= {"legacy-logs", "app-search", "old-bi-warehouse"}
     assert set(util["resource_id"]) == set(seed.with_metrics) | data_services
     per_series = util.group_by("resource_id", "metric", "statistic").len()
     assert set(per_series["len"]) == {seed.metrics_hours}
@@ -284,7 +285,7 @@ def test_demo_caches_and_tables_are_priced_by_hand(demo: DemoScan, ranked: pl.Da
     """Each planted cache and table case (demo/data_services.py) over 14 days, at the
     bundled us-east-1 list prices (https://aws.amazon.com/elasticache/pricing/,
     https://aws.amazon.com/dynamodb/pricing/)."""
-    mine = set(CACHE_CASES) | set(TABLE_CASES)
+    mine = set(CACHE_CASES) | set(TABLE_CASES) | {"legacy-logs", "old-bi-warehouse"}
     counted = ranked.filter(pl.col("counted") & pl.col("resource_id").is_in(sorted(mine)))
     found = {
         (r["policy_id"], r["resource_id"]): r["net_monthly_savings"] for r in counted.to_dicts()
@@ -300,6 +301,10 @@ def test_demo_caches_and_tables_are_priced_by_hand(demo: DemoScan, ranked: pl.Da
             ("rightsizing.dynamodb-capacity", "clickstream-events"): 664.30 - 27.2363,
             # 33.215 + 2,000 × 0.25 -> 33.215 × 1.25 + 2,000 × 0.10.
             ("storage.dynamodb-standard-ia", "audit-archive"): 533.215 - 241.51875,
+            # Two r6g.large.search: 2 × 0.167 × 730 + 2 × 100 GB gp2 × 0.135.
+            ("rightsizing.idle-search-domain", "legacy-logs"): 243.82 + 27.00,
+            # Two dc2.large: 2 × 0.25 × 730.
+            ("rightsizing.idle-warehouse", "old-bi-warehouse"): 365.00,
         },
         abs=0.01,
     )
@@ -309,6 +314,8 @@ def test_demo_caches_and_tables_are_priced_by_hand(demo: DemoScan, ranked: pl.Da
     added = dict(bottlenecks.select("resource_id", "added_monthly_cost").iter_rows())
     # cache.m5.large -> cache.m5.xlarge: (0.311 - 0.156) × 730.
     assert added["feed-cache"] == pytest.approx(113.15, abs=0.005)
+    # Three m6g.large.search -> m6g.xlarge.search: 3 × (0.256 - 0.128) × 730.
+    assert added["app-search"] == pytest.approx(280.32, abs=0.005)
     # EFS without lifecycle: 2,000 GB × an assumed 80% cold × (0.30 - 0.016), possible.
     efs = ranked.filter(pl.col("policy_id") == "storage.efs-without-lifecycle")
     assert efs["monthly_savings"].to_list() == pytest.approx([454.40], abs=0.005)
