@@ -722,3 +722,183 @@ def database_bottleneck(inv: InventoryView, p: DatabaseBottleneckParams) -> pl.L
             price_reference=pl.col("price_reference"),
         ),
     )
+
+
+# --------------------------------------------------------------------------- Graviton
+
+
+@dataclass(frozen=True)
+class DatabaseGravitonParams:
+    confidence: float = 0.75
+
+
+@policy(
+    id="rightsizing.database-graviton",
+    family="rightsizing",
+    action="resize",
+    title="Database class has a cheaper Graviton equivalent",
+    needs=("databases", "tags"),
+    effort_hours=2.0,
+    risk="low",
+    performance="neutral",
+    change=Change.UPGRADE_INSTANCE,
+    formula="monthly_savings = (hourly_price - graviton_hourly_price) × 730 × instances kept",
+)
+def database_graviton(inv: InventoryView, p: DatabaseGravitonParams) -> pl.LazyFrame:
+    """Databases on an x86 class whose Graviton twin of the same size costs less.
+
+    Flagged: an available, priced DB instance of db.m5, db.m6i, db.r5, db.r6i or db.t3
+    whose same size in db.m6g, db.r6g or db.t4g is priced lower for its engine. RDS for
+    MySQL, MariaDB and PostgreSQL and Aurora run on Graviton with no change to the
+    application: a class modification (a restart, or a failover with Multi-AZ).
+
+    Saving formula: monthly_savings = (hourly − Graviton hourly) × 730 × instances kept
+    (as for the one-size-down finding: one when the Multi-AZ standby finding fires on
+    the same database, else every billed instance). It is a ``resize`` like the size
+    change, so of the two only the larger counts.
+
+    Sources: AWS Compute Optimizer recommends Graviton RDS classes
+    (https://docs.aws.amazon.com/compute-optimizer/latest/ug/view-rds-recommendations.html);
+    Graviton on RDS (https://aws.amazon.com/rds/features/); prices from
+    https://aws.amazon.com/rds/pricing/.
+    """
+    standby_goes = pl.col("multi_az").fill_null(False) & pl.col("tag_key").is_not_null()
+    kept = pl.when(standby_goes).then(1.0).otherwise(_az_count())
+    saving = (pl.col("hourly_price") - pl.col("graviton_hourly_price")) * HOURS_PER_MONTH * kept
+    flagged = (
+        _priced(inv)
+        .filter(pl.col("graviton_class").is_not_null())
+        .join(_nonprod(inv), on="resource_id", how="left")
+        .with_columns(saving.alias("_saving"), kept.alias("_kept"))
+        .filter(pl.col("_saving") > 0)
+    )
+    return findings(
+        flagged,
+        detail=pl.format(
+            "{} runs {} at {}; {} costs {} ({} a month less).",
+            pl.col("resource_id"),
+            pl.col("instance_class"),
+            rate(pl.col("hourly_price")),
+            pl.col("graviton_class"),
+            rate(pl.col("graviton_hourly_price")),
+            money(pl.col("_saving")),
+        ),
+        recommendation=pl.format(
+            "Modify {} to {} in the next maintenance window.",
+            pl.col("resource_id"),
+            pl.col("graviton_class"),
+        ),
+        current_monthly_cost=pl.col("monthly_price"),
+        monthly_savings=pl.col("_saving"),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            instance_class=pl.col("instance_class"),
+            hourly_price=pl.col("hourly_price"),
+            graviton_class=pl.col("graviton_class"),
+            graviton_hourly_price=pl.col("graviton_hourly_price"),
+            instances_priced=pl.col("_kept"),
+            price_reference=pl.col("price_reference"),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- cache layer
+
+
+@dataclass(frozen=True)
+class CacheLayerParams:
+    alert_cpu_p95_percent: float = 85.0
+    alert_read_latency_seconds: float = 0.5
+    read_heavy_share: float = 0.8
+    # The seed's trade-off table: a caching layer takes about 60% of the database's load.
+    load_reduction: float = 0.6
+    cache_nodes: int = 2
+    min_hours: int = MIN_HOURS
+    confidence: float = 0.6
+
+
+@policy(
+    id="rightsizing.database-cache-layer",
+    family="rightsizing",
+    action="bottleneck",
+    title="Read-heavy database above the alert line: a cache in front of it",
+    needs=("databases", "utilization"),
+    effort_hours=24.0,
+    risk="medium",
+    performance="improves",
+    change=Change.ADD_CAPACITY,
+    formula="added_monthly_cost = cache_nodes × cache_node_hourly_price × 730; monthly_savings = 0",
+)
+def database_cache_layer(inv: InventoryView, p: CacheLayerParams) -> pl.LazyFrame:
+    """Read-heavy databases above the CPU or read-latency alert line: a caching layer is
+    the seed's other remedy beside a read replica (the replica is the database bottleneck
+    finding's own remedy; this one is its alternative, ranked beside it).
+
+    Flagged: as the database bottleneck (p95 CPU above ``alert_cpu_p95_percent`` or p95
+    read latency above ``alert_read_latency_seconds``, at least ``min_hours``), with reads
+    at least ``read_heavy_share`` of its IOPS.
+
+    Cost: added_monthly_cost = ``cache_nodes`` (a primary and a replica) ×
+    cache.r6g.large Redis OSS hourly × 730; performance_gain = ``load_reduction``.
+    Application work (read-through caching) is the effort; monthly_savings = 0.
+
+    Sources: the seed's trade-off table (a caching layer, 60% less database load for
+    about +$300 a month); caching strategies
+    (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Strategies.html); prices
+    from https://aws.amazon.com/elasticache/pricing/.
+    """
+    reads = _statistic_profile(inv, "read_iops", "reads").select("resource_id", "reads_mean")
+    writes = _statistic_profile(inv, "write_iops", "writes").select("resource_id", "writes_mean")
+    latency = _statistic_profile(inv, "read_latency", "lat").select("resource_id", "lat_p95")
+    share = pl.col("reads_mean") / (pl.col("reads_mean") + pl.col("writes_mean"))
+    added = p.cache_nodes * pl.col("cache_node_hourly_price") * HOURS_PER_MONTH
+    hot = (
+        _priced(inv)
+        .filter(pl.col("cache_node_hourly_price").is_not_null())
+        .join(cpu_profile(inv), on="resource_id", how="inner")
+        .join(reads, on="resource_id", how="inner")
+        .join(writes, on="resource_id", how="inner")
+        .join(latency, on="resource_id", how="left")
+        .with_columns(share.fill_nan(None).alias("_read_share"), added.alias("_added"))
+        .filter(
+            (pl.col("cpu_hours") >= p.min_hours)
+            & (pl.col("_read_share").fill_null(0.0) >= p.read_heavy_share)
+            & (
+                (pl.col("cpu_p95") > p.alert_cpu_p95_percent)
+                | (pl.col("lat_p95").fill_null(0.0) > p.alert_read_latency_seconds)
+            )
+        )
+    )
+    return findings(
+        hot,
+        detail=pl.format(
+            "{} ({}) p95 CPU {}; reads are {} of its IOPS: a cache in front takes most of them.",
+            pl.col("resource_id"),
+            pl.col("instance_class"),
+            pct(pl.col("cpu_p95")),
+            pct(pl.col("_read_share") * 100.0),
+        ),
+        recommendation=pl.format(
+            "Put {} × {} (Redis OSS) in front of {} for its hot reads; it adds {} a month.",
+            pl.lit(str(p.cache_nodes)),
+            pl.col("cache_node_type"),
+            pl.col("resource_id"),
+            money(pl.col("_added")),
+        ),
+        current_monthly_cost=pl.col("monthly_price"),
+        monthly_savings=pl.lit(0.0),
+        added_monthly_cost=pl.col("_added"),
+        performance_gain=pl.lit(p.load_reduction),
+        confidence=pl.lit(p.confidence),
+        price_source=pl.col("price_source"),
+        evidence=evidence(
+            cpu_p95=pl.col("cpu_p95"),
+            read_share=pl.col("_read_share"),
+            read_latency_p95_seconds=pl.col("lat_p95"),
+            cache_node_type=pl.col("cache_node_type"),
+            cache_node_hourly_price=pl.col("cache_node_hourly_price"),
+            cache_nodes=p.cache_nodes,
+            load_reduction=p.load_reduction,
+        ),
+    )

@@ -44,6 +44,16 @@ GP3_LARGE_INCLUDED_IOPS = 12000.0
 GP3_LARGE_FROM_GB = 400.0
 
 
+# The Graviton family of the same class and generation or the next: RDS runs MySQL,
+# MariaDB and PostgreSQL on Graviton2 (m6g, r6g, t4g) and Aurora on r6g.
+# https://aws.amazon.com/rds/features/#Graviton2-based_instances
+GRAVITON_FAMILY = {"m5": "m6g", "m6i": "m6g", "r5": "r6g", "r6i": "r6g", "t3": "t4g"}
+# The cache the seed's caching layer prices: Redis OSS on Graviton, two nodes (primary and
+# replica). https://aws.amazon.com/elasticache/pricing/
+CACHE_LAYER_NODE = "cache.r6g.large"
+CACHE_LAYER_ENGINE = "redis"
+
+
 # Major versions past standard support, with the day standard support ended and the day
 # the Extended Support year-3 rate starts. RDS enrols such databases in Extended Support
 # and bills every vCPU of every instance (primary and standby) by the hour.
@@ -265,6 +275,8 @@ def price_databases(frame: pl.DataFrame, today: date) -> pl.DataFrame:
         pl.col("vcpus") * pl.col("extended_support_vcpu_hour") * HOURS_PER_MONTH * az
     )
     has_price = pl.col("hourly_price").is_not_null() & pl.col("storage_monthly").is_not_null()
+    priced = _with_graviton(priced, catalog)
+    priced = _with_cache_node(priced)
     priced = priced.with_columns(
         pl.when(has_price)
         .then(
@@ -683,3 +695,40 @@ def price_warehouses(frame: pl.DataFrame) -> pl.DataFrame:
         )
     )
     return priced.select([c for c in priced.columns if not c.startswith("_")])
+
+
+def _with_graviton(priced: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
+    """``graviton_class`` and its price: the same size in ``GRAVITON_FAMILY``'s family."""
+    size = pl.col("instance_class").str.split(".").list.get(2, null_on_oob=True)
+    target = pl.col("_family").replace_strict(GRAVITON_FAMILY, default=None, return_dtype=pl.String)
+    graviton = catalog.select(
+        "region",
+        pl.col("engine").alias("_price_engine"),
+        pl.col("instance_class").alias("graviton_class"),
+        pl.col("hourly_price").alias("graviton_hourly_price"),
+    )
+    return (
+        priced.with_columns(pl.format("db.{}.{}", target, size).alias("graviton_class"))
+        .join(graviton, on=["region", "_price_engine", "graviton_class"], how="left")
+        .with_columns(
+            pl.when(pl.col("graviton_hourly_price").is_not_null())
+            .then(pl.col("graviton_class"))
+            .alias("graviton_class")
+        )
+    )
+
+
+def _with_cache_node(priced: pl.DataFrame) -> pl.DataFrame:
+    """``cache_node_type`` and its hourly price in the database's region, where bundled."""
+    nodes = cache_catalog().filter(
+        (pl.col("node_type") == CACHE_LAYER_NODE) & (pl.col("engine") == CACHE_LAYER_ENGINE)
+    )
+    return priced.join(
+        nodes.select(
+            "region",
+            pl.col("node_type").alias("cache_node_type"),
+            pl.col("hourly_price").alias("cache_node_hourly_price"),
+        ),
+        on="region",
+        how="left",
+    )

@@ -288,6 +288,12 @@ DATABASES: Schema = _with_identity(
         "larger_class": pl.String(),  # the next size up
         "larger_hourly_price": pl.Float64(),
         "larger_vcpus": pl.Float64(),
+        "graviton_class": pl.String(),  # the same size on Graviton: db.m5.large -> db.m6g.large
+        "graviton_hourly_price": pl.Float64(),
+        # A cache in front of the database (the seed's caching layer): a node type and its
+        # hourly price, two nodes (primary and replica) for availability.
+        "cache_node_type": pl.String(),
+        "cache_node_hourly_price": pl.Float64(),
         "extended_support": pl.Boolean(),  # the major version is past standard support
         "standard_support_end": pl.Date(),
         "extended_support_vcpu_hour": pl.Float64(),  # its rate at the run's date, USD

@@ -310,3 +310,46 @@ def test_unpriced_databases_make_no_finding() -> None:
     )
     assert run_policy("rightsizing.idle-database", inv).height == 0
     assert run_policy("rightsizing.multi-az-nonprod", inv).height == 0
+
+
+def test_graviton_class_saves_the_price_difference() -> None:
+    # db.m5.large MySQL $0.171/h -> db.m6g.large $0.152/h: 0.019 × 730 = 13.87; Multi-AZ
+    # in production: both instances, 27.74.
+    common = {"graviton_class": "db.m6g.large", "graviton_hourly_price": 0.152}
+    inv = inventory(
+        [
+            database("x86", monthly_price=136.33, storage_monthly=11.5, **common),
+            database("x86-ha", multi_az=True, monthly_price=272.66, storage_monthly=23.0, **common),
+            database(
+                "arm", instance_class="db.m6g.large", hourly_price=0.152, monthly_price=122.46
+            ),
+        ]
+    )
+    out = run_policy("rightsizing.database-graviton", inv).sort("resource_id")
+    assert out["resource_id"].to_list() == ["x86", "x86-ha"]
+    assert out["monthly_savings"].to_list() == pytest.approx([13.87, 27.74], abs=0.005)
+
+
+def test_read_heavy_hot_database_gets_a_priced_cache_layer() -> None:
+    # Two cache.r6g.large Redis OSS nodes at $0.206/h: 2 × 0.206 × 730 = 300.76, the
+    # seed's "about +$300 a month" for 60% less database load.
+    common = {
+        "cache_node_type": "cache.r6g.large",
+        "cache_node_hourly_price": 0.206,
+        "monthly_price": 136.33,
+        "storage_monthly": 11.5,
+    }
+    inv = inventory(
+        [database("reads", **common), database("writes", **common)],
+        series("reads", "cpu", [93.0] * HOURS)
+        + series("reads", "read_iops", [2500.0] * HOURS)
+        + series("reads", "write_iops", [200.0] * HOURS)
+        + series("writes", "cpu", [93.0] * HOURS)
+        + series("writes", "read_iops", [100.0] * HOURS)
+        + series("writes", "write_iops", [900.0] * HOURS),
+    )
+    out = run_policy("rightsizing.database-cache-layer", inv)
+    assert out["resource_id"].to_list() == ["reads"]
+    assert out["added_monthly_cost"].item() == pytest.approx(300.76, abs=0.005)
+    assert out["performance_gain"].item() == pytest.approx(0.6)
+    assert out["category"].item() == "investment"

@@ -118,11 +118,25 @@ def test_each_planted_database_case_is_found_and_priced(
         ("rightsizing.oversized-database", "analytics-db"): 365.00,
         # io1 2,125 -> gp3 1,000 × 0.115 + 8,000 × 0.02 = 275.
         ("storage.database-io1-to-gp3", "ledger-db"): 1850.00,
+        # Graviton, same size: db.r5.xlarge MySQL 0.48 -> db.r6g.xlarge 0.43, one instance
+        # kept (the standby finding takes the other): 0.05 × 730.
+        ("rightsizing.database-graviton", "staging-orders-db"): 36.50,
+        # db.m5.large PostgreSQL 0.178 -> db.m6g.large 0.159: 0.019 × 730.
+        ("rightsizing.database-graviton", "reports-db"): 13.87,
+        # db.m5.xlarge PostgreSQL 0.356 -> db.m6g.xlarge 0.318: 0.038 × 730.
+        ("rightsizing.database-graviton", "ledger-db"): 27.74,
     }
     assert found == pytest.approx(expected, abs=0.01)
 
-    (hot,) = ranked.bottlenecks.filter(pl.col("resource_id") == "checkout-db").to_dicts()
-    assert hot["policy_id"] == "rightsizing.database-bottleneck"
+    remedies = {
+        r["policy_id"]: r
+        for r in ranked.bottlenecks.filter(pl.col("resource_id") == "checkout-db").to_dicts()
+    }
+    assert set(remedies) == {"rightsizing.database-bottleneck", "rightsizing.database-cache-layer"}
+    # The seed's other strategy: two cache.r6g.large Redis OSS nodes, 2 × 0.206 × 730.
+    cache = remedies["rightsizing.database-cache-layer"]
+    assert cache["added_monthly_cost"] == pytest.approx(300.76, abs=0.005)
+    hot = remedies["rightsizing.database-bottleneck"]
     # A db.m5.large read replica with its 100 GB gp3: 0.171 × 730 + 100 × 0.115.
     assert hot["added_monthly_cost"] == pytest.approx(124.83 + 11.50, abs=0.005)
     assert json.loads(hot["evidence"])["remedy"] == "read_replica"

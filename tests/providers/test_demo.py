@@ -268,14 +268,28 @@ def test_demo_databases_are_priced_by_hand(demo: DemoScan, ranked: pl.DataFrame)
             ("rightsizing.oversized-database", "analytics-db"): 365.00,
             # io1 1,000 × 0.125 + 20,000 × 0.10 -> gp3 1,000 × 0.115 + 8,000 × 0.02.
             ("storage.database-io1-to-gp3", "ledger-db"): 2125.00 - 275.00,
+            # Graviton, same size: db.r5.xlarge MySQL 0.48 -> db.r6g.xlarge 0.43 on the
+            # instance kept (the standby finding takes the other).
+            ("rightsizing.database-graviton", "staging-orders-db"): 0.05 * 730,
+            # db.m5.large PostgreSQL 0.178 -> db.m6g.large 0.159.
+            ("rightsizing.database-graviton", "reports-db"): 0.019 * 730,
+            # db.m5.xlarge PostgreSQL 0.356 -> db.m6g.xlarge 0.318.
+            ("rightsizing.database-graviton", "ledger-db"): 0.038 * 730,
         },
         abs=0.01,
     )
     bottlenecks = rank(
         run_policies(demo.inventory, Config()), hourly_rate=Config().engineer_hourly_rate
     ).bottlenecks
-    hot = bottlenecks.filter(pl.col("resource_id") == "checkout-db")
-    assert hot["policy_id"].to_list() == ["rightsizing.database-bottleneck"]
+    on_checkout = bottlenecks.filter(pl.col("resource_id") == "checkout-db")
+    assert sorted(on_checkout["policy_id"]) == [
+        "rightsizing.database-bottleneck",
+        "rightsizing.database-cache-layer",
+    ]
+    # The caching layer: two cache.r6g.large Redis OSS nodes, 2 × 0.206 × 730.
+    cache = on_checkout.filter(pl.col("policy_id") == "rightsizing.database-cache-layer")
+    assert cache["added_monthly_cost"].item() == pytest.approx(300.76, abs=0.005)
+    hot = on_checkout.filter(pl.col("policy_id") == "rightsizing.database-bottleneck")
     assert hot["category"].item() == "investment"
     # A db.m5.large read replica with 100 GB gp3: 0.171 × 730 + 100 × 0.115.
     assert hot["added_monthly_cost"].item() == pytest.approx(124.83 + 11.50, abs=0.005)
