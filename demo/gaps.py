@@ -53,6 +53,7 @@ MISSING_FROM_MOTO: tuple[tuple[str, str], ...] = (
     ("ce", "GetSavingsPlansUtilizationDetails"),
     ("ce", "GetSavingsPlansCoverage"),
     ("ce", "GetCostAndUsageWithResources"),
+    ("rds", "DescribeReservedDBInstances"),
 )
 
 
@@ -97,6 +98,7 @@ def empty_answers() -> dict[tuple[str, str], Answer]:
         ("ce", "GetSavingsPlansUtilizationDetails"): _echo_time_period,
         ("ce", "GetSavingsPlansCoverage"): {"SavingsPlansCoverages": []},
         ("ce", "GetCostAndUsageWithResources"): {"ResultsByTime": []},
+        ("rds", "DescribeReservedDBInstances"): {"ReservedDBInstances": []},
     }
 
 

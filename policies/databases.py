@@ -15,8 +15,9 @@ Multi-AZ finding fires on the same database, else every billed instance); the Mu
 standby finding counts the standby's instance hours and its storage at the gp3 price
 where the storage finding moves it to gp3, never its Extended Support (the upgrade
 finding counts all of it); the upgrade and storage findings each take a part of the bill
-no other finding takes. RDS reservations are not read yet, so savings are at list
-price; a database that a reserved DB instance covers saves less until it ends.
+no other finding takes. While an active reserved DB instance of a database's engine
+and class family runs, the instance-hour part of its savings is deferred to the
+reservation's end (``_reservation_split``): the bill drops by the rest now.
 """
 
 from __future__ import annotations
@@ -143,6 +144,27 @@ def _statistic_profile(inv: InventoryView, metric: str, prefix: str) -> pl.LazyF
     return series.join(peak, on="resource_id", how="left")
 
 
+def _reservation_split(
+    inv: InventoryView, instance_part: pl.Expr, other_part: pl.Expr | float = 0.0
+) -> dict[str, pl.Expr]:
+    """The saving split by the reservations that prepay instance hours: while an active
+    reserved DB instance of the database's engine and class family runs
+    (``reserved_until``), the instance-hour part of a saving starts only when it ends
+    (deferred), and the rest (storage, Extended Support, which reservations do not cover)
+    counts now. Reservations are size-flexible within a family, so any size may be the
+    one covered: counting less is the safe reading."""
+    other = other_part if isinstance(other_part, pl.Expr) else pl.lit(other_part)
+    covered = pl.col("reserved_until").is_not_null() & (
+        pl.col("reserved_until") > pl.lit(inv.context.now)
+    )
+    return {
+        "monthly_savings": pl.when(covered).then(other).otherwise(instance_part + other),
+        "monthly_savings_before_discounts": instance_part + other,
+        "deferred_monthly_savings": pl.when(covered).then(instance_part).otherwise(0.0),
+        "savings_start": pl.when(covered).then(pl.col("reserved_until").dt.date()),
+    }
+
+
 # --------------------------------------------------------------------------- idle
 
 
@@ -214,7 +236,11 @@ def idle_database(inv: InventoryView, p: IdleDatabaseParams) -> pl.LazyFrame:
             money(snapshot),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        monthly_savings=pl.col("monthly_price"),
+        **_reservation_split(
+            inv,
+            pl.col("hourly_price") * HOURS_PER_MONTH * _az_count(),
+            pl.col("monthly_price") - pl.col("hourly_price") * HOURS_PER_MONTH * _az_count(),
+        ),
         added_monthly_cost=snapshot,
         confidence=_confidence(p.confidence, pl.col("conn_hours"), p.confidence * 0.5),
         price_source=pl.col("price_source"),
@@ -317,12 +343,13 @@ def oversized_database(inv: InventoryView, p: OversizedDatabaseParams) -> pl.Laz
             rate(pl.col("hourly_price")),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        monthly_savings=pl.col("_saving"),
+        **_reservation_split(inv, pl.col("_saving")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
             instance_class=pl.col("instance_class"),
             hourly_price=pl.col("hourly_price"),
+            reserved_until=pl.col("reserved_until").dt.to_string(),
             smaller_class=pl.col("smaller_class"),
             smaller_hourly_price=pl.col("smaller_hourly_price"),
             instances_priced=pl.col("_kept"),
@@ -403,12 +430,15 @@ def multi_az_nonprod(inv: InventoryView, p: MultiAzNonprodParams) -> pl.LazyFram
             pl.col("resource_id"),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        monthly_savings=pl.col("_saving"),
+        **_reservation_split(
+            inv, pl.col("hourly_price") * HOURS_PER_MONTH, pl.col("_standby_storage")
+        ),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
             instance_class=pl.col("instance_class"),
             hourly_price=pl.col("hourly_price"),
+            reserved_until=pl.col("reserved_until").dt.to_string(),
             standby_instance_monthly=pl.col("hourly_price") * HOURS_PER_MONTH,
             standby_storage_monthly=pl.col("_standby_storage"),
             storage_monthly_both_zones=pl.col("storage_monthly"),
@@ -789,12 +819,13 @@ def database_graviton(inv: InventoryView, p: DatabaseGravitonParams) -> pl.LazyF
             pl.col("graviton_class"),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        monthly_savings=pl.col("_saving"),
+        **_reservation_split(inv, pl.col("_saving")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
             instance_class=pl.col("instance_class"),
             hourly_price=pl.col("hourly_price"),
+            reserved_until=pl.col("reserved_until").dt.to_string(),
             graviton_class=pl.col("graviton_class"),
             graviton_hourly_price=pl.col("graviton_hourly_price"),
             instances_priced=pl.col("_kept"),

@@ -103,8 +103,12 @@ def scan_data_services_region(run: RegionScan) -> None:
             run.inventory.add("utilization", utilization)
 
     if dbs:
+        reserved = run.attempt(
+            "rds.reserved_db_instances",
+            lambda: database_collectors.describe_reserved_db_instances(run.client("rds")),
+        )
         frame, tags = database_collectors.database_frames(
-            dbs, account_id=account, region=region, now=context.now
+            dbs, account_id=account, region=region, now=context.now, reserved=reserved
         )
         run.inventory.add("databases", frame)
         run.inventory.add("tags", tags)

@@ -15,7 +15,7 @@ read (Describe, Get).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -50,6 +50,52 @@ def describe_db_instances(rds: Any) -> list[dict[str, Any]]:
     return found
 
 
+def describe_reserved_db_instances(rds: Any) -> list[dict[str, Any]]:
+    """The region's reserved DB instances, all pages (every state: matching keeps the
+    active ones)."""
+    found: list[dict[str, Any]] = []
+    for page in rds.get_paginator("describe_reserved_db_instances").paginate():
+        found.extend(page.get("ReservedDBInstances", []))
+    return found
+
+
+# ProductDescription of a reserved DB instance -> the engines it covers.
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithReservedDBInstances.html
+RESERVED_ENGINES = {
+    "mysql": ("mysql",),
+    "mariadb": ("mariadb",),
+    "postgresql": ("postgres",),
+    "aurora-mysql": ("aurora-mysql", "aurora"),
+    "aurora-postgresql": ("aurora-postgresql",),
+}
+
+
+def reservation_ends(reserved: Sequence[Mapping[str, Any]], now: datetime) -> pl.DataFrame:
+    """engine, _family, reserved_until: the latest end of the active reservations per
+    engine and class family (MySQL, MariaDB, PostgreSQL and Aurora reservations are
+    size-flexible within a family, so any size of it may be covered)."""
+    rows = []
+    for ri in reserved:
+        if str(ri.get("State", "")).lower() != "active" or not ri.get("StartTime"):
+            continue
+        start = _utc(ri["StartTime"])
+        if start is None:
+            continue
+        ends = start + timedelta(seconds=int(ri.get("Duration") or 0))
+        if ends <= now:
+            continue
+        family = str(ri.get("DBInstanceClass", "")).split(".")[1:2]
+        for engine in RESERVED_ENGINES.get(str(ri.get("ProductDescription", "")).lower(), ()):
+            rows.append(
+                {"engine": engine, "_family": family[0] if family else None, "reserved_until": ends}
+            )
+    frame = pl.DataFrame(
+        rows,
+        schema={"engine": pl.String, "_family": pl.String, "reserved_until": schema.UTC_TS},
+    )
+    return frame.group_by("engine", "_family").agg(pl.col("reserved_until").max())
+
+
 def plan_queries(db_ids: Iterable[str]) -> list[SeriesQuery]:
     """The ``RDS_SERIES`` of every database, by its DBInstanceIdentifier."""
     return [
@@ -78,9 +124,17 @@ def _float(value: Any) -> float | None:
 
 
 def database_frames(
-    instances: Sequence[Mapping[str, Any]], *, account_id: str, region: str, now: datetime
+    instances: Sequence[Mapping[str, Any]],
+    *,
+    account_id: str,
+    region: str,
+    now: datetime,
+    reserved: Sequence[Mapping[str, Any]] | None = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The priced ``databases`` frame and the ``tags`` frame of DescribeDBInstances output."""
+    """The priced ``databases`` frame and the ``tags`` frame of DescribeDBInstances output.
+
+    ``reserved``: the region's reserved DB instances (None: they could not be read, and
+    ``reserved_until`` stays null)."""
     rows = []
     tag_rows = []
     for db in instances:
@@ -128,5 +182,15 @@ def database_frames(
         or None,
     )
     priced = price_databases(base, now.astimezone(UTC).date()) if rows else base
+    if rows and reserved:
+        moment = now if now.tzinfo else now.replace(tzinfo=UTC)
+        ends = reservation_ends(reserved, moment.astimezone(UTC))
+        family = pl.col("instance_class").str.split(".").list.get(1, null_on_oob=True)
+        priced = (
+            priced.drop("reserved_until", strict=False)
+            .with_columns(family.alias("_family"))
+            .join(ends, on=["engine", "_family"], how="left")
+            .drop("_family")
+        )
     tags = pl.DataFrame(tag_rows, schema=dict(schema.TAGS))
     return schema.conform("databases", priced), tags

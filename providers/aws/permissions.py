@@ -69,6 +69,7 @@ IAM_ACTIONS: tuple[str, ...] = (
     "organizations:ListAccounts",
     "pricing:GetProducts",
     "rds:DescribeDBInstances",
+    "rds:DescribeReservedDBInstances",
     "redshift:DescribeClusters",
     "s3:GetBucketLocation",
     "s3:GetIntelligentTieringConfiguration",

@@ -125,6 +125,9 @@ COLLECTORS: dict[str, Collector] = {
     "ce.savings_plans_coverage": Collector("savings plan coverage", ("commitments",)),
     # Databases
     "rds.db_instances": Collector("RDS and Aurora DB instances", ("databases",), ("rds_instance",)),
+    "rds.reserved_db_instances": Collector(
+        "reserved DB instances", ("databases",), ("rds_instance",)
+    ),
     "elasticache.cache_clusters": Collector(
         "ElastiCache clusters and their tags", ("caches",), ("elasticache_cluster",)
     ),

@@ -294,6 +294,9 @@ DATABASES: Schema = _with_identity(
         # hourly price, two nodes (primary and replica) for availability.
         "cache_node_type": pl.String(),
         "cache_node_hourly_price": pl.Float64(),
+        # The latest end of the active reserved DB instances of its region, engine and class
+        # family (size-flexible), null when none: its instance hours are prepaid until then.
+        "reserved_until": UTC_TS,
         "extended_support": pl.Boolean(),  # the major version is past standard support
         "standard_support_end": pl.Date(),
         "extended_support_vcpu_hour": pl.Float64(),  # its rate at the run's date, USD

@@ -353,3 +353,36 @@ def test_read_heavy_hot_database_gets_a_priced_cache_layer() -> None:
     assert out["added_monthly_cost"].item() == pytest.approx(300.76, abs=0.005)
     assert out["performance_gain"].item() == pytest.approx(0.6)
     assert out["category"].item() == "investment"
+
+
+def test_reserved_instance_hours_save_only_when_the_reservation_ends() -> None:
+    # db.r5.2xlarge -> db.r5.xlarge would save 365.00 of instance hours; a db.r5
+    # reservation runs until 2027-03-01, so all of it is deferred to then. An idle twin
+    # keeps its storage saving now (500 GB × 0.115 = 57.50) and defers 1.00 × 730 = 730.
+    ends = datetime(2027, 3, 1, tzinfo=UTC)
+    common = {
+        "engine": "postgres",
+        "instance_class": "db.r5.2xlarge",
+        "vcpus": 8.0,
+        "hourly_price": 1.0,
+        "allocated_gb": 500.0,
+        "smaller_class": "db.r5.xlarge",
+        "smaller_hourly_price": 0.5,
+        "monthly_price": 787.5,
+        "storage_monthly": 57.5,
+        "reserved_until": ends,
+    }
+    inv = inventory(
+        [database("reserved-quiet", **common), database("reserved-idle", **common)],
+        series("reserved-quiet", "cpu", [10.0] * HOURS)
+        + series("reserved-idle", "db_connections", [0.0] * HOURS, "maximum"),
+    )
+    resize = run_policy("rightsizing.oversized-database", inv)
+    assert resize["resource_id"].to_list() == ["reserved-quiet"]
+    assert resize["monthly_savings"].item() == 0.0
+    assert resize["deferred_monthly_savings"].item() == pytest.approx(365.00, abs=0.005)
+    assert resize["monthly_savings_before_discounts"].item() == pytest.approx(365.00, abs=0.005)
+    assert resize["savings_start"].item() == ends.date()
+    idle = run_policy("rightsizing.idle-database", inv)
+    assert idle["monthly_savings"].item() == pytest.approx(57.50, abs=0.005)
+    assert idle["deferred_monthly_savings"].item() == pytest.approx(730.00, abs=0.005)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -141,3 +141,64 @@ def test_each_planted_database_case_is_found_and_priced(
     assert hot["added_monthly_cost"] == pytest.approx(124.83 + 11.50, abs=0.005)
     assert json.loads(hot["evidence"])["remedy"] == "read_replica"
     assert hot["monthly_savings"] == 0.0
+
+
+def test_reserved_db_instances_defer_the_instance_hours_they_cover(
+    moto: RecordingMotoServer, endpoint_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto has no DescribeReservedDBInstances: the local layer answers it, in its
+    # documented shape, with an active db.r5 PostgreSQL reservation (size-flexible) and a
+    # retired one that covers nothing.
+    monkeypatch.setattr(provider, "REGIONAL_COLLECTORS", (data_services.scan_data_services_region,))
+    monkeypatch.setattr(provider, "ACCOUNT_COLLECTORS", ())
+    now = datetime.now(UTC)
+    seed_databases(endpoint_url, now, [REGION], hours=HOURS)
+    start = now - timedelta(days=100)
+    year = 365 * 24 * 3600
+    moto.gaps.answer(
+        "rds",
+        "DescribeReservedDBInstances",
+        {
+            "ReservedDBInstances": [
+                {
+                    "ReservedDBInstanceId": "ri-analytics",
+                    "DBInstanceClass": "db.r5.xlarge",
+                    "ProductDescription": "postgresql",
+                    "StartTime": start,
+                    "Duration": year,
+                    "DBInstanceCount": 2,
+                    "MultiAZ": False,
+                    "State": "active",
+                },
+                {
+                    "ReservedDBInstanceId": "ri-old",
+                    "DBInstanceClass": "db.m5.large",
+                    "ProductDescription": "mysql",
+                    "StartTime": start - timedelta(days=400),
+                    "Duration": year,
+                    "DBInstanceCount": 1,
+                    "MultiAZ": False,
+                    "State": "retired",
+                },
+            ]
+        },
+    )
+    request = ScanRequest(
+        context=RunContext(now=now, lookback_days=2), regions=(REGION,), endpoint_url=endpoint_url
+    )
+    inv = AwsProvider(max_attempts=2).collect(request)
+    assert inv.errors == []
+    until = dict(inv.frame("databases").select("resource_id", "reserved_until").iter_rows())
+    # The answer travels as epoch seconds: equal to the second.
+    ends = start + timedelta(seconds=year)
+    assert abs((until["analytics-db"] - ends).total_seconds()) < 1
+    assert until["legacy-audit-db"] is None and until["checkout-db"] is None
+    ranked = rank(_database_findings(inv), hourly_rate=100.0).findings
+    (resize,) = ranked.filter(
+        (pl.col("resource_id") == "analytics-db")
+        & (pl.col("policy_id") == "rightsizing.oversized-database")
+    ).to_dicts()
+    # 0.50 × 730 of instance hours, all deferred to the reservation's end.
+    assert resize["category"] == "deferred"
+    assert resize["deferred_monthly_savings"] == pytest.approx(365.00, abs=0.01)
+    assert resize["monthly_savings"] == 0.0
