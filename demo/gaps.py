@@ -54,6 +54,7 @@ MISSING_FROM_MOTO: tuple[tuple[str, str], ...] = (
     ("ce", "GetSavingsPlansCoverage"),
     ("ce", "GetCostAndUsageWithResources"),
     ("rds", "DescribeReservedDBInstances"),
+    ("elasticache", "DescribeReservedCacheNodes"),
 )
 
 
@@ -99,6 +100,7 @@ def empty_answers() -> dict[tuple[str, str], Answer]:
         ("ce", "GetSavingsPlansCoverage"): {"SavingsPlansCoverages": []},
         ("ce", "GetCostAndUsageWithResources"): {"ResultsByTime": []},
         ("rds", "DescribeReservedDBInstances"): {"ReservedDBInstances": []},
+        ("elasticache", "DescribeReservedCacheNodes"): {"ReservedCacheNodes": []},
     }
 
 

@@ -12,7 +12,8 @@ How findings on one table add up: the capacity change (``resize``) is priced at 
 table's current class and the class change (``configure``) on its current throughput;
 done together they save a little more than the two figures' sum (Standard-IA's 25%
 throughput premium then applies to the smaller throughput), so counting both never
-overstates. ElastiCache reserved nodes are not read yet: savings are at list price.
+overstates. While active reserved nodes of a cluster's engine and node family run, its
+node-hour savings are deferred to their end.
 """
 
 from __future__ import annotations
@@ -82,6 +83,20 @@ def _profile(inv: InventoryView, metric: str, prefix: str) -> pl.LazyFrame:
         .agg(pl.col("value").max().alias(f"{prefix}_max"))
     )
     return series.join(peak, on="resource_id", how="left")
+
+
+def _reserved_split(inv: InventoryView, saving: pl.Expr) -> dict[str, pl.Expr]:
+    """A node-hour saving, deferred to the end of the active reserved nodes of the
+    cluster's engine and node family (``reserved_until``) while they run."""
+    covered = pl.col("reserved_until").is_not_null() & (
+        pl.col("reserved_until") > pl.lit(inv.context.now)
+    )
+    return {
+        "monthly_savings": pl.when(covered).then(0.0).otherwise(saving),
+        "monthly_savings_before_discounts": saving,
+        "deferred_monthly_savings": pl.when(covered).then(saving).otherwise(0.0),
+        "savings_start": pl.when(covered).then(pl.col("reserved_until").dt.date()),
+    }
 
 
 def _caches(inv: InventoryView) -> pl.LazyFrame:
@@ -154,13 +169,14 @@ def idle_cache(inv: InventoryView, p: IdleCacheParams) -> pl.LazyFrame:
             pl.col("resource_id"),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        monthly_savings=pl.col("monthly_price"),
+        **_reserved_split(inv, pl.col("monthly_price")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
             node_type=pl.col("node_type"),
             nodes=pl.col("nodes"),
             hourly_price=pl.col("hourly_price"),
+            reserved_until=pl.col("reserved_until").dt.to_string(),
             hits=pl.col("hits_total"),
             misses=pl.col("misses_total"),
             hours_of_data=pl.col("hits_hours"),
@@ -247,13 +263,14 @@ def oversized_cache(inv: InventoryView, p: OversizedCacheParams) -> pl.LazyFrame
             rate(pl.col("hourly_price")),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        monthly_savings=pl.col("_saving"),
+        **_reserved_split(inv, pl.col("_saving")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
             node_type=pl.col("node_type"),
             nodes=pl.col("nodes"),
             hourly_price=pl.col("hourly_price"),
+            reserved_until=pl.col("reserved_until").dt.to_string(),
             smaller_node_type=pl.col("smaller_node_type"),
             smaller_hourly_price=pl.col("smaller_hourly_price"),
             memory_max_percent=pl.col("mem_max"),

@@ -13,7 +13,7 @@ Prices come from ``providers.pricing.aws_data`` and travel on the rows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -53,6 +53,35 @@ def describe_cache_clusters(elasticache: Any) -> list[dict[str, Any]]:
     return found
 
 
+def describe_reserved_cache_nodes(elasticache: Any) -> list[dict[str, Any]]:
+    """The region's reserved cache nodes, all pages."""
+    found: list[dict[str, Any]] = []
+    for page in elasticache.get_paginator("describe_reserved_cache_nodes").paginate():
+        found.extend(page.get("ReservedCacheNodes", []))
+    return found
+
+
+def reservation_ends(reserved: Sequence[Mapping[str, Any]], now: datetime) -> pl.DataFrame:
+    """engine, _family, reserved_until: the latest end of the active reserved nodes per
+    engine and node family (reserved nodes are size-flexible within a family, so any size
+    of it may be covered).
+    https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.Reserved.html"""
+    rows = []
+    for node in reserved:
+        start = _utc(node.get("StartTime"))
+        if str(node.get("State", "")).lower() != "active" or start is None:
+            continue
+        ends = start + timedelta(seconds=int(node.get("Duration") or 0))
+        family = str(node.get("CacheNodeType", "")).split(".")[1:2]
+        if ends > now and family:
+            engine = str(node.get("ProductDescription", "")).lower()
+            rows.append({"engine": engine, "_family": family[0], "reserved_until": ends})
+    frame = pl.DataFrame(
+        rows, schema={"engine": pl.String, "_family": pl.String, "reserved_until": schema.UTC_TS}
+    )
+    return frame.group_by("engine", "_family").agg(pl.col("reserved_until").max())
+
+
 def node_ids(cluster: Mapping[str, Any]) -> list[str]:
     """The cluster's node ids: as described, else ElastiCache's own numbering (0001...)."""
     listed = [str(n["CacheNodeId"]) for n in cluster.get("CacheNodes") or () if "CacheNodeId" in n]
@@ -86,9 +115,15 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def cache_frames(
-    clusters: Sequence[Mapping[str, Any]], *, account_id: str, region: str
+    clusters: Sequence[Mapping[str, Any]],
+    *,
+    account_id: str,
+    region: str,
+    now: datetime | None = None,
+    reserved: Sequence[Mapping[str, Any]] | None = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The priced ``caches`` frame and the ``tags`` frame of DescribeCacheClusters output."""
+    """The priced ``caches`` frame and the ``tags`` frame of DescribeCacheClusters output;
+    ``reserved`` (the region's reserved nodes; None: unread) fills ``reserved_until``."""
     rows = []
     tag_rows = []
     for cluster in clusters:
@@ -119,4 +154,17 @@ def cache_frames(
         return schema.empty(schema.CACHES), schema.empty(schema.TAGS)
     base = pl.DataFrame(rows, schema={name: schema.CACHES[name] for name in rows[0]})
     priced = price_caches(base)
+    if reserved and now is not None:
+        moment = now if now.tzinfo else now.replace(tzinfo=UTC)
+        family = pl.col("node_type").str.split(".").list.get(1, null_on_oob=True)
+        priced = (
+            priced.drop("reserved_until", strict=False)
+            .with_columns(family.alias("_family"))
+            .join(
+                reservation_ends(reserved, moment.astimezone(UTC)),
+                on=["engine", "_family"],
+                how="left",
+            )
+            .drop("_family")
+        )
     return schema.conform("caches", priced), pl.DataFrame(tag_rows, schema=dict(schema.TAGS))

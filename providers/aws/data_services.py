@@ -113,7 +113,13 @@ def scan_data_services_region(run: RegionScan) -> None:
         run.inventory.add("databases", frame)
         run.inventory.add("tags", tags)
     if clusters:
-        frame, tags = cache_collectors.cache_frames(clusters, account_id=account, region=region)
+        reserved_nodes = run.attempt(
+            "elasticache.reserved_cache_nodes",
+            lambda: cache_collectors.describe_reserved_cache_nodes(run.client("elasticache")),
+        )
+        frame, tags = cache_collectors.cache_frames(
+            clusters, account_id=account, region=region, now=context.now, reserved=reserved_nodes
+        )
         run.inventory.add("caches", frame)
         run.inventory.add("tags", tags)
     if tables:

@@ -56,6 +56,7 @@ IAM_ACTIONS: tuple[str, ...] = (
     "ec2:DescribeVolumes",
     "ec2:DescribeVpcEndpoints",
     "elasticache:DescribeCacheClusters",
+    "elasticache:DescribeReservedCacheNodes",
     "elasticfilesystem:DescribeFileSystems",
     "elasticfilesystem:DescribeLifecycleConfiguration",
     "elasticache:ListTagsForResource",

@@ -128,6 +128,9 @@ COLLECTORS: dict[str, Collector] = {
     "rds.reserved_db_instances": Collector(
         "reserved DB instances", ("databases",), ("rds_instance",)
     ),
+    "elasticache.reserved_cache_nodes": Collector(
+        "reserved cache nodes", ("caches",), ("elasticache_cluster",)
+    ),
     "elasticache.cache_clusters": Collector(
         "ElastiCache clusters and their tags", ("caches",), ("elasticache_cluster",)
     ),

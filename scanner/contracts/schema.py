@@ -327,6 +327,9 @@ CACHES: Schema = _with_identity(
         "larger_node_type": pl.String(),
         "larger_hourly_price": pl.Float64(),
         "larger_memory_gib": pl.Float64(),
+        # The latest end of the active reserved nodes of its engine and node family, null
+        # when none: its node hours are prepaid until then.
+        "reserved_until": UTC_TS,
         "price_source": pl.String(),
         "price_region": pl.String(),
         "price_reference": pl.String(),

@@ -348,3 +348,18 @@ def test_idle_warehouse_saves_its_node_hours() -> None:
     out = run_policy("rightsizing.idle-warehouse", inv)
     assert out["resource_id"].to_list() == ["idle-bi"]
     assert out["monthly_savings"].item() == pytest.approx(365.00, abs=0.005)
+
+
+def test_reserved_cache_nodes_defer_the_node_hours() -> None:
+    # The idle cluster's 113.88 a month is prepaid by an active cache.m5 reservation
+    # until 2027-06-01: deferred, nothing now.
+    ends = datetime(2027, 6, 1, tzinfo=UTC)
+    inv = inventory(
+        caches=[cache("reserved-unused", reserved_until=ends)],
+        utilization=series("reserved-unused", "cache_hits", 0.0)
+        + series("reserved-unused", "cache_misses", 0.0),
+    )
+    out = run_policy("rightsizing.idle-cache", inv)
+    assert out["monthly_savings"].item() == 0.0
+    assert out["deferred_monthly_savings"].item() == pytest.approx(113.88, abs=0.005)
+    assert out["savings_start"].item() == ends.date()
