@@ -594,6 +594,8 @@ def dynamodb_capacity(inv: InventoryView, p: CapacityModeParams) -> pl.LazyFrame
             on_demand_monthly=pl.col("_on_demand"),
             right_sized_monthly=pl.col("_right_sized"),
             target=pl.col("_target"),
+            target_rcu=pl.when(~to_on_demand).then(pl.col("_target_rcu")),
+            target_wcu=pl.when(~to_on_demand).then(pl.col("_target_wcu")),
             price_reference=pl.col("price_reference"),
         ),
     )
@@ -797,6 +799,8 @@ def dynamodb_throttling(inv: InventoryView, p: ThrottlingParams) -> pl.LazyFrame
             provisioned_monthly=pl.col("_provisioned"),
             on_demand_monthly=pl.col("_on_demand"),
             raised_monthly=pl.col("_raised"),
+            raised_rcu=pl.max_horizontal(pl.col("_target_rcu"), pl.col("read_capacity")),
+            raised_wcu=pl.max_horizontal(pl.col("_target_wcu"), pl.col("write_capacity")),
             remedy=pl.when(to_on_demand)
             .then(pl.lit("on_demand"))
             .otherwise(pl.lit("raise_capacity")),
