@@ -69,7 +69,7 @@ def main() -> None:
     per_vm = len(QUERIES) * VMS
     print(f"VMs: {VMS} in one project, {LOOKBACK_DAYS} days hourly")
     print(f"utilization rows: {points:,}")
-    print(f"ListTimeSeries requests (pages included): {len(calls)}")
+    print(f"Monitoring requests (ListTimeSeries and ListMetricDescriptors, pages): {len(calls)}")
     for metric_type, count in sorted(by_type.items()):
         print(f"  {metric_type}: {count}")
     print(f"expected: {len(QUERIES)} queries; each with points, ceil({per_query:,} / "

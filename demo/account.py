@@ -1065,6 +1065,7 @@ OTHER_FAMILY_SEEDERS: tuple[tuple[str, str, str], ...] = (
     ("observability", "costscan.demo.observability", "seed_observability"),
     ("databases", "costscan.demo.databases", "seed_databases"),
     ("data services", "costscan.demo.data_services", "seed_data_services"),
+    ("demand", "costscan.demo.fleets", "seed_fleets"),
 )
 
 

@@ -55,6 +55,9 @@ MISSING_FROM_MOTO: tuple[tuple[str, str], ...] = (
     ("ce", "GetCostAndUsageWithResources"),
     ("rds", "DescribeReservedDBInstances"),
     ("elasticache", "DescribeReservedCacheNodes"),
+    ("compute-optimizer", "GetLambdaFunctionRecommendations"),
+    ("compute-optimizer", "GetAutoScalingGroupRecommendations"),
+    ("compute-optimizer", "GetECSServiceRecommendations"),
 )
 
 
@@ -101,6 +104,14 @@ def empty_answers() -> dict[tuple[str, str], Answer]:
         ("ce", "GetCostAndUsageWithResources"): {"ResultsByTime": []},
         ("rds", "DescribeReservedDBInstances"): {"ReservedDBInstances": []},
         ("elasticache", "DescribeReservedCacheNodes"): {"ReservedCacheNodes": []},
+        # Compute Optimizer enrolled, with no advice.
+        ("compute-optimizer", "GetLambdaFunctionRecommendations"): {
+            "lambdaFunctionRecommendations": []
+        },
+        ("compute-optimizer", "GetAutoScalingGroupRecommendations"): {
+            "autoScalingGroupRecommendations": []
+        },
+        ("compute-optimizer", "GetECSServiceRecommendations"): {"ecsServiceRecommendations": []},
     }
 
 
@@ -210,20 +221,21 @@ class MissingApis:
             if registered is None:
                 return None
             self.calls.append(Call(service, operation, params))
+        wire = "json" if environ.get("HTTP_X_AMZ_TARGET") else model.protocol
         if isinstance(registered, Failure):
-            return error_response(model.protocol, registered)
+            return error_response(wire, registered)
         try:
             answer = registered(params) if callable(registered) else registered
             output = model.operation_model(operation).output_shape
             check_shape(output, answer, operation)
         except ShapeMismatch as exc:
-            return error_response(model.protocol, Failure(400, "FakeShapeMismatch", str(exc)))
-        if model.protocol == "ec2":
+            return error_response(wire, Failure(400, "FakeShapeMismatch", str(exc)))
+        if wire == "ec2":
             return _ok(_ec2_xml(operation, output, answer).encode(), "text/xml")
-        if model.protocol == "query":
+        if wire == "query":
             return _ok(_query_xml(operation, output, answer).encode(), "text/xml")
         payload = json.dumps(answer, default=_json_default).encode()
-        return _ok(payload, json_content_type(model))
+        return _ok(payload, json_content_type(model, wire))
 
 
 # --------------------------------------------------------------------------- protocol
@@ -243,7 +255,9 @@ def operation_of(
 ) -> tuple[str | None, dict[str, Any]]:
     """(operation name, request parameters) of a WSGI request to ``model``'s service."""
     protocol = model.protocol
-    if protocol == "json":
+    # A service whose model lists several protocols (Compute Optimizer: RPC v2 CBOR and
+    # JSON) is called by botocore in JSON, named by X-Amz-Target.
+    if protocol == "json" or environ.get("HTTP_X_AMZ_TARGET"):
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         return (target.rsplit(".", 1)[-1] or None), _json_body(body)
     if protocol in ("ec2", "query"):
@@ -267,9 +281,10 @@ def _json_body(body: bytes) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def json_content_type(model: Any) -> str:
+def json_content_type(model: Any, wire: str | None = None) -> str:
     version = model.metadata.get("jsonVersion", "1.0")
-    return f"application/x-amz-json-{version}" if model.protocol == "json" else "application/json"
+    protocol = wire or model.protocol
+    return f"application/x-amz-json-{version}" if protocol == "json" else "application/json"
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Error"}

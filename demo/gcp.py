@@ -9,8 +9,17 @@ meets, each the twin of one in the AWS demo:
   label env=dev) busy in office hours only; ``ci-runner`` (e2-standard-4) on Spot;
 - ``build-old`` (e2-standard-2): stopped 45 days with its boot disk;
 - ``orphan-data`` (pd-ssd, 500 GB) and ``old-export`` (pd-standard, 200 GB): unattached;
+- ``web-1-db`` (pd-ssd, 400 GB on ``web-1``): its busiest minutes stay under 1,500 IOPS and
+  60 MiB/s, which pd-balanced serves; ``dev-scratch`` (pd-ssd, 100 GB on ``dev-box``)
+  reports no disk I/O, so its move is only a possible saving;
 - a 2-year-old snapshot of a disk that is gone; a reserved static address nobody uses;
 - ``costscan-demo-logs-archive``: 2 TiB in Standard, no lifecycle rule, Autoclass off;
+- Cloud Logging: ``_Default`` (30 days) takes in 8 GiB a day, 240 GiB a month, and
+  ``app-archive`` (us-central1, 365 days, two years old) 2 GiB a day and holds 730 GiB:
+  the project bills 300 − 50 = 250 GiB of ingestion, and app-archive 670 GiB of retention;
+- Cloud Monitoring: ``custom.googleapis.com/checkout/latency`` written per user (500
+  ``user_id`` values × 2 ``status``: 1,000 series), and a small Prometheus counter (12
+  series) left alone;
 - a 1-year N2 commitment of 4 vCPUs and 16 GB, so part of the N2 usage is covered and
   savings on it are counted after the discount; a 1-year N2D commitment of 8 vCPUs and
   32 GB that nothing uses (waste);
@@ -44,6 +53,11 @@ CPU = "compute.googleapis.com/instance/cpu/utilization"
 NET_IN = "compute.googleapis.com/instance/network/received_bytes_count"
 NET_OUT = "compute.googleapis.com/instance/network/sent_bytes_count"
 MEMORY = "agent.googleapis.com/memory/percent_used"
+DISK_METRIC = "compute.googleapis.com/instance/disk/{}"
+LOG_INGESTED = "logging.googleapis.com/billing/log_bucket_bytes_ingested"
+LOG_STORED = "logging.googleapis.com/billing/bytes_stored"
+CHECKOUT_LATENCY = "custom.googleapis.com/checkout/latency"
+PROMETHEUS_REQUESTS = "prometheus.googleapis.com/http_requests_total/counter"
 BUCKET_BYTES = "storage.googleapis.com/storage/total_bytes"
 BUCKET_OBJECTS = "storage.googleapis.com/storage/object_count"
 IDLE_VM = "google.compute.instance.IdleResourceRecommender"
@@ -144,6 +158,29 @@ def instance_series(
     return [cpu, received, sent]
 
 
+def disk_series(
+    project: str, zone: str, vm: str, instance_id: str, device: str, now: datetime,
+    rng: random.Random,
+) -> list[Series]:  # fmt: skip
+    """The four disk counters Compute Engine publishes for one pd-ssd device, as ALIGN_MAX
+    over each hour answers them: the busiest minute's count (reads up to 900 and writes up
+    to 600 a second, 40 and 20 MiB/s)."""
+    resource = {"project_id": project, "zone": zone, "instance_id": instance_id}
+    labels = {"instance_name": vm, "device_name": device, "storage_type": "pd-ssd",
+              "device_type": "permanent"}  # fmt: skip
+    peaks = {"read_ops_count": 900.0, "write_ops_count": 600.0,
+             "read_bytes_count": 40.0 * 1024**2, "write_bytes_count": 20.0 * 1024**2}  # fmt: skip
+    hours = [t for t, _ in hourly(idle, now, random.Random(2))]
+    series = []
+    for kind, peak in peaks.items():
+        counts = [(t, float(round(60 * peak * rng.uniform(0.3, 1.0)))) for t in hours]
+        series.append(
+            Series(DISK_METRIC.format(kind), "gce_instance", resource, labels,
+                   {"ALIGN_MAX": counts}, value_type="INT64")
+        )  # fmt: skip
+    return series
+
+
 def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
     from costscan.providers.pricing import gcp as gcp_prices
 
@@ -193,6 +230,13 @@ def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
     fake.add_disk(
         project, DEMO_ZONE, "orphan-data", "pd-ssd", 500, created=now - timedelta(days=60)
     )
+    fake.add_disk(project, DEMO_ZONE, "web-1-db", "pd-ssd", 400, users=["web-1"],
+                  created=created, device_name="db")  # fmt: skip
+    for series in disk_series(project, DEMO_ZONE, "web-1", "4100000000000000002", "db", now,
+                              random.Random(DEMO_SEED + 1)):  # fmt: skip
+        fake.add_series(project, series)
+    fake.add_disk(project, DEMO_ZONE, "dev-scratch", "pd-ssd", 100, users=["dev-box"],
+                  created=created)  # fmt: skip
     fake.add_disk(project, DEMO_ZONE, "old-export", "pd-standard", 200,
                   created=now - timedelta(days=200))  # fmt: skip
     fake.add_snapshot(
@@ -235,7 +279,62 @@ def seed_demo_project(fake: FakeGcp, now: datetime) -> None:
                                         {"ALIGN_MEAN": [(d, size) for d in days]}))  # fmt: skip
         fake.add_series(project, Series(BUCKET_OBJECTS, "gcs_bucket", resource, labels,
                                         {"ALIGN_MEAN": [(d, objects) for d in days]}))  # fmt: skip
+    seed_logging(fake, now)
+    seed_metrics(fake, now)
     seed_recommendations(fake, now)
+
+
+def seed_metrics(fake: FakeGcp, now: datetime) -> None:
+    """User-defined metrics, one point each in the last hour: a custom latency metric
+    labelled by user (high cardinality), and a Prometheus counter by method and code."""
+    project = DEMO_PROJECT
+    point = {"ALIGN_NONE": [(int(now.timestamp()) - 600, 1.0)]}
+    resource = {"project_id": project}
+    for user in range(500):
+        for status in ("ok", "error"):
+            labels = {"user_id": f"u{user:04d}", "status": status}
+            fake.add_series(project, Series(CHECKOUT_LATENCY, "global", resource, labels, point))
+    for method in ("GET", "POST", "PUT"):
+        for code in ("200", "301", "404", "500"):
+            labels = {"method": method, "code": code}
+            fake.add_series(
+                project, Series(PROMETHEUS_REQUESTS, "prometheus_target", resource, labels, point)
+            )
+
+
+def seed_logging(fake: FakeGcp, now: datetime) -> None:
+    """Log buckets and Cloud Logging's billing metrics for them: bytes taken in a day (one
+    series per resource type) and bytes stored."""
+    project = DEMO_PROJECT
+    fake.add_log_bucket(project, "_Required", retention_days=400, locked=True,
+                        created=now - timedelta(days=900))  # fmt: skip
+    fake.add_log_bucket(project, "_Default", created=now - timedelta(days=900))
+    fake.add_log_bucket(project, "app-archive", location="us-central1", retention_days=365,
+                        created=now - timedelta(days=730))  # fmt: skip
+    end = int(now.replace(minute=0, second=0, microsecond=0).timestamp())
+    days = [end - 86400 * back for back in range(LOOKBACK_DAYS * 2)]
+    daily = (
+        ("global", "_Default", "gce_instance", 6 * GIB),
+        ("global", "_Default", "k8s_container", 2 * GIB),
+        ("us-central1", "app-archive", "gce_instance", 2 * GIB),
+        ("global", "_Required", "audited_resource", 1 * GIB),
+    )
+    for location, bucket, resource_type, size in daily:
+        labels = {"log_bucket_location": location, "log_bucket_id": bucket,
+                  "resource_type": resource_type, "log_source": project}  # fmt: skip
+        fake.add_series(project, Series(LOG_INGESTED, "global", {"project_id": project}, labels,
+                                        {"ALIGN_SUM": [(d, size) for d in days]},
+                                        value_type="INT64"))  # fmt: skip
+    for location, bucket, size in (
+        ("global", "_Default", 240 * GIB),
+        ("us-central1", "app-archive", 730 * GIB),
+        ("global", "_Required", 400 * GIB),
+    ):
+        labels = {"log_bucket_location": location, "log_bucket_id": bucket,
+                  "data_type": "LOG_ENTRIES"}  # fmt: skip
+        fake.add_series(project, Series(LOG_STORED, "global", {"project_id": project}, labels,
+                                        {"ALIGN_MEAN": [(d, size) for d in days[:2]]},
+                                        value_type="INT64"))  # fmt: skip
 
 
 def seed_recommendations(fake: FakeGcp, now: datetime) -> None:

@@ -12,6 +12,9 @@ Answers follow the shapes of Google's public API references:
   ``zones/Z`` or ``regions/R``), ``global/{snapshots,images,addresses}``; pages of
   ``maxResults`` (default 500) with ``nextPageToken``; the ``name eq "RE2"`` filter;
 - Resource Manager v3 ``projects:search``; Cloud Storage JSON API ``b?project=P``;
+- Cloud Logging v2 (https://cloud.google.com/logging/docs/reference/v2/rest/v2/
+  projects.locations.buckets/list) ``v2/projects/P/locations/L/buckets`` (``-``: every
+  location), pages of ``pageSize`` with ``nextPageToken``;
 - Recommender v1 (https://cloud.google.com/recommender/docs/reference/rest/v1/
   projects.locations.recommenders.recommendations/list)
   ``projects/P/locations/L/recommenders/R/recommendations``, pages of ``pageSize`` with
@@ -21,7 +24,8 @@ Answers follow the shapes of Google's public API references:
   same way;
 - Monitoring v3 ``ListTimeSeries`` with ``metric.type``, ``resource.type`` and
   ``metric.labels.KEY`` filters, answered from hourly values seeded per aligner, paged at
-  ``points_per_page`` points;
+  ``points_per_page`` points (the HEADERS view: labels only); ``ListMetricDescriptors``
+  with a ``starts_with`` filter, from the types of the seeded series;
 - errors as Google sends them: HTTP 403 with ``{"error": {"code", "message", "status",
   "errors": [{"reason"}]}}`` (``SERVICE_DISABLED``), gRPC ``PERMISSION_DENIED``.
 
@@ -48,9 +52,13 @@ POINTS_PER_PAGE = 100_000
 COMPUTE_PREFIX = "/compute/v1/projects/"
 
 # api name (as ``deny`` takes it) for each REST route and the Monitoring RPC.
-APIS = ("compute", "storage", "cloudresourcemanager", "monitoring", "recommender", "cloudbilling")
+APIS = (
+    "compute", "storage", "cloudresourcemanager", "monitoring", "recommender", "cloudbilling",
+    "logging",
+)  # fmt: skip
 COMPUTE_ENGINE_SERVICE = "6F81-5844-456A"
 SKUS = re.compile(r"^/v1/services/([^/]+)/skus$")
+LOG_BUCKETS = re.compile(r"^/v2/projects/([^/]+)/locations/([^/]+)/buckets$")
 RECOMMENDATIONS = re.compile(
     r"^/v1/projects/([^/]+)/locations/([^/]+)/recommenders/([^/]+)/recommendations$"
 )
@@ -90,6 +98,7 @@ class Project:
     global_addresses: list[dict[str, Any]] = field(default_factory=list)
     commitments: list[dict[str, Any]] = field(default_factory=list)
     buckets: list[dict[str, Any]] = field(default_factory=list)
+    log_buckets: list[dict[str, Any]] = field(default_factory=list)
     machine_types: list[dict[str, Any]] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     # (location, recommender id) -> Recommendation resources, as the API returns them.
@@ -224,9 +233,14 @@ class FakeGcp:
 
     def add_disk(
         self, project: str, zone: str, name: str, disk_type: str, size_gb: int, *,
-        users: Iterable[str] = (), created: datetime,
+        users: Iterable[str] = (), created: datetime, device_name: str | None = None,
     ) -> None:  # fmt: skip
-        self.project(project).disks.append(
+        """A disk; each instance in ``users`` (added before) lists it in its ``disks`` as
+        an AttachedDisk (``deviceName``, default the disk's name; ``source``)."""
+        p = self.project(project)
+        source = compute_url("x", f"projects/{project}/zones/{zone}/disks/{name}")
+        users = list(users)
+        p.disks.append(
             {
                 "kind": "compute#disk",
                 "name": name,
@@ -241,6 +255,14 @@ class FakeGcp:
                 "creationTimestamp": rfc3339(created),
             }
         )
+        for vm in p.instances:
+            if vm["name"] in users and vm["zone"].endswith(f"/zones/{zone}"):
+                attached = vm.setdefault("disks", [])
+                attached.append(
+                    {"kind": "compute#attachedDisk", "type": "PERSISTENT", "mode": "READ_WRITE",
+                     "source": source, "deviceName": device_name or name,
+                     "index": len(attached), "boot": not attached}
+                )  # fmt: skip
 
     def add_snapshot(
         self, project: str, name: str, *, source_disk: str, disk_size_gb: int,
@@ -318,6 +340,24 @@ class FakeGcp:
         if autoclass:
             bucket["autoclass"] = {"enabled": True, "terminalStorageClass": "NEARLINE"}
         self.project(project).buckets.append(bucket)
+
+    def add_log_bucket(
+        self, project: str, bucket_id: str, *, location: str = "global", retention_days: int = 30,
+        created: datetime, locked: bool = False,
+    ) -> None:  # fmt: skip
+        """A LogBucket resource as the Logging API v2 returns it."""
+        self.project(project).log_buckets.append(
+            {
+                "name": f"projects/{project}/locations/{location}/buckets/{bucket_id}",
+                "description": f"{bucket_id} bucket",
+                "createTime": rfc3339(created).replace(".000-00:00", ".000000Z"),
+                "updateTime": rfc3339(created).replace(".000-00:00", ".000000Z"),
+                "retentionDays": retention_days,
+                "locked": locked,
+                "lifecycleState": "ACTIVE",
+                "analyticsEnabled": False,
+            }
+        )
 
     def add_recommendation(
         self, project: str, location: str, recommender: str, *, resource: str,
@@ -520,6 +560,18 @@ class FakeGcp:
             service = path.split("/")[3]
             skus = self.skus.get(service, [])
             return 200, _token_page(skus, params, "skus", self.page_size)
+        buckets = LOG_BUCKETS.match(path)
+        if buckets:
+            project, location = buckets.groups()
+            denial = self._denial(project, "logging")
+            if denial:
+                return denial[0], _error(*denial)
+            p = self.projects.get(project)
+            items = [
+                b for b in (p.log_buckets if p else [])
+                if location == "-" or f"/locations/{location}/" in b["name"]
+            ]  # fmt: skip
+            return 200, _token_page(items, params, "buckets", self.page_size)
         listed = RECOMMENDATIONS.match(path)
         if listed:
             project, location, recommender = listed.groups()
@@ -570,6 +622,7 @@ class FakeGcp:
         from google.cloud import monitoring_v3
 
         request_type = monitoring_v3.ListTimeSeriesRequest
+        descriptors_type = monitoring_v3.ListMetricDescriptorsRequest
         handler = grpc.method_handlers_generic_handler(
             "google.monitoring.v3.MetricService",
             {
@@ -577,7 +630,12 @@ class FakeGcp:
                     self._list_time_series,
                     request_deserializer=lambda raw: request_type.pb().FromString(raw),
                     response_serializer=lambda message: message.SerializeToString(),
-                )
+                ),
+                "ListMetricDescriptors": grpc.unary_unary_rpc_method_handler(
+                    self._list_metric_descriptors,
+                    request_deserializer=lambda raw: descriptors_type.pb().FromString(raw),
+                    response_serializer=lambda message: message.SerializeToString(),
+                ),
             },
         )
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -585,6 +643,42 @@ class FakeGcp:
         port = self._grpc.add_insecure_port("127.0.0.1:0")
         self._grpc.start()
         self.grpc_target = f"127.0.0.1:{port}"
+
+    def _list_metric_descriptors(self, request: Any, context: Any) -> Any:
+        """User-defined metric descriptors: every type a seeded series of the project has,
+        under the ``metric.type = starts_with("PREFIX")`` filter, paged by ``page_size``."""
+        import grpc
+        from google.cloud import monitoring_v3
+
+        project_id = request.name.split("/", 1)[-1]
+        self._record(
+            Recorded("grpc", "/google.monitoring.v3.MetricService/ListMetricDescriptors",
+                     request.name, request.filter)
+        )  # fmt: skip
+        denial = self._denial(project_id, "monitoring")
+        if denial:
+            context.abort(getattr(grpc.StatusCode, denial[1]), denial[3])
+        prefix = re.search(r'starts_with\("([^"]*)"\)', request.filter)
+        p = self.projects.get(project_id)
+        labels: dict[str, set[str]] = defaultdict(set)
+        for series in p.series if p else []:
+            if prefix is None or series.metric_type.startswith(prefix.group(1)):
+                labels[series.metric_type].update(series.metric_labels)
+        types = sorted(labels)
+        size = request.page_size or self.page_size
+        offset = int(request.page_token or 0)
+        response = monitoring_v3.ListMetricDescriptorsResponse.pb()()
+        for metric_type in types[offset : offset + size]:
+            descriptor = response.metric_descriptors.add()
+            descriptor.name = f"projects/{project_id}/metricDescriptors/{metric_type}"
+            descriptor.type = metric_type
+            descriptor.metric_kind = 1  # GAUGE
+            descriptor.value_type = 3  # DOUBLE
+            for key in sorted(labels[metric_type]):
+                descriptor.labels.add().key = key
+        if offset + size < len(types):
+            response.next_page_token = str(offset + size)
+        return response
 
     def _list_time_series(self, request: Any, context: Any) -> Any:
         import grpc
@@ -613,9 +707,18 @@ class FakeGcp:
         response = monitoring_v3.ListTimeSeriesResponse.pb()()
         points = 0
         index = offset
+        headers = request.view == monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.HEADERS
+        if headers:
+            # Labels only, for the series with a point of any kind in the interval.
+            matching = [
+                s for s in matching
+                if any(start < t <= end for pts in s.points.values() for t, _v in pts)
+            ]  # fmt: skip
         while index < len(matching):
             series = matching[index]
             chosen = [(t, v) for t, v in series.points.get(aligner, []) if start < t <= end]
+            if headers:
+                chosen = []
             if points and points + len(chosen) > self.points_per_page:
                 break
             out = response.time_series.add()

@@ -25,6 +25,13 @@ commitment already sits partly unused has nothing to absorb: its pool is 0. With
 Cost Explorer's coverage for a covered scope, the pool is unknown and counted as 0 (count
 less, say why). Ranking spends each scope's pool once, across findings
 (reports/ranking.py, rule 7).
+
+Compute Engine also discounts on-demand usage on its own: sustained-use discounts (SUD) bill
+each quarter of a month's usage of a machine series at a falling rate, so an instance running
+all month pays 70% (N1, M1, M2) or 80% (N2, N2D, C2) of its list price
+(https://cloud.google.com/compute/docs/sustained-use-discounts). A change saves what it takes
+off that discounted bill, not off the list price; ``sustained_use_saving`` works it out before
+the commitment step.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ import polars as pl
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
+from costscan.scanner.contracts.units import HOURS_PER_MONTH
+from costscan.scanner.contracts.vocab import CloudProvider, PriceSource
 
 ACTIVE_STATES: Final = ("active", "payment-pending", "queued")
 # Used at least this much, a commitment has no spare capacity to absorb freed usage.
@@ -48,6 +57,70 @@ CONTEXT_COLUMNS: Final = (
     "scope_binds_type",
 )
 _TYPE_KEYS: Final = ["provider", "account_id", "region", "instance_type"]
+
+
+# The share of the list price each quarter of a month's usage is billed at, per machine
+# series with sustained-use discounts; every other series (E2, N4, C3, T2D, T2A, ...) gets
+# none. https://cloud.google.com/compute/docs/sustained-use-discounts ("Sustained use
+# discount tables"): N1-style 100/80/60/40%, N2-style 100/86.78/73.3/60%.
+SUSTAINED_USE_TIERS: Final[dict[str, tuple[float, float, float, float]]] = {
+    **dict.fromkeys(("n1", "m1", "m2", "f1", "g1"), (1.0, 0.80, 0.60, 0.40)),
+    **dict.fromkeys(("n2", "n2d", "c2"), (1.0, 0.8678, 0.733, 0.60)),
+}
+# What a month of full use saves: 30% (N1-style) or 20% (N2-style).
+SUSTAINED_USE_FULL_MONTH: Final[dict[str, float]] = {
+    series: round(1.0 - sum(tiers) / 4, 2) for series, tiers in SUSTAINED_USE_TIERS.items()
+}
+
+
+def sustained_use_share(series: pl.Expr, running_share: pl.Expr) -> pl.Expr:
+    """The share of a full month's list price billed for running ``running_share`` (0-1)
+    of the month on ``series``: the integral of the tier rates up to that share (1 × the
+    share for a series without sustained-use discounts)."""
+    share = running_share.clip(0.0, 1.0)
+    billed = pl.lit(0.0)
+    for quarter in range(4):
+        rate = series.replace_strict(
+            {name: tiers[quarter] for name, tiers in SUSTAINED_USE_TIERS.items()},
+            default=1.0,
+            return_dtype=pl.Float64,
+        )
+        billed = billed + (share - quarter * 0.25).clip(0.0, 0.25) * rate
+    return billed
+
+
+def sustained_use_saving(
+    saving: pl.Expr,
+    *,
+    current_cost: pl.Expr,
+    target_type: pl.Expr | None,
+    running_share_after: pl.Expr | None,
+) -> pl.Expr:
+    """``saving`` (a monthly list-price figure for a change to an instance running all
+    month) after Compute Engine's sustained-use discounts. With C the instance's monthly
+    list cost, T the monthly list cost of what runs after the change for a full month and
+    u the share of the month it runs then, f(series, u) = ``sustained_use_share``:
+
+        saving = C × f(source series, 1) − T × f(target series, u)
+
+    T is C for a schedule (same type, ``running_share_after`` = u) and C − saving
+    otherwise (u = 1): 0 for a stop, the smaller type's cost for a resize. The result is
+    between 0 and ``saving``: a move from a discounted series to an undiscounted one can
+    save nothing at all. Other providers, and prices read from the bill (already net of
+    the discount), keep ``saving``."""
+    source = _family(pl.col("instance_type"))
+    target = source if target_type is None else _family(target_type)
+    if running_share_after is None:
+        after_full, share_after = current_cost - saving, pl.lit(1.0)
+    else:
+        after_full, share_after = current_cost, running_share_after
+    discounted = current_cost * sustained_use_share(source, pl.lit(1.0)) - (
+        after_full * sustained_use_share(target, share_after)
+    )
+    applies = (pl.col("provider") == CloudProvider.GCP.value) & (
+        pl.col("price_source").fill_null("") != PriceSource.BILLING.value
+    )
+    return pl.when(applies).then(pl.min_horizontal(discounted, saving).clip(0.0)).otherwise(saving)
 
 
 def held_commitments(inv: InventoryView) -> pl.LazyFrame:
@@ -230,6 +303,7 @@ def after_discounts(
     *,
     current_cost: pl.Expr | None = None,
     target_type: pl.Expr | None = None,
+    running_share_after: pl.Expr | None = None,
 ) -> pl.LazyFrame:
     """``frame`` (one row per finding on an instance) with what its ``saving`` (a monthly
     list-price figure) is after the account's commitments.
@@ -251,7 +325,23 @@ def after_discounts(
       and what the change takes out of it (ranking spends each pool once across findings).
 
     Instances no commitment covers save the whole figure now.
+
+    On Compute Engine the saving is first cut to what sustained-use discounts leave
+    (``sustained_use_saving``; ``running_share_after`` for a schedule); ``_sud_cut`` holds
+    the part of the list-price saving those discounts already take.
     """
+    list_saving = saving
+    saving = pl.col("_sud_saving")
+    frame = frame.with_columns(
+        sustained_use_saving(
+            list_saving,
+            current_cost=pl.col("hourly_price") * HOURS_PER_MONTH
+            if current_cost is None
+            else current_cost,
+            target_type=target_type,
+            running_share_after=running_share_after,
+        ).alias("_sud_saving")
+    ).with_columns((list_saving - pl.col("_sud_saving")).clip(0.0).alias("_sud_cut"))
     lookup = frame.select(
         "provider", "account_id", "region", pl.col("instance_type").alias("instance_type")
     )
@@ -287,7 +377,7 @@ def after_discounts(
             pl.col("scope_uncovered_monthly").alias("_scope_uncovered"),
         )
         .with_columns(pl.when(covered).then(pl.col("_scope_removed")).alias("_scope_removed"))
-        .drop(*CONTEXT_COLUMNS)
+        .drop(*CONTEXT_COLUMNS, "_sud_saving")
     )
 
 
@@ -313,12 +403,25 @@ def discount_evidence() -> pl.Expr:
         saving_now=pl.col("_saving_now"),
         saving_from_commitment_end=pl.col("_saving_later"),
         commitments_end=pl.col("_savings_start").cast(pl.String),
+        sustained_use_discount_monthly=pl.col("_sud_cut"),
     )
 
 
 def commitment_note() -> pl.Expr:
-    """A sentence for the detail when part of the saving waits for a commitment to end."""
-    return (
+    """A sentence for the detail when part of the saving waits for a commitment to end,
+    and one when sustained-use discounts already take part of the list-price saving."""
+    sustained = (
+        pl.when(pl.col("_sud_cut") > 0.005)
+        .then(
+            pl.format(
+                " Sustained-use discounts already take {} a month off this usage; only the "
+                "rest is counted.",
+                pl.col("_sud_cut").round(2),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+    return sustained + (
         pl.when(pl.col("_saving_later") > 0.005)
         .then(
             pl.format(

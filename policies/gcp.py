@@ -28,6 +28,7 @@ from costscan.policies._compute import (
     price_evidence,
     running_instances,
 )
+from costscan.policies._discounts import SUSTAINED_USE_FULL_MONTH
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
@@ -56,7 +57,10 @@ def _amount(value: pl.Expr) -> pl.Expr:
 
 def _advice(inv: InventoryView, p: GoogleAdviceParams, kinds: tuple[str, ...]) -> pl.LazyFrame:
     google = pl.col("monthly_savings")
-    rows = inv.lazy("provider_advice").filter(pl.col("kind").is_in(list(kinds)))
+    # Google's advice only: Azure Advisor's and AWS Compute Optimizer's rows share the frame.
+    rows = inv.lazy("provider_advice").filter(
+        (pl.col("provider") == CloudProvider.GCP.value) & pl.col("kind").is_in(list(kinds))
+    )
     saving = pl.when(google.is_not_null()).then(
         pl.format(" Google projects {} {} a month.", _amount(google), pl.col("currency"))
     )
@@ -201,10 +205,7 @@ def google_commitment_advice(inv: InventoryView, p: GoogleAdviceParams) -> pl.La
 # N2, N2D and C2 up to 20%; E2, T2D, T2A, C3, N4 and the rest none), per
 # https://cloud.google.com/compute/docs/sustained-use-discounts. A commitment replaces it:
 # its usage gets no SUD, so buying one saves only the difference.
-SUSTAINED_USE_FULL_MONTH: dict[str, float] = {
-    "n1": 0.30, "m1": 0.30, "m2": 0.30, "f1": 0.30, "g1": 0.30,
-    "n2": 0.20, "n2d": 0.20, "c2": 0.20,
-}  # fmt: skip
+# (SUSTAINED_USE_FULL_MONTH, from policies/_discounts.py, per series.)
 # A 1-year resource-based commitment's discount off on-demand vCPU and memory (the
 # general-purpose series list 1-year rates about 37% below on demand,
 # https://cloud.google.com/compute/vm-instance-pricing); the provider prices held CUDs with

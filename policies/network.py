@@ -273,9 +273,12 @@ def unused_static_address(inv: InventoryView, p: UnusedStaticAddressParams) -> p
             money(monthly),
         ),
         recommendation=pl.format(
-            "Release {} (gcloud compute addresses delete) unless a DNS record or "
-            "allow-list needs it.",
+            "Release {} ({}) unless a DNS record or allow-list needs it.",
             pl.col("resource_id"),
+            # The command by cloud: this policy reads GCP addresses and Azure public IPs.
+            pl.when(pl.col("provider") == "azure")
+            .then(pl.lit("az network public-ip delete"))
+            .otherwise(pl.lit("gcloud compute addresses delete")),
         ),
         current_monthly_cost=monthly,
         monthly_savings=monthly,
@@ -349,8 +352,11 @@ def idle_nat_gateway(inv: InventoryView, p: IdleNatGatewayParams) -> pl.LazyFram
             money(monthly),
         ),
         recommendation=pl.format(
-            "Delete {} and its route-table entries, then release its Elastic IP.",
+            "Delete {} and its route-table entries, then release its {}.",
             pl.col("resource_id"),
+            pl.when(pl.col("provider") == "azure")
+            .then(pl.lit("public IP"))
+            .otherwise(pl.lit("Elastic IP")),
         ),
         current_monthly_cost=monthly,
         monthly_savings=monthly,

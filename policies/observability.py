@@ -31,7 +31,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import DAYS_PER_MONTH
-from costscan.scanner.contracts.vocab import Change
+from costscan.scanner.contracts.vocab import Change, CloudProvider
 
 BYTES_PER_GB: Final = float(2**30)
 DAYS_PER_SCALED_MONTH: Final = 30.0  # ingested_bytes_30d is scaled to 30 days
@@ -234,6 +234,8 @@ def log_ingestion(inv: InventoryView, p: LogIngestionParams) -> pl.LazyFrame:
     ingestion_cost = _gb("ingested_bytes_30d") * pl.col("ingestion_price_per_gb")
     groups = (
         inv.lazy("log_groups")
+        # Cloud Logging's free 50 GiB a project: observability.gcp-log-ingestion prices it.
+        .filter(pl.col("provider") != CloudProvider.GCP.value)
         .filter(_gb("ingested_bytes_30d") >= p.min_ingested_gb_per_month)
         .filter(pl.col("ingestion_price_per_gb").is_not_null())
         .with_columns(ingestion_cost.alias("_ingestion_cost"))
@@ -345,6 +347,11 @@ def metric_cardinality(inv: InventoryView, p: MetricCardinalityParams) -> pl.Laz
     with cost(n) = Σ_tiers price × (metrics of n in the tier). The 10-metric free tier is
     shared with detailed monitoring and left out.
 
+    On Google Cloud the rows are Cloud Monitoring's custom and Prometheus metric types (the
+    label with the most values is the dimension), priced per series-month from Google's
+    per-MiB and per-sample rates for a series written once a minute
+    (providers/pricing/gcp_observability.py).
+
     Sources: tiers $0.30 (first 10,000), $0.10 (next 240,000), $0.05 (next 750,000),
     $0.02 (over 1,000,000) per metric-month, https://aws.amazon.com/cloudwatch/pricing/;
     a metric is one name plus one set of dimension values
@@ -411,10 +418,17 @@ def metric_cardinality(inv: InventoryView, p: MetricCardinalityParams) -> pl.Laz
             pl.col("_series_after"),
         ),
         recommendation=pl.format(
-            "Drop the {} dimension from {} (or bucket it into a few values, or move it into "
-            "the log line with the Embedded Metric Format's non-dimension properties).",
+            "Drop the {} dimension from {} (or bucket it into a few values{}).",
             pl.col("_top_key"),
             pl.col("resource_name"),
+            pl.when(pl.col("provider") == CloudProvider.AWS.value)
+            .then(
+                pl.lit(
+                    ", or move it into the log line with the Embedded Metric Format's "
+                    "non-dimension properties"
+                )
+            )
+            .otherwise(pl.lit("")),
         ),
         current_monthly_cost=pl.col("_current"),
         monthly_savings=pl.col("_saving"),

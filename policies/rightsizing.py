@@ -560,29 +560,8 @@ def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
     ``cpuVendorArchitectures`` preference
     (https://docs.aws.amazon.com/compute-optimizer/latest/APIReference/API_RecommendationPreferences.html).
     """
-    # Graviton is EC2's; Compute Engine's Arm series (T2A, C4A) would need a twin of its own.
-    instances = running_instances(inv).filter(
-        (pl.col("provider") == CloudProvider.AWS)
-        & (pl.col("architecture") == X86_64)
-        & pl.col("vcpus").is_not_null()
-    )
-    arm = candidate_types(inv).filter(
-        (pl.col("cand_architecture") == ARM64) & pl.col("cand_current_generation")
-    )
-    pairs = instances.join(
-        arm,
-        left_on=["provider", "region", "instance_class", "vcpus"],
-        right_on=["provider", "region", "cand_instance_class", "cand_vcpus"],
-        how="inner",
-        coalesce=False,
-    ).filter(
-        (pl.col("cand_memory_gib") >= pl.col("memory_gib"))
-        & (pl.col("cand_burstable") == pl.col("burstable"))
-        & (~pl.col("local_disk") | pl.col("cand_local_disk"))
-        & not_older(pl.col("cand_generation"), pl.col("generation"))
-        & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
-    )
-    best = _cheapest_per_instance(pairs)
+    # Graviton is EC2's; Compute Engine's Arm series have their twin, rightsizing.gcp-arm.
+    best = _cheapest_per_instance(_arm_pairs(inv, CloudProvider.AWS))
     return _resize_findings(
         inv,
         best,
@@ -599,6 +578,91 @@ def graviton(inv: InventoryView, p: GravitonParams) -> pl.LazyFrame:
             rate(pl.col("hourly_price")),
         ),
         move="Graviton (arm64)",
+    )
+
+
+def _arm_pairs(inv: InventoryView, provider: CloudProvider) -> pl.LazyFrame:
+    """Running x86_64 instances of ``provider`` with each cheaper current-generation arm64
+    type of the same class (shape on GCP), vCPUs, burstable-ness and local disk, at least
+    the memory, in the same region, not an older generation."""
+    instances = running_instances(inv).filter(
+        (pl.col("provider") == provider)
+        & (pl.col("architecture") == X86_64)
+        & pl.col("vcpus").is_not_null()
+    )
+    arm = candidate_types(inv).filter(
+        (pl.col("cand_architecture") == ARM64) & pl.col("cand_current_generation")
+    )
+    return instances.join(
+        arm,
+        left_on=["provider", "region", "instance_class", "vcpus"],
+        right_on=["provider", "region", "cand_instance_class", "cand_vcpus"],
+        how="inner",
+        coalesce=False,
+    ).filter(
+        (pl.col("cand_memory_gib") >= pl.col("memory_gib"))
+        & (pl.col("cand_burstable") == pl.col("burstable"))
+        & (~pl.col("local_disk") | pl.col("cand_local_disk"))
+        & not_older(pl.col("cand_generation"), pl.col("generation"))
+        & (pl.col("cand_hourly_price") < pl.col("hourly_price"))
+    )
+
+
+@dataclass(frozen=True)
+class GcpArmParams:
+    confidence: float = 0.6
+
+
+@policy(
+    id="rightsizing.gcp-arm",
+    family="rightsizing",
+    action="resize",
+    title="x86 VM with a cheaper Arm (T2A, C4A) machine type",
+    needs=("compute", "prices", "commitments"),
+    effort_hours=8.0,
+    risk="medium",
+    performance="neutral",
+    change=Change.MIGRATE_TO_GRAVITON,
+    formula=MOVE_FORMULA,
+)
+def gcp_arm(inv: InventoryView, p: GcpArmParams) -> pl.LazyFrame:
+    """Running x86_64 Compute Engine VMs whose shape has a cheaper Arm machine type: the
+    twin of rightsizing.graviton.
+
+    Flagged: a running x86_64 VM when a current Arm (arm64) type of the same shape
+    (n2-standard-8 -> t2a-standard-8, c4a-standard-8), the same vCPUs and at least the
+    memory is priced lower in its region; the cheapest is recommended. The Arm series are
+    T2A (Ampere Altra) and C4A (Google Axion); only those priced in the region (bundled
+    T2A in us-central1, europe-west4 and asia-southeast1, or live prices) are candidates.
+    Risk is medium: the software must have arm64 builds and an Arm boot image. A move
+    leaves N1/N2 sustained-use discounts and the current series' commitments, and the
+    saving is counted after them (policies/_discounts.py).
+
+    Saving formula: monthly_savings = (current hourly − Arm hourly) × 730, only when
+    positive.
+
+    Source: Arm VMs on Compute Engine (https://cloud.google.com/compute/docs/instances/
+    arm-on-compute) and their prices (https://cloud.google.com/compute/vm-instance-pricing);
+    Google's Recommender has no cross-architecture advice, so AWS Compute Optimizer's
+    ``AWS_ARM64`` preference is the pattern.
+    """
+    best = _cheapest_per_instance(_arm_pairs(inv, CloudProvider.GCP))
+    return _resize_findings(
+        inv,
+        best,
+        confidence=p.confidence,
+        detail=pl.format(
+            "{} runs {} (x86_64); {} is its Arm equivalent with {} vCPU and {} GiB at {} "
+            "instead of {}; the software needs arm64 builds and an Arm boot image.",
+            pl.col("resource_id"),
+            pl.col("instance_type"),
+            pl.col("cand_instance_type"),
+            num(pl.col("cand_vcpus")),
+            num(pl.col("cand_memory_gib")),
+            rate(pl.col("cand_hourly_price")),
+            rate(pl.col("hourly_price")),
+        ),
+        move="Arm (arm64)",
     )
 
 

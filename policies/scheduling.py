@@ -158,7 +158,9 @@ def offhours(inv: InventoryView, p: OffhoursParams) -> pl.LazyFrame:
     ).filter(pl.col("_off_hours") >= p.min_off_hours_per_week)
 
     saving = pl.col("hourly_price") * pl.col("_off_hours") * WEEKS_PER_MONTH
-    flagged = after_discounts(inv, flagged, saving)
+    flagged = after_discounts(
+        inv, flagged, saving, running_share_after=pl.col("_on_hours") / HOURS_PER_WEEK
+    )
     return findings(
         flagged,
         detail=pl.format(

@@ -45,6 +45,10 @@ class ScanRequest:
     # organization whose projects to list.
     projects: Sequence[str] = ()
     organization: str | None = None
+    # Azure: the subscriptions to scan (none: every one the credential can list) and the
+    # management group whose subscriptions to scan.
+    subscriptions: Sequence[str] = ()
+    management_group: str | None = None
 
 
 class Provider(abc.ABC):

@@ -49,6 +49,9 @@ LISTED_NAMES = 5
 LISTED_WARNINGS = 20
 # Changes in the top table; the rest are folded by family.
 TOP_CHANGES = 10
+# Rows each family's folded table shows at most: the comment is read, not searched; the
+# other reports hold every finding, and the table says how many it leaves out.
+FAMILY_ROWS = 15
 # Commands shown for the top changes (members of a group: the first few, then a count).
 COMMANDS_FOR = 5
 COMMAND_MEMBERS = 5
@@ -214,8 +217,11 @@ class MarkdownRenderer(Renderer):
         return render_markdown(report, self.max_chars).encode("utf-8")
 
 
-def render_markdown(report: Report, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """The report as Markdown of fewer than ``max_chars`` characters."""
+def render_markdown(
+    report: Report, max_chars: int = DEFAULT_MAX_CHARS, family_rows: int | None = FAMILY_ROWS
+) -> str:
+    """The report as Markdown of fewer than ``max_chars`` characters, each family's folded
+    table cut at ``family_rows`` rows (None: as many as fit)."""
     currency = report.run.currency
     # No row is shorter than 10 characters, so rows past this many could never fit: the
     # renderer formats at most these, whatever the number of findings.
@@ -226,7 +232,9 @@ def render_markdown(report: Report, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     tables = [
         _top_table(report, top, currency),
         _commands(top),
-        *_family_tables(report, frame, set(top["finding_id"].to_list()), currency, row_cap),
+        *_family_tables(
+            report, frame, set(top["finding_id"].to_list()), currency, row_cap, family_rows
+        ),
         _resolved_table(report, currency, row_cap),
         _suppressed_table(report, currency, row_cap),
         _bottlenecks_table(report, currency, row_cap),
@@ -469,6 +477,10 @@ def _top_table(report: Report, top: pl.DataFrame, currency: str) -> _Table:
     return _Table(heading, rows, top.height, "change", [])
 
 
+# The command-line tool each cloud's remediation commands are for.
+_CLI_NAMES = {"aws": "AWS CLI", "gcp": "gcloud", "azure": "Azure CLI"}
+
+
 def _commands(top: pl.DataFrame) -> _Table | None:
     """The commands for the first top changes, folded: a reviewer opens them to act."""
     lines: list[str] = []
@@ -483,9 +495,11 @@ def _commands(top: pl.DataFrame) -> _Table | None:
             lines += code_block(fix.cli)
     if not lines:
         return None
+    clouds = set(top["provider"].to_list()) if "provider" in top.columns else {"aws"}
+    tool = _CLI_NAMES.get(next(iter(clouds)), "CLI") if len(clouds) == 1 else "CLI"
     heading = [
         "<details>",
-        "<summary>Commands for the top changes (AWS CLI)</summary>",
+        f"<summary>Commands for the top changes ({tool})</summary>",
         *lines,
         "",
         "</details>",
@@ -494,7 +508,12 @@ def _commands(top: pl.DataFrame) -> _Table | None:
 
 
 def _family_tables(
-    report: Report, frame: pl.DataFrame, shown: set[str], currency: str, row_cap: int
+    report: Report,
+    frame: pl.DataFrame,
+    shown: set[str],
+    currency: str,
+    row_cap: int,
+    family_rows: int | None,
 ) -> list[_Table]:
     """Every finding not among the top changes, folded by family in report order."""
     rest = frame.filter(~pl.col("finding_id").is_in(list(shown)))
@@ -513,7 +532,7 @@ def _family_tables(
     remaining = row_cap
     for name in names:
         part = rest.filter(pl.col("family") == name)
-        formatted = min(part.height, max(remaining, MIN_ROWS_PER_TABLE))
+        formatted = min(part.height, family_rows or part.height, max(remaining, MIN_ROWS_PER_TABLE))
         remaining -= formatted
         counted = by_family.get(name, {}).get("monthly_savings")
         total = f", {money_cell(counted, currency)}/month counted" if counted else ""

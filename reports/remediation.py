@@ -151,6 +151,9 @@ _NOUNS: dict[str, str] = {
     "log_group": "log groups",
     "elastic_ip": "Elastic IPs",
     "load_balancer": "load balancers",
+    "auto_scaling_group": "Auto Scaling groups",
+    "lambda_function": "Lambda functions",
+    "ecs_service": "ECS services",
     "nat_gateway": "NAT gateways",
     "rds_instance": "databases",
     "elasticache_cluster": "cache clusters",
@@ -158,6 +161,13 @@ _NOUNS: dict[str, str] = {
     "gce_instance": "VMs",
     "persistent_disk": "disks",
     "gce_snapshot": "snapshots",
+    "azure_vm": "VMs",
+    "managed_disk": "disks",
+    "azure_snapshot": "snapshots",
+    "public_ip": "public IPs",
+    "storage_account": "storage accounts",
+    "azure_nat_gateway": "NAT gateways",
+    "azure_load_balancer": "load balancers",
 }
 
 
@@ -982,6 +992,26 @@ def _gcp_resize(finding: Finding) -> Remediation:
     )
 
 
+def _gcp_arm(finding: Finding) -> Remediation:
+    """An x86 VM cannot switch to an Arm machine type in place: its boot image is x86."""
+    path = _gcp_path(finding)
+    figures = _figures(finding)
+    current = _text(_dig(figures, "current", "instance_type"))
+    wanted = _text(_dig(figures, "candidate", "instance_type")) or "an Arm machine type"
+    return Remediation(
+        change=f"Rebuild {path.name} on {wanted} (Arm)"
+        + (f" instead of {current}" if current else ""),
+        cli=f"gcloud compute instances create {_q(path.name + '-arm')} --machine-type "
+        f"{_q(wanted)} --image-family IMAGE_FAMILY-arm64 --image-project IMAGE_PROJECT"
+        f"{_gcp_where(path)}",
+        terraform=f"google_compute_instance.machine_type = {json.dumps(wanted)}  "
+        "# with an arm64 boot image",
+        console_url=_gce_instance_console(path),
+        note="Needs arm64 builds of the software and an arm64 image (replace IMAGE_FAMILY "
+        "and IMAGE_PROJECT); move the traffic, then delete the x86 VM.",
+    )
+
+
 def _gcp_schedule(finding: Finding) -> Remediation:
     """An instance schedule (a resource policy) from the window the finding derived."""
     import re
@@ -1038,6 +1068,98 @@ def _gcp_delete_disk(finding: Finding) -> Remediation:
             path,
         ),
         note="A deleted disk does not come back; the snapshot does.",
+    )
+
+
+def _gcp_pd_balanced(finding: Finding) -> Remediation:
+    """A Persistent Disk's type does not change in place: snapshot, a pd-balanced disk from
+    the snapshot, then the swap on the instance (named in the evidence)."""
+    path = _gcp_path(finding)
+    where = _gcp_where(path)
+    snapshot = _q(f"{path.name}-to-balanced"[:63])
+    balanced = f"{path.name}-balanced"[:63]
+    new_disk = _q(balanced)
+    instance = _text(_figures(finding).get("attached_to")).rsplit("/", 1)[-1]
+    return Remediation(
+        change=f"Replace pd-ssd disk {path.name} with a pd-balanced copy",
+        cli=AND.join(
+            (
+                f"gcloud compute snapshots create {snapshot} --source-disk {_q(path.name)} "
+                f"--source-disk-zone {_q(path.location)} --project {_q(path.project)}",
+                f"gcloud compute disks create {new_disk} --type pd-balanced "
+                f"--source-snapshot {snapshot}{where}",
+            )
+        ),
+        terraform='google_compute_disk.type = "pd-balanced"  # replaces the disk: restore '
+        "it from a snapshot first",
+        console_url=_gcp_console(
+            f"compute/disksDetail/zones/{quote(path.location, safe='')}/disks/"
+            f"{quote(path.name, safe='')}",
+            path,
+        ),
+        note=f"Then detach {path.name} from {instance or 'its instance'} and attach "
+        f"{balanced} under the same device name (a boot disk needs the VM "
+        "stopped); delete the pd-ssd disk once the workload is checked.",
+    )
+
+
+def _log_bucket(finding: Finding) -> tuple[str, str, str]:
+    """(project, location, bucket id) of ``projects/P/locations/L/buckets/B``."""
+    parts = _text(finding.get("resource_id")).split("/")
+    if len(parts) >= 6 and parts[0] == "projects" and parts[2] == "locations":
+        return parts[1], parts[3], parts[5]
+    return _text(finding.get("account_id")), "global", parts[-1]
+
+
+def _gcp_log_retention(finding: Finding) -> Remediation:
+    project, location, bucket = _log_bucket(finding)
+    days = _number(_figures(finding).get("target_retention_days")) or 30
+    return Remediation(
+        change=f"Keep logs {round(days)} days in log bucket {bucket}",
+        cli=f"gcloud logging buckets update {_q(bucket)} --location {_q(location)} "
+        f"--retention-days {round(days)} --project {_q(project)}",
+        terraform=f"google_logging_project_bucket_config.retention_days = {round(days)}",
+        console_url=f"{GCP_CONSOLE}/logs/storage?project={quote(project, safe='')}",
+        note="Logs past the new retention are deleted: route what must be kept to a Cloud "
+        "Storage bucket first. A locked bucket's retention cannot be shortened.",
+    )
+
+
+def _gcp_log_ingestion(finding: Finding) -> Remediation:
+    project, _location, bucket = _log_bucket(finding)
+    # The _Default sink feeds the _Default bucket; another bucket's sinks are the user's own.
+    sink = "_Default" if bucket == "_Default" else "SINK"
+    return Remediation(
+        change=f"Exclude debug and per-request logs from log bucket {bucket}",
+        cli=f"gcloud logging sinks update {sink} --project {_q(project)} "
+        "--add-exclusion=name=costscan-drop-debug,filter='severity<=DEBUG'",
+        terraform='google_logging_project_sink.exclusions { filter = "severity<=DEBUG" }',
+        console_url=f"{GCP_CONSOLE}/logs/router?project={quote(project, safe='')}",
+        note="Check the filter in the Logs Explorer first: excluded entries are not stored."
+        + ("" if sink == "_Default" else " Replace SINK with the sink routing to the bucket."),
+    )
+
+
+def _gcp_metric_cardinality(finding: Finding) -> Remediation:
+    """A Cloud Monitoring metric type: Prometheus labels drop at scrape time; a custom
+    metric's label is the writer's to drop."""
+    metric = _text(finding.get("resource_name"))
+    label = _text(_figures(finding).get("dimension")) or "the high-cardinality label"
+    project = _text(finding.get("account_id"))
+    prometheus = metric.startswith("prometheus.googleapis.com/")
+    return Remediation(
+        change=f"Drop the {label} label from metric {metric}",
+        cli=None,
+        terraform=(
+            "PodMonitoring.spec.endpoints[].metricRelabeling: "
+            f'[{{action: labeldrop, regex: "{label}"}}]'
+            if prometheus
+            else None
+        ),
+        console_url=f"{GCP_CONSOLE}/monitoring/metrics-explorer?project={quote(project, safe='')}",
+        note="Managed Prometheus drops it at scrape time (metricRelabeling)."
+        if prometheus
+        else "The label is written by the code that sends the metric: drop or bucket it there.",
     )
 
 
@@ -1167,18 +1289,208 @@ GCP_BUILDERS: dict[str, Builder] = {
     "rightsizing.overprovisioned": _gcp_resize,
     "rightsizing.previous-generation": _gcp_resize,
     "rightsizing.underprovisioned": _gcp_resize,
+    "rightsizing.gcp-arm": _gcp_arm,
     "scheduling.offhours": _gcp_schedule,
     "storage.unattached-volume": _gcp_delete_disk,
     "storage.stopped-instance-volume": _gcp_delete_disk,
     "storage.stale-snapshot": _gcp_delete_snapshot,
     "network.unused-static-address": _gcp_release_address,
     "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
+    "storage.pd-ssd-to-pd-balanced": _gcp_pd_balanced,
+    "observability.gcp-log-retention": _gcp_log_retention,
+    "observability.gcp-log-ingestion": _gcp_log_ingestion,
+    "observability.metric-cardinality": _gcp_metric_cardinality,
     "commitments.gcp-cud-purchase": _gcp_buy_cud,
     "commitments.gcp-unused-cud": _gcp_review_cud,
     "rightsizing.google-recommender": _gcp_review_advice,
     "storage.google-recommender": _gcp_review_advice,
     "network.google-recommender": _gcp_review_advice,
     "commitments.google-recommender": _gcp_review_advice,
+}
+
+
+# --------------------------------------------------------------------------- Azure
+
+AZURE_PORTAL = "https://portal.azure.com"
+
+
+def _azure_id(finding: Finding) -> str:
+    return _text(finding.get("resource_id"))
+
+
+def _azure_portal(finding: Finding) -> str:
+    """The resource's own blade: the portal opens any ARM id under #resource."""
+    rid = _azure_id(finding)
+    if rid.startswith("/"):
+        return f"{AZURE_PORTAL}/#resource{quote(rid, safe='/')}"
+    return f"{AZURE_PORTAL}/#view/Microsoft_Azure_Expert/AdvisorMenuBlade/~/Cost"
+
+
+def _azure_name(finding: Finding) -> str:
+    return _text(finding.get("resource_name")) or _azure_id(finding).rsplit("/", 1)[-1]
+
+
+def _azure_deallocate(finding: Finding) -> Remediation:
+    name = _azure_name(finding)
+    return Remediation(
+        change=f"Deallocate {name}: idle over the lookback",
+        cli=f"az vm deallocate --ids {_q(_azure_id(finding))}  # delete it once nobody misses it",
+        terraform="delete the azurerm_linux_virtual_machine (or _windows_) resource",
+        console_url=_azure_portal(finding),
+        note="A deallocated VM stops billing compute; its disks and public IPs still bill.",
+    )
+
+
+def _azure_resize(finding: Finding) -> Remediation:
+    figures = _figures(finding)
+    current = _text(_dig(figures, "current", "instance_type"))
+    wanted = _text(_dig(figures, "candidate", "instance_type")) or _text(
+        _dig(figures, "next_size", "instance_type")
+    )
+    if not wanted:
+        return Remediation(change=_fallback(finding).change, console_url=_azure_portal(finding))
+    name = _azure_name(finding)
+    return Remediation(
+        change=f"Resize {name} from {current} to {wanted}"
+        if current
+        else f"Resize {name} to {wanted}",
+        cli=f"az vm resize --ids {_q(_azure_id(finding))} --size {_q(wanted)}",
+        terraform=f"azurerm_linux_virtual_machine.size = {json.dumps(wanted)}",
+        console_url=_azure_portal(finding),
+        note="Resizing restarts the VM (and deallocates it when the size needs other "
+        "hardware): plan a maintenance window.",
+    )
+
+
+def _azure_schedule(finding: Finding) -> Remediation:
+    window = _text(_dig(_figures(finding), "window", "schedule"))
+    name = _azure_name(finding)
+    return Remediation(
+        change=f"Run {name} only {window or 'office hours'}",
+        cli=f"az vm auto-shutdown --ids {_q(_azure_id(finding))} --time 1900"
+        "  # and start it with an Azure Automation start/stop schedule",
+        terraform='azurerm_dev_test_global_vm_shutdown_schedule { daily_recurrence_time = "1900" }',
+        console_url=_azure_portal(finding),
+        note="Auto-shutdown deallocates; starting again needs a schedule or a person.",
+    )
+
+
+def _azure_delete_disk(finding: Finding) -> Remediation:
+    rid = _azure_id(finding)
+    name = _azure_name(finding)
+    snapshot = _q(f"{name}-before-delete"[:80])
+    group = (
+        rid.split("/resourceGroups/", 1)[-1].split("/", 1)[0] if "/resourceGroups/" in rid else ""
+    )
+    return Remediation(
+        change=f"Snapshot and delete disk {name}",
+        cli=AND.join(
+            (
+                f"az snapshot create --name {snapshot} --resource-group {_q(group)} "
+                f"--source {_q(rid)} --incremental true",
+                f"az disk delete --ids {_q(rid)} --yes",
+            )
+        ),
+        terraform="delete the azurerm_managed_disk resource (and its attachment)",
+        console_url=_azure_portal(finding),
+        note="A deleted disk does not come back; the snapshot does.",
+    )
+
+
+def _azure_delete_snapshot(finding: Finding) -> Remediation:
+    return Remediation(
+        change=f"Delete snapshot {_azure_name(finding)}",
+        cli=f"az snapshot delete --ids {_q(_azure_id(finding))}",
+        terraform="delete the azurerm_snapshot resource",
+        console_url=_azure_portal(finding),
+        note="A deleted snapshot does not come back.",
+    )
+
+
+def _azure_delete_public_ip(finding: Finding) -> Remediation:
+    return Remediation(
+        change=f"Delete public IP {_azure_name(finding)}",
+        cli=f"az network public-ip delete --ids {_q(_azure_id(finding))}",
+        terraform="delete the azurerm_public_ip resource",
+        console_url=_azure_portal(finding),
+        note="The address is given back to Azure: anything that still points at it breaks.",
+    )
+
+
+def _azure_blob_lifecycle(finding: Finding) -> Remediation:
+    rid = _azure_id(finding)
+    name = _azure_name(finding)
+    group = (
+        rid.split("/resourceGroups/", 1)[-1].split("/", 1)[0] if "/resourceGroups/" in rid else ""
+    )
+    days = _dig(_figures(finding), "transition_days") or 30
+    rule = {
+        "rules": [
+            {
+                "enabled": True,
+                "name": "costscan-cool-after-30-days",
+                "type": "Lifecycle",
+                "definition": {
+                    "filters": {"blobTypes": ["blockBlob"]},
+                    "actions": {
+                        "baseBlob": {"tierToCool": {"daysAfterModificationGreaterThan": days}}
+                    },
+                },
+            }
+        ]
+    }
+    return Remediation(
+        change=f"Add a lifecycle policy to {name}: Cool after {days} days",
+        cli=f"az storage account management-policy create --account-name {_q(name)} "
+        f"--resource-group {_q(group)} --policy {_q(json.dumps(rule, separators=(',', ':')))}",
+        terraform="azurerm_storage_management_policy { rule { actions { base_blob { "
+        f"tier_to_cool_after_days_since_modification_greater_than = {days} }} }} }}",
+        console_url=_azure_portal(finding),
+        note="Cool bills 30 days at least and a read per GB: keep what is read often in Hot.",
+    )
+
+
+def _azure_delete_network(kind: str, command: str, resource: str) -> Builder:
+    def build(finding: Finding) -> Remediation:
+        return Remediation(
+            change=f"Delete {kind} {_azure_name(finding)}",
+            cli=f"az network {command} delete --ids {_q(_azure_id(finding))}",
+            terraform=f"delete the {resource} resource",
+            console_url=_azure_portal(finding),
+            note="Check nothing routes through it first: a deletion does not come back.",
+        )
+
+    return build
+
+
+def _azure_review_advice(finding: Finding) -> Remediation:
+    return Remediation(
+        change=f"Review Azure Advisor's advice on {_label(finding)}",
+        cli=f"az advisor recommendation list --category Cost --ids {_q(_azure_id(finding))}",
+        console_url=f"{AZURE_PORTAL}/#view/Microsoft_Azure_Expert/AdvisorMenuBlade/~/Cost",
+        note="costscan counts no saving for it: check it against the resource's use.",
+    )
+
+
+AZURE_BUILDERS: dict[str, Builder] = {
+    "rightsizing.idle": _azure_deallocate,
+    "rightsizing.overprovisioned": _azure_resize,
+    "rightsizing.previous-generation": _azure_resize,
+    "rightsizing.underprovisioned": _azure_resize,
+    "scheduling.offhours": _azure_schedule,
+    "storage.unattached-volume": _azure_delete_disk,
+    "storage.stopped-instance-volume": _azure_delete_disk,
+    "storage.stale-snapshot": _azure_delete_snapshot,
+    "network.unused-static-address": _azure_delete_public_ip,
+    "storage.azure-blob-without-lifecycle": _azure_blob_lifecycle,
+    "network.idle-nat-gateway": _azure_delete_network(
+        "NAT gateway", "nat gateway", "azurerm_nat_gateway"
+    ),
+    "network.idle-load-balancer": _azure_delete_network("load balancer", "lb", "azurerm_lb"),
+    "rightsizing.azure-advisor": _azure_review_advice,
+    "storage.azure-advisor": _azure_review_advice,
+    "network.azure-advisor": _azure_review_advice,
+    "commitments.azure-advisor": _azure_review_advice,
 }
 
 
@@ -1534,6 +1846,16 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+def _demand_builders() -> dict[str, Builder]:
+    # Their own module (reports/remediation_demand.py), which reads this one's helpers.
+    from costscan.reports.remediation_demand import builders
+
+    return builders()
+
+
+BUILDERS.update(_demand_builders())
+
+
 def remediation(finding: Finding, *, members_shown: int = LOOP_MEMBERS) -> Remediation:
     """What to do about ``finding`` (a finding record: evidence and members parsed or as
     JSON text). AWS findings from the policies costscan ships get commands; others get the
@@ -1551,6 +1873,9 @@ def _remediation(finding: Finding) -> Remediation:
     if provider == "gcp":
         gcp_builder = GCP_BUILDERS.get(_text(finding.get("policy_id")))
         return gcp_builder(finding) if gcp_builder is not None else _fallback(finding)
+    if provider == "azure":
+        azure_builder = AZURE_BUILDERS.get(_text(finding.get("policy_id")))
+        return azure_builder(finding) if azure_builder is not None else _fallback(finding)
     builder = BUILDERS.get(_text(finding.get("policy_id")))
     if provider != "aws" or builder is None:
         if _text(finding.get("action")) == "investigate":

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
+from costscan.providers.aws import advice as advice_collectors
 from costscan.providers.aws import commitments as commitment_collectors
 from costscan.providers.aws import compute as ec2_collectors
 from costscan.providers.aws import data_services as data_service_collectors
+from costscan.providers.aws import fleets as fleet_collectors
 from costscan.providers.aws import metrics
 from costscan.providers.aws import network as network_collectors
 from costscan.providers.aws import observability as observability_collectors
+from costscan.providers.aws import serverless as serverless_collectors
 from costscan.providers.aws import storage as storage_collectors
 from costscan.providers.aws.deadline import CollectorTimeout, run_with_deadline
 from costscan.providers.aws.scan import (
@@ -80,11 +83,15 @@ def _scan_region(run: RegionScan) -> Inventory:
     autoscaling = run.client("autoscaling")
     groups = run.attempt(
         "autoscaling.group_membership",
-        lambda: ec2_collectors.autoscaling_members(autoscaling),
+        # The groups themselves, kept for the fleets collector (providers/aws/fleets.py).
+        lambda: fleet_collectors.describe_groups(autoscaling),
         resources=[str(i.get("InstanceId")) for i in instances],
     )
     compute, tags = ec2_collectors.instance_frames(
-        instances, account_id=run.account.account_id, region=run.region, groups=groups
+        instances,
+        account_id=run.account.account_id,
+        region=run.region,
+        groups=fleet_collectors.membership(groups),
     )
     compute = ec2_collectors.price_instances(compute, prices, facts)
     inv.add("compute", compute)
@@ -143,6 +150,10 @@ REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     commitment_collectors.scan_commitments_region,
     observability_collectors.scan_observability_region,
     data_service_collectors.scan_data_services_region,
+    fleet_collectors.scan_fleets_region,
+    serverless_collectors.scan_serverless_region,
+    serverless_collectors.scan_containers_region,
+    advice_collectors.scan_advice_region,
 )
 ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_account,

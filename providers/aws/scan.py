@@ -54,7 +54,9 @@ COLLECTORS: dict[str, Collector] = {
     # Compute
     "ec2.instances": Collector("EC2 instances", ("compute", "tags", "utilization"), _INSTANCE),
     "ec2.instance_type_facts": Collector("instance type facts and prices", ("prices",), _INSTANCE),
-    "autoscaling.group_membership": Collector("which instances Auto Scaling groups own"),
+    "autoscaling.group_membership": Collector(
+        "Auto Scaling groups and the instances they own", ("fleets",), ("auto_scaling_group",)
+    ),
     "ec2.spot_prices": Collector("spot prices", ("spot_prices",), _INSTANCE),
     "cloudwatch.memory_metric_list": Collector("which instances publish memory metrics"),
     "cloudwatch.instance_utilization": Collector(
@@ -168,6 +170,47 @@ COLLECTORS: dict[str, Collector] = {
     ),
     "cloudwatch.metric_series": Collector(
         "custom metric series and dimensions", ("metric_series",), ("cloudwatch_metric",)
+    ),
+    # Demand matching (providers/aws/fleets.py, serverless.py)
+    "autoscaling.scaling_policies": Collector(
+        "Auto Scaling policies", ("fleets",), ("auto_scaling_group",)
+    ),
+    "autoscaling.scheduled_actions": Collector(
+        "Auto Scaling scheduled actions", ("fleets",), ("auto_scaling_group",)
+    ),
+    "elbv2.target_group_owners": Collector(
+        "the load balancers in front of Auto Scaling groups", ("fleets",), ("auto_scaling_group",)
+    ),
+    "cloudwatch.demand_series": Collector(
+        "hourly Auto Scaling group CPU and capacity, load balancer latency and errors",
+        ("utilization",),
+        ("auto_scaling_group", "load_balancer"),
+    ),
+    "lambda.functions": Collector("Lambda functions", ("functions",), ("lambda_function",)),
+    "cloudwatch.lambda_insights_list": Collector(
+        "which Lambda functions publish Lambda Insights memory",
+        ("functions",),
+        ("lambda_function",),
+    ),
+    # AWS's advice is a cross-check beside the findings, not data a figure rests on: its
+    # failure is reported but withholds nothing (no frames declared).
+    "computeoptimizer.lambda": Collector("AWS Compute Optimizer's Lambda advice"),
+    "computeoptimizer.auto_scaling_groups": Collector(
+        "AWS Compute Optimizer's Auto Scaling group advice"
+    ),
+    "computeoptimizer.ecs_services": Collector("AWS Compute Optimizer's ECS service advice"),
+    "ecs.services": Collector("ECS services", ("services",), ("ecs_service",)),
+    "ecs.task_definitions": Collector(
+        "ECS task sizes (task definitions)", ("services",), ("ecs_service",)
+    ),
+    "cloudwatch.container_insights_list": Collector(
+        "which ECS services publish Container Insights", ("services",), ("ecs_service",)
+    ),
+    "cloudwatch.container_utilization": Collector(
+        "ECS service CPU and memory use (Container Insights)", ("services",), ("ecs_service",)
+    ),
+    "cloudwatch.lambda_metrics": Collector(
+        "Lambda invocations, duration, errors and memory used", ("functions",), ("lambda_function",)
     ),
 }
 

@@ -3,9 +3,9 @@
 Every client the GCP provider makes goes through ``Clients``:
 
 - REST clients (Compute Engine, Cloud Storage, Resource Manager, Recommender, Cloud
-  Billing Catalog) send
-  through a requests session with ``ReadOnlyAdapter`` mounted, which refuses any HTTP
-  method but GET before a byte leaves the machine (every read these APIs offer is a GET);
+  Billing Catalog, and Cloud Logging through ``RestApi``) send through a requests session
+  with ``ReadOnlyAdapter`` mounted, which refuses any HTTP method but GET before a byte
+  leaves the machine (every read these APIs offer is a GET);
 - the Cloud Monitoring client (gRPC only) sends through a channel with
   ``ReadOnlyInterceptor``, which refuses any method not named ``Get*`` or ``List*``.
 
@@ -202,6 +202,51 @@ def guard_rest_client(client: Any) -> Any:
 
 # --------------------------------------------------------------------------- clients
 
+LOGGING_ENDPOINT = "https://logging.googleapis.com"
+
+
+class RestApiError(Exception):
+    """A Google REST API answered an error: ``code`` is the HTTP status, ``message``
+    Google's own (it names a disabled API and how to enable it)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code} {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RestApi:
+    """GETs against one Google REST API on a guarded session."""
+
+    session: Any
+    base_url: str
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        answer = self.session.get(
+            f"{self.base_url}/{path.lstrip('/')}", params=dict(params or {}), timeout=CALL_TIMEOUT
+        )
+        if answer.status_code != 200:
+            try:
+                message = str(answer.json()["error"]["message"])
+            except (ValueError, KeyError, TypeError):
+                message = answer.reason or "error"
+            raise RestApiError(int(answer.status_code), message)
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def pages(self, path: str, key: str, params: Mapping[str, str] | None = None) -> list[Any]:
+        """Every item under ``key`` across the pages (``pageToken`` / ``nextPageToken``)."""
+        items: list[Any] = []
+        query = dict(params or {})
+        while True:
+            body = self.get(path, query)
+            items.extend(body.get(key, []))
+            token = body.get("nextPageToken")
+            if not token:
+                return items
+            query["pageToken"] = str(token)
+
 
 class Clients:
     """Creates and caches guarded clients for one set of credentials and endpoints."""
@@ -305,6 +350,19 @@ class Clients:
             )
 
         return self._cached(f"storage.{project}", make)
+
+    def logging_api(self) -> RestApi:
+        """Cloud Logging API v2 over a guarded session (no SDK client: the log bucket list
+        is one GET, and google-cloud-logging would add a dependency for it)."""
+
+        def make() -> RestApi:
+            from google.auth.transport.requests import AuthorizedSession
+
+            session = guard_session(AuthorizedSession(self.credentials))  # type: ignore[no-untyped-call]
+            return RestApi(session, self.endpoints.rest or LOGGING_ENDPOINT)
+
+        made: RestApi = self._cached("logging", make)
+        return made
 
     def monitoring(self) -> Any:
         """A Cloud Monitoring client (gRPC) on a read-only channel."""

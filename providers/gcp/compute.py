@@ -81,6 +81,9 @@ def _aggregated(client: Any, request: dict[str, Any]) -> Iterable[tuple[str, Any
 class Instances:
     rows: list[dict[str, Any]] = field(default_factory=list)
     labels: list[dict[str, str]] = field(default_factory=list)
+    # (instance id, device name, disk id) for each attached persistent disk: Monitoring's
+    # disk metrics name the instance and the device, not the disk.
+    devices: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def types(self) -> set[str]:
@@ -121,6 +124,11 @@ def list_instances(client: Any, project: str) -> Instances:
             found.labels.extend(
                 {"resource_id": rid, "key": key, "value": value}
                 for key, value in sorted(vm.labels.items())
+            )
+            found.devices.extend(
+                {"instance_id": rid, "device_name": disk.device_name, "disk_id": str(source)}
+                for disk in vm.disks
+                if (source := relative(disk.source)) and disk.device_name
             )
     return found
 
@@ -263,7 +271,10 @@ def volumes_frame(
         pl.col("state").alias("attached_state"),
     )
     out = (
-        priced.with_columns(per_gb.alias("price_storage_gb_month"))
+        priced.with_columns(
+            per_gb.alias("price_storage_gb_month"),
+            pl.col("_price_pd-balanced").alias("price_pd_balanced_gb_month"),
+        )
         .with_columns(
             (pl.col("size_gb") * pl.col("price_storage_gb_month")).alias("monthly_price"),
             pl.lit(0.0).alias("price_iops_month"),

@@ -5,9 +5,9 @@ Flow: credentials (Application Default Credentials, or anonymous against an endp
 override), the projects (``--project``, else Resource Manager's SearchProjects, under
 ``--organization`` when given), the price catalogue (bundled; with ``--live-pricing`` the
 Cloud Billing Catalog's, cached, bundled for what it lacks), then one thread per project
-running the Compute Engine, Recommender, Cloud Storage and Cloud Monitoring collectors. A collector
-that fails (an API disabled in a project, a role missing) leaves a ``CollectorError`` that
-names it, and the rest of the scan goes on.
+running the Compute Engine, Recommender, Cloud Storage, Cloud Logging and Cloud Monitoring
+collectors. A collector that fails (an API disabled in a project, a role missing) leaves a
+``CollectorError`` that names it, and the rest of the scan goes on.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from costscan.providers.gcp import cloud_logging, monitoring, recommender
 from costscan.providers.gcp import compute as gce
-from costscan.providers.gcp import monitoring, recommender
+from costscan.providers.gcp import metrics as gcm
 from costscan.providers.gcp import storage as gcs
 from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
@@ -55,7 +56,10 @@ def _api_errors() -> tuple[type[BaseException], ...]:
     from google.api_core import exceptions as api_exceptions
     from google.auth import exceptions as auth_exceptions
 
+    from costscan.providers.gcp.clients import RestApiError
+
     return (
+        RestApiError,
         api_exceptions.GoogleAPIError,
         auth_exceptions.GoogleAuthError,
         requests.RequestException,
@@ -174,6 +178,40 @@ def scan_project(run: ProjectScan) -> Inventory:
             stored = monitoring.bucket_storage_empty()
         inv.add("buckets", gcs.buckets_frame(buckets, stored))
 
+    log_buckets = run.attempt(
+        "logging.buckets.list",
+        lambda: cloud_logging.list_log_buckets(run.clients.logging_api(), project),
+    )
+    if log_buckets:
+        usage = run.attempt(
+            "monitoring.timeSeries.list(logging)",
+            lambda: monitoring.log_bucket_usage(
+                run.clients.monitoring(),
+                project,
+                run.request.context.now,
+                run.request.context.lookback_days,
+                run.counter,
+            ),
+        )
+        if usage is None:
+            usage = pl.DataFrame(schema=monitoring.LOG_USAGE_SCHEMA)
+        inv.add("log_groups", cloud_logging.log_groups_frame(log_buckets, usage))
+
+    metric_types = run.attempt(
+        "monitoring.metricDescriptors.list",
+        lambda: monitoring.metric_descriptors(run.clients.monitoring(), project, run.counter),
+    )
+    if metric_types:
+        counts = run.attempt(
+            "monitoring.timeSeries.list(metrics)",
+            lambda: monitoring.metric_series_counts(
+                run.clients.monitoring(), project, run.request.context.now, metric_types,
+                run.counter,
+            ),
+        )  # fmt: skip
+        if counts is not None:
+            inv.add("metric_series", gcm.metric_series_frame(project, counts))
+
     if compute.height:
         utilization = run.attempt(
             "monitoring.timeSeries.list(compute)",
@@ -187,6 +225,27 @@ def scan_project(run: ProjectScan) -> Inventory:
         )
         if utilization is not None:
             inv.add("utilization", utilization)
+    # Disk I/O is asked only where a pd-ssd disk is attached: the pd-ssd -> pd-balanced
+    # policy is its one reader, and without such a disk the calls would find nothing.
+    ssd_ids = {str(d["resource_id"]) for d in disks or [] if d["volume_type"] == "pd-ssd"}
+    devices = pl.DataFrame(
+        [d for d in instances.devices if d["disk_id"] in ssd_ids],
+        schema={"instance_id": pl.String(), "device_name": pl.String(), "disk_id": pl.String()},
+    )
+    if devices.height:
+        activity = run.attempt(
+            "monitoring.timeSeries.list(disks)",
+            lambda: monitoring.disk_activity(
+                run.clients.monitoring(),
+                project,
+                run.request.context.now,
+                run.request.context.lookback_days,
+                devices,
+                run.counter,
+            ),
+        )
+        if activity is not None:
+            inv.add("utilization", activity)
     for region in sorted(set(compute["region"].to_list())):
         if region not in inv.regions:
             inv.regions.append(region)

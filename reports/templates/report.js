@@ -454,7 +454,9 @@
     div.appendChild(element("h3", "", "What to do"));
     div.appendChild(element("p", "change-words", text(col.change[i]) || text(col.recommendation[i])));
     if (col.cli[i]) {
-      div.appendChild(snippet("AWS CLI", col.cli[i]));
+      // The command-line tool of the finding's cloud (remediation builds it per cloud).
+      var tool = { gcp: "gcloud", azure: "Azure CLI" }[text(col.provider[i])] || "AWS CLI";
+      div.appendChild(snippet(tool, col.cli[i]));
     }
     if (col.terraform[i]) {
       div.appendChild(snippet("Terraform", col.terraform[i]));

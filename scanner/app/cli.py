@@ -233,6 +233,10 @@ NEXT_AFTER_GCP_DEMO = (
     "scan your own project (read-only): costscan run --provider gcp --project ID; "
     "`costscan policies` lists what it checks"
 )
+NEXT_AFTER_AZURE_DEMO = (
+    "scan your own subscription (read-only, after az login): costscan run --provider azure "
+    "--subscription ID; `costscan policies` lists what it checks"
+)
 NEXT_AFTER_RUN = (
     "run it weekly with --history DIR to see what is new, still open and resolved; "
     "costscan diff OLD NEW compares two runs"
@@ -254,7 +258,7 @@ def github_run_url() -> str | None:
 @app.command()
 def run(
     provider: Annotated[
-        str, typer.Option(help="aws, gcp, or focus for billing exports alone")
+        str, typer.Option(help="aws, gcp, azure, or focus for billing exports alone")
     ] = "aws",
     region: Annotated[
         list[str] | None,
@@ -267,6 +271,16 @@ def run(
     ] = None,
     organization: Annotated[
         str | None, typer.Option(help="GCP organization id whose projects to scan.")
+    ] = None,
+    subscription: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Azure subscription id to scan; repeat for more. Default: every listable one."
+        ),
+    ] = None,
+    management_group: Annotated[
+        str | None,
+        typer.Option(help="Azure management group whose subscriptions (at any depth) to scan."),
     ] = None,
     org_role: Annotated[
         str | None, typer.Option(help="Role name to assume in each AWS Organizations account.")
@@ -285,7 +299,13 @@ def run(
         typer.Option(help="Exit 1 (after writing reports) when monthly savings exceed this."),
     ] = None,
     live_pricing: Annotated[
-        bool, typer.Option(help="Use the AWS Price List API (cached) instead of bundled prices.")
+        bool,
+        typer.Option(
+            help=(
+                "Fetch prices live (cached): the AWS Price List API, the Cloud Billing "
+                "Catalog for GCP or the Azure Retail Prices API; bundled prices otherwise."
+            )
+        ),
     ] = False,
     billing: Annotated[
         list[str] | None,
@@ -360,6 +380,8 @@ def run(
         report_url=report_url or github_run_url(),
         projects=tuple(project or ()),
         organization=organization,
+        subscriptions=tuple(subscription or ()),
+        management_group=management_group,
         history_reset=history_reset,
         max_workers=max_workers,
         collector_timeout=collector_timeout,
@@ -376,7 +398,8 @@ def demo(
     ] = "html,csv,json,md",
     config: Annotated[str | None, typer.Option(help="Path to costscan.toml.")] = None,
     provider: Annotated[
-        str, typer.Option(help="aws (a moto account) or gcp (a local fake of its APIs).")
+        str,
+        typer.Option(help="aws (a moto account), gcp or azure (a local fake of its APIs)."),
     ] = "aws",
 ) -> None:
     """Run the whole job on a seeded, offline cloud (AWS on moto, or GCP on a local fake of
@@ -388,8 +411,10 @@ def demo(
     formats = split_formats(format)
     if provider.lower() == "gcp":
         _demo_gcp(output_dir, formats, config)
+    if provider.lower() == "azure":
+        _demo_azure(output_dir, formats, config)
     if provider.lower() != "aws":
-        raise UsageError(f"--provider: the demo runs aws or gcp, not {provider!r}")
+        raise UsageError(f"--provider: the demo runs aws, gcp or azure, not {provider!r}")
     # Check the input before spending time seeding the account.
     check_settings(
         Settings(provider="aws", formats=formats, config_path=config, output_dir=output_dir)
@@ -461,6 +486,40 @@ def _demo_gcp(output_dir: str, formats: list[str], config: str | None) -> NoRetu
             now=now,
         )
         result = execute(settings, next_step=NEXT_AFTER_GCP_DEMO)
+    finally:
+        fake.stop()
+    raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)
+
+
+def _demo_azure(output_dir: str, formats: list[str], config: str | None) -> NoReturn:
+    """The Azure demo: the fake's endpoint and certificate in the environment, then the
+    same run as `costscan run --provider azure --subscription <the demo's>`."""
+    from datetime import datetime
+
+    from costscan.scanner.app.engine import Settings, check_settings
+
+    check_settings(
+        Settings(provider="azure", formats=formats, config_path=config, output_dir=output_dir)
+    )
+    try:
+        from costscan.demo import azure as demo_azure
+    except ImportError as exc:  # the azure extra (and werkzeug, from the demo extra)
+        fail(f"the Azure demo needs: pip install 'costscan[demo,azure]' ({exc.name} is missing)")
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    typer.echo("costscan: starting a local fake of the Azure APIs and seeding it...", err=True)
+    fake = demo_azure.start_demo_azure(now)
+    try:
+        # A local token against the fake: never the user's real credential.
+        os.environ.update(fake.environment())
+        settings = Settings(
+            provider="azure",
+            subscriptions=(demo_azure.DEMO_SUBSCRIPTION,),
+            config_path=config,
+            formats=formats,
+            output_dir=output_dir,
+            now=now,
+        )
+        result = execute(settings, next_step=NEXT_AFTER_AZURE_DEMO)
     finally:
         fake.stop()
     raise typer.Exit(0 if result.exit_code in (0, 1) else result.exit_code)

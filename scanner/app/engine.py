@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("costscan")
 
-PROVIDERS = ("aws", "gcp", "focus")
+PROVIDERS = ("aws", "gcp", "azure", "focus")
 # CloudWatch keeps 1-hour datapoints for 455 days (15 months); a longer lookback reads
 # nothing more. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention
 MAX_LOOKBACK_DAYS = 455
@@ -82,6 +82,9 @@ class Settings:
     # GCP: --project (repeatable) and --organization.
     projects: Sequence[str] = ()
     organization: str | None = None
+    # Azure: --subscription (repeatable) and --management-group.
+    subscriptions: Sequence[str] = ()
+    management_group: str | None = None
     # --history-reset: compare with no earlier run; later runs never read what is older.
     history_reset: bool = False
     max_workers: int = DEFAULT_MAX_WORKERS
@@ -136,6 +139,8 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
         raise UsageError("--format: give at least one format")
     if (settings.projects or settings.organization) and settings.provider != "gcp":
         raise UsageError("--project and --organization apply to --provider gcp only")
+    if (settings.subscriptions or settings.management_group) and settings.provider != "azure":
+        raise UsageError("--subscription and --management-group apply to --provider azure only")
     if settings.provider == "focus" and not settings.billing_paths:
         raise UsageError("--billing: --provider focus needs at least one billing export path")
     fx_rates(settings)
@@ -184,6 +189,10 @@ def build_provider(name: str) -> Provider:
         from costscan.providers.gcp import GcpProvider
 
         return GcpProvider()
+    if name == "azure":
+        from costscan.providers.azure import AzureProvider
+
+        return AzureProvider()
     if name == "focus":
         from costscan.providers.exports import FocusProvider
 
@@ -618,6 +627,8 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
         billing_format=settings.billing_format,
         projects=tuple(settings.projects),
         organization=settings.organization,
+        subscriptions=tuple(settings.subscriptions),
+        management_group=settings.management_group,
         max_workers=settings.max_workers,
         collector_timeout=settings.collector_timeout,
     )

@@ -54,7 +54,8 @@ COMPUTE: Schema = _with_identity(
 # One row per resource, metric, statistic and hour, so policies see daily and weekly shape.
 UTILIZATION: Schema = {
     "resource_id": pl.String(),
-    "metric": pl.String(),  # cpu | memory | network_in | network_out | disk_ops
+    # cpu | memory | network_in | network_out | disk_ops (IOPS) | disk_throughput (MiB/s)
+    "metric": pl.String(),
     "statistic": pl.String(),  # average | maximum | sum (network: bytes in the hour)
     "ts": UTC_TS,
     "value": pl.Float64(),  # percent for cpu/memory, bytes per hour for network
@@ -93,6 +94,8 @@ VOLUMES: Schema = _with_identity(
         "price_snapshot_gb_month": pl.Float64(),
         "price_region": pl.String(),  # region whose prices were used (fallback shows here)
         "price_reference": pl.String(),
+        # Compute Engine: pd-balanced per GB-month, the pd-ssd disk's cheaper alternative.
+        "price_pd_balanced_gb_month": pl.Float64(),
     }
 )
 
@@ -148,6 +151,8 @@ LOG_GROUPS: Schema = _with_identity(
         # Appended for observability policies (issue 3).
         "created": UTC_TS,
         "log_class": pl.String(),  # STANDARD | INFREQUENT_ACCESS
+        # Cloud Logging: a locked bucket's retention cannot be shortened.
+        "retention_locked": pl.Boolean(),
         "ingestion_price_per_gb": pl.Float64(),  # USD per GB ingested
         "storage_price_per_gb_month": pl.Float64(),  # USD per GB-month archived (compressed)
         "price_region": pl.String(),  # region whose price was used (fallback: us-east-1)
@@ -252,6 +257,91 @@ COMMITMENTS: Schema = _with_identity(
         "period_end": UTC_TS,
         "scope": pl.String(),  # RI: Region | Availability Zone
         "platform": pl.String(),  # RI: Linux/UNIX, Windows ... (ProductDescription)
+    }
+)
+
+# Demand matching (issue 17; providers/aws/fleets.py and serverless.py). Hourly series of
+# these resources go to ``utilization`` under their own resource ids: an Auto Scaling
+# group's ``cpu`` (group average) and ``capacity`` (in-service instances), a load
+# balancer's ``latency`` (ms), ``requests`` and ``errors_5xx``.
+FLEETS: Schema = _with_identity(
+    {
+        "min_size": pl.Int64(),
+        "max_size": pl.Int64(),
+        "desired_capacity": pl.Int64(),
+        "instances": pl.Int64(),  # in service now
+        "instance_type": pl.String(),  # the members' most common type
+        "instance_types": pl.String(),  # every member type, comma-separated
+        "mixed_instances": pl.Boolean(),  # a mixed instances policy
+        "spot_share": pl.Float64(),  # members on spot, 0..1
+        "scaling_policies": pl.String(),  # PolicyType of each policy, comma-separated
+        "target_tracking": pl.Boolean(),
+        "step_scaling": pl.Boolean(),  # step or simple scaling
+        "predictive_scaling": pl.Boolean(),
+        "scheduled_actions": pl.Int64(),
+        "target_groups": pl.String(),  # target group ARNs, comma-separated
+        "load_balancers": pl.String(),  # the load balancers in front, comma-separated ARNs
+        "hourly_price": pl.Float64(),  # one on-demand member, USD/h (members' mean)
+        "price_source": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+FUNCTIONS: Schema = _with_identity(
+    {
+        "runtime": pl.String(),
+        "architecture": pl.String(),  # x86_64 | arm64
+        "memory_mb": pl.Float64(),
+        "timeout_seconds": pl.Float64(),
+        "package_type": pl.String(),  # Zip | Image
+        "provisioned_concurrency": pl.Float64(),  # allocated, all aliases; null: unknown
+        # Over the lookback (CloudWatch AWS/Lambda; null: the metrics could not be read).
+        "lookback_hours": pl.Float64(),
+        "invocations": pl.Float64(),
+        "duration_ms_sum": pl.Float64(),
+        "duration_ms_max": pl.Float64(),
+        "errors": pl.Float64(),
+        "throttles": pl.Float64(),
+        "concurrent_max": pl.Float64(),
+        "provisioned_utilization_max": pl.Float64(),  # 0..1
+        # Lambda Insights used_memory_max (MB); null: no memory data.
+        "memory_used_mb_max": pl.Float64(),
+        "memory_source": pl.String(),  # lambda_insights | none
+        "price_gb_second": pl.Float64(),  # on-demand duration, this architecture
+        "price_gb_second_x86_64": pl.Float64(),
+        "price_gb_second_arm64": pl.Float64(),
+        "price_per_million_requests": pl.Float64(),
+        "price_provisioned_gb_second": pl.Float64(),  # provisioned concurrency, allocated
+        "price_region": pl.String(),
+        "price_source": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+SERVICES: Schema = _with_identity(
+    {
+        "cluster": pl.String(),
+        "launch_type": pl.String(),  # FARGATE | EC2 | EXTERNAL
+        "capacity_providers": pl.String(),  # FARGATE, FARGATE_SPOT ..., comma-separated
+        "task_definition": pl.String(),
+        "task_cpu_units": pl.Float64(),  # 1024 = 1 vCPU
+        "task_memory_mb": pl.Float64(),
+        "architecture": pl.String(),  # X86_64 | ARM64
+        "desired_count": pl.Int64(),
+        "running_count": pl.Int64(),
+        # Container Insights over the lookback, percent of the task's reservation; null: off.
+        "cpu_p95": pl.Float64(),
+        "cpu_max": pl.Float64(),
+        "memory_p95": pl.Float64(),
+        "memory_max": pl.Float64(),
+        "metric_hours": pl.Float64(),
+        "price_vcpu_hour": pl.Float64(),
+        "price_gb_hour": pl.Float64(),
+        "price_spot_vcpu_hour": pl.Float64(),
+        "price_spot_gb_hour": pl.Float64(),
+        "price_region": pl.String(),
+        "price_source": pl.String(),
+        "price_reference": pl.String(),
     }
 )
 
@@ -608,6 +698,9 @@ FRAMES: dict[str, Schema] = {
     "transfer": TRANSFER,
     "distributions": DISTRIBUTIONS,
     "network_idle": NETWORK_IDLE,
+    "fleets": FLEETS,
+    "functions": FUNCTIONS,
+    "services": SERVICES,
     "commitments": COMMITMENTS,
     "databases": DATABASES,
     "caches": CACHES,

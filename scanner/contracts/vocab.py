@@ -89,6 +89,7 @@ class Change(StrEnum):
     MIGRATE_TO_GRAVITON = "migrate_to_graviton"
     MOVE_TO_SPOT = "move_to_spot"
     UPGRADE_VOLUME = "upgrade_volume"
+    REPLACE_VOLUME = "replace_volume"  # a new volume of another type, data copied over
     SCHEDULE_INSTANCE = "schedule_instance"
     CONFIGURE_SERVICE = "configure_service"
     EXPIRE_DATA = "expire_data"  # retention and lifecycle rules that delete data
@@ -133,6 +134,9 @@ class ResourceType(StrEnum):
     NAT_GATEWAY = "nat_gateway"
     ELASTIC_IP = "elastic_ip"
     LOAD_BALANCER = "load_balancer"
+    AUTO_SCALING_GROUP = "auto_scaling_group"
+    LAMBDA_FUNCTION = "lambda_function"
+    ECS_SERVICE = "ecs_service"
     CLOUDFRONT_DISTRIBUTION = "cloudfront_distribution"
     DATA_TRANSFER = "data_transfer"
     DATA_TRANSFER_SOURCE = "data_transfer_source"
@@ -149,6 +153,16 @@ class ResourceType(StrEnum):
     STATIC_ADDRESS = "static_address"
     COMMITTED_USE_DISCOUNT = "committed_use_discount"
     GCS_BUCKET = "gcs_bucket"
+    LOG_BUCKET = "log_bucket"  # a Cloud Logging bucket
+    MONITORING_METRIC = "monitoring_metric"  # a Cloud Monitoring user-defined metric type
+    # Azure (providers/azure).
+    AZURE_VM = "azure_vm"
+    MANAGED_DISK = "managed_disk"
+    AZURE_SNAPSHOT = "azure_snapshot"
+    PUBLIC_IP = "public_ip"
+    STORAGE_ACCOUNT = "storage_account"
+    AZURE_NAT_GATEWAY = "azure_nat_gateway"
+    AZURE_LOAD_BALANCER = "azure_load_balancer"
     # Billing-export lines with no resource, or whose resource the inventory lacks.
     BILLED_SERVICE = "billed_service"
     BILLED_RESOURCE = "billed_resource"
@@ -229,6 +243,10 @@ CHANGES: dict[Change, ChangeFacts] = {
     Change.MOVE_TO_SPOT: ChangeFacts(EffortLevel.HIGH, True, True),
     # COH "Upgrade" (EBS volume, gp2/io1 to gp3/io2): an online modification.
     Change.UPGRADE_VOLUME: ChangeFacts(EffortLevel.VERY_LOW, False, True),
+    # No COH action; as "Rightsize": a Persistent Disk's type does not change in place, so
+    # a snapshot becomes a new disk that is swapped in (detach and attach; a boot disk
+    # stops its instance); the old disk is kept until the new one is proven.
+    Change.REPLACE_VOLUME: ChangeFacts(EffortLevel.MEDIUM, True, True),
     # No COH action; as "Stop" on a timetable (Instance Scheduler).
     Change.SCHEDULE_INSTANCE: ChangeFacts(EffortLevel.LOW, True, True),
     # No COH action: a setting changed in place.

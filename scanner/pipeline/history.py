@@ -726,6 +726,14 @@ def _money_sum(frame: pl.DataFrame) -> float:
     return round(float(frame["net_monthly_savings"].fill_null(0.0).sum()), 2)
 
 
+def _parse_iso(column: str, dtype: pl.DataType) -> pl.Expr:
+    """The JSON report's ISO text of a date or time column, back to its ranked type."""
+    text = pl.col(column)
+    if dtype == pl.Date:
+        return text.str.slice(0, 10).str.to_date("%Y-%m-%d").alias(column)
+    return text.str.to_datetime(time_zone="UTC").cast(dtype).alias(column)
+
+
 def read_run(path: str) -> tuple[str, pl.DataFrame]:
     """(started_at, ranked findings) from a saved history run, a ``--format parquet``
     report or a JSON report, told apart by their content; InputFileError naming the file."""
@@ -765,7 +773,11 @@ def read_run(path: str) -> tuple[str, pl.DataFrame]:
             for record in findings
             if isinstance(record, dict)
         ]
-        frame = pl.DataFrame(records, schema=columns, strict=False)
+        # Dates and times are ISO text in JSON: read them as text, then parse them.
+        as_text = {c: (pl.String if t.is_temporal() else t) for c, t in columns.items()}
+        frame = pl.DataFrame(records, schema=as_text, strict=False).with_columns(
+            _parse_iso(c, t) for c, t in columns.items() if t.is_temporal()
+        )
     except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
         raise InputFileError(f"{path}: its findings do not fit the ranked schema ({exc})") from None
     if findings and not all(isinstance(r, dict) and "finding_id" in r for r in findings):

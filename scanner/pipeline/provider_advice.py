@@ -1,4 +1,5 @@
-"""The cross-check: costscan's findings beside the cloud's own advice (GCP Recommender).
+"""The cross-check: costscan's findings beside the cloud's own advice (GCP Recommender,
+Azure Advisor).
 
 After the policies, per finding that Google's recommenders judge too (``COMPARED``: the
 costscan policy and the kind of advice that says the same thing), the evidence gains
@@ -35,6 +36,10 @@ ADVICE_POLICIES: Final = frozenset(
         "storage.google-recommender",
         "network.google-recommender",
         "commitments.google-recommender",
+        "rightsizing.azure-advisor",
+        "storage.azure-advisor",
+        "network.azure-advisor",
+        "commitments.azure-advisor",
     }
 )
 # costscan policy -> the kind of Google advice that makes the same call.
@@ -46,7 +51,9 @@ COMPARED: Final[dict[str, str]] = {
 }
 # Providers whose scan reads the cloud's advice, and the collector names (a prefix) whose
 # failure in a project makes the advice unavailable there.
-ADVISED_PROVIDERS: Final[dict[str, str]] = {"gcp": "recommender."}
+ADVISED_PROVIDERS: Final[dict[str, str]] = {"gcp": "recommender.", "azure": "advisor."}
+# Whose advice it is, by provider, as the evidence and the sentence name it.
+ADVISOR_NAMES: Final[dict[str, str]] = {"gcp": "Google Recommender", "azure": "Azure Advisor"}
 _KEYS: Final = ["provider", "account_id", "resource_id"]
 
 
@@ -145,7 +152,7 @@ def _advice_members() -> pl.Expr:
     """The evidence members, as one JSON object's text."""
     return pl.struct(
         provider_advice=pl.struct(
-            source=pl.lit("Google Recommender"),
+            source=_advisor(),
             verdict=pl.col("_verdict"),
             recommender=pl.col("_recommender"),
             recommendation=pl.col("_recommendation"),
@@ -181,26 +188,57 @@ def amount(value: pl.Expr) -> pl.Expr:
     )
 
 
+def _advisor() -> pl.Expr:
+    return pl.col("provider").replace_strict(
+        ADVISOR_NAMES, default="The cloud's advisor", return_dtype=pl.String
+    )
+
+
 def _sentence() -> pl.Expr:
-    google = pl.col("_google_monthly")
     projected = (
-        pl.when(google.is_not_null())
-        .then(pl.format(" (it projects {} {} a month)", amount(google), pl.col("_currency")))
+        pl.when(pl.col("_google_monthly").is_not_null())
+        .then(
+            pl.format(
+                " (it projects {} {} a month)", amount(pl.col("_google_monthly")), "_currency"
+            )
+        )
         .otherwise(pl.lit(""))
     )
+    # Advisor estimates at retail, before reservations and savings plans; costscan's figure
+    # is after them (and may be for another target): where the two differ, say why.
+    retail = (
+        pl.when(
+            (pl.col("provider") == "azure")
+            & pl.col("_google_monthly").is_not_null()
+            & ((pl.col("_google_monthly") - pl.col("monthly_savings")).abs() >= 0.01)
+        )
+        .then(pl.lit("; Advisor prices at retail and ignores reservations and savings plans"))
+        .otherwise(pl.lit(""))
+    )
+    projected = pl.concat_str([projected.str.strip_suffix(")"), retail, pl.lit(")")])
+    projected = pl.when(projected == ")").then(pl.lit("")).otherwise(projected)
     verdict = pl.col("_verdict")
     return (
         pl.when(verdict == "agrees")
-        .then(pl.format(" Google Recommender agrees{}.", projected))
+        .then(pl.format(" {} agrees{}.", _advisor(), projected))
         .when(verdict == "differs")
         .then(
             pl.format(
-                " Google Recommender advises otherwise: {}{}.",
+                " {} advises otherwise: {}{}.",
+                _advisor(),
                 pl.col("_description").fill_null(pl.col("_kind")).str.strip_suffix("."),
                 projected,
             )
         )
         .when(verdict == "silent")
-        .then(pl.lit(" Google Recommender does not flag this resource."))
-        .otherwise(pl.lit(" Google Recommender's advice could not be read for this project."))
+        .then(pl.format(" {} does not flag this resource.", _advisor()))
+        .otherwise(
+            pl.format(
+                " {}'s advice could not be read for this {}.",
+                _advisor(),
+                pl.when(pl.col("provider") == "azure")
+                .then(pl.lit("subscription"))
+                .otherwise(pl.lit("project")),
+            )
+        )
     )

@@ -62,6 +62,14 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     assert oversized["monthly_savings"] < oversized["monthly_savings_before_discounts"]
     assert oversized["deferred_monthly_savings"] > 0
 
+    # The Arm twin of Graviton: t2a-standard-8 ($0.308/h) for n2-standard-8 at list; the
+    # resize to e2-highmem-2 saves more, so the Arm move is its alternative, not counted.
+    arm = by_policy[("rightsizing.gcp-arm", "api-oversized")]
+    assert money(Decimal(str(arm["monthly_savings_before_discounts"]))) == money(
+        (8 * N2_CORE + 32 * N2_RAM - Decimal("0.308")) * HOURS
+    )  # $58.74
+    assert not arm["counted"] and oversized["counted"]
+
     # Unattached disk: 500 GB pd-ssd at $0.17 per GB-month.
     disk = by_policy[("storage.unattached-volume", "orphan-data")]
     assert money(Decimal(str(disk["monthly_savings"]))) == money(500 * Decimal("0.17"))
@@ -78,6 +86,45 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
     # Buckets with a lifecycle rule or Autoclass are left alone.
     assert ("storage.gcs-bucket-without-lifecycle", "costscan-demo-assets") not in by_policy
     assert ("storage.gcs-bucket-without-lifecycle", "costscan-demo-ml") not in by_policy
+
+    # pd-ssd that pd-balanced serves: web-1-db's busiest minutes (at most 1,500 IOPS and
+    # 60 MiB/s) fit pd-balanced at 400 GB (5,400 IOPS, 252 MiB/s): 400 × ($0.17 − $0.10).
+    ssd = by_policy[("storage.pd-ssd-to-pd-balanced", "web-1-db")]
+    assert money(Decimal(str(ssd["monthly_savings"]))) == money(400 * Decimal("0.07"))  # $28.00
+    assert ssd["counted"] and ssd["category"] == "savings"
+    assert ssd["evidence"]["peak_iops"] <= 1500 and ssd["evidence"]["pd_balanced_iops"] == 5400
+    # dev-scratch reports no disk I/O: 100 × ($0.17 − $0.10) is possible, not counted.
+    scratch = by_policy[("storage.pd-ssd-to-pd-balanced", "dev-scratch")]
+    assert (scratch["category"], scratch["counted"]) == ("possible", False)
+    assert money(Decimal(str(scratch["monthly_savings"]))) == money(100 * Decimal("0.07"))
+    # The unattached pd-ssd is the unattached-volume policy's alone.
+    assert ("storage.pd-ssd-to-pd-balanced", "orphan-data") not in by_policy
+
+    # Cloud Logging: app-archive keeps 365 days of 2 GiB a day, 730 GiB; 60 GiB are within
+    # the 30 days ingestion pays for, 670 GiB bill $0.01 a month each.
+    retention = by_policy[("observability.gcp-log-retention", "app-archive (us-central1)")]
+    assert money(Decimal(str(retention["monthly_savings"]))) == money(670 * Decimal("0.01"))
+    assert retention["counted"]
+    # _Default takes in 240 of the project's 300 GiB a month; 250 GiB bill past the free 50,
+    # 4/5 of them _Default's: $100.00, half of it an estimated (possible) saving.
+    ingestion = by_policy[("observability.gcp-log-ingestion", "_Default (global)")]
+    assert money(Decimal(str(ingestion["current_monthly_cost"]))) == money(
+        240 * Decimal(250) / 300 * Decimal("0.50")
+    )
+    assert money(Decimal(str(ingestion["monthly_savings"]))) == Decimal("50.00")
+    assert (ingestion["category"], ingestion["counted"]) == ("possible", False)
+    assert not any(n.startswith("_Required") for _p, n in by_policy)
+    # checkout/latency: 1,000 series by user; dropping user_id leaves 2. The project's
+    # 1,012 user-defined series less the 449 the free 150 MiB covers bill $0.2580 a MiB at
+    # 43,800 × 8 bytes a series-month; after the drop, 14 series are all free.
+    cardinality = by_policy[
+        ("observability.metric-cardinality", "custom.googleapis.com/checkout/latency")
+    ]
+    mib_per_series = Decimal(43800 * 8) / Decimal(2**20)
+    assert money(Decimal(str(cardinality["monthly_savings"]))) == money(
+        (1012 - 449) * Decimal("0.2580") * mib_per_series
+    )  # $48.54
+    assert cardinality["counted"] and "Embedded Metric Format" not in cardinality["recommendation"]
 
     # Google Recommender beside each finding: its 30-day projection per 730-hour month.
     def advice(f: dict[str, Any]) -> tuple[object, object]:
@@ -121,4 +168,5 @@ def test_gcp_demo_finds_the_five_seeded_kinds_priced_from_gcp_list_prices(tmp_pa
         "commitments.compute-commitment",
         "storage.bucket-without-lifecycle",
         "network.idle-elastic-ip",
+        "observability.log-ingestion",
     }

@@ -174,14 +174,100 @@ def test_monitoring_is_one_call_per_metric_type_and_aligner_not_per_vm(fake: Fak
     provider = GcpProvider()
     provider.collect(ScanRequest(context=RunContext(now=NOW), projects=(DEMO_PROJECT,)))
     calls = [r for r in fake.requests if r.protocol == "grpc"]
-    # cpu mean and max, network in and out, memory; bucket bytes and objects: 7 calls for
-    # 6 instances and 3 buckets, all below one page.
-    assert len(calls) == 7
-    assert provider.counter.total == 7
+    # cpu mean and max, network in and out, memory; bucket bytes and objects; disk read and
+    # write ops and bytes (the project has attached pd-ssd disks); log bucket bytes taken
+    # in and stored; custom and Prometheus metric descriptors, then one HEADERS call per
+    # user-defined metric type (2): 17 calls for 6 instances, 3 buckets, 2 pd-ssd disks,
+    # 3 log buckets and 1,012 user-defined series, all below one page.
+    assert len(calls) == 17
+    assert provider.counter.total == 17
     assert all(
-        'resource.type = "gce_instance"' in c.query or "gcs_bucket" in c.query for c in calls
+        'resource.type = "gce_instance"' in c.query
+        or "gcs_bucket" in c.query
+        or "logging.googleapis.com/billing/" in c.query
+        or "starts_with(" in c.query
+        or c.query.startswith(('metric.type = "custom.', 'metric.type = "prometheus.'))
+        for c in calls
     )
     assert not any("instance_name" in c.query or "instance_id" in c.query for c in calls)
+
+
+@pytest.mark.slow
+def test_disk_io_peaks_are_keyed_to_the_attached_pd_ssd_disk(fake: FakeGcp) -> None:
+    disk_rows = collect().frame("utilization").filter(pl.col("metric").str.starts_with("disk_"))
+    # The demo's web-1 reads its "db" device, the pd-ssd disk web-1-db: 14 × 24 hours of
+    # busiest minutes for each figure. dev-scratch reports nothing, and no other disk is asked.
+    web_db = "projects/costscan-demo/zones/us-central1-a/disks/web-1-db"
+    assert disk_rows["resource_id"].unique().to_list() == [web_db]
+    by_metric = disk_rows.group_by("metric").agg(pl.len(), pl.col("value").max())
+    peaks = dict(by_metric.select("metric", "value").iter_rows())
+    assert dict(by_metric.select("metric", "len").iter_rows()) == {
+        "disk_ops": 14 * 24,
+        "disk_throughput": 14 * 24,
+    }
+    # Read plus write, each minute's count over 60: at most 900 + 600 IOPS, 40 + 20 MiB/s.
+    assert 750 < peaks["disk_ops"] <= 1500
+    assert 30 < peaks["disk_throughput"] <= 60
+    calls = [r for r in fake.requests if "/disk/" in r.query]
+    assert len(calls) == 4
+    assert all('metric.labels.storage_type = "pd-ssd"' in c.query for c in calls)
+
+
+@pytest.mark.slow
+def test_log_buckets_carry_their_retention_and_bytes_but_required_is_free(fake: FakeGcp) -> None:
+    logs = collect().frame("log_groups").sort("resource_id")
+    gib = 1024**3
+    # _Required (free, fixed 400 days) is left out; 14 days of daily ingestion scaled to 30.
+    assert logs.select("resource_name", "retention_days").rows() == [
+        ("_Default (global)", 30),
+        ("app-archive (us-central1)", 365),
+    ]
+    assert (logs["stored_bytes"] / gib).to_list() == [240.0, 730.0]
+    assert (logs["ingested_bytes_30d"] / gib).to_list() == [240.0, 60.0]
+    assert logs["ingestion_price_per_gb"].to_list() == [0.50, 0.50]
+    assert logs["storage_price_per_gb_month"].to_list() == [0.01, 0.01]
+    assert logs["retention_locked"].to_list() == [False, False]
+    listed = [r for r in fake.requests if r.path.endswith("/buckets")]
+    assert [r.path for r in listed] == ["/v2/projects/costscan-demo/locations/-/buckets"] * 2
+
+
+@pytest.mark.slow
+def test_user_defined_metrics_carry_series_counts_label_cardinality_and_tiers(
+    fake: FakeGcp,
+) -> None:
+    metrics = collect().frame("metric_series").sort("resource_name")
+    assert metrics.select("namespace", "metric_name", "custom", "series_count").rows() == [
+        ("custom.googleapis.com", "checkout/latency", True, 1000),
+        ("prometheus.googleapis.com", "http_requests_total/counter", True, 12),
+    ]
+    assert metrics["dimension_cardinality"].to_list()[0] == [
+        {"key": "status", "distinct_values": 2},
+        {"key": "user_id", "distinct_values": 500},
+    ]
+    # Custom metrics: 43,800 points a series-month × 8 bytes = 0.33417 MiB; the first 150
+    # MiB free (449 series), then $0.2580 a MiB.
+    mib = Decimal(43800 * 8) / Decimal(2**20)
+    tiers = metrics["price_tiers"].to_list()[0]
+    assert [t["first_metric"] for t in tiers] == [0, 449, 299_251, 748_128]
+    assert Decimal(str(tiers[1]["price"])).quantize(Decimal("1e-9")) == (
+        Decimal("0.2580") * mib
+    ).quantize(Decimal("1e-9"))
+    # Prometheus: 43,800 samples a series-month at $0.06 a million.
+    prometheus = metrics["price_tiers"].to_list()[1][0]
+    assert round(prometheus["price"], 9) == round(0.06 * 0.0438, 9)
+    assert {r.query for r in fake.requests if "starts_with(" in r.query} == {
+        'metric.type = starts_with("custom.googleapis.com/")',
+        'metric.type = starts_with("prometheus.googleapis.com/")',
+    }
+
+
+@pytest.mark.slow
+def test_a_disabled_logging_api_is_one_named_gap(fake: FakeGcp) -> None:
+    fake.deny(DEMO_PROJECT, "logging")
+    inv = collect()
+    assert [(e.collector, e.message[:3]) for e in inv.errors] == [("logging.buckets.list", "403")]
+    assert "disabled" in inv.errors[0].message
+    assert inv.frame("log_groups").height == 0
 
 
 @pytest.mark.slow
@@ -194,8 +280,10 @@ def test_every_request_the_fake_receives_is_a_read(fake: FakeGcp) -> None:
     assert any(p.endswith("/recommendations") for p in paths)
     assert any(p.startswith("/compute/v1/") for p in paths)
     assert any(p.startswith("/storage/v1/") for p in paths)
+    assert any(p.startswith("/v2/projects/") and p.endswith("/buckets") for p in paths)
     assert {r.method for r in fake.requests if r.protocol == "grpc"} == {
-        "/google.monitoring.v3.MetricService/ListTimeSeries"
+        "/google.monitoring.v3.MetricService/ListTimeSeries",
+        "/google.monitoring.v3.MetricService/ListMetricDescriptors",
     }
 
 
@@ -220,6 +308,21 @@ def test_guarded_recommender_client_refuses_to_change_a_recommendation(fake: Fak
     with pytest.raises(ReadOnlyViolation, match="refused POST"):
         client.mark_recommendation_dismissed(
             request={"name": "projects/p/locations/l/recommenders/r/recommendations/x"}
+        )
+    assert len(fake.requests) == before
+
+
+def test_logging_session_refuses_to_change_a_log_bucket(fake: FakeGcp) -> None:
+    from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
+
+    endpoints = Endpoints.from_env()
+    api = Clients(resolve_credentials(endpoints)[0], endpoints).logging_api()
+    before = len(fake.requests)
+    # UpdateBucket is a PATCH: refused before it leaves the machine.
+    with pytest.raises(ReadOnlyViolation, match="refused PATCH"):
+        api.session.patch(
+            f"{api.base_url}/v2/projects/p/locations/global/buckets/_Default",
+            json={"retentionDays": 1},
         )
     assert len(fake.requests) == before
 
@@ -272,6 +375,10 @@ def test_a_denied_api_run_exits_3_with_the_gap_in_the_report(fake: FakeGcp, tmp_
     assert collectors == {
         "monitoring.timeSeries.list(storage)",
         "monitoring.timeSeries.list(compute)",
+        # Disk I/O is read from Monitoring too (the project has attached pd-ssd disks).
+        "monitoring.timeSeries.list(disks)",
+        "monitoring.timeSeries.list(logging)",
+        "monitoring.metricDescriptors.list",
     }
     # Without utilization no idle finding, but the unattached disk is still found.
     policies = set(result.report.findings["policy_id"])

@@ -181,3 +181,28 @@ def test_bundled_european_and_asian_rates_give_the_published_prices(
     row = price(bundled_gcp_prices([region]), region, machine_type)
     assert Decimal(str(row["hourly_price"])).quantize(Decimal("0.00001")) == Decimal(published)
     assert row["source"] == "bundled"
+
+
+def test_live_c4a_arm_rates_price_every_c4a_shape(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # C4A is not bundled; its "Arm" SKUs in the catalogue price its standard, highmem and
+    # highcpu types (4, 8 and 2 GiB per vCPU) as arm64 candidates.
+    core, ram = Decimal("0.03465"), Decimal("0.003938")
+    made = FakeGcp()
+    made.add_sku("C4A Arm Instance Core running in Americas", sku_id="CCCC-0001",
+                 price=float(core), regions=AMERICAS, resource_group="CPU",
+                 usage_unit="h")  # fmt: skip
+    made.add_sku("C4A Arm Instance Ram running in Americas", sku_id="CCCC-0002",
+                 price=float(ram), regions=AMERICAS, resource_group="RAM",
+                 usage_unit="GiBy.h")  # fmt: skip
+    with made:
+        for key, value in made.environment().items():
+            monkeypatch.setenv(key, value)
+        prices = gcp_catalog.live_gcp_prices(catalog_client, str(tmp_path), NOW)
+    for machine_type, vcpus, gib in (
+        ("c4a-standard-8", 8, 32), ("c4a-highmem-4", 4, 32), ("c4a-highcpu-72", 72, 144),
+    ):  # fmt: skip
+        row = price(prices, "us-central1", machine_type)
+        assert Decimal(str(row["hourly_price"])) == vcpus * core + gib * ram
+        assert (row["architecture"], row["source"]) == ("arm64", "live")

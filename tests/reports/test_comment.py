@@ -75,7 +75,7 @@ def test_the_tracking_issue_body_carries_the_marker_and_says_how_reports_arrive(
 def test_a_70000_character_report_is_trimmed_under_the_limit_keeping_headline_and_top_rows() -> (
     None
 ):
-    markdown = render_markdown(large_report(900), max_chars=500_000)
+    markdown = render_markdown(large_report(900), max_chars=500_000, family_rows=None)
     assert len(markdown) > 70_000
     run_url = "https://github.com/acme/infra/actions/runs/123"
 
@@ -96,7 +96,7 @@ def test_a_70000_character_report_is_trimmed_under_the_limit_keeping_headline_an
 
 
 def test_the_report_url_cannot_end_its_autolink_early() -> None:
-    markdown = render_markdown(large_report(900), max_chars=500_000)
+    markdown = render_markdown(large_report(900), max_chars=500_000, family_rows=None)
     body, _ = comment_body(markdown, report_url="https://ci.example/run?a=1&b=<2> x")
     assert "the full report is at <https://ci.example/run?a=1&b=%3C2%3E%20x>." in body
 
@@ -149,3 +149,23 @@ def test_a_report_without_a_findings_table_is_cut_at_a_line_with_a_note() -> Non
     )
     kept = [line for line in lines if line.startswith("line ")]
     assert kept == markdown.splitlines()[2 : 2 + len(kept)]  # whole lines, in order
+
+
+def test_each_family_folds_at_most_its_top_rows_and_says_how_many_it_left_out() -> None:
+    """The comment is read, not searched: a family of many findings shows its first
+    FAMILY_ROWS and points at the reports that hold them all."""
+    import re
+
+    from costscan.reports.markdown import FAMILY_ROWS
+
+    markdown = render_markdown(large_report(900))
+    sections = re.findall(r"<summary>(\w+): ([\d,]+) findings.*?</summary>(.*?)</details>",
+                          markdown, flags=re.S)  # fmt: skip
+    assert sections
+    for _family, total, body in sections:
+        rows = [line for line in body.splitlines() if re.match(r"\| (alt\. to )?#?\u200b?\d", line)]
+        count = int(total.replace(",", ""))
+        assert len(rows) == min(count, FAMILY_ROWS)
+        if count > FAMILY_ROWS:
+            assert f"_{count - FAMILY_ROWS:,} findings not shown;" in body
+    assert len(markdown) < 20_000

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from costscan.reports.remediation import BUILDERS, GCP_BUILDERS, LOOP_MEMBERS, remediation
+from costscan.reports.remediation import (
+    AZURE_BUILDERS,
+    BUILDERS,
+    GCP_BUILDERS,
+    LOOP_MEMBERS,
+    remediation,
+)
 from costscan.scanner.app.catalog import all_policies
 
 
@@ -233,9 +239,10 @@ def test_selling_unused_reservations_counts_the_unused_instances() -> None:
 
 @pytest.mark.parametrize("policy_id", sorted(all_policies()))
 def test_every_policy_costscan_ships_has_a_remediation(policy_id: str) -> None:
-    # GCP-only policies (CUDs, Google's own advice) have GCP builders only.
-    assert policy_id in BUILDERS or policy_id in GCP_BUILDERS
-    provider = "aws" if policy_id in BUILDERS else "gcp"
+    # GCP-only policies (CUDs, Google's own advice) have GCP builders only, and Azure-only
+    # ones (Advisor's advice) Azure builders only.
+    assert policy_id in BUILDERS or policy_id in GCP_BUILDERS or policy_id in AZURE_BUILDERS
+    provider = "aws" if policy_id in BUILDERS else "gcp" if policy_id in GCP_BUILDERS else "azure"
     fix = remediation(
         finding(policy_id=policy_id, provider=provider, resource_id="x-1", evidence={})
     )
@@ -246,7 +253,7 @@ def test_every_policy_costscan_ships_has_a_remediation(policy_id: str) -> None:
 def test_a_cloud_without_builders_gets_its_recommendation_in_words() -> None:
     fix = remediation(
         finding(
-            provider="azure",
+            provider="oci",
             policy_id="rightsizing.idle",
             resource_id="vm-1",
             recommendation="Stop vm-1.",
@@ -348,3 +355,106 @@ def test_google_advice_alone_is_described_by_its_recommender_id() -> None:
         "--location us-central1-a --project p"
     )
     assert "web; rm -rf" in fix.change
+
+
+def test_a_pd_balanced_move_snapshots_copies_and_names_the_instance_to_swap_on() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="storage.pd-ssd-to-pd-balanced",
+            resource_id="projects/demo-project/zones/us-central1-a/disks/web-1-db",
+            resource_name="web-1-db",
+            evidence={"attached_to": "projects/demo-project/zones/us-central1-a/instances/web-1"},
+        )
+    )
+    assert fix.cli is not None
+    assert "gcloud compute snapshots create web-1-db-to-balanced --source-disk web-1-db" in fix.cli
+    assert "gcloud compute disks create web-1-db-balanced --type pd-balanced" in fix.cli
+    assert "--source-snapshot web-1-db-to-balanced --zone us-central1-a" in fix.cli
+    assert fix.note is not None and "detach web-1-db from web-1" in fix.note
+
+
+def test_a_gcp_log_retention_names_the_bucket_its_location_and_the_days() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="observability.gcp-log-retention",
+            resource_id="projects/demo-project/locations/us-central1/buckets/app-archive",
+            evidence={"target_retention_days": 30},
+        )
+    )
+    assert fix.cli == (
+        "gcloud logging buckets update app-archive --location us-central1 "
+        "--retention-days 30 --project demo-project"
+    )
+
+
+def test_a_gcp_arm_move_rebuilds_from_an_arm64_image_rather_than_switching_type() -> None:
+    fix = remediation(
+        gcp_finding(
+            policy_id="rightsizing.gcp-arm",
+            resource_id="projects/demo-project/zones/us-central1-a/instances/api",
+            resource_name="api",
+            evidence={
+                "current": {"instance_type": "n2-standard-8"},
+                "candidate": {"instance_type": "t2a-standard-8"},
+            },
+        )
+    )
+    assert fix.change == "Rebuild api on t2a-standard-8 (Arm) instead of n2-standard-8"
+    assert fix.cli is not None and "set-machine-type" not in fix.cli
+    assert "--machine-type t2a-standard-8" in fix.cli and "arm64" in fix.cli
+
+
+def test_a_gcp_custom_metric_label_is_dropped_by_its_writer_a_prometheus_one_at_scrape() -> None:
+    custom = remediation(
+        gcp_finding(
+            policy_id="observability.metric-cardinality",
+            resource_name="custom.googleapis.com/checkout/latency",
+            evidence={"dimension": "user_id"},
+        )
+    )
+    assert (
+        custom.change == "Drop the user_id label from metric custom.googleapis.com/checkout/latency"
+    )
+    assert custom.console_url is not None and "metrics-explorer" in custom.console_url
+    prometheus = remediation(
+        gcp_finding(
+            policy_id="observability.metric-cardinality",
+            resource_name="prometheus.googleapis.com/http_requests_total/counter",
+            evidence={"dimension": "path"},
+        )
+    )
+    assert prometheus.terraform is not None and 'regex: "path"' in prometheus.terraform
+
+
+AZURE_VM = (
+    "/subscriptions/s-1/resourceGroups/rg-1/providers/Microsoft.Compute/virtualMachines/api-1"
+)
+
+
+def test_an_azure_resize_names_the_vm_by_its_arm_id_and_the_size_from_the_evidence() -> None:
+    fix = remediation(
+        finding(
+            provider="azure",
+            policy_id="rightsizing.overprovisioned",
+            resource_id=AZURE_VM,
+            resource_name="api-1",
+            evidence={
+                "current": {"instance_type": "Standard_D8s_v5"},
+                "candidate": {"instance_type": "Standard_E2s_v5"},
+            },
+        )
+    )
+    assert fix.change == "Resize api-1 from Standard_D8s_v5 to Standard_E2s_v5"
+    assert fix.cli == f"az vm resize --ids {AZURE_VM} --size Standard_E2s_v5"
+    assert fix.console_url == f"https://portal.azure.com/#resource{AZURE_VM}"
+
+
+def test_an_azure_disk_is_snapshotted_in_its_own_resource_group_before_deletion() -> None:
+    disk = "/subscriptions/s-1/resourceGroups/rg-1/providers/Microsoft.Compute/disks/d 1"
+    fix = remediation(
+        finding(provider="azure", policy_id="storage.unattached-volume", resource_id=disk,
+                resource_name="d 1", evidence={})
+    )  # fmt: skip
+    assert fix.cli is not None
+    assert "--resource-group rg-1 " in fix.cli and f"--source '{disk}'" in fix.cli
+    assert fix.cli.endswith(f"az disk delete --ids '{disk}' --yes")

@@ -124,7 +124,7 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        "costscan: error: --provider: unknown provider 'nope' (choose from aws, gcp, focus)"
+        "costscan: error: --provider: unknown provider 'nope' (choose from aws, gcp, azure, focus)"
     )
     assert not (tmp_path / "costscan-report").exists()
 

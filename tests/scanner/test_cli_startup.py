@@ -3,7 +3,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("boto3", "botocore", "polars", "moto", "jinja2", "google.cloud", "google.auth", "grpc")
+HEAVY = (
+    "boto3", "botocore", "polars", "moto", "jinja2", "google.cloud", "google.auth", "grpc",
+    "azure.core", "azure.identity", "azure.mgmt",
+)  # fmt: skip
 
 
 def test_help_imports_no_cloud_sdk_or_polars() -> None:

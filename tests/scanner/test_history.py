@@ -330,6 +330,24 @@ def test_diff_reads_json_and_parquet_reports(tmp_path: Path) -> None:
     assert changes["realized_monthly_savings"] == 40.0
 
 
+def test_diff_of_two_json_reports_reads_their_dates(tmp_path: Path) -> None:
+    """A deferred finding's savings_start is ISO text in JSON; diff parses it back to a Date
+    (the README's weekly loop diffs two JSON reports)."""
+    import datetime as dt
+
+    deferred = {**B, "savings_start": dt.date(2027, 3, 1)}
+    first = pl.DataFrame([A, deferred], schema=dict(schema.FINDINGS))
+    second = pl.DataFrame([deferred, D], schema=dict(schema.FINDINGS))
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_bytes(JsonRenderer().render(report_of(first, WEEK_1)))
+    new.write_bytes(JsonRenderer().render(report_of(second, WEEK_2)))
+    _, frame = history.read_run(str(new))
+    assert frame["savings_start"].to_list().count(dt.date(2027, 3, 1)) == 1
+    changes = history.diff(str(old), str(new))
+    assert [r["finding_id"] for r in changes["resolved"]] == [A["finding_id"]]
+    assert changes["still_open"] == 1
+
+
 def test_format_diff_lists_new_resolved_and_open(tmp_path: Path) -> None:
     runs = three_weeks(str(tmp_path))
     changes = runs[1][1]
