@@ -1063,6 +1063,8 @@ OTHER_FAMILY_SEEDERS: tuple[tuple[str, str, str], ...] = (
     ("storage", "costscan.demo.storage", "seed_storage"),
     ("network", "costscan.demo.network", "seed_network"),
     ("observability", "costscan.demo.observability", "seed_observability"),
+    ("databases", "costscan.demo.databases", "seed_databases"),
+    ("data services", "costscan.demo.data_services", "seed_data_services"),
     ("demand", "costscan.demo.fleets", "seed_fleets"),
 )
 

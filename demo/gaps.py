@@ -53,10 +53,17 @@ MISSING_FROM_MOTO: tuple[tuple[str, str], ...] = (
     ("ce", "GetSavingsPlansUtilizationDetails"),
     ("ce", "GetSavingsPlansCoverage"),
     ("ce", "GetCostAndUsageWithResources"),
+    ("rds", "DescribeReservedDBInstances"),
+    ("elasticache", "DescribeReservedCacheNodes"),
     ("compute-optimizer", "GetLambdaFunctionRecommendations"),
     ("compute-optimizer", "GetAutoScalingGroupRecommendations"),
     ("compute-optimizer", "GetECSServiceRecommendations"),
 )
+
+
+# SigV4 signing names that differ from botocore's service name (EFS signs as
+# "elasticfilesystem"), so an answer registered under the service name is found.
+SIGNING_NAMES: dict[str, str] = {"elasticfilesystem": "efs"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ def empty_answers() -> dict[tuple[str, str], Answer]:
         ("ce", "GetSavingsPlansUtilizationDetails"): _echo_time_period,
         ("ce", "GetSavingsPlansCoverage"): {"SavingsPlansCoverages": []},
         ("ce", "GetCostAndUsageWithResources"): {"ResultsByTime": []},
+        ("rds", "DescribeReservedDBInstances"): {"ReservedDBInstances": []},
+        ("elasticache", "DescribeReservedCacheNodes"): {"ReservedCacheNodes": []},
         # Compute Optimizer enrolled, with no advice.
         ("compute-optimizer", "GetLambdaFunctionRecommendations"): {
             "lambdaFunctionRecommendations": []
@@ -179,6 +188,7 @@ class MissingApis:
 
         def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             service, region = signing_scope(environ.get("HTTP_AUTHORIZATION", ""))
+            service = SIGNING_NAMES.get(service, service)
             if not service or service not in self._services():
                 return app(environ, start_response)
             length = int(environ.get("CONTENT_LENGTH") or 0)

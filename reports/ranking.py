@@ -116,6 +116,10 @@ def rank(
     confidence_floor: float = DEFAULT_CONFIDENCE_FLOOR,
 ) -> Ranked:
     """Rank ``findings`` (schema.FINDINGS) and total them by category."""
+    # One chunk per column: polars 2.1 panics ("assertion failed: i < self.len()") in
+    # this plan's windowed expressions over some multi-chunk inputs (the concatenation
+    # of every policy's findings on the demo account with its data services).
+    findings = findings.rechunk()
     frame = _prepared(schema.conform_findings(findings.lazy()), confidence_floor)
     is_investment = pl.col("category") == Category.INVESTMENT.value
     investments = frame.filter(is_investment)

@@ -155,6 +155,9 @@ _NOUNS: dict[str, str] = {
     "lambda_function": "Lambda functions",
     "ecs_service": "ECS services",
     "nat_gateway": "NAT gateways",
+    "rds_instance": "databases",
+    "elasticache_cluster": "cache clusters",
+    "dynamodb_table": "tables",
     "gce_instance": "VMs",
     "persistent_disk": "disks",
     "gce_snapshot": "snapshots",
@@ -1491,6 +1494,305 @@ AZURE_BUILDERS: dict[str, Builder] = {
 }
 
 
+# --------------------------------------------------------------------------- data services
+
+
+def _console(finding: Finding, path: str) -> str:
+    """An AWS console page of the finding's region (the global console without one)."""
+    region = _region(finding)
+    if region is None:
+        return f"https://{AWS_CONSOLE}/{path}"
+    r = quote(region, safe="")
+    return f"https://{r}.{AWS_CONSOLE}/{path}?region={r}"
+
+
+def _rds_console(finding: Finding) -> str:
+    return (
+        _console(finding, "rds/home")
+        + "#database:id="
+        + quote(_text(finding.get("resource_id")), safe="")
+    )
+
+
+def _modify_db(option: str, flag: str, hcl: str, why: str) -> Builder:
+    """A DB instance modification to the class, storage or figure the evidence names."""
+
+    def build(finding: Finding) -> Remediation:
+        value = _figures(finding).get(option)
+        if option and (value is None or value == ""):
+            return _fallback(finding)
+        text = _int_text(value) if isinstance(value, float) else _text(value)
+        rendered = flag.format(_q(text)) if option else flag
+        region = _region_flag(finding)
+        return Remediation(
+            change=f"{why.format(text)} for {_label(finding)}",
+            cli=_loop(
+                finding,
+                "db",
+                lambda db: (
+                    f"aws rds modify-db-instance{region} --db-instance-identifier {db} {rendered}"
+                ),
+            ),
+            terraform=hcl.format(json.dumps(text)),
+            console_url=_rds_console(finding),
+            note="Applied in the next maintenance window; add --apply-immediately to do it now "
+            "(a restart, or a failover with Multi-AZ).",
+        )
+
+    return build
+
+
+def _delete_db(finding: Finding) -> Remediation:
+    region = _region_flag(finding)
+    db = _text(finding.get("resource_id"))
+    return Remediation(
+        change=f"Snapshot and delete database {_label(finding)}",
+        cli=f"aws rds delete-db-instance{region} --db-instance-identifier {_q(db)} "
+        f"--final-db-snapshot-identifier {_q(db + '-final')}",
+        terraform="delete the aws_db_instance resource (skip_final_snapshot = false)",
+        console_url=_rds_console(finding),
+        note="The final snapshot keeps the data; restoring it makes a new instance.",
+    )
+
+
+def _upgrade_db(finding: Finding) -> Remediation:
+    region = _region_flag(finding)
+    figures = _figures(finding)
+    engine = _text(figures.get("engine")) or "<engine>"
+    version = _text(figures.get("engine_version")) or "<version>"
+    db = _q(finding.get("resource_id"))
+    return Remediation(
+        change=f"Upgrade {_label(finding)} from {engine} {version} to a supported major version",
+        cli=AND.join(
+            (
+                f"aws rds describe-db-engine-versions{region} --engine {_q(engine)} "
+                f"--engine-version {_q(version)} --query "
+                "'DBEngineVersions[].ValidUpgradeTarget[?IsMajorVersionUpgrade].EngineVersion'",
+                f"aws rds modify-db-instance{region} --db-instance-identifier {db} "
+                "--engine-version <target-version> --allow-major-version-upgrade",
+            )
+        ),
+        terraform='aws_db_instance.engine_version = "<target-version>"  '
+        "# allow_major_version_upgrade = true",
+        console_url=_rds_console(finding),
+        note="A major upgrade changes behaviour: try it on a restored snapshot first.",
+    )
+
+
+def _database_bottleneck(finding: Finding) -> Remediation:
+    figures = _figures(finding)
+    if _text(figures.get("remedy")) == "larger_class":
+        return _modify_db(
+            "larger_class",
+            "--db-instance-class {}",
+            "aws_db_instance.instance_class = {}",
+            "Move up to {}",
+        )(finding)
+    if _text(figures.get("remedy")) != "read_replica":
+        return _fallback(finding)
+    region = _region_flag(finding)
+    db = _text(finding.get("resource_id"))
+    return Remediation(
+        change=f"Add a read replica of {_label(finding)} and send its reads there",
+        cli=f"aws rds create-db-instance-read-replica{region} --db-instance-identifier "
+        f"{_q(db + '-replica')} --source-db-instance-identifier {_q(db)}",
+        terraform="a new aws_db_instance with replicate_source_db = the source's identifier",
+        console_url=_rds_console(finding),
+        note="The application must send its reads to the replica's endpoint.",
+    )
+
+
+def _cache_layer(finding: Finding) -> Remediation:
+    figures = _figures(finding)
+    node = _text(figures.get("cache_node_type")) or "cache.r6g.large"
+    count = _int_text(figures.get("cache_nodes")) or "2"
+    region = _region_flag(finding)
+    name = _text(finding.get("resource_id")) + "-cache"
+    return Remediation(
+        change=f"Put a Redis cache ({count} × {node}) in front of {_label(finding)}",
+        cli=f"aws elasticache create-replication-group{region} --replication-group-id "
+        f"{_q(name)} --replication-group-description {_q('read cache')} --engine redis "
+        f"--cache-node-type {_q(node)} --num-cache-clusters {_q(count)}",
+        terraform="a new aws_elasticache_replication_group",
+        console_url=_console(finding, "elasticache/home"),
+        note="The application reads through the cache (cache-aside): that is the work.",
+    )
+
+
+def _delete_cache(finding: Finding) -> Remediation:
+    region = _region_flag(finding)
+    cluster = _text(finding.get("resource_id"))
+    return Remediation(
+        change=f"Delete cache cluster {_label(finding)}",
+        cli=f"aws elasticache delete-cache-cluster{region} --cache-cluster-id {_q(cluster)}",
+        terraform="delete the aws_elasticache_cluster resource",
+        console_url=_console(finding, "elasticache/home"),
+        note="Take a backup first if the data matters (Redis: create-snapshot).",
+    )
+
+
+def _modify_cache(option: str, why: str) -> Builder:
+    def build(finding: Finding) -> Remediation:
+        node = _text(_figures(finding).get(option))
+        if not node:
+            return _fallback(finding)
+        region = _region_flag(finding)
+        cluster = _q(finding.get("resource_id"))
+        return Remediation(
+            change=f"{why} {_label(finding)} to {node}",
+            cli=f"aws elasticache modify-cache-cluster{region} --cache-cluster-id {cluster} "
+            f"--cache-node-type {_q(node)} --apply-immediately",
+            terraform=f"aws_elasticache_cluster.node_type = {json.dumps(node)}",
+            console_url=_console(finding, "elasticache/home"),
+            note="The node type changes online for Redis; Memcached needs a new cluster.",
+        )
+
+    return build
+
+
+def _dynamodb_capacity(rcu_key: str, wcu_key: str) -> Builder:
+    def build(finding: Finding) -> Remediation:
+        figures = _figures(finding)
+        region = _region_flag(finding)
+        table = _q(finding.get("resource_id"))
+        rcu, wcu = _int_text(figures.get(rcu_key)), _int_text(figures.get(wcu_key))
+        on_demand = _text(figures.get("target")) == "on-demand" or (
+            _text(figures.get("remedy")) == "on_demand"
+        )
+        if on_demand:
+            setting = "--billing-mode PAY_PER_REQUEST"
+            change, hcl = "Switch {} to on-demand capacity", 'billing_mode = "PAY_PER_REQUEST"'
+        elif rcu and wcu:
+            setting = (
+                "--billing-mode PROVISIONED --provisioned-throughput "
+                f"ReadCapacityUnits={rcu},WriteCapacityUnits={wcu}"
+            )
+            change = "Set {} to " + f"{rcu} RCU / {wcu} WCU"
+            hcl = f"read_capacity = {rcu}, write_capacity = {wcu}"
+        else:
+            return _fallback(finding)
+        return Remediation(
+            change=change.format(_label(finding)),
+            cli=f"aws dynamodb update-table{region} --table-name {table} {setting}",
+            terraform=f"aws_dynamodb_table.{hcl}",
+            console_url=_console(finding, "dynamodbv2/home"),
+            note="A table switches capacity mode at most once in 24 hours.",
+        )
+
+    return build
+
+
+def _dynamodb_class(finding: Finding) -> Remediation:
+    region = _region_flag(finding)
+    return Remediation(
+        change=f"Change {_label(finding)} to the Standard-IA table class",
+        cli=f"aws dynamodb update-table{region} --table-name {_q(finding.get('resource_id'))} "
+        "--table-class STANDARD_INFREQUENT_ACCESS",
+        terraform='aws_dynamodb_table.table_class = "STANDARD_INFREQUENT_ACCESS"',
+        console_url=_console(finding, "dynamodbv2/home"),
+        note="Online; the class can change twice in 30 days.",
+    )
+
+
+def _efs_lifecycle(finding: Finding) -> Remediation:
+    region = _region_flag(finding)
+    return Remediation(
+        change=f"Add a lifecycle policy to {_label(finding)}",
+        cli=f"aws efs put-lifecycle-configuration{region} --file-system-id "
+        f"{_q(finding.get('resource_id'))} --lifecycle-policies "
+        "TransitionToIA=AFTER_30_DAYS TransitionToPrimaryStorageClass=AFTER_1_ACCESS",
+        terraform='aws_efs_file_system.lifecycle_policy { transition_to_ia = "AFTER_30_DAYS" }',
+        console_url=_console(finding, "efs/home"),
+        note="Reads from Infrequent Access are charged per GB.",
+    )
+
+
+def _search_domain(what: str, option: str, setting: str) -> Builder:
+    def build(finding: Finding) -> Remediation:
+        value = _text(_figures(finding).get(option)) if option else ""
+        if option and not value:
+            return _fallback(finding)
+        region = _region_flag(finding)
+        domain = _q(finding.get("resource_id"))
+        return Remediation(
+            change=f"{what.format(value)} on {_label(finding)}",
+            cli=f"aws opensearch update-domain-config{region} --domain-name {domain} "
+            + setting.format(_q(value)),
+            terraform="aws_opensearch_domain: " + setting.format(json.dumps(value)),
+            console_url=_console(finding, "aos/home"),
+            note="A blue/green deployment: the domain stays available while it runs.",
+        )
+
+    return build
+
+
+def _delete_search_domain(finding: Finding) -> Remediation:
+    region = _region_flag(finding)
+    return Remediation(
+        change=f"Delete OpenSearch domain {_label(finding)}",
+        cli=f"aws opensearch delete-domain{region} --domain-name {_q(finding.get('resource_id'))}",
+        terraform="delete the aws_opensearch_domain resource",
+        console_url=_console(finding, "aos/home"),
+        note="Take a manual snapshot to S3 first if the indexes matter.",
+    )
+
+
+def _pause_warehouse(finding: Finding) -> Remediation:
+    region = _region_flag(finding)
+    return Remediation(
+        change=f"Pause Redshift cluster {_label(finding)}",
+        cli=f"aws redshift pause-cluster{region} --cluster-identifier "
+        f"{_q(finding.get('resource_id'))}",
+        terraform="a scheduled pause (aws_redshift_scheduled_action)",
+        console_url=_console(finding, "redshiftv2/home"),
+        note="Resume it with resume-cluster; storage still bills while paused.",
+    )
+
+
+DATA_SERVICE_BUILDERS: dict[str, Builder] = {
+    "rightsizing.idle-database": _delete_db,
+    "rightsizing.oversized-database": _modify_db(
+        "smaller_class",
+        "--db-instance-class {}",
+        "aws_db_instance.instance_class = {}",
+        "Move down to {}",
+    ),
+    "rightsizing.database-graviton": _modify_db(
+        "graviton_class",
+        "--db-instance-class {}",
+        "aws_db_instance.instance_class = {}",
+        "Move to Graviton {}",
+    ),
+    "rightsizing.multi-az-nonprod": _modify_db(
+        "", "--no-multi-az", "aws_db_instance.multi_az = false", "Remove the Multi-AZ standby"
+    ),
+    "rightsizing.database-extended-support": _upgrade_db,
+    "storage.database-io1-to-gp3": _modify_db(
+        "iops",
+        "--storage-type gp3 --iops {}",
+        'aws_db_instance.storage_type = "gp3", iops = {}',
+        "Move storage to gp3 with {} IOPS",
+    ),
+    "rightsizing.database-bottleneck": _database_bottleneck,
+    "rightsizing.database-cache-layer": _cache_layer,
+    "rightsizing.idle-cache": _delete_cache,
+    "rightsizing.oversized-cache": _modify_cache("smaller_node_type", "Move down"),
+    "rightsizing.cache-bottleneck": _modify_cache("larger_node_type", "Move up"),
+    "rightsizing.dynamodb-capacity": _dynamodb_capacity("target_rcu", "target_wcu"),
+    "rightsizing.dynamodb-throttling": _dynamodb_capacity("raised_rcu", "raised_wcu"),
+    "storage.dynamodb-standard-ia": _dynamodb_class,
+    "storage.efs-without-lifecycle": _efs_lifecycle,
+    "rightsizing.idle-search-domain": _delete_search_domain,
+    "storage.search-domain-gp2-to-gp3": _search_domain(
+        "Move the EBS volumes to gp3", "", "--ebs-options EBSEnabled=true,VolumeType=gp3"
+    ),
+    "rightsizing.search-domain-bottleneck": _search_domain(
+        "Move the data nodes up to {}", "larger_instance_type", "--cluster-config InstanceType={}"
+    ),
+    "rightsizing.idle-warehouse": _pause_warehouse,
+}
+
+
 BUILDERS: dict[str, Builder] = {
     "rightsizing.idle": _stop_instance,
     "rightsizing.overprovisioned": _resize_instance(None, ""),
@@ -1539,6 +1841,8 @@ BUILDERS: dict[str, Builder] = {
     # GCP-only policies: their findings are GCP's (GCP_BUILDERS).
     "network.unused-static-address": _gcp_release_address,
     "storage.gcs-bucket-without-lifecycle": _gcs_lifecycle,
+    # RDS and Aurora, ElastiCache, DynamoDB, EFS, OpenSearch, Redshift.
+    **DATA_SERVICE_BUILDERS,
 }
 
 

@@ -7,6 +7,12 @@ from typing import Any
 from costscan.providers.aws.session import is_read_operation
 from tests.moto_server import RecordedRequest
 
+# REST-JSON reads sent as POST whose path does not end in the operation's name, as
+# (service, "METHOD /path") -> operation.
+REST_READS: dict[tuple[str, str], str] = {
+    ("es", "POST /2021-01-01/opensearch/domain-info"): "DescribeDomains",
+}
+
 
 def request_is_read(request: RecordedRequest) -> bool:
     """A request the recording server saw was a read.
@@ -15,6 +21,9 @@ def request_is_read(request: RecordedRequest) -> bool:
     Savings Plans) are recorded as "METHOD /path": GET and HEAD only read, and a REST-JSON
     POST names its operation in the last path segment.
     """
+    routed = REST_READS.get((request.service, request.operation))
+    if routed is not None:
+        return is_read_operation("opensearch", routed)
     method, rest_call, path = request.operation.partition(" /")
     if not rest_call:
         return is_read_operation(request.service, request.operation)

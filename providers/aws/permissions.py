@@ -12,7 +12,9 @@ import json
 
 # botocore service name -> IAM service prefix, where they differ.
 IAM_PREFIX = {
+    "efs": "elasticfilesystem",
     "elbv2": "elasticloadbalancing",
+    "opensearch": "es",
     "monitoring": "cloudwatch",
 }
 
@@ -27,6 +29,7 @@ IAM_ACTION_FOR = {
 }
 
 IAM_ACTIONS: tuple[str, ...] = (
+    "application-autoscaling:DescribeScalableTargets",
     "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribePolicies",
     "autoscaling:DescribeScheduledActions",
@@ -43,6 +46,9 @@ IAM_ACTIONS: tuple[str, ...] = (
     "compute-optimizer:GetAutoScalingGroupRecommendations",
     "compute-optimizer:GetECSServiceRecommendations",
     "compute-optimizer:GetLambdaFunctionRecommendations",
+    "dynamodb:DescribeTable",
+    "dynamodb:ListTables",
+    "dynamodb:ListTagsOfResource",
     "ec2:DescribeAddresses",
     "ec2:DescribeImages",
     "ec2:DescribeInstanceTypes",
@@ -58,13 +64,24 @@ IAM_ACTIONS: tuple[str, ...] = (
     "ecs:DescribeTaskDefinition",
     "ecs:ListClusters",
     "ecs:ListServices",
+    "elasticache:DescribeCacheClusters",
+    "elasticache:DescribeReservedCacheNodes",
+    "elasticache:ListTagsForResource",
+    "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:DescribeLifecycleConfiguration",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
+    "es:DescribeDomains",
+    "es:ListDomainNames",
+    "es:ListTags",
     "lambda:ListFunctions",
     "logs:DescribeLogGroups",
     "organizations:ListAccounts",
     "pricing:GetProducts",
+    "rds:DescribeDBInstances",
+    "rds:DescribeReservedDBInstances",
+    "redshift:DescribeClusters",
     "s3:GetBucketLocation",
     "s3:GetIntelligentTieringConfiguration",
     "s3:GetLifecycleConfiguration",

@@ -19,6 +19,7 @@ import polars as pl
 from costscan.providers.aws import advice as advice_collectors
 from costscan.providers.aws import commitments as commitment_collectors
 from costscan.providers.aws import compute as ec2_collectors
+from costscan.providers.aws import data_services as data_service_collectors
 from costscan.providers.aws import fleets as fleet_collectors
 from costscan.providers.aws import metrics
 from costscan.providers.aws import network as network_collectors
@@ -148,6 +149,7 @@ REGIONAL_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     storage_collectors.scan_storage_region,
     commitment_collectors.scan_commitments_region,
     observability_collectors.scan_observability_region,
+    data_service_collectors.scan_data_services_region,
     fleet_collectors.scan_fleets_region,
     serverless_collectors.scan_serverless_region,
     serverless_collectors.scan_containers_region,

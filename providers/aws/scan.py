@@ -125,6 +125,44 @@ COLLECTORS: dict[str, Collector] = {
     "ce.savings_plans_utilization": Collector("savings plan utilization", ("commitments",)),
     "ce.reservation_coverage": Collector("reserved instance coverage", ("commitments",)),
     "ce.savings_plans_coverage": Collector("savings plan coverage", ("commitments",)),
+    # Databases
+    "rds.db_instances": Collector("RDS and Aurora DB instances", ("databases",), ("rds_instance",)),
+    "rds.reserved_db_instances": Collector(
+        "reserved DB instances", ("databases",), ("rds_instance",)
+    ),
+    "elasticache.reserved_cache_nodes": Collector(
+        "reserved cache nodes", ("caches",), ("elasticache_cluster",)
+    ),
+    "elasticache.cache_clusters": Collector(
+        "ElastiCache clusters and their tags", ("caches",), ("elasticache_cluster",)
+    ),
+    "dynamodb.tables": Collector(
+        "DynamoDB tables, their capacity and tags", ("dynamodb_tables",), ("dynamodb_table",)
+    ),
+    "application-autoscaling.dynamodb_targets": Collector(
+        "which DynamoDB tables auto scale", ("dynamodb_tables",), ("dynamodb_table",)
+    ),
+    "efs.file_systems": Collector(
+        "EFS file systems, their size by class and lifecycle",
+        ("file_systems",),
+        ("efs_file_system",),
+    ),
+    "opensearch.domains": Collector(
+        "OpenSearch Service domains", ("search_domains",), ("opensearch_domain",)
+    ),
+    "redshift.clusters": Collector("Redshift clusters", ("warehouses",), ("redshift_cluster",)),
+    "cloudwatch.data_service_utilization": Collector(
+        "database, cache, table, search domain and warehouse utilization (CPU, connections, "
+        "IOPS, latency, memory, hits, evictions, consumed capacity, throttles, JVM pressure)",
+        ("utilization", "dynamodb_tables"),
+        (
+            "rds_instance",
+            "elasticache_cluster",
+            "dynamodb_table",
+            "opensearch_domain",
+            "redshift_cluster",
+        ),
+    ),
     # Observability
     "logs.log_groups": Collector("CloudWatch Logs log groups", ("log_groups",), ("log_group",)),
     "cloudwatch.log_ingestion": Collector(

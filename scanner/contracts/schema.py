@@ -345,6 +345,180 @@ SERVICES: Schema = _with_identity(
     }
 )
 
+# One row per RDS DB instance (Aurora cluster members included), with the unit list prices
+# its policies need, so the database policies price every alternative from the same
+# catalogue as the current cost (providers/pricing/aws_data.py fills them; null: unpriced).
+DATABASES: Schema = _with_identity(
+    {
+        "engine": pl.String(),  # mysql | postgres | mariadb | aurora-mysql | aurora-postgresql ...
+        "engine_version": pl.String(),
+        "instance_class": pl.String(),  # db.m5.large
+        "vcpus": pl.Float64(),
+        "memory_gib": pl.Float64(),
+        "status": pl.String(),  # available | stopped | ...
+        "multi_az": pl.Boolean(),
+        "storage_type": pl.String(),  # gp2 | gp3 | io1 | io2 | standard | aurora
+        "allocated_gb": pl.Float64(),
+        "iops": pl.Float64(),  # provisioned IOPS (io1/io2, gp3 above its baseline); null: none
+        "cluster_id": pl.String(),  # Aurora: the DB cluster it belongs to
+        "replica_of": pl.String(),  # a read replica's source instance
+        "read_replicas": pl.Int64(),  # read replicas of this instance
+        "created": UTC_TS,
+        # Monthly list cost: instance hours (× 2 Multi-AZ) + storage + IOPS + Extended Support.
+        "monthly_price": pl.Float64(),
+        "hourly_price": pl.Float64(),  # one instance (Single-AZ), on demand, USD/h
+        "storage_monthly": pl.Float64(),  # storage and provisioned IOPS, both AZs
+        "price_storage_gb_month": pl.Float64(),  # this storage type, Single-AZ
+        "price_iops_month": pl.Float64(),  # this storage type's provisioned IOPS; 0 when none
+        "price_gp3_gb_month": pl.Float64(),
+        "price_gp3_iops_month": pl.Float64(),  # gp3 IOPS above its included baseline
+        "price_snapshot_gb_month": pl.Float64(),  # manual snapshot (backup) storage
+        "smaller_class": pl.String(),  # the next size down in the class family, priced
+        "smaller_hourly_price": pl.Float64(),
+        "larger_class": pl.String(),  # the next size up
+        "larger_hourly_price": pl.Float64(),
+        "larger_vcpus": pl.Float64(),
+        "graviton_class": pl.String(),  # the same size on Graviton: db.m5.large -> db.m6g.large
+        "graviton_hourly_price": pl.Float64(),
+        # A cache in front of the database (the seed's caching layer): a node type and its
+        # hourly price, two nodes (primary and replica) for availability.
+        "cache_node_type": pl.String(),
+        "cache_node_hourly_price": pl.Float64(),
+        # The latest end of the active reserved DB instances of its region, engine and class
+        # family (size-flexible), null when none: its instance hours are prepaid until then.
+        "reserved_until": UTC_TS,
+        "extended_support": pl.Boolean(),  # the major version is past standard support
+        "standard_support_end": pl.Date(),
+        "extended_support_vcpu_hour": pl.Float64(),  # its rate at the run's date, USD
+        "price_source": pl.String(),  # bundled | none
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+# One row per ElastiCache cluster (a Memcached cluster, or one Redis/Valkey node group
+# member cluster), priced per node from providers/pricing/aws_data.py.
+CACHES: Schema = _with_identity(
+    {
+        "engine": pl.String(),  # redis | valkey | memcached
+        "engine_version": pl.String(),
+        "node_type": pl.String(),  # cache.r6g.large
+        "nodes": pl.Int64(),
+        "vcpus": pl.Float64(),  # per node
+        "memory_gib": pl.Float64(),  # per node
+        "status": pl.String(),
+        "replication_group": pl.String(),
+        "created": UTC_TS,
+        "hourly_price": pl.Float64(),  # one node, on demand, USD/h
+        "monthly_price": pl.Float64(),  # nodes × hourly × 730
+        "smaller_node_type": pl.String(),
+        "smaller_hourly_price": pl.Float64(),
+        "smaller_memory_gib": pl.Float64(),
+        "larger_node_type": pl.String(),
+        "larger_hourly_price": pl.Float64(),
+        "larger_memory_gib": pl.Float64(),
+        # The latest end of the active reserved nodes of its engine and node family, null
+        # when none: its node hours are prepaid until then.
+        "reserved_until": UTC_TS,
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+# One row per DynamoDB table, with its capacity and storage prices in both table classes.
+DYNAMODB_TABLES: Schema = _with_identity(
+    {
+        "billing_mode": pl.String(),  # PROVISIONED | PAY_PER_REQUEST
+        "table_class": pl.String(),  # STANDARD | STANDARD_INFREQUENT_ACCESS
+        "read_capacity": pl.Float64(),  # provisioned RCU, table and its global indexes
+        "write_capacity": pl.Float64(),
+        "autoscaling": pl.Boolean(),  # an Application Auto Scaling target is registered
+        "storage_gb": pl.Float64(),  # TableSizeBytes / 2^30 (indexes included)
+        "items": pl.Int64(),
+        "status": pl.String(),
+        "created": UTC_TS,
+        "monthly_price": pl.Float64(),  # throughput (provisioned; on demand: consumed) + storage
+        # Unit list prices, Standard (std) and Standard-IA (ia): USD per RCU-hour and
+        # WCU-hour, per million read and write request units, per GB-month.
+        "price_std_rcu_hour": pl.Float64(),
+        "price_std_wcu_hour": pl.Float64(),
+        "price_std_read_million": pl.Float64(),
+        "price_std_write_million": pl.Float64(),
+        "price_std_gb_month": pl.Float64(),
+        "price_ia_rcu_hour": pl.Float64(),
+        "price_ia_wcu_hour": pl.Float64(),
+        "price_ia_read_million": pl.Float64(),
+        "price_ia_write_million": pl.Float64(),
+        "price_ia_gb_month": pl.Float64(),
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+# One row per EFS file system, with its storage by class and its lifecycle.
+FILE_SYSTEMS: Schema = _with_identity(
+    {
+        "throughput_mode": pl.String(),  # bursting | elastic | provisioned
+        "provisioned_mibps": pl.Float64(),
+        "standard_gb": pl.Float64(),
+        "ia_gb": pl.Float64(),
+        "archive_gb": pl.Float64(),
+        "has_lifecycle": pl.Boolean(),  # a TransitionToIA policy is set
+        "lifecycle_summary": pl.String(),  # the policies, as AWS names them
+        "created": UTC_TS,
+        "monthly_price": pl.Float64(),  # storage by class at its per-GB price
+        "price_standard_gb_month": pl.Float64(),
+        "price_ia_gb_month": pl.Float64(),
+        "price_archive_gb_month": pl.Float64(),
+        "price_tiering_gb": pl.Float64(),  # per GB moved to Infrequent Access
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+# One row per OpenSearch Service domain: its data nodes, dedicated masters and EBS.
+SEARCH_DOMAINS: Schema = _with_identity(
+    {
+        "engine_version": pl.String(),
+        "instance_type": pl.String(),  # r6g.large.search
+        "instance_count": pl.Int64(),
+        "master_type": pl.String(),
+        "master_count": pl.Int64(),
+        "warm_type": pl.String(),  # UltraWarm nodes (unpriced)
+        "warm_count": pl.Int64(),
+        "volume_type": pl.String(),  # gp2 | gp3 | io1 | null (no EBS)
+        "volume_gb": pl.Float64(),  # per data node
+        "hourly_price": pl.Float64(),  # one data node
+        "master_hourly_price": pl.Float64(),
+        "larger_instance_type": pl.String(),  # the next size up in the family, priced
+        "larger_hourly_price": pl.Float64(),
+        "price_volume_gb_month": pl.Float64(),
+        "price_gp3_gb_month": pl.Float64(),
+        "monthly_price": pl.Float64(),  # (data + master nodes) × hourly × 730 + EBS
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
+# One row per Redshift provisioned cluster.
+WAREHOUSES: Schema = _with_identity(
+    {
+        "node_type": pl.String(),
+        "nodes": pl.Int64(),
+        "status": pl.String(),  # available | paused | ...
+        "created": UTC_TS,
+        "hourly_price": pl.Float64(),  # one node, on demand
+        "monthly_price": pl.Float64(),  # nodes × hourly × 730 (RA3 managed storage apart)
+        "price_source": pl.String(),
+        "price_region": pl.String(),
+        "price_reference": pl.String(),
+    }
+)
+
 # Instance type facts joined with a price, one row per type and region.
 PRICES: Schema = {
     "provider": pl.String(),
@@ -528,6 +702,12 @@ FRAMES: dict[str, Schema] = {
     "functions": FUNCTIONS,
     "services": SERVICES,
     "commitments": COMMITMENTS,
+    "databases": DATABASES,
+    "caches": CACHES,
+    "dynamodb_tables": DYNAMODB_TABLES,
+    "file_systems": FILE_SYSTEMS,
+    "search_domains": SEARCH_DOMAINS,
+    "warehouses": WAREHOUSES,
     "provider_advice": PROVIDER_ADVICE,
     "prices": PRICES,
     "spot_prices": SPOT_PRICES,

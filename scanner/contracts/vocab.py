@@ -140,6 +140,12 @@ class ResourceType(StrEnum):
     CLOUDFRONT_DISTRIBUTION = "cloudfront_distribution"
     DATA_TRANSFER = "data_transfer"
     DATA_TRANSFER_SOURCE = "data_transfer_source"
+    RDS_INSTANCE = "rds_instance"  # an RDS DB instance, Aurora cluster members included
+    ELASTICACHE_CLUSTER = "elasticache_cluster"
+    DYNAMODB_TABLE = "dynamodb_table"
+    EFS_FILE_SYSTEM = "efs_file_system"
+    OPENSEARCH_DOMAIN = "opensearch_domain"
+    REDSHIFT_CLUSTER = "redshift_cluster"
     # Google Cloud (providers/gcp).
     GCE_INSTANCE = "gce_instance"
     PERSISTENT_DISK = "persistent_disk"

@@ -19,6 +19,8 @@ from costscan.demo.account import (
     metric_client,
     publish_hourly_metrics,
 )
+from costscan.demo.data_services import CACHE_CASES, TABLE_CASES
+from costscan.demo.databases import DATABASE_CASES
 from costscan.providers.aws import AwsProvider
 from costscan.providers.interface import ScanRequest
 from costscan.reports.ranking import rank
@@ -80,6 +82,8 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
         "storage",
         "network",
         "observability",
+        "databases",
+        "data services",
         "demand",
         "commitments",
     }
@@ -101,6 +105,10 @@ def test_demo_seeds_a_realistic_account_and_scans_quickly(demo: DemoScan) -> Non
     # Auto Scaling group and load balancer series (demo/fleets.py) sit beside the instances'.
     instance_util = util.filter(pl.col("resource_id").is_in(compute["resource_id"].to_list()))
     assert set(instance_util["resource_id"]) == set(seed.with_metrics)
+    # The demo's databases, caches, tables, search domains and warehouse have theirs.
+    data_services = set(DATABASE_CASES) | set(CACHE_CASES) | set(TABLE_CASES)
+    data_services |= {"legacy-logs", "app-search", "old-bi-warehouse"}
+    assert data_services <= set(util["resource_id"])
     per_series = util.group_by("resource_id", "metric", "statistic").len()
     assert set(per_series["len"]) == {seed.metrics_hours}
     assert set(util.filter(pl.col("metric") == "memory")["resource_id"]) == set(seed.with_memory)
@@ -247,6 +255,95 @@ def test_demo_findings_cover_all_six_families(demo: DemoScan, ranked: pl.DataFra
     assert categories["commitments.expiring"] == "cost_avoidance"
     assert categories["commitments.underused"] == "waste"
     assert categories["storage.bucket-without-lifecycle"] == "possible"
+
+
+def test_demo_databases_are_priced_by_hand(demo: DemoScan, ranked: pl.DataFrame) -> None:
+    """Each planted database case (demo/databases.py) over 14 days, at the bundled
+    us-east-1 list prices (https://aws.amazon.com/rds/pricing/)."""
+    counted = ranked.filter(pl.col("counted") & pl.col("resource_id").is_in(list(DATABASE_CASES)))
+    found = {
+        (r["policy_id"], r["resource_id"]): r["net_monthly_savings"] for r in counted.to_dicts()
+    }
+    assert found == pytest.approx(
+        {
+            # db.m5.large MySQL 0.171 × 730 + 50 GB gp2 × 0.115, less a 50 GB snapshot × 0.095.
+            ("rightsizing.idle-database", "legacy-audit-db"): 124.83 + 5.75 - 4.75,
+            # The standby: db.r5.xlarge 0.48 × 730 + 200 GB × 0.115.
+            ("rightsizing.multi-az-nonprod", "staging-orders-db"): 350.40 + 23.00,
+            # PostgreSQL 11, Extended Support year 3: 2 vCPU × 0.200 × 730.
+            ("rightsizing.database-extended-support", "reports-db"): 292.00,
+            # db.r5.2xlarge 1.00 -> db.r5.xlarge 0.50 (PostgreSQL): 0.50 × 730.
+            ("rightsizing.oversized-database", "analytics-db"): 365.00,
+            # io1 1,000 × 0.125 + 20,000 × 0.10 -> gp3 1,000 × 0.115 + 8,000 × 0.02.
+            ("storage.database-io1-to-gp3", "ledger-db"): 2125.00 - 275.00,
+            # Graviton, same size: db.r5.xlarge MySQL 0.48 -> db.r6g.xlarge 0.43 on the
+            # instance kept (the standby finding takes the other).
+            ("rightsizing.database-graviton", "staging-orders-db"): 0.05 * 730,
+            # db.m5.large PostgreSQL 0.178 -> db.m6g.large 0.159.
+            ("rightsizing.database-graviton", "reports-db"): 0.019 * 730,
+            # db.m5.xlarge PostgreSQL 0.356 -> db.m6g.xlarge 0.318.
+            ("rightsizing.database-graviton", "ledger-db"): 0.038 * 730,
+        },
+        abs=0.01,
+    )
+    bottlenecks = rank(
+        run_policies(demo.inventory, Config()), hourly_rate=Config().engineer_hourly_rate
+    ).bottlenecks
+    on_checkout = bottlenecks.filter(pl.col("resource_id") == "checkout-db")
+    assert sorted(on_checkout["policy_id"]) == [
+        "rightsizing.database-bottleneck",
+        "rightsizing.database-cache-layer",
+    ]
+    # The caching layer: two cache.r6g.large Redis OSS nodes, 2 × 0.206 × 730.
+    cache = on_checkout.filter(pl.col("policy_id") == "rightsizing.database-cache-layer")
+    assert cache["added_monthly_cost"].item() == pytest.approx(300.76, abs=0.005)
+    hot = on_checkout.filter(pl.col("policy_id") == "rightsizing.database-bottleneck")
+    assert hot["category"].item() == "investment"
+    # A db.m5.large read replica with 100 GB gp3: 0.171 × 730 + 100 × 0.115.
+    assert hot["added_monthly_cost"].item() == pytest.approx(124.83 + 11.50, abs=0.005)
+
+
+def test_demo_caches_and_tables_are_priced_by_hand(demo: DemoScan, ranked: pl.DataFrame) -> None:
+    """Each planted cache and table case (demo/data_services.py) over 14 days, at the
+    bundled us-east-1 list prices (https://aws.amazon.com/elasticache/pricing/,
+    https://aws.amazon.com/dynamodb/pricing/)."""
+    mine = set(CACHE_CASES) | set(TABLE_CASES) | {"legacy-logs", "old-bi-warehouse"}
+    counted = ranked.filter(pl.col("counted") & pl.col("resource_id").is_in(sorted(mine)))
+    found = {
+        (r["policy_id"], r["resource_id"]): r["net_monthly_savings"] for r in counted.to_dicts()
+    }
+    assert found == pytest.approx(
+        {
+            # One cache.m5.large: 0.156 × 730.
+            ("rightsizing.idle-cache", "old-sessions-cache"): 113.88,
+            # cache.r5.2xlarge 0.862 -> cache.r5.xlarge 0.431: 0.431 × 730.
+            ("rightsizing.oversized-cache", "catalog-cache"): 314.63,
+            # (2,000 × 0.00013 + 1,000 × 0.00065) × 730 = 664.30 -> 72 RCU / 43 WCU:
+            # (72 × 0.00013 + 43 × 0.00065) × 730 = 27.2363.
+            ("rightsizing.dynamodb-capacity", "clickstream-events"): 664.30 - 27.2363,
+            # 33.215 + 2,000 × 0.25 -> 33.215 × 1.25 + 2,000 × 0.10.
+            ("storage.dynamodb-standard-ia", "audit-archive"): 533.215 - 241.51875,
+            # Two r6g.large.search: 2 × 0.167 × 730 + 2 × 100 GB gp2 × 0.135.
+            ("rightsizing.idle-search-domain", "legacy-logs"): 243.82 + 27.00,
+            # Two dc2.large: 2 × 0.25 × 730.
+            ("rightsizing.idle-warehouse", "old-bi-warehouse"): 365.00,
+        },
+        abs=0.01,
+    )
+    bottlenecks = rank(
+        run_policies(demo.inventory, Config()), hourly_rate=Config().engineer_hourly_rate
+    ).bottlenecks
+    added = dict(bottlenecks.select("resource_id", "added_monthly_cost").iter_rows())
+    # cache.m5.large -> cache.m5.xlarge: (0.311 - 0.156) × 730.
+    assert added["feed-cache"] == pytest.approx(113.15, abs=0.005)
+    # Three m6g.large.search -> m6g.xlarge.search: 3 × (0.256 - 0.128) × 730.
+    assert added["app-search"] == pytest.approx(280.32, abs=0.005)
+    # EFS without lifecycle: 2,000 GB × an assumed 80% cold × (0.30 - 0.016), possible.
+    efs = ranked.filter(pl.col("policy_id") == "storage.efs-without-lifecycle")
+    assert efs["monthly_savings"].to_list() == pytest.approx([454.40], abs=0.005)
+    assert efs["category"].to_list() == ["possible"]
+    # 100 RCU / 100 WCU -> 115 / 136: (115 × 0.00013 + 136 × 0.00065) × 730 - 56.94.
+    assert added["orders-hot"] == pytest.approx(75.4455 - 56.94, abs=0.005)
 
 
 def test_demo_commitments_are_priced_by_their_formulas(
