@@ -1,0 +1,482 @@
+"""The ranking's rules and formulas pinned at their boundaries (issue 21).
+
+Each case is worked by hand in its comment, at an engineer rate of $100 an hour, and names
+the rule or the formula it pins (reports/ranking.py's module docstring numbers the rules).
+They were written against the mutants that survived tests/reports/test_ranking.py
+(``python benchmarks/mutation.py reports/ranking.py``): a comparison flipped, a sign
+swapped, a threshold moved, a condition negated, each had no test that failed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+
+from costscan.reports.ranking import effort_of_group, rank
+from costscan.scanner.contracts import schema
+from tests.reports.test_ranking import RATE, by_policy, finding, ranked
+
+
+def one(**kw: Any) -> dict[str, Any]:
+    """The one finding ranked from a single row (a $10,000 resource: no cap applies)."""
+    current = kw.pop("current", 10000.0)
+    savings = kw.pop("savings")
+    action = kw.pop("action", "configure")
+    out = ranked(finding("r-1", "network.cdn", action, current, savings, family="network", **kw))
+    rows = out.findings.to_dicts()
+    assert len(rows) == 1
+    return rows[0]
+
+
+# --- the formulas: net, implementation cost, payback, ROI, value per effort hour ---------
+
+
+def test_net_saving_subtracts_what_the_change_adds() -> None:
+    # 100 saved, 30 added: net 70. Implementation 1 h × 100 = 100; payback 100 / 70 = 1.43
+    # months; ROI (12 × 70 − 100) / 100 = 7.4; value 70 × 1 (low risk) / 1 h = 70.
+    out = ranked(
+        finding("i-1", "rightsizing.graviton", "resize", 200.0, 100.0, added_monthly_cost=30.0)
+    )
+    row = out.findings.row(0, named=True)
+    assert row["net_monthly_savings"] == 70.0
+    assert row["implementation_cost"] == 100.0
+    assert row["payback_months"] == 1.43
+    assert row["roi_12m"] == 7.4
+    assert row["value_per_effort_hour"] == 70.0
+    assert row["priority_reason"] == (
+        "High: $70.00/month net for 1.0 h of work at low risk ($70.00 per hour of effort),"
+        " pays back in 1.4 months"
+    )
+    assert out.summary["monthly_savings"] == 70.0
+    assert out.summary["annual_savings"] == 840.0
+    # The figure before discounts is the gross one, capped like the saving.
+    assert out.summary["monthly_savings_before_discounts"] == 100.0
+
+
+def test_implementation_cost_adds_the_upfront_cost_to_the_hours() -> None:
+    # 3 h × 100 + 40 upfront = 340; payback 340 / 85 = 4.0; ROI (1020 − 340) / 340 = 2.0.
+    row = one(savings=85.0, effort_hours=3.0, upfront_cost=40.0)
+    assert row["implementation_cost"] == 340.0
+    assert row["payback_months"] == 4.0
+    assert row["roi_12m"] == 2.0
+
+
+def test_zero_net_has_no_payback_and_loses_its_whole_implementation_cost() -> None:
+    # Net 0: payback is null (never inf), ROI (0 − 100) / 100 = −1, and it is not counted.
+    row = one(savings=10.0, added_monthly_cost=10.0)
+    assert row["net_monthly_savings"] == 0.0
+    assert row["payback_months"] is None
+    assert row["roi_12m"] == -1.0
+    assert row["counted"] is False
+    assert row["priority_reason"] == "Low: not counted: it saves nothing net of what it adds"
+
+
+def test_no_implementation_cost_has_no_roi_and_no_effort_is_a_quarter_hour() -> None:
+    # 0 h and nothing upfront: ROI null (no division by zero), payback 0 / 10 = 0 months;
+    # the value per hour divides by the quarter-hour floor: 10 / 0.25 = 40.
+    row = one(savings=10.0, effort_hours=0.0)
+    assert row["implementation_cost"] == 0.0
+    assert row["roi_12m"] is None
+    assert row["payback_months"] == 0.0
+    assert row["value_per_effort_hour"] == 40.0
+
+
+def test_value_per_hour_above_the_quarter_hour_floor_uses_the_hours() -> None:
+    # 0.5 h: 10 / 0.5 = 20 (the floor does not raise it).
+    assert one(savings=10.0, effort_hours=0.5)["value_per_effort_hour"] == 20.0
+
+
+@pytest.mark.parametrize(("risk", "value"), [("low", 80.0), ("medium", 60.0), ("high", 40.0)])
+def test_risk_weights_the_value_per_hour(risk: str, value: float) -> None:
+    # 80 a month for 1 h: × 1 (low), × 0.75 (medium), × 0.5 (high).
+    assert one(savings=80.0, risk=risk)["value_per_effort_hour"] == value
+
+
+def test_money_in_reasons_has_thousands_separators_and_cents() -> None:
+    # 1,234.5 a month: "$1,234.50"; 1,234,567.8 a month: "$1,234,567.80".
+    assert one(savings=1234.5)["priority_reason"].startswith("High: $1,234.50/month net")
+    big = one(savings=1234567.8, current=2_000_000.0)
+    assert big["priority_reason"].startswith("High: $1,234,567.80/month net")
+    # Cents under ten keep their zero: 5.05 -> "$5.05" (Low: 5.05 an hour, 19.8 months).
+    assert one(savings=5.05)["priority_reason"].startswith("Low: $5.05/month net")
+
+
+# --- rule 11: priority at each threshold --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        # Value exactly 50 and payback exactly (100 + 50) / 50 = 3: both High lines met.
+        ({"savings": 50.0, "upfront_cost": 50.0}, "High"),
+        # Value 49.99 (just under 50), payback 100 / 49.99 = 2.0: Medium.
+        ({"savings": 49.99}, "Medium"),
+        # Value 50, payback (100 + 50.5) / 50 = 3.01 (just over 3): Medium.
+        ({"savings": 50.0, "upfront_cost": 50.5}, "Medium"),
+        # Value 100 but payback (100 + 250) / 100 = 3.5: High needs both, so Medium.
+        ({"savings": 100.0, "upfront_cost": 250.0}, "Medium"),
+        # Value exactly 10, payback (100 + 100) / 10 = 20: Medium on the value alone.
+        ({"savings": 10.0, "upfront_cost": 100.0}, "Medium"),
+        # Value 9.99 (just under 10), payback 200 / 9.99 = 20.02: Low.
+        ({"savings": 9.99, "upfront_cost": 100.0}, "Low"),
+        # Value 10 × 0.5 (high risk) = 5, payback (100 + 20) / 10 = 12 exactly: Medium on
+        # the payback alone.
+        ({"savings": 10.0, "risk": "high", "upfront_cost": 20.0}, "Medium"),
+        # Value 5, payback (100 + 20.1) / 10 = 12.01 (just over 12): Low.
+        ({"savings": 10.0, "risk": "high", "upfront_cost": 20.1}, "Low"),
+    ],
+)
+def test_priority_at_each_threshold(kw: dict[str, Any], expected: str) -> None:
+    row = one(**kw)
+    assert row["priority"] == expected
+    assert row["priority_reason"].startswith(f"{expected}: $")
+
+
+def test_the_reason_states_hours_risk_value_and_payback() -> None:
+    # 200 a month for 2 h at medium risk: 200 × 0.75 / 2 = 75 an hour; payback 200 / 200 = 1.
+    row = one(savings=200.0, effort_hours=2.0, risk="medium")
+    assert row["priority_reason"] == (
+        "High: $200.00/month net for 2.0 h of work at medium risk ($75.00 per hour of effort),"
+        " pays back in 1.0 months"
+    )
+
+
+# --- rule 10: the order ------------------------------------------------------------------
+
+
+def test_order_is_counted_first_then_value_per_hour_then_net_then_id() -> None:
+    # a: 20 / 1 h = 20 an hour, net 20.   b: 40 / 2 h = 20 an hour, net 40 (ties a's value,
+    # more net: before a).   c: 90 / 1 h = 90 an hour (first).   d: 1,000 at confidence 0.1
+    # (possible, not counted: last, whatever its value).   e: like a, id after a.
+    out = ranked(
+        finding("i-a", "p.a", "remove", 100.0, 20.0),
+        finding("i-d", "p.d", "remove", 5000.0, 1000.0, confidence=0.1),
+        finding("i-e", "p.e", "remove", 100.0, 20.0),
+        finding("i-b", "p.b", "remove", 100.0, 40.0, effort_hours=2.0),
+        finding("i-c", "p.c", "remove", 100.0, 90.0),
+    )
+    assert out.findings["policy_id"].to_list() == ["p.c", "p.b", "p.a", "p.e", "p.d"]
+    assert out.findings["rank"].to_list() == [1, 2, 3, 4, 5]
+    assert out.findings["priority"].to_list() == ["High", "Medium", "Medium", "Medium", "Low"]
+    assert out.summary["monthly_savings"] == 170.0
+    assert out.summary["possible_monthly_savings"] == 1000.0
+
+
+# --- min_savings ---------------------------------------------------------------------
+
+
+def test_by_default_nothing_is_hidden_not_even_a_net_loss() -> None:
+    # min_savings 0 hides nothing: a finding that adds more than it saves is still shown.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 10.0, 10.0),
+        finding("vol-1", "storage.unattached", "remove", 7.5, 7.5, added_monthly_cost=25.0),
+    )
+    assert out.findings.height == 2
+    assert out.summary["hidden_below_min_savings"] == 0
+    assert out.findings.filter(pl.col("policy_id") == "storage.unattached")[
+        "net_monthly_savings"
+    ].to_list() == [-17.5]
+
+
+def test_min_savings_keeps_a_net_equal_to_it_and_renumbers_the_ranks() -> None:
+    # min 10: net 10 stays (at the line), 9.99 goes; the two left are ranked 1 and 2.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 50.0, 50.0),
+        finding("i-2", "rightsizing.idle", "remove", 9.99, 9.99),
+        finding("i-3", "rightsizing.idle", "remove", 10.0, 10.0),
+        min_savings=10.0,
+    )
+    assert out.findings["resource_id"].to_list() == ["i-1", "i-3"]
+    assert out.findings["rank"].to_list() == [1, 2]
+    assert out.summary["hidden_below_min_savings"] == 1
+    assert out.summary["min_savings"] == 10.0
+    assert out.summary["monthly_savings"] == 60.0
+
+
+# --- rules 1, 3 and 8 at their edges -----------------------------------------------------
+
+
+def test_a_saving_above_the_resource_cost_is_capped_at_it() -> None:
+    # 120 claimed on a 100-a-month resource: 100 counts, before discounts too.
+    out = ranked(finding("i-1", "rightsizing.idle", "remove", 100.0, 120.0))
+    row = out.findings.row(0, named=True)
+    assert row["monthly_savings"] == 100.0
+    assert row["monthly_savings_before_discounts"] == 100.0
+    assert out.summary["monthly_savings"] == 100.0
+
+
+def test_an_unknown_or_zero_resource_cost_caps_nothing() -> None:
+    # No cost to cap by (null or 0, e.g. a billing-only finding): the saving stands.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 0.0, 12.0),
+        finding("i-2", "rightsizing.idle", "remove", 0.0, 8.0, current_monthly_cost=None),
+    )
+    assert sorted(out.findings["monthly_savings"].to_list()) == [8.0, 12.0]
+    assert out.summary["monthly_savings"] == 20.0
+
+
+def test_a_negative_saving_is_clipped_to_zero() -> None:
+    row = one(savings=-5.0)
+    assert row["monthly_savings"] == 0.0 and row["counted"] is False
+
+
+def test_confidence_exactly_at_the_floor_counts_and_just_under_is_possible() -> None:
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 10.0, 10.0, confidence=0.5),
+        finding("i-2", "rightsizing.idle", "remove", 20.0, 20.0, confidence=0.49),
+        finding("i-3", "rightsizing.idle", "remove", 40.0, 40.0, confidence=None),
+    )
+    rows = {r["resource_id"]: r for r in out.findings.to_dicts()}
+    assert rows["i-1"]["category"] == "savings" and rows["i-1"]["counted"]
+    assert rows["i-2"]["category"] == "possible" and not rows["i-2"]["counted"]
+    # No confidence at all is no confidence: possible.
+    assert rows["i-3"]["category"] == "possible"
+    assert rows["i-2"]["priority_reason"] == (
+        "Low: not counted: possible, confidence 0.49 is under the floor"
+    )
+    assert out.summary["possible_monthly_savings"] == 60.0
+    assert out.summary["monthly_savings"] == 10.0
+    assert out.summary["confidence_floor"] == 0.5
+
+
+def test_the_confidence_floor_is_a_setting() -> None:
+    frame = pl.DataFrame(
+        [finding("i-1", "rightsizing.idle", "remove", 10.0, 10.0, confidence=0.6)],
+        schema=dict(schema.FINDINGS),
+    )
+    out = rank(frame, hourly_rate=RATE, confidence_floor=0.7)
+    assert out.findings["category"].to_list() == ["possible"]
+
+
+def test_a_saving_that_starts_later_is_deferred_and_totalled_apart() -> None:
+    # Nothing now, 50 from the day the commitment ends: deferred, not counted.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 100.0, 0.0,
+                deferred_monthly_savings=50.0, savings_start=date(2027, 3, 1)),
+        finding("i-2", "rightsizing.idle", "remove", 100.0, 0.0, deferred_monthly_savings=20.0),
+        # Nothing now and nothing later is not deferred: it stays a (worthless) saving.
+        finding("i-3", "rightsizing.idle", "remove", 100.0, 0.0),
+    )  # fmt: skip
+    rows = {r["resource_id"]: r for r in out.findings.to_dicts()}
+    assert rows["i-1"]["category"] == "deferred" and not rows["i-1"]["counted"]
+    assert rows["i-1"]["priority_reason"] == (
+        "Low: not counted yet: $50.00/month starts 2027-03-01"
+        " (a commitment covers the usage until then)"
+    )
+    assert rows["i-2"]["priority_reason"].endswith(
+        "starts when the commitment ends (a commitment covers the usage until then)"
+    )
+    assert rows["i-3"]["category"] == "savings"
+    assert out.summary["deferred_monthly_savings"] == 70.0
+    assert out.summary["monthly_savings"] == 0.0
+
+
+def test_a_saving_now_and_a_part_later_counts_now_and_defers_the_rest() -> None:
+    # 30 now and 20 later: a saving (counted 30), and 20 in the deferred total.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 100.0, 30.0, deferred_monthly_savings=20.0)
+    )
+    row = out.findings.row(0, named=True)
+    assert row["category"] == "savings" and row["counted"]
+    assert out.summary["monthly_savings"] == 30.0
+    assert out.summary["deferred_monthly_savings"] == 20.0
+
+
+def test_a_net_under_half_a_cent_is_nothing_and_a_cent_counts() -> None:
+    # Rule 8 in cents: 0.004 rounds to 0.00 (not counted), 0.01 counts.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 1.0, 0.004),
+        finding("i-2", "rightsizing.idle", "remove", 1.0, 0.01),
+    )
+    rows = {r["resource_id"]: r for r in out.findings.to_dicts()}
+    assert rows["i-1"]["counted"] is False
+    assert rows["i-2"]["counted"] is True
+    assert out.summary["counted_findings"] == 1
+
+
+@pytest.mark.parametrize(
+    ("category", "reason"),
+    [
+        ("cost_avoidance", "cost avoidance keeps the bill from rising, it does not lower it"),
+        ("waste", "committed money no mechanism recovers"),
+        ("review", "money to look into, no saving claimed"),
+    ],
+)
+def test_each_category_that_never_counts_says_why(category: str, reason: str) -> None:
+    row = one(savings=100.0, category=category)
+    assert row["counted"] is False and row["priority"] == "Low"
+    assert row["priority_reason"] == f"Low: not counted: {reason}"
+
+
+# --- rules 4-6 -------------------------------------------------------------------------
+
+
+def test_a_saving_beats_a_deferred_alternative_with_more_money() -> None:
+    # Rule 4: savings before deferred, whatever the amounts.
+    out = ranked(
+        finding("i-1", "rightsizing.graviton", "resize", 100.0, 0.0,
+                deferred_monthly_savings=60.0),
+        finding("i-1", "rightsizing.overprovisioned", "resize", 100.0, 10.0),
+    )  # fmt: skip
+    rows = by_policy(out.findings)
+    assert rows["rightsizing.overprovisioned"]["counted"]
+    assert rows["rightsizing.graviton"]["alternative_to"] == "rightsizing.overprovisioned|i-1"
+    assert rows["rightsizing.graviton"]["priority_reason"] == (
+        "Low: not counted: an alternative to rightsizing.overprovisioned|i-1"
+    )
+    # An alternative's deferred money is not in the deferred total.
+    assert out.summary["deferred_monthly_savings"] == 0.0
+
+
+def test_a_possible_removal_still_excludes_the_rest_and_a_review_removal_does_not() -> None:
+    # Rule 5 among categories: a removal at low confidence (possible) still excludes a
+    # resize on its resource; a removal only to review (category review) excludes nothing.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 100.0, 100.0, confidence=0.3),
+        finding("i-1", "rightsizing.graviton", "resize", 100.0, 20.0),
+        finding("i-2", "rightsizing.idle", "remove", 100.0, 100.0, category="review"),
+        finding("i-2", "rightsizing.graviton", "resize", 100.0, 20.0),
+    )
+    counted = out.findings.filter(pl.col("counted"))["finding_id"].to_list()
+    assert counted == ["rightsizing.graviton|i-2"]
+    assert out.summary["monthly_savings"] == 20.0
+
+
+def test_three_stacked_changes_each_save_on_what_the_earlier_left() -> None:
+    # Rule 6 on a 200-a-month instance: resize 50 (share 0.25), schedule 60 (0.3) on the
+    # 75% left: 45; commit 40 (0.2) on 75% × 70% = 52.5% left: 21. Total 116.
+    # A schedule excludes the commitment (rule 5), so the commit is on i-2 alone: resize
+    # 50 of 200, then commit 40 × 0.75 = 30.
+    out = ranked(
+        finding("i-1", "rightsizing.overprovisioned", "resize", 200.0, 50.0),
+        finding("i-1", "scheduling.offhours", "schedule", 200.0, 60.0, family="scheduling"),
+        finding("i-2", "rightsizing.overprovisioned", "resize", 200.0, 50.0),
+        finding("i-2", "commitments.compute", "commit", 200.0, 40.0, family="commitments"),
+    )
+    rows = {r["finding_id"]: r for r in out.findings.to_dicts()}
+    assert rows["scheduling.offhours|i-1"]["monthly_savings"] == 45.0
+    assert rows["scheduling.offhours|i-1"]["standalone_monthly_savings"] == 60.0
+    assert rows["commitments.compute|i-2"]["monthly_savings"] == 30.0
+    assert rows["rightsizing.overprovisioned|i-1"]["monthly_savings"] == 50.0
+    assert out.summary["monthly_savings"] == 175.0
+
+
+def test_a_removal_does_not_stack_it_takes_the_whole_resource() -> None:
+    # A removal's saving is never scaled by stacking: 80 of a 100-a-month resource stays 80.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 100.0, 80.0),
+        finding("i-2", "scheduling.offhours", "schedule", 100.0, 30.0, family="scheduling"),
+    )
+    rows = by_policy(out.findings)
+    assert rows["rightsizing.idle"]["monthly_savings"] == 80.0
+    assert rows["scheduling.offhours"]["monthly_savings"] == 30.0
+
+
+# --- rule 7: a commitment's scope ------------------------------------------------------
+
+
+def scoped(resource: str, savings: float, pool: float, **kw: Any) -> dict[str, Any]:
+    return finding(resource, "rightsizing.overprovisioned", "resize", 1000.0, savings,
+                   commitment_scope="ri|111122223333|us-east-1|m5",
+                   scope_uncovered_monthly=pool, **kw)  # fmt: skip
+
+
+def test_changes_in_a_commitment_scope_share_its_uncovered_usage_in_rank_order() -> None:
+    # Pool 60. i-1 (90 an hour) takes 50 of it: all 50 now. i-2 (40 an hour) takes 40 with
+    # 10 left: 10 now, 30 deferred. i-3 (30 an hour) finds the pool empty: 0 now, all 30
+    # deferred, so it is deferred.
+    out = ranked(
+        scoped("i-2", 40.0, 60.0),
+        scoped("i-1", 50.0, 60.0, effort_hours=0.5, monthly_savings_before_discounts=50.0),
+        scoped("i-3", 30.0, 60.0),
+    )
+    rows = {r["resource_id"]: r for r in out.findings.to_dicts()}
+    assert (rows["i-1"]["monthly_savings"], rows["i-1"]["deferred_monthly_savings"]) == (50, 0)
+    assert (rows["i-2"]["monthly_savings"], rows["i-2"]["deferred_monthly_savings"]) == (10, 30)
+    assert (rows["i-3"]["monthly_savings"], rows["i-3"]["deferred_monthly_savings"]) == (0, 30)
+    assert rows["i-2"]["category"] == "savings" and rows["i-3"]["category"] == "deferred"
+    assert out.summary["monthly_savings"] == 60.0
+    assert out.summary["deferred_monthly_savings"] == 60.0
+
+
+def test_a_move_out_of_the_scope_draws_its_whole_usage() -> None:
+    # A move to a family the RI does not cover frees 100 of covered usage to save 30: with
+    # 80 uncovered, 20 of the freed usage finds nothing to absorb it: 30 − 20 = 10 now.
+    out = ranked(scoped("i-1", 30.0, 80.0, scope_usage_removed_monthly=100.0))
+    row = out.findings.row(0, named=True)
+    assert row["monthly_savings"] == 10.0
+    assert row["deferred_monthly_savings"] == 20.0
+
+
+def test_a_commitment_purchase_does_not_draw_on_a_scope() -> None:
+    # Only remove, resize and schedule take usage out of a scope; a purchase does not.
+    out = ranked(
+        finding("i-1", "commitments.compute", "commit", 1000.0, 40.0, family="commitments",
+                commitment_scope="sp|111122223333", scope_uncovered_monthly=0.0),
+    )  # fmt: skip
+    assert out.findings["monthly_savings"].to_list() == [40.0]
+
+
+# --- rule 9 and rule 12 ----------------------------------------------------------------
+
+
+def test_group_effort_formula() -> None:
+    # effort × (1 + log10(members)): 8 h × 2 = 16 for 10, 8 h for 1 (and for none).
+    assert effort_of_group(8.0, 10) == pytest.approx(16.0)
+    assert effort_of_group(8.0, 1) == 8.0
+    assert effort_of_group(8.0, 0) == 8.0
+
+
+def test_a_group_sums_money_keeps_the_weakest_confidence_and_the_latest_start() -> None:
+    # Two like moves, 20 and 10 a month, confidence 0.9 and 0.6: one finding of 30, at 0.6,
+    # effort 2 h × (1 + log10 2) = 2.60 h, starting with the later member.
+    out = ranked(
+        finding("i-1", "rightsizing.graviton", "resize", 70.0, 20.0, effort_hours=2.0,
+                group_key="m5→m6g", savings_start=date(2027, 1, 1)),
+        finding("i-2", "rightsizing.graviton", "resize", 70.0, 10.0, effort_hours=1.0,
+                group_key="m5→m6g", confidence=0.6, savings_start=date(2027, 2, 1)),
+        finding("i-3", "rightsizing.graviton", "resize", 70.0, 5.0, group_key="other"),
+    )  # fmt: skip
+    group = out.findings.filter(pl.col("member_count") == 2).row(0, named=True)
+    assert group["monthly_savings"] == 30.0 and group["current_monthly_cost"] == 140.0
+    assert group["confidence"] == 0.6
+    assert group["effort_hours"] == pytest.approx(2.0 * 1.30103, abs=1e-4)
+    assert group["savings_start"] == date(2027, 2, 1)
+    assert group["resource_name"] == "2 resources"
+    single = out.findings.filter(pl.col("resource_id") == "i-3").row(0, named=True)
+    assert single["member_count"] is None
+
+
+def test_an_investment_without_added_cost_ranks_by_its_gain_over_a_cent() -> None:
+    # Gain per dollar: 0.2 / max(0, 0.01) = 20 beats 0.9 / 10 = 0.09. Equal gains per
+    # dollar: the cheaper first.
+    out = ranked(
+        finding("i-a", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=10.0, performance_gain=0.9),
+        finding("i-b", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=0.0, performance_gain=0.2),
+        finding("i-c", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=20.0, performance_gain=0.4),
+        finding("i-d", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=40.0, performance_gain=0.8),
+    )  # fmt: skip
+    assert out.bottlenecks["resource_id"].to_list() == ["i-b", "i-a", "i-c", "i-d"]
+    assert out.bottlenecks["rank"].to_list() == [1, 2, 3, 4]
+    first = out.bottlenecks.row(1, named=True)
+    assert first["priority_reason"] == "Medium: an investment, $10.00/month for 90.0% more headroom"
+    assert out.summary["bottlenecks"] == 4
+    assert out.summary["investments_monthly_cost"] == 70.0
+
+
+def test_by_family_totals_count_only_counted_net() -> None:
+    # storage: 10 counted + a 7.5 − 25 loss (not counted) = 10 over 2 findings.
+    out = ranked(
+        finding("vol-1", "storage.gp2-to-gp3", "resize", 50.0, 10.0, family="storage"),
+        finding("vol-2", "storage.unattached", "remove", 7.5, 7.5, family="storage",
+                added_monthly_cost=25.0),
+    )  # fmt: skip
+    assert out.summary["by_family"]["storage"] == {"findings": 2, "monthly_savings": 10.0}
+    assert out.summary["by_family"]["network"] == {"findings": 0, "monthly_savings": 0.0}
