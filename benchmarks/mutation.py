@@ -60,7 +60,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/reports/test_ranking.py",
         "tests/reports/test_ranking_rules.py",
     ),
-    "policies/storage.py": ("tests/policies/test_storage.py",),
+    "policies/storage.py": (
+        "tests/policies/test_storage.py",
+        "tests/policies/test_storage_boundaries.py",
+    ),
     "policies/rightsizing.py": ("tests/policies/test_rightsizing.py",),
     "policies/scheduling.py": ("tests/policies/test_scheduling.py",),
     "policies/commitments.py": ("tests/policies/test_commitments.py",),
