@@ -26,6 +26,7 @@ score: ``score = killed / (mutants - equivalent)``, timeouts counting as killed.
     python benchmarks/mutation.py reports/ranking.py     # one module, its own tests
     python benchmarks/mutation.py policies/storage.py --sample 60 --seed 21
     python benchmarks/mutation.py reports/ranking.py --list     # the mutants, not run
+    python benchmarks/mutation.py reports/ranking.py --match _money_text   # some of them
     python benchmarks/mutation.py policies/gcp.py --tests tests/policies/test_gcp_commitments.py
 
 Run one module at a time on a shared machine; ``--sample N --seed S`` runs a fixed random
@@ -72,7 +73,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "policies/gcp.py": ("tests/policies/test_gcp_commitments.py",),
     "policies/_discounts.py": ("tests/policies/test_discounts.py",),
     "policies/_billing.py": ("tests/policies/test_billing_idle.py",),
-    "scanner/pipeline/history.py": ("tests/scanner/test_history.py",),
+    "scanner/pipeline/history.py": (
+        "tests/scanner/test_history.py",
+        "tests/scanner/test_history_boundaries.py",
+    ),
 }
 
 # Runs in the child: load the mutant file under the module's import name, then pytest.
@@ -343,10 +347,11 @@ def run_module(
     sample: int | None,
     seed: int,
     equivalent: dict[str, str],
+    match: str | None = None,
 ) -> list[Outcome]:
     source = (ROOT / path).read_text(encoding="utf-8")
     name = module_name(path)
-    chosen = mutants(source)
+    chosen = [m for m in mutants(source) if match is None or match in m.key]
     if sample is not None and sample < len(chosen):
         chosen = sorted(random.Random(seed).sample(chosen, sample), key=lambda m: m.index)
     with tempfile.TemporaryDirectory(prefix="costscan-mutation-") as scratch:
@@ -402,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", help="test files (default: the module's own)")
     parser.add_argument("--sample", type=int, help="run a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=21, help="the sample's seed")
+    parser.add_argument("--match", help="run only the mutants whose key contains this text")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--fail-under", type=float, default=0.0, help="minimum score, %%")
     args = parser.parse_args(argv)
@@ -421,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         if not tests:
             parser.error(f"{path}: no test imports it; name them with --tests")
         equivalent = listed.get(path, {})
-        outcomes = run_module(path, tests, args.sample, args.seed, equivalent)
+        outcomes = run_module(path, tests, args.sample, args.seed, equivalent, args.match)
         worst = min(worst, summary(path, outcomes, equivalent))
     return 1 if worst < args.fail_under else 0
 

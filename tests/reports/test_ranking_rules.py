@@ -9,6 +9,7 @@ swapped, a threshold moved, a condition negated, each had no test that failed.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -462,13 +463,18 @@ def test_an_investment_without_added_cost_ranks_by_its_gain_over_a_cent() -> Non
                 added_monthly_cost=20.0, performance_gain=0.4),
         finding("i-d", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
                 added_monthly_cost=40.0, performance_gain=0.8),
+        # 0.5 / 0.5 = 1: after i-b's 20 (the cent floor, not a dollar, divides i-b).
+        finding("i-x", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=0.5, performance_gain=0.5),
     )  # fmt: skip
-    assert out.bottlenecks["resource_id"].to_list() == ["i-b", "i-a", "i-c", "i-d"]
-    assert out.bottlenecks["rank"].to_list() == [1, 2, 3, 4]
-    first = out.bottlenecks.row(1, named=True)
-    assert first["priority_reason"] == "Medium: an investment, $10.00/month for 90.0% more headroom"
-    assert out.summary["bottlenecks"] == 4
-    assert out.summary["investments_monthly_cost"] == 70.0
+    assert out.bottlenecks["resource_id"].to_list() == ["i-b", "i-x", "i-a", "i-c", "i-d"]
+    assert out.bottlenecks["rank"].to_list() == [1, 2, 3, 4, 5]
+    reasons = out.bottlenecks["priority_reason"].to_list()
+    assert reasons[2] == "Medium: an investment, $10.00/month for 90.0% more headroom"
+    # Nothing added is "$0.00", not "-$0.00".
+    assert reasons[0] == "Medium: an investment, $0.00/month for 20.0% more headroom"
+    assert out.summary["bottlenecks"] == 5
+    assert out.summary["investments_monthly_cost"] == 70.5
 
 
 def test_by_family_totals_count_only_counted_net() -> None:
@@ -480,3 +486,91 @@ def test_by_family_totals_count_only_counted_net() -> None:
     )  # fmt: skip
     assert out.summary["by_family"]["storage"] == {"findings": 2, "monthly_savings": 10.0}
     assert out.summary["by_family"]["network"] == {"findings": 0, "monthly_savings": 0.0}
+
+
+# --- category preference, rounding, grouping details -------------------------------------
+
+
+@pytest.mark.parametrize("category", ["cost_avoidance", "waste"])
+def test_a_category_earlier_in_the_preference_beats_more_money_to_review(category: str) -> None:
+    # Rule 4: on one resource and action, cost avoidance and waste (3) come before review
+    # (4), whatever the amounts: 10 beats 50.
+    out = ranked(
+        finding("i-1", "p.first", "resize", 100.0, 10.0, category=category),
+        finding("i-1", "p.review", "resize", 100.0, 50.0, category="review"),
+    )
+    rows = by_policy(out.findings)
+    assert rows["p.review"]["alternative_to"] == "p.first|i-1"
+    assert rows["p.first"]["alternative_to"] is None
+
+
+def test_a_saving_beats_a_deferred_finding_whatever_its_money() -> None:
+    # Rule 4: a policy's own deferred finding (30 a month, category deferred) loses to a
+    # saving of 10 on the same resource and action.
+    out = ranked(
+        finding("i-1", "p.later", "resize", 100.0, 30.0, category="deferred"),
+        finding("i-1", "p.now", "resize", 100.0, 10.0),
+    )
+    rows = by_policy(out.findings)
+    assert rows["p.later"]["alternative_to"] == "p.now|i-1"
+    assert out.summary["monthly_savings"] == 10.0
+
+
+def test_resources_without_a_region_are_still_told_apart() -> None:
+    # Global resources (no region): the key skips the null, so two resources stay two.
+    out = ranked(
+        finding("dist-1", "network.cdn", "resize", 100.0, 10.0, region=None),
+        finding("dist-2", "network.cdn", "resize", 100.0, 20.0, region=None),
+    )
+    assert out.findings["counted"].to_list() == [True, True]
+    assert out.summary["monthly_savings"] == 30.0
+
+
+def test_a_finding_with_no_saving_has_nothing_before_discounts_either() -> None:
+    # Null savings are 0, before discounts too; 0.5 before discounts stays 0.5 (the floor
+    # is 0, not more).
+    out = ranked(
+        finding("i-1", "p.none", "remove", 100.0, None),  # type: ignore[arg-type]
+        finding("i-2", "p.half", "remove", 100.0, 0.5),
+    )
+    rows = by_policy(out.findings)
+    assert rows["p.none"]["monthly_savings_before_discounts"] == 0.0
+    assert rows["p.half"]["monthly_savings_before_discounts"] == 0.5
+
+
+def test_stacking_on_a_resource_under_a_dollar() -> None:
+    # Rule 6 with a cost of 0.80: the resize takes 0.40 (half), so the commitment's 0.20
+    # becomes 0.10.
+    out = ranked(
+        finding("i-1", "rightsizing.overprovisioned", "resize", 0.8, 0.4),
+        finding("i-1", "commitments.compute", "commit", 0.8, 0.2, family="commitments"),
+    )
+    assert by_policy(out.findings)["commitments.compute"]["monthly_savings"] == 0.1
+
+
+def test_rounding_of_implementation_cost_and_value_per_hour() -> None:
+    # 1.23456 h × 100 = 123.456: 123.46; 10 / 3 h = 3.333...: 3.33 an hour.
+    assert one(savings=10.0, effort_hours=1.23456)["implementation_cost"] == 123.46
+    assert one(savings=10.0, effort_hours=3.0)["value_per_effort_hour"] == 3.33
+
+
+def test_a_tiny_value_per_hour_shows_as_zero_dollars() -> None:
+    # 0.01 a month for 100 h: 0.0001 an hour, shown "$0.00" (not "-$0.00").
+    row = one(savings=0.01, effort_hours=100.0)
+    assert "($0.00 per hour of effort)" in row["priority_reason"]
+
+
+def test_a_group_lists_its_members_in_cents_and_takes_its_weakest_price_source() -> None:
+    # Members: 20.004 now (live prices) and 10 now + 1.234 later (billing): listed as 20.0
+    # and 10.0 / 1.23; the group's price source is the weakest, live.
+    out = ranked(
+        finding("i-1", "rightsizing.graviton", "resize", 70.0, 20.004, group_key="g",
+                price_source="live"),
+        finding("i-2", "rightsizing.graviton", "resize", 70.0, 10.0, group_key="g",
+                price_source="billing", deferred_monthly_savings=1.234),
+    )  # fmt: skip
+    group = out.findings.row(0, named=True)
+    assert group["price_source"] == "live"
+    members = json.loads(group["members"])
+    assert [m["monthly_savings"] for m in members] == [20.0, 10.0]
+    assert [m["deferred_monthly_savings"] for m in members] == [0.0, 1.23]
