@@ -397,3 +397,142 @@ def test_gcs_bucket_moves_its_cold_share_to_nearline_or_autoclass() -> None:
     assert auto["upfront_cost"] == 0.0
     assert json.loads(auto["evidence"])["chosen_target"] == "Autoclass"
     assert auto["current_monthly_cost"] == pytest.approx(1024 * 0.020)
+
+
+# --- second round: what the first left alive -------------------------------------------
+
+
+def test_an_in_use_volume_with_no_attachment_read_is_not_unattached() -> None:
+    # Both conditions: state available AND no attachment. An in-use volume whose
+    # attachment was not read is not flagged.
+    row = {**volume("vol-1", "gp2", 100, 10.0), "state": "in-use"}
+    assert run_policy("storage.unattached-volume", inventory(volumes=[row])).height == 0
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "frame", "row", "confidence"),
+    [
+        ("storage.unattached-volume", "volumes", volume("v", "gp2", 100, 10.0), 0.9),
+        ("storage.stopped-instance-volume", "volumes",
+         volume("v", "gp2", 100, 10.0, attached_to="i-1", attached_state="stopped",
+                stopped_days=40), 0.7),
+        ("storage.gp2-to-gp3", "volumes", volume("v", "gp2", 100, 10.0), 0.9),
+        ("storage.io1-to-io2", "volumes", volume("v", "io1", 100, 3000.0, iops=40000), 0.85),
+        ("storage.io1-to-gp3", "volumes", volume("v", "io1", 100, 100.0, iops=1000), 0.85),
+        ("storage.stale-snapshot", "snapshots",
+         snapshot("s", 100, age_days=400, source_exists=True, used=False), 0.5),
+    ],
+)  # fmt: skip
+def test_each_volume_policy_lowers_confidence_by_a_fifth_on_another_regions_prices(
+    policy_id: str, frame: str, row: dict[str, Any], confidence: float
+) -> None:
+    # Its own confidence in a bundled region; × 0.8 where us-east-1 prices stand in.
+    home = run_policy(policy_id, inventory(**{frame: [row]}))
+    away = run_policy(policy_id, inventory(**{frame: [{**row, "region": "sa-east-1"}]}))
+    assert home["confidence"].item() == pytest.approx(confidence)
+    assert away["confidence"].item() == pytest.approx(confidence * 0.8)
+
+
+def test_io1_without_an_iops_figure_is_priced_on_its_storage_alone() -> None:
+    # No IOPS figure: 0 IOPS. io2 costs 100 × 0.125 = 12.5 against a bill of 20: 7.5. It
+    # cannot move to gp3 (gp3 needs the IOPS to match).
+    inv = inventory(volumes=[volume("vol-1", "io1", 100, 20.0, iops=None)])
+    out = run_policy("storage.io1-to-io2", inv)
+    assert out["monthly_savings"].item() == pytest.approx(7.5)
+    assert run_policy("storage.io1-to-gp3", inv).height == 0
+
+
+def test_tiering_evidence_states_minimum_durations_and_both_options() -> None:
+    # 1 KiB objects: no option saves anything, and neither adds nor costs anything.
+    inv = inventory(buckets=[bucket("tiny", 10 * GIB, 10 * GIB / 1024, has_lifecycle=False)])
+    evidence = json.loads(run_policy("storage.bucket-without-lifecycle", inv)["evidence"][0])
+    assert evidence["min_storage_days"] == {
+        "STANDARD_IA": 30, "ONEZONE_IA": 30, "GLACIER_IR": 90, "GLACIER": 90, "DEEP_ARCHIVE": 180,
+    }  # fmt: skip
+    assert evidence["standard_ia"] == {"saving": 0.0, "upfront": 0.0, "added": 0.0}
+    assert evidence["intelligent_tiering"] == {"saving": 0.0, "upfront": 0.0, "added": 0.0}
+    assert evidence["average_object_bytes"] == 1024.0
+
+
+def test_unknown_object_counts_show_as_unknown_in_the_evidence() -> None:
+    # Standard's count unknown while Standard-IA's is known: Standard's stays unknown.
+    ia_row = {**bucket("n", 100 * GIB, 1000.0, has_lifecycle=True),
+              "storage_class": "STANDARD_IA", "price_gb_month": 0.0125}  # fmt: skip
+    std_row = bucket("n", 1024 * GIB, None, has_lifecycle=True)  # type: ignore[arg-type]
+    row = run_policy("storage.standard-tiering", inventory(buckets=[std_row, ia_row])).row(
+        0, named=True
+    )
+    evidence = json.loads(row["evidence"])
+    assert evidence["standard_objects"] is None and evidence["average_object_bytes"] is None
+    assert row["upfront_cost"] == 0.0
+
+
+def test_intelligent_tiering_netting_exactly_what_standard_ia_saves_is_not_chosen() -> None:
+    # Dyadic prices, exact in binary: 2 GiB, cold 1 GiB; Standard 0.5, IA 0.25: IA saves
+    # 0.25. Intelligent-Tiering's tier 0.125 saves 0.375, less 1,000 objects × 0.125 per
+    # 1,000 = 0.125: 0.25, a tie. A tie keeps Standard-IA (no monitoring to pay).
+    row = {**bucket("tie", 2 * GIB, 1000.0, has_lifecycle=False),
+           "price_gb_month": 0.5, "price_standard_gb_month": 0.5,
+           "price_standard_ia_gb_month": 0.25, "price_intelligent_tiering_ia_gb_month": 0.125,
+           "price_intelligent_tiering_monitoring_per_1000": 0.125}  # fmt: skip
+    out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[row]))
+    assert json.loads(out["evidence"][0])["chosen_target"] == "STANDARD_IA"
+    assert out["monthly_savings"].item() == 0.25
+    assert out["added_monthly_cost"].item() == 0.0
+
+
+def test_a_bucket_without_prices_saves_nothing_and_says_so() -> None:
+    # A region with no S3 prices: nothing priced, price source "none".
+    unpriced = {key: None for key in (
+        "price_gb_month", "price_standard_gb_month", "price_standard_ia_gb_month",
+        "price_intelligent_tiering_ia_gb_month", "price_intelligent_tiering_monitoring_per_1000",
+        "price_transition_per_1000")}  # fmt: skip
+    row = {**bucket("dark", 1024 * GIB, MIB_OBJECTS, has_lifecycle=False), **unpriced}
+    out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[row])).row(
+        0, named=True
+    )
+    assert out["monthly_savings"] == 0.0 and out["added_monthly_cost"] == 0.0
+    assert out["current_monthly_cost"] == 0.0
+    assert out["price_source"] == "none"
+
+
+def test_uploads_of_unknown_size_or_count_save_nothing() -> None:
+    # An old upload whose size is unknown saves 0 exactly (not a byte's worth); a bucket
+    # that lists no incomplete upload saves nothing for its stray figures either.
+    unsized = {**bucket("unsized", 0.0, 0.0, has_lifecycle=True, transitions=True,
+                        upload_age_days=30), "incomplete_upload_bytes": None}  # fmt: skip
+    listed = bucket("none", 0.0, 0.0, has_lifecycle=True, transitions=True, upload_bytes=GIB,
+                    upload_age_days=30)  # fmt: skip
+    none_listed = {**listed, "incomplete_uploads": 0}
+    inv = inventory(buckets=[unsized, none_listed])
+    assert run_policy("storage.incomplete-multipart-uploads", inv).height == 0
+    basic = {**unsized, "has_lifecycle": False, "incomplete_uploads": None}
+    out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[basic])).row(
+        0, named=True
+    )
+    assert out["monthly_savings"] == 0.0
+    assert "and 0 incomplete upload(s)" in out["detail"]
+
+
+def test_bucket_details_state_sizes_in_gib() -> None:
+    keeps = bucket("keeps", 1024 * GIB, MIB_OBJECTS, has_lifecycle=True, upload_bytes=10 * GIB,
+                   upload_age_days=20)  # fmt: skip
+    inv = inventory(buckets=[keeps])
+    tiering = run_policy("storage.standard-tiering", inv)["detail"].item()
+    assert tiering.startswith("Bucket keeps keeps 1024 GiB in Standard")
+    uploads = run_policy("storage.incomplete-multipart-uploads", inv)["detail"].item()
+    assert (
+        uploads == "Bucket keeps holds 1 incomplete upload(s), 10 GiB, the oldest from 2024-05-28."
+    )
+
+
+def test_gcs_evidence_prices_both_options() -> None:
+    # The GCS twin's evidence: the rule adds nothing a month, Autoclass has no upfront.
+    row = {**bucket("g", 1024 * GIB, MIB_OBJECTS, has_lifecycle=False), "provider": "gcp",
+           "intelligent_tiering": False}  # fmt: skip
+    out = run_policy("storage.gcs-bucket-without-lifecycle", inventory(buckets=[row]))
+    evidence = json.loads(out["evidence"][0])
+    assert evidence["lifecycle_to_nearline"]["added"] == 0.0
+    assert evidence["autoclass"]["upfront"] == 0.0
+    assert evidence["autoclass"]["added"] == pytest.approx(2.62144)
+    assert evidence["lifecycle_to_nearline"]["upfront"] == pytest.approx(5.24288)
