@@ -66,7 +66,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_storage_boundaries.py",
     ),
     "policies/rightsizing.py": ("tests/policies/test_rightsizing.py",),
-    "policies/scheduling.py": ("tests/policies/test_scheduling.py",),
+    "policies/scheduling.py": (
+        "tests/policies/test_scheduling.py",
+        "tests/policies/test_scheduling_boundaries.py",
+    ),
     "policies/commitments.py": ("tests/policies/test_commitments.py",),
     "policies/network.py": ("tests/policies/test_network.py",),
     "policies/observability.py": ("tests/policies/test_observability.py",),
