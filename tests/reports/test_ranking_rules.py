@@ -574,3 +574,62 @@ def test_a_group_lists_its_members_in_cents_and_takes_its_weakest_price_source()
     members = json.loads(group["members"])
     assert [m["monthly_savings"] for m in members] == [20.0, 10.0]
     assert [m["deferred_monthly_savings"] for m in members] == [0.0, 1.23]
+
+
+def test_a_finding_without_a_risk_is_weighted_as_high_risk() -> None:
+    # No risk stated: the cautious weight, 0.5: 80 × 0.5 / 1 h = 40.
+    assert one(savings=80.0, risk=None)["value_per_effort_hour"] == 40.0
+
+
+def test_only_savings_draw_on_a_commitment_scope() -> None:
+    # Pool 50. A possible finding (confidence 0.2) of 40 ranks first but draws nothing:
+    # the saving of 50 after it still finds the whole pool.
+    out = ranked(
+        scoped("i-1", 40.0, 50.0, confidence=0.2, effort_hours=0.25),
+        scoped("i-2", 50.0, 50.0),
+    )
+    rows = {r["resource_id"]: r for r in out.findings.to_dicts()}
+    assert rows["i-2"]["monthly_savings"] == 50.0
+    assert rows["i-2"]["deferred_monthly_savings"] == 0.0
+
+
+def test_a_negative_uncovered_figure_is_an_empty_pool() -> None:
+    # −10 uncovered is nothing to absorb the change: all 30 waits for the commitment.
+    out = ranked(scoped("i-1", 30.0, -10.0))
+    row = out.findings.row(0, named=True)
+    assert (row["monthly_savings"], row["deferred_monthly_savings"]) == (0.0, 30.0)
+    assert row["category"] == "deferred"
+
+
+def test_a_schedule_only_to_review_does_not_exclude_the_commitment() -> None:
+    # Rule 5 needs a schedule that could count (savings, deferred or possible); one filed
+    # for review leaves the commitment standing.
+    out = ranked(
+        finding("i-1", "scheduling.offhours", "schedule", 100.0, 60.0, family="scheduling",
+                category="review"),
+        finding("i-1", "commitments.compute", "commit", 100.0, 30.0, family="commitments"),
+    )  # fmt: skip
+    rows = by_policy(out.findings)
+    assert rows["commitments.compute"]["counted"] is True
+    assert rows["commitments.compute"]["alternative_to"] is None
+
+
+@pytest.mark.parametrize(
+    ("stronger", "weaker"),
+    [("billing", "live"), ("live", "bundled"), ("bundled", "none"), ("none", "a new source")],
+)
+def test_a_group_takes_its_weakest_price_source_whatever_the_member_order(
+    stronger: str, weaker: str
+) -> None:
+    # Two groups of the same two sources, in both orders of their savings: each takes the
+    # weaker (billing < live < bundled < none < anything unknown).
+    rows = []
+    for key, (first, second) in {"g1": (stronger, weaker), "g2": (weaker, stronger)}.items():
+        rows += [
+            finding(f"{key}-a", "rightsizing.graviton", "resize", 70.0, 20.0, group_key=key,
+                    price_source=first),
+            finding(f"{key}-b", "rightsizing.graviton", "resize", 70.0, 10.0, group_key=key,
+                    price_source=second),
+        ]  # fmt: skip
+    out = ranked(*rows)
+    assert out.findings["price_source"].to_list() == [weaker, weaker]
