@@ -504,7 +504,9 @@ def test_uploads_of_unknown_size_or_count_save_nothing() -> None:
     listed = bucket("none", 0.0, 0.0, has_lifecycle=True, transitions=True, upload_bytes=GIB,
                     upload_age_days=30)  # fmt: skip
     none_listed = {**listed, "incomplete_uploads": 0}
-    inv = inventory(buckets=[unsized, none_listed])
+    # An unknown count (the listing failed) claims nothing either: count less when unsure.
+    uncounted = {**listed, "resource_id": "uncounted", "incomplete_uploads": None}
+    inv = inventory(buckets=[unsized, none_listed, uncounted])
     assert run_policy("storage.incomplete-multipart-uploads", inv).height == 0
     basic = {**unsized, "has_lifecycle": False, "incomplete_uploads": None}
     out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[basic])).row(
@@ -536,3 +538,14 @@ def test_gcs_evidence_prices_both_options() -> None:
     assert evidence["autoclass"]["upfront"] == 0.0
     assert evidence["autoclass"]["added"] == pytest.approx(2.62144)
     assert evidence["lifecycle_to_nearline"]["upfront"] == pytest.approx(5.24288)
+
+
+def test_an_orphaned_snapshot_without_a_creation_date_is_orphaned_not_old() -> None:
+    # Its age is unknown: it is flagged for being orphaned only, and its detail says so
+    # (it was blank: a null age made the whole formatted line null).
+    row = {**snapshot("snap-x", 10, age_days=1, source_exists=False, used=False), "created": None}
+    out = run_policy("storage.stale-snapshot", inventory(snapshots=[row]))
+    assert out["detail"].item() == (
+        "snap-x (10 GiB, age unknown, from vol-1) is orphaned (source volume gone, no AMI uses"
+        " it); up to $0.50 a month."
+    )
