@@ -6,10 +6,14 @@ mutants that survived tests/scanner/test_history.py
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from costscan.reports.formats import ParquetRenderer
+from costscan.scanner.contracts import schema
 from costscan.scanner.pipeline import history
 from tests.scanner.test_history import (
     ACCOUNT,
@@ -23,6 +27,7 @@ from tests.scanner.test_history import (
     D,
     finding,
     ranked,
+    report_of,
     run_week,
     statuses,
 )
@@ -159,3 +164,39 @@ def test_global_and_regionless_findings_are_visible_to_any_region_of_their_accou
     assert changes["realized_monthly_savings"] == 52.5
     assert changes["not_seen"] == 1
     assert changes["not_seen_monthly_savings"] == 30.0
+
+
+# --- second round ------------------------------------------------------------------------
+
+
+def test_a_saved_run_states_its_schema_version(tmp_path: Path) -> None:
+    path = history.save_run(str(tmp_path), ranked(A), WEEK_1, "aws", [ACCOUNT])
+    metadata = json.loads(pl.read_parquet_metadata(path)[history.HISTORY_METADATA_KEY])
+    assert metadata["schema_version"] == 1
+    assert metadata["started_at"] == WEEK_1
+
+
+def test_an_unreadable_first_sighting_counts_as_the_first_week() -> None:
+    # A first_seen that is not a timestamp: its age is unknown, week 1 (not 2).
+    previous = ranked(A).with_columns(pl.lit("not a date").alias("first_seen"))
+    marked, _ = history.compare(ranked(A), previous, previous_started_at=WEEK_1, started_at=WEEK_2)
+    assert marked["weeks_open"].to_list() == [1]
+
+
+def test_a_resolved_finding_without_a_net_figure_realizes_nothing() -> None:
+    # A counted finding saved without its net (a hand-edited or partial file): resolved,
+    # and 0 realized, not a made-up figure.
+    previous = ranked(A).with_columns(pl.lit(None, dtype=pl.Float64).alias("net_monthly_savings"))
+    _, changes = history.compare(ranked(D), previous, previous_started_at=WEEK_1)
+    assert changes is not None
+    assert [r["finding_id"] for r in changes["resolved"]] == [A["finding_id"]]
+    assert changes["realized_monthly_savings"] == 0.0
+
+
+def test_a_parquet_report_gives_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "report.parquet"
+    first = pl.DataFrame([A, B], schema=dict(schema.FINDINGS))
+    path.write_bytes(ParquetRenderer().render(report_of(first, WEEK_2)))
+    started_at, frame = history.read_run(str(path))
+    assert started_at == WEEK_2
+    assert sorted(frame["finding_id"].to_list()) == sorted([A["finding_id"], B["finding_id"]])
