@@ -153,7 +153,10 @@ def _points(tree: ast.Module) -> Iterator[tuple[str, ast.AST, str, _Apply]]:
         if isinstance(node, ast.JoinedStr):
             skip.update(id(n) for n in ast.walk(node))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for arg in [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs]:
+            arguments = node.args
+            every = [*arguments.args, *arguments.kwonlyargs, *arguments.posonlyargs]
+            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            for arg in every:
                 if arg.annotation is not None:
                     skip.update(id(n) for n in ast.walk(arg.annotation))
             # Decorators configure (frozen=True, a policy's registration), they do not count.
