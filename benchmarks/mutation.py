@@ -232,7 +232,10 @@ def _swap_boolop(node: ast.AST) -> None:
 def _bump(node: ast.AST) -> None:
     assert isinstance(node, ast.Constant)
     value = node.value
-    node.value = (not value) if isinstance(value, bool) else value + 1
+    if isinstance(value, bool):
+        node.value = not value
+    elif isinstance(value, int | float):
+        node.value = value + 1
 
 
 def _negate_test(node: ast.AST) -> None:
