@@ -205,6 +205,8 @@ def test_io2_iops_tiers(iops: float, saving: float | None) -> None:
         (2000, 1000.0, 750.0, 25.0),
         # A reported 200 MB/s is kept: 75 × 0.04 = 3.
         (8000, 200.0, 200.0, 25.0 + 3.0),
+        # A reported 1,200 MB/s at 16,000 IOPS: gp3's most, 1,000 MB/s: 65 + 875 × 0.04.
+        (16000, 1200.0, 1000.0, 65.0 + 35.0),
     ],
 )
 def test_io1_to_gp3_target_throughput_and_price(
@@ -381,10 +383,17 @@ def test_gcs_bucket_moves_its_cold_share_to_nearline_or_autoclass() -> None:
             gcs("rule", MIB_OBJECTS),
             gcs("auto", 100.0),
             gcs("already", 100.0, intelligent_tiering=True),
+            # A fee of 1.0 per 1,000: Autoclass nets 5.376 − 0.1 = 5.276, still more.
+            gcs("fee", 100.0, price_intelligent_tiering_monitoring_per_1000=1.0),
         ]
     )
     out = by_id(run_policy("storage.gcs-bucket-without-lifecycle", inv))
-    assert sorted(out) == ["auto", "rule"]
+    assert sorted(out) == ["auto", "fee", "rule"]
+    assert out["fee"]["detail"] == (
+        "Bucket fee has no lifecycle rule and Autoclass is off; it holds 1024 GiB in Standard."
+        " Moving the cold share to Autoclass saves about $5.28 a month."
+    )
+    assert out["fee"]["price_source"] == "bundled"
     rule, auto = out["rule"], out["auto"]
     assert rule["monthly_savings"] == pytest.approx(5.12)
     assert rule["upfront_cost"] == pytest.approx(5.24288)
@@ -431,6 +440,11 @@ def test_each_volume_policy_lowers_confidence_by_a_fifth_on_another_regions_pric
     away = run_policy(policy_id, inventory(**{frame: [{**row, "region": "sa-east-1"}]}))
     assert home["confidence"].item() == pytest.approx(confidence)
     assert away["confidence"].item() == pytest.approx(confidence * 0.8)
+    # The evidence names whose prices were used.
+    assert json.loads(home["evidence"].item())["prices"] == "list prices of us-east-1"
+    assert json.loads(away["evidence"].item())["prices"] == (
+        "list prices of us-east-1 (region not bundled)"
+    )
 
 
 def test_io1_without_an_iops_figure_is_priced_on_its_storage_alone() -> None:
@@ -487,13 +501,25 @@ def test_a_bucket_without_prices_saves_nothing_and_says_so() -> None:
         "price_gb_month", "price_standard_gb_month", "price_standard_ia_gb_month",
         "price_intelligent_tiering_ia_gb_month", "price_intelligent_tiering_monitoring_per_1000",
         "price_transition_per_1000")}  # fmt: skip
-    row = {**bucket("dark", 1024 * GIB, MIB_OBJECTS, has_lifecycle=False), **unpriced}
-    out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[row])).row(
-        0, named=True
-    )
-    assert out["monthly_savings"] == 0.0 and out["added_monthly_cost"] == 0.0
-    assert out["current_monthly_cost"] == 0.0
-    assert out["price_source"] == "none"
+    # It also holds 10 GiB of old upload parts, unpriced too.
+    dark = bucket("dark", 1024 * GIB, MIB_OBJECTS, has_lifecycle=False, upload_bytes=10 * GIB,
+                  upload_age_days=30)  # fmt: skip
+    out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[{**dark, **unpriced}]))
+    row = out.row(0, named=True)
+    assert row["monthly_savings"] == 0.0 and row["added_monthly_cost"] == 0.0
+    assert row["upfront_cost"] == 0.0
+    assert row["current_monthly_cost"] == 0.0
+    assert row["price_source"] == "none"
+    evidence = json.loads(row["evidence"])
+    assert evidence["intelligent_tiering"] == {"saving": 0.0, "upfront": 0.0, "added": 0.0}
+    assert evidence["standard_ia"] == {"saving": 0.0, "upfront": 0.0, "added": 0.0}
+
+
+def test_a_bucket_with_unknown_bytes_costs_nothing_known() -> None:
+    # No storage metrics (bytes unknown): its current cost is 0 exactly, not a byte's worth.
+    row = {**bucket("blind", 0.0, 0.0, has_lifecycle=False), "bytes": None, "objects": None}
+    out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[row]))
+    assert out["current_monthly_cost"].item() == 0.0
 
 
 def test_uploads_of_unknown_size_or_count_save_nothing() -> None:
@@ -504,9 +530,11 @@ def test_uploads_of_unknown_size_or_count_save_nothing() -> None:
     listed = bucket("none", 0.0, 0.0, has_lifecycle=True, transitions=True, upload_bytes=GIB,
                     upload_age_days=30)  # fmt: skip
     none_listed = {**listed, "incomplete_uploads": 0}
-    # An unknown count (the listing failed) claims nothing either: count less when unsure.
+    # An unknown count (the listing failed) claims nothing either: count less when unsure;
+    # nor does an upload whose start is unknown (its age decides).
     uncounted = {**listed, "resource_id": "uncounted", "incomplete_uploads": None}
-    inv = inventory(buckets=[unsized, none_listed, uncounted])
+    undated = {**listed, "resource_id": "undated", "incomplete_upload_oldest": None}
+    inv = inventory(buckets=[unsized, none_listed, uncounted, undated])
     assert run_policy("storage.incomplete-multipart-uploads", inv).height == 0
     basic = {**unsized, "has_lifecycle": False, "incomplete_uploads": None}
     out = run_policy("storage.bucket-without-lifecycle", inventory(buckets=[basic])).row(
