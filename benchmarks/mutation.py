@@ -27,6 +27,7 @@ score: ``score = killed / (mutants - equivalent)``, timeouts counting as killed.
     python benchmarks/mutation.py policies/storage.py --sample 60 --seed 21
     python benchmarks/mutation.py reports/ranking.py --list     # the mutants, not run
     python benchmarks/mutation.py reports/ranking.py --match _money_text   # some of them
+    python benchmarks/mutation.py reports/ranking.py --rerun last.txt  # last run's survivors
     python benchmarks/mutation.py policies/gcp.py --tests tests/policies/test_gcp_commitments.py
 
 Run one module at a time on a shared machine; ``--sample N --seed S`` runs a fixed random
@@ -339,6 +340,12 @@ def run_tests(name: str, module_file: Path, tests: tuple[str, ...], timeout: flo
     return "survived" if code == 0 else "killed"
 
 
+def survivors_in(log: Path) -> set[str]:
+    """The mutant keys an earlier run's output lists as SURVIVED (to re-run after a fix)."""
+    found = re.findall(r"^  SURVIVED L\d+: (.+)$", log.read_text(encoding="utf-8"), re.M)
+    return set(found)
+
+
 def load_equivalent() -> dict[str, dict[str, str]]:
     """module -> {mutant key: reason}, from the reviewed allow-list."""
     if not EQUIVALENT_FILE.exists():
@@ -357,10 +364,15 @@ def run_module(
     seed: int,
     equivalent: dict[str, str],
     match: str | None = None,
+    only: set[str] | None = None,
 ) -> list[Outcome]:
     source = (ROOT / path).read_text(encoding="utf-8")
     name = module_name(path)
-    chosen = [m for m in mutants(source) if match is None or match in m.key]
+    chosen = [
+        m
+        for m in mutants(source)
+        if (match is None or match in m.key) and (only is None or m.key in only)
+    ]
     if sample is not None and sample < len(chosen):
         chosen = sorted(random.Random(seed).sample(chosen, sample), key=lambda m: m.index)
     with tempfile.TemporaryDirectory(prefix="costscan-mutation-") as scratch:
@@ -417,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, help="run a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=21, help="the sample's seed")
     parser.add_argument("--match", help="run only the mutants whose key contains this text")
+    parser.add_argument(
+        "--rerun", type=Path, help="run only the survivors listed in an earlier run's output"
+    )
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--fail-under", type=float, default=0.0, help="minimum score, %%")
     args = parser.parse_args(argv)
@@ -436,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         if not tests:
             parser.error(f"{path}: no test imports it; name them with --tests")
         equivalent = listed.get(path, {})
-        outcomes = run_module(path, tests, args.sample, args.seed, equivalent, args.match)
+        only = survivors_in(args.rerun) if args.rerun else None
+        outcomes = run_module(path, tests, args.sample, args.seed, equivalent, args.match, only)
         worst = min(worst, summary(path, outcomes, equivalent))
     return 1 if worst < args.fail_under else 0
 

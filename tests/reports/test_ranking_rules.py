@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from costscan.reports.ranking import effort_of_group, rank
+from costscan.reports.ranking import effort_of_group, rank, summarize
 from costscan.scanner.contracts import schema
 from tests.reports.test_ranking import RATE, by_policy, finding, ranked
 
@@ -633,3 +633,279 @@ def test_a_group_takes_its_weakest_price_source_whatever_the_member_order(
         ]  # fmt: skip
     out = ranked(*rows)
     assert out.findings["price_source"].to_list() == [weaker, weaker]
+
+
+# --- third round: survivors of the full run ------------------------------------------------
+
+
+def test_a_review_schedule_stacks_before_the_commitment_not_after() -> None:
+    # Rule 6's order (resize, schedule, commit) holds whatever the amounts: a schedule
+    # filed for review (20 of 100) does not exclude the commitment, and stacks first:
+    # the commitment's 30 is taken on the 80% left, 24. Counting less when unsure.
+    out = ranked(
+        finding("i-1", "scheduling.offhours", "schedule", 100.0, 20.0, family="scheduling",
+                category="review"),
+        finding("i-1", "commitments.compute", "commit", 100.0, 30.0, family="commitments"),
+    )  # fmt: skip
+    rows = by_policy(out.findings)
+    assert rows["commitments.compute"]["monthly_savings"] == 24.0
+    assert rows["scheduling.offhours"]["monthly_savings"] == 20.0
+
+
+def test_a_deferred_saving_beats_a_possible_one_on_the_same_action() -> None:
+    # Rule 4: deferred (1) before possible (2): 50 later beats 30 now at confidence 0.2.
+    out = ranked(
+        finding("i-1", "p.later", "resize", 100.0, 0.0, deferred_monthly_savings=50.0),
+        finding("i-1", "p.unsure", "resize", 100.0, 30.0, confidence=0.2),
+    )
+    rows = by_policy(out.findings)
+    assert rows["p.unsure"]["alternative_to"] == "p.later|i-1"
+    assert rows["p.later"]["alternative_to"] is None
+
+
+def test_a_removal_that_only_avoids_cost_excludes_nothing() -> None:
+    # Rule 5 counts removals up to possible (2); a cost-avoidance removal (3) leaves the
+    # resize on its resource standing and counted.
+    out = ranked(
+        finding("i-1", "p.avoid", "remove", 100.0, 100.0, category="cost_avoidance"),
+        finding("i-1", "p.resize", "resize", 100.0, 20.0),
+    )
+    rows = by_policy(out.findings)
+    assert rows["p.resize"]["alternative_to"] is None and rows["p.resize"]["counted"]
+    assert out.summary["monthly_savings"] == 20.0
+
+
+def test_rank_hides_nothing_by_default() -> None:
+    # rank() without min_savings: a net of 0.5 is shown, nothing hidden.
+    frame = pl.DataFrame(
+        [finding("i-1", "rightsizing.idle", "remove", 10.0, 0.5)], schema=dict(schema.FINDINGS)
+    )
+    out = rank(frame, hourly_rate=RATE)
+    assert out.findings.height == 1
+    assert out.summary["hidden_below_min_savings"] == 0
+    assert out.summary["min_savings"] == 0.0
+
+
+def test_a_min_savings_under_a_dollar_still_hides() -> None:
+    # min 0.5: a net of 0.4 is hidden, 0.6 shown.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 10.0, 0.4),
+        finding("i-2", "rightsizing.idle", "remove", 10.0, 0.6),
+        min_savings=0.5,
+    )
+    assert out.findings["resource_id"].to_list() == ["i-2"]
+    assert out.summary["hidden_below_min_savings"] == 1
+
+
+def test_missing_money_figures_are_zero() -> None:
+    # No added cost, upfront cost or effort: net 10, nothing to implement, paid back at once.
+    row = one(savings=10.0, added_monthly_cost=None, upfront_cost=None, effort_hours=None)
+    assert row["net_monthly_savings"] == 10.0
+    assert row["added_monthly_cost"] == 0.0
+    assert row["implementation_cost"] == 0.0
+    assert row["payback_months"] == 0.0
+
+
+def test_a_resource_under_a_dollar_still_caps_its_saving() -> None:
+    # Rule 1 with a cost of 0.50: 0.80 claimed, 0.50 counts.
+    out = ranked(finding("i-1", "rightsizing.idle", "remove", 0.5, 0.8))
+    assert out.findings["monthly_savings"].to_list() == [0.5]
+
+
+def test_deferred_is_nothing_now_and_something_later_down_to_the_cent() -> None:
+    # 0.50 now and 20 later is a saving (counted 0.50); nothing now and 0.50 later is
+    # deferred.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 100.0, 0.5, deferred_monthly_savings=20.0),
+        finding("i-2", "rightsizing.idle", "remove", 100.0, 0.0, deferred_monthly_savings=0.5),
+    )
+    rows = {r["resource_id"]: r for r in out.findings.to_dicts()}
+    assert rows["i-1"]["category"] == "savings" and rows["i-1"]["counted"]
+    assert rows["i-2"]["category"] == "deferred"
+    assert out.summary["deferred_monthly_savings"] == 20.5
+
+
+def test_equal_alternatives_are_decided_by_later_money_then_by_id() -> None:
+    # Rule 4's tie-breaks: both deferred with no net now, the larger deferred (50) wins
+    # whatever its id; two identical savings, the first id wins.
+    out = ranked(
+        finding("i-1", "p.a", "resize", 100.0, 0.0, deferred_monthly_savings=20.0),
+        finding("i-1", "p.z", "resize", 100.0, 0.0, deferred_monthly_savings=50.0),
+        finding("i-2", "p.b", "resize", 100.0, 10.0),
+        finding("i-2", "p.c", "resize", 100.0, 10.0),
+    )
+    alternatives = dict(out.findings.select("finding_id", "alternative_to").iter_rows())
+    assert alternatives["p.a|i-1"] == "p.z|i-1" and alternatives["p.z|i-1"] is None
+    assert alternatives["p.c|i-2"] == "p.b|i-2" and alternatives["p.b|i-2"] is None
+
+
+def test_without_a_cost_a_change_takes_no_share_from_the_next() -> None:
+    # Rule 6 needs the resource's cost: at 0, the resize's 10 leaves the commitment's 5
+    # whole (no share to take).
+    out = ranked(
+        finding("i-1", "rightsizing.overprovisioned", "resize", 0.0, 10.0),
+        finding("i-1", "commitments.compute", "commit", 0.0, 5.0, family="commitments"),
+    )
+    assert by_policy(out.findings)["commitments.compute"]["monthly_savings"] == 5.0
+
+
+def test_an_unknown_uncovered_figure_is_an_empty_pool() -> None:
+    # No figure for the scope's uncovered usage: nothing known to absorb the change.
+    out = ranked(scoped("i-1", 30.0, None))  # type: ignore[arg-type]
+    row = out.findings.row(0, named=True)
+    assert (row["monthly_savings"], row["deferred_monthly_savings"]) == (0.0, 30.0)
+
+
+def test_equal_value_in_a_scope_draws_in_id_order() -> None:
+    # Pool 30, two changes of 30 at the same value per hour: i-1 (first id) takes it all.
+    out = ranked(scoped("i-2", 30.0, 30.0), scoped("i-1", 30.0, 30.0))
+    rows = {r["resource_id"]: r for r in out.findings.to_dicts()}
+    assert rows["i-1"]["monthly_savings"] == 30.0
+    assert rows["i-2"]["monthly_savings"] == 0.0
+
+
+def test_half_a_dollar_left_in_a_scope_is_still_a_saving() -> None:
+    # Pool 0.50 for a change of 30: 0.50 now (a saving, counted), 29.50 deferred.
+    row = ranked(scoped("i-1", 30.0, 0.5)).findings.row(0, named=True)
+    assert row["category"] == "savings" and row["counted"]
+    assert (row["monthly_savings"], row["deferred_monthly_savings"]) == (0.5, 29.5)
+
+
+def log_group(policy: str, savings: float, cost: float = 30.0, **kw: Any) -> dict[str, Any]:
+    return finding("lg-1", policy, "configure", cost, savings, family="observability", **kw)
+
+
+def test_a_resources_cost_caps_its_savings_in_value_then_id_order() -> None:
+    # Rule 1 across findings on a 30-a-month log group: two of 20 at the same value, the
+    # first id keeps 20, the second gets the 10 left.
+    out = ranked(log_group("p.b", 20.0), log_group("p.a", 20.0))
+    rows = by_policy(out.findings)
+    assert (rows["p.a"]["monthly_savings"], rows["p.b"]["monthly_savings"]) == (20.0, 10.0)
+
+
+def test_only_counted_savings_use_up_a_resources_cost() -> None:
+    # A possible finding (25, confidence 0.2) ranks first but takes nothing from the 30:
+    # the counted 30 keeps all 30; the possible 25 is left whole in its own total.
+    out = ranked(
+        log_group("p.unsure", 25.0, confidence=0.2, effort_hours=0.25),
+        log_group("p.sure", 30.0),
+    )
+    rows = by_policy(out.findings)
+    assert rows["p.sure"]["monthly_savings"] == 30.0
+    assert rows["p.unsure"]["monthly_savings"] == 25.0
+    assert out.summary["possible_monthly_savings"] == 25.0
+
+
+def test_a_finding_with_no_room_left_saves_nothing_and_is_not_counted() -> None:
+    # 30 then 10 on a 30-a-month resource: the 10 finds no room, 0, not counted.
+    out = ranked(log_group("p.big", 30.0), log_group("p.small", 10.0, effort_hours=2.0))
+    rows = by_policy(out.findings)
+    assert rows["p.small"]["monthly_savings"] == 0.0
+    assert rows["p.small"]["counted"] is False
+    assert out.summary["monthly_savings"] == 30.0
+
+
+def test_a_resource_under_a_dollar_caps_the_sum_of_its_savings() -> None:
+    # 0.40 and 0.40 on a 0.50 resource: 0.40 and the 0.10 left.
+    out = ranked(log_group("p.a", 0.4, cost=0.5), log_group("p.b", 0.4, cost=0.5))
+    assert sorted(out.findings["monthly_savings"].to_list()) == [0.1, 0.4]
+
+
+def test_a_group_without_a_region_is_one_group_with_its_members_in_order() -> None:
+    # A regionless group of two equal members: one finding, members listed by id.
+    out = ranked(
+        finding("i-2", "rightsizing.graviton", "resize", 70.0, 10.0, group_key="g", region=None),
+        finding("i-1", "rightsizing.graviton", "resize", 70.0, 10.0, group_key="g", region=None),
+    )
+    group = out.findings.row(0, named=True)
+    assert out.findings.height == 1 and group["member_count"] == 2
+    assert group["finding_id"] == "rightsizing.graviton|aws|111122223333|savings|group|g"
+    assert [m["resource_id"] for m in json.loads(group["members"])] == ["i-1", "i-2"]
+    assert group["resource_name"] == "2 resources"
+
+
+def test_a_groups_detail_totals_its_members_in_cents() -> None:
+    # 10.004 + 10.004 = 20.008: "20.01 a month in all".
+    out = ranked(
+        finding("i-1", "rightsizing.graviton", "resize", 70.0, 10.004, group_key="g"),
+        finding("i-2", "rightsizing.graviton", "resize", 70.0, 10.004, group_key="g"),
+    )
+    assert out.findings["detail"].item().startswith("2 like changes (g), 20.01 a month in all")
+
+
+def test_an_implementation_cost_under_a_dollar_has_an_roi() -> None:
+    # 0.005 h × 100 = 0.50: ROI (12 × 10 − 0.5) / 0.5 = 239.
+    row = one(savings=10.0, effort_hours=0.005)
+    assert row["implementation_cost"] == 0.5
+    assert row["roi_12m"] == 239.0
+
+
+def test_reasons_round_hours_and_confidence_to_two_places() -> None:
+    counted = one(savings=100.0, effort_hours=1.2345)
+    assert "for 1.23 h of work" in counted["priority_reason"]
+    possible = one(savings=100.0, confidence=0.333)
+    assert possible["priority_reason"] == (
+        "Low: not counted: possible, confidence 0.33 is under the floor"
+    )
+
+
+def test_an_investigation_filed_as_a_saving_is_not_counted_and_not_called_worthless() -> None:
+    # A saving's figure on an investigate action (0.50 net): shown, not counted, and not
+    # "saves nothing net" (it does save).
+    row = one(savings=0.5, action="investigate", category="savings")
+    assert row["counted"] is False
+    assert row["priority_reason"] == "Low: not counted"
+
+
+def test_an_investment_without_a_stated_gain_ranks_last() -> None:
+    # No performance_gain: 0 per dollar, after a gain of 0.1 for 10 (0.01 per dollar).
+    out = ranked(
+        finding("i-a", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=1.0, performance_gain=None),
+        finding("i-b", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=10.0, performance_gain=0.1),
+    )  # fmt: skip
+    assert out.bottlenecks["resource_id"].to_list() == ["i-b", "i-a"]
+
+
+def test_an_investments_reason_states_its_gain_in_whole_percent() -> None:
+    # 0.1234 -> "12.0%"; no gain -> "0.0%". Equal gains per dollar and costs: by id.
+    out = ranked(
+        finding("i-b", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=10.0, performance_gain=0.1234),
+        finding("i-a", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=10.0, performance_gain=0.1234),
+        finding("i-c", "rightsizing.underprovisioned", "bottleneck", 70.0, 0.0,
+                added_monthly_cost=10.0, performance_gain=None),
+    )  # fmt: skip
+    assert out.bottlenecks["resource_id"].to_list() == ["i-a", "i-b", "i-c"]
+    reasons = out.bottlenecks["priority_reason"].to_list()
+    assert reasons[0] == "Medium: an investment, $10.00/month for 12.0% more headroom"
+    assert reasons[2] == "Medium: an investment, $10.00/month for 0.0% more headroom"
+
+
+def test_summarize_defaults_to_nothing_hidden() -> None:
+    empty = schema.empty(schema.RANKED)
+    summary = summarize(empty, empty)
+    assert (summary["hidden_below_min_savings"], summary["min_savings"]) == (0, 0.0)
+
+
+def test_a_family_with_nothing_counted_totals_zero() -> None:
+    # Its only finding loses money: one finding, 0 saved (not a made-up figure).
+    out = ranked(
+        finding("vol-2", "storage.unattached", "remove", 7.5, 7.5, family="storage",
+                added_monthly_cost=25.0),
+    )  # fmt: skip
+    assert out.summary["by_family"]["storage"] == {"findings": 1, "monthly_savings": 0.0}
+
+
+def test_the_possible_and_deferred_totals_at_their_edges() -> None:
+    # A possible 0.50 is in the possible total; a possible finding's later money is not in
+    # the deferred total (only savings and deferred findings are).
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 10.0, 0.5, confidence=0.2),
+        finding("i-2", "rightsizing.idle", "remove", 10.0, 5.0, confidence=0.2,
+                deferred_monthly_savings=20.0),
+    )  # fmt: skip
+    assert out.summary["possible_monthly_savings"] == 5.5
+    assert out.summary["deferred_monthly_savings"] == 0.0
