@@ -707,9 +707,15 @@ def test_missing_money_figures_are_zero() -> None:
 
 
 def test_a_resource_under_a_dollar_still_caps_its_saving() -> None:
-    # Rule 1 with a cost of 0.50: 0.80 claimed, 0.50 counts.
-    out = ranked(finding("i-1", "rightsizing.idle", "remove", 0.5, 0.8))
-    assert out.findings["monthly_savings"].to_list() == [0.5]
+    # Rule 1 with a cost of 0.50: 0.80 claimed, 0.50 counts, before discounts too; a
+    # possible finding (never capped across findings) is capped on its own as well.
+    out = ranked(
+        finding("i-1", "rightsizing.idle", "remove", 0.5, 0.8),
+        finding("i-2", "rightsizing.idle", "remove", 0.5, 0.8, confidence=0.2),
+    )
+    assert out.findings["monthly_savings"].to_list() == [0.5, 0.5]
+    assert out.findings["monthly_savings_before_discounts"].to_list() == [0.5, 0.5]
+    assert out.summary["possible_monthly_savings"] == 0.5
 
 
 def test_deferred_is_nothing_now_and_something_later_down_to_the_cent() -> None:
