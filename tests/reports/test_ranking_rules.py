@@ -915,3 +915,15 @@ def test_the_possible_and_deferred_totals_at_their_edges() -> None:
     )  # fmt: skip
     assert out.summary["possible_monthly_savings"] == 5.5
     assert out.summary["deferred_monthly_savings"] == 0.0
+
+
+def test_a_possible_finding_after_the_counted_ones_keeps_its_own_figure() -> None:
+    # The counted 30 (first: 120 an hour) uses the whole 30 a month; the possible 25 after
+    # it is not cut to the room left (it is not counted): 25 in the possible total.
+    out = ranked(
+        log_group("p.sure", 30.0, effort_hours=0.25),
+        log_group("p.unsure", 25.0, confidence=0.2),
+    )
+    rows = by_policy(out.findings)
+    assert rows["p.unsure"]["monthly_savings"] == 25.0
+    assert out.summary["possible_monthly_savings"] == 25.0
