@@ -137,3 +137,11 @@ def test_an_empty_group_name_is_a_standalone_instance() -> None:
     found = only(run("scheduling.offhours", inv), "i-dev")
     assert found["recommendation"].startswith("Run i-dev only 12 h a day, 5 days a week")
     assert "(60 h on, 108 h off a week)" in found["recommendation"]
+
+
+def test_the_saving_before_discounts_is_priced_at_list() -> None:
+    # On demand, no commitment: before discounts = list price × 108 h × 52 / 12, the same
+    # as after.
+    found = only(dev_box(3.0), "i-dev")
+    expected = price("m5.large") * 108 * WEEKS_PER_MONTH
+    assert found["monthly_savings_before_discounts"] == pytest.approx(expected, abs=CENT)
