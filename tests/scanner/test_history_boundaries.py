@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
 from costscan.reports.formats import ParquetRenderer
 from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.errors import InputFileError
 from costscan.scanner.pipeline import history
 from tests.scanner.test_history import (
     ACCOUNT,
@@ -200,3 +202,31 @@ def test_a_parquet_report_gives_its_start(tmp_path: Path) -> None:
     started_at, frame = history.read_run(str(path))
     assert started_at == WEEK_2
     assert sorted(frame["finding_id"].to_list()) == sorted([A["finding_id"], B["finding_id"]])
+
+
+# --- third round: a second sample (seed 7) --------------------------------------------------
+
+
+def test_a_finding_without_a_policy_is_never_resolved() -> None:
+    # No policy_id: no run can say its policy ran, so its absence resolves nothing.
+    previous = ranked(A).with_columns(pl.lit(None, dtype=pl.String).alias("policy_id"))
+    _, changes = history.compare(
+        ranked(D), previous, previous_started_at=WEEK_1, started_at=WEEK_2, scope=EAST_SCOPE
+    )
+    assert changes is not None
+    assert changes["resolved"] == [] and changes["not_seen"] == 1
+
+
+def test_the_history_s3_client_gives_up_on_a_dead_endpoint_in_seconds() -> None:
+    # 5 s to connect, 60 s to read: a --history run fails fast instead of hanging.
+    config = history.history_s3_client().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (5, 60)
+
+
+def test_a_corrupt_history_file_says_why_it_cannot_be_read(tmp_path: Path) -> None:
+    bad = tmp_path / f"costscan-aws-{ACCOUNT}-20261115T060000Z.parquet"
+    bad.write_bytes(b"PAR1 truncated")
+    with pytest.raises(InputFileError) as caught:
+        history.load_previous(str(tmp_path), "aws", [ACCOUNT], WEEK_2)
+    reason = str(caught.value).split("cannot read it as Parquet (", 1)[1]
+    assert reason and not reason.startswith("None)")
