@@ -230,3 +230,13 @@ def test_a_corrupt_history_file_says_why_it_cannot_be_read(tmp_path: Path) -> No
         history.load_previous(str(tmp_path), "aws", [ACCOUNT], WEEK_2)
     reason = str(caught.value).split("cannot read it as Parquet (", 1)[1]
     assert reason and not reason.startswith("None)")
+
+
+def test_a_reset_opens_without_reading_the_damaged_runs_before_it(tmp_path: Path) -> None:
+    # --history-reset is the way out of a damaged file: opening with it reads nothing
+    # earlier, so the damaged file cannot stop the run; without it, the file is named.
+    bad = tmp_path / f"costscan-aws-{ACCOUNT}-20261115T060000Z.parquet"
+    bad.write_bytes(b"PAR1 truncated")
+    history.HistoryStore(str(tmp_path), "aws", reset=True).open(WEEK_2)
+    with pytest.raises(InputFileError, match=str(bad)):
+        history.HistoryStore(str(tmp_path), "aws").open(WEEK_2)
