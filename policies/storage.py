@@ -595,10 +595,12 @@ def stale_snapshot(inv: InventoryView, p: StaleSnapshotParams) -> pl.LazyFrame:
     return findings(
         flagged,
         detail=pl.format(
-            "{} ({} GiB, {} days old, from {}) is {}; up to {} a month.",
+            "{} ({} GiB, {}, from {}) is {}; up to {} a month.",
             pl.col("resource_id"),
             num(pl.col("size_gb")),
-            age,
+            # An orphaned snapshot of unknown age is still flagged: a null here would blank
+            # the whole line.
+            pl.format("{} days old", age).fill_null(pl.lit("age unknown")),
             pl.col("source_volume").fill_null("unknown volume"),
             reason,
             money(pl.col("monthly_price")),

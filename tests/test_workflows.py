@@ -172,6 +172,7 @@ def test_every_job_declares_its_permissions_and_the_workflows_grant_none() -> No
     assert granted == {
         "ci.yml:test": {"contents": "read"},
         "ci.yml:newest": {"contents": "read"},
+        "mutation.yml:mutants": {"contents": "read"},
         "weekly-costscan.yml:scan": {
             "id-token": "write",
             "contents": "read",
