@@ -192,6 +192,7 @@ def _advise(endpoint_url: str, region: str, account_id: str) -> None:
     """Compute Optimizer's advice, answered by the demo server's local layer (when it runs
     in this process)."""
     from costscan.demo.account import ASG_NAME, gaps_for
+    from costscan.demo.cost_hub import advise_cost_hub
 
     gaps = gaps_for(endpoint_url)
     if gaps is None:
@@ -277,6 +278,8 @@ def _advise(endpoint_url: str, region: str, account_id: str) -> None:
         },
         region=region,
     )
+    # Cost Optimization Hub: the same function, and a Savings Plan costscan has no finding for.
+    advise_cost_hub(gaps, region, account_id, OVERSIZED_FUNCTION, FUNCTION_MEMORY_MB)
 
 
 def _group(

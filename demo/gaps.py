@@ -58,6 +58,7 @@ MISSING_FROM_MOTO: tuple[tuple[str, str], ...] = (
     ("compute-optimizer", "GetLambdaFunctionRecommendations"),
     ("compute-optimizer", "GetAutoScalingGroupRecommendations"),
     ("compute-optimizer", "GetECSServiceRecommendations"),
+    ("cost-optimization-hub", "ListRecommendations"),
 )
 
 
@@ -112,6 +113,8 @@ def empty_answers() -> dict[tuple[str, str], Answer]:
             "autoScalingGroupRecommendations": []
         },
         ("compute-optimizer", "GetECSServiceRecommendations"): {"ecsServiceRecommendations": []},
+        # Cost Optimization Hub enrolled, with no advice.
+        ("cost-optimization-hub", "ListRecommendations"): {"items": []},
     }
 
 

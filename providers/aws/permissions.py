@@ -46,6 +46,7 @@ IAM_ACTIONS: tuple[str, ...] = (
     "compute-optimizer:GetAutoScalingGroupRecommendations",
     "compute-optimizer:GetECSServiceRecommendations",
     "compute-optimizer:GetLambdaFunctionRecommendations",
+    "cost-optimization-hub:ListRecommendations",
     "dynamodb:DescribeTable",
     "dynamodb:ListTables",
     "dynamodb:ListTagsOfResource",

@@ -19,9 +19,9 @@ import polars as pl
 from costscan.providers.aws import advice as advice_collectors
 from costscan.providers.aws import commitments as commitment_collectors
 from costscan.providers.aws import compute as ec2_collectors
+from costscan.providers.aws import cost_hub, metrics
 from costscan.providers.aws import data_services as data_service_collectors
 from costscan.providers.aws import fleets as fleet_collectors
-from costscan.providers.aws import metrics
 from costscan.providers.aws import network as network_collectors
 from costscan.providers.aws import observability as observability_collectors
 from costscan.providers.aws import serverless as serverless_collectors
@@ -159,6 +159,7 @@ ACCOUNT_COLLECTORS: tuple[Callable[[RegionScan], None], ...] = (
     network_collectors.scan_network_account,
     storage_collectors.scan_storage_account,
     commitment_collectors.scan_commitments_account,
+    cost_hub.scan_cost_hub_account,
 )
 
 

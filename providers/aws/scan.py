@@ -199,6 +199,7 @@ COLLECTORS: dict[str, Collector] = {
         "AWS Compute Optimizer's Auto Scaling group advice"
     ),
     "computeoptimizer.ecs_services": Collector("AWS Compute Optimizer's ECS service advice"),
+    "costoptimizationhub.recommendations": Collector("AWS Cost Optimization Hub's advice"),
     "ecs.services": Collector("ECS services", ("services",), ("ecs_service",)),
     "ecs.task_definitions": Collector(
         "ECS task sizes (task definitions)", ("services",), ("ecs_service",)

@@ -1,5 +1,5 @@
 """The cross-check: costscan's findings beside the cloud's own advice (GCP Recommender,
-Azure Advisor).
+Azure Advisor, AWS Cost Optimization Hub).
 
 After the policies, per finding that Google's recommenders judge too (``COMPARED``: the
 costscan policy and the kind of advice that says the same thing), the evidence gains
@@ -19,6 +19,12 @@ advice on a resource costscan does flag is folded into that finding's evidence i
 So a disagreement either way is shown: costscan's finding marked ``silent`` or
 ``differs``, and Google's advice listed on its own. Nothing here changes a figure that
 counts.
+
+AWS: Cost Optimization Hub's rows (recommender ``aws.cost-optimization-hub``) are compared;
+Compute Optimizer's are reconciled inside the demand policies (policies/demand.py) and are
+left out here. Which accounts were checked comes from the Hub's ``coverage`` row per
+account (``available``, or ``unavailable`` with the reason, e.g. not enrolled) and from
+the collector's errors, so a run that never asked the Hub claims nothing about it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ ADVICE_POLICIES: Final = frozenset(
         "storage.azure-advisor",
         "network.azure-advisor",
         "commitments.azure-advisor",
+        "rightsizing.aws-cost-optimization-hub",
+        "commitments.aws-cost-optimization-hub",
     }
 )
 # costscan policy -> the kind of Google advice that makes the same call.
@@ -48,25 +56,62 @@ COMPARED: Final[dict[str, str]] = {
     "rightsizing.overprovisioned": "resize",
     "storage.unattached-volume": "delete",
     "network.unused-static-address": "delete",
+    # AWS only: Cost Optimization Hub's Rightsize / MigrateToGraviton advice on the resource.
+    "rightsizing.graviton": "resize",
+    "rightsizing.lambda-memory": "resize",
+    "rightsizing.fargate-task": "resize",
 }
 # Providers whose scan reads the cloud's advice, and the collector names (a prefix) whose
 # failure in a project makes the advice unavailable there.
-ADVISED_PROVIDERS: Final[dict[str, str]] = {"gcp": "recommender.", "azure": "advisor."}
+ADVISED_PROVIDERS: Final[dict[str, str]] = {
+    "gcp": "recommender.",
+    "azure": "advisor.",
+    "aws": "costoptimizationhub.",
+}
 # Whose advice it is, by provider, as the evidence and the sentence name it.
-ADVISOR_NAMES: Final[dict[str, str]] = {"gcp": "Google Recommender", "azure": "Azure Advisor"}
+ADVISOR_NAMES: Final[dict[str, str]] = {
+    "gcp": "Google Recommender",
+    "azure": "Azure Advisor",
+    "aws": "AWS Cost Optimization Hub",
+}
+# The AWS advice compared here, and its per-account coverage rows (kind "coverage").
+AWS_HUB: Final = "aws.cost-optimization-hub"
+COVERAGE: Final = "coverage"
 _KEYS: Final = ["provider", "account_id", "resource_id"]
 
 
 def checked_accounts(inv: Inventory) -> pl.DataFrame:
-    """(provider, account_id, available) for every account whose advice the scan read."""
+    """(provider, account_id, available, reason) for every account whose advice the scan
+    read (the reason says why advice is unavailable where the provider said so)."""
     prefix = ADVISED_PROVIDERS.get(inv.provider)
-    rows: list[tuple[str, str, bool]] = []
+    rows: list[tuple[str, str, bool, str | None]] = []
     if prefix is not None:
         failed = {e.account_id for e in inv.errors if e.collector.startswith(prefix)}
-        rows = [(inv.provider, a, a not in failed) for a in sorted(set(inv.accounts))]
+        accounts: dict[str, tuple[bool, str | None]] = {
+            a: (True, None) for a in sorted(set(inv.accounts))
+        }
+        if inv.provider == "aws":
+            # Only the accounts the Hub was asked about: its coverage rows and its failures.
+            accounts = {a: (True, None) for a in sorted(failed)}
+            if inv.has("provider_advice"):
+                coverage = inv.frame("provider_advice").filter(
+                    (pl.col("recommender") == AWS_HUB) & (pl.col("kind") == COVERAGE)
+                )
+                for row in coverage.iter_rows(named=True):
+                    ok = row["state"] == "available"
+                    accounts[row["account_id"]] = (ok, None if ok else row["description"])
+        rows = [
+            (inv.provider, a, ok and a not in failed, why)
+            for a, (ok, why) in sorted(accounts.items())
+        ]
     return pl.DataFrame(
         rows,
-        schema={"provider": pl.String(), "account_id": pl.String(), "_available": pl.Boolean()},
+        schema={
+            "provider": pl.String(),
+            "account_id": pl.String(),
+            "_available": pl.Boolean(),
+            "_reason": pl.String(),
+        },
         orient="row",
     )
 
@@ -81,6 +126,9 @@ def cross_check(findings: pl.DataFrame, inv: Inventory) -> pl.DataFrame:
         inv.frame("provider_advice")
         if inv.has("provider_advice")
         else schema.empty(schema.PROVIDER_ADVICE)
+    ).filter(
+        (pl.col("kind") != COVERAGE).fill_null(True)
+        & ((pl.col("provider") != "aws") | (pl.col("recommender") == AWS_HUB))
     )
     claims = pl.col("policy_id").replace_strict(COMPARED, default=None, return_dtype=pl.String)
     comparable = findings.filter(pl.col("policy_id").is_in(list(COMPARED))).select(
@@ -206,13 +254,22 @@ def _sentence() -> pl.Expr:
     )
     # Advisor estimates at retail, before reservations and savings plans; costscan's figure
     # is after them (and may be for another target): where the two differ, say why.
+    differ = pl.col("_google_monthly").is_not_null() & (
+        (pl.col("_google_monthly") - pl.col("monthly_savings")).abs() >= 0.01
+    )
     retail = (
-        pl.when(
-            (pl.col("provider") == "azure")
-            & pl.col("_google_monthly").is_not_null()
-            & ((pl.col("_google_monthly") - pl.col("monthly_savings")).abs() >= 0.01)
-        )
+        pl.when((pl.col("provider") == "azure") & differ)
         .then(pl.lit("; Advisor prices at retail and ignores reservations and savings plans"))
+        # The Hub estimates from its own lookback (14 days by default) and, per the
+        # account's preference, before or after discounts; costscan from this run's
+        # lookback, after the discounts it sees.
+        .when((pl.col("provider") == "aws") & differ)
+        .then(
+            pl.lit(
+                "; the Hub estimates from its own lookback and the account's discount "
+                "preference, costscan from this run's lookback after existing discounts"
+            )
+        )
         .otherwise(pl.lit(""))
     )
     projected = pl.concat_str([projected.str.strip_suffix(")"), retail, pl.lit(")")])
@@ -232,12 +289,16 @@ def _sentence() -> pl.Expr:
         )
         .when(verdict == "silent")
         .then(pl.format(" {} does not flag this resource.", _advisor()))
+        .when(pl.col("_reason").is_not_null())
+        .then(pl.format(" {}'s advice is unavailable for this account: {}.", _advisor(), "_reason"))
         .otherwise(
             pl.format(
                 " {}'s advice could not be read for this {}.",
                 _advisor(),
                 pl.when(pl.col("provider") == "azure")
                 .then(pl.lit("subscription"))
+                .when(pl.col("provider") == "aws")
+                .then(pl.lit("account"))
                 .otherwise(pl.lit("project")),
             )
         )

@@ -392,6 +392,8 @@ MISSING_READS = {
     ("ce", "GetReservationCoverage"),
     ("ce", "GetSavingsPlansUtilizationDetails"),
     ("ce", "GetSavingsPlansCoverage"),
+    # Asked once per account, whatever the account holds.
+    ("cost-optimization-hub", "ListRecommendations"),
 }
 
 

@@ -29,6 +29,7 @@ from costscan.reports.ranking import Ranked, rank
 from costscan.scanner.app.engine import run_policies
 from costscan.scanner.contracts.config import Config
 from costscan.scanner.contracts.inventory import RunContext
+from costscan.scanner.pipeline import provider_advice
 
 if TYPE_CHECKING:
     from tests.conftest import DemoAccount
@@ -52,7 +53,9 @@ def ranked(demo_account: DemoAccount) -> Ranked:
         )
     )
     assert inventory.errors == []
-    return rank(run_policies(inventory, Config()), hourly_rate=Config().engineer_hourly_rate)
+    # As the engine finishes a run: the findings cross-checked against the cloud's advice.
+    found = provider_advice.cross_check(run_policies(inventory, Config()), inventory)
+    return rank(found, hourly_rate=Config().engineer_hourly_rate)
 
 
 def _row(frame: pl.DataFrame, policy_id: str, name: str) -> dict[str, object]:
@@ -131,3 +134,30 @@ def test_findings_aws_also_covers_show_its_figure_and_why_they_differ(ranked: Ra
     # The group AWS flags and costscan's demand policies do not: listed, never counted.
     only_aws = _row(ranked.findings, "rightsizing.aws-compute-optimizer", ASG_NAME)
     assert only_aws["category"] == "review" and only_aws["counted"] is False
+
+
+def test_cost_optimization_hub_stands_beside_the_function_and_its_savings_plan_is_a_review(
+    ranked: Ranked,
+) -> None:
+    import json
+
+    from costscan.demo.cost_hub import FUNCTION_SAVING, SAVINGS_PLAN_ID, SAVINGS_PLAN_SAVING
+
+    row = _row(ranked.findings, "rightsizing.lambda-memory", OVERSIZED_FUNCTION)
+    hub = json.loads(str(row["evidence"]))
+    assert hub["provider_advice"]["source"] == "AWS Cost Optimization Hub"
+    assert hub["provider_advice"]["verdict"] == "agrees"
+    assert hub["provider_advice_monthly_savings"] == FUNCTION_SAVING
+    # The Hub's 40.12 against costscan's CPU-bound figure: the line says why they differ.
+    assert "AWS Cost Optimization Hub agrees (it projects 40.12 USD a month; " in str(row["detail"])
+    # The function's Hub advice is folded into costscan's finding, not listed again.
+    hub_reviews = ranked.findings.filter(
+        pl.col("policy_id").str.ends_with(".aws-cost-optimization-hub")
+    )
+    assert hub_reviews["resource_name"].to_list() == [SAVINGS_PLAN_ID]
+    plan = hub_reviews.to_dicts()[0]
+    assert plan["policy_id"] == "commitments.aws-cost-optimization-hub"
+    assert plan["category"] == "review" and plan["counted"] is False
+    assert json.loads(str(plan["evidence"]))["provider_advice_monthly_savings"] == (
+        SAVINGS_PLAN_SAVING
+    )
