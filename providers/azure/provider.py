@@ -25,11 +25,11 @@ from costscan.providers.azure import storage as blobs
 from costscan.providers.azure.clients import Clients, Endpoints, resolve_credential
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.providers.pricing.azure_retail import RetailPrices
+from costscan.providers.sdk import require_modules
 from costscan.scanner.contracts.errors import (
     CollectorError,
     ProviderError,
     ReadOnlyViolation,
-    UsageError,
 )
 from costscan.scanner.contracts.inventory import Inventory
 
@@ -251,18 +251,7 @@ class AzureProvider(Provider):
 
     def check(self, request: ScanRequest) -> None:
         """The Azure SDKs are an extra: without them, one line saying how to install."""
-        import importlib.util
-
-        for module in SDK_MODULES:
-            try:
-                found = importlib.util.find_spec(module) is not None
-            except ModuleNotFoundError:
-                found = False
-            if not found:
-                raise UsageError(
-                    f"--provider azure needs the Azure SDKs: pip install 'costscan[azure]' "
-                    f"({module} is missing)"
-                )
+        require_modules("azure", "azure", SDK_MODULES, "Azure SDKs")
 
     def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
         lock = threading.Lock()

@@ -26,6 +26,7 @@ from costscan.providers.gcp import metrics as gcm
 from costscan.providers.gcp import storage as gcs
 from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
+from costscan.providers.sdk import require_modules
 from costscan.scanner.contracts.errors import CollectorError, ProviderError, ReadOnlyViolation
 from costscan.scanner.contracts.inventory import Inventory
 
@@ -252,6 +253,20 @@ def scan_project(run: ProjectScan) -> Inventory:
     return inv
 
 
+# What `pip install 'costscan[gcp]'` brings, found (not imported) before the scan starts.
+SDK_MODULES = (
+    "google.auth",
+    "google.cloud.billing_v1",
+    "google.cloud.compute_v1",
+    "google.cloud.monitoring_v3",
+    "google.cloud.recommender_v1",
+    "google.cloud.storage",
+    "google.cloud.resourcemanager_v3",
+    "grpc",
+    "requests",
+)
+
+
 class GcpProvider(Provider):
     """Compute Engine, Cloud Storage and Cloud Monitoring across projects.
 
@@ -263,6 +278,10 @@ class GcpProvider(Provider):
     def __init__(self, *, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
         self.max_workers = max_workers
         self.counter = monitoring.CallCounter()
+
+    def check(self, request: ScanRequest) -> None:
+        """The Google SDKs are an extra: without them, one line saying how to install."""
+        require_modules("gcp", "gcp", SDK_MODULES, "Google Cloud SDKs")
 
     def collect(self, request: ScanRequest, progress: Progress = no_progress) -> Inventory:
         lock = threading.Lock()

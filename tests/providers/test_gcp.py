@@ -424,3 +424,24 @@ def test_no_credentials_is_one_line_and_exit_2_within_ten_seconds(tmp_path: Path
     # CI runner is slower, so only a hang (the 30 s subprocess timeout) fails here.
     assert elapsed < 25, elapsed
     assert not (tmp_path / "out").exists()
+
+
+def test_without_the_google_sdks_the_run_stops_with_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pip install costscan` alone, then --provider gcp: one line and exit 2, before any
+    call (the SDKs are the gcp extra)."""
+    from costscan.providers.gcp import provider as gcp_provider
+    from costscan.scanner.app import cli
+    from costscan.scanner.contracts.errors import UsageError
+
+    GcpProvider().check(ScanRequest(context=RunContext(now=NOW)))  # all installed here
+    missing = "google.cloud.costscanmissing_v1"
+    monkeypatch.setattr(gcp_provider, "SDK_MODULES", (*gcp_provider.SDK_MODULES, missing))
+    with pytest.raises(UsageError, match=rf"pip install 'costscan\[gcp\]' \({missing} is"):
+        GcpProvider().check(ScanRequest(context=RunContext(now=NOW)))
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", "--provider", "gcp", "--project", "p", "--format", "json"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "costscan[gcp]" in err and "Traceback" not in err
