@@ -24,6 +24,7 @@ from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.units import (
     HOURS_PER_MONTH,
 )
+from costscan.scanner.contracts.vocab import PriceSource
 
 # Units live in the contracts (scanner/contracts/units.py); the policies read them here.
 
@@ -392,6 +393,43 @@ def findings(frame: pl.LazyFrame, **columns: pl.Expr) -> pl.LazyFrame:
     return frame.select(
         *[pl.col(c) for c in schema.IDENTITY_COLUMNS],
         *[expr.alias(name) for name, expr in columns.items()],
+    )
+
+
+def amount_text(value: pl.Expr) -> pl.Expr:
+    """Money as text with two decimals and its sign (21.981 -> "21.98", -0.5 -> "-0.50"),
+    for a figure in a currency other than the run's (a cloud's own advice)."""
+    cents = (value * 100).round(0).cast(pl.Int64)
+    whole = cents.abs()
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.format(
+        "{}{}.{}", sign, whole // 100, (whole % 100).cast(pl.String).str.pad_start(2, "0")
+    )
+
+
+def advice_review(
+    rows: pl.LazyFrame,
+    *,
+    detail: pl.Expr,
+    recommendation: pl.Expr,
+    confidence: float,
+    advice: pl.Expr,
+) -> pl.LazyFrame:
+    """A cloud's own advice (``provider_advice`` rows) that no costscan finding answers, as
+    review findings: listed so a disagreement is never hidden, counting nothing. Its
+    figure (the rows' ``monthly_savings``, in their currency) and ``advice`` (a struct of
+    what the cloud said) go to the evidence."""
+    return findings(
+        rows,
+        detail=detail,
+        recommendation=recommendation,
+        current_monthly_cost=pl.lit(None, dtype=pl.Float64),
+        monthly_savings=pl.lit(0.0),
+        confidence=pl.lit(confidence),
+        price_source=pl.lit(PriceSource.NONE.value),
+        evidence=evidence(
+            provider_advice=advice, provider_advice_monthly_savings=pl.col("monthly_savings")
+        ),
     )
 
 

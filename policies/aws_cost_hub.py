@@ -17,10 +17,10 @@ from typing import Final
 
 import polars as pl
 
-from costscan.policies._compute import evidence, findings, money
+from costscan.policies._compute import advice_review, amount_text
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
-from costscan.scanner.contracts.vocab import Change, PriceSource
+from costscan.scanner.contracts.vocab import Change
 
 RECOMMENDER: Final = "aws.cost-optimization-hub"
 SOURCE: Final = "AWS Cost Optimization Hub"
@@ -45,14 +45,16 @@ def _advice(inv: InventoryView, p: CostHubParams, kinds: tuple[str, ...]) -> pl.
         & (pl.col("recommender") == RECOMMENDER)
         & pl.col("kind").is_in(list(kinds))
     )
-    return findings(
+    return advice_review(
         rows,
         detail=pl.concat_str(
             [
                 pl.lit(f"{SOURCE} advises: "),
                 pl.col("description").fill_null(pl.col("subtype")),
                 pl.when(aws.is_not_null())
-                .then(pl.format(" (it estimates {} {} a month)", money(aws), pl.col("currency")))
+                .then(
+                    pl.format(" (it estimates {} {} a month)", amount_text(aws), pl.col("currency"))
+                )
                 .otherwise(pl.lit("")),
                 pl.lit(". costscan's own policies do not flag this resource for it."),
             ]
@@ -63,23 +65,17 @@ def _advice(inv: InventoryView, p: CostHubParams, kinds: tuple[str, ...]) -> pl.
             pl.col("recommendation"),
             pl.col("resource_name"),
         ),
-        current_monthly_cost=pl.lit(None, dtype=pl.Float64),
-        monthly_savings=pl.lit(0.0),
-        confidence=pl.lit(p.confidence),
-        price_source=pl.lit(PriceSource.NONE.value),
-        evidence=evidence(
-            provider_advice=pl.struct(
-                source=pl.lit(SOURCE),
-                verdict=pl.lit("only_aws"),
-                recommender=pl.col("recommender"),
-                recommendation=pl.col("recommendation"),
-                action=pl.col("subtype"),
-                kind=pl.col("kind"),
-                target=pl.col("target"),
-                implementation_effort=pl.col("priority"),
-                currency=pl.col("currency"),
-            ),
-            provider_advice_monthly_savings=aws,
+        confidence=p.confidence,
+        advice=pl.struct(
+            source=pl.lit(SOURCE),
+            verdict=pl.lit("only_aws"),
+            recommender=pl.col("recommender"),
+            recommendation=pl.col("recommendation"),
+            action=pl.col("subtype"),
+            kind=pl.col("kind"),
+            target=pl.col("target"),
+            implementation_effort=pl.col("priority"),
+            currency=pl.col("currency"),
         ),
     )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from costscan.policies._compute import evidence, findings, money, num
+from costscan.policies._compute import advice_review, amount_text, evidence, findings, money, num
 from costscan.policies.storage import BucketTieringParams
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
@@ -33,26 +33,16 @@ class AdvisorParams:
     confidence: float = 1.0
 
 
-def _amount(value: pl.Expr) -> pl.Expr:
-    """Money as text with two decimals; Advisor's currency may not be USD."""
-    cents = (value * 100).round(0).cast(pl.Int64)
-    whole = cents.abs()
-    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.format(
-        "{}{}.{}", sign, whole // 100, (whole % 100).cast(pl.String).str.pad_start(2, "0")
-    )
-
-
 def _advice(inv: InventoryView, p: AdvisorParams, kinds: tuple[str, ...]) -> pl.LazyFrame:
     advisor = pl.col("monthly_savings")
     rows = inv.lazy("provider_advice").filter(
         (pl.col("provider") == "azure") & pl.col("kind").is_in(list(kinds))
     )
     saving = pl.when(advisor.is_not_null()).then(
-        pl.format(" Advisor estimates {} {} a month.", _amount(advisor), pl.col("currency"))
+        pl.format(" Advisor estimates {} {} a month.", amount_text(advisor), pl.col("currency"))
     )
     target = pl.when(pl.col("target").is_not_null()).then(pl.format(" (to {})", "target"))
-    return findings(
+    return advice_review(
         rows,
         detail=pl.concat_str(
             [
@@ -69,24 +59,18 @@ def _advice(inv: InventoryView, p: AdvisorParams, kinds: tuple[str, ...]) -> pl.
             "Cost) against this resource's use; costscan counts no saving for it.",
             pl.col("recommendation"),
         ),
-        current_monthly_cost=pl.lit(None, dtype=pl.Float64),
-        monthly_savings=pl.lit(0.0),
-        confidence=pl.lit(p.confidence),
-        price_source=pl.lit(PriceSource.NONE.value),
-        evidence=evidence(
-            provider_advice=pl.struct(
-                source=pl.lit("Azure Advisor"),
-                verdict=pl.lit("only_advisor"),
-                recommender=pl.col("recommender"),
-                recommendation=pl.col("recommendation"),
-                subtype=pl.col("subtype"),
-                kind=pl.col("kind"),
-                target=pl.col("target"),
-                priority=pl.col("priority"),
-                currency=pl.col("currency"),
-                refreshed=pl.col("refreshed").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            ),
-            provider_advice_monthly_savings=advisor,
+        confidence=p.confidence,
+        advice=pl.struct(
+            source=pl.lit("Azure Advisor"),
+            verdict=pl.lit("only_advisor"),
+            recommender=pl.col("recommender"),
+            recommendation=pl.col("recommendation"),
+            subtype=pl.col("subtype"),
+            kind=pl.col("kind"),
+            target=pl.col("target"),
+            priority=pl.col("priority"),
+            currency=pl.col("currency"),
+            refreshed=pl.col("refreshed").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         ),
     )
 

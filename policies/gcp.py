@@ -18,6 +18,8 @@ from typing import Final
 import polars as pl
 
 from costscan.policies._compute import (
+    advice_review,
+    amount_text,
     evidence,
     findings,
     hourly_coverage,
@@ -33,7 +35,7 @@ from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH
-from costscan.scanner.contracts.vocab import Category, Change, CloudProvider, PriceSource
+from costscan.scanner.contracts.vocab import Category, Change, CloudProvider
 
 FORMULA = "monthly_savings = 0 (Google's costProjection is shown, not counted)"
 
@@ -45,16 +47,6 @@ class GoogleAdviceParams:
     confidence: float = 1.0
 
 
-def _amount(value: pl.Expr) -> pl.Expr:
-    """Money as text with two decimals (21.981 -> "21.98"); Google's currency may not be USD."""
-    cents = (value * 100).round(0).cast(pl.Int64)
-    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    whole = cents.abs()
-    return pl.format(
-        "{}{}.{}", sign, whole // 100, (whole % 100).cast(pl.String).str.pad_start(2, "0")
-    )
-
-
 def _advice(inv: InventoryView, p: GoogleAdviceParams, kinds: tuple[str, ...]) -> pl.LazyFrame:
     google = pl.col("monthly_savings")
     # Google's advice only: Azure Advisor's and AWS Compute Optimizer's rows share the frame.
@@ -62,9 +54,9 @@ def _advice(inv: InventoryView, p: GoogleAdviceParams, kinds: tuple[str, ...]) -
         (pl.col("provider") == CloudProvider.GCP.value) & pl.col("kind").is_in(list(kinds))
     )
     saving = pl.when(google.is_not_null()).then(
-        pl.format(" Google projects {} {} a month.", _amount(google), pl.col("currency"))
+        pl.format(" Google projects {} {} a month.", amount_text(google), pl.col("currency"))
     )
-    return findings(
+    return advice_review(
         rows,
         detail=pl.concat_str(
             [
@@ -79,24 +71,18 @@ def _advice(inv: InventoryView, p: GoogleAdviceParams, kinds: tuple[str, ...]) -
             "against this resource's use; costscan counts no saving for it.",
             pl.col("recommendation"),
         ),
-        current_monthly_cost=pl.lit(None, dtype=pl.Float64),
-        monthly_savings=pl.lit(0.0),
-        confidence=pl.lit(p.confidence),
-        price_source=pl.lit(PriceSource.NONE.value),
-        evidence=evidence(
-            provider_advice=pl.struct(
-                source=pl.lit("Google Recommender"),
-                verdict=pl.lit("only_google"),
-                recommender=pl.col("recommender"),
-                recommendation=pl.col("recommendation"),
-                subtype=pl.col("subtype"),
-                kind=pl.col("kind"),
-                target=pl.col("target"),
-                priority=pl.col("priority"),
-                currency=pl.col("currency"),
-                refreshed=pl.col("refreshed").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            ),
-            provider_advice_monthly_savings=google,
+        confidence=p.confidence,
+        advice=pl.struct(
+            source=pl.lit("Google Recommender"),
+            verdict=pl.lit("only_google"),
+            recommender=pl.col("recommender"),
+            recommendation=pl.col("recommendation"),
+            subtype=pl.col("subtype"),
+            kind=pl.col("kind"),
+            target=pl.col("target"),
+            priority=pl.col("priority"),
+            currency=pl.col("currency"),
+            refreshed=pl.col("refreshed").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         ),
     )
 

@@ -96,6 +96,7 @@ SERVICE_BY_RESOURCE_TYPE: dict[str, str] = {
     # RI and Savings Plan coverage of EC2 usage: what to buy to cover instances.
     ResourceType.COMMITMENT_COVERAGE: "EC2",
     ResourceType.SAVINGS_PLAN: "Savings Plans",
+    ResourceType.ACCOUNT: "Account",
     ResourceType.EBS_VOLUME: "EBS",
     ResourceType.EBS_SNAPSHOT: "EBS",
     ResourceType.S3_BUCKET: "S3",

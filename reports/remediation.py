@@ -1793,7 +1793,29 @@ DATA_SERVICE_BUILDERS: dict[str, Builder] = {
 }
 
 
+def _aws_review_hub(finding: Finding) -> Remediation:
+    """Cost Optimization Hub's advice no costscan finding answers: read it, check it."""
+    advice = _figures(finding).get("provider_advice")
+    advice = advice if isinstance(advice, Mapping) else {}
+    recommendation = _text(advice.get("recommendation"))
+    cli = None
+    if recommendation:
+        # The Hub answers from us-east-1 only.
+        cli = (
+            "aws cost-optimization-hub get-recommendation --region us-east-1"
+            f" --recommendation-id {_q(recommendation)}"
+        )
+    return Remediation(
+        change=f"Review Cost Optimization Hub's advice on {_label(finding)}",
+        cli=cli,
+        console_url=f"https://{AWS_CONSOLE}/costmanagement/home#/cost-optimization-hub",
+        note="costscan counts no saving for it: check it against the resource's use.",
+    )
+
+
 BUILDERS: dict[str, Builder] = {
+    "rightsizing.aws-cost-optimization-hub": _aws_review_hub,
+    "commitments.aws-cost-optimization-hub": _aws_review_hub,
     "rightsizing.idle": _stop_instance,
     "rightsizing.overprovisioned": _resize_instance(None, ""),
     "rightsizing.previous-generation": _resize_instance(None, " (current generation)"),

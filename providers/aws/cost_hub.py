@@ -25,6 +25,7 @@ from typing import Any, Final
 import polars as pl
 
 from costscan.providers.aws.scan import RegionScan
+from costscan.scanner.contracts.vocab import ResourceType
 
 RECOMMENDER: Final = "aws.cost-optimization-hub"
 COLLECTOR: Final = "costoptimizationhub.recommendations"
@@ -111,7 +112,7 @@ def _coverage(account: str, state: str, reason: str | None) -> dict[str, Any]:
         "region": HUB_REGION,
         # Every row names a resource: the coverage row's is the account itself.
         "resource_id": account,
-        "resource_type": "account",
+        "resource_type": ResourceType.ACCOUNT.value,
         "recommender": RECOMMENDER,
         "kind": "coverage",
         "state": state,

@@ -126,6 +126,7 @@ class ResourceType(StrEnum):
     EC2_RESERVED_INSTANCE = "ec2_reserved_instance"
     SAVINGS_PLAN = "savings_plan"
     COMMITMENT_COVERAGE = "commitment_coverage"  # RI / Savings Plan coverage of usage
+    ACCOUNT = "account"  # a cloud account itself (whether its provider's advice was read)
     EBS_VOLUME = "ebs_volume"
     EBS_SNAPSHOT = "ebs_snapshot"
     S3_BUCKET = "s3_bucket"

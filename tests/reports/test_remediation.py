@@ -357,6 +357,21 @@ def test_google_advice_alone_is_described_by_its_recommender_id() -> None:
     assert "web; rm -rf" in fix.change
 
 
+def test_cost_optimization_hub_advice_alone_is_read_back_by_its_id_quoted() -> None:
+    fix = remediation(
+        finding(
+            policy_id="commitments.aws-cost-optimization-hub",
+            resource_id="123456789012",
+            evidence={"provider_advice": {"recommendation": "rec-1; rm -rf /"}},
+        )
+    )
+    assert fix.cli == (
+        "aws cost-optimization-hub get-recommendation --region us-east-1 "
+        "--recommendation-id 'rec-1; rm -rf /'"
+    )
+    assert fix.console_url is not None and "cost-optimization-hub" in fix.console_url
+
+
 def test_a_pd_balanced_move_snapshots_copies_and_names_the_instance_to_swap_on() -> None:
     fix = remediation(
         gcp_finding(
