@@ -913,10 +913,21 @@ def main() -> None:
         default="parquet",
         help="the export's file format (csv: written once from the Parquet file)",
     )
+    parser.add_argument(
+        "--growth",
+        metavar="SIZES",
+        help="growth mode: millions of rows, comma-separated (10,40,100); each size runs "
+        "`costscan run` alone and prints its time, peak memory and the slopes "
+        "(benchmarks/billing_memory.py, which takes the same --sizes)",
+    )
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.growth:
+        # One implementation of the growth runs: billing_memory.py's, beside this file.
+        script = Path(__file__).with_name("billing_memory.py")
+        raise SystemExit(subprocess.call([sys.executable, str(script), "--sizes", args.growth]))
     if args.child:
         child(args.child, args.path, args.settings)
         return
