@@ -163,8 +163,12 @@ def summary_lines(report: Report, width: int = 80) -> list[str]:
             f"({count_of(len(resolved), 'resolved finding')})"
         )
     by_family = summary.get("by_family") or {}
+    # A family whose findings all sit outside the total (deferred, possible, reviews) says
+    # so, rather than "$0.00", which reads as a finding that saves nothing.
     families = [
         f"{name} {money(figures.get('monthly_savings'))} ({figures.get('findings', 0):,})"
+        if figures.get("monthly_savings")
+        else f"{name} ({figures.get('findings', 0):,}, none in the total)"
         for name, figures in by_family.items()
         if figures.get("findings")
     ]

@@ -796,6 +796,20 @@ def test_summary_lines_give_the_headline_and_what_is_missing() -> None:
     assert any(line.startswith("2 inventory rows rejected") for line in lines)
 
 
+def test_a_family_with_nothing_in_the_total_is_not_shown_as_saving_zero() -> None:
+    report = sample_report()
+    by_family = {
+        "rightsizing": {"findings": 3, "monthly_savings": 120.5},
+        "scheduling": {"findings": 1, "monthly_savings": 0.0},  # its one finding is deferred
+        "network": {"findings": 0, "monthly_savings": 0.0},
+    }
+    summary = {**report.summary, "by_family": by_family}
+    text = " ".join(summary_lines(dataclasses.replace(report, summary=summary), width=200))
+    assert "rightsizing $120.50 (3)" in text
+    assert "scheduling (1, none in the total)" in text
+    assert "scheduling $0.00" not in text and "network" not in text
+
+
 def test_summary_lines_give_the_week_and_the_suppressed_count() -> None:
     lines = summary_lines(history_report(), width=120)
     # The other categories' totals beside the savings, then the week.
