@@ -33,6 +33,7 @@ from costscan.policies._compute import (
     rate,
     utilization_in_window,
 )
+from costscan.policies.databases import reservation_split
 from costscan.scanner.contracts.inventory import InventoryView
 from costscan.scanner.contracts.registry import policy
 from costscan.scanner.contracts.units import HOURS_PER_MONTH
@@ -83,20 +84,6 @@ def _profile(inv: InventoryView, metric: str, prefix: str) -> pl.LazyFrame:
         .agg(pl.col("value").max().alias(f"{prefix}_max"))
     )
     return series.join(peak, on="resource_id", how="left")
-
-
-def _reserved_split(inv: InventoryView, saving: pl.Expr) -> dict[str, pl.Expr]:
-    """A node-hour saving, deferred to the end of the active reserved nodes of the
-    cluster's engine and node family (``reserved_until``) while they run."""
-    covered = pl.col("reserved_until").is_not_null() & (
-        pl.col("reserved_until") > pl.lit(inv.context.now)
-    )
-    return {
-        "monthly_savings": pl.when(covered).then(0.0).otherwise(saving),
-        "monthly_savings_before_discounts": saving,
-        "deferred_monthly_savings": pl.when(covered).then(saving).otherwise(0.0),
-        "savings_start": pl.when(covered).then(pl.col("reserved_until").dt.date()),
-    }
 
 
 def _caches(inv: InventoryView) -> pl.LazyFrame:
@@ -169,7 +156,7 @@ def idle_cache(inv: InventoryView, p: IdleCacheParams) -> pl.LazyFrame:
             pl.col("resource_id"),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        **_reserved_split(inv, pl.col("monthly_price")),
+        **reservation_split(inv, pl.col("monthly_price")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
@@ -263,7 +250,7 @@ def oversized_cache(inv: InventoryView, p: OversizedCacheParams) -> pl.LazyFrame
             rate(pl.col("hourly_price")),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        **_reserved_split(inv, pl.col("_saving")),
+        **reservation_split(inv, pl.col("_saving")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(

@@ -17,7 +17,7 @@ where the storage finding moves it to gp3, never its Extended Support (the upgra
 finding counts all of it); the upgrade and storage findings each take a part of the bill
 no other finding takes. While an active reserved DB instance of a database's engine
 and class family runs, the instance-hour part of its savings is deferred to the
-reservation's end (``_reservation_split``): the bill drops by the rest now.
+reservation's end (``reservation_split``): the bill drops by the rest now.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _statistic_profile(inv: InventoryView, metric: str, prefix: str) -> pl.LazyF
     return series.join(peak, on="resource_id", how="left")
 
 
-def _reservation_split(
+def reservation_split(
     inv: InventoryView, instance_part: pl.Expr, other_part: pl.Expr | float = 0.0
 ) -> dict[str, pl.Expr]:
     """The saving split by the reservations that prepay instance hours: while an active
@@ -152,7 +152,8 @@ def _reservation_split(
     (``reserved_until``), the instance-hour part of a saving starts only when it ends
     (deferred), and the rest (storage, Extended Support, which reservations do not cover)
     counts now. Reservations are size-flexible within a family, so any size may be the
-    one covered: counting less is the safe reading."""
+    one covered: counting less is the safe reading. Reserved cache nodes
+    (policies/data_services.py) prepay node hours the same way."""
     other = other_part if isinstance(other_part, pl.Expr) else pl.lit(other_part)
     covered = pl.col("reserved_until").is_not_null() & (
         pl.col("reserved_until") > pl.lit(inv.context.now)
@@ -236,7 +237,7 @@ def idle_database(inv: InventoryView, p: IdleDatabaseParams) -> pl.LazyFrame:
             money(snapshot),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        **_reservation_split(
+        **reservation_split(
             inv,
             pl.col("hourly_price") * HOURS_PER_MONTH * _az_count(),
             pl.col("monthly_price") - pl.col("hourly_price") * HOURS_PER_MONTH * _az_count(),
@@ -343,7 +344,7 @@ def oversized_database(inv: InventoryView, p: OversizedDatabaseParams) -> pl.Laz
             rate(pl.col("hourly_price")),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        **_reservation_split(inv, pl.col("_saving")),
+        **reservation_split(inv, pl.col("_saving")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
@@ -430,7 +431,7 @@ def multi_az_nonprod(inv: InventoryView, p: MultiAzNonprodParams) -> pl.LazyFram
             pl.col("resource_id"),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        **_reservation_split(
+        **reservation_split(
             inv, pl.col("hourly_price") * HOURS_PER_MONTH, pl.col("_standby_storage")
         ),
         confidence=pl.lit(p.confidence),
@@ -819,7 +820,7 @@ def database_graviton(inv: InventoryView, p: DatabaseGravitonParams) -> pl.LazyF
             pl.col("graviton_class"),
         ),
         current_monthly_cost=pl.col("monthly_price"),
-        **_reservation_split(inv, pl.col("_saving")),
+        **reservation_split(inv, pl.col("_saving")),
         confidence=pl.lit(p.confidence),
         price_source=pl.col("price_source"),
         evidence=evidence(
