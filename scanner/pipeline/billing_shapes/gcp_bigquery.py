@@ -146,7 +146,7 @@ def line_items(columns: Mapping[str, str]) -> str:
     credit_total = "(SELECT SUM(c.amount) FROM UNNEST(credits) AS u(c))"
     has_committed = f"EXISTS (SELECT 1 FROM UNNEST(credits) AS u(c) WHERE {committed})"
     committed_id = (
-        f"(SELECT COALESCE({_text('c.id')}, {_text('c.name')}) "
+        "(SELECT COALESCE(CAST(c.id AS VARCHAR), CAST(c.name AS VARCHAR)) "
         f"FROM UNNEST(credits) AS u(c) WHERE {committed} LIMIT 1)"
     )
     committed_type = f"(SELECT c.type FROM UNNEST(credits) AS u(c) WHERE {committed} LIMIT 1)"
