@@ -66,6 +66,10 @@ USD_PER_TIB = 6.25
 # at 10 MB, whichever comes first.
 PAGE_SIZE = 20_000
 URI_PARAMETERS = frozenset({"location", "billing_project"})
+# How long the client retries a call that fails for a passing reason (a 5xx, a rate
+# limit, a refused connection) before the run gives up with one line. The client's own
+# default is 600 s: ten minutes of silence for an endpoint that is not there.
+RETRY_SECONDS = 60.0
 
 # What a query job may set, and nothing else: no destination table, no write or create
 # disposition, no schema updates, no external tables, no scripts' session.
@@ -282,7 +286,9 @@ class BigQueryEngine:
 
         checked = self._checked(sql)
         config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False)
-        job = self._call("dry run", lambda: self._client.query(checked, job_config=config))
+        job = self._call(
+            "dry run", lambda: self._client.query(checked, job_config=config, retry=_retry())
+        )
         processed = job.total_bytes_processed
         return None if processed is None else int(processed)
 
@@ -291,8 +297,10 @@ class BigQueryEngine:
 
         checked = self._checked(sql)
         config = bigquery.QueryJobConfig()
-        job = self._call("query", lambda: self._client.query(checked, job_config=config))
-        rows = self._call("query", lambda: job.result(page_size=self.page_size))
+        job = self._call(
+            "query", lambda: self._client.query(checked, job_config=config, retry=_retry())
+        )
+        rows = self._call("query", lambda: job.result(page_size=self.page_size, retry=_retry()))
         billed = job.total_bytes_billed
         self._billed += int(billed if billed is not None else job.total_bytes_processed or 0)
         fields = list(rows.schema)
@@ -323,6 +331,13 @@ class BigQueryEngine:
         return _answered(self.uri, what, call)
 
 
+def _retry() -> Any:
+    """The client's retry policy, bounded by ``RETRY_SECONDS``."""
+    from google.cloud import bigquery
+
+    return bigquery.DEFAULT_RETRY.with_timeout(RETRY_SECONDS)
+
+
 def _first_line(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return str(message).strip().splitlines()[0]
@@ -350,7 +365,14 @@ def _answered(uri: str, what: str, call: Callable[[], _Answer]) -> _Answer:
         raise InputFileError(
             f"--billing {uri}: the {what} failed ({code}{_first_line(exc)})"
         ) from None
-    except (auth.GoogleAuthError, OSError) as exc:
+    except api.RetryError as exc:
+        # Retried to the end: the last failure says why (a refused connection, a 5xx).
+        cause = exc.cause if exc.cause is not None else exc
+        raise InputFileError(
+            f"--billing {uri}: the {what} failed after {RETRY_SECONDS:g} s of retries "
+            f"({_first_line(cause)})"
+        ) from None
+    except (api.GoogleAPIError, auth.GoogleAuthError, OSError) as exc:
         # OSError covers requests' connection errors: an endpoint that does not answer.
         raise InputFileError(f"--billing {uri}: the {what} failed ({_first_line(exc)})") from None
 
@@ -407,5 +429,5 @@ def open_engine(uri: str, environ: Mapping[str, str] | None = None) -> BigQueryE
         client_options=ClientOptions(api_endpoint=endpoint) if endpoint else None,
         _http=_guarded_session(credentials),
     )
-    found = _answered(uri, "table lookup", lambda: client.get_table(table.table_id))
+    found = _answered(uri, "table lookup", lambda: client.get_table(table.table_id, retry=_retry()))
     return BigQueryEngine(table, client, found)
