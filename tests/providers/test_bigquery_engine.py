@@ -12,9 +12,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from costscan.providers.exports import bigquery
+from costscan.providers.exports.read import read_billing
+from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.billing_query import EXPORT_TABLE
 from costscan.scanner.contracts.errors import InputFileError, ReadOnlyViolation
+from costscan.scanner.pipeline.billing_shapes import gcp_bigquery
 from tests import gcp_bigquery_export as export
 from tests.bigquery_fake import MIN_BILLED_PER_TABLE, FakeBigQuery
 
@@ -195,6 +201,44 @@ def test_bytes_scanned_adds_what_each_query_billed(
     engine.fetch(f"SELECT 1 AS one FROM `{TABLE}` WHERE _PARTITIONTIME < TIMESTAMP '2000-01-01'")
     # A query reading no partition still bills BigQuery's 10 MB minimum for its table.
     assert engine.bytes_scanned == SIZE + MIN_BILLED_PER_TABLE
+
+
+def _render(sql: str, parts: tuple[str, ...]) -> str:
+    """A shape's DuckDB SQL for BigQuery, its export table named as the engine names it."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for table in tree.find_all(exp.Table):
+        if table.name == EXPORT_TABLE:
+            table.replace(exp.table_(parts[2], parts[1], parts[0], quoted=True))
+    return tree.sql(dialect="bigquery")
+
+
+def test_the_gcp_shape_in_bigquery_gives_the_local_line_items(
+    engine: bigquery.BigQueryEngine, fake: FakeBigQuery, parquet: Path
+) -> None:
+    engine.page_size = 64
+    where = gcp_bigquery.period_filter(
+        date(2024, 9, 1), date(2024, 10, 1), engine.partition_columns()
+    )
+    sql = _render(
+        f"{gcp_bigquery.line_items(engine.columns())} WHERE {where}", engine.table_parts()
+    )
+    estimate = engine.estimate_bytes(sql)
+    assert estimate is not None and 0 < estimate < SIZE  # August's partitions pruned
+    got = engine.fetch(sql).sort("ChargePeriodStart", "SkuId", "BilledCost")
+    low, high = datetime(2024, 9, 1, tzinfo=UTC), datetime(2024, 10, 1, tzinfo=UTC)
+    want = (
+        read_billing([str(parquet)])
+        .scan.filter(pl.col("ChargePeriodStart").is_between(low, high, closed="left"))
+        .collect()
+        .sort("ChargePeriodStart", "SkuId", "BilledCost")
+    )
+    assert got.height == want.height > 0
+    for column, dtype in schema.BILLING.items():
+        if dtype == pl.Float64():
+            assert ((got[column] - want[column]).abs().fill_null(0.0) < 1e-9).all(), column
+        else:
+            assert got[column].cast(dtype).to_list() == want[column].to_list(), column
+    assert fake.queries[-1].sql == sql
 
 
 # ---------------------------------------------------------------------- errors, one line

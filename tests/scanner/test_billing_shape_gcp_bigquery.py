@@ -159,5 +159,6 @@ def test_rendered_sql_is_valid_bigquery(nested: Path) -> None:
     # BigQuery has no DuckDB list lambdas, TIMESTAMPTZ or TRY_CAST: none may leave here.
     for duckdb_only in ("->", "TIMESTAMPTZ", "TRY_CAST", "LIST_", "STRPTIME"):
         assert duckdb_only not in rendered.upper()
-    assert "FROM UNNEST(credits) AS c" in rendered
+    assert "FROM UNNEST(credits) AS c WITH OFFSET AS n" in rendered
+    assert "FROM UNNEST(labels) AS l WITH OFFSET AS n" in rendered
     assert sqlglot.parse_one(rendered, read="bigquery") is not None

@@ -28,10 +28,9 @@ differ in kind, and why:
   values hold only lowercase letters, digits, ``_`` and ``-`` (and international letters)
   (https://cloud.google.com/resource-manager/docs/labels-overview#requirements), so
   quoting ``"`` and ``\\`` is the whole of JSON's escaping they can need;
-- the committed-use credit is the first credit of a committed-use type, as the reader
-  takes it; BigQuery does not promise UNNEST's order, so on a row with two such credits
-  (Google writes one per commitment kind) the id may be the other one's. Money is summed
-  over every credit and never depends on it;
+- the labels and the committed-use credit keep the record's order (``WITH ORDINALITY``,
+  which sqlglot renders as BigQuery's ``WITH OFFSET``): the Tags text is the reader's,
+  and the commitment is the first credit of a committed-use type, as the reader takes it;
 - timestamps are built from text with an explicit ``+00`` offset, so neither DuckDB's
   session time zone nor BigQuery's month arithmetic (TIMESTAMP_ADD has no MONTH) enter.
 
@@ -145,11 +144,15 @@ def line_items(columns: Mapping[str, str]) -> str:
     committed = f"c.type IN {_in_list(COMMITTED_CREDITS)}"
     credit_total = "(SELECT SUM(c.amount) FROM UNNEST(credits) AS u(c))"
     has_committed = f"EXISTS (SELECT 1 FROM UNNEST(credits) AS u(c) WHERE {committed})"
-    committed_id = (
-        "(SELECT COALESCE(CAST(c.id AS VARCHAR), CAST(c.name AS VARCHAR)) "
-        f"FROM UNNEST(credits) AS u(c) WHERE {committed} LIMIT 1)"
+    # The first committed-use credit, in the record's order (WITH ORDINALITY: BigQuery's
+    # WITH OFFSET once rendered).
+    first_committed = (
+        f"FROM UNNEST(credits) WITH ORDINALITY AS u(c, n) WHERE {committed} ORDER BY n LIMIT 1)"
     )
-    committed_type = f"(SELECT c.type FROM UNNEST(credits) AS u(c) WHERE {committed} LIMIT 1)"
+    committed_id = (
+        f"(SELECT COALESCE(CAST(c.id AS VARCHAR), CAST(c.name AS VARCHAR)) {first_committed}"
+    )
+    committed_type = f"(SELECT c.type {first_committed}"
     cost = number("cost")
     net = f"({cost} + COALESCE({credit_total}, 0))"
     cost_type = f"LOWER({text('cost_type')})"
@@ -187,7 +190,8 @@ def line_items(columns: Mapping[str, str]) -> str:
         + _json_text("l.key")
         + " || ':' || COALESCE("
         + _json_text("l.value")
-        + ", 'null'), ',') || '}' FROM UNNEST(labels) AS u(l) WHERE l.key IS NOT NULL)"
+        + ", 'null'), ',' ORDER BY n) || '}' "
+        "FROM UNNEST(labels) WITH ORDINALITY AS u(l, n) WHERE l.key IS NOT NULL)"
         if "labels" in have
         else "CAST(NULL AS VARCHAR)"
     )
