@@ -429,9 +429,11 @@ class PushdownStats:
         }
 
 
-def gigabytes(count: int | None) -> str:
-    """Bytes as GB (10^9) for messages: '12.35 GB'."""
-    return "unknown" if count is None else f"{count / GB:,.2f} GB"
+def data_size(count: int | None) -> str:
+    """Bytes for messages, in GB (10^9), or MB below one GB: '12.35 GB', '4.20 MB'."""
+    if count is None:
+        return "an unknown amount"
+    return f"{count / GB:,.2f} GB" if count >= GB else f"{count / 1e6:,.2f} MB"
 
 
 def _no_shape(engine: QueryEngine, columns: Mapping[str, str]) -> InputFileError:
@@ -484,23 +486,25 @@ def rollup_from_engine(
     estimated = None if any(e is None for e in estimates) else sum(e or 0 for e in estimates)
     price = engine.usd_per_tib
     cost = (
-        "" if estimated is None else f" (about ${estimated / TIB * price:,.2f} at ${price:g}/TiB)"
+        f" (about ${estimated / TIB * price:,.2f} at ${price:g}/TiB)"
+        if estimated is not None and price > 0
+        else ""
     )
     line = (
         f"{engine.uri}: {len(queries)} queries over {shape.name} billing periods "
-        f"{start:%Y-%m} to {end:%Y-%m} (exclusive) will scan {gigabytes(estimated)}{cost}"
+        f"{start:%Y-%m} to {end:%Y-%m} (exclusive) will scan {data_size(estimated)}{cost}"
     )
     if max_scan_bytes is not None:
         if estimated is None:
             raise UsageError(
                 f"{engine.uri}: the engine cannot estimate what the queries scan, so the "
-                f"--max-scan-gb budget of {gigabytes(max_scan_bytes)} cannot be checked; "
+                f"--max-scan-gb budget of {data_size(max_scan_bytes)} cannot be checked; "
                 "run without --max-scan-gb to run them anyway"
             )
         if estimated > max_scan_bytes:
             raise UsageError(
-                f"{engine.uri}: the queries would scan {gigabytes(estimated)}, over the "
-                f"--max-scan-gb budget of {gigabytes(max_scan_bytes)}; raise --max-scan-gb "
+                f"{engine.uri}: the queries would scan {data_size(estimated)}, over the "
+                f"--max-scan-gb budget of {data_size(max_scan_bytes)}; raise --max-scan-gb "
                 "or narrow --billing-period"
             )
     (announce or log.info)(line)
