@@ -21,10 +21,16 @@ SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "focus
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code, _out, err = run_out(args, capsys)
+    return code, err
+
+
+def run_out(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--provider", "focus", *args])
     code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), capsys.readouterr().err
+    captured = capsys.readouterr()
+    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def report(out: Path, suffix: str = "json") -> Any:
@@ -72,7 +78,7 @@ def both(
         ["--billing", str(path), "--output-dir", str(local_out), "--format", "json"], capsys
     )
     assert code == 0, err
-    code, err = run(
+    code, out, err = run_out(
         [
             "--billing",
             f"duckdb://{path}",
@@ -83,19 +89,19 @@ def both(
             "--output-dir",
             str(pushed_out),
             "--format",
-            "json,md",
+            "json,md,html",
         ],
         capsys,
     )
     assert code == 0, err
-    return report(local_out), report(pushed_out), err
+    return report(local_out), report(pushed_out), out
 
 
 def test_duckdb_pushdown_gives_the_local_findings_and_totals(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     path = pushdown_data.write(tmp_path / "focus.parquet")
-    local, pushed, _err = both(path, tmp_path, capsys, "2024-09:2024-10")
+    local, pushed, terminal = both(path, tmp_path, capsys, "2024-09:2024-10")
     assert len(local["findings"]) >= 3
     assert_same_report(local, pushed)
     size = path.stat().st_size
@@ -115,6 +121,12 @@ def test_duckdb_pushdown_gives_the_local_findings_and_totals(
     assert "Billing queried in duckdb (duckdb:" in markdown
     assert "billing periods 2024-09-01 to 2024-11-01 (exclusive): 2.56 MB scanned" in markdown
     assert "estimated query cost \\$0.00." in markdown
+    html = report(tmp_path / "pushed", "html")
+    assert f"Billing queried in duckdb (duckdb://{path}), billing periods" in html
+    # The terminal wraps its lines (a long path too).
+    flowing = " ".join(terminal.split())
+    assert "Billing queried in duckdb (duckdb:" in flowing
+    assert "estimated query cost $0.00." in flowing
 
 
 @pytest.mark.skipif(not SAMPLE.is_file(), reason=f"the FOCUS sample is not at {SAMPLE}")
@@ -124,7 +136,7 @@ def test_duckdb_pushdown_of_the_focus_sample_gives_the_local_report(
     path = tmp_path / "sample.parquet"
     read_billing([str(SAMPLE)]).scan.collect().write_parquet(path)
     # One line item of the sample is billed in October's period (a September charge).
-    local, pushed, _err = both(path, tmp_path, capsys, "2024-09:2024-10")
+    local, pushed, _out = both(path, tmp_path, capsys, "2024-09:2024-10")
     assert_same_report(local, pushed)
 
 
