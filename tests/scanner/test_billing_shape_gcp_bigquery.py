@@ -9,7 +9,7 @@ and (as the tests' fake BigQuery runs it) back into DuckDB, with the same result
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -111,31 +111,38 @@ def test_spend_totals_agree_to_the_cent_with_an_independent_sum(nested: Path) ->
 
 
 @pytest.mark.parametrize("partitions", [(), ("_PARTITIONTIME",), ("export_time",)])
-def test_period_filter_keeps_the_charges_that_start_in_the_period(
+def test_period_filter_keeps_the_billing_periods_of_the_period(
     nested: Path, partitions: tuple[str, ...]
 ) -> None:
-    start, end = date(2024, 9, 1), date(2024, 10, 1)
+    """September's invoice: its own usage, August's last hours and a few rows billed later
+    are all kept by invoice month, as the local rollup's BillingPeriodStart has them."""
     con = _connect(nested, partition_time=True)
-    where = gcp_bigquery.period_filter(start, end, partitions)
+    where = gcp_bigquery.period_filter(date(2024, 9, 1), date(2024, 10, 1), partitions)
     for column in partitions:
         assert f"{column} >= " in where  # the engine can prune on it
     got = _shape_rows(con, where, trip=True)
-    low = datetime(2024, 9, 1, tzinfo=export.START.tzinfo)
+    september = datetime(2024, 9, 1, tzinfo=UTC)
     local = (
-        read_billing([str(nested)])
-        .scan.filter(pl.col("ChargePeriodStart").is_between(low, low + timedelta(days=30),
-                                                             closed="left"))
-        .collect()
-    )  # fmt: skip
+        read_billing([str(nested)]).scan.filter(pl.col("BillingPeriodStart") == september).collect()
+    )
     assert 0 < got.height < len(export.rows())
     _assert_same(got, local)
 
 
-def test_partition_filter_never_drops_a_charge_loaded_after_it_started(nested: Path) -> None:
-    """Rows are loaded after their usage starts; the load-time bound is start only."""
+def test_a_period_of_months_keeps_each_invoice_month(nested: Path) -> None:
+    con = _connect(nested, partition_time=True)
+    where = gcp_bigquery.period_filter(date(2024, 9, 1), date(2025, 1, 1), ("_PARTITIONTIME",))
+    got = _shape_rows(con, where, trip=True)
+    months = got["BillingPeriodStart"].dt.strftime("%Y-%m").unique().sort().to_list()
+    assert months == ["2024-09", "2024-10", "2024-12"]
+
+
+def test_partition_filter_keeps_every_partition_loaded_in_the_period() -> None:
+    """No row of an invoice month is loaded before the month starts; a day of slack."""
     where = gcp_bigquery.period_filter(date(2024, 9, 1), date(2024, 10, 1), ("_PARTITIONTIME",))
     assert where.count("_PARTITIONTIME") == 1
-    assert "_PARTITIONTIME >= CAST('2024-09-01 00:00:00+00' AS TIMESTAMPTZ)" in where
+    assert "_PARTITIONTIME >= CAST('2024-08-31 00:00:00+00' AS TIMESTAMPTZ)" in where
+    assert "invoice.month >= '202409' AND invoice.month < '202410'" in where
 
 
 def test_the_shape_matches_the_export_and_nothing_else(nested: Path) -> None:

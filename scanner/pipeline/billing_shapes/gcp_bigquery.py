@@ -34,26 +34,38 @@ differ in kind, and why:
 - timestamps are built from text with an explicit ``+00`` offset, so neither DuckDB's
   session time zone nor BigQuery's month arithmetic (TIMESTAMP_ADD has no MONTH) enter.
 
-``period_filter`` keeps the charges whose ``usage_start_time`` falls in [start, end) and
-prunes the partitions: Google's tables are partitioned by ingestion time
-(``_PARTITIONTIME``, the day the rows were loaded), and a charge is never loaded before it
-starts, so ``_PARTITIONTIME >= start`` drops every earlier partition and loses nothing.
-No upper bound is safe there: late usage and corrections arrive days after the month.
+``period_filter`` keeps the billing periods (invoice months, ``invoice.month``) of [start,
+end), as the FOCUS shape keeps its ``BillingPeriodStart``s, and prunes the partitions:
+Google's tables are partitioned by ingestion time (``_PARTITIONTIME``, the UTC day the rows
+were loaded). A charge goes on the invoice of the month open when it is processed, and
+invoice months run on Pacific time, so no row of an invoice month is loaded before that
+month begins in UTC: ``_PARTITIONTIME >= start - 1 day`` (a day of slack) drops every older
+partition and loses nothing. No upper bound is safe there: late usage and corrections
+arrive days after the month.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.billing_query import EXPORT_TABLE, ExportShape
 
 # The columns every standard and detailed export table has, and a FOCUS or CUR table has
 # none of (a table with these is this export).
-SIGNATURE = frozenset(
-    {"billing_account_id", "service", "sku", "usage_start_time", "cost", "credits"}
+REQUIRED: tuple[str, ...] = (
+    "billing_account_id",
+    "service",
+    "sku",
+    "usage_start_time",
+    "cost",
+    "credits",
+    "invoice",
 )
+SIGNATURE = frozenset(REQUIRED)
+# Slack below the period's start for the load-time partitions (see the module docstring).
+PARTITION_SLACK = timedelta(days=1)
 
 COMMITTED_CREDITS = ("COMMITTED_USAGE_DISCOUNT", "COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE")
 
@@ -245,15 +257,18 @@ def line_items(columns: Mapping[str, str]) -> str:
 
 
 def period_filter(start: date, end: date, partition_columns: tuple[str, ...]) -> str:
-    """Charges starting in [start, end), and the load-time partition pruned from start."""
-    low = f"CAST({_quote(f'{start.isoformat()} 00:00:00+00')} AS TIMESTAMPTZ)"
-    high = f"CAST({_quote(f'{end.isoformat()} 00:00:00+00')} AS TIMESTAMPTZ)"
-    terms = [f"usage_start_time >= {low}", f"usage_start_time < {high}"]
+    """The invoice months of [start, end), and the load-time partitions pruned below them."""
+    terms = [
+        f"invoice.month >= {_quote(f'{start:%Y%m}')}",
+        f"invoice.month < {_quote(f'{end:%Y%m}')}",
+    ]
+    loaded_from = start - PARTITION_SLACK
+    low = f"CAST({_quote(f'{loaded_from.isoformat()} 00:00:00+00')} AS TIMESTAMPTZ)"
     for column in partition_columns:
         if column.lower() in LOAD_TIME_PARTITIONS:
             terms.append(f"{column} >= {low}")
         elif column.lower() == "_partitiondate":
-            terms.append(f"{column} >= CAST({_quote(start.isoformat())} AS DATE)")
+            terms.append(f"{column} >= CAST({_quote(loaded_from.isoformat())} AS DATE)")
     return " AND ".join(terms)
 
 
@@ -263,4 +278,5 @@ SHAPE = ExportShape(
     matches=matches,
     line_items=line_items,
     period_filter=period_filter,
+    required=REQUIRED,
 )
