@@ -307,11 +307,21 @@ class BigQueryEngine:
         types = [_polars_type(field) for field in fields]
         values: list[list[Any]] = [[] for _ in fields]
 
+        # Integers, timestamps, dates and booleans arrive as polars takes them; numbers
+        # may be Decimal (NUMERIC) and text columns may hold records or times.
+        exact = [dtype in (pl.Int64(), pl.Boolean(), pl.Date()) or isinstance(dtype, pl.Datetime)
+                 for dtype in types]  # fmt: skip
+
         def read_pages() -> None:
             for page in rows.pages:
-                for row in page:
-                    for i, value in enumerate(row.values()):
-                        values[i].append(_cell(value, types[i]))
+                # A Row indexes its values; Row.values() would deep-copy every row.
+                width = len(fields)
+                page_rows = [[row[i] for i in range(width)] for row in page]
+                for i, column in enumerate(zip(*page_rows, strict=True)):
+                    if exact[i]:
+                        values[i].extend(column)
+                    else:
+                        values[i].extend(_cell(value, types[i]) for value in column)
 
         self._call("reading the query's result", read_pages)
         return pl.DataFrame(

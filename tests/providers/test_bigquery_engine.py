@@ -366,6 +366,34 @@ def test_the_session_refuses_every_write(method: str, path: str, body: str | Non
         bigquery.guard_request(method, path, body)
 
 
+def test_the_engines_own_client_cannot_write(
+    engine: bigquery.BigQueryEngine, fake: FakeBigQuery
+) -> None:
+    """The guard sits on the session the engine's client sends through: a write the
+    client offers is refused before a byte leaves (the fake never sees it)."""
+    client = engine._client
+    with pytest.raises(ReadOnlyViolation):
+        client.delete_table(TABLE)
+    with pytest.raises(ReadOnlyViolation):
+        client.query(f"SELECT * FROM `{TABLE}`", job_config=_destination_config())
+    assert {r.method for r in fake.requests} == {"GET"}  # the table lookup alone
+
+
+def _destination_config() -> object:
+    from google.cloud.bigquery import QueryJobConfig
+
+    return QueryJobConfig(
+        destination="billing-proj.billing_export.copy", write_disposition="WRITE_TRUNCATE"
+    )
+
+
+def test_no_credentials_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing-key.json"))
+    with pytest.raises(InputFileError) as exc:
+        bigquery.open_engine(URI, {})
+    assert "no Google Cloud credentials" in _one_line(exc, URI)
+
+
 def test_the_session_lets_reads_and_select_jobs_through() -> None:
     bigquery.guard_request("GET", "/bigquery/v2/projects/p/queries/j", None)
     job = {"configuration": {"query": {"query": "SELECT 1", "useLegacySql": False},
