@@ -13,6 +13,9 @@ It answers, in the shapes of https://cloud.google.com/bigquery/docs/reference/re
   /projects/P/queries/J) with ``maxResults``, ``pageToken`` and ``startIndex``: rows as
   ``{"f": [{"v": ...}]}``, TIMESTAMPs as int64 microseconds when the client asks
   (``formatOptions.useInt64Timestamp``);
+- not ``jobs.query`` (POST /projects/P/queries): ``Client.query`` (what the engine calls)
+  inserts a job in google-cloud-bigquery 3.x; only ``query_and_wait`` uses jobs.query, and
+  the fake answers it 400, so a client change shows here;
 - BigQuery's error bodies: 404 ``notFound``, 403 ``accessDenied``, 400 ``invalidQuery``
   (``{"error": {"code", "message", "status", "errors": [{"reason", "message"}]}}``); a
   query that fails after the job was created is a DONE job with ``status.errorResult``.
