@@ -197,12 +197,14 @@ def line_items(columns: Mapping[str, str]) -> str:
     )
     service = text("service.description")
     service_category = f"CASE LOWER({service}) {category_cases} ELSE 'Other' END"
+    # The labels in their order. The ordinal is never null: NULLS FIRST only spares
+    # sqlglot a warning (BigQuery's aggregate ORDER BY cannot say DuckDB's NULLS LAST).
     labels = (
         "(SELECT '{' || STRING_AGG("
         + _json_text("l.key")
         + " || ':' || COALESCE("
         + _json_text("l.value")
-        + ", 'null'), ',' ORDER BY n) || '}' "
+        + ", 'null'), ',' ORDER BY n NULLS FIRST) || '}' "
         "FROM UNNEST(labels) WITH ORDINALITY AS u(l, n) WHERE l.key IS NOT NULL)"
         if "labels" in have
         else "CAST(NULL AS VARCHAR)"
