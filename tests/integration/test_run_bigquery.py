@@ -114,6 +114,12 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def local_and_bigquery(
     path: Path, table: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    return local_and_pushed(path, f"bigquery://{table}", tmp_path, capsys)
+
+
+def local_and_pushed(
+    path: Path, uri: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     local_out, pushed_out = tmp_path / "local", tmp_path / "bigquery"
     code, err = run(["--billing", str(path), "--output-dir", str(local_out), "--format", "json"],
                     capsys)  # fmt: skip
@@ -121,7 +127,7 @@ def local_and_bigquery(
     code, err = run(
         [
             "--billing",
-            f"bigquery://{table}",
+            uri,
             "--billing-period",
             "2024-09:2024-10",
             "--max-scan-gb",
@@ -160,6 +166,16 @@ def test_bigquery_gives_the_local_findings_and_totals(
     assert all(f"`{table.replace('.', '`.`')}`" in q.sql for q in ran)
     assert block["bytes_scanned"] >= 4 * MIN_BILLED_PER_TABLE
     assert block["bytes_estimated"] > 0
+
+
+def test_the_gcp_export_in_duckdb_gives_the_local_findings_and_totals(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same shape over the nested Parquet in DuckDB (duckdb://), no BigQuery at all."""
+    local, pushed = local_and_pushed(files["gcp"], f"duckdb://{files['gcp']}", tmp_path, capsys)
+    assert len(local["findings"]) >= 3
+    assert_same_report(local, pushed)
+    assert pushed["summary"]["spend"]["pushdown"]["shape"] == "gcp_bigquery"
 
 
 def test_the_gcp_export_is_pruned_to_the_periods_partitions(
