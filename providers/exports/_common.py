@@ -222,6 +222,12 @@ def tags_json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     """Tags as JSON object text, whatever the file holds: JSON text, a map, or a struct."""
     if dtype is None or dtype == pl.Null():
         return pl.lit(None, dtype=pl.String)
+    map_type = getattr(pl, "Map", None)
+    if map_type is not None and isinstance(dtype, map_type):
+        # A Parquet MAP (the AWS FOCUS export's Tags): polars 2 reads it as a Map, whose
+        # entries are the key/value structs earlier versions gave as a list.
+        entries = pl.Struct({"key": dtype.key, "value": dtype.value})
+        return tags_from_key_values(expr.cast(pl.List(entries)))
     if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
         return tags_from_key_values(expr)
     if isinstance(dtype, pl.List):

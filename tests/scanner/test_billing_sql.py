@@ -146,6 +146,29 @@ def test_duckdb_rollup_converts_like_the_local_path(tmp_path: Path) -> None:
     assert_same_rollup(local, pushed)
 
 
+def test_map_tags_read_alike_in_both_paths(tmp_path: Path) -> None:
+    # The AWS FOCUS export's Parquet holds Tags as a MAP: both paths write it as compact
+    # JSON text, an empty map as null.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pushdown_data.frame(count=3, hours=4).drop("Tags").to_arrow()
+    tags = [[("env", "prod"), ("owner", 'é "x"')], [], None, [("team", None)]]
+    column = pa.array(
+        [tags[n % len(tags)] for n in range(table.num_rows)], type=pa.map_(pa.string(), pa.string())
+    )
+    path = tmp_path / "map.parquet"
+    pq.write_table(table.append_column("Tags", column), path)
+    local = local_rollup(path)
+    pushed, _stats = pushed_rollup(path)
+    assert set(local.daily["Tags"].to_list()) == {
+        '{"env":"prod","owner":"é \\"x\\""}',
+        '{"team":null}',
+        None,
+    }
+    assert_same_rollup(local, pushed)
+
+
 @pytest.mark.skipif(not FOCUS_SAMPLE.is_file(), reason=f"the FOCUS sample is not at {FOCUS_SAMPLE}")
 def test_duckdb_rollup_equals_local_on_the_focus_sample(tmp_path: Path) -> None:
     # The sample as its reader gives it, written to Parquet: both paths read that file.
