@@ -437,23 +437,26 @@ def data_size(count: int | None) -> str:
 
 
 def _no_shape(engine: QueryEngine, columns: Mapping[str, str]) -> InputFileError:
-    """One line naming the URI and, for the nearest shape, the columns it lacks."""
+    """One line naming the URI, the shapes costscan reads and, for the nearest shape that
+    declares its ``required`` columns (when it has at least half of them), what it lacks."""
     lower = {name.lower() for name in columns}
+    known = shapes()
     lacks = {
-        shape.name: [c for c in shape.required if c.lower() not in lower] for shape in shapes()
+        shape.name: [c for c in shape.required if c.lower() not in lower]
+        for shape in known
+        if shape.required
     }
-    nearest = min(
-        (name for name, gone in lacks.items() if gone), key=lambda n: len(lacks[n]), default=None
-    )
-    if nearest is None:
-        known = ", ".join(shape.name for shape in shapes()) or "none"
-        return InputFileError(
-            f"{engine.uri}: not a billing export costscan reads (shapes: {known})"
-        )
-    return InputFileError(
-        f"{engine.uri}: not a billing export costscan reads; as {nearest} it lacks "
-        f"{', '.join(lacks[nearest])}"
-    )
+    near = [
+        name
+        for shape in known
+        if (name := shape.name) in lacks and 2 * len(lacks[name]) <= len(shape.required)
+    ]
+    listed = ", ".join(shape.name for shape in known) or "none"
+    line = f"{engine.uri}: not a billing export costscan reads ({listed})"
+    if near:
+        nearest = min(near, key=lambda name: len(lacks[name]))
+        line += f"; as {nearest} it lacks {', '.join(lacks[nearest])}"
+    return InputFileError(line)
 
 
 def rollup_from_engine(

@@ -24,7 +24,7 @@ from costscan.scanner.contracts.billing import BillingRollup
 from costscan.scanner.contracts.billing_query import EXPORT_TABLE
 from costscan.scanner.contracts.errors import InputFileError, UsageError
 from costscan.scanner.pipeline import billing_rollup, billing_sql
-from costscan.scanner.pipeline.billing_shapes import focus
+from costscan.scanner.pipeline.billing_shapes import focus, shapes
 from tests.scanner import pushdown_data
 from tests.scanner.test_billing_rollup import line_items
 
@@ -321,9 +321,18 @@ def test_a_table_of_no_known_shape_is_one_line_naming_what_it_lacks(tmp_path: Pa
     with pytest.raises(InputFileError) as refused:
         pushed_rollup(path)
     message = str(refused.value)
-    assert message.startswith(f"duckdb://{path}: not a billing export")
-    assert "BilledCost, ChargeClass" in message
+    assert message.startswith(f"duckdb://{path}: not a billing export costscan reads (focus")
+    assert message.endswith("; as focus it lacks BilledCost, ChargeClass")
     assert "\n" not in message
+
+
+def test_a_table_far_from_every_shape_is_one_line_naming_the_shapes(tmp_path: Path) -> None:
+    path = tmp_path / "other.parquet"
+    pl.DataFrame({"cost": [1.0], "day": [date(2024, 9, 1)]}).write_parquet(path)
+    with pytest.raises(InputFileError) as refused:
+        pushed_rollup(path)
+    known = ", ".join(shape.name for shape in shapes())
+    assert str(refused.value) == f"duckdb://{path}: not a billing export costscan reads ({known})"
 
 
 @pytest.mark.parametrize(
