@@ -243,12 +243,25 @@ def _table(parts: tuple[str, ...]) -> exp.Table:
     return exp.table_(name, db=db, catalog=catalog, quoted=True)
 
 
+def _is_json_text(node: exp.Expression) -> bool:
+    """``CAST(TO_JSON(x) AS TEXT)``: how sqlglot writes JSON_FORMAT(x) in DuckDB, read back
+    as an unknown TO_JSON (Trino has none: JSON_FORMAT there, TO_JSON_STRING in BigQuery)."""
+    inner = node.this if isinstance(node, exp.Cast) else None
+    return (
+        isinstance(inner, exp.Anonymous)
+        and inner.name.upper() == "TO_JSON"
+        and len(inner.expressions) == 1
+        and node.to.is_type(exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
+    )
+
+
 def render(sql: str, dialect: str, table_parts: tuple[str, ...]) -> str:
     """``sql`` (DuckDB) in ``dialect``, reading ``table_parts`` where it says EXPORT_TABLE.
 
     The table is swapped in the syntax tree, never pasted into text. DuckDB's DATE_DIFF
     between timestamps becomes a timestamp difference (sqlglot would render it as
-    BigQuery's DATE_DIFF, which takes dates).
+    BigQuery's DATE_DIFF, which takes dates), and DuckDB's JSON text of a value
+    (``CAST(TO_JSON(x) AS TEXT)``) the engine's own (``_is_json_text``).
     """
     table = _table(table_parts)
 
@@ -262,6 +275,8 @@ def render(sql: str, dialect: str, table_parts: tuple[str, ...]) -> str:
             return exp.TimestampDiff(
                 this=node.this, expression=node.expression, unit=node.args.get("unit")
             )
+        if _is_json_text(node):
+            return exp.JSONFormat(this=node.this.expressions[0])
         return node
 
     tree = sqlglot.parse_one(sql, read=CANONICAL_DIALECT).transform(swap)

@@ -169,6 +169,23 @@ def test_map_tags_read_alike_in_both_paths(tmp_path: Path) -> None:
     assert_same_rollup(local, pushed)
 
 
+def test_key_value_list_tags_read_alike_in_both_paths(tmp_path: Path) -> None:
+    entry = pl.Struct({"key": pl.String, "value": pl.String})
+    tags = pl.Series(
+        "Tags",
+        [[{"key": "env", "value": "dev"}, {"key": "team", "value": None}], [], None],
+        dtype=pl.List(entry),
+    )
+    items = pushdown_data.frame(count=3, hours=4).drop("Tags")
+    items = items.with_columns(tags.gather(pl.int_range(items.height, eager=True) % 3))
+    path = tmp_path / "list.parquet"
+    items.write_parquet(path)
+    local = local_rollup(path)
+    pushed, _stats = pushed_rollup(path)
+    assert set(local.daily["Tags"].to_list()) == {'{"env":"dev","team":null}', None}
+    assert_same_rollup(local, pushed)
+
+
 @pytest.mark.skipif(not FOCUS_SAMPLE.is_file(), reason=f"the FOCUS sample is not at {FOCUS_SAMPLE}")
 def test_duckdb_rollup_equals_local_on_the_focus_sample(tmp_path: Path) -> None:
     # The sample as its reader gives it, written to Parquet: both paths read that file.
@@ -237,7 +254,7 @@ def test_the_trino_rendering_parses_back_with_trinos_functions() -> None:
     assert "DATE_TRUNC('DAY'" in daily
     assert "<<" not in daily
     assert "\"billing_period\" IN ('2024-09', '2024-10')" in daily
-    assert "CAST('2024-09-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE)" in daily
+    assert "CAST('2024-09-01 00:00:00 UTC' AS TIMESTAMP WITH TIME ZONE)" in daily
 
 
 def test_the_bigquery_rendering_parses_back_with_bigquerys_functions() -> None:
@@ -254,7 +271,30 @@ def test_the_bigquery_rendering_parses_back_with_bigquerys_functions() -> None:
     assert "TIMESTAMP_TRUNC(" in daily
     assert "DATE_DIFF(" not in daily
     assert "AS FLOAT64)" in daily
-    assert "CAST('2024-09-01 00:00:00+00:00' AS TIMESTAMP)" in daily
+    assert "CAST('2024-09-01 00:00:00 UTC' AS TIMESTAMP)" in daily
+
+
+@pytest.mark.parametrize(
+    ("dialect", "tags_type", "expected"),
+    [
+        ("trino", "map(varchar, varchar)", 'JSON_FORMAT(CAST("Tags" AS JSON))'),
+        ("trino", "array(row(key varchar, value varchar))", "JSON_FORMAT(CAST(MAP_FROM_ENTRIES("),
+        ("bigquery", "json", "TO_JSON_STRING(CAST(`Tags` AS JSON))"),
+        ("duckdb", "map(varchar, varchar)", 'CAST(TO_JSON(CAST("Tags" AS JSON)) AS TEXT)'),
+    ],
+)
+def test_tags_as_json_text_use_each_engines_function(
+    dialect: str, tags_type: str, expected: str
+) -> None:
+    columns = {name: "varchar" for name in schema.BILLING} | {"Tags": tags_type}
+    canonical = billing_sql.canonical_queries(
+        focus.SHAPE, columns, date(2024, 9, 1), date(2024, 10, 1)
+    )
+    daily = billing_sql.render(canonical["daily"], dialect, ("a", "b"))
+    assert expected in daily
+    if dialect != "duckdb":
+        assert "TO_JSON(" not in daily.replace("TO_JSON_STRING(", "")
+    sqlglot.parse_one(daily, read=dialect)
 
 
 def test_the_table_is_swapped_in_the_tree_not_pasted() -> None:
