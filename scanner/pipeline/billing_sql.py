@@ -246,7 +246,9 @@ def _table(parts: tuple[str, ...]) -> exp.Table:
 def _is_json_text(node: exp.Expression) -> bool:
     """``CAST(TO_JSON(x) AS TEXT)``: how sqlglot writes JSON_FORMAT(x) in DuckDB, read back
     as an unknown TO_JSON (Trino has none: JSON_FORMAT there, TO_JSON_STRING in BigQuery)."""
-    inner = node.this if isinstance(node, exp.Cast) else None
+    if not isinstance(node, exp.Cast):
+        return False
+    inner = node.this
     return (
         isinstance(inner, exp.Anonymous)
         and inner.name.upper() == "TO_JSON"
