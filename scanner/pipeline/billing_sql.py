@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import polars as pl
@@ -510,9 +510,15 @@ def rollup_from_engine(
         if estimated is not None and price > 0
         else ""
     )
+    last = end - timedelta(days=1)
+    months = (
+        f"{start:%Y-%m}"
+        if (start.year, start.month) == (last.year, last.month)
+        else (f"{start:%Y-%m} to {last:%Y-%m}")
+    )
     line = (
-        f"{engine.uri}: {len(queries)} queries over {shape.name} billing periods "
-        f"{start:%Y-%m} to {end:%Y-%m} (exclusive) will scan {data_size(estimated)}{cost}"
+        f"{engine.uri}: {len(queries)} queries over the {shape.name} billing of {months} "
+        f"will scan {data_size(estimated)}{cost}"
     )
     if max_scan_bytes is not None:
         if estimated is None:

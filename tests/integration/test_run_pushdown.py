@@ -108,7 +108,8 @@ def test_duckdb_pushdown_gives_the_local_findings_and_totals(
     size = path.stat().st_size
     # One line before the queries run, with the estimate.
     (line,) = [r.getMessage() for r in caplog.records if "will scan" in r.getMessage()]
-    assert line.startswith(f"costscan: duckdb://{path}: 4 queries over focus")
+    assert line.startswith(f"costscan: duckdb://{path}: 4 queries over the focus billing of ")
+    assert "billing of 2024-09 to 2024-10 will scan" in line
     assert line.endswith(f"will scan {4 * size / 1e6:,.2f} MB")
     block = pushed["summary"]["spend"]["pushdown"]
     assert block["engine"] == "duckdb"

@@ -220,6 +220,9 @@ def test_a_hive_partition_on_the_billing_period_is_pruned(tmp_path: Path) -> Non
     )
     assert "\"billing_period\" IN ('2024-09')" in stats.queries["daily"]
     assert int(rollup.daily["line_items"].sum()) == 4 * 30 * 24
+    # The estimate counts September's files only: DuckDB prunes October's folder.
+    september = (tmp_path / "billing_period=2024-09" / "part-0.parquet").stat().st_size
+    assert stats.bytes_estimated == stats.bytes_scanned == 4 * september
 
 
 # ---------------------------------------------------------------- renderings per engine
