@@ -120,7 +120,7 @@ class DuckDbEngine:
 
     def fetch(self, sql: str) -> pl.DataFrame:
         _check_select(self._uri, sql)
-        frame = pl.from_arrow(self._run(sql, relation=True).to_arrow_table())
+        frame = pl.from_arrow(self._run(sql, relation=True))
         if not isinstance(frame, pl.DataFrame):  # pragma: no cover - a table gives a frame
             raise TypeError("DuckDB returned a column, not a table")
         self._scanned += self._read_bytes(sql)
@@ -142,8 +142,11 @@ class DuckDbEngine:
 
     def _run(self, sql: str, *, relation: bool = False) -> Any:
         try:
-            # A relation hands its rows to Arrow without the DB-API result's extra copy.
-            return self._con.sql(sql) if relation else self._con.execute(sql)
+            # A relation hands its rows to Arrow without the DB-API result's extra copy; it
+            # runs when its rows are asked for, so a failing cast fails here, in the try.
+            if relation:
+                return self._con.sql(sql).to_arrow_table()
+            return self._con.execute(sql)
         except self._error as exc:
             raise InputFileError(f"{self._uri}: query failed: {_first_line(exc)}") from None
 

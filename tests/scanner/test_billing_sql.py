@@ -197,6 +197,29 @@ def test_duckdb_rollup_equals_local_on_the_focus_sample(tmp_path: Path) -> None:
     assert_same_rollup(local, pushed)
 
 
+@pytest.mark.skipif(not FOCUS_SAMPLE.is_file(), reason=f"the FOCUS sample is not at {FOCUS_SAMPLE}")
+def test_a_parquet_of_untyped_text_gives_the_csvs_rollup(tmp_path: Path) -> None:
+    # The sample converted as a user might (every column text, as in the CSV): its
+    # ConsumedQuantity holds the text "NULL", which a plain CAST refused, failing the run
+    # with a traceback. TRY_CAST reads it as null, as the local reader reads the CSV.
+    path = tmp_path / "text.parquet"
+    raw = pl.read_csv(FOCUS_SAMPLE, infer_schema=False)
+    assert raw.schema["ConsumedQuantity"] == pl.String()
+    assert "NULL" in raw["ConsumedQuantity"].to_list()
+    raw.write_parquet(path)
+    pushed, _stats = pushed_rollup(path)
+    assert_same_rollup(local_rollup(FOCUS_SAMPLE), pushed)
+
+
+def test_a_query_failing_as_it_runs_is_one_line(tmp_path: Path) -> None:
+    path = pushdown_data.write(tmp_path / "focus.parquet", count=2, hours=2)
+    engine = open_engine(f"duckdb://{path}")
+    with pytest.raises(InputFileError) as failed:
+        engine.fetch("SELECT CAST('not a number' AS DOUBLE) AS x")
+    assert str(failed.value).startswith(f"duckdb://{path}: query failed: ")
+    assert "\n" not in str(failed.value)
+
+
 def test_the_billing_period_keeps_its_months_only(tmp_path: Path) -> None:
     path = pushdown_data.write(tmp_path / "focus.parquet", count=6)
     pushed, stats = pushed_rollup(path, period=(date(2024, 10, 1), date(2024, 11, 1)))

@@ -111,23 +111,33 @@ def _expression(column: str, dtype: pl.DataType, columns: Mapping[str, str]) -> 
         return f"CAST(NULL AS {sql_type})"
     raw = _quoted(source)
     type_name = columns[source]
+    # TRY_CAST (SAFE_CAST in BigQuery): a cell that is not a number or a time, such as the
+    # text "NULL" the FOCUS 1.0 sample writes for an absent ConsumedQuantity, is null, as
+    # the local reader reads it, instead of failing the whole query.
     if dtype == pl.Float64():
-        return f"CAST({raw} AS DOUBLE)"
+        return f"TRY_CAST({raw} AS DOUBLE)"
     if dtype == schema.UTC_TS:
         # Timestamps stay as the engine holds them (naive ones are UTC in every export);
         # a date or text column becomes one.
-        return raw if _is(type_name, _TIME_TYPES) else f"CAST({raw} AS TIMESTAMPTZ)"
+        return raw if _is(type_name, _TIME_TYPES) else f"TRY_CAST({raw} AS TIMESTAMPTZ)"
     if column == "Tags":
         if _is(type_name, _TEXT_TYPES):
-            return f"NULLIF(CAST({raw} AS VARCHAR), '')"
+            return _text(raw)
         if _is_key_value_list(type_name):
             # A list of {key, value} records (Parquet written from such lists): the same
             # object text as a map's (DuckDB and Trino; BigQuery has no map to build).
             return f"NULLIF(JSON_FORMAT(CAST(MAP_FROM_ENTRIES({raw}) AS JSON)), '{{}}')"
         return f"NULLIF(JSON_FORMAT(CAST({raw} AS JSON)), '{{}}')"
     if column == "BillingCurrency":
-        return f"COALESCE(CAST({raw} AS VARCHAR), 'USD')"
-    return f"CAST({raw} AS VARCHAR)"
+        return f"COALESCE({_text(raw)}, 'USD')"
+    return _text(raw)
+
+
+def _text(raw: str) -> str:
+    """A text column as the local CSV reader reads it: empty text and the text "NULL"
+    (the FOCUS sample's, and Athena's and BigQuery's CSV extracts', spelling of null;
+    providers/exports/read.py NULL_TEXT) are null, so "NULL" is never a ResourceId."""
+    return f"NULLIF(NULLIF(CAST({raw} AS VARCHAR), ''), 'NULL')"
 
 
 def line_items(columns: Mapping[str, str]) -> str:
@@ -157,9 +167,13 @@ def _timestamp(day: date) -> str:
 
 def period_filter(start: date, end: date, partition_columns: tuple[str, ...]) -> str:
     """The billing periods that start in [start, end), pruned on the period partition."""
+    # TRY_CAST: a table whose columns are all text (a CSV turned into Parquet as it was)
+    # holds the period start as text, which no engine compares with a timestamp. On a
+    # timestamp column the cast changes nothing; pruning comes from the partition below.
+    period_start = "TRY_CAST(BillingPeriodStart AS TIMESTAMPTZ)"
     kept = [
-        f"BillingPeriodStart >= {_timestamp(start)}",
-        f"BillingPeriodStart < {_timestamp(end)}",
+        f"{period_start} >= {_timestamp(start)}",
+        f"{period_start} < {_timestamp(end)}",
     ]
     for column in partition_columns:
         if column.lower() in PERIOD_PARTITIONS:
