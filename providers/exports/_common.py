@@ -218,10 +218,23 @@ def tags_from_key_values(expr: pl.Expr) -> pl.Expr:
     return pl.when(body.str.len_bytes() > 0).then(pl.lit("{") + body + pl.lit("}"))
 
 
+def key_values(expr: pl.Expr, dtype: pl.DataType | None) -> tuple[pl.Expr, pl.DataType | None]:
+    """A Parquet map column as the list of ``{key, value}`` structs the mappings read.
+
+    polars 2 reads a Parquet MAP (CUR 2.0's ``resource_tags`` and ``product``, as AWS's data
+    export writes them) as a ``Map``; older files and polars' own writes hold the list.
+    """
+    if isinstance(dtype, pl.Map):
+        entries = pl.List(pl.Struct({"key": dtype.key, "value": dtype.value}))
+        return expr.map.entries(), entries
+    return expr, dtype
+
+
 def tags_json(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     """Tags as JSON object text, whatever the file holds: JSON text, a map, or a struct."""
     if dtype is None or dtype == pl.Null():
         return pl.lit(None, dtype=pl.String)
+    expr, dtype = key_values(expr, dtype)
     if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
         return tags_from_key_values(expr)
     if isinstance(dtype, pl.List):

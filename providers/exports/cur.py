@@ -64,6 +64,7 @@ from costscan.providers.exports._common import (
     Mapped,
     RawSchema,
     currency,
+    key_values,
     lookup,
     number,
     tags_from_columns,
@@ -107,7 +108,8 @@ def missing(columns: RawSchema, flavour: str) -> list[str]:
 
 def _map_value(expr: pl.Expr, dtype: pl.DataType, key: str) -> pl.Expr:
     """One key of a CUR 2.0 map column (a list of key/value structs, or JSON text in CSV)."""
-    if isinstance(dtype, pl.List):
+    expr, entries = key_values(expr, dtype)
+    if isinstance(entries, pl.List):
         return expr.list.eval(
             pl.element().filter(pl.element().struct.field("key") == key).struct.field("value")
         ).list.first()
