@@ -28,9 +28,10 @@ credentials are the AWS provider's: the standard chain, ``AWS_PROFILE``, SSO.
 Errors (a bad URI, a missing database or table, access denied, a failed query) raise
 ``InputFileError``: one line naming the URI.
 
-IAM: athena:StartQueryExecution, athena:GetQueryExecution, athena:GetQueryResults;
-glue:GetTable, glue:GetPartitions; s3:ListBucket and s3:GetObject on the export's bucket;
-s3:PutObject (and s3:GetBucketLocation) on the output location, where Athena writes results.
+IAM (README, "Billing in Athena"): athena:StartQueryExecution, GetQueryExecution and
+GetQueryResults; glue:GetDatabase, GetTable and GetPartitions; s3:GetBucketLocation,
+ListBucket and GetObject on the export; the same and s3:PutObject (with the multipart
+upload actions) on the output location, where Athena writes the results as the caller.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 
+from costscan.scanner.contracts.billing_query import QueryEngine
 from costscan.scanner.contracts.errors import InputFileError
 
 SCHEME = "athena"
@@ -409,6 +411,11 @@ class AthenaEngine:
                 ) from None
         return pl.DataFrame(list(columns.values()))
 
+
+
+def _is_a_query_engine(engine: AthenaEngine) -> QueryEngine:
+    """mypy checks here that ``AthenaEngine`` keeps the ``QueryEngine`` contract."""
+    return engine
 
 def _typed_column(raw: pl.Series, kind: str) -> pl.Series:
     """Athena's text of one column as the type its ColumnInfo names."""

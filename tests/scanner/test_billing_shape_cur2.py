@@ -287,6 +287,9 @@ def test_every_line_item_type_is_told_apart_as_the_reader_does(tmp_path: Path) -
     assert (brand_new["ServiceName"], brand_new["ServiceCategory"]) == ("AmazonBrandNew", "Other")
     first = by_type(0, "Usage", 1.25)
     assert first["Tags"] == '{"team":"web","aws:createdBy":"ci","env":"prod"}'
+    # The local reader reads the export's Parquet maps (polars reads them as Map) alike.
+    local = _local(path).row(0, named=True)
+    assert (local["Tags"], local["ServiceName"]) == (first["Tags"], first["ServiceName"])
     assert first["ServiceName"] == "Amazon Elastic Compute Cloud"
     assert first["ListCost"] == 1.875
     assert by_type(1, "Usage", 0.4)["Tags"] is None  # an empty map
