@@ -412,10 +412,10 @@ class AthenaEngine:
         return pl.DataFrame(list(columns.values()))
 
 
-
 def _is_a_query_engine(engine: AthenaEngine) -> QueryEngine:
     """mypy checks here that ``AthenaEngine`` keeps the ``QueryEngine`` contract."""
     return engine
+
 
 def _typed_column(raw: pl.Series, kind: str) -> pl.Series:
     """Athena's text of one column as the type its ColumnInfo names."""
