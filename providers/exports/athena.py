@@ -131,8 +131,9 @@ def parse_uri(uri: str) -> AthenaTable:
         raise bad(f"output {output!r} is not an s3:// location")
     return AthenaTable(
         uri=uri,
-        database=names[0],
-        table=names[1],
+        # Glue keeps database and table names in lower case.
+        database=names[0].lower(),
+        table=names[1].lower(),
         workgroup=given.get("workgroup") or DEFAULT_WORKGROUP,
         output=output,
         region=given.get("region") or None,
@@ -185,6 +186,9 @@ class AthenaEngine:
         self._timeout = timeout
         self._sleep = sleep
         self._table: dict[str, Any] | None = None
+        # S3 bytes per location: the rollup's queries read the same partitions, so each
+        # is listed once.
+        self._sizes: dict[str, int] = {}
         self._billed = 0
         self.query_ids: list[str] = []
 
@@ -297,6 +301,11 @@ class AthenaEngine:
             params["NextToken"] = token
 
     def _s3_bytes(self, location: str) -> int:
+        if location not in self._sizes:
+            self._sizes[location] = self._list_bytes(location)
+        return self._sizes[location]
+
+    def _list_bytes(self, location: str) -> int:
         parts = urlsplit(location)
         if parts.scheme not in ("s3", "s3a", "s3n") or not parts.netloc:
             raise self._fail(f"table location {location!r} is not in S3")

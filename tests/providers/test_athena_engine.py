@@ -135,6 +135,11 @@ def test_columns_and_partitions_come_from_glue(front: AthenaFront) -> None:
     assert dict(engine.columns()) == {**COLUMNS, "billing_period": "string"}
     assert engine.partition_columns() == ("billing_period",)
     assert engine.table_parts() == ("billing", "cur2")
+    # Glue's names are lower case; the URI may spell them otherwise.
+    assert _engine(front, URI.replace("billing.cur2", "Billing.CUR2")).table_parts() == (
+        "billing",
+        "cur2",
+    )
     assert engine.dialect == "trino"
     assert engine.usd_per_tib == 5.0
 
@@ -159,6 +164,18 @@ def test_the_estimate_is_the_bytes_under_the_partitions_read(
     sql = f'SELECT sum(line_item_unblended_cost) AS "total" FROM "billing"."cur2" WHERE {where}'
     expected = sum(sum(SIZES[p]) for p in periods)
     assert _engine(front).estimate_bytes(sql) == expected
+
+
+def test_each_location_is_listed_once_per_engine(
+    front: AthenaFront, moto: RecordingMotoServer
+) -> None:
+    _seed(front)
+    engine = _engine(front)
+    sql = "SELECT count(*) AS n FROM billing.cur2 WHERE billing_period = '2024-09'"
+    moto.clear_log()
+    assert engine.estimate_bytes(sql) == engine.estimate_bytes(sql) == sum(SIZES["2024-09"])
+    listings = [r for r in moto.operations() if r.service == "s3"]
+    assert len(listings) == 1
 
 
 def test_an_unpartitioned_table_is_estimated_whole(front: AthenaFront) -> None:
