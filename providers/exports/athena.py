@@ -8,10 +8,12 @@ credentials are the AWS provider's: the standard chain, ``AWS_PROFILE``, SSO.
 
 - Columns and partitions: Glue GetTable (the table's columns, then its partition keys).
 - A query: StartQueryExecution in the named database, catalog and workgroup, its results
-  written to the output location the URI names and nowhere else; GetQueryExecution polled
-  with a growing wait until it SUCCEEDED, FAILED or was CANCELLED (or ``timeout`` passed);
-  then every page of GetQueryResults (NextToken). Only a single SELECT is ever sent: the
-  SQL is parsed (sqlglot, Trino's dialect) and anything else is refused before a call.
+  written to the output location the URI names and nowhere else (a workgroup that
+  overrides client settings with another location is refused first, by GetWorkGroup);
+  GetQueryExecution polled with a growing wait until it SUCCEEDED, FAILED or was
+  CANCELLED (or ``timeout`` passed); then every page of GetQueryResults (NextToken). Only
+  a single SELECT is ever sent: the SQL is parsed (sqlglot, Trino's dialect) and anything
+  else is refused before a call.
 - Typed results: Athena answers every cell as text; the columns are typed from the
   result's ColumnInfo (integers Int64, double/real/decimal Float64, timestamps UTC
   Datetime, dates, booleans, the rest String). Trino lower-cases every identifier, quoted
@@ -28,10 +30,11 @@ credentials are the AWS provider's: the standard chain, ``AWS_PROFILE``, SSO.
 Errors (a bad URI, a missing database or table, access denied, a failed query) raise
 ``InputFileError``: one line naming the URI.
 
-IAM (README, "Billing in Athena"): athena:StartQueryExecution, GetQueryExecution and
-GetQueryResults; glue:GetDatabase, GetTable and GetPartitions; s3:GetBucketLocation,
-ListBucket and GetObject on the export; the same and s3:PutObject (with the multipart
-upload actions) on the output location, where Athena writes the results as the caller.
+IAM (README, "Billing in Athena"): athena:GetWorkGroup, StartQueryExecution,
+GetQueryExecution and GetQueryResults; glue:GetDatabase, GetTable and GetPartitions;
+s3:GetBucketLocation, ListBucket and GetObject on the export; the same and s3:PutObject
+(with the multipart upload actions) on the output location, where Athena writes the
+results as the caller.
 """
 
 from __future__ import annotations
@@ -190,6 +193,7 @@ class AthenaEngine:
         # is listed once.
         self._sizes: dict[str, int] = {}
         self._billed = 0
+        self._workgroup_checked = False
         self.query_ids: list[str] = []
 
     @property
@@ -331,8 +335,27 @@ class AthenaEngine:
         if not is_select_query(sql):
             raise self._fail("refused to send a query that is not a single SELECT")
 
+    def _check_workgroup(self) -> None:
+        """Refuse a workgroup that would write the results elsewhere: one that overrides
+        the client's settings ("EnforceWorkGroupConfiguration") with an output location of
+        its own that is not the one the URI names."""
+        if self._workgroup_checked:
+            return
+        answer = self._call("athena", "get_work_group", WorkGroup=self.target.workgroup)
+        configuration = answer.get("WorkGroup", {}).get("Configuration", {})
+        theirs = configuration.get("ResultConfiguration", {}).get("OutputLocation")
+        enforced = bool(configuration.get("EnforceWorkGroupConfiguration"))
+        if enforced and theirs and theirs.rstrip("/") != self.target.output.rstrip("/"):
+            raise self._fail(
+                f"workgroup {self.target.workgroup} writes every result to {theirs} "
+                f"(it overrides client settings), not to output={self.target.output}; "
+                "name that location as output=, or use another workgroup"
+            )
+        self._workgroup_checked = True
+
     def fetch(self, sql: str) -> pl.DataFrame:
         self._check(sql)
+        self._check_workgroup()
         started = self._call(
             "athena",
             "start_query_execution",
@@ -347,6 +370,9 @@ class AthenaEngine:
         query_id = started["QueryExecutionId"]
         self.query_ids.append(query_id)
         execution = self._wait(query_id)
+        landed = execution.get("ResultConfiguration", {}).get("OutputLocation")
+        if landed and not landed.startswith(self.target.output.rstrip("/") + "/"):
+            raise self._fail(f"Athena wrote the results of query {query_id} to {landed}")
         scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes") or 0)
         self._billed += billed_bytes(scanned)
         return self._results(query_id, select_names(sql))

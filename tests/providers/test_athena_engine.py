@@ -377,6 +377,30 @@ def test_a_denied_query_is_one_line(front: AthenaFront, moto: RecordingMotoServe
     _one_line_error(raised, "access denied to athena:StartQueryExecution")
 
 
+def test_a_workgroup_that_writes_results_elsewhere_is_refused_before_any_query(
+    front: AthenaFront, moto: RecordingMotoServer
+) -> None:
+    _seed(front)
+    _seeder(front.endpoint_url, "athena").create_work_group(
+        Name="locked",
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": "s3://someone-elses-bucket/results/"},
+            "EnforceWorkGroupConfiguration": True,
+        },
+    )
+    moto.clear_log()
+    locked = URI.replace("workgroup=finops", "workgroup=locked")
+    with pytest.raises(InputFileError) as raised:
+        _engine(front, locked).fetch("SELECT 1 AS n")
+    message = str(raised.value)
+    assert "workgroup locked writes every result to s3://someone-elses-bucket/results/" in message
+    assert locked in message and "\n" not in message
+    assert not [r for r in moto.operations() if r.operation == "POST /query-executions"]
+    # The same location named as output= is fine.
+    same = locked.replace(OUTPUT, "s3://someone-elses-bucket/results")
+    assert _engine(front, same).fetch("SELECT 1 AS n").height == 0
+
+
 def test_a_failed_query_gives_athenas_reason(front: AthenaFront, moto: RecordingMotoServer) -> None:
     _seed(front)
     front.failures["nosuchcolumn"] = (
@@ -487,6 +511,6 @@ def test_a_whole_query_sends_only_reads(front: AthenaFront, moto: RecordingMotoS
     operations = {
         r.operation.split("/")[0] + r.operation.split("/")[1] for r in sent if r.service == "athena"
     }
-    assert operations == {"POST query-executions", "GET query-executions"}
+    assert operations == {"GET workgroups", "POST query-executions", "GET query-executions"}
     assert {r.operation for r in sent if r.service == "glue"} == {"GetTable", "GetPartitions"}
     assert [r for r in sent if not request_is_read(r)] == []
