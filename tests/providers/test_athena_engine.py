@@ -324,6 +324,21 @@ def test_bytes_scanned_is_what_athena_bills(front: AthenaFront, moto: RecordingM
 # ------------------------------------------------------------------ errors, one line each
 
 
+def test_a_uri_names_the_table_workgroup_output_region_and_catalog() -> None:
+    full = athena.parse_uri(
+        "athena://Billing.CUR2?workgroup=finops&output=s3://r/p/&region=eu-west-1&catalog=lake"
+    )
+    assert (full.database, full.table, full.workgroup, full.output) == (
+        "billing",
+        "cur2",
+        "finops",
+        "s3://r/p/",
+    )
+    assert (full.region, full.catalog) == ("eu-west-1", "lake")
+    plain = athena.parse_uri("athena://billing.cur2?output=s3://r/p")
+    assert (plain.workgroup, plain.region, plain.catalog) == ("primary", None, "AwsDataCatalog")
+
+
 @pytest.mark.parametrize(
     ("uri", "why"),
     [
