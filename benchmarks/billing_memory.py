@@ -105,7 +105,7 @@ def several_files(rows: int, resources: int, days: int) -> Path:
     smaller export for the rest. The copies bill the same resources and days again, as the
     issue's 80 million rows were the 40 million file given twice: rows grow, the rollup's
     cells do not, and writing them costs nothing."""
-    folder = OUT / f"focus-{resources // 1000}k-{days}d-{rows // 1_000_000}m"
+    folder = OUT / f"focus-{resources // 1000}k-{days}d-{_rows_label(rows)}"
     if folder.exists():
         return folder
     partial = folder.with_suffix(".partial")
@@ -120,9 +120,15 @@ def several_files(rows: int, resources: int, days: int) -> Path:
     return folder
 
 
+def _rows_label(rows: int) -> str:
+    """The row count in a cached export's name: "10m" for whole millions, else exact (two
+    sizes under a million once shared "0m", and the second run read the first's file)."""
+    return f"{rows // 1_000_000}m" if rows % 1_000_000 == 0 else f"{rows}rows"
+
+
 def one_file(rows: int, resources: int, days: int) -> Path:
     """The cached synthetic export of ``rows`` rows in one file, written first if missing."""
-    path = OUT / f"focus-{resources // 1000}k-{days}d-{rows // 1_000_000}m.parquet"
+    path = OUT / f"focus-{resources // 1000}k-{days}d-{_rows_label(rows)}.parquet"
     if not path.exists():
         print(f"writing {path.name} ...", file=sys.stderr, flush=True)
         subprocess.run(

@@ -98,7 +98,7 @@ class UnattachedVolumeParams:
 # The saving of removing a volume (both volume policies).
 VOLUME_REMOVAL_FORMULA = (
     "monthly_savings = monthly_price; added_monthly_cost = size_gb × "
-    "snapshot price (a full first snapshot, an upper bound: EBS snapshots are "
+    "snapshot price (a full first snapshot, an upper bound: snapshots are "
     "incremental and bill only used blocks)"
 )
 

@@ -75,6 +75,8 @@ SPEND_KEYS: tuple[str, ...] = (
     "rows",
     "files",
     "skipped_files",
+    # With a push-down --billing URI: the engine, its queries, bytes scanned and cost.
+    "pushdown",
 )
 TOP_RESOURCE_KEYS: tuple[str, ...] = ("resource_id", "service", "billed_cost")
 HISTORY_KEYS: tuple[str, ...] = (

@@ -95,6 +95,9 @@ def spend_notes(spend: Mapping[str, Any], currency: str) -> list[str]:
                 text += " (not converted, not in the totals)"
             parts.append(text)
         lines.append("Billed by currency: " + "; ".join(parts) + ".")
+    pushdown = spend.get("pushdown")
+    if isinstance(pushdown, Mapping):
+        lines.append(pushdown_note(pushdown))
     rows = spend.get("rows")
     if isinstance(rows, Mapping):
         files = spend.get("files") or []
@@ -106,6 +109,27 @@ def spend_notes(spend: Mapping[str, Any], currency: str) -> list[str]:
             "(each listed in the JSON report)."
         )
     return lines
+
+
+def _data_size(count: Any) -> str:
+    """Bytes in GB (10^9), or MB below one GB."""
+    if count is None:
+        return "unknown"
+    return f"{int(count) / 1e9:,.2f} GB" if int(count) >= 1e9 else f"{int(count) / 1e6:,.2f} MB"
+
+
+def pushdown_note(pushdown: Mapping[str, Any]) -> str:
+    """Where the billing was queried (a push-down --billing URI), what the queries
+    scanned, and what that is estimated to cost at the engine's on-demand price."""
+    estimate = _data_size(pushdown.get("bytes_estimated"))
+    if pushdown.get("estimated_cost_usd") is not None:
+        estimate += ", " + format_money(pushdown["estimated_cost_usd"], "USD")
+    return (
+        f"Billing queried in {pushdown.get('engine')} ({pushdown.get('uri')}), billing periods "
+        f"{pushdown.get('period_start')} to {pushdown.get('period_end')} (exclusive): "
+        f"{_data_size(pushdown.get('bytes_scanned'))} scanned (estimated {estimate}), "
+        f"estimated query cost {format_money(pushdown.get('query_cost_usd'), 'USD')}."
+    )
 
 
 def format_payback(months: float | None) -> str:

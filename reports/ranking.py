@@ -63,7 +63,6 @@ import polars as pl
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.vocab import Category, short_resource_id
 
-PRIORITY_ORDER: Final = {"High": 0, "Medium": 1, "Low": 2}
 STACK_ORDER: Final = {"remove": 0, "resize": 1, "schedule": 2, "commit": 3}
 # Which of two findings on one resource and action counts: the one in the earliest category.
 CATEGORY_PREFERENCE: Final = {

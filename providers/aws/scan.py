@@ -26,6 +26,7 @@ import polars as pl
 
 from costscan.providers.aws.deadline import CollectorTimeout, run_with_deadline
 from costscan.providers.aws.session import ClientFactory
+from costscan.providers.collectors import Collector, declared_error
 from costscan.providers.interface import Progress, ScanRequest
 from costscan.scanner.contracts.errors import CollectorError
 from costscan.scanner.contracts.inventory import Inventory
@@ -34,15 +35,6 @@ T = TypeVar("T")
 
 GLOBAL = "global"
 MESSAGE_LIMIT = 300
-
-
-@dataclass(frozen=True)
-class Collector:
-    """What one collector measures, and what its failure leaves incomplete."""
-
-    measures: str
-    frames: tuple[str, ...] = ()
-    resource_types: tuple[str, ...] = ()
 
 
 _INSTANCE = ("ec2_instance",)
@@ -224,17 +216,9 @@ def collector_error(
     resources: tuple[str, ...] = (),
 ) -> CollectorError:
     """A CollectorError carrying what the collector's declaration says its failure loses."""
-    spec = COLLECTORS[collector]
-    return CollectorError(
-        collector,
-        account_id,
-        region,
-        message,
-        measures=spec.measures,
-        frames=spec.frames,
-        resource_types=spec.resource_types,
-        resources=resources,
-    )
+    if collector not in COLLECTORS:
+        raise KeyError(collector)
+    return declared_error(COLLECTORS, collector, account_id, region, message, resources)
 
 
 def one_line(exc: BaseException) -> str:

@@ -23,15 +23,16 @@ from costscan.providers.azure import advisor, costs, monitor
 from costscan.providers.azure import compute as vms
 from costscan.providers.azure import storage as blobs
 from costscan.providers.azure.clients import Clients, Endpoints, resolve_credential
+from costscan.providers.collectors import Collector, declared_error
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.providers.pricing.azure_retail import RetailPrices
 from costscan.providers.sdk import require_modules
 from costscan.scanner.contracts.errors import (
-    CollectorError,
     ProviderError,
     ReadOnlyViolation,
 )
 from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.vocab import ResourceType
 
 T = TypeVar("T")
 
@@ -43,6 +44,46 @@ MESSAGE_LIMIT = 300
 ADVISOR_COLLECTOR = "advisor.recommendations.list"
 LIVE_PRICES_COLLECTOR = "retailprices.list"
 COSTS_COLLECTOR = "costmanagement.query"
+
+_VM = (ResourceType.AZURE_VM.value,)
+_DISK = (ResourceType.MANAGED_DISK.value,)
+_SNAPSHOT = (ResourceType.AZURE_SNAPSHOT.value,)
+_NAT = (ResourceType.AZURE_NAT_GATEWAY.value,)
+_STORAGE = (ResourceType.STORAGE_ACCOUNT.value,)
+# What each collector's failure loses (providers/collectors.py): the findings that read it
+# are withheld in the subscription, and last run's are "not seen", never "resolved".
+COLLECTORS: dict[str, Collector] = {
+    "subscriptions.list": Collector("the subscriptions the credentials can see"),
+    "managementGroups.descendants": Collector("the management group's subscriptions"),
+    COSTS_COLLECTOR: Collector("amortized cost per resource (list prices are used)"),
+    LIVE_PRICES_COLLECTOR: Collector("live Azure retail prices (the bundled catalog is used)"),
+    ADVISOR_COLLECTOR: Collector("Azure Advisor's advice (the cross-check)"),
+    "compute.virtualMachines.listAll": Collector(
+        "virtual machines", ("compute", "tags", "utilization"), _VM
+    ),
+    "compute.virtualMachineSizes.list": Collector("VM size facts", ("prices",), _VM),
+    "compute.disks.list": Collector(
+        "managed disks (and so their snapshots)", ("volumes", "snapshots"), _DISK + _SNAPSHOT
+    ),
+    "compute.snapshots.list": Collector("disk snapshots", ("snapshots",), _SNAPSHOT),
+    "network.publicIPAddresses.listAll": Collector(
+        "public IP addresses", ("network_idle",), (ResourceType.PUBLIC_IP.value,)
+    ),
+    "network.natGateways.listAll": Collector("NAT gateways", ("network_idle",), _NAT),
+    "monitor.metrics.listAtSubscriptionScope(nat)": Collector(
+        "NAT gateway processed bytes", ("network_idle",), _NAT
+    ),
+    "network.loadBalancers.listAll": Collector(
+        "load balancers", ("network_idle",), (ResourceType.AZURE_LOAD_BALANCER.value,)
+    ),
+    "storage.storageAccounts.list": Collector("storage accounts", ("buckets",), _STORAGE),
+    "monitor.metrics.listAtSubscriptionScope(storage)": Collector(
+        "blob capacity per storage account", ("buckets",), _STORAGE
+    ),
+    "monitor.metrics.listAtSubscriptionScope": Collector(
+        "VM CPU, memory and network utilization", ("utilization",), _VM
+    ),
+}
 MANAGEMENT_GROUPS_API = "2020-05-01"
 # What `pip install 'costscan[azure]'` brings, found (not imported) before the scan starts.
 SDK_MODULES = (
@@ -97,11 +138,11 @@ class SubscriptionScan:
             raise
         except ProviderError as exc:
             self.inventory.errors.append(
-                CollectorError(collector, self.subscription, GLOBAL, str(exc))
+                declared_error(COLLECTORS, collector, self.subscription, GLOBAL, str(exc))
             )
         except _api_errors() as exc:
             self.inventory.errors.append(
-                CollectorError(collector, self.subscription, GLOBAL, one_line(exc))
+                declared_error(COLLECTORS, collector, self.subscription, GLOBAL, one_line(exc))
             )
         return None
 
@@ -336,7 +377,9 @@ def _listed_subscriptions(clients: Clients, inventory: Inventory) -> list[str]:
     try:
         found = _arm_list(clients, f"/subscriptions?api-version={SUBSCRIPTIONS_API}")
     except _api_errors() as exc:
-        inventory.errors.append(CollectorError("subscriptions.list", "*", GLOBAL, one_line(exc)))
+        inventory.errors.append(
+            declared_error(COLLECTORS, "subscriptions.list", "*", GLOBAL, one_line(exc))
+        )
         return []
     return sorted(
         str(s.get("subscriptionId"))
@@ -356,7 +399,7 @@ def _group_subscriptions(clients: Clients, group: str, inventory: Inventory) -> 
         )
     except _api_errors() as exc:
         inventory.errors.append(
-            CollectorError("managementGroups.descendants", "*", GLOBAL, one_line(exc))
+            declared_error(COLLECTORS, "managementGroups.descendants", "*", GLOBAL, one_line(exc))
         )
         return []
     names = [

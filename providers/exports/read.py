@@ -123,9 +123,11 @@ def local_size_note(rows: int) -> str | None:
         return None
     return (
         f"{rows:,} billing line items, past the {LOCAL_ROWS:,} one machine reads well: "
-        "this run takes minutes; aggregating where the export lives (push-down: Athena for "
-        "CUR and FOCUS in S3, BigQuery for GCP) and reading the daily result here, or one run "
-        "per billing account, keeps it short"
+        "this run takes minutes; querying the export where it lives keeps it short "
+        "(push-down: --billing athena://DATABASE.TABLE?workgroup=WG&output=s3://BUCKET/PREFIX "
+        "for CUR and FOCUS in S3 behind Athena, --billing bigquery://PROJECT.DATASET.TABLE for "
+        "GCP's export in BigQuery: the rollup runs there and only its daily result is read "
+        "here), as does one run per billing account"
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from costscan.providers.collectors import Collector, declared_error
 from costscan.providers.gcp import cloud_logging, monitoring, recommender
 from costscan.providers.gcp import compute as gce
 from costscan.providers.gcp import metrics as gcm
@@ -27,8 +28,9 @@ from costscan.providers.gcp import storage as gcs
 from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.providers.sdk import require_modules
-from costscan.scanner.contracts.errors import CollectorError, ProviderError, ReadOnlyViolation
+from costscan.scanner.contracts.errors import ProviderError, ReadOnlyViolation
 from costscan.scanner.contracts.inventory import Inventory
+from costscan.scanner.contracts.vocab import ResourceType
 
 T = TypeVar("T")
 
@@ -38,6 +40,57 @@ MESSAGE_LIMIT = 300
 # The cross-check (scanner/pipeline/provider_advice.py) reads a failure of this collector as
 # "Google's advice unavailable" for the project, never as Google's silence.
 RECOMMENDER_COLLECTOR = "recommender.recommendations.list"
+
+_VM = (ResourceType.GCE_INSTANCE.value,)
+_DISK = (ResourceType.PERSISTENT_DISK.value,)
+_SNAPSHOT = (ResourceType.GCE_SNAPSHOT.value,)
+_BUCKET = (ResourceType.GCS_BUCKET.value,)
+_LOG_BUCKET = (ResourceType.LOG_BUCKET.value,)
+_METRIC = (ResourceType.MONITORING_METRIC.value,)
+# What each collector's failure loses (providers/collectors.py): the findings that read it
+# are withheld in the project, and last run's are "not seen", never "resolved".
+COLLECTORS: dict[str, Collector] = {
+    "cloudresourcemanager.projects.search": Collector("the projects the credentials can see"),
+    "cloudbilling.services.skus.list": Collector(
+        "live Compute Engine prices (the bundled catalog is used)"
+    ),
+    "compute.instances.aggregatedList": Collector(
+        "Compute Engine instances", ("compute", "tags", "utilization"), _VM
+    ),
+    "compute.machineTypes.aggregatedList": Collector(
+        "machine type facts and prices", ("prices",), _VM
+    ),
+    "compute.disks.aggregatedList": Collector(
+        "persistent disks (and so their snapshots)", ("volumes", "snapshots"), _DISK + _SNAPSHOT
+    ),
+    "compute.snapshots.list": Collector("disk snapshots", ("snapshots",), _SNAPSHOT),
+    "compute.images.list": Collector("which snapshots back an image", ("snapshots",), _SNAPSHOT),
+    "compute.addresses.aggregatedList": Collector(
+        "static IP addresses", ("network_idle",), (ResourceType.STATIC_ADDRESS.value,)
+    ),
+    "compute.regionCommitments.aggregatedList": Collector(
+        "committed use discounts", ("commitments",), (ResourceType.COMMITTED_USE_DISCOUNT.value,)
+    ),
+    RECOMMENDER_COLLECTOR: Collector("Google Recommender's advice (the cross-check)"),
+    "storage.buckets.list": Collector("Cloud Storage buckets", ("buckets",), _BUCKET),
+    "monitoring.timeSeries.list(storage)": Collector(
+        "bytes per bucket and storage class", ("buckets",), _BUCKET
+    ),
+    "logging.buckets.list": Collector("Cloud Logging buckets", ("log_groups",), _LOG_BUCKET),
+    "monitoring.timeSeries.list(logging)": Collector(
+        "log bucket ingestion", ("log_groups",), _LOG_BUCKET
+    ),
+    "monitoring.metricDescriptors.list": Collector(
+        "custom and Prometheus metric types", ("metric_series",), _METRIC
+    ),
+    "monitoring.timeSeries.list(metrics)": Collector(
+        "active series per metric type", ("metric_series",), _METRIC
+    ),
+    "monitoring.timeSeries.list(compute)": Collector(
+        "instance CPU and memory utilization", ("utilization",), _VM
+    ),
+    "monitoring.timeSeries.list(disks)": Collector("pd-ssd disk I/O", ("utilization",), _DISK),
+}
 
 
 def one_line(exc: BaseException) -> str:
@@ -87,10 +140,12 @@ class ProjectScan:
         except ReadOnlyViolation:
             raise
         except ProviderError as exc:
-            self.inventory.errors.append(CollectorError(collector, self.project, GLOBAL, str(exc)))
+            self.inventory.errors.append(
+                declared_error(COLLECTORS, collector, self.project, GLOBAL, str(exc))
+            )
         except _api_errors() as exc:
             self.inventory.errors.append(
-                CollectorError(collector, self.project, GLOBAL, one_line(exc))
+                declared_error(COLLECTORS, collector, self.project, GLOBAL, one_line(exc))
             )
         return None
 
@@ -338,7 +393,9 @@ def _prices(request: ScanRequest, clients: Clients, inventory: Inventory) -> pl.
         return live_gcp_prices(clients.billing_catalog, request.cache_dir, request.context.now)
     except failures as exc:
         inventory.errors.append(
-            CollectorError("cloudbilling.services.skus.list", "*", GLOBAL, one_line(exc))
+            declared_error(
+                COLLECTORS, "cloudbilling.services.skus.list", "*", GLOBAL, one_line(exc)
+            )
         )
         return bundled_gcp_prices()
 
@@ -351,7 +408,9 @@ def _listed_projects(clients: Clients, organization: str | None, inventory: Inve
         found: list[Any] = list(clients.projects().search_projects(request={"query": query}))
     except _api_errors() as exc:
         inventory.errors.append(
-            CollectorError("cloudresourcemanager.projects.search", "*", GLOBAL, one_line(exc))
+            declared_error(
+                COLLECTORS, "cloudresourcemanager.projects.search", "*", GLOBAL, one_line(exc)
+            )
         )
         return []
     return sorted(str(p.project_id) for p in found if p.state.name == "ACTIVE")

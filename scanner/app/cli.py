@@ -311,12 +311,28 @@ def run(
         list[str] | None,
         typer.Option(
             help="Billing export (FOCUS, CUR, GCP or Azure; file, folder or glob); repeat for "
-            "more. With --provider focus it is the source; with a cloud, actual costs win."
+            "more. With --provider focus it is the source; with a cloud, actual costs win. "
+            "Or one table queried where it lives: athena://DATABASE.TABLE?workgroup=WG&"
+            "output=s3://BUCKET/PREFIX, bigquery://PROJECT.DATASET.TABLE, duckdb:///PATH."
         ),
     ] = None,
     billing_format: Annotated[
         str | None,
         typer.Option(help="Override format detection: focus, cur, cur2, gcp, azure or oci."),
+    ] = None,
+    billing_period: Annotated[
+        str | None,
+        typer.Option(
+            help="With a push-down --billing URI: the billing months to query, YYYY-MM or "
+            "YYYY-MM:YYYY-MM. Default: the months the lookback window overlaps."
+        ),
+    ] = None,
+    max_scan_gb: Annotated[
+        float | None,
+        typer.Option(
+            help="With a push-down --billing URI: refuse (exit 2) when the queries' estimated "
+            "scan exceeds this many GB."
+        ),
     ] = None,
     fx: Annotated[
         list[str] | None,
@@ -375,6 +391,8 @@ def run(
         live_pricing=live_pricing,
         billing_paths=tuple(billing or ()),
         billing_format=billing_format.lower() if billing_format else None,
+        billing_period=billing_period,
+        max_scan_gb=max_scan_gb,
         history=history,
         fx=tuple(fx or ()),
         report_url=report_url or github_run_url(),

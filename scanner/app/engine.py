@@ -89,6 +89,11 @@ class Settings:
     history_reset: bool = False
     max_workers: int = DEFAULT_MAX_WORKERS
     collector_timeout: float = DEFAULT_COLLECTOR_TIMEOUT
+    # A push-down --billing URI (scanner/app/billing_pushdown.py): the billing periods it
+    # reads ("YYYY-MM[:YYYY-MM]"; default: the months the lookback overlaps), and the most
+    # its queries may scan, in GB.
+    billing_period: str | None = None
+    max_scan_gb: float | None = None
 
 
 @dataclass
@@ -144,6 +149,9 @@ def check_settings(settings: Settings) -> tuple[config_module.Config, list[Rende
     if settings.provider == "focus" and not settings.billing_paths:
         raise UsageError("--billing: --provider focus needs at least one billing export path")
     fx_rates(settings)
+    from costscan.scanner.app import billing_pushdown
+
+    billing_pushdown.check(settings)
     if settings.billing_format is not None:
         from costscan.providers.exports import FORMATS as BILLING_FORMATS
 
@@ -312,6 +320,7 @@ def _build(
     started_at: datetime,
     billing: BillingSource | None = None,
     store: HistoryStore | None = None,
+    pushdown: Mapping[str, Any] | None = None,
 ) -> Built:
     """Withhold what failed collectors make unreliable, suppress, rank, compare with
     history: everything the renderers show.
@@ -371,6 +380,9 @@ def _build(
         warnings.append(_mixed_warning(currency, by_currency))
     if inv.has("billing"):
         ranked.summary["spend"] = spend_block(inv, billing)
+        if pushdown is not None:
+            # Where the billing was queried, what it scanned and what that cost.
+            ranked.summary["spend"]["pushdown"] = dict(pushdown)
     if billing is not None:
         warnings.extend(billing.warnings)
     marked, changes, keep, scope = listed, None, None, None
@@ -639,19 +651,35 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     # a bad path or a file that breaks half-way fails in seconds.
     billing: BillingSource | None = None
     rollup: BillingRollup | None = None
-    if settings.billing_paths:
+    # A push-down source: the rollup is built where the export lives, no file is read.
+    from costscan.scanner.app import billing_pushdown
+
+    uri = billing_pushdown.pushdown_uri(settings.billing_paths)
+    pushed: dict[str, Any] | None = None
+    if uri is not None:
+        rollup, pushed = billing_pushdown.rollup(uri, settings, rates, started_at)
+        if settings.provider != "focus":
+            _check_billing_in_usd(rollup)
+    elif settings.billing_paths:
         from costscan.providers.exports import read_billing
 
         billing = read_billing(settings.billing_paths, settings.billing_format)
         rollup = billing_rollup.rollup_of(billing, rates)
         if settings.provider != "focus":
             _check_billing_in_usd(rollup)
-    if settings.provider == "focus":
+    if settings.provider == "focus" and pushed is None:
         from costscan.providers.exports import FocusProvider
 
         provider = FocusProvider(billing)
-    inv = provider.collect(request, progress or no_progress)
-    if billing is not None and rollup is not None:
+    if settings.provider == "focus" and pushed is not None:
+        inv = Inventory(provider="focus", context=request.context)
+    else:
+        inv = provider.collect(request, progress or no_progress)
+    if pushed is not None and rollup is not None:
+        billing_pushdown.attach(inv, rollup)
+        if settings.provider != "focus":
+            billed_prices.apply_billed_prices(inv)
+    elif billing is not None and rollup is not None:
         if settings.provider == "focus":
             inv.use_billing_rollup(rollup)
         else:
@@ -661,7 +689,7 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     if inv.has("billing"):
         inv.context = dataclasses.replace(inv.context, currency=inv.billing_rollup().currency())
     (progress or no_progress)("running the policies and writing the reports", 0)
-    return finish(inv, config, renderers, settings, started_at, billing, store)
+    return finish(inv, config, renderers, settings, started_at, billing, store, pushed)
 
 
 def open_history(settings: Settings, started_at: datetime) -> HistoryStore | None:
@@ -698,6 +726,7 @@ def finish(
     started_at: datetime,
     billing: BillingSource | None = None,
     store: HistoryStore | None = None,
+    pushdown: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Policies, the report, and the files: every report and the history entry are
     written together, so a run is recorded in both or in neither."""
@@ -705,7 +734,7 @@ def finish(
         code: provider_advice.cross_check(frame, inv)
         for code, frame in run_policies_by_currency(inv, config).items()
     }
-    built = _build(inv, findings, config, settings, started_at, billing, store)
+    built = _build(inv, findings, config, settings, started_at, billing, store, pushdown)
     report = built.report
     with files.StagedFiles() as staged:
         _stage_reports(staged, report, renderers, settings.output_dir)

@@ -95,7 +95,9 @@ class ExportShape:
     meanings (the same values the local reader of this export gives). ``period_filter(start,
     end, partition_columns)`` is a boolean SQL expression over the table's own columns that
     keeps the charges of [start, end) and, where the table is partitioned on the billing
-    period, names that partition column so the engine prunes.
+    period, names that partition column so the engine prunes. ``required`` (optional) names
+    the columns ``matches`` insists on, so a table that matches no shape is told what it
+    lacks.
     """
 
     name: str
@@ -103,3 +105,4 @@ class ExportShape:
     matches: Callable[[Mapping[str, str]], bool]
     line_items: Callable[[Mapping[str, str]], str]
     period_filter: Callable[[date, date, tuple[str, ...]], str]
+    required: tuple[str, ...] = ()
