@@ -299,11 +299,11 @@ def test_every_line_item_type_is_told_apart_as_the_reader_does(tmp_path: Path) -
     assert quoted["ConsumedQuantity"] == 12.5
 
 
-def test_the_period_filter_keeps_the_periods_charges(cur2_file: Path) -> None:
+def test_the_period_filter_keeps_the_billing_periods_line_items(cur2_file: Path) -> None:
     where = cur2.period_filter(date(2024, 9, 1), date(2024, 10, 1), ())
     pushed = _pushed(cur2_file, where)
     local = _local(cur2_file).filter(
-        pl.col("ChargePeriodStart").is_between(
+        pl.col("BillingPeriodStart").is_between(
             pl.datetime(2024, 9, 1, time_zone="UTC"),
             pl.datetime(2024, 10, 1, time_zone="UTC"),
             closed="left",
@@ -317,9 +317,7 @@ def test_the_period_filter_names_the_billing_period_partitions() -> None:
     where = cur2.period_filter(date(2024, 9, 15), date(2024, 11, 2), ("billing_period",))
     assert where.startswith("\"billing_period\" IN ('2024-09', '2024-10', '2024-11') AND ")
     unpartitioned = cur2.period_filter(date(2024, 9, 1), date(2024, 10, 1), ())
-    assert "billing_period" not in unpartitioned
-    assert cur2.months(date(2024, 12, 1), date(2025, 2, 1)) == ["2024-12", "2025-01"]
-    assert cur2.months(date(2024, 12, 1), date(2024, 12, 1)) == []
+    assert '"billing_period"' not in unpartitioned
 
 
 def test_a_partitioned_export_is_pruned_and_read_alike(tmp_path: Path) -> None:

@@ -40,10 +40,11 @@ alike, and sqlglot does not translate them.
 Timestamps come out as TIMESTAMP, in UTC: a ``timestamp with time zone`` column is moved
 to UTC first; a plain ``timestamp`` (what CUR 2.0's Parquet holds) is UTC already.
 
-``period_filter`` keeps the charges whose usage starts in [start, end) and, when the
-table is partitioned on ``billing_period`` (CUR 2.0 data exports deliver
-``BILLING_PERIOD=YYYY-MM`` folders, which Glue names ``billing_period``), names the months
-it needs so the engine reads only their partitions.
+``period_filter`` keeps the line items of the billing periods that start in [start, end)
+(``bill_billing_period_start_date``, as the FOCUS shape keeps BillingPeriodStart's) and,
+when the table is partitioned on ``billing_period`` (CUR 2.0 data exports deliver
+``BILLING_PERIOD=YYYY-MM`` folders, which Glue names ``billing_period``), names those
+months so the engine reads only their partitions.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from datetime import date
 
 from costscan.scanner.contracts import cur_vocab, schema
 from costscan.scanner.contracts.billing_query import EXPORT_TABLE, ExportShape
+from costscan.scanner.pipeline.billing_shapes.focus import months
 
 # Logical field -> CUR 2.0 column name (the reader's own table).
 COLUMN: dict[str, str] = {field: names[1] for field, names in cur_vocab.FIELDS.items()}
@@ -300,25 +302,15 @@ def line_items(columns: Mapping[str, str]) -> str:
     return "SELECT\n  " + ",\n  ".join(selected) + f"\nFROM {EXPORT_TABLE}"
 
 
-def months(start: date, end: date) -> list[str]:
-    """The billing periods ("YYYY-MM") that charges of [start, end) fall in."""
-    if end <= start:
-        return []
-    found = []
-    year, month = start.year, start.month
-    while date(year, month, 1) < end:
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
-
-
 def period_filter(start: date, end: date, partition_columns: tuple[str, ...]) -> str:
-    """Usage that starts in [start, end); the ``billing_period`` partitions it needs named
-    first, so Athena reads those partitions only."""
-    usage = _quote(COLUMN["usage_start"])
+    """The line items of the billing periods that start in [start, end) (as the FOCUS
+    shape keeps them); the ``billing_period`` partitions named first, so Athena reads
+    those partitions only. The bounds are UTC: a plain TIMESTAMP, as CUR 2.0 holds it (the
+    DuckDB engine's session is in UTC, as Athena's is)."""
+    period = _quote(COLUMN["period_start"])
     clauses = [
-        f"{usage} >= TIMESTAMP '{start.isoformat()} 00:00:00'",
-        f"{usage} < TIMESTAMP '{end.isoformat()} 00:00:00'",
+        f"{period} >= TIMESTAMP '{start.isoformat()} 00:00:00'",
+        f"{period} < TIMESTAMP '{end.isoformat()} 00:00:00'",
     ]
     if PERIOD_PARTITION in {c.lower() for c in partition_columns}:
         wanted = months(start, end) or [f"{start.year:04d}-{start.month:02d}"]
@@ -338,4 +330,5 @@ SHAPE = ExportShape(
     matches=matches,
     line_items=line_items,
     period_filter=period_filter,
+    required=tuple(COLUMN[field] for field in cur_vocab.REQUIRED_FIELDS),
 )
