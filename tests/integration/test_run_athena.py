@@ -1,8 +1,8 @@
 """`costscan run --billing athena://...` against moto: the same findings and totals to the
-cent as `--billing` on the same CUR 2.0 export's files.
+cent as `--billing` on the same export's files.
 
-The export is the push-down's synthetic data set (tests/scanner/pushdown_data.py) written
-as AWS's CUR 2.0 data export writes it (``cur2_twin``), one Parquet file per
+The export is the push-down's synthetic data set (tests/scanner/pushdown_data.py), as AWS's
+CUR 2.0 data export writes it (``cur2_twin``) and as FOCUS, one Parquet file per
 ``BILLING_PERIOD=YYYY-MM`` partition. Glue's table and partitions and the files in S3 are
 seeded through the APIs. Athena's answers to the rollup's four queries are what DuckDB
 gives for the same queries over the same files (the push-down's own engine), set through
@@ -24,13 +24,14 @@ import polars as pl
 import pytest
 
 from costscan.providers.exports import duckdb_engine
+from costscan.scanner.contracts.billing_query import ExportShape
 from costscan.scanner.pipeline import billing_sql
-from costscan.scanner.pipeline.billing_shapes import cur2
+from costscan.scanner.pipeline.billing_shapes import cur2, focus, shape_of
 from tests.integration.test_run_pushdown import assert_same_report, report, run
 from tests.moto_server import RecordingMotoServer
 from tests.providers.athena_front import AthenaFront
 from tests.read_only import request_is_read
-from tests.scanner import cur2_twin
+from tests.scanner import cur2_twin, pushdown_data
 
 REGION = "us-east-1"
 BUCKET = "cur-exports"
@@ -54,15 +55,27 @@ def front(moto: RecordingMotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterato
     layer.stop()
 
 
-def _export(folder: Path) -> dict[str, Path]:
-    """One Parquet file per billing period, as the data export delivers them."""
-    whole = cur2_twin.frame()
+SHAPES: dict[str, ExportShape] = {"cur2": cur2.SHAPE, "focus": focus.SHAPE}
+
+
+def _export(folder: Path, kind: str = "cur2") -> dict[str, Path]:
+    """One Parquet file per billing period, as the data exports deliver them: the synthetic
+    data set as CUR 2.0 (``cur2_twin``) or as FOCUS (``pushdown_data``)."""
     files = {}
-    for period in PERIODS:
-        month = whole.filter(
-            pl.col("bill_billing_period_start_date").dt.strftime("%Y-%m") == period
-        )
-        files[period] = cur2_twin.write_frame(month, folder / f"{period}.parquet")
+    if kind == "cur2":
+        whole = cur2_twin.frame()
+        period = pl.col("bill_billing_period_start_date")
+    else:
+        whole = pushdown_data.frame()
+        period = pl.col("BillingPeriodStart")
+    for month in PERIODS:
+        rows = whole.filter(period.dt.strftime("%Y-%m") == month)
+        path = folder / f"{month}.parquet"
+        if kind == "cur2":
+            cur2_twin.write_frame(rows, path)
+        else:
+            rows.write_parquet(path)
+        files[month] = path
     return files
 
 
@@ -70,6 +83,8 @@ def _glue_type(kind: str) -> str:
     """DuckDB's type name as Glue names it for the same Parquet column."""
     if kind.startswith("map("):
         return "map<string,string>"
+    if kind.startswith("timestamp"):
+        return "timestamp"
     return {"varchar": "string"}.get(kind, kind)
 
 
@@ -79,7 +94,8 @@ def _seed(front: AthenaFront, files: dict[str, Path], columns: dict[str, str]) -
         s3.create_bucket(Bucket=bucket)
     glue = boto3.client("glue", region_name=REGION, endpoint_url=front.moto_url)
     glue.create_database(DatabaseInput={"Name": "billing"})
-    described = [{"Name": n, "Type": _glue_type(t)} for n, t in columns.items()]
+    # Glue keeps column names in lower case.
+    described = [{"Name": n.lower(), "Type": _glue_type(t)} for n, t in columns.items()]
     glue.create_table(
         DatabaseName="billing",
         TableInput={
@@ -154,26 +170,32 @@ def _set_results(endpoint_url: str, frames: list[pl.DataFrame]) -> None:
         assert answer.status == 201
 
 
+@pytest.mark.parametrize("kind", ["cur2", "focus"])
 def test_athena_pushdown_gives_the_local_findings_and_totals(
     front: AthenaFront,
     moto: RecordingMotoServer,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
 ) -> None:
+    shape = SHAPES[kind]
     folder = tmp_path / "export"
     folder.mkdir()
-    files = _export(folder)
+    files = _export(folder, kind)
     # What DuckDB answers to the rollup's queries over the same files: Athena's answers.
     local_engine = duckdb_engine.open_engine(f"duckdb://{folder}")
     duck_columns = dict(local_engine.columns())
-    assert cur2.matches(duck_columns)
-    canonical = billing_sql.canonical_queries(cur2.SHAPE, duck_columns, START, END)
+    found = shape_of(duck_columns)
+    assert found is not None and found.name == kind
+    canonical = billing_sql.canonical_queries(shape, duck_columns, START, END)
     answers = [
         local_engine.fetch(billing_sql.render(sql, "duckdb", local_engine.table_parts()))
         for sql in canonical.values()
     ]
     assert answers[0].height > 1_000  # the daily rows come back over several pages
-    glue_columns = {n: _glue_type(t) for n, t in duck_columns.items()}
+    # Glue keeps column names in lower case.
+    glue_columns = {n.lower(): _glue_type(t) for n, t in duck_columns.items()}
     _seed(front, files, duck_columns)
     _set_results(moto.endpoint_url, answers)
     moto.clear_log()
@@ -207,7 +229,7 @@ def test_athena_pushdown_gives_the_local_findings_and_totals(
     expected = [
         billing_sql.render(sql, "trino", ("billing", "cur2"))
         for sql in billing_sql.canonical_queries(
-            cur2.SHAPE,
+            shape,
             {**glue_columns, "billing_period": "string"},
             START,
             END,
@@ -222,8 +244,13 @@ def test_athena_pushdown_gives_the_local_findings_and_totals(
     assert all("\"billing_period\" IN ('2024-09', '2024-10')" in q for q in expected)
     assert front.pages_served > 4
 
-    block = pushed["summary"]["spend"]["pushdown"]
     size = sum(p.stat().st_size for p in files.values())
+    # One line before the queries run, with the estimate and its cost.
+    (line,) = [r.getMessage() for r in caplog.records if "will scan" in r.getMessage()]
+    assert line.startswith(f"costscan: {URI}: 4 queries over {kind} billing periods 2024-09 ")
+    assert f"will scan {4 * size / 1e6:,.2f} MB (about $" in line
+    block = pushed["summary"]["spend"]["pushdown"]
+    assert block["shape"] == kind
     assert block["engine"] == "trino"
     assert block["bytes_estimated"] == 4 * size
     assert block["bytes_scanned"] == 4 * 10 * (1 << 20)  # moto scans 0: 10 MB each, billed
