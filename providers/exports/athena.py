@@ -492,6 +492,29 @@ def select_names(sql: str) -> list[str] | None:
     return list(names)
 
 
+def _glue_expression_nodes() -> tuple[type, ...]:
+    from sqlglot import exp
+
+    return (
+        exp.Column,
+        exp.Identifier,
+        exp.Literal,
+        exp.Paren,
+        exp.EQ,
+        exp.NEQ,
+        exp.GT,
+        exp.GTE,
+        exp.LT,
+        exp.LTE,
+        exp.In,
+        exp.Between,
+        exp.Like,
+        exp.Not,
+        exp.And,
+        exp.Or,
+    )
+
+
 def partition_expression(sql: str, partitions: tuple[str, ...], table: str) -> str | None:
     """A Glue GetPartitions expression for the partitions ``sql`` reads of ``table``.
 
@@ -502,6 +525,7 @@ def partition_expression(sql: str, partitions: tuple[str, ...], table: str) -> s
     import sqlglot
     from sqlglot import exp
 
+    glue_nodes = _glue_expression_nodes()
     wanted = {p.lower() for p in partitions}
     statement = sqlglot.parse_one(sql, read="trino")
     reads: list[str] = []
@@ -524,7 +548,12 @@ def partition_expression(sql: str, partitions: tuple[str, ...], table: str) -> s
         kept: list[str] = []
         for conjunct in conjuncts:
             names = {c.name.lower() for c in conjunct.find_all(exp.Column)}
-            if not names or not names <= wanted or conjunct.find(exp.Select) is not None:
+            if not names or not names <= wanted:
+                continue
+            if not all(isinstance(node, glue_nodes) for node in conjunct.walk()):
+                # Glue's expressions know comparisons, IN, BETWEEN, LIKE, AND, OR and NOT
+                # over bare keys and literals; leaving another predicate out reads more
+                # partitions, never fewer.
                 continue
             plain = conjunct.copy()
             for column in list(plain.find_all(exp.Column)):

@@ -206,6 +206,13 @@ def test_partition_expression_reads_each_scan_of_the_table() -> None:
     assert athena.partition_expression(sql, ("billing_period",), "cur2") == (
         "(billing_period >= '2024-10') OR (billing_period = '2024-09')"
     )
+    # A predicate Glue's expressions cannot say is left out: more partitions, never fewer.
+    cast = "SELECT a FROM db.cur2 WHERE CAST(billing_period AS DATE) > DATE '2024-09-01'"
+    assert athena.partition_expression(cast, ("billing_period",), "cur2") is None
+    mixed = cast + " AND billing_period IN ('2024-10', '2024-11')"
+    assert athena.partition_expression(mixed, ("billing_period",), "cur2") == (
+        "billing_period IN ('2024-10', '2024-11')"
+    )
     # One scan without a period predicate reads every partition.
     both = sql + " UNION ALL SELECT a FROM db.cur2"
     assert athena.partition_expression(both, ("billing_period",), "cur2") is None
