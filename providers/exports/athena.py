@@ -164,10 +164,11 @@ def _clients(target: AthenaTable, endpoint_url: str | None) -> Callable[[str], A
     return lambda service: factory.client(service, region)
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(problem: BaseException | str) -> str:
+    """An error, or a message an AWS answer carries, as one short line."""
     from costscan.providers.aws.scan import one_line
 
-    return one_line(exc)
+    return one_line(problem if isinstance(problem, BaseException) else ValueError(problem))
 
 
 class AthenaEngine:
@@ -223,13 +224,11 @@ class AthenaEngine:
             if code == "EntityNotFoundException":
                 raise self._fail(
                     f"{self.target.database}.{self.target.table} is not in the Glue Data "
-                    f"Catalog: {_one_line(ValueError(message))}"
+                    f"Catalog: {_one_line(message)}"
                 ) from None
             if code in _ACCESS_DENIED or "AccessDenied" in code:
-                raise self._fail(
-                    f"access denied to {action}: {_one_line(ValueError(message))}"
-                ) from None
-            raise self._fail(f"{action} failed: {code} {_one_line(ValueError(message))}") from None
+                raise self._fail(f"access denied to {action}: {_one_line(message)}") from None
+            raise self._fail(f"{action} failed: {code} {_one_line(message)}") from None
         except BotoCoreError as exc:
             raise self._fail(_one_line(exc)) from None
 
@@ -392,7 +391,7 @@ class AthenaEngine:
                     "ErrorMessage", "no reason given"
                 )
                 word = "failed" if state == "FAILED" else "was cancelled"
-                raise self._fail(f"Athena query {query_id} {word}: {_one_line(ValueError(reason))}")
+                raise self._fail(f"Athena query {query_id} {word}: {_one_line(reason)}")
             if time.monotonic() + pause > deadline:
                 raise self._fail(
                     f"Athena query {query_id} did not finish within {self._timeout:g} s "
