@@ -77,6 +77,8 @@ _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
 _INTEGERS = ("bigint", "integer", "int", "smallint", "tinyint")
 _FLOATS = ("double", "real", "float", "decimal")
+# The IAM action an API call needs, where its name is not the call's own.
+_IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}
 _ACCESS_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 
 
@@ -220,7 +222,8 @@ class AthenaEngine:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             message = exc.response.get("Error", {}).get("Message", "") or _one_line(exc)
-            action = f"{service}:{''.join(w.title() for w in operation.split('_'))}"
+            api = f"{service}:{''.join(w.title() for w in operation.split('_'))}"
+            action = _IAM_ACTIONS.get(api, api)
             if code == "EntityNotFoundException":
                 raise self._fail(
                     f"{self.target.database}.{self.target.table} is not in the Glue Data "

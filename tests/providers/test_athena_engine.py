@@ -423,6 +423,16 @@ def test_a_workgroup_that_writes_results_elsewhere_is_refused_before_any_query(
     assert _engine(front, same).fetch("SELECT 1 AS n").height == 0
 
 
+def test_a_denied_listing_names_the_permission(
+    front: AthenaFront, moto: RecordingMotoServer
+) -> None:
+    _seed(front)
+    moto.faults.add("deny", service="s3")
+    with pytest.raises(InputFileError) as raised:
+        _engine(front).estimate_bytes("SELECT count(*) AS n FROM billing.cur2")
+    _one_line_error(raised, "access denied to s3:ListBucket")
+
+
 def test_a_failed_query_gives_athenas_reason(front: AthenaFront, moto: RecordingMotoServer) -> None:
     _seed(front)
     front.failures["nosuchcolumn"] = (
