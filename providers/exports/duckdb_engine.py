@@ -75,7 +75,7 @@ class DuckDbEngine:
 
         self._uri = uri
         self._files = files
-        self._bytes = sum(f.stat().st_size for f in files)
+        self._sizes = {f: f.stat().st_size for f in files}
         self._partitions = _hive_keys(files)
         self._scanned = 0
         self._error: type[Exception] = duckdb.Error
@@ -116,19 +116,29 @@ class DuckDbEngine:
 
     def estimate_bytes(self, sql: str) -> int | None:
         _check_select(self._uri, sql)
-        return self._bytes
+        return self._read_bytes(sql)
 
     def fetch(self, sql: str) -> pl.DataFrame:
         _check_select(self._uri, sql)
         frame = pl.from_arrow(self._run(sql, relation=True).to_arrow_table())
         if not isinstance(frame, pl.DataFrame):  # pragma: no cover - a table gives a frame
             raise TypeError("DuckDB returned a column, not a table")
-        self._scanned += self._bytes
+        self._scanned += self._read_bytes(sql)
         return conform(frame)
 
     @property
     def bytes_scanned(self) -> int:
         return self._scanned
+
+    def _read_bytes(self, sql: str) -> int:
+        """The bytes of the files ``sql`` reads: those of the partitions its ``column IN
+        ('value', ...)`` conditions keep (DuckDB prunes the others), else every file."""
+        kept = _partition_values(sql, self._partitions)
+        return sum(
+            size
+            for path, size in self._sizes.items()
+            if all(_value_of(path, key) in values for key, values in kept.items())
+        )
 
     def _run(self, sql: str, *, relation: bool = False) -> Any:
         try:
@@ -136,6 +146,27 @@ class DuckDbEngine:
             return self._con.sql(sql) if relation else self._con.execute(sql)
         except self._error as exc:
             raise InputFileError(f"{self._uri}: query failed: {_first_line(exc)}") from None
+
+
+def _partition_values(sql: str, partitions: tuple[str, ...]) -> dict[str, set[str]]:
+    """Partition column (lower case) -> the values an ``IN`` list of ``sql`` keeps."""
+    wanted = {key.lower() for key in partitions}
+    kept: dict[str, set[str]] = {}
+    for found in sqlglot.parse_one(sql, read="duckdb").find_all(exp.In):
+        column = found.this
+        if isinstance(column, exp.Column) and column.name.lower() in wanted:
+            values = {v.name for v in found.expressions if isinstance(v, exp.Literal)}
+            kept[column.name.lower()] = kept.get(column.name.lower(), values) & values
+    return kept
+
+
+def _value_of(path: Path, key: str) -> str | None:
+    """The value of partition ``key`` in ``path``'s folders (``key=value``)."""
+    for part in path.parent.parts:
+        name, sep, value = part.partition("=")
+        if sep and name.lower() == key:
+            return value
+    return None
 
 
 def _check_select(uri: str, sql: str) -> None:

@@ -79,9 +79,12 @@ class Endpoints:
         return self.rest is not None or self.grpc is not None
 
 
-def resolve_credentials(endpoints: Endpoints) -> tuple[Credentials, str | None]:
+def resolve_credentials(
+    endpoints: Endpoints, scopes: tuple[str, ...] = (READ_ONLY_SCOPE,)
+) -> tuple[Credentials, str | None]:
     """(credentials, the ADC's own project or None). Anonymous with an endpoint override;
-    otherwise Application Default Credentials, within ``CREDENTIALS_TIMEOUT`` seconds."""
+    otherwise Application Default Credentials for ``scopes``, within
+    ``CREDENTIALS_TIMEOUT`` seconds."""
     if endpoints.overridden:
         from google.auth.credentials import AnonymousCredentials
 
@@ -92,7 +95,7 @@ def resolve_credentials(endpoints: Endpoints) -> tuple[Credentials, str | None]:
 
     def look_up() -> None:
         try:
-            outcome.append(_application_default())
+            outcome.append(_application_default(scopes))
         except BaseException as exc:  # handed to the caller's thread below
             outcome.append(exc)
 
@@ -107,7 +110,7 @@ def resolve_credentials(endpoints: Endpoints) -> tuple[Credentials, str | None]:
     return found
 
 
-def _application_default() -> tuple[Credentials, str | None]:
+def _application_default(scopes: tuple[str, ...]) -> tuple[Credentials, str | None]:
     import google.auth
     from google.auth import exceptions
     from google.auth.transport.requests import Request
@@ -121,7 +124,7 @@ def _application_default() -> tuple[Credentials, str | None]:
 
     bounded_probe = BoundedProbe()
     try:
-        credentials, project = google.auth.default(scopes=[READ_ONLY_SCOPE], request=bounded_probe)
+        credentials, project = google.auth.default(scopes=list(scopes), request=bounded_probe)
     except exceptions.DefaultCredentialsError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else ""
         hint = f" ({detail})" if "File" in detail and "not found" in detail else ""

@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import polars as pl
@@ -243,12 +243,27 @@ def _table(parts: tuple[str, ...]) -> exp.Table:
     return exp.table_(name, db=db, catalog=catalog, quoted=True)
 
 
+def _is_json_text(node: exp.Expression) -> bool:
+    """``CAST(TO_JSON(x) AS TEXT)``: how sqlglot writes JSON_FORMAT(x) in DuckDB, read back
+    as an unknown TO_JSON (Trino has none: JSON_FORMAT there, TO_JSON_STRING in BigQuery)."""
+    if not isinstance(node, exp.Cast):
+        return False
+    inner = node.this
+    return (
+        isinstance(inner, exp.Anonymous)
+        and inner.name.upper() == "TO_JSON"
+        and len(inner.expressions) == 1
+        and node.to.is_type(exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
+    )
+
+
 def render(sql: str, dialect: str, table_parts: tuple[str, ...]) -> str:
     """``sql`` (DuckDB) in ``dialect``, reading ``table_parts`` where it says EXPORT_TABLE.
 
     The table is swapped in the syntax tree, never pasted into text. DuckDB's DATE_DIFF
     between timestamps becomes a timestamp difference (sqlglot would render it as
-    BigQuery's DATE_DIFF, which takes dates).
+    BigQuery's DATE_DIFF, which takes dates), and DuckDB's JSON text of a value
+    (``CAST(TO_JSON(x) AS TEXT)``) the engine's own (``_is_json_text``).
     """
     table = _table(table_parts)
 
@@ -262,6 +277,8 @@ def render(sql: str, dialect: str, table_parts: tuple[str, ...]) -> str:
             return exp.TimestampDiff(
                 this=node.this, expression=node.expression, unit=node.args.get("unit")
             )
+        if _is_json_text(node):
+            return exp.JSONFormat(this=node.this.expressions[0])
         return node
 
     tree = sqlglot.parse_one(sql, read=CANONICAL_DIALECT).transform(swap)
@@ -437,23 +454,26 @@ def data_size(count: int | None) -> str:
 
 
 def _no_shape(engine: QueryEngine, columns: Mapping[str, str]) -> InputFileError:
-    """One line naming the URI and, for the nearest shape, the columns it lacks."""
+    """One line naming the URI, the shapes costscan reads and, for the nearest shape that
+    declares its ``required`` columns (when it has at least half of them), what it lacks."""
     lower = {name.lower() for name in columns}
+    known = shapes()
     lacks = {
-        shape.name: [c for c in shape.required if c.lower() not in lower] for shape in shapes()
+        shape.name: [c for c in shape.required if c.lower() not in lower]
+        for shape in known
+        if shape.required
     }
-    nearest = min(
-        (name for name, gone in lacks.items() if gone), key=lambda n: len(lacks[n]), default=None
-    )
-    if nearest is None:
-        known = ", ".join(shape.name for shape in shapes()) or "none"
-        return InputFileError(
-            f"{engine.uri}: not a billing export costscan reads (shapes: {known})"
-        )
-    return InputFileError(
-        f"{engine.uri}: not a billing export costscan reads; as {nearest} it lacks "
-        f"{', '.join(lacks[nearest])}"
-    )
+    near = [
+        name
+        for shape in known
+        if (name := shape.name) in lacks and 2 * len(lacks[name]) <= len(shape.required)
+    ]
+    listed = ", ".join(shape.name for shape in known) or "none"
+    line = f"{engine.uri}: not a billing export costscan reads ({listed})"
+    if near:
+        nearest = min(near, key=lambda name: len(lacks[name]))
+        line += f"; as {nearest} it lacks {', '.join(lacks[nearest])}"
+    return InputFileError(line)
 
 
 def rollup_from_engine(
@@ -490,9 +510,15 @@ def rollup_from_engine(
         if estimated is not None and price > 0
         else ""
     )
+    last = end - timedelta(days=1)
+    months = (
+        f"{start:%Y-%m}"
+        if (start.year, start.month) == (last.year, last.month)
+        else (f"{start:%Y-%m} to {last:%Y-%m}")
+    )
     line = (
-        f"{engine.uri}: {len(queries)} queries over {shape.name} billing periods "
-        f"{start:%Y-%m} to {end:%Y-%m} (exclusive) will scan {data_size(estimated)}{cost}"
+        f"{engine.uri}: {len(queries)} queries over the {shape.name} billing of {months} "
+        f"will scan {data_size(estimated)}{cost}"
     )
     if max_scan_bytes is not None:
         if estimated is None:

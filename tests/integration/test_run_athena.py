@@ -247,7 +247,7 @@ def test_athena_pushdown_gives_the_local_findings_and_totals(
     size = sum(p.stat().st_size for p in files.values())
     # One line before the queries run, with the estimate and its cost.
     (line,) = [r.getMessage() for r in caplog.records if "will scan" in r.getMessage()]
-    assert line.startswith(f"costscan: {URI}: 4 queries over {kind} billing periods 2024-09 ")
+    assert line.startswith(f"costscan: {URI}: 4 queries over the {kind} billing of 2024-09 ")
     assert f"will scan {4 * size / 1e6:,.2f} MB (about $" in line
     block = pushed["summary"]["spend"]["pushdown"]
     assert block["shape"] == kind

@@ -299,19 +299,13 @@ def test_savings_gate_writes_reports_then_exits_1(
     assert all(f["net_monthly_savings"] >= 100 for f in doc["findings"])
 
 
-def test_billing_export_prices_the_scan_and_adds_its_spend(
-    seeded_account: Seeded,
-    moto_server: RecordingMotoServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    # A FOCUS CSV bills the idle instance, by its ARN, at a discounted 0.150 an hour for two
-    # days; its billed price must win over the list price in the scan's findings.
+def idle_billing(idle: str) -> pl.DataFrame:
+    """FOCUS line items billing the idle instance, by its ARN, at a discounted 0.150 an
+    hour for two days of May 2025."""
     start = datetime(2025, 5, 1, tzinfo=UTC)
-    arn = f"arn:aws:ec2:{REGION}:123456789012:instance/{seeded_account.idle}"
+    arn = f"arn:aws:ec2:{REGION}:123456789012:instance/{idle}"
     hours = [start + timedelta(hours=h) for h in range(48)]
-    billing = pl.DataFrame(
+    return pl.DataFrame(
         {
             "BilledCost": [0.150] * 48,
             "EffectiveCost": [0.150] * 48,
@@ -333,7 +327,22 @@ def test_billing_export_prices_the_scan_and_adds_its_spend(
             "ResourceId": [arn] * 48,
         },
         schema_overrides={"ChargeClass": pl.String},
-    ).with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    )
+
+
+def test_billing_export_prices_the_scan_and_adds_its_spend(
+    seeded_account: Seeded,
+    moto_server: RecordingMotoServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A FOCUS CSV bills the idle instance, by its ARN, at a discounted 0.150 an hour for two
+    # days; its billed price must win over the list price in the scan's findings.
+    arn = f"arn:aws:ec2:{REGION}:123456789012:instance/{seeded_account.idle}"
+    billing = idle_billing(seeded_account.idle).with_columns(
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     export = tmp_path / "focus.csv.gz"
     export.write_bytes(gzip.compress(billing.write_csv().encode()))
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
@@ -351,3 +360,33 @@ def test_billing_export_prices_the_scan_and_adds_its_spend(
     assert idle["monthly_savings"] == round(0.150 * HOURS_PER_MONTH, 2)
     assert doc["summary"]["spend"]["billed_cost"] == pytest.approx(0.150 * 48)
     assert doc["summary"]["spend"]["top_resources"][0]["resource_id"] == arn
+
+
+def test_a_pushdown_billing_source_prices_the_scan_as_files_do(
+    seeded_account: Seeded,
+    moto_server: RecordingMotoServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The same line items queried where they live (DuckDB over Parquet): the same billed
+    # price wins, the same spend, and the report says what the queries scanned.
+    arn = f"arn:aws:ec2:{REGION}:123456789012:instance/{seeded_account.idle}"
+    export = tmp_path / "focus.parquet"
+    idle_billing(seeded_account.idle).write_parquet(export)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
+    out = tmp_path / "pushed"
+    code, _, stderr = run_cli(
+        ["run", "--region", REGION, "--billing", f"duckdb://{export}", "--billing-period",
+         "2025-05", "--output-dir", str(out), "--format", "json"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, stderr
+    (report,) = out.iterdir()
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    idle = by_resource(doc["findings"], seeded_account.idle)["rightsizing.idle"]
+    assert idle["price_source"] == "billing"
+    assert idle["monthly_savings"] == round(0.150 * HOURS_PER_MONTH, 2)
+    assert doc["summary"]["spend"]["billed_cost"] == pytest.approx(0.150 * 48)
+    assert doc["summary"]["spend"]["top_resources"][0]["resource_id"] == arn
+    assert doc["summary"]["spend"]["pushdown"]["engine"] == "duckdb"

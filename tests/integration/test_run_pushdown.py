@@ -4,6 +4,7 @@ queries scanned and cost. Bad URIs, flags and budgets: one line, exit 2."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,7 +108,8 @@ def test_duckdb_pushdown_gives_the_local_findings_and_totals(
     size = path.stat().st_size
     # One line before the queries run, with the estimate.
     (line,) = [r.getMessage() for r in caplog.records if "will scan" in r.getMessage()]
-    assert line.startswith(f"costscan: duckdb://{path}: 4 queries over focus")
+    assert line.startswith(f"costscan: duckdb://{path}: 4 queries over the focus billing of ")
+    assert "billing of 2024-09 to 2024-10 will scan" in line
     assert line.endswith(f"will scan {4 * size / 1e6:,.2f} MB")
     block = pushed["summary"]["spend"]["pushdown"]
     assert block["engine"] == "duckdb"
@@ -218,3 +220,27 @@ def test_a_period_names_its_months_both_ends_included() -> None:
     )
     with pytest.raises(UsageError):
         parse_period("24-11")
+
+
+def test_without_a_period_the_run_reads_the_months_its_lookback_overlaps(tmp_path: Path) -> None:
+    from costscan.scanner.app import engine
+
+    path = pushdown_data.write(tmp_path / "focus.parquet", count=4)
+    settings = engine.Settings(
+        provider="focus",
+        billing_paths=(f"duckdb://{path}",),
+        now=datetime(2024, 10, 3, 12, tzinfo=UTC),
+        lookback_days=14,
+        formats=("json",),
+        output_dir=str(tmp_path / "out"),
+    )
+    result = engine.run(settings)
+    block = result.report.summary["spend"]["pushdown"]
+    assert (block["period_start"], block["period_end"]) == ("2024-09-01", "2024-11-01")
+    settings = dataclasses.replace(
+        settings, lookback_days=1, now=datetime(2024, 10, 20, tzinfo=UTC)
+    )
+    result = engine.run(settings)
+    block = result.report.summary["spend"]["pushdown"]
+    assert (block["period_start"], block["period_end"]) == ("2024-10-01", "2024-11-01")
+    assert result.report.summary["spend"]["period_start"].startswith("2024-10-01")

@@ -24,7 +24,7 @@ from costscan.scanner.contracts.billing import BillingRollup
 from costscan.scanner.contracts.billing_query import EXPORT_TABLE
 from costscan.scanner.contracts.errors import InputFileError, UsageError
 from costscan.scanner.pipeline import billing_rollup, billing_sql
-from costscan.scanner.pipeline.billing_shapes import focus
+from costscan.scanner.pipeline.billing_shapes import focus, shapes
 from tests.scanner import pushdown_data
 from tests.scanner.test_billing_rollup import line_items
 
@@ -146,6 +146,46 @@ def test_duckdb_rollup_converts_like_the_local_path(tmp_path: Path) -> None:
     assert_same_rollup(local, pushed)
 
 
+def test_map_tags_read_alike_in_both_paths(tmp_path: Path) -> None:
+    # The AWS FOCUS export's Parquet holds Tags as a MAP: both paths write it as compact
+    # JSON text, an empty map as null.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pushdown_data.frame(count=3, hours=4).drop("Tags").to_arrow()
+    tags = [[("env", "prod"), ("owner", 'é "x"')], [], None, [("team", None)]]
+    column = pa.array(
+        [tags[n % len(tags)] for n in range(table.num_rows)], type=pa.map_(pa.string(), pa.string())
+    )
+    path = tmp_path / "map.parquet"
+    pq.write_table(table.append_column("Tags", column), path)
+    local = local_rollup(path)
+    pushed, _stats = pushed_rollup(path)
+    assert set(local.daily["Tags"].to_list()) == {
+        '{"env":"prod","owner":"é \\"x\\""}',
+        '{"team":null}',
+        None,
+    }
+    assert_same_rollup(local, pushed)
+
+
+def test_key_value_list_tags_read_alike_in_both_paths(tmp_path: Path) -> None:
+    entry = pl.Struct({"key": pl.String, "value": pl.String})
+    tags = pl.Series(
+        "Tags",
+        [[{"key": "env", "value": "dev"}, {"key": "team", "value": None}], [], None],
+        dtype=pl.List(entry),
+    )
+    items = pushdown_data.frame(count=3, hours=4).drop("Tags")
+    items = items.with_columns(tags.gather(pl.int_range(items.height, eager=True) % 3))
+    path = tmp_path / "list.parquet"
+    items.write_parquet(path)
+    local = local_rollup(path)
+    pushed, _stats = pushed_rollup(path)
+    assert set(local.daily["Tags"].to_list()) == {'{"env":"dev","team":null}', None}
+    assert_same_rollup(local, pushed)
+
+
 @pytest.mark.skipif(not FOCUS_SAMPLE.is_file(), reason=f"the FOCUS sample is not at {FOCUS_SAMPLE}")
 def test_duckdb_rollup_equals_local_on_the_focus_sample(tmp_path: Path) -> None:
     # The sample as its reader gives it, written to Parquet: both paths read that file.
@@ -180,6 +220,9 @@ def test_a_hive_partition_on_the_billing_period_is_pruned(tmp_path: Path) -> Non
     )
     assert "\"billing_period\" IN ('2024-09')" in stats.queries["daily"]
     assert int(rollup.daily["line_items"].sum()) == 4 * 30 * 24
+    # The estimate counts September's files only: DuckDB prunes October's folder.
+    september = (tmp_path / "billing_period=2024-09" / "part-0.parquet").stat().st_size
+    assert stats.bytes_estimated == stats.bytes_scanned == 4 * september
 
 
 # ---------------------------------------------------------------- renderings per engine
@@ -214,7 +257,7 @@ def test_the_trino_rendering_parses_back_with_trinos_functions() -> None:
     assert "DATE_TRUNC('DAY'" in daily
     assert "<<" not in daily
     assert "\"billing_period\" IN ('2024-09', '2024-10')" in daily
-    assert "CAST('2024-09-01 00:00:00+00:00' AS TIMESTAMP WITH TIME ZONE)" in daily
+    assert "CAST('2024-09-01 00:00:00 UTC' AS TIMESTAMP WITH TIME ZONE)" in daily
 
 
 def test_the_bigquery_rendering_parses_back_with_bigquerys_functions() -> None:
@@ -231,7 +274,30 @@ def test_the_bigquery_rendering_parses_back_with_bigquerys_functions() -> None:
     assert "TIMESTAMP_TRUNC(" in daily
     assert "DATE_DIFF(" not in daily
     assert "AS FLOAT64)" in daily
-    assert "CAST('2024-09-01 00:00:00+00:00' AS TIMESTAMP)" in daily
+    assert "CAST('2024-09-01 00:00:00 UTC' AS TIMESTAMP)" in daily
+
+
+@pytest.mark.parametrize(
+    ("dialect", "tags_type", "expected"),
+    [
+        ("trino", "map(varchar, varchar)", 'JSON_FORMAT(CAST("Tags" AS JSON))'),
+        ("trino", "array(row(key varchar, value varchar))", "JSON_FORMAT(CAST(MAP_FROM_ENTRIES("),
+        ("bigquery", "json", "TO_JSON_STRING(CAST(`Tags` AS JSON))"),
+        ("duckdb", "map(varchar, varchar)", 'CAST(TO_JSON(CAST("Tags" AS JSON)) AS TEXT)'),
+    ],
+)
+def test_tags_as_json_text_use_each_engines_function(
+    dialect: str, tags_type: str, expected: str
+) -> None:
+    columns = {name: "varchar" for name in schema.BILLING} | {"Tags": tags_type}
+    canonical = billing_sql.canonical_queries(
+        focus.SHAPE, columns, date(2024, 9, 1), date(2024, 10, 1)
+    )
+    daily = billing_sql.render(canonical["daily"], dialect, ("a", "b"))
+    assert expected in daily
+    if dialect != "duckdb":
+        assert "TO_JSON(" not in daily.replace("TO_JSON_STRING(", "")
+    sqlglot.parse_one(daily, read=dialect)
 
 
 def test_the_table_is_swapped_in_the_tree_not_pasted() -> None:
@@ -298,9 +364,18 @@ def test_a_table_of_no_known_shape_is_one_line_naming_what_it_lacks(tmp_path: Pa
     with pytest.raises(InputFileError) as refused:
         pushed_rollup(path)
     message = str(refused.value)
-    assert message.startswith(f"duckdb://{path}: not a billing export")
-    assert "BilledCost, ChargeClass" in message
+    assert message.startswith(f"duckdb://{path}: not a billing export costscan reads (focus")
+    assert message.endswith("; as focus it lacks BilledCost, ChargeClass")
     assert "\n" not in message
+
+
+def test_a_table_far_from_every_shape_is_one_line_naming_the_shapes(tmp_path: Path) -> None:
+    path = tmp_path / "other.parquet"
+    pl.DataFrame({"cost": [1.0], "day": [date(2024, 9, 1)]}).write_parquet(path)
+    with pytest.raises(InputFileError) as refused:
+        pushed_rollup(path)
+    known = ", ".join(shape.name for shape in shapes())
+    assert str(refused.value) == f"duckdb://{path}: not a billing export costscan reads ({known})"
 
 
 @pytest.mark.parametrize(

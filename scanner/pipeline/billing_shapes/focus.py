@@ -9,8 +9,9 @@ line items are the table's columns cast to ``schema.BILLING``'s types, with the 
 - ``BillingCurrency`` USD where the cell is null (AWS and Google leave it empty on tax and
   credit lines of USD accounts);
 - ``Tags``: JSON text as it is, an empty cell as null; a map (the AWS FOCUS export's
-  ``map<varchar,varchar>``), a struct or a JSON value as compact JSON object text, an empty
-  one as null;
+  ``map<varchar,varchar>``), a list of key/value records, a struct or a JSON value as
+  compact JSON object text, an empty one as null (a list of records in BigQuery is not
+  rendered: BigQuery has no map type to build the object from);
 - ``ProviderName``: FOCUS 1.3's ``ServiceProviderName`` where the table has no ProviderName;
 - a column the table lacks (a conditional FOCUS column) is null.
 
@@ -91,6 +92,15 @@ def _is(type_name: str, kinds: tuple[str, ...]) -> bool:
     return type_name.strip().lower().startswith(kinds)
 
 
+def _is_key_value_list(type_name: str) -> bool:
+    """A list of {key, value} records, as DuckDB ("struct(key ..., value ...)[]"), Trino
+    ("array(row(key ..., value ...))") and BigQuery ("array<struct<key ..., value ...>>")
+    name its type."""
+    name = type_name.strip().lower().replace('"', "")
+    listed = name.endswith("[]") or name.startswith("array")
+    return listed and "key " in name and "value " in name
+
+
 def _expression(column: str, dtype: pl.DataType, columns: Mapping[str, str]) -> str:
     """The SQL for ``column`` of schema.BILLING over the table's own column."""
     source = _source(column, columns)
@@ -110,6 +120,10 @@ def _expression(column: str, dtype: pl.DataType, columns: Mapping[str, str]) -> 
     if column == "Tags":
         if _is(type_name, _TEXT_TYPES):
             return f"NULLIF(CAST({raw} AS VARCHAR), '')"
+        if _is_key_value_list(type_name):
+            # A list of {key, value} records (Parquet written from such lists): the same
+            # object text as a map's (DuckDB and Trino; BigQuery has no map to build).
+            return f"NULLIF(JSON_FORMAT(CAST(MAP_FROM_ENTRIES({raw}) AS JSON)), '{{}}')"
         return f"NULLIF(JSON_FORMAT(CAST({raw} AS JSON)), '{{}}')"
     if column == "BillingCurrency":
         return f"COALESCE(CAST({raw} AS VARCHAR), 'USD')"
@@ -137,7 +151,8 @@ def months(start: date, end: date) -> list[str]:
 
 def _timestamp(day: date) -> str:
     moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return f"CAST('{moment:%Y-%m-%d %H:%M:%S}+00:00' AS TIMESTAMPTZ)"
+    # "... UTC": the zone spelling Trino, BigQuery and DuckDB all read in a timestamp text.
+    return f"CAST('{moment:%Y-%m-%d %H:%M:%S} UTC' AS TIMESTAMPTZ)"
 
 
 def period_filter(start: date, end: date, partition_columns: tuple[str, ...]) -> str:
