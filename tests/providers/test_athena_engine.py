@@ -546,3 +546,34 @@ def test_a_whole_query_sends_only_reads(front: AthenaFront, moto: RecordingMotoS
     assert operations == {"GET workgroups", "POST query-executions", "GET query-executions"}
     assert {r.operation for r in sent if r.service == "glue"} == {"GetTable", "GetPartitions"}
     assert [r for r in sent if not request_is_read(r)] == []
+
+
+def test_a_catalog_other_than_glue_is_described_by_athena() -> None:
+    """moto has no GetTableMetadata: botocore's Stubber answers it, checked against the
+    service model."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("athena", region_name=REGION)
+    stubber = Stubber(client)
+    stubber.add_response(
+        "get_table_metadata",
+        {
+            "TableMetadata": {
+                "Name": "cur2",
+                "Columns": [{"Name": "line_item_unblended_cost", "Type": "double"}],
+                "PartitionKeys": [{"Name": "billing_period", "Type": "string"}],
+            }
+        },
+        {"CatalogName": "lake", "DatabaseName": "billing", "TableName": "cur2"},
+    )
+    target = athena.parse_uri(f"{URI}&catalog=lake")
+    engine = athena.AthenaEngine(target, lambda service: client)
+    with stubber:
+        assert dict(engine.columns()) == {
+            "line_item_unblended_cost": "double",
+            "billing_period": "string",
+        }
+        assert engine.partition_columns() == ("billing_period",)
+        # Its partitions' sizes are not Glue's to tell: no estimate.
+        assert engine.estimate_bytes("SELECT 1 AS n") is None
+    stubber.assert_no_pending_responses()
