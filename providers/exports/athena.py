@@ -34,7 +34,7 @@ IAM (README, "Billing in Athena"): athena:GetWorkGroup, StartQueryExecution,
 GetQueryExecution and GetQueryResults; glue:GetDatabase, GetTable and GetPartitions;
 s3:GetBucketLocation, ListBucket and GetObject on the export; the same and s3:PutObject
 (with the multipart upload actions) on the output location, where Athena writes the
-results as the caller.
+results as the caller; athena:GetTableMetadata for a catalog other than Glue's.
 """
 
 from __future__ import annotations
