@@ -11,6 +11,9 @@ from tests.moto_server import RecordedRequest
 # (service, "METHOD /path") -> operation.
 REST_READS: dict[tuple[str, str], str] = {
     ("es", "POST /2021-01-01/opensearch/domain-info"): "DescribeDomains",
+    # --billing athena://: a SELECT whose results go only to the output location the user
+    # named; the guard (providers/aws/session.py) sends no other query.
+    ("athena", "POST /query-executions"): "StartQueryExecution",
 }
 
 
@@ -23,7 +26,7 @@ def request_is_read(request: RecordedRequest) -> bool:
     """
     routed = REST_READS.get((request.service, request.operation))
     if routed is not None:
-        return is_read_operation("opensearch", routed)
+        return is_read_operation(request.service, routed)
     method, rest_call, path = request.operation.partition(" /")
     if not rest_call:
         return is_read_operation(request.service, request.operation)

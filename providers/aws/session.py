@@ -9,7 +9,7 @@ it raises ``ReadOnlyViolation`` before a byte leaves the machine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from costscan.providers.aws.deadline import refuse_cancelled
@@ -29,8 +29,29 @@ ALLOWED_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
     {
         ("sts", "AssumeRole"),
         ("sts", "GetCallerIdentity"),
+        # --billing athena://: runs a SELECT whose results Athena writes only to the
+        # output location the user named (ResultConfiguration). The guard lets it through
+        # only when its QueryString is a single SELECT (``is_select_query``).
+        ("athena", "StartQueryExecution"),
     }
 )
+
+
+def _athena_query_refusal(params: Mapping[str, Any]) -> str | None:
+    query = params.get("QueryString")
+    if not isinstance(query, str) or not is_select_query(query):
+        return "its QueryString is not a single SELECT"
+    output = (params.get("ResultConfiguration") or {}).get("OutputLocation")
+    if not isinstance(output, str) or not output.startswith("s3://"):
+        return "it names no s3:// output location for its results"
+    return None
+
+
+# Operations that read only with certain parameters: (service, operation) -> a check of
+# the request's parameters giving why it is refused (None: it reads).
+PARAMETER_CHECKS: dict[tuple[str, str], Callable[[Mapping[str, Any]], str | None]] = {
+    ("athena", "StartQueryExecution"): _athena_query_refusal,
+}
 
 # Registered under a fixed id, so a client copying its session's handlers (botocore
 # copies the event emitter at client creation) does not run the check twice.
@@ -46,7 +67,23 @@ def is_read_operation(service: str, operation: str) -> bool:
     return (service, operation) in ALLOWED_OPERATIONS or operation.startswith(READ_PREFIXES)
 
 
-def _refuse_writes(model: Any = None, **_kwargs: Any) -> None:
+def is_select_query(sql: str) -> bool:
+    """Whether ``sql`` is one SELECT (set operations and WITH included) holding no statement
+    that writes, read in Trino's dialect (Athena's)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="trino") if s is not None]
+    except sqlglot.errors.SqlglotError:
+        return False
+    if len(statements) != 1 or not isinstance(statements[0], (exp.Select, exp.SetOperation)):
+        return False
+    writes = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Alter)
+    return not any(isinstance(n, (*writes, exp.Command, exp.Into)) for n in statements[0].walk())
+
+
+def _refuse_writes(model: Any = None, params: Any = None, **_kwargs: Any) -> None:
     """botocore ``before-parameter-build`` handler: raise on anything but a read."""
     if model is None:  # pragma: no cover - botocore always passes the operation model
         return
@@ -54,6 +91,12 @@ def _refuse_writes(model: Any = None, **_kwargs: Any) -> None:
     if not is_read_operation(service, model.name):
         raise ReadOnlyViolation(
             f"costscan is read-only: refused {service}:{model.name} before sending it"
+        )
+    check = PARAMETER_CHECKS.get((service, model.name))
+    refusal = None if check is None else check(params if isinstance(params, Mapping) else {})
+    if refusal is not None:
+        raise ReadOnlyViolation(
+            f"costscan is read-only: refused {service}:{model.name} before sending it: {refusal}"
         )
 
 

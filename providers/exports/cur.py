@@ -64,6 +64,7 @@ from costscan.providers.exports._common import (
     Mapped,
     RawSchema,
     currency,
+    key_values,
     lookup,
     number,
     tags_from_columns,
@@ -71,52 +72,17 @@ from costscan.providers.exports._common import (
     text,
     timestamp,
 )
+from costscan.scanner.contracts.cur_vocab import (
+    CHARGE_CATEGORY,
+    FIELDS,
+    REQUIRED_FIELDS,
+    SERVICE_CATEGORY,
+    USAGE_TYPES,
+)
 
 LEGACY = "cur"
 CUR2 = "cur2"
 
-# logical field -> (legacy column, CUR 2.0 column)
-FIELDS: dict[str, tuple[str, str]] = {
-    "line_item_type": ("lineItem/LineItemType", "line_item_line_item_type"),
-    "unblended_cost": ("lineItem/UnblendedCost", "line_item_unblended_cost"),
-    "public_cost": ("pricing/publicOnDemandCost", "pricing_public_on_demand_cost"),
-    "resource_id": ("lineItem/ResourceId", "line_item_resource_id"),
-    "product_name": ("product/ProductName", "product_product_name"),
-    "product_code": ("lineItem/ProductCode", "line_item_product_code"),
-    "product_family": ("product/productFamily", "product_product_family"),
-    "usage_start": ("lineItem/UsageStartDate", "line_item_usage_start_date"),
-    "usage_end": ("lineItem/UsageEndDate", "line_item_usage_end_date"),
-    "period_start": ("bill/BillingPeriodStartDate", "bill_billing_period_start_date"),
-    "period_end": ("bill/BillingPeriodEndDate", "bill_billing_period_end_date"),
-    "payer": ("bill/PayerAccountId", "bill_payer_account_id"),
-    "usage_account": ("lineItem/UsageAccountId", "line_item_usage_account_id"),
-    "region_code": ("product/regionCode", "product_region_code"),
-    "region": ("product/region", "product_region"),
-    "currency": ("lineItem/CurrencyCode", "line_item_currency_code"),
-    "term": ("pricing/term", "pricing_term"),
-    "usage_amount": ("lineItem/UsageAmount", "line_item_usage_amount"),
-    "unit": ("pricing/unit", "pricing_unit"),
-    "sku": ("product/sku", "product_sku"),
-    "ri_arn": ("reservation/ReservationARN", "reservation_reservation_a_r_n"),
-    "ri_effective": ("reservation/EffectiveCost", "reservation_effective_cost"),
-    "ri_unused_upfront": (
-        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
-        "reservation_unused_amortized_upfront_fee_for_billing_period",
-    ),
-    "ri_unused_recurring": ("reservation/UnusedRecurringFee", "reservation_unused_recurring_fee"),
-    "sp_arn": ("savingsPlan/SavingsPlanARN", "savings_plan_savings_plan_a_r_n"),
-    "sp_effective": (
-        "savingsPlan/SavingsPlanEffectiveCost",
-        "savings_plan_savings_plan_effective_cost",
-    ),
-    "sp_total_commitment": (
-        "savingsPlan/TotalCommitmentToDate",
-        "savings_plan_total_commitment_to_date",
-    ),
-    "sp_used_commitment": ("savingsPlan/UsedCommitment", "savings_plan_used_commitment"),
-}
-
-REQUIRED_FIELDS = ("line_item_type", "unblended_cost", "usage_start", "usage_account")
 NUMERIC_FIELDS = (
     "unblended_cost",
     "public_cost",
@@ -128,72 +94,6 @@ NUMERIC_FIELDS = (
     "sp_used_commitment",
 )
 TIMESTAMP_FIELDS = ("usage_start",)
-
-USAGE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation")
-CHARGE_CATEGORY = {
-    **{t: "Usage" for t in USAGE_TYPES},
-    "Fee": "Purchase",
-    "RIFee": "Purchase",
-    "SavingsPlanRecurringFee": "Purchase",
-    "SavingsPlanUpfrontFee": "Purchase",
-    "Tax": "Tax",
-    "Credit": "Credit",
-    "Refund": "Credit",
-    "EdpDiscount": "Credit",
-    "BundledDiscount": "Credit",
-    "PrivateRateDiscount": "Credit",
-    "Discount": "Credit",
-    "DistributorDiscount": "Credit",
-    "SppDiscount": "Credit",
-}
-
-# FOCUS ServiceCategory for the product codes that carry most spend; the rest is "Other".
-SERVICE_CATEGORY = {
-    "AmazonEC2": "Compute",
-    "AWSLambda": "Compute",
-    "AmazonECS": "Compute",
-    "AmazonEKS": "Compute",
-    "AWSFargate": "Compute",
-    "AmazonLightsail": "Compute",
-    "AmazonS3": "Storage",
-    "AmazonS3GlacierDeepArchive": "Storage",
-    "AmazonGlacier": "Storage",
-    "AmazonEFS": "Storage",
-    "AmazonFSx": "Storage",
-    "AWSBackup": "Storage",
-    "AmazonRDS": "Databases",
-    "AmazonDynamoDB": "Databases",
-    "AmazonElastiCache": "Databases",
-    "AmazonRedshift": "Databases",
-    "AmazonDocDB": "Databases",
-    "AmazonCloudFront": "Networking",
-    "AmazonVPC": "Networking",
-    "AWSDataTransfer": "Networking",
-    "AmazonRoute53": "Networking",
-    "AWSELB": "Networking",
-    "AWSGlobalAccelerator": "Networking",
-    "AmazonApiGateway": "Networking",
-    "AmazonCloudWatch": "Management and Governance",
-    "AWSConfig": "Management and Governance",
-    "AWSCloudTrail": "Management and Governance",
-    "AWSCostExplorer": "Management and Governance",
-    "AWSSystemsManager": "Management and Governance",
-    "AmazonSQS": "Integration",
-    "AmazonSNS": "Integration",
-    "AWSEvents": "Integration",
-    "AWSQueueService": "Integration",
-    "AmazonSageMaker": "AI and Machine Learning",
-    "AmazonBedrock": "AI and Machine Learning",
-    "AmazonAthena": "Analytics",
-    "AmazonKinesis": "Analytics",
-    "AWSGlue": "Analytics",
-    "AmazonES": "Analytics",
-    "ElasticMapReduce": "Analytics",
-    "awskms": "Security",
-    "AWSSecretsManager": "Security",
-    "awswaf": "Security",
-    "AmazonGuardDuty": "Security",
-}
 
 
 def columns_for(flavour: str) -> dict[str, str]:
@@ -208,7 +108,8 @@ def missing(columns: RawSchema, flavour: str) -> list[str]:
 
 def _map_value(expr: pl.Expr, dtype: pl.DataType, key: str) -> pl.Expr:
     """One key of a CUR 2.0 map column (a list of key/value structs, or JSON text in CSV)."""
-    if isinstance(dtype, pl.List):
+    expr, entries = key_values(expr, dtype)
+    if isinstance(entries, pl.List):
         return expr.list.eval(
             pl.element().filter(pl.element().struct.field("key") == key).struct.field("value")
         ).list.first()
