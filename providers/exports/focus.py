@@ -36,29 +36,12 @@ from costscan.providers.exports._common import (
     timestamp,
 )
 from costscan.scanner.contracts import schema
+from costscan.scanner.contracts.export_vocab import FOCUS_MANDATORY
 
 NAME = "focus"
 
 # FOCUS 1.0 "Mandatory" feature level, restricted to the columns BILLING keeps.
-MANDATORY: tuple[str, ...] = (
-    "BilledCost",
-    "BillingAccountId",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "ContractedCost",
-    "EffectiveCost",
-    "ListCost",
-    "PricingQuantity",
-    "PricingUnit",
-    "ProviderName",
-    "ServiceCategory",
-    "ServiceName",
-)
+MANDATORY = FOCUS_MANDATORY
 
 ADDED_IN_1_1: frozenset[str] = frozenset(
     {

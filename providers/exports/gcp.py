@@ -58,6 +58,7 @@ from costscan.providers.exports._common import (
     text,
     timestamp,
 )
+from costscan.scanner.contracts.export_vocab import GCP_COMMITTED_CREDITS, GCP_SERVICE_CATEGORY
 
 NAME = "gcp"
 
@@ -73,37 +74,9 @@ CREDIT = pl.Struct(
         "type": pl.String(),
     }
 )
+COMMITTED_CREDITS = GCP_COMMITTED_CREDITS
+SERVICE_CATEGORY = GCP_SERVICE_CATEGORY
 LABELS = pl.List(pl.Struct({"key": pl.String(), "value": pl.String()}))
-COMMITTED_CREDITS = ("COMMITTED_USAGE_DISCOUNT", "COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE")
-
-SERVICE_CATEGORY = {
-    "Compute Engine": "Compute",
-    "Kubernetes Engine": "Compute",
-    "Cloud Run": "Compute",
-    "Cloud Functions": "Compute",
-    "App Engine": "Compute",
-    "Cloud Storage": "Storage",
-    "Filestore": "Storage",
-    "Cloud SQL": "Databases",
-    "Cloud Spanner": "Databases",
-    "Cloud Bigtable": "Databases",
-    "Firestore": "Databases",
-    "Memorystore for Redis": "Databases",
-    "BigQuery": "Analytics",
-    "Dataflow": "Analytics",
-    "Dataproc": "Analytics",
-    "Pub/Sub": "Integration",
-    "Cloud Pub/Sub": "Integration",
-    "Networking": "Networking",
-    "Cloud CDN": "Networking",
-    "Cloud DNS": "Networking",
-    "Cloud Load Balancing": "Networking",
-    "Cloud Logging": "Management and Governance",
-    "Cloud Monitoring": "Management and Governance",
-    "Vertex AI": "AI and Machine Learning",
-    "Secret Manager": "Security",
-    "Cloud Key Management Service (KMS)": "Security",
-}
 
 
 # The export's record lists, typed as the BigQuery schema defines them.

@@ -18,7 +18,6 @@ import polars as pl
 import pytest
 import sqlglot
 
-from costscan.providers.exports import gcp
 from costscan.providers.exports.read import read_billing
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.billing_query import EXPORT_TABLE
@@ -153,11 +152,6 @@ def test_the_shape_matches_the_export_and_nothing_else(nested: Path) -> None:
     cur = {"line_item_unblended_cost": "double", "line_item_usage_start_date": "timestamp"}
     assert not gcp_bigquery.SHAPE.matches(focus)
     assert not gcp_bigquery.SHAPE.matches(cur)
-
-
-def test_service_categories_are_the_local_readers() -> None:
-    assert gcp_bigquery.SERVICE_CATEGORY == gcp.SERVICE_CATEGORY
-    assert gcp_bigquery.COMMITTED_CREDITS == gcp.COMMITTED_CREDITS
 
 
 def test_rendered_sql_is_valid_bigquery(nested: Path) -> None:

@@ -33,27 +33,10 @@ from sqlglot import exp
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.billing_query import EXPORT_TABLE, ExportShape
+from costscan.scanner.contracts.export_vocab import FOCUS_MANDATORY
 
 # The FOCUS 1.0 Mandatory columns the line items need (providers/exports/focus.py MANDATORY).
-REQUIRED: tuple[str, ...] = (
-    "BilledCost",
-    "BillingAccountId",
-    "BillingCurrency",
-    "BillingPeriodEnd",
-    "BillingPeriodStart",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargePeriodEnd",
-    "ChargePeriodStart",
-    "ContractedCost",
-    "EffectiveCost",
-    "ListCost",
-    "PricingQuantity",
-    "PricingUnit",
-    "ProviderName",
-    "ServiceCategory",
-    "ServiceName",
-)
+REQUIRED = FOCUS_MANDATORY
 
 # Partition columns that hold the billing period as 'YYYY-MM' (lower case: engines differ).
 PERIOD_PARTITIONS: tuple[str, ...] = ("billing_period",)

@@ -51,6 +51,7 @@ from datetime import date, timedelta
 
 from costscan.scanner.contracts import schema
 from costscan.scanner.contracts.billing_query import EXPORT_TABLE, ExportShape
+from costscan.scanner.contracts.export_vocab import GCP_COMMITTED_CREDITS, GCP_SERVICE_CATEGORY
 
 # The columns every standard and detailed export table has, and a FOCUS or CUR table has
 # none of (a table with these is this export).
@@ -67,38 +68,10 @@ SIGNATURE = frozenset(REQUIRED)
 # Slack below the period's start for the load-time partitions (see the module docstring).
 PARTITION_SLACK = timedelta(days=1)
 
-COMMITTED_CREDITS = ("COMMITTED_USAGE_DISCOUNT", "COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE")
+COMMITTED_CREDITS = GCP_COMMITTED_CREDITS
 
-# The same table as providers/exports/gcp.py's SERVICE_CATEGORY: a shape may not import a
-# provider (the pipeline imports only the contracts), so the test compares the two.
-SERVICE_CATEGORY = {
-    "Compute Engine": "Compute",
-    "Kubernetes Engine": "Compute",
-    "Cloud Run": "Compute",
-    "Cloud Functions": "Compute",
-    "App Engine": "Compute",
-    "Cloud Storage": "Storage",
-    "Filestore": "Storage",
-    "Cloud SQL": "Databases",
-    "Cloud Spanner": "Databases",
-    "Cloud Bigtable": "Databases",
-    "Firestore": "Databases",
-    "Memorystore for Redis": "Databases",
-    "BigQuery": "Analytics",
-    "Dataflow": "Analytics",
-    "Dataproc": "Analytics",
-    "Pub/Sub": "Integration",
-    "Cloud Pub/Sub": "Integration",
-    "Networking": "Networking",
-    "Cloud CDN": "Networking",
-    "Cloud DNS": "Networking",
-    "Cloud Load Balancing": "Networking",
-    "Cloud Logging": "Management and Governance",
-    "Cloud Monitoring": "Management and Governance",
-    "Vertex AI": "AI and Machine Learning",
-    "Secret Manager": "Security",
-    "Cloud Key Management Service (KMS)": "Security",
-}
+# One table with the local reader's (scanner/contracts/export_vocab.py).
+SERVICE_CATEGORY = GCP_SERVICE_CATEGORY
 
 # Partition columns that hold when a row was loaded (never before its charge starts).
 LOAD_TIME_PARTITIONS = ("_partitiontime", "export_time")
