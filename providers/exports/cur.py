@@ -130,7 +130,10 @@ def to_focus(
     def col(field: str) -> pl.Expr:
         if not has(field):
             return pl.lit(None, dtype=pl.String)
-        return text(pl.col(names[field])) if textual else pl.col(names[field])
+        # Empty text is "no value" in Parquet exports too: CUR writes "" where a line has
+        # no resource, reservation or Savings Plan (Athena's CUR queries test `<> ''`), and
+        # an empty ARN kept as text would make every line item one commitment.
+        return text(pl.col(names[field]))
 
     def num(field: str) -> pl.Expr:
         if not has(field):

@@ -362,3 +362,32 @@ def test_the_shape_is_chosen_for_a_cur2_table_only(cur2_file: Path) -> None:
     assert not cur2.matches({"lineitem/unblendedcost": "double"})
     found = shape_of(columns)
     assert found is not None and found.name == "cur2"
+
+
+def test_empty_text_is_no_value_in_both_paths(tmp_path: Path) -> None:
+    # CUR's Parquet writes "" where a line has no resource, reservation or Savings Plan
+    # (Athena's CUR queries filter `<> ''`). Kept as text, "" was a ResourceId and, through
+    # coalesce(Savings Plan ARN, reservation ARN), every line item's CommitmentDiscountId:
+    # the whole bill one commitment.
+    from tests.scanner import cur2_twin
+
+    rows = cur2_twin.frame(count=6, hours=4)
+    text_columns = [
+        "line_item_resource_id",
+        "reservation_reservation_a_r_n",
+        "savings_plan_savings_plan_a_r_n",
+    ]
+    blank = rows.with_columns(pl.col(c).fill_null("") for c in text_columns)
+    assert (blank["savings_plan_savings_plan_a_r_n"] == "").sum() > 0
+    path = cur2_twin.write_frame(blank, tmp_path / "blank.parquet")
+    local, pushed = _local(path), _pushed(path)
+    ids = local["CommitmentDiscountId"]
+    assert "" not in ids.drop_nulls().to_list()
+    # Exactly the line items the twin gave a commitment carry one.
+    assert (
+        ids.is_not_null().sum()
+        == rows.select(pl.coalesce(text_columns[2], text_columns[1]).is_not_null().sum()).item()
+    )
+    assert "" not in local["ResourceId"].drop_nulls().to_list()
+    for name in ("CommitmentDiscountId", "ResourceId"):
+        assert pushed[name].to_list() == local[name].to_list(), name

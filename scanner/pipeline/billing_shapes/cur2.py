@@ -118,7 +118,9 @@ class _Columns:
             return _NULL_TEXT
         name = COLUMN[field]
         column = _quote(name)
-        return column if _is_text(self.types[name]) else f"CAST({column} AS VARCHAR)"
+        # Empty text is null, as the local reader reads it (CUR writes "" for no value).
+        text = column if _is_text(self.types[name]) else f"CAST({column} AS VARCHAR)"
+        return f"NULLIF({text}, '')"
 
     def number(self, field: str) -> str:
         if not self.has(field):
