@@ -1,0 +1,296 @@
+"""Rightsizing rules at each threshold, worked by hand (issue 21).
+
+The lookback is 14 days of hourly data ending Monday 2024-06-17 00:00 UTC, prices are AWS
+us-east-1 Linux on-demand list prices (tests/policies/inventories.py), 730 hours a month.
+Written against the mutants that survived tests/policies/test_rightsizing.py
+(``python benchmarks/mutation.py policies/rightsizing.py``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from costscan.policies.rightsizing import (
+    COMPUTE_OPTIMIZER_MIN_HOURS,
+    BillingIdleParams,
+    IdleParams,
+    OverprovisionedParams,
+    UnderprovisionedParams,
+)
+from tests.policies.inventories import (
+    alternating,
+    cpu,
+    hourly,
+    instance,
+    inventory,
+    only,
+    price,
+    run,
+)
+
+CENT = 0.005
+M5_LARGE_MONTH = 0.096 * 730  # $70.08
+
+
+def quiet_network(
+    resource_id: str, in_per_s: float | None, out_per_s: float | None
+) -> list[pl.DataFrame]:
+    """Hourly network sums (bytes an hour) whose rate is ``in_per_s`` / ``out_per_s`` B/s;
+    a series given as None is left out."""
+    frames = []
+    if in_per_s is not None:
+        frames.append(hourly(resource_id, "network_in", "sum", in_per_s * 3600))
+    if out_per_s is not None:
+        frames.append(hourly(resource_id, "network_out", "sum", out_per_s * 3600))
+    return frames
+
+
+def idle_box(in_per_s: float | None, out_per_s: float | None, *, hours: int = 336) -> pl.DataFrame:
+    inv = inventory(
+        [instance("i-idle", "m5.large")],
+        [
+            *cpu("i-idle", 0.3, maximum=0.8, hours=hours),
+            *quiet_network("i-idle", in_per_s, out_per_s),
+        ],
+    )
+    return run("rightsizing.idle", inv)
+
+
+# --------------------------------------------------------------------------- idle
+
+
+def test_the_published_idle_lines_are_the_defaults() -> None:
+    # Cost Explorer's idle CPU line (at or below 1%), GCP Recommender's network lines
+    # (under 2,000 B/s in, 1,000 B/s out, at p95) and Compute Optimizer's 30 hours.
+    p = IdleParams()
+    assert (p.max_cpu_percent, p.network_percentile) == (1.0, 0.95)
+    assert (p.max_network_in_bytes_per_second, p.max_network_out_bytes_per_second) == (
+        2000.0,
+        1000.0,
+    )
+    assert p.min_hours == COMPUTE_OPTIMIZER_MIN_HOURS == 30
+    assert (p.confidence, p.confidence_without_network, p.confidence_short_history) == (
+        0.9,
+        0.7,
+        0.4,
+    )
+
+
+@pytest.mark.parametrize(
+    ("in_per_s", "out_per_s", "idle"),
+    [
+        # GCP's lines are strict: under 2,000 B/s received and under 1,000 B/s sent.
+        (1999.4, 999.4, True),
+        (2000.0, 999.0, False),
+        (1999.0, 1000.0, False),
+        (2001.0, 0.0, False),
+        (0.0, 1001.0, False),
+    ],
+)
+def test_network_lines_are_strict(in_per_s: float, out_per_s: float, idle: bool) -> None:
+    found = idle_box(in_per_s, out_per_s)
+    if idle:
+        finding = only(found, "i-idle")
+        assert finding["monthly_savings"] == pytest.approx(M5_LARGE_MONTH, abs=CENT)
+        assert finding["confidence"] == pytest.approx(0.9)
+        assert (
+            "; network p95 1999 B/s in, 999 B/s out; it costs $70.08 a month."
+            in (finding["detail"])
+        )
+    else:
+        assert found.is_empty()
+
+
+def test_one_network_direction_is_network_data() -> None:
+    # Only received bytes are reported: the network is known (confidence 0.9, not the
+    # CPU-only 0.7), and a busy received rate alone keeps it from being idle.
+    assert only(idle_box(100.0, None), "i-idle")["confidence"] == pytest.approx(0.9)
+    assert only(idle_box(None, 100.0), "i-idle")["confidence"] == pytest.approx(0.9)
+    assert idle_box(5000.0, None).is_empty()
+    assert idle_box(None, 5000.0).is_empty()
+    cpu_only = only(idle_box(None, None), "i-idle")
+    assert cpu_only["confidence"] == pytest.approx(0.7)
+    assert "; no network data; it costs $70.08 a month." in cpu_only["detail"]
+
+
+@pytest.mark.parametrize(("hours", "confidence"), [(29, 0.4), (30, 0.9), (31, 0.9)])
+def test_thirty_hours_of_cpu_is_enough_for_full_confidence(hours: int, confidence: float) -> None:
+    # Compute Optimizer's 30 hours: 29 is short history (0.4), 30 is not.
+    finding = only(idle_box(10.0, 10.0, hours=hours), "i-idle")
+    assert finding["evidence"]["cpu"]["hours"] == hours
+    assert finding["confidence"] == pytest.approx(confidence)
+    # Short history lowers the confidence, never the figure.
+    assert finding["monthly_savings"] == pytest.approx(M5_LARGE_MONTH, abs=CENT)
+
+
+# --------------------------------------------------------------------------- over-provisioned
+
+
+def big_box(cpu_load: pl.Expr | float, memory: float | None = None) -> pl.DataFrame:
+    """m5.4xlarge (16 vCPU, 64 GiB, $0.768/h) with the given CPU and memory use."""
+    frames = [*cpu("i-big", cpu_load)]
+    if memory is not None:
+        frames.append(hourly("i-big", "memory", "average", memory))
+    return run("rightsizing.overprovisioned", inventory([instance("i-big", "m5.4xlarge")], frames))
+
+
+def test_the_published_headroom_lines_are_the_defaults() -> None:
+    # Compute Optimizer: 30% CPU headroom (70% line), 20% memory headroom (80% line).
+    p = OverprovisionedParams()
+    assert (p.target_cpu_p99_percent, p.target_memory_p99_percent) == (70.0, 80.0)
+    assert (p.memory_floor_without_data, p.min_hours) == (0.5, 30)
+    assert (p.confidence, p.confidence_without_memory, p.confidence_short_history) == (
+        0.85,
+        0.6,
+        0.3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("p99", "target", "saving"),
+    [
+        # p99 17.5% × 16 / 4 vCPU = exactly 70%: m5.xlarge fits, (0.768 - 0.192) × 730.
+        (17.5, "m5.xlarge", (0.768 - 0.192) * 730),
+        # 17.6% × 4 = 70.4%: over the line; 8 vCPU (35.2%) it is, (0.768 - 0.384) × 730.
+        (17.6, "m5.2xlarge", (0.768 - 0.384) * 730),
+    ],
+)
+def test_projected_cpu_at_the_70_percent_line_fits(p99: float, target: str, saving: float) -> None:
+    # Memory 15% of 64 GiB = 9.6 GiB: 60% of a 16 GiB type, 30% of a 32 GiB one.
+    finding = only(big_box(alternating(10, p99), memory=15), "i-big")
+    assert finding["evidence"]["candidate"]["instance_type"] == target
+    assert finding["monthly_savings"] == pytest.approx(saving, abs=CENT)
+    assert finding["current_monthly_cost"] == pytest.approx(0.768 * 730, abs=CENT)
+    assert finding["confidence"] == pytest.approx(0.85)
+
+
+@pytest.mark.parametrize(
+    ("memory", "target", "saving"),
+    [
+        # 20% of 64 GiB = 12.8 GiB = exactly 80% of m5.xlarge's 16 GiB: it fits.
+        (20.0, "m5.xlarge", (0.768 - 0.192) * 730),
+        # 20.5% = 13.12 GiB = 82% of 16 GiB: the cheapest 4-vCPU type with room is
+        # r5.xlarge (32 GiB, $0.252).
+        (20.5, "r5.xlarge", (0.768 - 0.252) * 730),
+    ],
+)
+def test_projected_memory_at_the_80_percent_line_fits(
+    memory: float, target: str, saving: float
+) -> None:
+    # p99 CPU 15% × 16 / 4 = 60%: four vCPUs are enough; memory decides the type.
+    finding = only(big_box(alternating(10, 15), memory=memory), "i-big")
+    assert finding["evidence"]["candidate"]["instance_type"] == target
+    assert finding["monthly_savings"] == pytest.approx(saving, abs=CENT)
+
+
+def test_same_vcpus_with_less_memory_is_smaller_only_with_memory_data() -> None:
+    # r5.xlarge (4 vCPU, 32 GiB, $0.252) at p99 CPU 40%: two vCPUs would be 80%, over the
+    # line. With memory data, 10% of 32 GiB = 3.2 GiB fits c5.xlarge's 8 GiB (40%): the
+    # same vCPUs, less memory, (0.252 - 0.17) × 730 = $59.86.
+    frames = [*cpu("i-r", alternating(30, 40)), hourly("i-r", "memory", "average", 10)]
+    inv = inventory([instance("i-r", "r5.xlarge")], frames)
+    finding = only(run("rightsizing.overprovisioned", inv), "i-r")
+    assert finding["evidence"]["candidate"]["instance_type"] == "c5.xlarge"
+    assert finding["monthly_savings"] == pytest.approx(59.86, abs=CENT)
+    # Without memory data nothing says less memory is enough: no smaller type, no finding.
+    inv = inventory([instance("i-r", "r5.xlarge")], cpu("i-r", alternating(30, 40)))
+    assert run("rightsizing.overprovisioned", inv).is_empty()
+
+
+# --------------------------------------------------------------------------- under-provisioned
+
+
+def hot_box(
+    load: pl.Expr | float,
+    instance_type: str = "m5.large",
+    *,
+    hours: int = 336,
+    hourly_price: float | None = None,
+    price_source: str = "bundled",
+) -> pl.DataFrame:
+    box = instance("i-hot", instance_type, hourly_price=hourly_price, price_source=price_source)
+    return run("rightsizing.underprovisioned", inventory([box], cpu("i-hot", load, hours=hours)))
+
+
+def test_the_alert_line_is_the_default() -> None:
+    p = UnderprovisionedParams()
+    assert (p.alert_cpu_p95_percent, p.min_hours, p.confidence, p.confidence_short_history) == (
+        85.0,
+        30,
+        0.8,
+        0.4,
+    )
+
+
+def test_p95_exactly_at_85_percent_is_not_a_bottleneck() -> None:
+    # The line is strict: p95 of a flat 85% is 85, not above it; 85.1% is.
+    assert hot_box(85.0).is_empty()
+    finding = only(hot_box(85.1), "i-hot")
+    # The next size up of m5.large (2 vCPU, $0.096) is m5.xlarge (4 vCPU, $0.192), not the
+    # 8- or 16-vCPU sizes: (0.192 - 0.096) × 730 = $70.08 added, nothing saved.
+    assert finding["added_monthly_cost"] == pytest.approx(70.08, abs=CENT)
+    assert finding["monthly_savings"] == 0.0
+    assert finding["recommendation"] == (
+        "Move i-hot up to m5.xlarge (4 vCPU, $0.192/h); it adds $70.08 a month."
+    )
+    # 2 of 4 vCPUs: the next size takes half the load per vCPU off.
+    assert finding["performance_gain"] == pytest.approx(0.5)
+    assert finding["confidence"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(("hours", "confidence"), [(29, 0.4), (30, 0.8)])
+def test_underprovisioned_short_history(hours: int, confidence: float) -> None:
+    assert only(hot_box(95.0, hours=hours), "i-hot")["confidence"] == pytest.approx(confidence)
+
+
+def test_the_added_cost_is_from_the_billed_price_and_the_weaker_source_is_reported() -> None:
+    # Billed at $0.09/h: (0.192 - 0.09) × 730 = $74.46 added; the next size's price is the
+    # bundled catalogue's, the weaker of the two.
+    finding = only(hot_box(95.0, hourly_price=0.09, price_source="billing"), "i-hot")
+    assert finding["added_monthly_cost"] == pytest.approx(74.46, abs=CENT)
+    assert finding["current_monthly_cost"] == pytest.approx(0.09 * 730, abs=CENT)
+    assert finding["price_source"] == "bundled"
+    # At the largest m5 size there is no next size: the instance's own source stands.
+    top = only(hot_box(95.0, "m5.4xlarge", hourly_price=0.7, price_source="billing"), "i-hot")
+    assert top["price_source"] == "billing"
+    assert top["added_monthly_cost"] == 0.0
+    assert top["recommendation"] == (
+        "No larger m5 size is priced in us-east-1; scale out or move i-hot to a larger family."
+    )
+
+
+def test_a_cheaper_type_of_the_same_size_is_not_a_smaller_one() -> None:
+    # m5.large (2 vCPU, 8 GiB, $0.096) with memory data: m5a.large has the same 2 vCPU and
+    # 8 GiB for $0.086. Not smaller: no over-provisioned finding (a same-size move is
+    # another policy's). 60% of 8 GiB = 4.8 GiB does not fit c5.large's 4 GiB.
+    frames = [*cpu("i-m", 10), hourly("i-m", "memory", "average", 60)]
+    inv = inventory([instance("i-m", "m5.large")], frames)
+    assert run("rightsizing.overprovisioned", inv).is_empty()
+
+
+# --------------------------------------------------------------------------- previous generation
+
+
+def test_previous_generation_picks_the_cheapest_current_type_of_its_class() -> None:
+    # m4.large (2 vCPU, 8 GiB, $0.10): m5.large and m6i.large cost $0.096, m5a.large
+    # $0.086; all m, newer, same vCPUs and memory. (0.10 - 0.086) × 730 = $10.22.
+    finding = only(
+        run("rightsizing.previous-generation", inventory([instance("i-old", "m4.large")])), "i-old"
+    )
+    assert finding["evidence"]["candidate"]["instance_type"] == "m5a.large"
+    assert finding["monthly_savings"] == pytest.approx(
+        (price("m4.large") - price("m5a.large")) * 730, abs=CENT
+    )
+    assert finding["monthly_savings"] == pytest.approx(10.22, abs=CENT)
+    assert finding["confidence"] == pytest.approx(0.8)
+
+
+# --------------------------------------------------------------------------- billing idle
+
+
+def test_the_billing_idle_lines_are_the_defaults() -> None:
+    # 95% of the hours billed, under 0.01 units an hour, at least 72 hours of export.
+    assert BillingIdleParams() == BillingIdleParams(
+        min_billed_hour_share=0.95, max_quantity_per_hour=0.01, min_period_hours=72, confidence=0.7
+    )
