@@ -26,6 +26,7 @@ from tests.policies.inventories import (
     inventory,
     only,
     price,
+    prices_frame,
     run,
 )
 
@@ -269,6 +270,40 @@ def test_a_cheaper_type_of_the_same_size_is_not_a_smaller_one() -> None:
     assert run("rightsizing.overprovisioned", inv).is_empty()
 
 
+@pytest.mark.parametrize(("hours", "confidence"), [(29, 0.3), (30, 0.85)])
+def test_overprovisioned_thirty_hours_is_enough_history(hours: int, confidence: float) -> None:
+    frames = [*cpu("i-big", 12, hours=hours), hourly("i-big", "memory", "average", 15, hours=hours)]
+    inv = inventory([instance("i-big", "m5.4xlarge")], frames)
+    finding = only(run("rightsizing.overprovisioned", inv), "i-big")
+    assert finding["confidence"] == pytest.approx(confidence)
+    # p99 12% × 16 / 4 = 48%, 9.6 GiB on 16: m5.xlarge, (0.768 - 0.192) × 730 = $420.48.
+    assert finding["monthly_savings"] == pytest.approx(420.48, abs=CENT)
+
+
+@pytest.mark.parametrize("billed", [0.05, 0.192])
+def test_a_smaller_type_must_be_strictly_cheaper_than_the_billed_price(billed: float) -> None:
+    # m5.4xlarge at p99 CPU 15% and 9.6 GiB of memory fits m5.xlarge or m6i.xlarge ($0.192)
+    # or anything bigger; c5.xlarge ($0.17) lacks the memory. Billed at $0.192 the move
+    # saves nothing, at $0.05 every fitting type costs more: no finding either way.
+    frames = [*cpu("i-big", alternating(10, 15)), hourly("i-big", "memory", "average", 15)]
+    box = instance("i-big", "m5.4xlarge", hourly_price=billed, price_source="billing")
+    assert run("rightsizing.overprovisioned", inventory([box], frames)).is_empty()
+
+
+def test_a_previous_generation_type_is_a_candidate_only_in_its_own_family() -> None:
+    # m4.xlarge (4 vCPU, 16 GiB, $0.20) at p99 CPU 30% (60% on 2 vCPU) using 3.2 GiB, in
+    # a catalogue without m5.large, m5a.large, m6i.large and c5.large: the same-family
+    # m4.large ($0.10) is allowed though not current; r5.large ($0.126) is the next.
+    # (0.20 - 0.10) × 730 = $73.00.
+    frames = [*cpu("i-m4", alternating(20, 30)), hourly("i-m4", "memory", "average", 20)]
+    inv = inventory([instance("i-m4", "m4.xlarge")], frames, with_prices=False)
+    gone = ["m5.large", "m5a.large", "m6i.large", "c5.large"]
+    inv.add("prices", prices_frame().filter(~pl.col("instance_type").is_in(gone)))
+    finding = only(run("rightsizing.overprovisioned", inv), "i-m4")
+    assert finding["evidence"]["candidate"]["instance_type"] == "m4.large"
+    assert finding["monthly_savings"] == pytest.approx(73.0, abs=CENT)
+
+
 # --------------------------------------------------------------------------- previous generation
 
 
@@ -284,6 +319,30 @@ def test_previous_generation_picks_the_cheapest_current_type_of_its_class() -> N
     )
     assert finding["monthly_savings"] == pytest.approx(10.22, abs=CENT)
     assert finding["confidence"] == pytest.approx(0.8)
+
+
+def test_previous_generation_stays_in_its_class_unless_told_otherwise() -> None:
+    # m4.large billed at $0.13 (live), in a catalogue without the m-class 2-vCPU types:
+    # r5.large (2 vCPU, 16 GiB, $0.126) is cheaper but memory optimised. Only with
+    # same_class off: (0.13 - 0.126) × 730 = $2.92.
+    gone = ["m5.large", "m5a.large", "m6i.large"]
+
+    def moves(**params: object) -> pl.DataFrame:
+        box = instance("i-old", "m4.large", hourly_price=0.13, price_source="live")
+        inv = inventory([box], with_prices=False)
+        inv.add("prices", prices_frame().filter(~pl.col("instance_type").is_in(gone)))
+        return run("rightsizing.previous-generation", inv, **params)
+
+    assert moves().is_empty()
+    finding = only(moves(same_class=False), "i-old")
+    assert finding["evidence"]["candidate"]["instance_type"] == "r5.large"
+    assert finding["monthly_savings"] == pytest.approx(2.92, abs=CENT)
+
+
+def test_a_current_generation_instance_is_never_previous_generation() -> None:
+    # m5.large billed at $0.12 would save on m6i.large ($0.096), but m5 is current.
+    box = instance("i-m5", "m5.large", hourly_price=0.12, price_source="live")
+    assert run("rightsizing.previous-generation", inventory([box])).is_empty()
 
 
 # --------------------------------------------------------------------------- billing idle
