@@ -345,6 +345,67 @@ def test_a_current_generation_instance_is_never_previous_generation() -> None:
     assert run("rightsizing.previous-generation", inventory([box])).is_empty()
 
 
+def test_without_the_class_rule_memory_and_burstable_still_hold() -> None:
+    # m4.large (2 vCPU, 8 GiB, $0.10), any class: t3.large ($0.0832) is burstable and
+    # c5.large ($0.085) has 4 GiB; m5a.large ($0.086) is the move: $10.22.
+    finding = only(
+        run(
+            "rightsizing.previous-generation",
+            inventory([instance("i-old", "m4.large")]),
+            same_class=False,
+        ),
+        "i-old",
+    )
+    assert finding["evidence"]["candidate"]["instance_type"] == "m5a.large"
+    assert finding["monthly_savings"] == pytest.approx(10.22, abs=CENT)
+
+
+def test_previous_generation_needs_a_strictly_cheaper_and_newer_type() -> None:
+    # Billed at m5a.large's own $0.086: nothing to save.
+    box = instance("i-old", "m4.large", hourly_price=0.086, price_source="live")
+    assert run("rightsizing.previous-generation", inventory([box])).is_empty()
+    # A current type of the same generation (a hypothetical m4a.xlarge, generation 4, at
+    # $0.15) is no generation move: m5.xlarge it is, (0.20 - 0.192) × 730 = $5.84.
+    same_gen = (
+        prices_frame()
+        .filter(pl.col("instance_type") == "m5.xlarge")
+        .with_columns(
+            pl.lit("m4a.xlarge").alias("instance_type"),
+            pl.lit("m4a").alias("family"),
+            pl.lit(0.15).alias("hourly_price"),
+        )
+    )
+    inv = inventory([instance("i-old", "m4.xlarge")], with_prices=False)
+    inv.add("prices", pl.concat([prices_frame(), same_gen]))
+    finding = only(run("rightsizing.previous-generation", inv), "i-old")
+    assert finding["evidence"]["candidate"]["instance_type"] == "m5.xlarge"
+    assert finding["monthly_savings"] == pytest.approx(5.84, abs=CENT)
+
+
+# --------------------------------------------------------------------------- graviton
+
+
+def test_graviton_needs_at_least_the_memory() -> None:
+    # A hypothetical arm64 m9g.large with 2 vCPU but 4 GiB at $0.05 is cheaper than
+    # m6g.large ($0.077), but m5.large uses 8 GiB: m6g.large, (0.096 - 0.077) × 730 = $13.87.
+    small = (
+        prices_frame()
+        .filter(pl.col("instance_type") == "m6g.large")
+        .with_columns(
+            pl.lit("m9g.large").alias("instance_type"),
+            pl.lit("m9g").alias("family"),
+            pl.lit(4.0).alias("memory_gib"),
+            pl.lit(0.05).alias("hourly_price"),
+        )
+    )
+    inv = inventory([instance("i-x86", "m5.large")], with_prices=False)
+    inv.add("prices", pl.concat([prices_frame(), small]))
+    finding = only(run("rightsizing.graviton", inv), "i-x86")
+    assert finding["evidence"]["candidate"]["instance_type"] == "m6g.large"
+    assert finding["monthly_savings"] == pytest.approx(13.87, abs=CENT)
+    assert finding["confidence"] == pytest.approx(0.6)
+
+
 # --------------------------------------------------------------------------- billing idle
 
 
