@@ -14,6 +14,8 @@ import pytest
 from costscan.policies.rightsizing import (
     COMPUTE_OPTIMIZER_MIN_HOURS,
     BillingIdleParams,
+    GcpArmParams,
+    GravitonParams,
     IdleParams,
     OverprovisionedParams,
     UnderprovisionedParams,
@@ -29,6 +31,8 @@ from tests.policies.inventories import (
     prices_frame,
     run,
 )
+from tests.policies.test_gcp_commitments import vm as gcp_vm
+from tests.policies.test_gcp_sustained_use import inventory as gcp_inventory
 
 CENT = 0.005
 M5_LARGE_MONTH = 0.096 * 730  # $70.08
@@ -403,6 +407,16 @@ def test_graviton_needs_at_least_the_memory() -> None:
     finding = only(run("rightsizing.graviton", inv), "i-x86")
     assert finding["evidence"]["candidate"]["instance_type"] == "m6g.large"
     assert finding["monthly_savings"] == pytest.approx(13.87, abs=CENT)
+    assert finding["confidence"] == pytest.approx(0.6)
+    # Sized vCPU for vCPU: no per-core speed-up is assumed.
+    assert finding["evidence"]["shape"]["per_core_performance_factor"] == 1.0
+
+
+def test_gcp_arm_confidence() -> None:
+    # The same medium confidence as Graviton: arm64 builds and an Arm boot image needed.
+    assert GcpArmParams().confidence == GravitonParams().confidence == 0.6
+    inv = gcp_inventory(gcp_vm("api", "n2-standard-8"), 40.0)
+    (finding,) = run("rightsizing.gcp-arm", inv).iter_rows(named=True)
     assert finding["confidence"] == pytest.approx(0.6)
 
 
