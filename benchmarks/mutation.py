@@ -75,7 +75,13 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_storage.py",
         "tests/policies/test_storage_boundaries.py",
     ),
-    "policies/rightsizing.py": ("tests/policies/test_rightsizing.py",),
+    "policies/rightsizing.py": (
+        "tests/policies/test_rightsizing.py",
+        "tests/policies/test_gcp_arm.py",
+        "tests/policies/test_billing_idle.py",
+        "tests/policies/test_discounts.py",
+        "tests/policies/test_rightsizing_boundaries.py",
+    ),
     "policies/scheduling.py": (
         "tests/policies/test_scheduling.py",
         "tests/policies/test_scheduling_boundaries.py",

@@ -8,6 +8,9 @@ Written against the mutants that survived tests/policies/test_rightsizing.py
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import polars as pl
 import pytest
 
@@ -31,6 +34,10 @@ from tests.policies.inventories import (
     prices_frame,
     run,
 )
+from tests.policies.test_billing_idle import HOURS, line_items
+from tests.policies.test_billing_idle import inventory as billing_inventory
+from tests.policies.test_billing_idle import only as billing_only
+from tests.policies.test_billing_idle import run as billing_run
 from tests.policies.test_gcp_commitments import vm as gcp_vm
 from tests.policies.test_gcp_sustained_use import inventory as gcp_inventory
 
@@ -284,6 +291,25 @@ def test_overprovisioned_thirty_hours_is_enough_history(hours: int, confidence: 
     assert finding["monthly_savings"] == pytest.approx(420.48, abs=CENT)
 
 
+def test_an_accelerated_instance_is_never_resized_on_cpu() -> None:
+    # g5.xlarge (4 vCPU, 16 GiB, a GPU, $1.006/h) idling on CPU: its value is the GPU, so
+    # no CPU-driven resize, though m5.large would hold its load.
+    gpu = (
+        prices_frame()
+        .filter(pl.col("instance_type") == "m5.xlarge")
+        .with_columns(
+            pl.lit("g5.xlarge").alias("instance_type"),
+            pl.lit("g5").alias("family"),
+            pl.lit(1.006).alias("hourly_price"),
+        )
+    )
+    box = instance("i-gpu", "m5.xlarge") | {"instance_type": "g5.xlarge", "hourly_price": None}
+    frames = [*cpu("i-gpu", 5), hourly("i-gpu", "memory", "average", 10)]
+    inv = inventory([box], frames, with_prices=False)
+    inv.add("prices", pl.concat([prices_frame(), gpu]))
+    assert run("rightsizing.overprovisioned", inv).is_empty()
+
+
 @pytest.mark.parametrize("billed", [0.05, 0.192])
 def test_a_smaller_type_must_be_strictly_cheaper_than_the_billed_price(billed: float) -> None:
     # m5.4xlarge at p99 CPU 15% and 9.6 GiB of memory fits m5.xlarge or m6i.xlarge ($0.192)
@@ -412,6 +438,12 @@ def test_graviton_needs_at_least_the_memory() -> None:
     assert finding["evidence"]["shape"]["per_core_performance_factor"] == 1.0
 
 
+def test_graviton_at_the_same_price_saves_nothing() -> None:
+    # Billed at m6g.large's own $0.077: no move.
+    box = instance("i-x86", "m5.large", hourly_price=0.077, price_source="live")
+    assert run("rightsizing.graviton", inventory([box])).is_empty()
+
+
 def test_gcp_arm_confidence() -> None:
     # The same medium confidence as Graviton: arm64 builds and an Arm boot image needed.
     assert GcpArmParams().confidence == GravitonParams().confidence == 0.6
@@ -428,3 +460,161 @@ def test_the_billing_idle_lines_are_the_defaults() -> None:
     assert BillingIdleParams() == BillingIdleParams(
         min_billed_hour_share=0.95, max_quantity_per_hour=0.01, min_period_hours=72, confidence=0.7
     )
+
+
+def billed(
+    resource_id: str, hourly: float, *, hours: range | list[int] = range(HOURS), **kw: Any
+) -> list[dict[str, Any]]:
+    """A resource billed ``hourly`` an hour ("Hrs") with a request meter at zero."""
+    return [
+        *line_items(resource_id, hourly_cost=hourly, quantity=1.0, unit="Hrs", hours=hours, **kw),
+        *line_items(resource_id, hourly_cost=0.0, quantity=0.0, unit="Requests", hours=hours, **kw),
+    ]
+
+
+def idle_bill(rows: list[dict[str, Any]], **params: Any) -> pl.DataFrame:
+    return billing_run(billing_inventory(rows), **params)
+
+
+@pytest.mark.parametrize(("span", "flagged"), [(72, True), (71, False)])
+def test_seventy_two_hours_of_export_is_enough(span: int, flagged: bool) -> None:
+    # $0.05 an hour × 730 = $36.50 a month.
+    found = idle_bill(billed("mq-1", 0.05, hours=range(span)))
+    assert (found.height == 1) is flagged
+    if flagged:
+        finding = billing_only(found, "mq-1")
+        assert finding["monthly_savings"] == pytest.approx(36.5, abs=0.011)
+        assert finding["confidence"] == pytest.approx(0.7)
+        assert finding["evidence"]["billing"]["span_hours"] == span
+
+
+def test_billed_in_exactly_95_percent_of_the_span_is_every_hour() -> None:
+    # The export spans 160 hours (another resource); mq-1 is billed in 152 of them: 0.95.
+    # Its request meter reads 0.0012345 an hour: shown to three significant figures.
+    rows = [
+        *line_items("i-busy", hourly_cost=0.1, quantity=1.0, unit="Hrs", hours=range(160)),
+        *line_items("mq-1", hourly_cost=0.05, quantity=1.0, unit="Hrs", hours=range(8, 160)),
+        *line_items(
+            "mq-1", hourly_cost=0.0, quantity=0.0012345, unit="Requests", hours=range(8, 160)
+        ),
+    ]
+    finding = billing_only(idle_bill(rows), "mq-1")
+    assert finding["evidence"]["billing"]["billed_hour_share"] == pytest.approx(0.95)
+    assert (
+        "was billed in 152 of 160 hours (95.0%) but used 0.00123 Requests an hour"
+        in (finding["detail"])
+    )
+    # 151 of 160 (94.4%) is not.
+    rows = [
+        *line_items("i-busy", hourly_cost=0.1, quantity=1.0, unit="Hrs", hours=range(160)),
+        *billed("mq-1", 0.05, hours=range(9, 160)),
+    ]
+    assert idle_bill(rows).is_empty()
+
+
+def test_a_single_metered_line_is_enough_to_judge() -> None:
+    # Billed every hour, one request line in the whole week, for nothing.
+    rows = [
+        *line_items("mq-1", hourly_cost=0.05, quantity=1.0, unit="Hrs"),
+        *line_items("mq-1", hourly_cost=0.0, quantity=0.0, unit="Requests", hours=[5]),
+    ]
+    assert billing_only(idle_bill(rows), "mq-1")["evidence"]["usage"]["metered_line_items"] == 1
+
+
+def test_a_week_long_line_of_its_own_proves_the_week() -> None:
+    # One "Hrs" line over the whole 168 hours ($8.40: $0.05 an hour) and one transfer line
+    # with nothing moved: one own line item, billed every hour, unused. $0.05 × 730.
+    week = timedelta(hours=HOURS)
+    rows = [
+        *line_items("nat-1", hourly_cost=8.4, quantity=168.0, unit="Hrs", hours=[0], step=week),
+        *line_items("nat-1", hourly_cost=0.0, quantity=0.0, unit="GB", hours=[0], step=week),
+    ]
+    finding = billing_only(idle_bill(rows), "nat-1")
+    assert finding["evidence"]["billing"]["own_line_items"] == 1
+    assert finding["evidence"]["billing"]["billed_hours"] == HOURS
+    assert finding["monthly_savings"] == pytest.approx(36.5, abs=0.011)
+
+
+def test_transfer_lines_alone_are_never_judged_whatever_they_cost() -> None:
+    # A month-long $50 transfer line proves no hour of running.
+    month = timedelta(days=30)
+    rows = line_items("i-gone", hourly_cost=50.0, quantity=0.0, unit="GB", hours=[0], step=month)
+    assert idle_bill(rows).is_empty()
+
+
+def test_a_line_without_a_unit_still_shows_the_hours_billed() -> None:
+    # The standing charge has no unit (neither ConsumedUnit nor PricingUnit); the request
+    # meter is read once. The hours come from the standing charge: 168 of 168.
+    standing = line_items("mq-1", hourly_cost=0.05, quantity=1.0, unit="Hrs")
+    for row in standing:
+        row["ConsumedUnit"] = row["PricingUnit"] = None
+    rows = [
+        *standing,
+        *line_items("mq-1", hourly_cost=0.0, quantity=0.0, unit="Requests", hours=[5]),
+    ]
+    finding = billing_only(idle_bill(rows), "mq-1")
+    assert finding["evidence"]["billing"]["billed_hours"] == HOURS
+
+
+def test_pricing_units_stand_in_for_missing_consumed_units() -> None:
+    rows = billed("mq-1", 0.05)
+    for row in rows:
+        row["ConsumedUnit"] = row["ConsumedQuantity"] = None
+    finding = billing_only(idle_bill(rows), "mq-1")
+    assert finding["evidence"]["billing"]["billed_hours"] == HOURS
+    assert finding["evidence"]["usage"]["metered_units"] == "Requests"
+
+
+def test_what_a_commitment_pays_for_is_deferred() -> None:
+    # $0.03 an hour under a commitment, $0.01001 on demand: $0.04001 × 730 = $29.2073,
+    # $29.20 rounded down. Committed share 0.03 / 0.04001 = 0.74981; now
+    # 29.20 × 0.25019 = $7.3055 -> $7.30; deferred 29.20 − 7.30 = $21.90.
+    rows = [
+        *line_items("mq-1", hourly_cost=0.03, quantity=1.0, unit="Hrs"),
+        *line_items("mq-1", hourly_cost=0.01001, quantity=0.0, unit="Requests"),
+    ]
+    for row in rows[:HOURS]:
+        row["PricingCategory"] = "Committed"
+    finding = billing_only(idle_bill(rows), "mq-1")
+    assert finding["monthly_savings_before_discounts"] == pytest.approx(29.20, abs=1e-9)
+    assert finding["monthly_savings"] == pytest.approx(7.30, abs=1e-9)
+    assert finding["deferred_monthly_savings"] == pytest.approx(21.90, abs=1e-9)
+    assert finding["evidence"]["billing"]["committed_share"] == pytest.approx(0.03 / 0.04001)
+
+
+def test_a_committed_share_over_one_saves_nothing_now() -> None:
+    # $0.03 committed and −$0.01 on demand (a usage refund): net $0.02 × 730 = $14.60;
+    # the share 1.5 is capped at 1: nothing now, all $14.60 deferred.
+    rows = [
+        *line_items("mq-1", hourly_cost=0.03, quantity=1.0, unit="Hrs"),
+        *line_items("mq-1", hourly_cost=-0.01, quantity=0.0, unit="Requests"),
+    ]
+    for row in rows[:HOURS]:
+        row["PricingCategory"] = "Committed"
+    finding = billing_only(idle_bill(rows), "mq-1")
+    assert finding["monthly_savings"] == 0.0
+    assert finding["deferred_monthly_savings"] == pytest.approx(
+        finding["monthly_savings_before_discounts"]
+    )
+    assert finding["monthly_savings_before_discounts"] == pytest.approx(14.6, abs=0.011)
+
+
+def test_a_saving_under_a_dollar_is_still_a_finding() -> None:
+    # $0.00101 an hour × 730 = $0.7373: $0.73.
+    finding = billing_only(idle_bill(billed("mq-1", 0.00101)), "mq-1")
+    assert finding["monthly_savings"] == pytest.approx(0.73, abs=1e-9)
+
+
+def test_a_line_with_no_end_counts_one_hour_per_start() -> None:
+    # No ChargePeriodEnd: each distinct start is one hour. Billed in all 168 hours of the
+    # export: idle, $0.05 × 730 = $36.50; in 100 of them (59.5%): not every hour.
+    busy = line_items("i-busy", hourly_cost=0.1, quantity=1.0, unit="Hrs")
+    endless = billed("mq-1", 0.05)
+    for row in endless:
+        row["ChargePeriodEnd"] = None
+    finding = billing_only(idle_bill(busy + endless), "mq-1")
+    assert finding["evidence"]["billing"]["billed_hours"] == HOURS
+    assert finding["monthly_savings"] == pytest.approx(36.5, abs=0.011)
+    assert idle_bill(
+        busy + [r for r in endless if r["ChargePeriodStart"] < endless[100]["ChargePeriodStart"]]
+    ).is_empty()
