@@ -96,10 +96,10 @@ def test_a_cud_under_99_percent_used_wastes_the_unused_share(
 
 
 def test_the_waste_detail_names_the_unused_dollars() -> None:
-    # $155.43 at 25% used: $116.57 of it pays for nothing (0.75 × 155.43 = 116.5725).
-    half = unused(cud("half", "n2d", utilization=0.25, monthly=155.43))["half"]
+    # $155.43 at 25.34% used: $116.04 of it pays for nothing (0.7466 × 155.43 = 116.044).
+    half = unused(cud("half", "n2d", utilization=0.2534, monthly=155.43))["half"]
     assert half["detail"] == (
-        "Committed use discount half (N2D 1yr) is 25.0% used by running instances: $116.57 "
+        "Committed use discount half (N2D 1yr) is 25.3% used by running instances: $116.04 "
         "of its $155.43 a month pays for nothing until it ends (2025-01-03)."
     )
     assert half["recommendation"].startswith("Move N2D usage in us-central1 onto it")
@@ -198,6 +198,22 @@ def test_held_coverage_runs_over_into_the_next_vm() -> None:
     assert purchase(vms, [held, coverage("n2", 500.0)]) == {}
 
 
+def test_between_equal_vms_coverage_goes_by_name() -> None:
+    # Two n2-standard-4 ($141.79 each) and exactly one's worth covered: "a" first.
+    found = purchase(
+        [vm("b", "n2-standard-4"), vm("a", "n2-standard-4")], [coverage("n2", float(N2_4))]
+    )
+    assert set(found) == {"b"}
+    assert money(found["b"]["monthly_savings"]) == money(N2_4 * Decimal("0.17"))
+
+
+def test_a_three_year_discount_is_named_as_such() -> None:
+    # 55% off (3-year): $97.84 × 0.55 = $53.81 on an E2.
+    web = purchase([vm("web", "e2-standard-4")], discount=0.55)["web"]
+    assert "(55% off on demand)" in web["recommendation"]
+    assert money(web["monthly_savings"]) == money(E2_4 * Decimal("0.55")) == Decimal("53.81")
+
+
 def test_coverage_of_one_series_does_not_cover_another() -> None:
     found = purchase([vm("web", "e2-standard-4")], [coverage("n2", 500.0)])
     assert money(found["web"]["monthly_savings"]) == Decimal("36.20")
@@ -209,6 +225,14 @@ def test_under_half_a_cent_left_uncovered_is_no_purchase() -> None:
     # A cent left: bought, 0.01 × 0.17 rounds to nothing, but the uncovered cent shows.
     left = purchase([vm("api", "n2-standard-8")], [coverage("n2", float(N2_8) - 0.01)])["api"]
     assert json.loads(left["evidence"])["uncovered_monthly"] == pytest.approx(0.01, abs=1e-6)
+
+
+def test_exactly_half_a_cent_uncovered_is_no_purchase() -> None:
+    # A VM billed $0.01 a month (1/730 of a cent an hour, so × 730 is exactly 0.01) with
+    # half a cent covered: exactly $0.005 is left, not over the line.
+    tiny = vm("tiny", "e2-standard-4", hourly_price=0.01 / 730)
+    assert purchase([tiny], [coverage("e2", 0.005)]) == {}
+    assert "tiny" in purchase([tiny], [coverage("e2", 0.004)])
 
 
 def test_a_cud_at_99_percent_used_does_not_block_a_purchase() -> None:
