@@ -146,3 +146,11 @@ def test_no_cheaper_balanced_price_is_no_finding() -> None:
     assert one([same], io("db", 100.0, 10.0)) is None
     unpriced = disk("db", 500) | {"price_pd_balanced_gb_month": None}
     assert one([unpriced], io("db", 100.0, 10.0)) is None
+
+
+def test_a_saving_under_a_dollar_still_counts() -> None:
+    # 10 GB: 10 × 0.07 = $0.70 a month; pd-balanced gives 3,060 IOPS and 142.8 MiB/s.
+    found = one([disk("boot", 10)], io("boot", 100.0, 10.0))
+    assert found is not None
+    assert found["monthly_savings"] == pytest.approx(0.70, abs=CENT)
+    assert found["category"] == "savings"
