@@ -115,6 +115,9 @@ def test_only_hot_azure_accounts_with_no_policy_and_bytes_and_prices() -> None:
         account("no-cool-price", price_standard_ia_gb_month=None),
     )
     assert set(found) == {"flagged"}
+    # Any Hot byte at all is judged: one byte is a finding (worth nothing, shown as such).
+    tiny = blobs(account("tiny", gib=1 / GIB))["tiny"]
+    assert tiny["monthly_savings"] == pytest.approx(0.5 / GIB * 0.01)
 
 
 # --------------------------------------------------------------------------- Advisor's advice
