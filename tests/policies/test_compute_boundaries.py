@@ -262,10 +262,11 @@ def test_monthly_is_730_hours() -> None:
 def test_the_weaker_source_is_reported() -> None:
     out = values(
         c.weaker_source(pl.col("a"), pl.col("b")),
-        a=["billing", "live", "bundled", "live", "odd", None],
-        b=["live", "billing", "bundled", "none", "bundled", None],
+        a=["billing", "live", "bundled", "live", "odd", None, "live", "bundled", "none"],
+        b=["live", "billing", "bundled", "none", "bundled", None, "bundled", "none", "odd"],
     )
-    assert out == ["live", "live", "bundled", "none", "odd", "none"]
+    # billing > live > bundled > none > anything unknown.
+    assert out == ["live", "live", "bundled", "none", "odd", "none", "bundled", "none", "odd"]
 
 
 @pytest.mark.parametrize(
@@ -338,3 +339,40 @@ def test_another_regions_prices_scale_the_confidence() -> None:
         c.regional_price_confidence(pl.col("b"), 0.5), b=[0.9], price_region=["x"], region=["y"]
     )
     assert scaled == [pytest.approx(0.45)]
+
+
+def test_weekday_names_follow_polars_iso_weekdays() -> None:
+    # 2024-06-17 is a Monday: polars' dt.weekday() gives 1 for it, 7 for the Sunday.
+    week = pl.DataFrame({"d": [NOW + timedelta(days=i) for i in range(7)]})
+    numbered = week.select(
+        pl.col("d").dt.weekday().alias("n"), pl.col("d").dt.strftime("%a").alias("a")
+    )
+    assert {n: a for n, a in numbered.iter_rows()} == c.WEEKDAY_NAMES
+
+
+def test_catalogue_gaps_are_filled_with_the_safe_default() -> None:
+    # A type priced with no family, burstable or generation facts: the family comes from
+    # its name, it is not burstable and counts as current generation.
+    bare = (
+        prices_frame()
+        .filter(pl.col("instance_type") == "m5.large")
+        .with_columns(
+            pl.lit(None, dtype=pl.String).alias("family"),
+            pl.lit(None, dtype=pl.Boolean).alias("burstable"),
+            pl.lit(None, dtype=pl.Boolean).alias("current_generation"),
+        )
+    )
+    inv = inventory([instance("i-a", "m5.large")], with_prices=False)
+    inv.add("prices", bare)
+    types = c.instance_types(view(inv)).collect().row(0, named=True)
+    assert (types["family"], types["instance_class"], types["generation"]) == ("m5", "m", 5)
+    assert (types["burstable"], types["current_generation"]) == (False, True)
+
+
+def test_an_unknown_type_is_not_burstable_and_current() -> None:
+    own = instance("i-own", "m5.large") | {"instance_type": "z9.large", "hourly_price": 0.5}
+    zero = instance("i-zero", "m5.large") | {"instance_type": "z9.large", "hourly_price": 0.0}
+    found = rows(c.running_instances(view(inventory([own, zero]))))
+    # A zero price with no catalogue price is no price at all.
+    assert set(found) == {"i-own"}
+    assert (found["i-own"]["burstable"], found["i-own"]["current_generation"]) == (False, True)
