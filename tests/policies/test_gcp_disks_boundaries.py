@@ -130,6 +130,12 @@ def test_one_counter_alone_is_not_a_measurement() -> None:
     assert found["category"] == "possible"
     assert found["confidence"] == pytest.approx(0.4)
     assert found["evidence"]["io_hours_coverage"] == 0.0
+    # Bytes without operations: the same.
+    bytes_only = [r for r in io("db", 100.0, 10.0) if r["metric"] == "disk_throughput"]
+    found = one([disk("db", 500)], bytes_only)
+    assert found is not None
+    assert found["category"] == "possible"
+    assert found["evidence"]["io_hours_coverage"] == 0.0
 
 
 def test_another_regions_prices_lower_the_confidence() -> None:
