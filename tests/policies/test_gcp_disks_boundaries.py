@@ -145,6 +145,9 @@ def test_another_regions_prices_lower_the_confidence() -> None:
     assert measured is not None and unmeasured is not None
     assert measured["confidence"] == pytest.approx(0.85 * 0.8)
     assert unmeasured["confidence"] == pytest.approx(0.4 * 0.8)
+    # No I/O figure at all: the evidence says 0% of the hours, not null.
+    assert unmeasured["evidence"]["io_hours_coverage"] == 0.0
+    assert unmeasured["evidence"]["peak_iops"] is None
 
 
 def test_no_cheaper_balanced_price_is_no_finding() -> None:
