@@ -115,6 +115,12 @@ def test_a_cud_at_99_percent_or_costing_nothing_is_not_waste() -> None:
     )
 
 
+def test_a_cud_under_a_dollar_a_month_still_wastes() -> None:
+    # $0.50 a month at half use: $0.25 wasted.
+    small = unused(cud("small", "n2", utilization=0.5, monthly=0.5))["small"]
+    assert small["monthly_savings"] == pytest.approx(0.25)
+
+
 def test_only_active_unexpired_google_cuds_count() -> None:
     ending_now = cud("now", "n2", utilization=0.5, monthly=10.0, expires_in_days=0)
     no_end = cud("open", "n2", utilization=0.5, monthly=10.0) | {"expires": None}
@@ -217,6 +223,12 @@ def test_a_three_year_discount_is_named_as_such() -> None:
 def test_coverage_of_one_series_does_not_cover_another() -> None:
     found = purchase([vm("web", "e2-standard-4")], [coverage("n2", 500.0)])
     assert money(found["web"]["monthly_savings"]) == Decimal("36.20")
+
+
+def test_another_clouds_coverage_rows_cover_nothing_here() -> None:
+    aws = coverage("n2", 500.0) | {"provider": "aws"}
+    found = purchase([vm("api", "n2-standard-8")], [aws])
+    assert money(found["api"]["monthly_savings"]) == Decimal("48.21")
 
 
 def test_under_half_a_cent_left_uncovered_is_no_purchase() -> None:
