@@ -262,11 +262,13 @@ def test_monthly_is_730_hours() -> None:
 def test_the_weaker_source_is_reported() -> None:
     out = values(
         c.weaker_source(pl.col("a"), pl.col("b")),
-        a=["billing", "live", "bundled", "live", "odd", None, "live", "bundled", "none"],
-        b=["live", "billing", "bundled", "none", "bundled", None, "bundled", "none", "odd"],
+        a=["billing", "live", "bundled", "live", "odd", None, "live", "bundled", "none", "odd"],
+        b=["live", "billing", "bundled", "none", "bundled", None, "bundled", "none", "odd", "new"],
     )
-    # billing > live > bundled > none > anything unknown.
-    assert out == ["live", "live", "bundled", "none", "odd", "none", "bundled", "none", "odd"]
+    # billing > live > bundled > none > anything unknown; between equals, the first.
+    assert out == [
+        "live", "live", "bundled", "none", "odd", "none", "bundled", "none", "odd", "odd"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -376,3 +378,17 @@ def test_an_unknown_type_is_not_burstable_and_current() -> None:
     # A zero price with no catalogue price is no price at all.
     assert set(found) == {"i-own"}
     assert (found["i-own"]["burstable"], found["i-own"]["current_generation"]) == (False, True)
+
+
+def test_a_type_priced_at_zero_is_no_price() -> None:
+    # The catalogue prices m5.large at $0 and the instance has no price of its own: no
+    # price, no instance (a saving against $0 would be made up).
+    free = prices_frame().with_columns(
+        pl.when(pl.col("instance_type") == "m5.large")
+        .then(pl.lit(0.0))
+        .otherwise(pl.col("hourly_price"))
+        .alias("hourly_price")
+    )
+    inv = inventory([instance("i-a", "m5.large", hourly_price=0.0)], with_prices=False)
+    inv.add("prices", free)
+    assert c.running_instances(view(inv)).collect().is_empty()
