@@ -75,7 +75,13 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_storage.py",
         "tests/policies/test_storage_boundaries.py",
     ),
-    "policies/rightsizing.py": ("tests/policies/test_rightsizing.py",),
+    "policies/rightsizing.py": (
+        "tests/policies/test_rightsizing.py",
+        "tests/policies/test_gcp_arm.py",
+        "tests/policies/test_billing_idle.py",
+        "tests/policies/test_discounts.py",
+        "tests/policies/test_rightsizing_boundaries.py",
+    ),
     "policies/scheduling.py": (
         "tests/policies/test_scheduling.py",
         "tests/policies/test_scheduling_boundaries.py",
@@ -83,7 +89,23 @@ MODULES: dict[str, tuple[str, ...]] = {
     "policies/commitments.py": ("tests/policies/test_commitments.py",),
     "policies/network.py": ("tests/policies/test_network.py",),
     "policies/observability.py": ("tests/policies/test_observability.py",),
-    "policies/gcp.py": ("tests/policies/test_gcp_commitments.py",),
+    "policies/gcp.py": (
+        "tests/policies/test_gcp_commitments.py",
+        "tests/policies/test_gcp_boundaries.py",
+    ),
+    "policies/_compute.py": (
+        "tests/policies/test_compute_boundaries.py",
+        "tests/policies/test_rightsizing.py",
+    ),
+    "policies/gcp_disks.py": (
+        "tests/policies/test_gcp_disks.py",
+        "tests/policies/test_gcp_disks_boundaries.py",
+    ),
+    "policies/azure.py": ("tests/policies/test_azure_boundaries.py",),
+    "policies/aws_cost_hub.py": (
+        "tests/scanner/test_cost_hub_cross_check.py",
+        "tests/policies/test_aws_cost_hub_boundaries.py",
+    ),
     "policies/_discounts.py": ("tests/policies/test_discounts.py",),
     "policies/_billing.py": ("tests/policies/test_billing_idle.py",),
     "scanner/pipeline/history.py": (
