@@ -87,7 +87,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_databases.py",
         "tests/policies/test_databases_boundaries.py",
     ),
-    "policies/data_services.py": ("tests/policies/test_data_services.py",),
+    "policies/data_services.py": (
+        "tests/policies/test_data_services.py",
+        "tests/policies/test_data_services_boundaries.py",
+    ),
     "policies/gcp_observability.py": ("tests/policies/test_gcp_observability.py",),
     "policies/gcp.py": ("tests/policies/test_gcp_commitments.py",),
     "policies/_discounts.py": ("tests/policies/test_discounts.py",),
