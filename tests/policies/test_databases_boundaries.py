@@ -461,18 +461,19 @@ def load(
 
 def test_bottleneck_alert_lines_are_strict_and_need_thirty_hours() -> None:
     # The seed's alert lines: p95 CPU above 85% (85.0 is not), p95 read latency above
-    # 500 ms (0.5 s is not, 0.51 s is); 29 hours of CPU data is too few. Write-heavy, so
+    # 500 ms (0.5 s is not, 0.51 s is); 29 hours of CPU data is too few, 30 enough. Write-heavy, so
     # the remedy is db.m5.xlarge: (0.342 − 0.171) × 730 = 124.83, gain 1 − 2/4 = 0.5.
     inv = inventory(
-        [database(n, **HOT) for n in ("cpu-85.1", "cpu-85", "lat-0.51", "lat-0.5", "h29")],
+        [database(n, **HOT) for n in ("cpu-85.1", "cpu-85", "lat-0.51", "lat-0.5", "h29", "h30")],
         load("cpu-85.1", 85.1, 100.0, 900.0)
         + load("cpu-85", 85.0, 100.0, 900.0)
         + load("lat-0.51", 30.0, 100.0, 900.0, latency=0.51)
         + load("lat-0.5", 30.0, 100.0, 900.0, latency=0.5)
-        + load("h29", 95.0, 100.0, 900.0, hours=29),
+        + load("h29", 95.0, 100.0, 900.0, hours=29)
+        + load("h30", 95.0, 100.0, 900.0, hours=30),
     )
     out = by_id(run_policy("rightsizing.database-bottleneck", inv))
-    assert sorted(out) == ["cpu-85.1", "lat-0.51"]
+    assert sorted(out) == ["cpu-85.1", "h30", "lat-0.51"]
     for row in out.values():
         assert row["added_monthly_cost"] == pytest.approx(124.83, abs=CENT)
         assert row["confidence"] == pytest.approx(0.8)  # DatabaseBottleneckParams' default
@@ -546,9 +547,9 @@ def test_cache_layer_from_80_percent_reads_above_the_alert_lines() -> None:
     # cache.r6g.large at $0.206/h: two nodes 2 × 0.206 × 730 = 300.76. Reads 80% of the
     # IOPS count (79% do not, nor does a database with no reads or writes at all); p95 CPU
     # 85.1% is above the line, 85.0 is not; read latency 0.51 s is, 0.5 s is not; 29
-    # hours is too few; no cache node priced, no finding.
+    # hours is too few, 30 enough; no cache node priced, no finding.
     cache = {"cache_node_type": "cache.r6g.large", "cache_node_hourly_price": 0.206, **SMALL}
-    names = ("r80", "r79", "no-io", "cpu-85.1", "cpu-85", "lat-0.51", "lat-0.5", "h29")
+    names = ("r80", "r79", "no-io", "cpu-85.1", "cpu-85", "lat-0.51", "lat-0.5", "h29", "h30")
     rows = [database(n, **cache) for n in names]
     rows.append(database("unpriced-cache", **SMALL))
     inv = inventory(
@@ -561,10 +562,11 @@ def test_cache_layer_from_80_percent_reads_above_the_alert_lines() -> None:
         + load("lat-0.51", 30.0, 800.0, 200.0, latency=0.51)
         + load("lat-0.5", 30.0, 800.0, 200.0, latency=0.5)
         + load("h29", 93.0, 800.0, 200.0, hours=29)
+        + load("h30", 93.0, 800.0, 200.0, hours=30)
         + load("unpriced-cache", 93.0, 800.0, 200.0),
     )
     out = by_id(run_policy("rightsizing.database-cache-layer", inv))
-    assert sorted(out) == ["cpu-85.1", "lat-0.51", "r80"]
+    assert sorted(out) == ["cpu-85.1", "h30", "lat-0.51", "r80"]
     row = out["r80"]
     assert row["added_monthly_cost"] == pytest.approx(300.76, abs=CENT)
     assert row["confidence"] == pytest.approx(0.6)  # CacheLayerParams' default
