@@ -82,7 +82,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "policies/commitments.py": ("tests/policies/test_commitments.py",),
     "policies/network.py": ("tests/policies/test_network.py",),
-    "policies/observability.py": ("tests/policies/test_observability.py",),
+    "policies/observability.py": (
+        "tests/policies/test_observability.py",
+        "tests/policies/test_observability_boundaries.py",
+    ),
     "policies/databases.py": (
         "tests/policies/test_databases.py",
         "tests/policies/test_databases_boundaries.py",
@@ -91,7 +94,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_data_services.py",
         "tests/policies/test_data_services_boundaries.py",
     ),
-    "policies/gcp_observability.py": ("tests/policies/test_gcp_observability.py",),
+    "policies/gcp_observability.py": (
+        "tests/policies/test_gcp_observability.py",
+        "tests/policies/test_gcp_observability_boundaries.py",
+    ),
     "policies/gcp.py": ("tests/policies/test_gcp_commitments.py",),
     "policies/_discounts.py": ("tests/policies/test_discounts.py",),
     "policies/_billing.py": ("tests/policies/test_billing_idle.py",),

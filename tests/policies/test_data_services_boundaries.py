@@ -176,7 +176,8 @@ def test_oversized_cache_lines_are_strict_and_priced_per_node() -> None:
 def test_cache_bottleneck_lines() -> None:
     # Flagged with 30 hours of memory data or more (29 is too few) and any of: one
     # eviction; a hit rate under 80% (79 hits of 100; 80 of 100 is not); p95 memory or
-    # engine CPU above 85% (85.0 is not). No hits or misses at all is no hit-rate problem.
+    # engine CPU above 85% (85.0 is not); 30 hours are enough. No hits or misses at all is
+    # no hit-rate problem.
     # Two cache.m5.large nodes up to cache.m5.xlarge: 2 × (0.311 − 0.156) × 730 = 226.30,
     # gain 1 − 6.38 / 12.93.
     two = {"nodes": 2, "monthly_price": 227.76}
@@ -190,12 +191,15 @@ def test_cache_bottleneck_lines() -> None:
         "ecpu-85",
         "no-requests",
         "h29",
+        "h30",
     ]
     usage: list[dict[str, Any]] = []
     for name in names:
         memory = {"mem-85.1": 85.1, "mem-85": 85.0}.get(name, 50.0)
-        usage += steady(name, "cache_memory", memory, 29 if name == "h29" else HOURS, "average")
+        hours = {"h29": 29, "h30": 30}.get(name, HOURS)
+        usage += steady(name, "cache_memory", memory, hours, "average")
     usage += once("evict-1", "evictions", 1.0) + once("h29", "evictions", 500.0)
+    usage += once("h30", "evictions", 500.0)
     for name, hits in (("hit-79", 79.0), ("hit-80", 80.0)):
         usage += once(name, "cache_hits", hits) + once(name, "cache_misses", 100.0 - hits)
     usage += steady("ecpu-85.1", "engine_cpu", 85.1, statistic="average")
@@ -204,12 +208,22 @@ def test_cache_bottleneck_lines() -> None:
     out = by_id(
         run_policy("rightsizing.cache-bottleneck", inventory(caches=rows, utilization=usage))
     )
-    assert sorted(out) == ["ecpu-85.1", "evict-1", "hit-79", "mem-85.1"]
+    assert sorted(out) == ["ecpu-85.1", "evict-1", "h30", "hit-79", "mem-85.1"]
     for row in out.values():
         assert row["added_monthly_cost"] == pytest.approx(226.30, abs=CENT)
         assert row["performance_gain"] == pytest.approx(1 - 6.38 / 12.93)
         assert row["monthly_savings"] == 0.0
         assert row["confidence"] == pytest.approx(0.8)  # CacheBottleneckParams' default
+    # An alert line of 0.5% (a parameter): a cache at 0.4% memory with no engine CPU data
+    # is under it (the missing CPU reads as 0%).
+    cold = [cache("cold", **two)]
+    cold_usage = steady("cold", "cache_memory", 0.4, statistic="average")
+    low = run_policy(
+        "rightsizing.cache-bottleneck",
+        inventory(caches=cold, utilization=cold_usage),
+        alert_percent=0.5,
+    )
+    assert low.height == 0
     # No eviction series reads as 0 evictions; no request as a 100% hit rate.
     assert (
         "(2 × cache.m5.large): 0 evictions, hit rate 79.0%, p95 memory 50.0% over 48 h."
@@ -301,7 +315,10 @@ def test_steady_on_demand_table_moves_to_provisioned_at_its_class_prices() -> No
     # 0.125 = 16.425 and 78.84 M writes × 0.625 = 49.275 -> 65.70 a month; provisioned at
     # 72 RCU / 43 WCU: (72 × 0.00013 + 43 × 0.00065) × 730 = 27.2363; saving 38.4637.
     # The same table in Standard-IA pays 25% more on both sides: 82.125 - 34.045375 =
-    # 48.079625.
+    # 48.079625. Reads only (no write series at all): 16.425 on demand against 72 RCU and
+    # the 1 WCU minimum, (72 × 0.00013 + 0.00065) × 730 = 7.3073: 9.1177 saved. Writes
+    # only: 49.275 against 1 RCU / 43 WCU, (0.00013 + 43 × 0.00065) × 730 = 20.4984:
+    # 28.7766 saved.
     rows = [
         table(
             "std",
@@ -319,7 +336,19 @@ def test_steady_on_demand_table_moves_to_provisioned_at_its_class_prices() -> No
             monthly_price=83.125,
         ),
     ]
+    rows += [
+        table(
+            n,
+            billing_mode="PAY_PER_REQUEST",
+            read_capacity=None,
+            write_capacity=None,
+            monthly_price=price,
+        )
+        for n, price in (("reads-only", 18.925), ("writes-only", 51.775))
+    ]
     usage = reads_writes("std", 50.0, 30.0) + reads_writes("ia", 50.0, 30.0)
+    usage += steady("reads-only", "consumed_rcu", 50.0 * 3600)
+    usage += steady("writes-only", "consumed_wcu", 30.0 * 3600)
     out = by_id(
         run_policy(
             "rightsizing.dynamodb-capacity", inventory(dynamodb_tables=rows, utilization=usage)
@@ -331,6 +360,13 @@ def test_steady_on_demand_table_moves_to_provisioned_at_its_class_prices() -> No
     assert evidence["on_demand_monthly"] == pytest.approx(65.70)
     assert evidence["read_units_month"] == pytest.approx(131.4e6)
     assert evidence["write_units_month"] == pytest.approx(78.84e6)
+    assert evidence["write_peak_per_second"] == pytest.approx(30.0)
+    assert evidence["provisioned_monthly"] == 0.0  # no capacity provisioned on demand
+    assert out["reads-only"]["monthly_savings"] == pytest.approx(9.1177, abs=1e-6)
+    reads_only = json.loads(out["reads-only"]["evidence"])
+    assert (reads_only["write_units_month"], reads_only["write_peak_per_second"]) == (0.0, 0.0)
+    assert out["writes-only"]["monthly_savings"] == pytest.approx(28.7766, abs=1e-6)
+    assert "Set writes-only to provisioned 1 RCU / 43 WCU" in out["writes-only"]["recommendation"]
     assert "pays $65.70 a month for throughput" in out["std"]["detail"]
     assert "As provisioned 72 RCU / 43 WCU it would pay $27.24." in out["std"]["detail"]
 
@@ -357,7 +393,9 @@ def test_inactive_or_unpriced_tables_make_no_finding() -> None:
 def test_standard_ia_break_even_between_55_and_56_gb() -> None:
     # 100 RCU / 50 WCU: 33.215 a month at Standard, 41.51875 at Standard-IA, a premium of
     # 8.30375; each GB saves 0.25 − 0.10 = 0.15. 56 GB saves 8.40 − 8.30375 = 0.09625;
-    # 55 GB would pay 0.05375 more: no finding. A table already in Standard-IA is left.
+    # 55 GB would pay 0.05375 more: no finding. A table already in Standard-IA is left. A
+    # provisioned table with no write capacity recorded: 100 RCU only, 9.49 at Standard
+    # and 11.8625 at Standard-IA; 2,000 GB: (9.49 + 500) − (11.8625 + 200) = 297.6275.
     rows = [
         table("gb56", storage_gb=56.0, monthly_price=47.215),
         table("gb55", storage_gb=55.0, monthly_price=46.965),
@@ -367,10 +405,12 @@ def test_standard_ia_break_even_between_55_and_56_gb() -> None:
             storage_gb=2000.0,
             monthly_price=241.51875,
         ),
+        table("no-wcu", write_capacity=None, storage_gb=2000.0, monthly_price=509.49),
     ]
-    out = run_policy("storage.dynamodb-standard-ia", inventory(dynamodb_tables=rows))
-    assert out["resource_id"].to_list() == ["gb56"]
-    row = out.row(0, named=True)
+    out = by_id(run_policy("storage.dynamodb-standard-ia", inventory(dynamodb_tables=rows)))
+    assert sorted(out) == ["gb56", "no-wcu"]
+    assert out["no-wcu"]["monthly_savings"] == pytest.approx(297.6275, abs=1e-6)
+    row = out["gb56"]
     assert row["monthly_savings"] == pytest.approx(0.09625, abs=1e-9)
     assert row["confidence"] == pytest.approx(0.8)  # StandardIaParams' default
     evidence = json.loads(row["evidence"])
@@ -422,6 +462,7 @@ def test_throttled_hours_take_the_busier_side_and_on_demand_can_cost_less() -> N
     out = run_policy("rightsizing.dynamodb-throttling", inv)
     finding = out.row(0, named=True)
     assert finding["added_monthly_cost"] == 0.0
+    assert finding["monthly_savings"] == 0.0
     assert finding["confidence"] == pytest.approx(0.8)  # ThrottlingParams' default
     assert finding["performance_gain"] == pytest.approx(0.99)
     evidence = json.loads(finding["evidence"])
