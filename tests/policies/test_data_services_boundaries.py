@@ -678,3 +678,23 @@ def test_idle_warehouse_needs_thirty_hours_without_a_connection() -> None:
     assert sorted(out) == ["h30", "unknown-status"]
     assert out["h30"]["monthly_savings"] == pytest.approx(365.00, abs=CENT)
     assert out["h30"]["confidence"] == pytest.approx(0.85)  # IdleWarehouseParams' default
+
+
+def test_throttling_on_a_tie_keeps_provisioned_capacity() -> None:
+    # 1 RCU / 1 WCU consuming 1,040 units an hour each way: on demand 1,040 × 48 × 730 /
+    # 48 = 759,200 units a month each, × (0.125 + 0.625) / 10^6 = 0.5694; raised
+    # capacity stays 1 / 1 (ceil(0.289 / 0.7) = 1): (0.00013 + 0.00065) × 730 = 0.5694.
+    # On a tie no mode change is advised, and nothing is added.
+    row = table("tied", read_capacity=1.0, write_capacity=1.0, monthly_price=3.0694)
+    usage = reads_writes("tied", 1040.0 / 3600, 1040.0 / 3600) + once(
+        "tied", "write_throttles", 3.0
+    )
+    out = run_policy(
+        "rightsizing.dynamodb-throttling", inventory(dynamodb_tables=[row], utilization=usage)
+    )
+    finding = out.row(0, named=True)
+    evidence = json.loads(finding["evidence"])
+    assert evidence["on_demand_monthly"] == pytest.approx(0.5694)
+    assert evidence["raised_monthly"] == pytest.approx(0.5694)
+    assert evidence["remedy"] == "raise_capacity"
+    assert finding["added_monthly_cost"] == 0.0
