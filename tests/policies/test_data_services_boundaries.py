@@ -686,15 +686,14 @@ def test_throttling_on_a_tie_keeps_provisioned_capacity() -> None:
     # capacity stays 1 / 1 (ceil(0.289 / 0.7) = 1): (0.00013 + 0.00065) × 730 = 0.5694.
     # On a tie no mode change is advised, and nothing is added.
     row = table("tied", read_capacity=1.0, write_capacity=1.0, monthly_price=3.0694)
-    usage = reads_writes("tied", 1040.0 / 3600, 1040.0 / 3600) + once(
-        "tied", "write_throttles", 3.0
-    )
+    usage = steady("tied", "consumed_rcu", 1040.0) + steady("tied", "consumed_wcu", 1040.0)
+    usage += once("tied", "write_throttles", 3.0)
     out = run_policy(
         "rightsizing.dynamodb-throttling", inventory(dynamodb_tables=[row], utilization=usage)
     )
     finding = out.row(0, named=True)
     evidence = json.loads(finding["evidence"])
     assert evidence["on_demand_monthly"] == pytest.approx(0.5694)
-    assert evidence["raised_monthly"] == pytest.approx(0.5694)
+    assert evidence["raised_monthly"] == evidence["on_demand_monthly"]  # an exact tie
     assert evidence["remedy"] == "raise_capacity"
     assert finding["added_monthly_cost"] == 0.0
