@@ -103,6 +103,19 @@ def test_retention_share_from_age_and_the_minimum_saving_is_strict() -> None:
     assert below.height == 1
 
 
+def test_retention_leaves_set_retentions_alone() -> None:
+    # A group with a retention set is never flagged, even one whose age would give a share
+    # (300 days, 7 kept).
+    inv = inventory(
+        log_groups=[
+            log_group(
+                "/set", retention_days=7, stored_bytes=100 * GIB, created=NOW - timedelta(days=300)
+            ),
+        ]
+    )
+    assert run_policy("observability.log-retention", inv).height == 0
+
+
 # --- log ingestion -----------------------------------------------------------------------
 
 
@@ -128,6 +141,14 @@ def test_ingestion_line_is_10_gb_inclusive() -> None:
     evidence = json.loads(row["evidence"])
     assert evidence["lookback_days"] == 14
     assert evidence["threshold_gb_per_month"] == 10.0
+    # A share of 0.1234 is shown to one decimal: 12.3%; 10 × 0.50 × 0.1234 = 0.617 saved.
+    odd = by_name(
+        run_policy(
+            "observability.log-ingestion", inventory(log_groups=groups), reduction_share=0.1234
+        )
+    )["/ten"]
+    assert odd["recommendation"].endswith("an estimated 12.3% less ingestion.")
+    assert odd["monthly_savings"] == pytest.approx(0.617)
 
 
 # --- metric cardinality ------------------------------------------------------------------
@@ -175,6 +196,59 @@ def test_cardinality_key_ties_rounding_and_what_is_left_alone() -> None:
     assert "Embedded Metric Format" in row["recommendation"]
 
 
+def test_cardinality_removing_one_series_and_the_price_tiers_it_needs() -> None:
+    # Two series whose key has 100 values: one left, 1 removed, 0.30 saved. A metric with
+    # no price tiers at all (null) is left alone; one with a single flat tier (a
+    # hypothetical $0.10 a series) is priced on it: 100 series of 100 values, 99 removed,
+    # 9.90.
+    flat = [{"first_metric": 0, "price": 0.10}]
+    metrics = [
+        metric("Shop", "Pair", 2, {"UserId": 100}),
+        {
+            **metric("Other", "Null", 500, {"UserId": 500}, account="222222222222"),
+            "price_tiers": None,
+        },
+        {
+            **metric("Flat", "Hits", 100, {"UserId": 100}, account="333333333333"),
+            "price_tiers": flat,
+        },
+    ]
+    out = by_id(run_policy("observability.metric-cardinality", inventory(metrics=metrics)))
+    assert sorted(out) == ["Flat/Hits", "Shop/Pair"]
+    assert out["Shop/Pair"]["monthly_savings"] == pytest.approx(0.30)
+    assert out["Flat/Hits"]["monthly_savings"] == pytest.approx(9.90)
+    assert out["Flat/Hits"]["current_monthly_cost"] == pytest.approx(10.00)
+
+
+def test_cardinality_equal_removals_take_the_margin_by_region_then_name() -> None:
+    # Four metrics of 2,525 series (10,100 in the account), each key of 505 values: 5
+    # left, 2,520 removed each. Equal removals are taken by region, then by name: us-east-1
+    # App/B, us-east-1 App/C, then us-west-2 App/A, us-west-2 App/D. The first takes the
+    # top of the 10,100: 100 × 0.10 + 2,420 × 0.30 = 736.00; the others 2,520 × 0.30 = 756.00.
+    metrics = [
+        metric("App", name, 2_525, {"Pod": 505}, region=region)
+        for name, region in (
+            ("A", "us-west-2"),
+            ("B", "us-east-1"),
+            ("C", "us-east-1"),
+            ("D", "us-west-2"),
+        )
+    ]
+    out = run_policy("observability.metric-cardinality", inventory(metrics=metrics))
+    saving = {(r["region"], r["resource_id"]): r["monthly_savings"] for r in out.to_dicts()}
+    assert saving == {
+        ("us-east-1", "App/B"): pytest.approx(736.00),
+        ("us-east-1", "App/C"): pytest.approx(756.00),
+        ("us-west-2", "App/A"): pytest.approx(756.00),
+        ("us-west-2", "App/D"): pytest.approx(756.00),
+    }
+    removed_before = {
+        r["resource_id"]: json.loads(r["evidence"])["removed_by_earlier_findings"]
+        for r in out.to_dicts()
+    }
+    assert removed_before == {"App/B": 0, "App/C": 2_520, "App/A": 5_040, "App/D": 7_560}
+
+
 def test_cardinality_margins_are_per_account_and_google_gets_no_emf_advice() -> None:
     # Two accounts, each with one 12,000-series metric cut to 12 (11,988 removed): each
     # account prices its own margin, cost(12,000) − cost(12) = 3,000 + 200 − 3.60 =
@@ -220,14 +294,19 @@ def span(days: int = 14) -> pl.DataFrame:
 
 
 def test_anomaly_lines_are_inclusive_and_new_spend_is_apart() -> None:
-    # Week over week: 100 -> 200 is up $100 and 2x: flagged; 101 -> 201 is up $100 but
-    # 1.99x; 99.5 -> 199 is 2x but up $99.50: neither. New spend of $100 is flagged at
-    # the lower confidence, $99 is not.
+    # Week over week: 100 -> 200 is up $100 and 2x: flagged, charged on the edge days of
+    # the windows (2024-06-09, the previous week's last, and 2024-06-10, the latest's
+    # first; its $1,000 on 2024-06-02, 14 days back, is in neither); 101 -> 201 is up $100
+    # but 1.99x; 99.5 -> 199 is 2x but up $99.50: neither. New spend of $100 is flagged at
+    # the lower confidence, $99 is not; $0.50 -> $150.50 is a jump (301x), not new spend.
     billing = pl.concat(
         [
             span(),
-            one_day("at-line", "A", 2, 100.0),
-            one_day("at-line", "A", 9, 200.0),
+            one_day("at-line", "A", -1, 1000.0),
+            one_day("at-line", "A", 6, 100.0),
+            one_day("at-line", "A", 7, 200.0),
+            one_day("tiny-before", "F", 2, 0.5),
+            one_day("tiny-before", "F", 9, 150.5),
             one_day("under-ratio", "B", 2, 101.0),
             one_day("under-ratio", "B", 9, 201.0),
             one_day("under-increase", "C", 2, 99.5),
@@ -237,7 +316,8 @@ def test_anomaly_lines_are_inclusive_and_new_spend_is_apart() -> None:
         ]
     )
     out = by_id(run_policy("observability.cost-anomaly", inventory(billing=billing)))
-    assert sorted(out) == ["at-line", "new", "service:A", "service:D"]
+    assert sorted(out) == ["at-line", "new", "service:A", "service:D", "service:F", "tiny-before"]
+    assert out["tiny-before"]["confidence"] == pytest.approx(0.6)
     row = out["at-line"]
     assert row["confidence"] == pytest.approx(0.6)
     assert row["current_monthly_cost"] == pytest.approx(200 * DAYS_PER_MONTH / 7)
