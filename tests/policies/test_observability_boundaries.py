@@ -116,6 +116,24 @@ def test_retention_leaves_set_retentions_alone() -> None:
     assert run_policy("observability.log-retention", inv).height == 0
 
 
+def test_retention_age_must_be_positive_and_zero_days_keeps_nothing() -> None:
+    # A creation date in the future (a clock ahead) gives no age to read a share from: no
+    # finding. A retention of 0 days (a parameter: keep nothing) makes all of a group
+    # half a day old "older": 100 GB × 0.15 × $0.03 = 0.45 saved; a group created this
+    # very instant still has no age: no finding.
+    inv = inventory(
+        log_groups=[
+            log_group("/future", stored_bytes=100 * GIB, created=NOW + timedelta(days=1)),
+            log_group("/half-day", stored_bytes=100 * GIB, created=NOW - timedelta(hours=12)),
+            log_group("/now", stored_bytes=100 * GIB, created=NOW),
+        ]
+    )
+    assert run_policy("observability.log-retention", inv).height == 0
+    out = by_name(run_policy("observability.log-retention", inv, retention_days=0))
+    assert sorted(out) == ["/half-day"]
+    assert out["/half-day"]["monthly_savings"] == pytest.approx(0.45)
+
+
 # --- log ingestion -----------------------------------------------------------------------
 
 
