@@ -56,7 +56,8 @@ def test_retention_daily_rate_from_age_when_younger_than_its_retention() -> None
     # No ingestion figure, 100 days old, 400 days' retention, 200 GiB: it has filled for
     # 100 days, so 2 GiB a day: 200 − 60 = 140 GiB bill, 1.40 a month, at the lower
     # confidence. Cut to 90 days it keeps 180 GiB, 120 billed: 0.20 saved. No creation
-    # date and no ingestion: no daily rate, no finding; one created just now neither.
+    # date and no ingestion: no daily rate, no finding; one created just now neither, nor
+    # one dated a day in the future (a clock ahead: no age to read a rate from).
     inv = inventory(
         bucket("young-400", retention=400, stored_gib=200, ingested_gib_30d=None, age_days=100),
         {
@@ -64,6 +65,7 @@ def test_retention_daily_rate_from_age_when_younger_than_its_retention() -> None
             "created": None,
         },
         bucket("brand-new", retention=400, stored_gib=200, ingested_gib_30d=None, age_days=0),
+        bucket("future", retention=400, stored_gib=200, ingested_gib_30d=None, age_days=-1),
     )
     out = by_name(run_policy("observability.gcp-log-retention", inv))
     assert sorted(out) == ["young-400"]
@@ -161,3 +163,7 @@ def test_ingestion_over_the_allowance_by_a_little_is_still_billed() -> None:
     more = run_policy("observability.gcp-log-ingestion", inv, reduction_share=0.8)
     assert more["monthly_savings"].to_list() == pytest.approx([0.40])
     assert more["recommendation"].item().endswith("an estimated 80.0% less ingestion.")
+    # A share of 0.1234 is shown to one decimal, 12.3%: 0.50 × 0.1234 = 0.0617 saved.
+    odd = run_policy("observability.gcp-log-ingestion", inv, reduction_share=0.1234)
+    assert odd["recommendation"].item().endswith("an estimated 12.3% less ingestion.")
+    assert odd["monthly_savings"].to_list() == pytest.approx([0.0617])
