@@ -166,6 +166,10 @@ def test_ingestion_line_is_10_gb_inclusive() -> None:
         )
     )["/ten"]
     assert odd["recommendation"].endswith("an estimated 12.3% less ingestion.")
+    # Priced at us-east-1's rates for an eu-west-1 group: 0.4 × 0.8 = 0.32 confidence.
+    eu = [log_group("/eu", ingested_bytes_30d=10 * GIB, region="eu-west-1")]
+    fallback = run_policy("observability.log-ingestion", inventory(log_groups=eu))
+    assert fallback["confidence"].to_list() == pytest.approx([0.32])
     assert odd["monthly_savings"] == pytest.approx(0.617)
 
 
@@ -182,6 +186,10 @@ def test_cardinality_every_tier_at_once() -> None:
     assert row["monthly_savings"] == pytest.approx(70_499.70)
     assert row["current_monthly_cost"] == pytest.approx(70_500.00)
     assert row["confidence"] == pytest.approx(0.6)  # MetricCardinalityParams' default
+    # The same metric in eu-west-1 priced at us-east-1's tiers: 0.6 × 0.8 = 0.48.
+    eu = [metric("Api", "Hits", 1_300_000, {"RequestId": 1_300_000}, region="eu-west-1")]
+    fallback = run_policy("observability.metric-cardinality", inventory(metrics=eu))
+    assert fallback["confidence"].to_list() == pytest.approx([0.48])
 
 
 def test_cardinality_key_ties_rounding_and_what_is_left_alone() -> None:
@@ -331,11 +339,24 @@ def test_anomaly_lines_are_inclusive_and_new_spend_is_apart() -> None:
             one_day("under-increase", "C", 9, 199.0),
             one_day("new", "D", 9, 100.0),
             one_day("new-small", "E", 9, 99.0),
+            one_day("odd-ratio", "H", 2, 100.0),
+            one_day("odd-ratio", "H", 9, 234.56),
         ]
     )
     out = by_id(run_policy("observability.cost-anomaly", inventory(billing=billing)))
-    assert sorted(out) == ["at-line", "new", "service:A", "service:D", "service:F", "tiny-before"]
+    assert sorted(out) == [
+        "at-line",
+        "new",
+        "odd-ratio",
+        "service:A",
+        "service:D",
+        "service:F",
+        "service:H",
+        "tiny-before",
+    ]
     assert out["tiny-before"]["confidence"] == pytest.approx(0.6)
+    # 234.56 / 100 = 2.3456, shown to two decimals.
+    assert out["odd-ratio"]["detail"].endswith("against $100.00 in the 7 days before (2.35x).")
     row = out["at-line"]
     assert row["confidence"] == pytest.approx(0.6)
     assert row["current_monthly_cost"] == pytest.approx(200 * DAYS_PER_MONTH / 7)
@@ -375,10 +396,25 @@ def test_anomaly_needs_both_windows_complete() -> None:
 def test_anomaly_shows_the_largest_increase_and_the_shorter_window_on_a_tie() -> None:
     # 60 days: $10 a day for 53 days, then $110 a day for 7. Week over week: 770 against
     # 70 (+700, 11x); month over month: 7 × 110 + 23 × 10 = 1,000 against 300 (+700,
-    # 3.33x). A tie on the increase: the 7-day window is shown.
+    # 3.33x). A tie on the increase: the 7-day window is shown. A cache at $10 a day for
+    # 30 days, $20 for 23, $60 for 7: week over week 420 against 140 (+280), month over
+    # month 23 × 20 + 7 × 60 = 880 against 300 (+580): the larger, month over month, shows.
     first = NOW - timedelta(days=60)
+
+    def cache(day: int, days: int, cost: float) -> pl.DataFrame:
+        return daily_charges(
+            resource_id="cache",
+            service="ElastiCache",
+            first_day=first + timedelta(days=day),
+            days=days,
+            cost_per_day=cost,
+        )
+
     billing = pl.concat(
         [
+            cache(0, 30, 10.0),
+            cache(30, 23, 20.0),
+            cache(53, 7, 60.0),
             daily_charges(
                 resource_id="db", service="RDS", first_day=first, days=53, cost_per_day=10.0
             ),
@@ -395,6 +431,8 @@ def test_anomaly_shows_the_largest_increase_and_the_shorter_window_on_a_tie() ->
     evidence = json.loads(out["db"]["evidence"])
     assert evidence["window_days"] == 7
     assert evidence["increase"] == pytest.approx(700.0)
+    cache_evidence = json.loads(out["cache"]["evidence"])
+    assert (cache_evidence["window_days"], cache_evidence["increase"]) == (30, pytest.approx(580.0))
     assert evidence["latest_period"]["start"] == "2024-06-10"
     # Month over month alone: +700 at 1,000 against 300.
     monthly = by_id(
@@ -408,6 +446,18 @@ def test_anomaly_shows_the_largest_increase_and_the_shorter_window_on_a_tie() ->
     assert evidence["latest_period"]["cost"] == pytest.approx(1000.0)
     assert evidence["previous_period"]["cost"] == pytest.approx(300.0)
     assert monthly["db"]["current_monthly_cost"] == pytest.approx(1000 * DAYS_PER_MONTH / 30)
+
+
+def test_anomaly_one_day_window() -> None:
+    # A 1-day window (a parameter): $100 on 2024-06-15, $200 on 2024-06-16: up $100, 2x.
+    billing = pl.concat(
+        [span(), one_day("daily", "G", 12, 100.0), one_day("daily", "G", 13, 200.0)]
+    )
+    out = by_id(
+        run_policy("observability.cost-anomaly", inventory(billing=billing), windows_days=(1,))
+    )
+    assert sorted(out) == ["daily", "service:G"]
+    assert out["daily"]["current_monthly_cost"] == pytest.approx(200 * DAYS_PER_MONTH)
 
 
 def test_anomaly_windows_of_no_days_are_ignored() -> None:
@@ -427,12 +477,17 @@ TAGGED = json.dumps({"owner": "ana", "cost-center": "42", "environment": "prod"}
 
 
 def charges(
-    resource_id: str, days: int, cost: float, tags: str | None, first: int = 30
+    resource_id: str,
+    days: int,
+    cost: float,
+    tags: str | None,
+    first: int = 30,
+    service: str = "EC2",
 ) -> pl.DataFrame:
     """``cost`` a day for ``days`` days from ``first`` days before NOW."""
     return daily_charges(
         resource_id=resource_id,
-        service="EC2",
+        service=service,
         first_day=NOW - timedelta(days=first),
         days=days,
         cost_per_day=cost,
@@ -449,10 +504,18 @@ def test_unallocated_window_is_the_last_30_days_and_the_line_inclusive() -> None
             charges("untagged", 30, 10.0, None),
             charges("tagged", 30, 10.0, TAGGED),
             charges("old", 1, 1000.0, None, first=31),
+            charges("bucket", 30, 0.33, None, service="S3"),
+            charges("queue", 30, 0.32, None, service="SQS"),
         ]
     )
     inv = inventory(billing=billing)
-    row = run_policy("observability.unallocated-spend", inv).row(0, named=True)
+    # The default $10 line: S3's 9.90 untagged is 9.90 × 30.4167 / 30 = 10.04 a month,
+    # over it; SQS's 9.60 is 9.73, under it.
+    found = by_name(run_policy("observability.unallocated-spend", inv))
+    assert sorted(found) == ["EC2", "S3"]
+    assert found["S3"]["current_monthly_cost"] == pytest.approx(9.90 * DAYS_PER_MONTH / 30)
+    row = found["EC2"]
+    assert row["monthly_savings"] == 0.0  # tagging saves nothing by itself
     assert row["current_monthly_cost"] == pytest.approx(300 * DAYS_PER_MONTH / 30)
     assert row["confidence"] == pytest.approx(0.9)  # UnallocatedSpendParams' default
     assert row["detail"] == (
@@ -484,3 +547,8 @@ def test_unallocated_short_export_scales_its_days_and_tagged_spend_never_shows()
     keys = run_policy("observability.unallocated-spend", inv, required_tags=["owner", "", "owner"])
     assert json.loads(keys["evidence"].item())["required_tags"] == ["owner"]
     assert run_policy("observability.unallocated-spend", inv, required_tags=[]).height == 0
+    # A service of 50 cents over the 10 days, all untagged: 100% of it, with no $ line.
+    cents = inventory(billing=charges("tiny", 10, 0.05, None, first=10))
+    tiny = run_policy("observability.unallocated-spend", cents, min_monthly_cost=0.0)
+    assert json.loads(tiny["evidence"].item())["untagged_share"] == pytest.approx(1.0)
+    assert "$0.50 of $0.50 over 10 days (100%)" in tiny["detail"].item()
