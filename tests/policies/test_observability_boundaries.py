@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from costscan.scanner.contracts import schema
 from tests.policies.observability_inventories import (
     ACCOUNT,
     GIB,
@@ -468,7 +469,9 @@ def test_anomaly_windows_of_no_days_are_ignored() -> None:
         run_policy("observability.cost-anomaly", inv, windows_days=(0,), min_increase=0.0).height
         == 0
     )
-    assert run_policy("observability.cost-anomaly", inv, windows_days=()).height == 0
+    none = run_policy("observability.cost-anomaly", inv, windows_days=())
+    assert none.height == 0
+    assert none.schema == pl.Schema(schema.FINDINGS)  # still every findings column
 
 
 # --- unallocated spend ----------------------------------------------------------------------
