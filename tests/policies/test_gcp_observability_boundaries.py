@@ -28,11 +28,12 @@ def by_name(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
 
 def test_retention_longer_than_30_days_by_one_day_bills_one_day() -> None:
     # 2 GiB a day (60 GiB over 30 days) kept 31 days: 62 GiB stored, 60 included, 2 GiB
-    # bill $0.01: 0.02 a month, all saved at 30 days. Kept exactly 30 days: nothing to do.
+    # bill $0.01: 0.02 a month, all saved at 30 days. Kept exactly 30 days: nothing to do,
+    # even holding 90 GiB (its ingestion fell: 30 GiB past the included 60 would bill).
     # A bucket holding less than its 30 included days bills nothing: no finding.
     inv = inventory(
         bucket("d31", retention=31, stored_gib=62, ingested_gib_30d=60),
-        bucket("d30", retention=30, stored_gib=60, ingested_gib_30d=60),
+        bucket("d30", retention=30, stored_gib=90, ingested_gib_30d=60),
         bucket("young", retention=365, stored_gib=50, ingested_gib_30d=60),
     )
     out = by_name(run_policy("observability.gcp-log-retention", inv))
@@ -128,6 +129,7 @@ def test_ingestion_line_is_50_gib_inclusive_and_the_allowance_per_project() -> N
     out = by_name(run_policy("observability.gcp-log-ingestion", inv))
     assert sorted(out) == ["p100.1", "p50"]
     row = out["p50"]
+    assert row["confidence"] == pytest.approx(0.4)  # GcpLogIngestionParams' default
     assert row["current_monthly_cost"] == pytest.approx(18.75)
     assert row["monthly_savings"] == pytest.approx(9.375)
     assert out["p100.1"]["current_monthly_cost"] == pytest.approx(37.5375)
