@@ -78,6 +78,11 @@ def test_retention_daily_rate_from_age_when_younger_than_its_retention() -> None
     assert evidence["age_days"] == pytest.approx(100.0)
     ninety = run_policy("observability.gcp-log-retention", inv, retention_days=90)
     assert ninety["monthly_savings"].to_list() == pytest.approx([0.20])
+    after = json.loads(ninety["evidence"].item())
+    assert (after["retained_billed_gib_now"], after["retained_billed_gib_after"]) == (
+        pytest.approx(140.0),
+        pytest.approx(120.0),
+    )
 
 
 def test_retention_needs_stored_bytes_a_price_and_an_unlocked_bucket() -> None:
