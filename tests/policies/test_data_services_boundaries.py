@@ -395,7 +395,9 @@ def test_standard_ia_break_even_between_55_and_56_gb() -> None:
     # 8.30375; each GB saves 0.25 − 0.10 = 0.15. 56 GB saves 8.40 − 8.30375 = 0.09625;
     # 55 GB would pay 0.05375 more: no finding. A table already in Standard-IA is left. A
     # provisioned table with no write capacity recorded: 100 RCU only, 9.49 at Standard
-    # and 11.8625 at Standard-IA; 2,000 GB: (9.49 + 500) − (11.8625 + 200) = 297.6275.
+    # and 11.8625 at Standard-IA; 2,000 GB: (9.49 + 500) − (11.8625 + 200) = 297.6275. No
+    # read capacity recorded: 50 WCU only, 23.725 and 29.65625; (23.725 + 500) −
+    # (29.65625 + 200) = 294.06875.
     rows = [
         table("gb56", storage_gb=56.0, monthly_price=47.215),
         table("gb55", storage_gb=55.0, monthly_price=46.965),
@@ -406,9 +408,11 @@ def test_standard_ia_break_even_between_55_and_56_gb() -> None:
             monthly_price=241.51875,
         ),
         table("no-wcu", write_capacity=None, storage_gb=2000.0, monthly_price=509.49),
+        table("no-rcu", read_capacity=None, storage_gb=2000.0, monthly_price=523.725),
     ]
     out = by_id(run_policy("storage.dynamodb-standard-ia", inventory(dynamodb_tables=rows)))
-    assert sorted(out) == ["gb56", "no-wcu"]
+    assert sorted(out) == ["gb56", "no-rcu", "no-wcu"]
+    assert out["no-rcu"]["monthly_savings"] == pytest.approx(294.06875, abs=1e-6)
     assert out["no-wcu"]["monthly_savings"] == pytest.approx(297.6275, abs=1e-6)
     row = out["gb56"]
     assert row["monthly_savings"] == pytest.approx(0.09625, abs=1e-9)
