@@ -88,7 +88,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "policies/commitments.py": ("tests/policies/test_commitments.py",),
     "policies/network.py": ("tests/policies/test_network.py",),
-    "policies/observability.py": ("tests/policies/test_observability.py",),
+    "policies/observability.py": (
+        "tests/policies/test_observability.py",
+        "tests/policies/test_observability_boundaries.py",
+    ),
     "policies/gcp.py": (
         "tests/policies/test_gcp_commitments.py",
         "tests/policies/test_gcp_boundaries.py",
@@ -105,6 +108,18 @@ MODULES: dict[str, tuple[str, ...]] = {
     "policies/aws_cost_hub.py": (
         "tests/scanner/test_cost_hub_cross_check.py",
         "tests/policies/test_aws_cost_hub_boundaries.py",
+    ),
+    "policies/databases.py": (
+        "tests/policies/test_databases.py",
+        "tests/policies/test_databases_boundaries.py",
+    ),
+    "policies/data_services.py": (
+        "tests/policies/test_data_services.py",
+        "tests/policies/test_data_services_boundaries.py",
+    ),
+    "policies/gcp_observability.py": (
+        "tests/policies/test_gcp_observability.py",
+        "tests/policies/test_gcp_observability_boundaries.py",
     ),
     "policies/_discounts.py": ("tests/policies/test_discounts.py",),
     "policies/_billing.py": ("tests/policies/test_billing_idle.py",),

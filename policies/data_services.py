@@ -445,8 +445,16 @@ def _throughput_columns() -> list[pl.Expr]:
     """The table's throughput three ways, a month, at its class's prices: as it is
     provisioned, on demand for what it consumed, and provisioned at the busiest hour over
     the 70% target (whole units, at least one)."""
-    target_reads = (pl.col("read_peak_per_second") / CAPACITY_TARGET).ceil().clip(lower_bound=1.0)
-    target_writes = (pl.col("write_peak_per_second") / CAPACITY_TARGET).ceil().clip(lower_bound=1.0)
+    # A peak the target divides exactly comes out a hair over its whole number in floating
+    # point (700 / 0.7 = 1000.0000000000001), and ceil would buy a unit nobody needs:
+    # round that noise away (consumed units come in halves, so a real remainder is at
+    # least 0.5 / 3,600 / 0.7 ≈ 0.0002 of a unit, far above 10^-6) before rounding up.
+    target_reads = (
+        (pl.col("read_peak_per_second") / CAPACITY_TARGET).round(6).ceil().clip(lower_bound=1.0)
+    )
+    target_writes = (
+        (pl.col("write_peak_per_second") / CAPACITY_TARGET).round(6).ceil().clip(lower_bound=1.0)
+    )
     return [
         (
             (
