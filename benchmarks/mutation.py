@@ -80,11 +80,18 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_scheduling.py",
         "tests/policies/test_scheduling_boundaries.py",
     ),
-    "policies/commitments.py": ("tests/policies/test_commitments.py",),
+    "policies/commitments.py": (
+        "tests/policies/test_commitments.py",
+        "tests/policies/test_commitments_boundaries.py",
+    ),
     "policies/network.py": ("tests/policies/test_network.py",),
     "policies/observability.py": ("tests/policies/test_observability.py",),
     "policies/gcp.py": ("tests/policies/test_gcp_commitments.py",),
-    "policies/_discounts.py": ("tests/policies/test_discounts.py",),
+    "policies/_discounts.py": (
+        "tests/policies/test_discounts.py",
+        "tests/policies/test_gcp_sustained_use.py",
+        "tests/policies/test_discounts_boundaries.py",
+    ),
     "policies/_billing.py": ("tests/policies/test_billing_idle.py",),
     "scanner/pipeline/history.py": (
         "tests/scanner/test_history.py",
