@@ -84,7 +84,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_commitments.py",
         "tests/policies/test_commitments_boundaries.py",
     ),
-    "policies/network.py": ("tests/policies/test_network.py",),
+    "policies/network.py": (
+        "tests/policies/test_network.py",
+        "tests/policies/test_network_boundaries.py",
+    ),
     "policies/observability.py": ("tests/policies/test_observability.py",),
     "policies/gcp.py": ("tests/policies/test_gcp_commitments.py",),
     "policies/_discounts.py": (
