@@ -95,7 +95,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_gcp_sustained_use.py",
         "tests/policies/test_discounts_boundaries.py",
     ),
-    "policies/_billing.py": ("tests/policies/test_billing_idle.py",),
+    "policies/_billing.py": (
+        "tests/policies/test_billing_idle.py",
+        "tests/policies/test_billing_boundaries.py",
+    ),
     "scanner/pipeline/history.py": (
         "tests/scanner/test_history.py",
         "tests/scanner/test_history_boundaries.py",
