@@ -573,3 +573,96 @@ def test_seven_billed_days_are_enough_six_are_not() -> None:
 def test_free_on_demand_usage_gets_no_commitment() -> None:
     inv = billing_inventory([hourly_usage("i-free", 0.0, hours=720)])
     assert run("commitments.on-demand-billing", inv).is_empty()
+
+
+# --- the rest of the survivors of the first run ----------------------------------------
+
+
+def test_recovering_under_a_dollar_is_still_a_finding() -> None:
+    # A convertible reservation 50 unused; the account has 0.50 of uncovered on demand:
+    # the exchange recovers 0.50 a month (anything over half a cent counts).
+    inv = with_commitments(inventory(), _convertible(0.5))
+    assert only(run("commitments.recover-unused", inv), "ri-conv")["monthly_savings"] == (
+        pytest.approx(0.5, abs=1e-9)
+    )
+
+
+def test_a_reservation_without_upfront_sells_for_no_upfront_value() -> None:
+    inv = with_commitments(inventory(), [_ri("ri-nu"), measured("ri-nu", utilization=0.5)])
+    sale = only(run("commitments.recover-unused", inv), "ri-nu")
+    assert sale["evidence"]["sale_proceeds_once"] == 0.0
+
+
+def test_a_queued_reservation_has_all_of_its_term_left() -> None:
+    # Starts in 10 days: the share of the term left is capped at 1: 1,000 × 0.5 × 1 × 0.88
+    # = 440 of upfront value (evidence of the exchange finding).
+    rows = [
+        {**_ri("ri-q", offering_class="convertible", upfront_cost=1000.0, state="queued"),
+         "start": NOW + timedelta(days=10), "expires": NOW + timedelta(days=375)},
+        measured("ri-q", utilization=0.5),
+        coverage("ri", instance_type="c5.large", family="c5", on_demand_cost=500.0),
+    ]  # fmt: skip
+    found = only(run("commitments.recover-unused", with_commitments(inventory(), rows)), "ri-q")
+    assert found["evidence"]["sale_proceeds_once"] == pytest.approx(440.0, abs=CENT)
+
+
+def test_expiring_utilization_over_one_counts_as_full_use() -> None:
+    # Cost Explorer reporting 120% used: capped at 100%: 180 − 100 = 80, not 60.
+    rows = [
+        {**_ri("ri-over"), "expires": NOW + timedelta(days=5)},
+        measured("ri-over", utilization=1.2, on_demand_equivalent=180.0),
+    ]
+    found = run("commitments.expiring", with_commitments(inventory(), rows))
+    assert only(found, "ri-over")["monthly_savings"] == pytest.approx(80.0, abs=CENT)
+
+
+def test_billed_commitment_defaults_and_an_hour_of_data() -> None:
+    # One hour billed: 0.25 used, 0.25 unused (50%): 0.25 × 730 = 182.50 a month unused,
+    # at the default confidence 0.8.
+    finding = only(run("commitments.unused-billing", _commitment_bill(0.25, 0.25, 1)), ARN)
+    assert finding["monthly_savings"] == pytest.approx(182.5, abs=CENT)
+    assert finding["confidence"] == pytest.approx(0.8)
+
+
+def test_billed_commitment_with_no_billed_time_is_not_scaled() -> None:
+    # One charge period that starts and ends at the same instant: no hours to scale from.
+    rows = [
+        hourly_usage("i-1", 0.5, hours=1, pricing="Committed", status="Used", commitment=ARN),
+        hourly_usage(ARN, 0.5, hours=1, pricing="Committed", status="Unused", commitment=ARN),
+    ]
+    inv = billing_inventory([f.with_columns(pl.col("ChargePeriodStart").alias("ChargePeriodEnd"))
+                             for f in rows])  # fmt: skip
+    assert run("commitments.unused-billing", inv).is_empty()
+
+
+def test_billed_commitment_type_and_region_come_from_the_first_row_that_has_them() -> None:
+    # The first day's rows lack the commitment's type; later rows name it.
+    early = hourly_usage("i-1", 0.3, hours=24, pricing="Committed", status="Used",
+                         commitment=ARN).with_columns(
+        pl.lit(None, dtype=pl.String).alias("CommitmentDiscountType")
+    )  # fmt: skip
+    later = hourly_usage(ARN, 0.7, hours=24, pricing="Committed", status="Unused",
+                         commitment=ARN, start=NOW - timedelta(days=29))  # fmt: skip
+    inv = billing_inventory([early, later])
+    finding = only(run("commitments.unused-billing", inv), ARN)
+    assert finding["resource_type"] == "Reserved Instance"
+
+
+def test_on_demand_resource_name_comes_from_the_first_row_that_has_one() -> None:
+    early = hourly_usage("i-named", 0.5, hours=24).with_columns(
+        pl.lit(None, dtype=pl.String).alias("ResourceName")
+    )
+    later = hourly_usage("i-named", 0.5, hours=696, start=NOW - timedelta(days=29)).with_columns(
+        pl.lit("web-1").alias("ResourceName")
+    )
+    finding = only(
+        run("commitments.on-demand-billing", billing_inventory([early, later])), "i-named"
+    )
+    assert finding["resource_name"] == "web-1"
+
+
+def test_an_export_of_one_hour_can_be_steady_when_one_day_is_enough() -> None:
+    # min_days 1: one hour billed of a one-hour export, 0.5 × 730 = 365 a month, × 0.28.
+    inv = billing_inventory([hourly_usage("i-hour", 0.5, hours=1)])
+    finding = only(run("commitments.on-demand-billing", inv, min_days=1), "i-hour")
+    assert finding["monthly_savings"] == pytest.approx(365.0 * 0.28, abs=CENT)
