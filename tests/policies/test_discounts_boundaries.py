@@ -298,6 +298,7 @@ def test_inside_the_scope_the_saving_now_is_at_most_the_pool() -> None:
     assert row["_savings_start"] == ENDS_DATE
     assert row["_scope_removed"] == pytest.approx(30.0)
     assert row["_scope_uncovered"] == pytest.approx(20.0)
+    assert row["_sud_cut"] == 0.0  # AWS: no sustained-use discounts
     assert row["_note"] == (
         " Existing commitments cover this usage: 10.0 a month of it leaves the bill only "
         f"when they end ({ENDS_DATE})."
@@ -318,9 +319,13 @@ def test_a_move_out_of_the_family_takes_all_its_usage_out_of_the_scope() -> None
     # Pool 10: 30 − 81.98 < 0, nothing now.
     row = _after(_r5_reserved(10.0), 30.0, current=91.98, target="m6g.large")
     assert (row["_saving_now"], row["_saving_later"]) == (0.0, pytest.approx(30.0))
-    # Within the family (r5.large to r5.large's smaller sibling would be r5 too): only the
-    # saving leaves the scope, and pool 20 absorbs 20 of the 30.
+    # Within the family (r5.large to r5.xlarge, both r5): only the saving leaves the
+    # scope, and pool 20 absorbs 20 of the 30.
     row = _after(_r5_reserved(20.0), 30.0, current=91.98, target="r5.xlarge")
+    assert row["_scope_removed"] == pytest.approx(30.0)
+    assert row["_saving_now"] == pytest.approx(20.0)
+    # A current cost with no target (a stop, a schedule) moves nothing out of the family.
+    row = _after(_r5_reserved(20.0), 30.0, current=91.98)
     assert row["_scope_removed"] == pytest.approx(30.0)
     assert row["_saving_now"] == pytest.approx(20.0)
 
@@ -428,6 +433,13 @@ def test_commitment_note_without_an_end_date_says_so() -> None:
     assert frame.select(commitment_note()).item() == (
         " Existing commitments cover this usage: 12.35 a month of it leaves the bill only "
         "when they end (end date unknown)."
+    )
+    # Both sentences, each from half a cent up, to the cent.
+    both = frame.with_columns(pl.lit(0.5).alias("_saving_later"), pl.lit(0.123).alias("_sud_cut"))
+    assert both.select(commitment_note()).item() == (
+        " Sustained-use discounts already take 0.12 a month off this usage; only the rest is "
+        "counted. Existing commitments cover this usage: 0.5 a month of it leaves the bill "
+        "only when they end (end date unknown)."
     )
     # Half a cent or less is float noise: no sentence.
     quiet = frame.with_columns(
