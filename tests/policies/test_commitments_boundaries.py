@@ -666,3 +666,20 @@ def test_an_export_of_one_hour_can_be_steady_when_one_day_is_enough() -> None:
     inv = billing_inventory([hourly_usage("i-hour", 0.5, hours=1)])
     finding = only(run("commitments.on-demand-billing", inv, min_days=1), "i-hour")
     assert finding["monthly_savings"] == pytest.approx(365.0 * 0.28, abs=CENT)
+
+
+def test_half_a_cent_left_uncovered_is_float_noise_not_a_purchase() -> None:
+    # An instance costing 0.01 a month (1/73,000 $/h, to the last bit) with a savings plan
+    # covering 0.005 of it: 0.005 left, at the noise line: no finding. The plan covering
+    # 0.004 leaves 0.006: a finding saving 0.006 × 0.28.
+    tiny = 1.3698630136986302e-05
+
+    def found(plan: float) -> pl.DataFrame:
+        inv = with_commitments(
+            inventory([instance("i-tiny", "m5.large", hourly_price=tiny)], cpu("i-tiny", 30)),
+            [coverage("savings_plan", family="m5", covered_cost=plan)],
+        )
+        return run("commitments.compute-commitment", inv)
+
+    assert found(0.005).is_empty()
+    assert only(found(0.004), "i-tiny")["monthly_savings"] == pytest.approx(0.006 * 0.28)
