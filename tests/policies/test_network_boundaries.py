@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from costscan.policies import network
 from costscan.policies.network import CdnPricing, cdn_arithmetic, tiered
 from costscan.scanner.contracts.inventory import Inventory, RunContext
 from tests.policies import network_inventories as ni
@@ -31,10 +32,11 @@ CENT = 0.005
 GIB = 1024.0**3
 MONTH_SCALE = 730.0 / 336.0
 LOOKBACK_START = ni.NOW - timedelta(days=14)
-CF_LIMITS = (10240.0, 51200.0, 153600.0, 512000.0, 1048576.0, 5242880.0)
-CF_PRICES = (0.085, 0.080, 0.060, 0.040, 0.030, 0.025, 0.020)
-EGRESS_LIMITS = (10240.0, 51200.0, 153600.0)
-EGRESS_PRICES = (0.09, 0.085, 0.07, 0.05)
+# The module's own tables: the tests below price them by hand.
+CF_LIMITS = network.CLOUDFRONT_LIMITS_GB
+CF_PRICES = network.CLOUDFRONT_PRICES
+EGRESS_LIMITS = network.EGRESS_LIMITS_GB
+EGRESS_PRICES = network.EGRESS_PRICES
 
 
 def run(policy_id: str, inv: Inventory, **params: Any) -> pl.DataFrame:
@@ -55,8 +57,10 @@ def test_cloudfront_tiers_at_each_limit_and_one_gb_over() -> None:
     # + 102,400 × 0.060 = 10,291.20; + 358,400 × 0.040 = 24,627.20; + 536,576 × 0.030 =
     # 40,724.48; + 4,194,304 × 0.025 = 145,582.08. One GB over each adds the next price.
     at = [870.40, 4147.20, 10291.20, 24627.20, 40724.48, 145582.08]
-    gb = [0.0, -5.0, *CF_LIMITS, *(limit + 1 for limit in CF_LIMITS)]
-    expected = [0.0, 0.0, *at, *(c + p for c, p in zip(at, CF_PRICES[1:], strict=True))]
+    limits = [10240.0, 51200.0, 153600.0, 512000.0, 1048576.0, 5242880.0]
+    over = [0.080, 0.060, 0.040, 0.030, 0.025, 0.020]
+    gb = [0.0, -5.0, *limits, *(limit + 1 for limit in limits)]
+    expected = [0.0, 0.0, *at, *(c + p for c, p in zip(at, over, strict=True))]
     frame = pl.DataFrame({"gb": gb})
     cost = frame.select(tiered(pl.col("gb"), CF_LIMITS, CF_PRICES)).to_series().to_list()
     assert cost == pytest.approx(expected, abs=1e-6)
@@ -66,8 +70,9 @@ def test_egress_tiers_at_each_limit_and_one_gb_over() -> None:
     # 10,240 × 0.09 = 921.60; + 40,960 × 0.085 = 4,403.20; + 102,400 × 0.07 = 11,571.20;
     # then 0.05 a GB.
     at = [921.60, 4403.20, 11571.20]
-    gb = [*EGRESS_LIMITS, *(limit + 1 for limit in EGRESS_LIMITS)]
-    expected = [*at, *(c + p for c, p in zip(at, EGRESS_PRICES[1:], strict=True))]
+    limits = [10240.0, 51200.0, 153600.0]
+    gb = [*limits, *(limit + 1 for limit in limits)]
+    expected = [*at, *(c + p for c, p in zip(at, [0.085, 0.07, 0.05], strict=True))]
     frame = pl.DataFrame({"gb": gb})
     cost = frame.select(tiered(pl.col("gb"), EGRESS_LIMITS, EGRESS_PRICES)).to_series().to_list()
     assert cost == pytest.approx(expected, abs=1e-6)
@@ -83,14 +88,16 @@ def test_cdn_arithmetic_shares_the_free_tier_by_gb_within_the_key() -> None:
     # egress, 10,240 × 0.09 + 10,240 × 0.085 = 1,792.
     frame = pl.LazyFrame(
         {
-            "account_id": ["a", "a", "b"],
-            "monthly_gb": [3072.0, 1024.0, 20480.0],
-            "direct_cost": [300.0, None, 0.0],
-            "object_bytes": [1024.0**2] * 3,
+            "account_id": ["a", "a", "b", "c"],
+            "monthly_gb": [3072.0, 1024.0, 20480.0, 10.0],
+            "direct_cost": [300.0, None, 0.0, 0.5],
+            "object_bytes": [1024.0**2] * 4,
         }
     )
     rows = cdn_arithmetic(frame, CdnPricing(), "account_id").collect().to_dicts()
-    a, a2, b = rows
+    a, a2, b, c = rows
+    # C (third account): 0.50 billed is the egress cost, however small.
+    assert c["egress_cost"] == 0.5
     assert a["cdn_billable_gb"] == pytest.approx(2304.0)
     assert a["cdn_transfer_cost"] == pytest.approx(195.84)
     assert a["monthly_requests"] == pytest.approx(3072.0 * 1024)
@@ -488,3 +495,125 @@ def test_account_wide_cdn_bytes_are_apportioned_by_each_distributions_share() ->
     found = by_id(run("network.price-class-regional", inv, min_monthly_saving=0.5))
     assert sorted(found) == ["E-BIG", "E-SMALL"]
     assert found["E-SMALL"]["monthly_savings"] == pytest.approx(0.725, abs=1e-9)
+
+
+# --- defaults, unknowns and the text around the figures --------------------------------
+
+
+def test_the_http_archive_figures() -> None:
+    # 2,652 KB = 2,715,648 bytes over 71 requests = 38,248.56 a response, rounded to
+    # 38,249; text is
+    # 613 + 78 + 18 = 709 of 2,652 KB = 0.267 of the bytes.
+    assert network.MEDIAN_RESPONSE_BYTES == 38249
+    assert network.TEXT_SHARE_OF_BYTES == 0.267
+
+
+def test_billed_egress_at_the_median_response_size_pays_the_request_fee() -> None:
+    # 30,000 GB over 73 days: 12,500 GB a month and 5,000 a month billed. At 38,249-byte
+    # responses: 12,500 × 2^30 / 38,249 = 350,905,195 requests, less 10M free, × 0.01 per
+    # 10,000 = 340.91. Transfer: 11,476 GB billable: 870.40 + 1,236 × 0.080 = 969.28.
+    inv = _focus([_egress("s3-big", 30_000.0, 12_000.0)])
+    row = by_id(run("network.billing-cdn-egress", inv))["s3-big"]
+    requests = 12_500 * GIB / 38_249
+    assert row["evidence"]["monthly_requests"] == pytest.approx(requests)
+    assert row["added_monthly_cost"] == pytest.approx(
+        969.28 + (requests - 10_000_000) / 10_000 * 0.01, abs=1e-6
+    )
+    assert row["monthly_savings"] == pytest.approx(5000.0, abs=1e-6)
+    assert row["confidence"] == pytest.approx(0.5)
+    assert "about 12500.0 GB of internet egress" in row["detail"]
+
+
+def test_a_billed_cost_under_a_dollar_is_still_the_billed_cost() -> None:
+    # 0.50 a month billed for 100 GB: that is the egress cost (billing), not the list
+    # 100 × 0.09 = 9; with no net floor it is a finding.
+    inv = ni.inventory(
+        {"transfer": _monthly_rows("b-cheap", 240.0, 1.2),
+         "buckets": [ni.bucket("b-cheap", bytes_=5e12, objects=1e6)]}
+    )  # fmt: skip
+    row = by_id(run("network.cdn-for-origin", inv, min_net_monthly_saving=0.0))["b-cheap"]
+    assert row["monthly_savings"] == pytest.approx(0.5, abs=1e-9)
+    assert row["price_source"] == "billing"
+
+
+def test_each_edge_outside_price_class_100_at_its_own_first_tier_price() -> None:
+    # 1,900 GB a month in the US/Canada/Europe and 100 GB at one other edge (5% outside):
+    # saving 100 × (edge price − 0.085); cost 1,900 × 0.085 + 100 × edge price.
+    prices = {"ZA": 0.110, "ME": 0.110, "SA": 0.110, "JP": 0.114, "AU": 0.114,
+              "AP": 0.120, "IN": 0.109}  # fmt: skip
+    per_month = 73 / (730 / 24)  # GB over 73 days for 1 GB a month
+    rows, dists = [], []
+    for edge in prices:
+        dist = f"E-{edge}"
+        rows += [_cdn(dist, "US", 900 * per_month), _cdn(dist, "CA", 500 * per_month),
+                 _cdn(dist, "EU", 500 * per_month), _cdn(dist, edge, 100 * per_month),
+                 # Not a transfer row (requests): no edge, never counted.
+                 {**_cdn(dist, "US", 1e6), "usage_type": "US-Requests-Tier1"}]  # fmt: skip
+        dists.append(ni.distribution(dist, bytes_out=1e12))
+    found = by_id(
+        run(
+            "network.price-class-regional", ni.inventory({"transfer": rows, "distributions": dists})
+        )
+    )
+    for edge, price in prices.items():
+        row = found[f"E-{edge}"]
+        assert row["monthly_savings"] == pytest.approx(100 * (price - 0.085), abs=1e-9), edge
+        assert row["current_monthly_cost"] == pytest.approx(1900 * 0.085 + 100 * price, abs=1e-9)
+
+
+def test_a_tiny_distribution_is_priced_when_the_floor_allows() -> None:
+    # 0.95 GB in the US and 0.05 in Asia Pacific a month: 0.05 × 0.035 = 0.00175.
+    per_month = 73 / (730 / 24)
+    inv = ni.inventory(
+        {"transfer": [_cdn("E-TINY", "US", 0.95 * per_month),
+                      _cdn("E-TINY", "AP", 0.05 * per_month)],
+         "distributions": [ni.distribution("E-TINY", bytes_out=1e9)]}
+    )  # fmt: skip
+    found = by_id(run("network.price-class-regional", inv, min_monthly_saving=0.001))
+    assert found["E-TINY"]["monthly_savings"] == pytest.approx(0.00175, abs=1e-9)
+
+
+def test_idle_defaults_with_a_stand_in_price_and_unknown_facts() -> None:
+    # A price from another region: × 0.85 on each policy's confidence. Unknown creation:
+    # not young. Unknown requests: never quiet (an LB with no healthy target still idle,
+    # at 0.7); unknown healthy targets with traffic: not idle. One healthy target: not idle.
+    far = {"region": "ap-south-1", "price_region": "us-east-1"}
+    inv = ni.inventory(
+        {
+            "network_idle": [
+                {**ni.elastic_ip("addr-far", attached=False), "kind": "static_address",
+                 "provider": "gcp", **far},
+                {**ni.nat_gateway("nat-far", processed_gb=0.5678), **far},
+                {**ni.nat_gateway("nat-undated", processed_gb=0.0), "created": None},
+                {**ni.load_balancer("lb-far", requests=0.0, healthy=2, registered=2), **far},
+                ni.load_balancer("lb-unknown-empty", requests=None, healthy=0, registered=1),
+                {**ni.load_balancer("lb-unknown-busy", requests=90_000.0, healthy=0,
+                                    registered=1), "healthy_targets": None},
+                ni.load_balancer("lb-unknown-healthy", requests=None, healthy=2, registered=2),
+                ni.load_balancer("lb-one", requests=90_000.0, healthy=1, registered=1),
+            ]
+        }
+    )  # fmt: skip
+    static = by_id(run("network.unused-static-address", inv))
+    assert static["addr-far"]["confidence"] == pytest.approx(0.95 * 0.85)
+    nat = by_id(run("network.idle-nat-gateway", inv))
+    assert nat["nat-far"]["confidence"] == pytest.approx(0.85 * 0.85)
+    assert nat["nat-undated"]["confidence"] == pytest.approx(0.85)
+    assert "processed 0.568 GB in 14 days" in nat["nat-far"]["detail"]
+    lbs = by_id(run("network.idle-load-balancer", inv))
+    assert sorted(lbs) == ["lb-far", "lb-unknown-empty"]
+    assert lbs["lb-far"]["confidence"] == pytest.approx(0.85 * 0.85)
+    assert lbs["lb-unknown-empty"]["confidence"] == pytest.approx(0.7)
+
+
+def test_endpoint_and_compression_details_round_to_whole_gb() -> None:
+    # 1,000 GB over the lookback is 2,172.6 GB a month: "about 2173.0 GB".
+    inv = ni.inventory({"network_idle": [ni.nat_gateway("nat-k", processed_gb=1000.0)]})
+    row = by_id(run("network.nat-gateway-endpoint", inv))["nat-k"]
+    assert "processes about 2173.0 GB a month" in row["detail"]
+    dist = ni.distribution("E-K", bytes_out=1000 * GIB, compress=False)
+    row = by_id(run("network.distribution-compression", ni.inventory({"distributions": [dist]})))[
+        "E-K"
+    ]
+    assert row["detail"].startswith("Distribution E-K serves about 2173.0 GB a month")
+    assert row["confidence"] == pytest.approx(0.5)
