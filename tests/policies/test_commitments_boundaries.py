@@ -683,3 +683,38 @@ def test_half_a_cent_left_uncovered_is_float_noise_not_a_purchase() -> None:
 
     assert found(0.005).is_empty()
     assert only(found(0.004), "i-tiny")["monthly_savings"] == pytest.approx(0.006 * 0.28)
+
+
+def test_default_discounts_and_confidences_of_the_billing_estimate() -> None:
+    # Azure and Google Cloud at their published 1-year planning figure, 28% each; a row
+    # priced "On-Demand" (older exports) counts as list price; 0.72 of spend in total is
+    # still spend. Confidence 0.75 by default.
+    def provider(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.with_columns(pl.lit(name).alias("ProviderName"))
+
+    inv = billing_inventory(
+        [
+            provider(hourly_usage("vm-azure", 0.2, hours=720), "Microsoft"),
+            provider(hourly_usage("vm-gcp", 0.2, hours=720), "Google Cloud"),
+            hourly_usage("i-old", 0.2, hours=720, pricing="On-Demand"),
+            hourly_usage("i-cheap", 0.001, hours=720),
+            # A purchase (an upfront fee) is no usage: never counted.
+            hourly_usage("i-bought", 5.0, hours=720).with_columns(
+                pl.lit("Purchase").alias("ChargeCategory")
+            ),
+        ]
+    )
+    found = {r["resource_id"]: r for r in run("commitments.on-demand-billing", inv).to_dicts()}
+    assert sorted(found) == ["i-cheap", "i-old", "vm-azure", "vm-gcp"]
+    for rid in ("vm-azure", "vm-gcp", "i-old"):
+        assert found[rid]["monthly_savings"] == pytest.approx(0.2 * 730 * 0.28, abs=CENT), rid
+        assert found[rid]["confidence"] == pytest.approx(0.75)
+    assert found["i-cheap"]["monthly_savings"] == pytest.approx(0.73 * 0.28, abs=1e-6)
+
+
+def test_default_confidences_of_the_held_commitment_findings() -> None:
+    inv = with_commitments(inventory(), [_ri("ri-d"), measured("ri-d", utilization=0.5)])
+    assert only(run("commitments.underused", inv), "ri-d")["confidence"] == pytest.approx(0.9)
+    steady = inventory([instance("i-a", "m5.large")], cpu("i-a", 30))
+    finding = only(run("commitments.compute-commitment", steady), "i-a")
+    assert finding["confidence"] == pytest.approx(0.75)
