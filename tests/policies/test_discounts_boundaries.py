@@ -241,6 +241,12 @@ def test_held_commitments_take_the_description_first_and_cost_explorer_for_the_r
     assert row["monthly_commitment"] == 50.0
     assert row["utilization"] == pytest.approx(0.7)
     assert row["source"] == "ec2"
+    # A description row that names no source is still not Cost Explorer's: it comes first
+    # even when Cost Explorer's row is listed before it.
+    view = _held(
+        [measured("ri-1", utilization=0.7, monthly_commitment=48.0), {**_ri(), "source": None}]
+    )
+    assert held_commitments(view).collect().row(0, named=True)["monthly_commitment"] == 50.0
 
 
 # --- after_discounts: saving now and later ---------------------------------------------
