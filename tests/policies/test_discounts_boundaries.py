@@ -26,6 +26,8 @@ from costscan.policies._discounts import (
     after_discounts,
     commitment_context,
     commitment_note,
+    discount_columns,
+    discount_evidence,
     held_commitments,
     sustained_use_saving,
     sustained_use_share,
@@ -457,3 +459,34 @@ def test_commitment_note_without_an_end_date_says_so() -> None:
 def test_savings_start_is_the_end_date_only_when_covered() -> None:
     assert _after(_r5_reserved(0.0), 30.0)["_savings_start"] == ENDS_DATE
     assert isinstance(ENDS_DATE, date)
+
+
+def test_discount_columns_and_evidence_carry_the_figures_of_after_discounts() -> None:
+    # Saving 30 in the r5 reservation's scope, pool 20: 20 now, 10 from its end; the
+    # evidence and findings columns name the same figures.
+    frame = pl.LazyFrame(
+        {"provider": ["aws"], "account_id": [ACCOUNT], "region": [REGION],
+         "instance_type": ["r5.large"], "hourly_price": [0.126], "price_source": ["bundled"],
+         "saving": [30.0]}
+    )  # fmt: skip
+    out = after_discounts(_r5_reserved(20.0), frame, pl.col("saving"))
+    evidence = out.select(discount_evidence().alias("e")).collect().row(0, named=True)["e"]
+    assert evidence == {
+        "scope": f"ri|{ACCOUNT}|{REGION}|r5",
+        "uncovered_on_demand_monthly": pytest.approx(20.0),
+        "usage_taken_out_of_scope_monthly": pytest.approx(30.0),
+        "saving_now": pytest.approx(20.0),
+        "saving_from_commitment_end": pytest.approx(10.0),
+        "commitments_end": str(ENDS_DATE),
+        "sustained_use_discount_monthly": 0.0,
+    }
+    columns = out.select(**discount_columns(pl.col("saving"))).collect().row(0, named=True)
+    assert columns == {
+        "monthly_savings_before_discounts": 30.0,
+        "monthly_savings": pytest.approx(20.0),
+        "deferred_monthly_savings": pytest.approx(10.0),
+        "savings_start": ENDS_DATE,
+        "commitment_scope": f"ri|{ACCOUNT}|{REGION}|r5",
+        "scope_uncovered_monthly": pytest.approx(20.0),
+        "scope_usage_removed_monthly": pytest.approx(30.0),
+    }
