@@ -133,8 +133,11 @@ def test_static_address_release_command_names_the_cloud() -> None:
 
 
 def test_an_address_without_a_price_is_not_priced() -> None:
+    # Nor is an address of another kind (a static address is the other policy's).
     unpriced = {**ni.elastic_ip("eip-x", attached=False), "hourly_price": None}
-    assert run("network.idle-elastic-ip", ni.inventory({"network_idle": [unpriced]})).is_empty()
+    static = {**ni.elastic_ip("addr-1", attached=False), "kind": "static_address"}
+    inv = ni.inventory({"network_idle": [unpriced, static]})
+    assert run("network.idle-elastic-ip", inv).is_empty()
 
 
 def test_nat_gateway_idle_up_to_one_gb_inclusive() -> None:
@@ -224,6 +227,7 @@ def test_gateway_endpoint_from_a_hundred_gb_a_month_inclusive() -> None:
     row = found["nat-100"]
     assert row["monthly_savings"] == pytest.approx(1.125, abs=1e-9)
     assert row["current_monthly_cost"] == pytest.approx(37.35, abs=1e-9)
+    assert row["confidence"] == pytest.approx(0.3)  # the S3/DynamoDB share is assumed
     assert row["detail"] == (
         "NAT gateway nat-100 processes about 100.0 GB a month; VPC vpc-1 has no S3 gateway "
         "endpoint."
@@ -395,6 +399,7 @@ def test_compression_saving_from_a_dollar_a_month_inclusive() -> None:
     assert row["monthly_savings"] == pytest.approx(1.0, abs=1e-5)
     assert row["current_monthly_cost"] == pytest.approx(at * 0.085, abs=1e-4)
     assert row["evidence"]["monthly_gb"] == pytest.approx(at, rel=1e-5)
+    assert row["evidence"]["estimated"] is True
 
 
 def test_compression_across_a_tier_boundary_saves_at_both_prices() -> None:
@@ -426,7 +431,9 @@ def test_price_class_outside_share_up_to_five_percent_inclusive() -> None:
     inv = ni.inventory(
         {
             "transfer": [
-                _cdn("E-AT", "US", 2280.0), _cdn("E-AT", "AP", 120.0),
+                _cdn("E-AT", "US", 2280.0),
+                _cdn("E-AT", "AP", 120.0),
+                _cdn("E-AT", "EU", 500.0, days=0),  # a row over no days: no rate, left out
                 _cdn("E-OVER", "EU", 2279.0), _cdn("E-OVER", "AP", 121.0),
             ],
             "distributions": [ni.distribution("E-AT", bytes_out=1e12),
@@ -463,6 +470,8 @@ def test_price_class_saving_from_a_dollar_a_month_inclusive() -> None:
     found = by_id(run("network.price-class-regional", inv))
     assert list(found) == ["E-DOLLAR"]
     assert found["E-DOLLAR"]["monthly_savings"] == pytest.approx(1.0, abs=1e-9)
+    # 96 of 1,996 GB: 4.8096%, shown to one decimal.
+    assert "but 4.8% of its bytes" in found["E-DOLLAR"]["detail"]
 
 
 def test_account_wide_cdn_bytes_are_apportioned_by_each_distributions_share() -> None:
@@ -617,3 +626,10 @@ def test_endpoint_and_compression_details_round_to_whole_gb() -> None:
     ]
     assert row["detail"].startswith("Distribution E-K serves about 2173.0 GB a month")
     assert row["confidence"] == pytest.approx(0.5)
+
+
+def test_billed_egress_detail_rounds_to_whole_gb() -> None:
+    # 242.952 GB over 73 days: 101.23 GB a month, "about 101.0 GB"; 24.00 is 10.00 a month.
+    inv = _focus([_egress("s3-odd", 242.952, 24.0)])
+    row = by_id(run("network.billing-cdn-egress", inv))["s3-odd"]
+    assert "for about 101.0 GB of internet egress" in row["detail"]
