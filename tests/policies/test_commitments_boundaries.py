@@ -718,3 +718,26 @@ def test_default_confidences_of_the_held_commitment_findings() -> None:
     steady = inventory([instance("i-a", "m5.large")], cpu("i-a", 30))
     finding = only(run("commitments.compute-commitment", steady), "i-a")
     assert finding["confidence"] == pytest.approx(0.75)
+
+
+def test_coverage_of_an_unnamed_account_applies_to_that_accounts_instances() -> None:
+    # A scan that could not name the account (account_id null on both sides): Cost
+    # Explorer's 730 reserved hours still cover the m5.large, and a plan's 35.04 covers
+    # part of the m5.xlarge's 140.16: 105.12 left, × 0.28 = 29.4336 saved.
+    def unnamed(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "account_id": None}
+
+    inv = with_commitments(
+        inventory(
+            [unnamed(instance("i-a", "m5.large")), unnamed(instance("i-b", "m5.xlarge"))],
+            [*cpu("i-a", 30), *cpu("i-b", 30)],
+        ),
+        [
+            unnamed(coverage("ri", instance_type="m5.large", family="m5", covered_hours=730.0)),
+            unnamed(coverage("savings_plan", family="m5", covered_cost=35.04)),
+        ],
+    )
+    found = run("commitments.compute-commitment", inv)
+    assert found["resource_id"].to_list() == ["i-b"]
+    finding = only(found, "i-b")
+    assert finding["monthly_savings"] == pytest.approx((140.16 - 35.04) * 0.28, abs=CENT)
