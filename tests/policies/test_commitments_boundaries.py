@@ -741,3 +741,38 @@ def test_coverage_of_an_unnamed_account_applies_to_that_accounts_instances() -> 
     assert found["resource_id"].to_list() == ["i-b"]
     finding = only(found, "i-b")
     assert finding["monthly_savings"] == pytest.approx((140.16 - 35.04) * 0.28, abs=CENT)
+
+
+def test_commitments_of_cents_waste_and_recover_from_over_half_a_cent() -> None:
+    # 0.50 a month at 50%: 0.25 paid for nothing (and sold, 0.25 recovered). 0.01 at 50%:
+    # 0.005, float noise: neither finding.
+    inv = with_commitments(
+        inventory(),
+        [{**_ri("ri-half"), "monthly_commitment": 0.5}, measured("ri-half", utilization=0.5),
+         {**_ri("ri-cent"), "monthly_commitment": 0.01}, measured("ri-cent", utilization=0.5)],
+    )  # fmt: skip
+    waste = run("commitments.underused", inv)
+    assert waste["resource_id"].to_list() == ["ri-half"]
+    assert waste["monthly_savings"].to_list() == pytest.approx([0.25], abs=1e-9)
+    sale = run("commitments.recover-unused", inv)
+    assert sale["resource_id"].to_list() == ["ri-half"]
+
+
+def test_a_convertible_with_no_uncovered_usage_to_exchange_into_recovers_nothing() -> None:
+    # No coverage figures for the account: nothing known to exchange into: 0 recovered,
+    # all 50 unused stays waste.
+    inv = with_commitments(
+        inventory(),
+        [_ri("ri-conv", offering_class="convertible"), measured("ri-conv", utilization=0.5)],
+    )
+    assert run("commitments.recover-unused", inv).is_empty()
+    assert only(run("commitments.underused", inv), "ri-conv")["monthly_savings"] == (
+        pytest.approx(50.0, abs=CENT)
+    )
+
+
+def test_an_undated_reservation_has_no_upfront_value_left_to_sell() -> None:
+    # Start unknown: the share of the term left is unknown and counted as 0 (count less).
+    rows = [{**_ri("ri-u", upfront_cost=1200.0), "start": None}, measured("ri-u", utilization=0.5)]
+    sale = only(run("commitments.recover-unused", with_commitments(inventory(), rows)), "ri-u")
+    assert sale["evidence"]["sale_proceeds_once"] == 0.0
