@@ -776,3 +776,16 @@ def test_an_undated_reservation_has_no_upfront_value_left_to_sell() -> None:
     rows = [{**_ri("ri-u", upfront_cost=1200.0), "start": None}, measured("ri-u", utilization=0.5)]
     sale = only(run("commitments.recover-unused", with_commitments(inventory(), rows)), "ri-u")
     assert sale["evidence"]["sale_proceeds_once"] == 0.0
+
+
+def test_expiring_premium_at_half_a_cent_is_noise_and_plans_are_never_list_priced() -> None:
+    # 0.01 on demand against 0.01 committed used at 50%: 0.005 a month, not a finding. A
+    # savings plan that names a type and a count still has no list-price estimate (only
+    # reservations are priced per instance).
+    rows = [
+        {**_ri("ri-noise"), "monthly_commitment": 0.01, "expires": NOW + timedelta(days=5)},
+        measured("ri-noise", utilization=0.5, on_demand_equivalent=0.01),
+        savings_plan("sp-typed", monthly_commitment=10.0, instance_type="m5.large",
+                     instance_count=1.0, region="us-east-1", expires=NOW + timedelta(days=5)),
+    ]  # fmt: skip
+    assert run("commitments.expiring", with_commitments(inventory(), rows)).is_empty()
