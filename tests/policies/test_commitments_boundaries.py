@@ -789,3 +789,12 @@ def test_expiring_premium_at_half_a_cent_is_noise_and_plans_are_never_list_price
                      instance_count=1.0, region="us-east-1", expires=NOW + timedelta(days=5)),
     ]  # fmt: skip
     assert run("commitments.expiring", with_commitments(inventory(), rows)).is_empty()
+
+
+def test_an_export_spanning_no_time_gives_no_on_demand_estimate() -> None:
+    # One charge that starts and ends at the same instant: no period to scale a month from.
+    row = hourly_usage("i-instant", 0.5, hours=1)
+    inv = billing_inventory(
+        [row.with_columns(pl.col("ChargePeriodStart").alias("ChargePeriodEnd"))]
+    )
+    assert run("commitments.on-demand-billing", inv, min_days=1).is_empty()
