@@ -105,7 +105,7 @@ def test_cdn_arithmetic_shares_the_free_tier_by_gb_within_the_key() -> None:
     assert a["egress_cost"] == 300.0
     assert a2["cdn_billable_gb"] == pytest.approx(768.0)
     assert a2["egress_cost"] == pytest.approx(1024 * 0.09)
-    assert b["cdn_billable_requests"] == pytest.approx(20_971_520 - 10_000_000)
+    assert b["cdn_billable_requests"] == pytest.approx(20_971_520 - 10_000_000, abs=1e-6)
     assert b["cdn_request_cost"] == pytest.approx(10.97152)
     assert b["cdn_cost"] == pytest.approx(1607.68 + 10.97152)
     assert b["list_egress_cost"] == pytest.approx(1792.0)
@@ -633,3 +633,23 @@ def test_billed_egress_detail_rounds_to_whole_gb() -> None:
     inv = _focus([_egress("s3-odd", 242.952, 24.0)])
     row = by_id(run("network.billing-cdn-egress", inv))["s3-odd"]
     assert "for about 101.0 GB of internet egress" in row["detail"]
+
+
+def test_the_free_requests_are_shared_like_the_free_gb() -> None:
+    # Two sources of one account, 1,024 GB each at 1 KiB objects: 2^30 requests each; each
+    # gets half of the 10M free: 1,073,741,824 − 5,000,000 billable, × 0.01 / 10,000.
+    frame = pl.LazyFrame(
+        {"account_id": ["d", "d"], "monthly_gb": [1024.0, 1024.0], "direct_cost": [None, None],
+         "object_bytes": [1024.0, 1024.0]},
+        schema_overrides={"direct_cost": pl.Float64},
+    )  # fmt: skip
+    rows = cdn_arithmetic(frame, CdnPricing(), "account_id").collect().to_dicts()
+    billable = 1_073_741_824 - 5_000_000
+    assert [r["cdn_billable_requests"] for r in rows] == pytest.approx([billable] * 2, abs=1e-6)
+    assert rows[0]["cdn_request_cost"] == pytest.approx(billable / 10_000 * 0.01)
+
+
+def test_an_idle_nat_gateway_without_a_data_price_saves_its_hours() -> None:
+    unpriced = {**ni.nat_gateway("nat-np", processed_gb=1.0), "data_price_per_gb": None}
+    row = by_id(run("network.idle-nat-gateway", ni.inventory({"network_idle": [unpriced]})))
+    assert row["nat-np"]["monthly_savings"] == pytest.approx(0.045 * 730, abs=1e-9)
