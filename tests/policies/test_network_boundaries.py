@@ -653,3 +653,13 @@ def test_an_idle_nat_gateway_without_a_data_price_saves_its_hours() -> None:
     unpriced = {**ni.nat_gateway("nat-np", processed_gb=1.0), "data_price_per_gb": None}
     row = by_id(run("network.idle-nat-gateway", ni.inventory({"network_idle": [unpriced]})))
     assert row["nat-np"]["monthly_savings"] == pytest.approx(0.045 * 730, abs=1e-9)
+
+
+def test_a_bucket_of_one_object_still_gives_its_size() -> None:
+    inv = ni.inventory(
+        {"transfer": _monthly_rows("b-one", 240.0, 24.0),
+         "buckets": [ni.bucket("b-one", bytes_=5e9, objects=1.0)]}
+    )  # fmt: skip
+    row = by_id(run("network.cdn-for-origin", inv))["b-one"]
+    assert row["evidence"]["average_object_bytes"] == 5e9
+    assert row["confidence"] == pytest.approx(0.6)
