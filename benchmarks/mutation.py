@@ -86,8 +86,14 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_scheduling.py",
         "tests/policies/test_scheduling_boundaries.py",
     ),
-    "policies/commitments.py": ("tests/policies/test_commitments.py",),
-    "policies/network.py": ("tests/policies/test_network.py",),
+    "policies/commitments.py": (
+        "tests/policies/test_commitments.py",
+        "tests/policies/test_commitments_boundaries.py",
+    ),
+    "policies/network.py": (
+        "tests/policies/test_network.py",
+        "tests/policies/test_network_boundaries.py",
+    ),
     "policies/observability.py": (
         "tests/policies/test_observability.py",
         "tests/policies/test_observability_boundaries.py",
@@ -121,8 +127,15 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_gcp_observability.py",
         "tests/policies/test_gcp_observability_boundaries.py",
     ),
-    "policies/_discounts.py": ("tests/policies/test_discounts.py",),
-    "policies/_billing.py": ("tests/policies/test_billing_idle.py",),
+    "policies/_discounts.py": (
+        "tests/policies/test_discounts.py",
+        "tests/policies/test_gcp_sustained_use.py",
+        "tests/policies/test_discounts_boundaries.py",
+    ),
+    "policies/_billing.py": (
+        "tests/policies/test_billing_idle.py",
+        "tests/policies/test_billing_boundaries.py",
+    ),
     "scanner/pipeline/history.py": (
         "tests/scanner/test_history.py",
         "tests/scanner/test_history_boundaries.py",
