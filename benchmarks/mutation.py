@@ -86,6 +86,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "policies/gcp.py": ("tests/policies/test_gcp_commitments.py",),
     "policies/_discounts.py": ("tests/policies/test_discounts.py",),
     "policies/_billing.py": ("tests/policies/test_billing_idle.py",),
+    "policies/demand.py": (
+        "tests/policies/test_demand.py",
+        "tests/policies/test_demand_boundaries.py",
+    ),
     "scanner/pipeline/history.py": (
         "tests/scanner/test_history.py",
         "tests/scanner/test_history_boundaries.py",
