@@ -120,6 +120,8 @@ def test_lambda_memory_thresholds() -> None:
         _function("one-ms", invocations=50.0, duration_ms_sum=1.0),
         _function("one-hour", lookback_hours=1.0),
         _function("no-lookback", lookback_hours=0.0),
+        # A duration priced at nothing saves nothing: not flagged.
+        _function("free", price_gb_second=0.0),
         # The 5% error alert line: exactly 5% is not above it; one error more is.
         _function("errors-5pct", errors=50_000.0),
         _function("errors-over", errors=50_001.0),
@@ -297,6 +299,7 @@ def test_demand_matching_swing_peak_and_alert_lines() -> None:
         float(_per_month(840 * _d(M5_LARGE))), rel=1e-9
     )
     assert float(_per_month(840 * _d(M5_LARGE))) == pytest.approx(175.20)
+    assert found["swing-20"]["confidence"] == pytest.approx(0.7)
     # p95-85: busy 85% needs 13 (capped at the 10 running), quiet 20% needs ceil(2.86) = 3:
     # 12 × 7 × 14 = 1,176 instance-hours, $245.28 a month.
     assert found["p95-85"]["monthly_savings"] == pytest.approx(245.28)
@@ -309,6 +312,7 @@ def test_demand_matching_swing_peak_and_alert_lines() -> None:
     # extra = ceil(10 × 85.5 / 70) − 10 = ceil(12.21) − 10 = 3; 3 × 0.096 × 730 = 210.24.
     assert hot["p95-85.5"]["added_monthly_cost"] == pytest.approx(210.24)
     assert hot["p95-85.5"]["current_monthly_cost"] == pytest.approx(10 * 0.096 * 730)
+    assert hot["p95-85.5"]["confidence"] == pytest.approx(0.75)
 
 
 def test_demand_matching_needs_30_hours_and_counts_a_single_spare_hour() -> None:
@@ -534,6 +538,7 @@ def test_balancer_watch_and_alert_lines() -> None:
     assert figures["latency_max_ms"] == pytest.approx(601.5)
     # The balancer's own hourly price, a month of it; none known, none counted.
     assert found["lat-500.5"]["current_monthly_cost"] == pytest.approx(0.0225 * 730)
+    assert found["lat-500.5"]["confidence"] == pytest.approx(0.7)
     assert found["req-1000"]["current_monthly_cost"] == 0.0
 
 
@@ -638,6 +643,7 @@ def test_high_minimum_counts_only_hours_at_the_floor_above_the_load() -> None:
     assert row["resource_id"] == "steady"
     assert row["monthly_savings"] == pytest.approx(292.0)
     assert "MinSize from 8 to 3" in row["recommendation"]
+    assert row["confidence"] == pytest.approx(0.7)
     # 28 hours at 12 and 308 at 8: 2,800 / 336 instances on average.
     assert row["current_monthly_cost"] == pytest.approx(2800 / 336 * 0.096 * 730)
 
@@ -865,3 +871,29 @@ def test_only_aws_lists_compute_optimizers_three_recommenders_and_nothing_else()
     assert set(found) == {"asg-a", "svc-a"}
     assert found["asg-a"]["confidence"] == pytest.approx(0.5)
     assert found["asg-a"]["monthly_savings"] == 0.0
+
+
+def test_balancer_error_rate_with_little_or_no_traffic() -> None:
+    # With the traffic floor lowered to none (min_requests=0): one request that failed is a
+    # 100% error rate (alert); no requests at all, or no request datapoints at all, is a 0%
+    # error rate and no 5XX, so only the 250 ms latency puts them on the watch line.
+    rows = (
+        _lb_util("one", _hours(), 100.0, 1.0, 1.0)
+        + _lb_util("none", _hours(), 250.0, 0.0, 0.0)
+        + [r for r in _lb_util("uncounted", _hours(), 250.0, 0.0, None) if r["metric"] == "latency"]
+    )
+    inv = _inventory()
+    inv.add("fleets", pl.DataFrame([_fleet("elsewhere", load_balancers=ALB.format("other"))]))
+    inv.add("network_idle", pl.DataFrame([_balancer(n) for n in ("one", "none", "uncounted")]))
+    inv.add("utilization", pl.DataFrame(rows))
+    found = {
+        r["resource_name"]: r
+        for r in run_policy("rightsizing.load-balancer-bottleneck", inv, min_requests=0).to_dicts()
+    }
+    assert found["one"]["category"] == "investment"
+    assert _figures(found["one"])["error_rate"] == 1.0
+    for name in ("none", "uncounted"):
+        assert found[name]["category"] == "review", name
+        figures = _figures(found[name])
+        assert figures["error_rate"] == 0.0 and figures["errors_5xx"] == 0.0, name
+        assert figures["requests"] == 0.0, name
