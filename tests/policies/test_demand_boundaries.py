@@ -795,16 +795,22 @@ def test_fargate_task_thresholds() -> None:
         # Needs exactly a size: 2048 × 35 / 70 = 1024 units and 8192 × 31.25% × 1.2 = 3072
         # MiB: (1024, 3072) holds it.
         _service("exact", cpu_p95=35.0, memory_max=31.25),
+        # Just over a size: 8192 × 31.4% × 1.2 = 3,086.7 MiB needs the 4096 MiB size.
+        _service("over", cpu_p95=35.0, memory_max=31.4),
         _service("abroad", region="eu-south-2", price_region="us-east-1"),
     ]
     inv = _inventory()
     inv.add("services", pl.DataFrame(services, infer_schema_length=None))
     found = {r["resource_name"]: r for r in run_policy("rightsizing.fargate-task", inv).to_dicts()}
-    assert set(found) == {"api", "h30", "cpu-85", "single", "providers", "exact", "abroad"}
+    assert set(found) == {"api", "h30", "cpu-85", "single", "providers", "exact", "over", "abroad"}
     # (2 × 0.04048 + 8 × 0.004445) − (1 × 0.04048 + 3 × 0.004445) = 0.062705 a task-hour.
     per_task = (2 - 1) * _d(FARGATE_VCPU) + (8 - 3) * _d(FARGATE_GB)
     assert found["exact"]["monthly_savings"] == pytest.approx(float(4 * per_task * MONTH))
     assert "1024 CPU units and 3072 MiB" in found["exact"]["recommendation"]
+    # (1024, 4096): one vCPU and 4 GB less than (2048, 8192), 4 tasks.
+    over = 4 * (_d(FARGATE_VCPU) + 4 * _d(FARGATE_GB)) * MONTH
+    assert found["over"]["monthly_savings"] == pytest.approx(float(over))
+    assert "1024 CPU units and 4096 MiB" in found["over"]["recommendation"]
     assert found["single"]["monthly_savings"] == pytest.approx(float(per_task * MONTH))
     api = found["api"]
     # Now: 4 × (2 × 0.04048 + 8 × 0.004445) × 730 = 4 × 0.11652 × 730 = 340.2384.
