@@ -240,3 +240,38 @@ def test_a_reset_opens_without_reading_the_damaged_runs_before_it(tmp_path: Path
     history.HistoryStore(str(tmp_path), "aws", reset=True).open(WEEK_2)
     with pytest.raises(InputFileError, match=str(bad)):
         history.HistoryStore(str(tmp_path), "aws").open(WEEK_2)
+
+
+def test_the_history_s3_client_retries_five_times_adaptively() -> None:
+    # Adaptive retry mode (client-side rate limiting on throttling), max_attempts 5: botocore
+    # counts those as retries and stores the first call plus 5 retries, 6 attempts in all.
+    # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+    config = history.history_s3_client().meta.config
+    assert config.retries == {"mode": "adaptive", "total_max_attempts": 6}
+
+
+def test_a_value_that_does_not_fit_its_column_is_read_as_nothing() -> None:
+    # A run whose net saving is text ("n/a") reads as no figure (null: it adds nothing to
+    # any money sum), not as a failure of the whole comparison.
+    frame = pl.DataFrame(
+        {
+            "finding_id": ["f1"],
+            "counted": [True],
+            "net_monthly_savings": ["n/a"],
+            "weeks_open": ["3"],
+        }
+    )
+    read = history._as_ranked(frame, "a run")
+    assert read["net_monthly_savings"].to_list() == [None]
+    assert read["weeks_open"].to_list() == [3]
+
+
+def test_a_saved_run_is_no_reset_unless_asked() -> None:
+    # encode_run's default: an ordinary run, not the start of a new chain (--history-reset).
+    frame = ranked(A)
+    _, data = history.encode_run(frame, WEEK_1, "aws", [ACCOUNT])
+    metadata = json.loads(history._parquet_metadata(data, "run")[history.HISTORY_METADATA_KEY])
+    assert "reset" not in metadata
+    _, data = history.encode_run(frame, WEEK_1, "aws", [ACCOUNT], reset=True)
+    metadata = json.loads(history._parquet_metadata(data, "run")[history.HISTORY_METADATA_KEY])
+    assert metadata["reset"] is True
