@@ -275,3 +275,39 @@ def test_a_saved_run_is_no_reset_unless_asked() -> None:
     _, data = history.encode_run(frame, WEEK_1, "aws", [ACCOUNT], reset=True)
     metadata = json.loads(history._parquet_metadata(data, "run")[history.HISTORY_METADATA_KEY])
     assert metadata["reset"] is True
+
+
+def test_an_error_is_shortened_to_one_line_of_300_characters() -> None:
+    # Whitespace runs fold to one space; at most 300 characters; an empty message names
+    # the exception's type instead.
+    assert history._short(ValueError("a \n  b ")) == "a b"
+    assert history._short(ValueError("x" * 400)) == "x" * 300
+    assert history._short(ValueError("")) == "ValueError"
+
+
+def test_an_absent_history_folder_has_no_previous_run(tmp_path: Path) -> None:
+    store = history.HistoryStore(str(tmp_path / "absent"), "aws").read(WEEK_2)
+    assert store.previous([ACCOUNT]) is None
+
+
+def test_runs_in_a_sub_prefix_are_not_this_historys(
+    moto: Any, endpoint_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # s3://finops/weekly/ holds its runs directly under the prefix: a file one level down
+    # belongs to another history, even under a folder that starts like a run's name and
+    # though it is newer and named like one.
+    import boto3
+
+    from tests.scanner.test_history import save
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
+    s3 = boto3.client("s3", endpoint_url=endpoint_url)
+    s3.create_bucket(Bucket="finops")
+    s3.put_object(
+        Bucket="finops",
+        Key=f"weekly/costscan-aws-old/costscan-aws-{ACCOUNT}-20261120T000000Z.parquet",
+        Body=b"not a run",
+    )
+    save("s3://finops/weekly/", ranked(A), WEEK_1)
+    previous = history.load_previous("s3://finops/weekly", "aws", [ACCOUNT], WEEK_2)
+    assert previous is not None and previous.started_at == WEEK_1
