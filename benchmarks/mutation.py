@@ -136,6 +136,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/policies/test_billing_idle.py",
         "tests/policies/test_billing_boundaries.py",
     ),
+    "policies/demand.py": (
+        "tests/policies/test_demand.py",
+        "tests/policies/test_demand_boundaries.py",
+    ),
     "scanner/pipeline/history.py": (
         "tests/scanner/test_history.py",
         "tests/scanner/test_history_boundaries.py",

@@ -240,3 +240,74 @@ def test_a_reset_opens_without_reading_the_damaged_runs_before_it(tmp_path: Path
     history.HistoryStore(str(tmp_path), "aws", reset=True).open(WEEK_2)
     with pytest.raises(InputFileError, match=str(bad)):
         history.HistoryStore(str(tmp_path), "aws").open(WEEK_2)
+
+
+def test_the_history_s3_client_retries_five_times_adaptively() -> None:
+    # Adaptive retry mode (client-side rate limiting on throttling), max_attempts 5: botocore
+    # counts those as retries and stores the first call plus 5 retries, 6 attempts in all.
+    # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+    config = history.history_s3_client().meta.config
+    assert config.retries == {"mode": "adaptive", "total_max_attempts": 6}
+
+
+def test_a_value_that_does_not_fit_its_column_is_read_as_nothing() -> None:
+    # A run whose net saving is text ("n/a") reads as no figure (null: it adds nothing to
+    # any money sum), not as a failure of the whole comparison.
+    frame = pl.DataFrame(
+        {
+            "finding_id": ["f1"],
+            "counted": [True],
+            "net_monthly_savings": ["n/a"],
+            "weeks_open": ["3"],
+        }
+    )
+    read = history._as_ranked(frame, "a run")
+    assert read["net_monthly_savings"].to_list() == [None]
+    assert read["weeks_open"].to_list() == [3]
+
+
+def test_a_saved_run_is_no_reset_unless_asked() -> None:
+    # encode_run's default: an ordinary run, not the start of a new chain (--history-reset).
+    frame = ranked(A)
+    _, data = history.encode_run(frame, WEEK_1, "aws", [ACCOUNT])
+    metadata = json.loads(history._parquet_metadata(data, "run")[history.HISTORY_METADATA_KEY])
+    assert "reset" not in metadata
+    _, data = history.encode_run(frame, WEEK_1, "aws", [ACCOUNT], reset=True)
+    metadata = json.loads(history._parquet_metadata(data, "run")[history.HISTORY_METADATA_KEY])
+    assert metadata["reset"] is True
+
+
+def test_an_error_is_shortened_to_one_line_of_300_characters() -> None:
+    # Whitespace runs fold to one space; at most 300 characters; an empty message names
+    # the exception's type instead.
+    assert history._short(ValueError("a \n  b ")) == "a b"
+    assert history._short(ValueError("x" * 400)) == "x" * 300
+    assert history._short(ValueError("")) == "ValueError"
+
+
+def test_an_absent_history_folder_has_no_previous_run(tmp_path: Path) -> None:
+    store = history.HistoryStore(str(tmp_path / "absent"), "aws").read(WEEK_2)
+    assert store.previous([ACCOUNT]) is None
+
+
+def test_runs_in_a_sub_prefix_are_not_this_historys(
+    moto: Any, endpoint_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # s3://finops/weekly/ holds its runs directly under the prefix: a file one level down
+    # belongs to another history, even under a folder that starts like a run's name and
+    # though it is newer and named like one.
+    import boto3
+
+    from tests.scanner.test_history import save
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint_url)
+    s3 = boto3.client("s3", endpoint_url=endpoint_url)
+    s3.create_bucket(Bucket="finops")
+    s3.put_object(
+        Bucket="finops",
+        Key=f"weekly/costscan-aws-old/costscan-aws-{ACCOUNT}-20261120T000000Z.parquet",
+        Body=b"not a run",
+    )
+    save("s3://finops/weekly/", ranked(A), WEEK_1)
+    previous = history.load_previous("s3://finops/weekly", "aws", [ACCOUNT], WEEK_2)
+    assert previous is not None and previous.started_at == WEEK_1
