@@ -311,3 +311,39 @@ def test_runs_in_a_sub_prefix_are_not_this_historys(
     save("s3://finops/weekly/", ranked(A), WEEK_1)
     previous = history.load_previous("s3://finops/weekly", "aws", [ACCOUNT], WEEK_2)
     assert previous is not None and previous.started_at == WEEK_1
+
+
+def test_a_finding_whose_counted_flag_is_missing_realizes_and_adds_nothing() -> None:
+    # A run saved without the counted flag on a row (null): it is not money anyone can sign
+    # for, neither new nor realized. Were a missing flag read as counted, the 40 of A gone
+    # and the 12.5 of a new B would be claimed.
+    previous = ranked(A, C).with_columns(
+        pl.when(pl.col("finding_id") == A["finding_id"])
+        .then(None)
+        .otherwise(pl.col("counted"))
+        .alias("counted")
+    )
+    current = ranked(B, C).with_columns(
+        pl.when(pl.col("finding_id") == B["finding_id"])
+        .then(None)
+        .otherwise(pl.col("counted"))
+        .alias("counted")
+    )
+    _, changes = history.compare(current, previous, previous_started_at=WEEK_1, started_at=WEEK_2)
+    assert changes is not None
+    assert changes["resolved"] == []
+    assert changes["realized_monthly_savings"] == 0.0
+    assert changes["new_findings"] == 1
+    assert changes["new_monthly_savings"] == 0.0
+
+
+def test_money_sums_are_rounded_to_the_cent() -> None:
+    # Three new findings of 1.004 a month: 3.012, shown as 3.01 (not 3.012).
+    news = [
+        {**A, "finding_id": f"{A['finding_id']}-{n}", "resource_id": f"r-{n}"} for n in range(3)
+    ]
+    current = ranked(*news).with_columns(pl.lit(1.004).alias("net_monthly_savings"))
+    _, changes = history.compare(current, ranked(C), previous_started_at=WEEK_1, started_at=WEEK_2)
+    assert changes is not None
+    assert changes["new_findings"] == 3
+    assert changes["new_monthly_savings"] == 3.01
