@@ -50,7 +50,7 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 
 from costscan.scanner.contracts.billing_query import QueryEngine
-from costscan.scanner.contracts.errors import InputFileError
+from costscan.scanner.contracts.errors import InputFileError, UsageError
 
 SCHEME = "athena"
 DEFAULT_CATALOG = "AwsDataCatalog"  # Athena's name for the account's Glue Data Catalog
@@ -155,8 +155,19 @@ def open_engine(uri: str, *, endpoint_url: str | None = None) -> AthenaEngine:
 
 def _clients(target: AthenaTable, endpoint_url: str | None) -> Callable[[str], Any]:
     from costscan.providers.aws.provider import DEFAULT_REGION
-    from costscan.providers.aws.session import ClientFactory, client_config, guarded_session
+    from costscan.providers.aws.session import (
+        ClientFactory,
+        check_credentials,
+        client_config,
+        guarded_session,
+    )
 
+    try:
+        # No credentials anywhere in the chain: the provider's one line (what to set),
+        # before any call, not botocore's "Unable to locate credentials" at the first.
+        check_credentials(None)
+    except UsageError as exc:
+        raise InputFileError(f"--billing {target.uri}: {exc}") from None
     try:
         session = guarded_session(region=target.region)
         region = target.region or session.region_name or DEFAULT_REGION

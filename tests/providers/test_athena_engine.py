@@ -11,6 +11,7 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -577,3 +578,21 @@ def test_a_catalog_other_than_glue_is_described_by_athena() -> None:
         # Its partitions' sizes are not Glue's to tell: no estimate.
         assert engine.estimate_bytes("SELECT 1 AS n") is None
     stubber.assert_no_pending_responses()
+
+
+def test_no_aws_credentials_is_the_providers_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # No credentials anywhere in the chain: what to set, before any call (it was botocore's
+    # "Unable to locate credentials" at the first one).
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    uri = "athena://db.t?workgroup=primary&output=s3://b/p"
+    with pytest.raises(InputFileError) as refused:
+        athena.open_engine(uri)
+    message = str(refused.value)
+    assert message.startswith(f"--billing {uri}: ") and "no AWS credentials found" in message
+    assert "\n" not in message
