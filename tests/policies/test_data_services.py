@@ -316,6 +316,8 @@ def test_search_domain_under_jvm_pressure_is_priced_at_the_next_node() -> None:
     out = run_policy("rightsizing.search-domain-bottleneck", inv)
     assert out["resource_id"].to_list() == ["pressed"]
     assert out["added_monthly_cost"].item() == pytest.approx(245.28, abs=0.005)
+    # A bottleneck's remedy adds cost and saves nothing: no dollar of it reaches a total.
+    assert out["monthly_savings"].item() == 0.0
     assert out["category"].item() == "investment"
 
 

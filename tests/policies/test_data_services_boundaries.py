@@ -606,12 +606,12 @@ def test_search_bottleneck_lines_are_strict() -> None:
     # p95 JVM memory pressure or CPU above 85% (85.0 is not), 30 hours of JVM data (29
     # too few): 2 × (0.335 − 0.167) × 730 = 245.28, gain 1 − 0.167 / 0.335. No larger node
     # priced: added 0, no gain figure. An unpriced domain: no finding.
-    rows = [_domain(n) for n in ("jvm-85.1", "jvm-85", "cpu-85.1", "cpu-85", "h29")]
+    rows = [_domain(n) for n in ("jvm-85.1", "jvm-85", "cpu-85.1", "cpu-85", "h29", "h30")]
     rows += [
         _domain("top", larger_instance_type=None, larger_hourly_price=None),
         _domain("unpriced", price_source="none"),
     ]
-    jvm = {"jvm-85.1": 85.1, "jvm-85": 85.0, "top": 95.0, "unpriced": 95.0}
+    jvm = {"jvm-85.1": 85.1, "jvm-85": 85.0, "top": 95.0, "unpriced": 95.0, "h30": 95.0}
     usage: list[dict[str, Any]] = []
     for row in rows:
         name = row["resource_id"]
@@ -619,7 +619,7 @@ def test_search_bottleneck_lines_are_strict() -> None:
             name,
             "jvm_memory_pressure",
             jvm.get(name, 50.0),
-            29 if name == "h29" else HOURS,
+            {"h29": 29, "h30": 30}.get(name, HOURS),
             "average",
         )
     usage += steady("h29", "cpu", 95.0, 29, "average")
@@ -631,7 +631,8 @@ def test_search_bottleneck_lines_are_strict() -> None:
             inventory(search_domains=rows, utilization=usage),
         )
     )
-    assert sorted(out) == ["cpu-85.1", "jvm-85.1", "top"]
+    # Exactly 30 hours of JVM data is enough.
+    assert sorted(out) == ["cpu-85.1", "h30", "jvm-85.1", "top"]
     for name in ("cpu-85.1", "jvm-85.1"):
         assert out[name]["added_monthly_cost"] == pytest.approx(245.28, abs=CENT)
         assert out[name]["performance_gain"] == pytest.approx(1 - 0.167 / 0.335)
