@@ -9,10 +9,13 @@ without frames (advice, live prices) loses nothing a policy reads: the report na
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
-from costscan.scanner.contracts.errors import CollectorError
+from costscan.scanner.contracts.errors import CollectorError, ProviderError, ReadOnlyViolation
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,28 @@ def declared_error(
         resource_types=spec.resource_types,
         resources=resources,
     )
+
+
+def attempted(
+    call: Callable[[], T],
+    *,
+    table: Mapping[str, Collector],
+    collector: str,
+    account_id: str,
+    errors: list[CollectorError],
+    api_errors: tuple[type[BaseException], ...],
+    one_line: Callable[[BaseException], str],
+    region: str = "global",
+) -> T | None:
+    """``call()``, or None with its failure appended to ``errors`` as the declared
+    CollectorError (a ProviderError by its text, an SDK's ``api_errors`` by ``one_line``).
+    A read-only violation is never a collector's failure: it stops the scan."""
+    try:
+        return call()
+    except ReadOnlyViolation:
+        raise
+    except ProviderError as exc:
+        errors.append(declared_error(table, collector, account_id, region, str(exc)))
+    except api_errors as exc:
+        errors.append(declared_error(table, collector, account_id, region, one_line(exc)))
+    return None

@@ -23,13 +23,12 @@ from costscan.providers.azure import advisor, costs, monitor
 from costscan.providers.azure import compute as vms
 from costscan.providers.azure import storage as blobs
 from costscan.providers.azure.clients import Clients, Endpoints, resolve_credential
-from costscan.providers.collectors import Collector, declared_error
+from costscan.providers.collectors import Collector, attempted, declared_error
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.providers.pricing.azure_retail import RetailPrices
 from costscan.providers.sdk import require_modules
 from costscan.scanner.contracts.errors import (
     ProviderError,
-    ReadOnlyViolation,
 )
 from costscan.scanner.contracts.inventory import Inventory
 from costscan.scanner.contracts.vocab import ResourceType
@@ -132,19 +131,16 @@ class SubscriptionScan:
 
     def attempt(self, collector: str, call: Callable[[], T]) -> T | None:
         """Run one collector; an API failure becomes a CollectorError, not a crash."""
-        try:
-            return call()
-        except ReadOnlyViolation:
-            raise
-        except ProviderError as exc:
-            self.inventory.errors.append(
-                declared_error(COLLECTORS, collector, self.subscription, GLOBAL, str(exc))
-            )
-        except _api_errors() as exc:
-            self.inventory.errors.append(
-                declared_error(COLLECTORS, collector, self.subscription, GLOBAL, one_line(exc))
-            )
-        return None
+        return attempted(
+            call,
+            table=COLLECTORS,
+            collector=collector,
+            account_id=self.subscription,
+            errors=self.inventory.errors,
+            api_errors=_api_errors(),
+            one_line=one_line,
+            region=GLOBAL,
+        )
 
 
 def _in_regions(frame: pl.DataFrame, regions: list[str]) -> pl.DataFrame:

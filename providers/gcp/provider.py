@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from costscan.providers.collectors import Collector, declared_error
+from costscan.providers.collectors import Collector, attempted, declared_error
 from costscan.providers.gcp import cloud_logging, monitoring, recommender
 from costscan.providers.gcp import compute as gce
 from costscan.providers.gcp import metrics as gcm
@@ -28,7 +28,7 @@ from costscan.providers.gcp import storage as gcs
 from costscan.providers.gcp.clients import Clients, Endpoints, resolve_credentials
 from costscan.providers.interface import Progress, Provider, ScanRequest, no_progress
 from costscan.providers.sdk import require_modules
-from costscan.scanner.contracts.errors import ProviderError, ReadOnlyViolation
+from costscan.scanner.contracts.errors import ProviderError
 from costscan.scanner.contracts.inventory import Inventory
 from costscan.scanner.contracts.vocab import ResourceType
 
@@ -135,19 +135,16 @@ class ProjectScan:
 
     def attempt(self, collector: str, call: Callable[[], T]) -> T | None:
         """Run one collector; an API failure becomes a CollectorError, not a crash."""
-        try:
-            return call()
-        except ReadOnlyViolation:
-            raise
-        except ProviderError as exc:
-            self.inventory.errors.append(
-                declared_error(COLLECTORS, collector, self.project, GLOBAL, str(exc))
-            )
-        except _api_errors() as exc:
-            self.inventory.errors.append(
-                declared_error(COLLECTORS, collector, self.project, GLOBAL, one_line(exc))
-            )
-        return None
+        return attempted(
+            call,
+            table=COLLECTORS,
+            collector=collector,
+            account_id=self.project,
+            errors=self.inventory.errors,
+            api_errors=_api_errors(),
+            one_line=one_line,
+            region=GLOBAL,
+        )
 
 
 def _in_regions(frame: pl.DataFrame, regions: list[str]) -> pl.DataFrame:
