@@ -9,23 +9,18 @@ one module per export, each defining ``SHAPE``.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Mapping
 
 from costscan.scanner.contracts.billing_query import ExportShape
+from costscan.scanner.pipeline.billing_shapes import cur2, focus, gcp_bigquery
 
-SHAPE_MODULES: tuple[str, ...] = ("focus", "cur2", "gcp_bigquery")
+# In the order they are tried.
+SHAPES: tuple[ExportShape, ...] = (focus.SHAPE, cur2.SHAPE, gcp_bigquery.SHAPE)
 
 
 def shapes() -> tuple[ExportShape, ...]:
     """Every export shape, in the order they are tried."""
-    found = []
-    for module in SHAPE_MODULES:
-        # TODO(issue 18, merge): every module lands with its engine; then this is strict.
-        if importlib.util.find_spec(f"{__name__}.{module}") is not None:
-            found.append(importlib.import_module(f"{__name__}.{module}").SHAPE)
-    return tuple(found)
+    return SHAPES
 
 
 def shape_of(columns: Mapping[str, str]) -> ExportShape | None:
